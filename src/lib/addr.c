@@ -1,0 +1,2 @@
+/* addr: see addr.h (not yet written). */
+#include "addr.h"

@@ -1,0 +1,2 @@
+/* attach: see attach.h (not yet written). */
+#include "attach.h"

@@ -1,0 +1,2 @@
+/* cni: see cni.h (not yet written). */
+#include "cni.h"

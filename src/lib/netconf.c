@@ -1,0 +1,2 @@
+/* netconf: see netconf.h (not yet written). */
+#include "netconf.h"

@@ -1,0 +1,101 @@
+/* netconf: the CNI network configuration, from either dialect, into one model.
+ *
+ * Dialects (DESIGN.md §5), told apart by the keys present:
+ *   seed      {"type": "ovn-kubernetes", "subnet": "CIDR",
+ *              "has_external_connectivity": bool}
+ *   upstream  {"type": "ovn-k8s-cni-overlay", "topology": "layer2"|"localnet",
+ *              "subnets": "CIDR[,CIDR...]", "excludeSubnets": "CIDR[,...]",
+ *              "mtu": N, "vlanID": N, "physicalNetworkName": S,
+ *              "netAttachDefName": "ns/name", "allowPersistentIPs": bool}
+ * A config that mixes "subnet" and "subnets"/"topology" is rejected.  Unknown
+ * keys are ignored, as CNI expects; a known key with a wrong type or an
+ * impossible value is an OSN_CNI_INVALID_CONFIG error whose message names the
+ * key and the value.  Malformed JSON is OSN_CNI_DECODE_FAILURE with the line
+ * and column of the first error (and a hint for the commonest mistake, a
+ * trailing comma).
+ *
+ * The CNI-level keys are parsed here too: cniVersion, name, type,
+ * runtimeConfig.ips / runtimeConfig.mac (capabilities "ips", "mac"), and
+ * prevResult (kept as JSON, for CHECK).
+ *
+ * Ownership: osn_netconf_parse() returns a heap object freed with
+ * osn_netconf_free() (accepts NULL); all strings inside belong to it.
+ */
+#ifndef OSN_NETCONF_H
+#define OSN_NETCONF_H
+
+#include "addr.h"
+#include "error.h"
+#include "util.h"
+
+#define OSN_MAX_SUBNETS  8
+#define OSN_MAX_EXCLUDES 32
+#define OSN_MAX_STATIC   8
+
+enum osn_dialect { OSN_DIALECT_SEED, OSN_DIALECT_UPSTREAM };
+enum osn_topology { OSN_TOPO_LAYER2, OSN_TOPO_LOCALNET };
+
+struct osn_netconf {
+        char *cni_version; /* "0.3.1"; required */
+        char *name;        /* network name; required; also the network's identity */
+        char *type;        /* "ovn-kubernetes" or "ovn-k8s-cni-overlay" */
+        enum osn_dialect dialect;
+        enum osn_topology topology;
+
+        struct osn_cidr subnets[OSN_MAX_SUBNETS]; /* at most one per family in practice */
+        size_t n_subnets;
+        struct osn_cidr excludes[OSN_MAX_EXCLUDES];
+        size_t n_excludes;
+
+        unsigned mtu; /* 0 = the node's default for this topology */
+
+        /* External connectivity (localnet).  Seed: has_external_connectivity
+         * sets external=true and leaves physical_network NULL (= the node
+         * config's default_physical_network).  Upstream localnet:
+         * physical_network = physicalNetworkName or, when absent, the
+         * network name. */
+        bool external;
+        char *physical_network; /* may be NULL */
+        unsigned vlan;          /* 0 = untagged, else 1..4094 */
+
+        char *nad_name; /* netAttachDefName, may be NULL */
+        bool allow_persistent_ips;
+
+        /* runtimeConfig / capabilities */
+        struct osn_cidr static_ips[OSN_MAX_STATIC]; /* runtimeConfig.ips (with prefix) */
+        size_t n_static_ips;
+        bool has_static_mac;
+        uint8_t static_mac[6]; /* runtimeConfig.mac */
+
+        json_t *prev_result; /* "prevResult", may be NULL; owned */
+        json_t *raw;         /* the whole parsed document; owned */
+};
+
+/* Parses a netconf document.  'origin' names the source in messages (e.g.
+ * "stdin", a file name); may be NULL. */
+int osn_netconf_parse(const char *buf, size_t len, const char *origin, struct osn_netconf **ret,
+                      struct osn_error *err) _wur_;
+void osn_netconf_free(struct osn_netconf *nc);
+static inline void osn_netconf_freep(struct osn_netconf **nc)
+{
+        osn_netconf_free(*nc);
+}
+#define _cleanup_netconf_ _cleanup_(osn_netconf_freep)
+
+/* The network-wide settings in canonical form, the same for both dialects:
+ * e.g. "topology=layer2 subnets=10.10.10.0/24 excludes= mtu=0 external=no".
+ * Two NADs naming the same network must produce the same fingerprint; it is
+ * stored on the logical switch.  Per-attachment things (static IPs, MAC,
+ * nad_name) are not part of it.  Returns a malloc'd string. */
+char *osn_netconf_fingerprint(const struct osn_netconf *nc);
+
+/* Human-readable summary of the normalized settings, one "key: value" per
+ * line (for osnctl validate). Returns a malloc'd string. */
+char *osn_netconf_describe(const struct osn_netconf *nc);
+/* The same as JSON (new reference). */
+json_t *osn_netconf_to_json(const struct osn_netconf *nc);
+
+const char *osn_dialect_name(enum osn_dialect d);   /* "seed" / "upstream" */
+const char *osn_topology_name(enum osn_topology t); /* "layer2" / "localnet" */
+
+#endif

@@ -1,0 +1,2 @@
+/* netlink: see netlink.h (not yet written). */
+#include "netlink.h"

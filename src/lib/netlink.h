@@ -1,0 +1,76 @@
+/* netlink: the kernel side of an attachment, over rtnetlink (libnl-route-3).
+ *
+ * An attachment is a veth pair: the host end stays in the namespace the
+ * plugin runs in (the node) and becomes an OVS port; the peer is created
+ * directly inside the pod's network namespace with its final name
+ * (CNI_IFNAME), so there is no window where a half-named link exists.
+ *
+ * Namespace switching (setns) always returns to the original namespace
+ * before a function returns, on every path.  Every fd is O_CLOEXEC.
+ * Errors: negative errno plus 'err' (OSN_CNI_NETLINK_ERROR, naming the link,
+ * the namespace and the kernel's extended-ack text when there is one).
+ */
+#ifndef OSN_NETLINK_H
+#define OSN_NETLINK_H
+
+#include <net/if.h>
+
+#include "addr.h"
+#include "error.h"
+#include "util.h"
+
+/* Opens a netns path (e.g. /var/run/netns/x or /proc/PID/ns/net) O_CLOEXEC.
+ * -ENOENT when it does not exist. */
+int osn_netns_open(const char *path, int *ret_fd) _wur_;
+
+struct osn_veth_req {
+        const char *host_name;   /* host end, <= 15 bytes, in the current netns */
+        const char *pod_ifname;  /* peer name inside the pod netns */
+        int pod_netns_fd;        /* from osn_netns_open() */
+        const uint8_t *pod_mac;  /* 6 bytes, or NULL for a kernel-chosen MAC */
+        unsigned mtu;            /* both ends; 0 = kernel default */
+};
+
+/* Creates the pair.  -EEXIST (with 'err' naming which) when pod_ifname
+ * already exists in the pod netns or host_name exists on the host.  Both
+ * ends are left down. On failure nothing is left behind. */
+int osn_veth_create(const struct osn_veth_req *req, struct osn_error *err) _wur_;
+
+/* Sets a link in the current netns up (or down). */
+int osn_link_set_up(const char *name, bool up, struct osn_error *err) _wur_;
+
+/* Deletes a link in the current netns (its veth peer goes with it).
+ * -ENODEV when it does not exist (callers doing DEL treat that as success). */
+int osn_link_delete(const char *name, struct osn_error *err);
+
+/* 1 when the link exists in the current netns, 0 when not, negative errno
+ * on failure. */
+int osn_link_exists(const char *name);
+
+/* Inside the netns: sets the addresses (IFA_F_NODAD for IPv6, so they are
+ * usable at once), brings 'ifname' up; 'n' may be 0 (pure L2). Routes via
+ * 'gateways' are not needed for a flat L2 network and are not set. */
+int osn_pod_configure(int netns_fd, const char *ifname, const struct osn_cidr *addrs, size_t n,
+                      struct osn_error *err) _wur_;
+
+/* What CHECK compares: the pod-side link as the kernel sees it. */
+struct osn_link_info {
+        bool exists;
+        bool up;
+        uint8_t mac[6];
+        unsigned mtu;
+        struct osn_cidr addrs[8]; /* global-scope addresses only */
+        size_t n_addrs;
+};
+int osn_pod_inspect(int netns_fd, const char *ifname, struct osn_link_info *ret,
+                    struct osn_error *err) _wur_;
+
+/* Deletes 'ifname' inside the netns; -ENODEV when it is not there. */
+int osn_pod_link_delete(int netns_fd, const char *ifname, struct osn_error *err);
+
+/* Disables TX checksum offload on a link in the current netns (and, with a
+ * netns fd >= 0, on 'ifname' inside it): the userspace OVS datapath reads
+ * frames with AF_PACKET and would otherwise forward partial checksums. */
+int osn_link_disable_tx_csum(int netns_fd, const char *ifname);
+
+#endif

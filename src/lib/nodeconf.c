@@ -1,0 +1,2 @@
+/* nodeconf: see nodeconf.h (not yet written). */
+#include "nodeconf.h"

@@ -1,0 +1,2 @@
+/* ovn: see ovn.h (not yet written). */
+#include "ovn.h"

@@ -1,0 +1,2 @@
+/* ovs: see ovs.h (not yet written). */
+#include "ovs.h"

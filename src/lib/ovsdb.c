@@ -1,0 +1,2 @@
+/* ovsdb: see ovsdb.h (not yet written). */
+#include "ovsdb.h"

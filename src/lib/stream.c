@@ -1,0 +1,2 @@
+/* stream: see stream.h (not yet written). */
+#include "stream.h"
