@@ -1,4 +1,54 @@
+/* attach: the CNI verbs, as flows over ovn.h (NB), ovs.h (local OVS) and
+ * netlink.h (kernel).  DESIGN.md §3 is the step-by-step description; this is
+ * its code.
+ *
+ * Guarantees:
+ * - ADD either succeeds completely or leaves nothing behind (no veth, OVS
+ *   port, logical port or switch it made), and a retried ADD (after a
+ *   failure or a kill) converges: stale pieces of the same attachment are
+ *   removed or reused.
+ * - Every wait is bounded by the node config's ready_timeout_ms; a wait for
+ *   OVN (northd assigning addresses, ovn-controller installing flows) that
+ *   runs out yields OSN_CNI_TRY_AGAIN_LATER.
+ * - DEL succeeds when the netns, the veth, the ports or the switch are
+ *   already gone, and when called twice.
+ * - Waits use OVSDB conditional monitors on the one row concerned: no polling
+ *   and no full-table reads.
+ */
 #ifndef OSN_ATTACH_H
 #define OSN_ATTACH_H
+
+#include "cni.h"
+#include "error.h"
+#include "netconf.h"
+#include "nodeconf.h"
 #include "util.h"
+
+struct osn_attach_req {
+        const struct osn_nodeconf *node;
+        const struct osn_cni_env *env;
+        const struct osn_netconf *nc; /* NULL for STATUS without config */
+};
+
+int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
+                   struct osn_error *err) _wur_;
+/* 'network' is the netconf name (DEL needs nothing else of the config). */
+int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
+                   const char *network, struct osn_error *err) _wur_;
+int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err) _wur_;
+/* Removes this node's attachments of req->nc's network that are not in
+ * 'valid' (the "cni.dev/valid-attachments" array; NULL = empty).  Returns the
+ * number removed. */
+int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct osn_error *err) _wur_;
+/* NB and the local OVS reachable, integration bridge present:
+ * OSN_CNI_NOT_AVAILABLE otherwise. */
+int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err) _wur_;
+
+/* The host-side veth name of an OVN port: "osn" + 12 hex digits of a hash
+ * of the port name (15 bytes, the kernel's limit). */
+void osn_host_ifname(const char *port_name, char buf[IFNAMSIZ]);
+/* The MAC osn gives an attachment that asks for none: locally administered,
+ * unicast, derived from the port name, so a retried ADD gets the same one. */
+void osn_port_mac(const char *port_name, uint8_t mac[6]);
+
 #endif

@@ -33,6 +33,7 @@ enum osn_cni_code {
         OSN_CNI_OVSDB_ERROR = 100,    /* the database refused a transaction */
         OSN_CNI_NETLINK_ERROR = 101,  /* the kernel refused a link operation */
         OSN_CNI_CONFLICT = 102,       /* network settings or address conflict */
+        OSN_CNI_CHECK_FAILED = 103,   /* CHECK found the attachment not as ADD left it */
         OSN_CNI_INTERNAL = 999,
 };
 

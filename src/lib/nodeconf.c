@@ -1,2 +1,167 @@
-/* nodeconf: see nodeconf.h (not yet written). */
+/* nodeconf: see nodeconf.h. */
 #include "nodeconf.h"
+
+#include <stdio.h>
+
+const char *osn_nodeconf_default_path(void)
+{
+        const char *p = getenv("OSN_CONFIG");
+        return p && *p ? p : OSN_NODECONF_DEFAULT_PATH;
+}
+
+void osn_nodeconf_free(struct osn_nodeconf *nc)
+{
+        if (!nc)
+                return;
+        free(nc->path);
+        free(nc->node_name);
+        free(nc->nb_remote);
+        free(nc->nb_private_key);
+        free(nc->nb_certificate);
+        free(nc->nb_ca_cert);
+        free(nc->ovs_remote);
+        free(nc->integration_bridge);
+        free(nc->default_physical_network);
+        free(nc->log_file);
+        free(nc);
+}
+
+/* Reads optional string 'key' into *dst (replacing a default). */
+static int get_string(const char *path, json_t *root, const char *key, bool required, char **dst,
+                      struct osn_error *err)
+{
+        json_t *v = json_object_get(root, key);
+        if (!v) {
+                if (required)
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "node config %s: key \"%s\" is required", path, key);
+                return 0;
+        }
+        if (!json_is_string(v) || json_string_length(v) == 0)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "node config %s: key \"%s\" must be a non-empty string", path,
+                                     key);
+        char *s = strdup(json_string_value(v));
+        if (!s)
+                return -ENOMEM;
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+static int get_uint(const char *path, json_t *root, const char *key, long long min, long long max,
+                    long long *dst, struct osn_error *err)
+{
+        json_t *v = json_object_get(root, key);
+        if (!v)
+                return 0;
+        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "node config %s: key \"%s\" must be an integer in %lld..%lld",
+                                     path, key, min, max);
+        *dst = json_integer_value(v);
+        return 0;
+}
+
+int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_error *err)
+{
+        if (!path)
+                path = osn_nodeconf_default_path();
+
+        json_error_t jerr;
+        _cleanup_json_ json_t *root = json_load_file(path, 0, &jerr);
+        if (!root) {
+                if (access(path, R_OK) < 0)
+                        return osn_error_set(err, -errno, OSN_CNI_INVALID_CONFIG,
+                                             "node config %s cannot be read: %s (set OSN_CONFIG "
+                                             "or create %s)",
+                                             path, strerror(errno), OSN_NODECONF_DEFAULT_PATH);
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "node config %s: line %d, column %d: %s", path, jerr.line,
+                                     jerr.column, jerr.text);
+        }
+        if (!json_is_object(root))
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "node config %s: must be a JSON object", path);
+
+        struct osn_nodeconf *nc = calloc(1, sizeof(*nc));
+        if (!nc)
+                return -ENOMEM;
+        char host[256] = "";
+        gethostname(host, sizeof(host) - 1);
+        nc->path = strdup(path);
+        nc->node_name = strdup(host);
+        nc->ovs_remote = strdup("unix:/var/run/openvswitch/db.sock");
+        nc->integration_bridge = strdup("br-int");
+        if (!nc->path || !nc->node_name || !nc->ovs_remote || !nc->integration_bridge) {
+                osn_nodeconf_free(nc);
+                return -ENOMEM;
+        }
+
+        long long underlay = 1500, overlay = 0, physical = 1500, timeout = 20000;
+        int r = 0;
+        const char *level = NULL;
+        _cleanup_free_ char *level_s = NULL;
+        if ((r = get_string(path, root, "node_name", false, &nc->node_name, err)) < 0 ||
+            (r = get_string(path, root, "nb_remote", true, &nc->nb_remote, err)) < 0 ||
+            (r = get_string(path, root, "nb_private_key", false, &nc->nb_private_key, err)) < 0 ||
+            (r = get_string(path, root, "nb_certificate", false, &nc->nb_certificate, err)) < 0 ||
+            (r = get_string(path, root, "nb_ca_cert", false, &nc->nb_ca_cert, err)) < 0 ||
+            (r = get_string(path, root, "ovs_remote", false, &nc->ovs_remote, err)) < 0 ||
+            (r = get_string(path, root, "integration_bridge", false, &nc->integration_bridge,
+                            err)) < 0 ||
+            (r = get_string(path, root, "default_physical_network", false,
+                            &nc->default_physical_network, err)) < 0 ||
+            (r = get_string(path, root, "log_file", false, &nc->log_file, err)) < 0 ||
+            (r = get_string(path, root, "log_level", false, &level_s, err)) < 0 ||
+            (r = get_uint(path, root, "underlay_mtu", 576, 65535, &underlay, err)) < 0 ||
+            (r = get_uint(path, root, "overlay_mtu", 576, 65535, &overlay, err)) < 0 ||
+            (r = get_uint(path, root, "physical_mtu", 576, 65535, &physical, err)) < 0 ||
+            (r = get_uint(path, root, "ready_timeout_ms", 1000, 300000, &timeout, err)) < 0) {
+                osn_nodeconf_free(nc);
+                return r;
+        }
+        level = level_s;
+        nc->log_level = OSN_LOG_INFO;
+        if (level) {
+                static const char *const names[] = {"err", "warn", "info", "debug"};
+                size_t i;
+                for (i = 0; i < ARRAY_SIZE(names); i++)
+                        if (streq(level, names[i]))
+                                break;
+                if (i == ARRAY_SIZE(names)) {
+                        osn_nodeconf_free(nc);
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "node config %s: key \"log_level\": \"%s\" is not "
+                                             "one of err, warn, info, debug",
+                                             path, level);
+                }
+                nc->log_level = (enum osn_log_level)i;
+        }
+        if (!overlay) {
+                overlay = underlay - OSN_GENEVE_OVERHEAD_V4;
+                if (overlay < 576) {
+                        osn_nodeconf_free(nc);
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "node config %s: key \"underlay_mtu\": %lld leaves "
+                                             "no room for Geneve (needs >= %d)",
+                                             path, underlay, 576 + OSN_GENEVE_OVERHEAD_V4);
+                }
+        }
+        nc->overlay_mtu = (unsigned)overlay;
+        nc->physical_mtu = (unsigned)physical;
+        nc->ready_timeout_ms = (int)timeout;
+        nc->ssl.private_key = nc->nb_private_key;
+        nc->ssl.certificate = nc->nb_certificate;
+        nc->ssl.ca_cert = nc->nb_ca_cert;
+        if (strstr(nc->nb_remote, "ssl:") &&
+            (!nc->nb_private_key || !nc->nb_certificate || !nc->nb_ca_cert)) {
+                osn_nodeconf_free(nc);
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "node config %s: nb_remote uses ssl: but nb_private_key, "
+                                     "nb_certificate and nb_ca_cert are not all set",
+                                     path);
+        }
+        *ret = nc;
+        return 0;
+}

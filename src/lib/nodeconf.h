@@ -1,4 +1,70 @@
+/* nodeconf: the node config file, written once per node by the admin.
+ *
+ * Tenants never choose where the plugin connects: the NB remote(s), TLS
+ * material, the local OVS DB, the integration bridge and the default
+ * physical network live here, not in the NAD (DESIGN.md §6).
+ *
+ * Location: $OSN_CONFIG when set, else /etc/osn/node.json.  Format (JSON;
+ * unknown keys are ignored, every key but nb_remote has a default):
+ *
+ *   {
+ *     "node_name": "worker-1",                 default: the host name
+ *     "nb_remote": "ssl:10.0.0.1:6641,ssl:10.0.0.2:6641",   required
+ *     "nb_private_key": "/etc/osn/key.pem",    for ssl: remotes
+ *     "nb_certificate": "/etc/osn/cert.pem",
+ *     "nb_ca_cert": "/etc/osn/ca.pem",
+ *     "ovs_remote": "unix:/var/run/openvswitch/db.sock",      default
+ *     "integration_bridge": "br-int",          default
+ *     "default_physical_network": "physnet",   for has_external_connectivity
+ *     "underlay_mtu": 1500,                    overlay default = this - 58
+ *     "overlay_mtu": 1442,                     overrides the line above
+ *     "physical_mtu": 1500,                    localnet networks' default
+ *     "ready_timeout_ms": 20000,               bound of one ADD (1000..300000)
+ *     "log_file": "/var/log/osn/cni.log",      default: stderr
+ *     "log_level": "info"                      err|warn|info|debug
+ *   }
+ *
+ * Errors are OSN_CNI_INVALID_CONFIG and name the file and the key.
+ * Ownership: osn_nodeconf_load() returns a heap object freed with
+ * osn_nodeconf_free() (accepts NULL).
+ */
 #ifndef OSN_NODECONF_H
 #define OSN_NODECONF_H
+
+#include "error.h"
+#include "log.h"
+#include "stream.h"
 #include "util.h"
+
+#define OSN_NODECONF_DEFAULT_PATH "/etc/osn/node.json"
+#define OSN_GENEVE_OVERHEAD_V4    58
+
+struct osn_nodeconf {
+        char *path; /* the file it came from */
+        char *node_name;
+        char *nb_remote;
+        char *nb_private_key, *nb_certificate, *nb_ca_cert;
+        struct osn_ssl_opts ssl; /* points into the three strings above */
+        char *ovs_remote;
+        char *integration_bridge;
+        char *default_physical_network; /* may be NULL */
+        unsigned overlay_mtu;
+        unsigned physical_mtu;
+        int ready_timeout_ms;
+        char *log_file; /* may be NULL */
+        enum osn_log_level log_level;
+};
+
+/* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */
+int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_error *err) _wur_;
+void osn_nodeconf_free(struct osn_nodeconf *nc);
+static inline void osn_nodeconf_freep(struct osn_nodeconf **nc)
+{
+        osn_nodeconf_free(*nc);
+}
+#define _cleanup_nodeconf_ _cleanup_(osn_nodeconf_freep)
+
+/* Which path osn_nodeconf_load(NULL, ...) reads. */
+const char *osn_nodeconf_default_path(void);
+
 #endif

@@ -1,4 +1,246 @@
-int main(void)
+/* ovn-kubernetes: the osn CNI plugin (also installed as ovn-k8s-cni-overlay).
+ *
+ * Multus execs it with CNI_* in the environment and the NAD's config on
+ * stdin.  stdout carries exactly one JSON document, the result or the error;
+ * logs go to the node config's log_file (or stderr).  The verbs are a table;
+ * each handler gets the parsed environment, the netconf and the node config.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "attach.h"
+#include "cni.h"
+#include "log.h"
+#include "netconf.h"
+#include "nodeconf.h"
+
+#define MAX_STDIN (1 << 20)
+
+struct invocation {
+        struct osn_cni_env env;
+        struct osn_netconf *nc;
+        struct osn_nodeconf *node;
+        const char *cni_version; /* for the error JSON */
+        json_t *raw;             /* stdin as JSON when parsable, for DEL/GC fallbacks */
+};
+
+static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
 {
+        size_t cap = 4096, len = 0;
+        char *buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) {
+                        if (cap >= MAX_STDIN) {
+                                free(buf);
+                                return osn_error_set(err, -E2BIG, OSN_CNI_DECODE_FAILURE,
+                                                     "network configuration on stdin is larger "
+                                                     "than %d bytes",
+                                                     MAX_STDIN);
+                        }
+                        cap *= 2;
+                        char *n = realloc(buf, cap);
+                        if (!n) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = n;
+                }
+                ssize_t n = read(STDIN_FILENO, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        free(buf);
+                        return osn_error_set(err, r, OSN_CNI_IO_FAILURE,
+                                             "cannot read the network configuration from stdin: %s",
+                                             strerror(-r));
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret = buf;
+        *ret_len = len;
         return 0;
+}
+
+static int cmd_add(struct invocation *inv, struct osn_error *err)
+{
+        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        struct osn_cni_result res;
+        int r = osn_attach_add(&req, &res, err);
+        if (r < 0)
+                return r;
+        json_t *j = osn_cni_result_json(&res, inv->nc->cni_version);
+        if (!j)
+                return -ENOMEM;
+        return osn_cni_print(j);
+}
+
+static int cmd_del(struct invocation *inv, struct osn_error *err)
+{
+        return osn_attach_del(inv->node, &inv->env, inv->nc->name, err);
+}
+
+static int cmd_check(struct invocation *inv, struct osn_error *err)
+{
+        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        return osn_attach_check(&req, err);
+}
+
+static int cmd_gc(struct invocation *inv, struct osn_error *err)
+{
+        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        const json_t *valid = json_object_get(inv->nc->raw, "cni.dev/valid-attachments");
+        if (valid && !json_is_array(valid))
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "key \"cni.dev/valid-attachments\" must be an array");
+        int r = osn_attach_gc(&req, valid, err);
+        return r < 0 ? r : 0;
+}
+
+static int cmd_status(struct invocation *inv, struct osn_error *err)
+{
+        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        return osn_attach_status(&req, err);
+}
+
+static const struct verb {
+        enum osn_cni_verb verb;
+        int (*run)(struct invocation *inv, struct osn_error *err);
+} verbs[] = {
+        {OSN_VERB_ADD, cmd_add},     {OSN_VERB_DEL, cmd_del},       {OSN_VERB_CHECK, cmd_check},
+        {OSN_VERB_GC, cmd_gc},       {OSN_VERB_STATUS, cmd_status},
+};
+
+static void help(void)
+{
+        printf("Usage: ovn-kubernetes [--help | --version]\n"
+               "\n"
+               "The osn CNI plugin: attaches pods to flat layer-2 OVN networks\n"
+               "(one logical switch per network, spanning every node over Geneve),\n"
+               "optionally with a subnet that OVN hands addresses from and optionally\n"
+               "bridged to a physical network.  Multus (or any CNI runtime) runs it with\n"
+               "CNI_COMMAND=ADD|DEL|CHECK|VERSION|STATUS|GC, CNI_CONTAINERID, CNI_NETNS,\n"
+               "CNI_IFNAME, CNI_ARGS and the network configuration on stdin, and reads\n"
+               "one JSON document, the result or the error, from stdout.\n"
+               "\n"
+               "Network configuration (a NAD's spec.config), either dialect:\n"
+               "  {\"cniVersion\": \"0.3.1\", \"type\": \"ovn-kubernetes\", \"name\": \"tenant\",\n"
+               "   \"subnet\": \"10.10.10.0/24\", \"has_external_connectivity\": false}\n"
+               "  {\"cniVersion\": \"1.0.0\", \"type\": \"ovn-k8s-cni-overlay\", \"name\": \"t2\",\n"
+               "   \"topology\": \"layer2\"|\"localnet\", \"subnets\": \"10.1.0.0/24,fd00:1::/64\",\n"
+               "   \"excludeSubnets\": \"10.1.0.0/29\", \"mtu\": 1400, \"vlanID\": 100,\n"
+               "   \"physicalNetworkName\": \"physnet\", \"netAttachDefName\": \"ns/name\"}\n"
+               "Static requests: runtimeConfig.ips / runtimeConfig.mac (capabilities\n"
+               "\"ips\", \"mac\"), or CNI_ARGS IP=... and MAC=....\n"
+               "\n"
+               "Node configuration: $OSN_CONFIG, default %s (JSON: nb_remote,\n"
+               "ovs_remote, integration_bridge, default_physical_network, ready_timeout_ms,\n"
+               "log_file, ...; see the README).\n"
+               "\n"
+               "CNI versions: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0\n",
+               OSN_NODECONF_DEFAULT_PATH);
+}
+
+/* Best effort: the cniVersion of a config we could not fully parse, so the
+ * error comes back in the caller's version. */
+static const char *raw_version(const json_t *raw)
+{
+        const char *v = json_string_value(json_object_get(raw, "cniVersion"));
+        return v && osn_cni_version_supported(v) ? v : NULL;
+}
+
+static int run(struct invocation *inv, struct osn_error *err)
+{
+        int r = osn_cni_env_read(getenv, &inv->env, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        if ((r = read_stdin(&buf, &len, err)) < 0)
+                return r;
+        inv->raw = json_loadb(buf, len, 0, NULL);
+        inv->cni_version = raw_version(inv->raw);
+
+        if (inv->env.verb == OSN_VERB_VERSION) {
+                json_t *j = osn_cni_version_json(inv->cni_version);
+                return j ? osn_cni_print(j) : -ENOMEM;
+        }
+
+        r = osn_netconf_parse(buf, len, "stdin", &inv->nc, err);
+        if (r < 0) {
+                /* DEL must not get stuck on a config that ADD refused:
+                 * the network name is all it needs. */
+                const char *name = json_string_value(json_object_get(inv->raw, "name"));
+                if (inv->env.verb != OSN_VERB_DEL || !name || !*name)
+                        return r;
+                log_debug("DEL with an invalid config (%s); using name \"%s\"", err->msg, name);
+                osn_error_clear(err);
+                inv->nc = calloc(1, sizeof(*inv->nc));
+                if (!inv->nc || !(inv->nc->name = strdup(name)))
+                        return -ENOMEM;
+        } else {
+                inv->cni_version = inv->nc->cni_version;
+                if ((r = osn_cni_version_check(inv->nc->cni_version, inv->env.verb, err)) < 0)
+                        return r;
+        }
+
+        if ((r = osn_nodeconf_load(NULL, &inv->node, err)) < 0)
+                return r;
+        if (osn_log_open(inv->node->log_file, inv->node->log_level) < 0)
+                log_warn("cannot open log file %s: %m", inv->node->log_file);
+        osn_log_set_context(inv->env.container_id);
+        log_debug("%s network %s ifname %s netns %s", osn_cni_verb_name(inv->env.verb),
+                  inv->nc->name, inv->env.ifname, inv->env.netns);
+
+        for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+                if (verbs[i].verb == inv->env.verb)
+                        return verbs[i].run(inv, err);
+        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV, "CNI_COMMAND=%s is not supported",
+                             osn_cni_verb_name(inv->env.verb));
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {0},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "hV", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("osn %s (CNI %s)\n", OSN_VERSION, OSN_CNI_LATEST_VERSION);
+                        return 0;
+                default:
+                        fprintf(stderr, "Try 'ovn-kubernetes --help'.\n");
+                        return 2;
+                }
+        }
+
+        struct invocation inv = {0};
+        struct osn_error err = {0};
+        int r = run(&inv, &err);
+        if (r < 0) {
+                if (!osn_error_isset(&err))
+                        osn_error_set(&err, r, OSN_CNI_INTERNAL, "%s failed: %s",
+                                      osn_cni_verb_name(inv.env.verb), strerror(-r));
+                log_error("%s failed: %s%s%s", osn_cni_verb_name(inv.env.verb), err.msg,
+                          err.details[0] ? " " : "", err.details);
+                json_t *j = osn_cni_error_json(&err, inv.cni_version);
+                if (j)
+                        osn_cni_print(j);
+        }
+        osn_netconf_free(inv.nc);
+        osn_nodeconf_free(inv.node);
+        json_decref(inv.raw);
+        osn_log_close();
+        return r < 0 ? 1 : 0;
 }

@@ -1,0 +1,48 @@
+# The two commands the README leads with:
+#   make demo    installs what is missing, builds, runs the demo on the sandbox
+#   make check   installs what is missing, builds (ASan+UBSan), runs every test
+# and `make` alone builds.  Everything else is meson/ninja underneath.
+BUILD       ?= build
+CHECK_BUILD ?= build-check
+MESON_FLAGS ?=
+
+.PHONY: all deps build demo check unit bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release $(MESON_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(CHECK_BUILD)/build.ninja:
+	meson setup $(CHECK_BUILD) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_FLAGS)
+
+demo: build
+	OSN_BUILD=$(CURDIR)/$(BUILD) sandbox/demo.sh
+
+check: deps $(CHECK_BUILD)/build.ninja
+	ninja -C $(CHECK_BUILD)
+	OSN_BUILD=$(CURDIR)/$(CHECK_BUILD) tests/run.sh $(CHECK_BUILD)
+
+unit: deps $(CHECK_BUILD)/build.ninja
+	ninja -C $(CHECK_BUILD)
+	OSN_BUILD=$(CURDIR)/$(CHECK_BUILD) tests/run.sh $(CHECK_BUILD) --suite unit
+
+bench: build
+	OSN_BUILD=$(CURDIR)/$(BUILD) bench/run.sh
+
+fuzz: deps
+	CC=clang meson setup build-fuzz -Dfuzzing=true -Db_lundef=false 2>/dev/null || true
+	ninja -C build-fuzz
+	tests/fuzz/run.sh build-fuzz
+
+format:
+	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c
+
+clean:
+	rm -rf $(BUILD) $(CHECK_BUILD) build-fuzz
