@@ -475,9 +475,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
 
 /* --- DEL --- */
 
-/* Removes one attachment's pieces, node side first.  1 when the logical
- * port was there, 0 when it was already gone. */
-static int remove_attachment(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
+int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
                              const char *port, int64_t deadline, struct osn_error *err)
 {
         char host[IFNAMSIZ];
@@ -504,7 +502,7 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
         int r = connect_both(node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
-        r = remove_attachment(nb, ovs, network, port, deadline, err);
+        r = osn_attach_remove(nb, ovs, network, port, deadline, err);
         if (r >= 0)
                 log_info("DEL %s: port %s removed (or already gone)", network, port);
         return r < 0 ? r : 0;
@@ -667,7 +665,7 @@ int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct 
                         if (!port)
                                 return -ENOMEM;
                         struct osn_error e = {0};
-                        r = remove_attachment(nb, ovs, nc->name, port, deadline, &e);
+                        r = osn_attach_remove(nb, ovs, nc->name, port, deadline, &e);
                         if (r < 0) {
                                 log_warn("GC %s: removing %s: %s", nc->name, port, e.msg);
                                 continue;

@@ -44,6 +44,15 @@ int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct 
  * OSN_CNI_NOT_AVAILABLE otherwise. */
 int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err) _wur_;
 
+struct osn_ovsdb;
+/* Removes one attachment of this node by its OVN port name: its OVS port,
+ * its veth (and so the pod end), its logical port, and the network's switch
+ * when it was the last attachment.  Returns 1 when the logical port was
+ * there, 0 when it was already gone; what is already gone is no error.
+ * DEL, GC and `osnctl gc` all remove through here. */
+int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
+                      const char *port, int64_t deadline, struct osn_error *err) _wur_;
+
 /* The host-side veth name of an OVN port: "osn" + 12 hex digits of a hash
  * of the port name (15 bytes, the kernel's limit). */
 void osn_host_ifname(const char *port_name, char buf[IFNAMSIZ]);

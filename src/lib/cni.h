@@ -12,10 +12,12 @@
  *   errors (OSN_CNI_INCOMPATIBLE_VERSION).
  * - Results and errors as JSON in the shape of the requested version:
  *   0.1.0/0.2.0: {"cniVersion", "ip4": {"ip", "gateway"?}, "ip6": ..., "dns"}
- *   0.3.0/0.3.1/0.4.0: {"cniVersion", "interfaces": [{"name","mac","mtu"?,
+ *   0.3.0/0.3.1/0.4.0: {"cniVersion", "interfaces": [{"name","mac"?,
  *       "sandbox"?}], "ips": [{"version":"4","address","gateway"?,
  *       "interface": idx}], "routes"?, "dns"}
- *   1.0.0/1.1.0: as 0.4.0 without "ips[].version"; "mtu" on interfaces.
+ *   1.0.0: as 0.4.0 without "ips[].version".
+ *   1.1.0: as 1.0.0 plus "mtu" on interfaces (the field first appears in
+ *       spec 1.1.0; older versions never carry it).
  *   Errors: {"cniVersion", "code", "msg", "details"?}.
  *
  * Ownership: parsed structures are caller-allocated and fixed-size; JSON
@@ -126,5 +128,19 @@ json_t *osn_cni_error_json(const struct osn_error *err, const char *cni_version)
 
 /* Writes 'j' (stolen) plus a newline to fd 1 in one piece; 0 or -errno. */
 int osn_cni_print(json_t *j);
+
+/* GC (spec 1.1.0): one entry of "cni.dev/valid-attachments". */
+struct osn_cni_attachment {
+        char container_id[256];
+        char ifname[IFNAMSIZ];
+};
+
+/* Reads "cni.dev/valid-attachments" from a GC netconf document ('conf', the
+ * whole object, e.g. osn_netconf's 'raw').  Each entry must carry a valid
+ * "containerID" and "ifname".  A missing key is an error, not an empty list:
+ * GC without the list would remove every attachment.  On success *ret is a
+ * malloc'd array (NULL when empty) of *ret_n entries. */
+int osn_cni_valid_attachments_parse(const json_t *conf, struct osn_cni_attachment **ret,
+                                    size_t *ret_n, struct osn_error *err) _wur_;
 
 #endif

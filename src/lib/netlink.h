@@ -40,7 +40,8 @@ int osn_veth_create(const struct osn_veth_req *req, struct osn_error *err) _wur_
 int osn_link_set_up(const char *name, bool up, struct osn_error *err) _wur_;
 
 /* Deletes a link in the current netns (its veth peer goes with it).
- * -ENODEV when it does not exist (callers doing DEL treat that as success). */
+ * -ENODEV when it does not exist (callers doing DEL treat that as success);
+ * that case leaves 'err' untouched. */
 int osn_link_delete(const char *name, struct osn_error *err);
 
 /* 1 when the link exists in the current netns, 0 when not, negative errno
@@ -53,7 +54,9 @@ int osn_link_exists(const char *name);
 int osn_pod_configure(int netns_fd, const char *ifname, const struct osn_cidr *addrs, size_t n,
                       struct osn_error *err) _wur_;
 
-/* What CHECK compares: the pod-side link as the kernel sees it. */
+/* What CHECK compares: the pod-side link as the kernel sees it.  A missing
+ * link is not an error: 0 with ret->exists false.  Addresses beyond the
+ * first 8 are not reported. */
 struct osn_link_info {
         bool exists;
         bool up;
@@ -65,12 +68,13 @@ struct osn_link_info {
 int osn_pod_inspect(int netns_fd, const char *ifname, struct osn_link_info *ret,
                     struct osn_error *err) _wur_;
 
-/* Deletes 'ifname' inside the netns; -ENODEV when it is not there. */
+/* Deletes 'ifname' inside the netns; -ENODEV (leaving 'err' untouched)
+ * when it is not there. */
 int osn_pod_link_delete(int netns_fd, const char *ifname, struct osn_error *err);
 
-/* Disables TX checksum offload on a link in the current netns (and, with a
- * netns fd >= 0, on 'ifname' inside it): the userspace OVS datapath reads
- * frames with AF_PACKET and would otherwise forward partial checksums. */
+/* Disables TX checksum offload on 'ifname' in the current netns (netns_fd
+ * < 0) or inside netns_fd: the userspace OVS datapath reads frames with
+ * AF_PACKET and would otherwise forward partial checksums. */
 int osn_link_disable_tx_csum(int netns_fd, const char *ifname);
 
 #endif

@@ -103,6 +103,11 @@ bool osn_ovsdb_want_write(const struct osn_ovsdb *c);
  * is broken (-ECONNRESET on EOF, -EPROTO on a malformed message). */
 int osn_ovsdb_run(struct osn_ovsdb *c);
 
+/* For tests and the fuzzer: a connection over an already connected socket
+ * (e.g. one end of a socketpair() whose other end plays the server), named
+ * 'name'.  Takes 'fd', even on failure. */
+int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret) _wur_;
+
 /* --- Small helpers to build operations (all return new references) --- */
 
 /* ["==", column, value] etc.  'value' is stolen. */

@@ -40,4 +40,9 @@ int osn_stream_fd(const struct osn_stream *s);
 short osn_stream_poll_events(const struct osn_stream *s, bool want_write);
 const char *osn_stream_name(const struct osn_stream *s);
 
+/* For tests and the fuzzer: wraps a connected socket (e.g. one end of a
+ * socketpair()) as a plain stream named 'name'.  Takes 'fd', even on
+ * failure, and makes it non-blocking. */
+int osn_stream_from_fd(int fd, const char *name, struct osn_stream **ret) _wur_;
+
 #endif
