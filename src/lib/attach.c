@@ -127,8 +127,8 @@ static void add_rollback(struct add_state *st)
         if (st->ovs_port && st->ovs && osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0)
                 log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
         osn_error_clear(&e);
-        if (st->veth && osn_link_delete(st->host, &e) < 0 && !osn_error_isset(&e))
-                log_warn("rollback: deleting veth %s failed", st->host);
+        if (st->veth && osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e))
+                log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
         osn_error_clear(&e);
         if (st->nb_port && st->nb &&
             osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0)

@@ -481,12 +481,11 @@ static int addr_dump(struct nl *nl, int ifindex, struct osn_link_info *info)
 
         (void)setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one,
                          sizeof(one));
-        if ((r = nl_errno(nl, nl_socket_modify_cb(nl->sk, NL_CB_VALID, NL_CB_CUSTOM, addr_dump_one,
-                                                  &d))) < 0 ||
-            (r = nl_errno(nl, nl_send_simple(nl->sk, RTM_GETADDR, NLM_F_DUMP, &req, sizeof(req)))) <
-                0)
-                return r;
-        return nl_errno(nl, nl_recvmsgs_default(nl->sk));
+        r = nl_errno(nl, nl_socket_modify_cb(nl->sk, NL_CB_VALID, NL_CB_CUSTOM, addr_dump_one, &d));
+        if (r == 0)
+                r = nl_errno(nl,
+                             nl_send_simple(nl->sk, RTM_GETADDR, NLM_F_DUMP, &req, sizeof(req)));
+        return r < 0 ? r : nl_errno(nl, nl_recvmsgs_default(nl->sk));
 }
 
 int osn_pod_inspect(int netns_fd, const char *ifname, struct osn_link_info *ret,

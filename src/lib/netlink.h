@@ -24,11 +24,11 @@
 int osn_netns_open(const char *path, int *ret_fd) _wur_;
 
 struct osn_veth_req {
-        const char *host_name;   /* host end, <= 15 bytes, in the current netns */
-        const char *pod_ifname;  /* peer name inside the pod netns */
-        int pod_netns_fd;        /* from osn_netns_open() */
-        const uint8_t *pod_mac;  /* 6 bytes, or NULL for a kernel-chosen MAC */
-        unsigned mtu;            /* both ends; 0 = kernel default */
+        const char *host_name;  /* host end, <= 15 bytes, in the current netns */
+        const char *pod_ifname; /* peer name inside the pod netns */
+        int pod_netns_fd;       /* from osn_netns_open() */
+        const uint8_t *pod_mac; /* 6 bytes, or NULL for a kernel-chosen MAC */
+        unsigned mtu;           /* both ends; 0 = kernel default */
 };
 
 /* Creates the pair.  -EEXIST (with 'err' naming which) when pod_ifname
