@@ -23,7 +23,7 @@ cni() {
 }
 
 # pod_netns POD: the path of a pod made by pod_add.
-pod_netns() { echo "$NETNS_DIR_PREFIX-pod-$1"; }
+pod_netns() { echo "/var/run/netns/$(sandbox_prefix)-pod-$1"; }
 
 in_pod() {
     local pod=$1

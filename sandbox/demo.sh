@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The demo (`make demo`): a 3-node OVN sandbox, the seed's two networks, two
+# pods per node on each, a table of pods and addresses, a ping matrix, the
+# external network's reachability, and what osnctl sees.  It leaves the
+# sandbox up for exploring; `sandbox/osn-sandbox down` removes it.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OSN_BUILD=${OSN_BUILD:-$ROOT/build}
+SB=$ROOT/sandbox/osn-sandbox
+PLUGIN=$OSN_BUILD/src/plugin/ovn-kubernetes
+OSNCTL=$OSN_BUILD/src/osnctl/osnctl
+DIR=${OSN_SANDBOX_DIR:-/tmp/osn-sandbox}
+NODES=3
+[[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces, OVS)" >&2; exit 1; }
+[[ -x $PLUGIN ]] || { echo "demo: $PLUGIN is not built (run make)" >&2; exit 1; }
+
+# The seed's two sample NAD configs, trailing commas removed (see
+# `osnctl validate` for why they must be).
+SEED1='{"cniVersion": "0.3.1", "type": "ovn-kubernetes", "name": "tenant-overlay", "subnet": "10.10.10.0/24"}'
+SEED2='{"cniVersion": "0.3.1", "type": "ovn-kubernetes", "name": "tenant-overlay-ext-network", "subnet": "10.10.20.0/24", "has_external_connectivity": true}'
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+cni() { # NODE VERB POD IFNAME CONF
+    local ns=/var/run/netns/$PREFIX-pod-$3
+    "$SB" exec --dir "$DIR" "$1" -- env CNI_COMMAND="$2" CNI_CONTAINERID="demo-$3" \
+        CNI_NETNS="$ns" CNI_IFNAME="$4" CNI_PATH=/opt/cni/bin \
+        CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns1;K8S_POD_NAME=$3" "$PLUGIN" <<<"$5"
+}
+
+say "osn-sandbox up --nodes $NODES ($DIR)"
+t0=$(date +%s%N)
+"$SB" up --dir "$DIR" --nodes "$NODES"
+echo "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+PREFIX=$(sed -n 's/^PREFIX=//p' "$DIR/.osn-sandbox")
+
+# Pods: pN-M = pod M on node N. Re-running the demo starts from scratch.
+PODS=()
+for n in $(seq 1 $NODES); do for m in 1 2; do PODS+=("n$n-p$m"); done; done
+for p in "${PODS[@]}"; do
+    n=${p:1:1}
+    if [[ -e /var/run/netns/$PREFIX-pod-$p ]]; then
+        cni "$n" DEL "$p" net1 "$SEED1" >/dev/null || true
+        cni "$n" DEL "$p" net2 "$SEED2" >/dev/null || true
+        "$SB" pod-del --dir "$DIR" "$p" >/dev/null
+    fi
+done
+
+say "ADD: each pod gets net1 on tenant-overlay and net2 on tenant-overlay-ext-network"
+declare -A IP1 IP2 MS
+for p in "${PODS[@]}"; do
+    n=${p:1:1}
+    "$SB" pod-add --dir "$DIR" "$p" >/dev/null
+    s=$(date +%s%N)
+    r1=$(cni "$n" ADD "$p" net1 "$SEED1") || { echo "ADD $p net1 failed: $r1"; exit 1; }
+    r2=$(cni "$n" ADD "$p" net2 "$SEED2") || { echo "ADD $p net2 failed: $r2"; exit 1; }
+    MS[$p]=$(( ($(date +%s%N) - s) / 2000000 ))
+    IP1[$p]=$(jq -r '.ips[0].address' <<<"$r1")
+    IP2[$p]=$(jq -r '.ips[0].address' <<<"$r2")
+done
+printf '%-8s %-10s %-18s %-18s %s\n' POD NODE "net1 (overlay)" "net2 (external)" "ADD ms (avg)"
+for p in "${PODS[@]}"; do
+    printf '%-8s %-10s %-18s %-18s %s\n' "$p" "osn-node${p:1:1}" "${IP1[$p]}" "${IP2[$p]}" "${MS[$p]}"
+done
+
+say "ping matrix on tenant-overlay (row pings column over net1; ok = reply)"
+printf '%-8s' ""; for q in "${PODS[@]}"; do printf '%-7s' "$q"; done; echo
+fails=0
+for p in "${PODS[@]}"; do
+    printf '%-8s' "$p"
+    for q in "${PODS[@]}"; do
+        if [[ $p == "$q" ]]; then printf '%-7s' "-"; continue; fi
+        if ip netns exec "$PREFIX-pod-$p" ping -c 1 -W 2 "${IP1[$q]%/*}" >/dev/null 2>&1; then
+            printf '%-7s' ok
+        else
+            printf '%-7s' FAIL; fails=$((fails + 1))
+        fi
+    done
+    echo
+done
+
+say "external reachability: gateway host 10.10.20.1 on the physical network \"physnet\""
+printf '%-8s %-22s %-22s %s\n' POD "net2 -> gateway" "gateway -> net2" "net1 (overlay only) -> gateway"
+for p in "${PODS[@]}"; do
+    a=FAIL; b=FAIL; c=reachable
+    ip netns exec "$PREFIX-pod-$p" ping -c 1 -W 2 -I net2 10.10.20.1 >/dev/null 2>&1 && a=ok
+    ip netns exec "$PREFIX-ext" ping -c 1 -W 2 "${IP2[$p]%/*}" >/dev/null 2>&1 && b=ok
+    ip netns exec "$PREFIX-pod-$p" ping -c 1 -W 1 -I net1 10.10.20.1 >/dev/null 2>&1 || c="isolated (as it should)"
+    [[ $a == ok && $b == ok && $c != reachable ]] || fails=$((fails + 1))
+    printf '%-8s %-22s %-22s %s\n' "$p" "$a" "$b" "$c"
+done
+
+if [[ -x $OSNCTL ]]; then
+    say "osnctl networks (on osn-node1)"
+    "$SB" exec --dir "$DIR" 1 -- "$OSNCTL" networks || true
+    say "osnctl attachments (on osn-node1)"
+    "$SB" exec --dir "$DIR" 1 -- "$OSNCTL" attachments || true
+fi
+
+say "done"
+echo "The sandbox stays up: explore with"
+echo "  $SB status"
+echo "  $SB nbctl show"
+echo "  $SB exec 1 -- $OSNCTL networks"
+echo "and remove it with: $SB down"
+[[ $fails -eq 0 ]] || { echo "demo: $fails check(s) failed"; exit 1; }
