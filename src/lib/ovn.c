@@ -162,6 +162,18 @@ static json_t *switch_other_config(const struct osn_netconf *nc)
                                                 off ? " " : "", a,
                                                 osn_addr_format(&last, b, sizeof(b)));
         }
+        /* A network bridged to a physical network shares its subnet with the
+         * hosts out there, whose router conventionally holds the first
+         * address: OVN never hands it out. */
+        for (size_t i = 0; nc->external && i < nc->n_subnets && off < sizeof(excl); i++) {
+                if (nc->subnets[i].family != AF_INET || nc->subnets[i].prefixlen >= 31)
+                        continue;
+                struct osn_cidr gw = osn_cidr_network(&nc->subnets[i]);
+                gw.addr.v4.s_addr = htonl(ntohl(gw.addr.v4.s_addr) + 1);
+                char a[OSN_CIDR_STRLEN];
+                off += (size_t)snprintf(excl + off, sizeof(excl) - off, "%s%s", off ? " " : "",
+                                        osn_addr_format(&gw, a, sizeof(a)));
+        }
         const char *kv[8];
         size_t n = 0;
         if (subnet[0]) {
