@@ -353,7 +353,12 @@ static int rpc(struct osn_ovsdb *c, const char *method, json_t *params, int64_t 
         char key[24];
         int64_t id = c->next_id++;
         snprintf(key, sizeof(key), "%" PRId64, id);
-        if (!params || json_object_set_new(c->replies, key, json_null()) < 0) {
+        if (!params)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
+                                     "OVSDB %s: cannot build the \"%s\" request "
+                                     "(a name that is not UTF-8?)",
+                                     osn_ovsdb_remote(c), method);
+        if (json_object_set_new(c->replies, key, json_null()) < 0) {
                 json_decref(params);
                 return conn_error(c, method, -ENOMEM, err);
         }
@@ -439,18 +444,18 @@ static int check_transact(struct osn_ovsdb *c, const char *db, const json_t *ops
 int osn_ovsdb_transact(struct osn_ovsdb *c, const char *db, json_t *ops, int64_t deadline,
                        json_t **ret_result, struct osn_error *err)
 {
-        _cleanup_json_ json_t *owned_ops = ops;
-        if (!json_is_array(ops))
+        _cleanup_json_ json_t *owned_ops = ops; /* stolen, even on failure */
+        if (!json_is_array(owned_ops))
                 return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
                                      "OVSDB transact: the operations are not a JSON array");
         json_t *params = json_pack("[s]", db);
-        if (params && json_array_extend(params, ops) < 0)
+        if (params && json_array_extend(params, owned_ops) < 0)
                 params = (json_decref(params), NULL);
         _cleanup_json_ json_t *result = NULL;
         int r = rpc(c, "transact", params, deadline, &result, err);
         if (r < 0)
                 return r;
-        r = check_transact(c, db, ops, result, err);
+        r = check_transact(c, db, owned_ops, result, err);
         if (r < 0)
                 return r;
         *ret_result = TAKE_PTR(result);

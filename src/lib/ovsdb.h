@@ -90,7 +90,8 @@ int osn_ovsdb_monitor_cancel(struct osn_ovsdb *c, const char *monitor_id, int64_
 int osn_ovsdb_echo(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err) _wur_;
 
 /* Lists the databases the server holds ("list_dbs"), as a JSON array. */
-int osn_ovsdb_list_dbs(struct osn_ovsdb *c, int64_t deadline, json_t **ret, struct osn_error *err) _wur_;
+int osn_ovsdb_list_dbs(struct osn_ovsdb *c, int64_t deadline, json_t **ret, struct osn_error *err)
+    _wur_;
 
 /* --- Non-blocking core --- */
 
@@ -100,7 +101,9 @@ bool osn_ovsdb_want_write(const struct osn_ovsdb *c);
 
 /* Reads and writes what the socket allows without blocking; answers echo;
  * files replies and notifications.  0, or negative errno when the connection
- * is broken (-ECONNRESET on EOF, -EPROTO on a malformed message). */
+ * is broken (-ECONNRESET on EOF, -EPROTO on a malformed message, -EMSGSIZE
+ * for a message over 64 MiB).  A broken connection stays broken: every later
+ * call returns the same error at once. */
 int osn_ovsdb_run(struct osn_ovsdb *c);
 
 /* For tests and the fuzzer: a connection over an already connected socket

@@ -63,13 +63,14 @@ short osn_stream_poll_events(const struct osn_stream *s, bool want_write)
         return POLLIN | (want_write ? POLLOUT : 0) | s->ssl_want;
 }
 
-/* Allocates a stream around 'fd' (taken, even on failure). */
+/* Allocates a stream around 'fd' (taken, even on failure; may be -1). */
 static int stream_new(int fd, const char *name, struct osn_stream **ret)
 {
         struct osn_stream *s = calloc(1, sizeof(*s));
         if (!s || !(s->name = strdup(name))) {
                 free(s);
-                close(fd);
+                if (fd >= 0)
+                        close(fd);
                 return -ENOMEM;
         }
         s->fd = fd;
@@ -132,13 +133,16 @@ static int connect_addr(const struct sockaddr *sa, socklen_t salen, int64_t dead
         return TAKE_FD(fd);
 }
 
-static int open_unix(const char *path, int64_t deadline)
+/* Connects to the unix socket at 'path' (the part of 'remote' after
+ * "unix:"). */
+static int open_unix(const char *path, int64_t deadline, struct osn_error *err, const char *remote)
 {
         struct sockaddr_un sun = {.sun_family = AF_UNIX};
-        if (!*path)
-                return -EINVAL;
-        if (strlen(path) >= sizeof(sun.sun_path))
-                return -ENAMETOOLONG;
+        if (!*path || strlen(path) >= sizeof(sun.sun_path))
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "invalid OVSDB remote \"%s\": the socket path is empty or "
+                                     "longer than %zu bytes",
+                                     remote, sizeof(sun.sun_path) - 1);
         memcpy(sun.sun_path, path, strlen(path) + 1);
         return connect_addr((const struct sockaddr *)&sun, sizeof(sun), deadline);
 }
@@ -194,9 +198,8 @@ static int open_tcp(const char *hostport, int64_t deadline, struct osn_error *er
                                      "invalid OVSDB remote \"%s\": expected HOST:PORT "
                                      "or [IPV6]:PORT",
                                      remote);
-        struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                                 .ai_socktype = SOCK_STREAM,
-                                 .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+        struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
         struct addrinfo *res = NULL;
         int g = getaddrinfo(host, port, &hints, &res);
         if (g != 0) {
@@ -285,10 +288,9 @@ static int ssl_result(struct osn_stream *s, int ret)
         }
 }
 
-/* Builds the TLS context from 'ssl' and runs the handshake on s->fd,
- * bounded by 'deadline'. */
-static int ssl_start(struct osn_stream *s, const struct osn_ssl_opts *ssl, int64_t deadline,
-                     struct osn_error *err)
+/* Builds the TLS client context from the files in 'ssl': our certificate
+ * and key, and the CA the server's certificate must chain to. */
+static int ssl_ctx_load(struct osn_stream *s, const struct osn_ssl_opts *ssl, struct osn_error *err)
 {
         char buf[256];
         if (!ssl || !ssl->private_key || !ssl->certificate || !ssl->ca_cert)
@@ -305,6 +307,8 @@ static int ssl_start(struct osn_stream *s, const struct osn_ssl_opts *ssl, int64
         /* Our output buffer may move and grow between retries of a write. */
         SSL_CTX_set_mode(s->ctx,
                          SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        /* As OVS does, the server's certificate must chain to the CA; its
+         * name is not checked (ovs-pki certificates do not carry hosts). */
         SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
         const char *what = NULL, *file = NULL;
         if (SSL_CTX_use_certificate_chain_file(s->ctx, ssl->certificate) != 1)
@@ -319,7 +323,13 @@ static int ssl_start(struct osn_stream *s, const struct osn_ssl_opts *ssl, int64
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                      "%s: cannot load TLS %s %s: %s", s->name, what, file,
                                      ssl_error_string(buf, sizeof(buf), "unknown error"));
+        return 0;
+}
 
+/* Runs the TLS handshake on the connected s->fd, bounded by 'deadline'. */
+static int ssl_handshake(struct osn_stream *s, int64_t deadline, struct osn_error *err)
+{
+        char buf[256];
         s->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "osn-socket");
         BIO *bio = s->bio_method ? BIO_new(s->bio_method) : NULL;
         s->ssl = SSL_new(s->ctx);
@@ -363,32 +373,32 @@ static int ssl_start(struct osn_stream *s, const struct osn_ssl_opts *ssl, int64
 int osn_stream_open(const char *remote, const struct osn_ssl_opts *ssl, int64_t deadline,
                     struct osn_stream **ret, struct osn_error *err)
 {
-        int fd;
-        bool tls = false;
+        _cleanup_(osn_stream_closep) struct osn_stream *s = NULL;
+        int r = stream_new(-1, remote, &s);
+        if (r < 0)
+                return r;
+        bool tls = startswith(remote, "ssl:");
+        if (tls) {
+                /* TLS files first: a config error shows whether or not the
+                 * server is up. */
+                r = ssl_ctx_load(s, ssl, err);
+                if (r < 0)
+                        return r;
+        }
         if (startswith(remote, "unix:"))
-                fd = open_unix(remote + 5, deadline);
-        else if (startswith(remote, "tcp:"))
-                fd = open_tcp(remote + 4, deadline, err, remote);
-        else if (startswith(remote, "ssl:"))
-                fd = open_tcp(remote + 4, deadline, err, remote), tls = true;
+                s->fd = open_unix(remote + 5, deadline, err, remote);
+        else if (startswith(remote, "tcp:") || tls)
+                s->fd = open_tcp(remote + 4, deadline, err, remote);
         else
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                      "invalid OVSDB remote \"%s\": expected unix:PATH, "
                                      "tcp:HOST:PORT or ssl:HOST:PORT",
                                      remote);
-        if (fd == -EINVAL || fd == -ENAMETOOLONG)
-                return osn_error_set(err, fd, OSN_CNI_INVALID_CONFIG,
-                                     "invalid OVSDB remote \"%s\": %s", remote, strerror(-fd));
-        if (fd < 0)
-                return osn_error_set(err, fd, OSN_CNI_TRY_AGAIN_LATER, "%s: %s", remote,
-                                     strerror(-fd));
-
-        _cleanup_(osn_stream_closep) struct osn_stream *s = NULL;
-        int r = stream_new(fd, remote, &s);
-        if (r < 0)
-                return r;
+        if (s->fd < 0)
+                return osn_error_set(err, s->fd, OSN_CNI_TRY_AGAIN_LATER, "%s: %s", remote,
+                                     strerror(-s->fd));
         if (tls) {
-                r = ssl_start(s, ssl, deadline, err);
+                r = ssl_handshake(s, deadline, err);
                 if (r < 0)
                         return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER, "%s: %s", remote,
                                              strerror(-r));
