@@ -13,12 +13,13 @@
 #include <sys/socket.h>
 
 const char *const osn_cni_versions[] = {
-        "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL,
+    "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL,
 };
 
-/* Renders 's' for a message: in double quotes, printable ASCII as is, '"'
- * and '\\' escaped, every other byte as \xNN; cut at about 'max' bytes of
- * output with "..." so that a hostile value cannot fill the message. */
+/* Renders 's' for a message into buf[len]: in double quotes, printable
+ * ASCII as is, '"' and '\\' escaped, every other byte as \xNN; cut with
+ * "..." when it does not fit, so that a hostile value cannot fill the
+ * message. */
 static const char *quote(const char *s, char *buf, size_t len)
 {
         static const char hex[] = "0123456789abcdef";
@@ -68,9 +69,9 @@ static const struct verb_info {
         bool attachment;   /* reads CNI_CONTAINERID, CNI_IFNAME, CNI_ARGS */
         bool netns_needed; /* CNI_NETNS required (else optional) */
 } verbs[] = {
-        {"ADD", OSN_VERB_ADD, true, true},         {"DEL", OSN_VERB_DEL, true, false},
-        {"CHECK", OSN_VERB_CHECK, true, true},     {"VERSION", OSN_VERB_VERSION, false, false},
-        {"STATUS", OSN_VERB_STATUS, false, false}, {"GC", OSN_VERB_GC, false, false},
+    {"ADD", OSN_VERB_ADD, true, true},         {"DEL", OSN_VERB_DEL, true, false},
+    {"CHECK", OSN_VERB_CHECK, true, true},     {"VERSION", OSN_VERB_VERSION, false, false},
+    {"STATUS", OSN_VERB_STATUS, false, false}, {"GC", OSN_VERB_GC, false, false},
 };
 
 static const struct verb_info *verb_info(enum osn_cni_verb v)
@@ -115,13 +116,11 @@ static bool container_id_valid(const char *s)
 static int check_container_id(const char *var, const char *s, int code, struct osn_error *err)
 {
         if (!s || !*s)
-                return osn_error_set(err, -EINVAL, code, "%s is missing or empty",
-                                     var);
+                return osn_error_set(err, -EINVAL, code, "%s is missing or empty", var);
         if (strlen(s) >= sizeof(((struct osn_cni_env *)0)->container_id))
-                return osn_error_set(err, -EINVAL, code,
-                                     "%s: %s is too long (%zu bytes, at most %zu)", var, Q(s),
-                                     strlen(s),
-                                     sizeof(((struct osn_cni_env *)0)->container_id) - 1);
+                return osn_error_set(
+                    err, -EINVAL, code, "%s: %s is too long (%zu bytes, at most %zu)", var, Q(s),
+                    strlen(s), sizeof(((struct osn_cni_env *)0)->container_id) - 1);
         if (!container_id_valid(s))
                 return osn_error_set(err, -EINVAL, code,
                                      "%s: %s is not a valid container ID (it must start with a "
@@ -135,8 +134,7 @@ static int check_container_id(const char *var, const char *s, int code, struct o
 static int check_ifname(const char *var, const char *s, int code, struct osn_error *err)
 {
         if (!s || !*s)
-                return osn_error_set(err, -EINVAL, code, "%s is missing or empty",
-                                     var);
+                return osn_error_set(err, -EINVAL, code, "%s is missing or empty", var);
         size_t n = strlen(s);
         if (n >= IFNAMSIZ)
                 return osn_error_set(err, -EINVAL, code,
@@ -144,8 +142,8 @@ static int check_ifname(const char *var, const char *s, int code, struct osn_err
                                      "most %d)",
                                      var, Q(s), n, IFNAMSIZ - 1);
         if (streq(s, ".") || streq(s, ".."))
-                return osn_error_set(err, -EINVAL, code,
-                                     "%s: %s is not a valid interface name", var, Q(s));
+                return osn_error_set(err, -EINVAL, code, "%s: %s is not a valid interface name",
+                                     var, Q(s));
         for (const char *p = s; *p; p++)
                 if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
                         return osn_error_set(err, -EINVAL, code,
@@ -235,8 +233,8 @@ static int args_copy(const char *key, const char *val, size_t vlen, char *dst, s
                 char v[64];
                 snprintf(v, sizeof(v), "%.*s", (int)(vlen < 40 ? vlen : 40), val);
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV,
-                                     "CNI_ARGS: %s=%s... is too long (%zu bytes, at most %zu)",
-                                     key, Q(v), vlen, dstlen - 1);
+                                     "CNI_ARGS: %s=%s... is too long (%zu bytes, at most %zu)", key,
+                                     Q(v), vlen, dstlen - 1);
         }
         for (size_t i = 0; i < vlen; i++)
                 if ((unsigned char)val[i] < 0x21 || val[i] == 0x7f) {
@@ -483,8 +481,8 @@ json_t *osn_cni_version_json(const char *cni_version)
          * An input we do not support (or none) is answered with the latest
          * version, so that the answer is always one we can speak; the
          * runtime picks from supportedVersions anyway. */
-        const char *v = osn_cni_version_supported(cni_version) ? cni_version
-                                                               : OSN_CNI_LATEST_VERSION;
+        const char *v =
+            osn_cni_version_supported(cni_version) ? cni_version : OSN_CNI_LATEST_VERSION;
         json_t *list = json_array();
         for (size_t i = 0; osn_cni_versions[i]; i++)
                 json_array_append_new(list, json_string(osn_cni_versions[i]));
@@ -572,14 +570,13 @@ json_t *osn_cni_result_json(const struct osn_cni_result *res, const char *cni_ve
                 json_t *ji = json_object();
                 if (shape == SHAPE_03)
                         json_object_set_new(
-                                ji, "version",
-                                json_string(ip->address.family == AF_INET6 ? "6" : "4"));
+                            ji, "version", json_string(ip->address.family == AF_INET6 ? "6" : "4"));
                 json_object_set_new(ji, "address",
                                     json_string(osn_cidr_format(&ip->address, a, sizeof(a))));
                 if (ip->has_gateway)
                         json_object_set_new(
-                                ji, "gateway",
-                                json_string(osn_addr_format(&ip->gateway, g, sizeof(g))));
+                            ji, "gateway",
+                            json_string(osn_addr_format(&ip->gateway, g, sizeof(g))));
                 if (ip->iface >= 0)
                         json_object_set_new(ji, "interface", json_integer(ip->iface));
                 json_array_append_new(ips, ji);
@@ -594,8 +591,8 @@ json_t *osn_cni_result_json(const struct osn_cni_result *res, const char *cni_ve
 #define PR_FAIL(err, ...)                                                                          \
         osn_error_set((err), -EINVAL, OSN_CNI_INVALID_CONFIG, "prevResult: " __VA_ARGS__)
 
-static int parse_address(const json_t *v, const char *what, bool need_prefix,
-                         struct osn_cidr *ret, struct osn_error *err)
+static int parse_address(const json_t *v, const char *what, bool need_prefix, struct osn_cidr *ret,
+                         struct osn_error *err)
 {
         if (!json_is_string(v))
                 return PR_FAIL(err, "%s must be a string", what);
@@ -605,8 +602,8 @@ static int parse_address(const json_t *v, const char *what, bool need_prefix,
         return 0;
 }
 
-static int parse_legacy_ip(const json_t *o, const char *key, int family,
-                           struct osn_cni_result *ret, struct osn_error *err)
+static int parse_legacy_ip(const json_t *o, const char *key, int family, struct osn_cni_result *ret,
+                           struct osn_error *err)
 {
         if (!json_is_object(o))
                 return PR_FAIL(err, "\"%s\" must be an object", key);
@@ -632,8 +629,7 @@ static int parse_legacy_ip(const json_t *o, const char *key, int family,
         return 0;
 }
 
-static int parse_iface(const json_t *o, size_t idx, struct osn_cni_iface *f,
-                       struct osn_error *err)
+static int parse_iface(const json_t *o, size_t idx, struct osn_cni_iface *f, struct osn_error *err)
 {
         if (!json_is_object(o))
                 return PR_FAIL(err, "interfaces[%zu] must be an object", idx);
@@ -652,8 +648,9 @@ static int parse_iface(const json_t *o, size_t idx, struct osn_cni_iface *f,
                         return PR_FAIL(err, "interfaces[%zu].mac must be a string", idx);
                 if (json_string_length(mac) > 0) {
                         if (osn_mac_parse(json_string_value(mac), m) < 0)
-                                return PR_FAIL(err, "interfaces[%zu].mac: %s is not a unicast MAC "
-                                                    "address",
+                                return PR_FAIL(err,
+                                               "interfaces[%zu].mac: %s is not a unicast MAC "
+                                               "address",
                                                idx, Q(json_string_value(mac)));
                         osn_mac_format(m, f->mac, sizeof(f->mac));
                 }
@@ -663,8 +660,7 @@ static int parse_iface(const json_t *o, size_t idx, struct osn_cni_iface *f,
         if (mtu && !json_is_null(mtu)) {
                 if (!json_is_integer(mtu) || json_integer_value(mtu) < 0 ||
                     json_integer_value(mtu) > 65535)
-                        return PR_FAIL(err, "interfaces[%zu].mtu must be an integer 0..65535",
-                                       idx);
+                        return PR_FAIL(err, "interfaces[%zu].mtu must be an integer 0..65535", idx);
                 f->mtu = (unsigned)json_integer_value(mtu);
         }
 
@@ -696,8 +692,8 @@ static int parse_ip(const json_t *o, size_t idx, size_t n_ifaces, struct osn_cni
         if (ver && !json_is_null(ver)) {
                 const char *want = ip->address.family == AF_INET ? "4" : "6";
                 if (!json_is_string(ver) || !streq(json_string_value(ver), want))
-                        return PR_FAIL(err, "ips[%zu].version must be \"%s\" for that address",
-                                       idx, want);
+                        return PR_FAIL(err, "ips[%zu].version must be \"%s\" for that address", idx,
+                                       want);
         }
 
         const json_t *gw = json_object_get(o, "gateway");
@@ -713,10 +709,15 @@ static int parse_ip(const json_t *o, size_t idx, size_t n_ifaces, struct osn_cni
 
         const json_t *ifi = json_object_get(o, "interface");
         if (ifi && !json_is_null(ifi)) {
+                if (json_is_integer(ifi) && n_ifaces == 0)
+                        return PR_FAIL(err,
+                                       "ips[%zu].interface is %" JSON_INTEGER_FORMAT
+                                       ", but there are no interfaces",
+                                       idx, json_integer_value(ifi));
                 if (!json_is_integer(ifi) || json_integer_value(ifi) < 0 ||
                     (size_t)json_integer_value(ifi) >= n_ifaces)
-                        return PR_FAIL(err, "ips[%zu].interface must index \"interfaces\" (0..%zd)",
-                                       idx, (ssize_t)n_ifaces - 1);
+                        return PR_FAIL(err, "ips[%zu].interface must index \"interfaces\" (0..%zu)",
+                                       idx, n_ifaces - 1);
                 ip->iface = (int)json_integer_value(ifi);
         }
         return 0;
@@ -838,13 +839,12 @@ static json_t *json_string_lossy(const char *s)
 
 json_t *osn_cni_error_json(const struct osn_error *err, const char *cni_version)
 {
-        const char *v = osn_cni_version_supported(cni_version) ? cni_version
-                                                               : OSN_CNI_LATEST_VERSION;
+        const char *v =
+            osn_cni_version_supported(cni_version) ? cni_version : OSN_CNI_LATEST_VERSION;
         bool set = osn_error_isset(err);
-        json_t *o = json_pack("{s:s, s:i, s:o*}", "cniVersion", v, "code",
-                              set ? err->code : OSN_CNI_INTERNAL, "msg",
-                              json_string_lossy(set ? err->msg
-                                                    : "internal error (no message was recorded)"));
+        json_t *o = json_pack(
+            "{s:s, s:i, s:o*}", "cniVersion", v, "code", set ? err->code : OSN_CNI_INTERNAL, "msg",
+            json_string_lossy(set ? err->msg : "internal error (no message was recorded)"));
         if (o && set && err->details[0])
                 json_object_set_new(o, "details", json_string_lossy(err->details));
         return o;
@@ -918,8 +918,8 @@ int osn_cni_valid_attachments_parse(const json_t *conf, struct osn_cni_attachmen
                                              "\"containerID\" and \"ifname\"",
                                              key, i);
                 snprintf(what, sizeof(what), "%s[%zu].containerID", key, i);
-                int r = check_container_id(what, json_string_value(cid), OSN_CNI_INVALID_CONFIG,
-                                           err);
+                int r =
+                    check_container_id(what, json_string_value(cid), OSN_CNI_INVALID_CONFIG, err);
                 if (r < 0)
                         return r;
                 snprintf(what, sizeof(what), "%s[%zu].ifname", key, i);

@@ -2,8 +2,10 @@
  *
  * - The environment: CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME,
  *   CNI_ARGS, CNI_PATH, checked per verb as the spec requires (e.g. DEL
- *   needs no netns; ADD needs all).  Errors are OSN_CNI_INVALID_ENV and
- *   name the variable and the offending value.
+ *   needs no netns; ADD needs all; GC, STATUS and VERSION read no
+ *   attachment variables, and CNI_PATH is never required since osn runs no
+ *   other plugin).  Errors are OSN_CNI_INVALID_ENV and name the variable
+ *   and the offending value.
  * - CNI_ARGS, parsed tolerantly as Multus sends it:
  *   "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p;..." (unknown keys
  *   ignored, empty items skipped, the last duplicate wins); IP= (comma
@@ -96,7 +98,7 @@ json_t *osn_cni_version_json(const char *cni_version);
 struct osn_cni_iface {
         char name[IFNAMSIZ];
         char mac[OSN_MAC_STRLEN];
-        unsigned mtu;         /* 0 = not reported */
+        unsigned mtu;           /* 0 = not reported */
         char sandbox[PATH_MAX]; /* empty for host-side interfaces */
 };
 

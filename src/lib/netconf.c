@@ -1,2 +1,1138 @@
-/* netconf: see netconf.h (not yet written). */
+/* netconf: see netconf.h.
+ *
+ * Parsing runs in four steps, each of which can stop with one message:
+ *   1. decode the JSON (jansson; OSN_CNI_DECODE_FAILURE with line/column);
+ *   2. decide the dialect from the keys present (the 'keys' table below);
+ *   3. parse every known key on its own: its JSON type and its value;
+ *   4. check what only makes sense across keys (VLAN only on localnet,
+ *      excludes inside subnets, IPv6 minimum MTU, static IPs in a subnet).
+ *
+ * Choices where CNI or upstream leave room, made deliberately:
+ * - Duplicate keys: the last one wins, as with Go's encoding/json, which is
+ *   what Multus and upstream ovn-kubernetes use; rejecting them would make
+ *   osn refuse configs that every other plugin accepts (jansson's default;
+ *   JSON_REJECT_DUPLICATES is deliberately not used).
+ * - null: a key whose value is JSON null is treated as absent, again as Go
+ *   does.  Likewise "mtu": 0 and "vlanID": 0 mean "not set" (upstream's
+ *   fields are omitempty integers), and an empty "subnet(s)" string means no
+ *   subnet.
+ * - "mtu", "netAttachDefName" and "allowPersistentIPs" are valid in both
+ *   dialects and do not decide the dialect; every other dialect key does.
+ * - An upstream config without "topology" is refused: upstream would make
+ *   it a layer3 network, which osn cannot provide, and guessing layer2
+ *   would silently change its meaning.
+ */
 #include "netconf.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "cni.h"
+
+#define OSN_NAME_MAX     200 /* bytes; OVN object names are derived from it */
+#define OSN_MTU_MIN      576
+#define OSN_MTU_MIN_IPV6 1280
+#define OSN_MTU_MAX      65535
+#define OSN_VLAN_MAX     4094
+
+static const char *const osn_types[] = {"ovn-kubernetes", "ovn-k8s-cni-overlay"};
+
+struct parse_ctx {
+        const char *origin; /* may be NULL */
+        struct osn_error *err;
+        struct osn_netconf *nc;
+        /* The keys, as given, for messages and for step 4. */
+        const char *topology_str;
+        bool has_physnet_key;
+};
+
+/* Sets 'code' and a message prefixed with "<origin>: ". */
+_printf_(3, 4) static int fail(struct parse_ctx *c, int code, const char *fmt, ...)
+{
+        char msg[sizeof(c->err->msg)];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (c->origin && *c->origin)
+                return osn_error_set(c->err, -EINVAL, code, "%s: %s", c->origin, msg);
+        return osn_error_set(c->err, -EINVAL, code, "%s", msg);
+}
+
+#define invalid(c, ...) fail((c), OSN_CNI_INVALID_CONFIG, __VA_ARGS__)
+
+/* ---- rendering values for messages ------------------------------------ */
+
+/* Cuts 's' to at most 'max' bytes at a UTF-8 character boundary, marking
+ * the cut with "..."; the buffer must hold max + 4 bytes. */
+static void cut_utf8(char *s, size_t max)
+{
+        size_t n = strlen(s);
+        if (n <= max)
+                return;
+        size_t end = max;
+        while (end > 0 && ((unsigned char)s[end] & 0xc0) == 0x80)
+                end--;
+        memcpy(s + end, "...", 4);
+}
+
+/* A JSON value as the user wrote it (compact), cut to a sensible length. */
+static const char *show(const json_t *v, char *buf, size_t len)
+{
+        char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf(buf, len, "%s", s ? s : "?");
+        free(s);
+        cut_utf8(buf, len > 84 ? 80 : len - 4);
+        return buf;
+}
+
+/* A C string (valid UTF-8, it came from JSON) as a JSON string. */
+static const char *show_str(const char *s, char *buf, size_t len)
+{
+        _cleanup_json_ json_t *j = json_string(s);
+        if (!j) {
+                snprintf(buf, len, "\"?\"");
+                return buf;
+        }
+        return show(j, buf, len);
+}
+
+#define SHOW(v)     show((v), (char[96]){0}, 96)
+#define SHOW_STR(s) show_str((s), (char[96]){0}, 96)
+
+static const char *type_name(const json_t *v)
+{
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                return "an object";
+        case JSON_ARRAY:
+                return "an array";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number";
+        case JSON_TRUE:
+        case JSON_FALSE:
+                return "a boolean";
+        case JSON_NULL:
+                return "null";
+        }
+        return "a value";
+}
+
+enum jtype { T_STRING, T_BOOL, T_INT, T_OBJECT, T_ARRAY };
+
+static const char *const jtype_names[] = {
+    [T_STRING] = "a string", [T_BOOL] = "a boolean (true or false)",
+    [T_INT] = "an integer",  [T_OBJECT] = "an object",
+    [T_ARRAY] = "an array",
+};
+
+static bool has_type(const json_t *v, enum jtype t)
+{
+        switch (t) {
+        case T_STRING:
+                return json_is_string(v);
+        case T_BOOL:
+                return json_is_boolean(v);
+        case T_INT:
+                return json_is_integer(v);
+        case T_OBJECT:
+                return json_is_object(v);
+        case T_ARRAY:
+                return json_is_array(v);
+        }
+        return false;
+}
+
+/* Checks the JSON type of 'key'.  A string that holds what was meant
+ * ("true", "1400") gets the fix spelled out. */
+static int want_type(struct parse_ctx *c, const char *key, const json_t *v, enum jtype t)
+{
+        if (has_type(v, t))
+                return 0;
+        const char *hint = "";
+        if (json_is_string(v)) {
+                const char *s = json_string_value(v);
+                if (t == T_BOOL && (streq(s, "true") || streq(s, "false")))
+                        hint = "; write it as a JSON boolean, without quotes";
+                else if (t == T_INT && *s && strspn(s, "0123456789") == strlen(s))
+                        hint = "; write it as a JSON number, without quotes";
+        }
+        return invalid(c, "key \"%s\": expected %s, got %s (%s)%s", key, jtype_names[t], SHOW(v),
+                       type_name(v), hint);
+}
+
+/* ---- small validators ------------------------------------------------- */
+
+static bool is_blank(char ch)
+{
+        return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* Describes the first byte of 's' that is not printable ASCII, or NULL. */
+static const char *bad_char(const char *s, size_t *ret_at)
+{
+        for (size_t i = 0; s[i]; i++) {
+                unsigned char ch = (unsigned char)s[i];
+                const char *what = NULL;
+                if (ch == ' ')
+                        what = "a space";
+                else if (ch == '\t')
+                        what = "a tab";
+                else if (ch == '\n' || ch == '\r')
+                        what = "a line break";
+                else if (ch < 0x20 || ch == 0x7f)
+                        what = "a control character";
+                else if (ch >= 0x80)
+                        what = "a non-ASCII character";
+                if (what) {
+                        *ret_at = i;
+                        return what;
+                }
+        }
+        return NULL;
+}
+
+/* Explains why 's' is not a CIDR (or, when !need_prefix, an address). */
+static const char *cidr_problem(const char *s, bool need_prefix)
+{
+        const char *slash = strchr(s, '/');
+        if (!slash)
+                return need_prefix ? "has no prefix length (expected ADDRESS/PREFIX)"
+                                   : "is not an IP address";
+        size_t alen = (size_t)(slash - s);
+        if (alen == 0)
+                return "has no address before the '/'";
+        if (slash[1] == 0)
+                return "has no prefix length after the '/'";
+        char a[64];
+        snprintf(a, sizeof(a), "%.*s", (int)(alen < 63 ? alen : 63), s);
+        struct osn_cidr c;
+        if (alen >= sizeof(a) || osn_cidr_parse(a, false, &c) < 0)
+                return "does not start with a valid IP address";
+        return c.family == AF_INET ? "has an invalid prefix length (expected 0..32)"
+                                   : "has an invalid prefix length (expected 0..128)";
+}
+
+static bool is_v4_mapped(const struct osn_cidr *c)
+{
+        static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        return c->family == AF_INET6 && memcmp(c->addr.bytes, pfx, sizeof(pfx)) == 0;
+}
+
+static int cidr_cmp(const struct osn_cidr *a, const struct osn_cidr *b)
+{
+        if (a->family != b->family)
+                return a->family == AF_INET ? -1 : 1;
+        int r = memcmp(a->addr.bytes, b->addr.bytes, a->family == AF_INET ? 4 : 16);
+        if (r != 0)
+                return r;
+        return a->prefixlen < b->prefixlen ? -1 : a->prefixlen > b->prefixlen;
+}
+
+static int cidr_qsort_cmp(const void *a, const void *b)
+{
+        return cidr_cmp(a, b);
+}
+
+/* ---- comma-separated CIDR lists (subnet, subnets, excludeSubnets) ------ */
+
+enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_EXCLUDES };
+
+static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, enum list_kind kind,
+                           struct osn_cidr *out, size_t max, size_t *ret_n)
+{
+        *ret_n = 0;
+        size_t len = strlen(s);
+        size_t b = 0;
+        while (b < len && is_blank(s[b]))
+                b++;
+        if (b == len)
+                return 0; /* "" = not set */
+
+        if (kind == LIST_SUBNET && strchr(s, ','))
+                return invalid(c,
+                               "key \"%s\": %s holds more than one subnet; the seed dialect takes "
+                               "one, use \"topology\" and \"subnets\" for dual-stack",
+                               key, SHOW_STR(s));
+
+        size_t n = 0, item = 0;
+        const char *p = s;
+        for (;;) {
+                const char *comma = strchr(p, ',');
+                size_t ilen = comma ? (size_t)(comma - p) : strlen(p);
+                item++;
+                while (ilen > 0 && is_blank(*p))
+                        p++, ilen--;
+                while (ilen > 0 && is_blank(p[ilen - 1]))
+                        ilen--;
+                char tok[128];
+                if (ilen == 0)
+                        return invalid(c, "key \"%s\": item %zu of %s is empty", key, item,
+                                       SHOW_STR(s));
+                snprintf(tok, sizeof(tok), "%.*s", (int)(ilen < 127 ? ilen : 127), p);
+
+                bool need_prefix = kind != LIST_EXCLUDES;
+                struct osn_cidr cidr;
+                if (ilen >= sizeof(tok) || osn_cidr_parse(tok, need_prefix, &cidr) < 0)
+                        return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
+                                       cidr_problem(tok, need_prefix));
+                if (!osn_cidr_is_network(&cidr)) {
+                        char net[OSN_CIDR_STRLEN];
+                        struct osn_cidr nw = osn_cidr_network(&cidr);
+                        return invalid(c,
+                                       "key \"%s\": %s is not a network address (host bits "
+                                       "set); did you mean \"%s\"?",
+                                       key, SHOW_STR(tok), osn_cidr_format(&nw, net, sizeof(net)));
+                }
+                if (is_v4_mapped(&cidr))
+                        return invalid(c,
+                                       "key \"%s\": %s is an IPv4-mapped IPv6 range; write IPv4 "
+                                       "networks in IPv4 notation",
+                                       key, SHOW_STR(tok));
+
+                if (kind != LIST_EXCLUDES) {
+                        if (cidr.family == AF_INET && cidr.prefixlen > 30)
+                                return invalid(c,
+                                               "key \"%s\": %s is too small: a subnet needs at "
+                                               "least a /30 to leave addresses for pods",
+                                               key, SHOW_STR(tok));
+                        for (size_t i = 0; i < n; i++) {
+                                char o[OSN_CIDR_STRLEN];
+                                if (out[i].family == cidr.family)
+                                        return invalid(c,
+                                                       "key \"%s\": %s and \"%s\" are both IPv%c; "
+                                                       "osn supports at most one IPv4 and one "
+                                                       "IPv6 subnet",
+                                                       key, SHOW_STR(tok),
+                                                       osn_cidr_format(&out[i], o, sizeof(o)),
+                                                       cidr.family == AF_INET ? '4' : '6');
+                                if (osn_cidr_overlaps(&out[i], &cidr))
+                                        return invalid(c, "key \"%s\": %s overlaps \"%s\"", key,
+                                                       SHOW_STR(tok),
+                                                       osn_cidr_format(&out[i], o, sizeof(o)));
+                        }
+                }
+
+                bool dup = false;
+                for (size_t i = 0; i < n; i++)
+                        dup = dup || cidr_cmp(&out[i], &cidr) == 0;
+                if (!dup) {
+                        if (n >= max)
+                                return invalid(c, "key \"%s\": more than %zu entries", key, max);
+                        out[n++] = cidr;
+                }
+
+                if (!comma)
+                        break;
+                p = comma + 1;
+        }
+
+        qsort(out, n, sizeof(*out), cidr_qsort_cmp);
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- the keys --------------------------------------------------------- */
+
+enum key_dialect { K_COMMON, K_SEED, K_UPSTREAM };
+
+static int key_cni_version(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        if (!osn_cni_version_supported(s)) {
+                char list[128] = "";
+                for (size_t i = 0; osn_cni_versions[i]; i++)
+                        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                                 i ? ", " : "", osn_cni_versions[i]);
+                return fail(c, OSN_CNI_INCOMPATIBLE_VERSION,
+                            "key \"%s\": %s is not a supported CNI version (supported: %s)", key,
+                            SHOW(v), list);
+        }
+        c->nc->cni_version = strdup(s);
+        return c->nc->cni_version ? 0 : -ENOMEM;
+}
+
+static int key_name(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v), at;
+        const char *what;
+        if (len == 0)
+                return invalid(c, "key \"%s\" must not be empty", key);
+        if (len > OSN_NAME_MAX)
+                return invalid(c,
+                               "key \"%s\": %s is %zu bytes long; at most %d are allowed (OVN "
+                               "object names are derived from it)",
+                               key, SHOW(v), len, OSN_NAME_MAX);
+        if (strlen(s) != len)
+                return invalid(c, "key \"%s\" contains a NUL character", key);
+        if ((what = bad_char(s, &at)))
+                return invalid(c,
+                               "key \"%s\": %s contains %s at byte %zu; network names must be "
+                               "printable ASCII without whitespace",
+                               key, SHOW(v), what, at + 1);
+        c->nc->name = strdup(s);
+        return c->nc->name ? 0 : -ENOMEM;
+}
+
+static int key_type(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        for (size_t i = 0; i < ARRAY_SIZE(osn_types); i++)
+                if (streq(s, osn_types[i])) {
+                        c->nc->type = strdup(s);
+                        return c->nc->type ? 0 : -ENOMEM;
+                }
+        return invalid(c, "key \"%s\": %s is not an osn plugin type (expected \"%s\" or \"%s\")",
+                       key, SHOW(v), osn_types[0], osn_types[1]);
+}
+
+static int key_subnet(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        return parse_cidr_list(c, key, json_string_value(v), LIST_SUBNET, c->nc->subnets, 1,
+                               &c->nc->n_subnets);
+}
+
+static int key_subnets(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        return parse_cidr_list(c, key, json_string_value(v), LIST_SUBNETS, c->nc->subnets,
+                               OSN_MAX_SUBNETS, &c->nc->n_subnets);
+}
+
+static int key_excludes(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        return parse_cidr_list(c, key, json_string_value(v), LIST_EXCLUDES, c->nc->excludes,
+                               OSN_MAX_EXCLUDES, &c->nc->n_excludes);
+}
+
+static int key_external(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_BOOL);
+        if (r < 0)
+                return r;
+        c->nc->external = json_is_true(v);
+        return 0;
+}
+
+static int key_topology(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        c->topology_str = s;
+        if (streq(s, "layer2"))
+                c->nc->topology = OSN_TOPO_LAYER2;
+        else if (streq(s, "localnet"))
+                c->nc->topology = OSN_TOPO_LOCALNET;
+        else if (streq(s, "layer3"))
+                return invalid(c,
+                               "key \"%s\": \"layer3\" is not supported: osn provides flat layer "
+                               "2 networks only, use \"layer2\" or \"localnet\"",
+                               key);
+        else
+                return invalid(c,
+                               "key \"%s\": %s is not a topology (expected \"layer2\" or "
+                               "\"localnet\")",
+                               key, SHOW(v));
+        return 0;
+}
+
+static int key_mtu(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_INT);
+        if (r < 0)
+                return r;
+        json_int_t m = json_integer_value(v);
+        if (m != 0 && (m < OSN_MTU_MIN || m > OSN_MTU_MAX))
+                return invalid(c, "key \"%s\": %" JSON_INTEGER_FORMAT " is out of range (%d..%d)",
+                               key, m, OSN_MTU_MIN, OSN_MTU_MAX);
+        c->nc->mtu = (unsigned)m;
+        return 0;
+}
+
+static int key_vlan(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_INT);
+        if (r < 0)
+                return r;
+        json_int_t id = json_integer_value(v);
+        if (id < 0 || id > OSN_VLAN_MAX)
+                return invalid(c, "key \"%s\": %" JSON_INTEGER_FORMAT " is not a VLAN ID (1..%d)",
+                               key, id, OSN_VLAN_MAX);
+        c->nc->vlan = (unsigned)id;
+        return 0;
+}
+
+static int key_physnet(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v), at;
+        const char *what;
+        if (len == 0)
+                return invalid(c, "key \"%s\" must not be empty (omit it to use the network name)",
+                               key);
+        if (len > OSN_NAME_MAX || strlen(s) != len)
+                return invalid(c, "key \"%s\": %s is too long (at most %d bytes)", key, SHOW(v),
+                               OSN_NAME_MAX);
+        if ((what = bad_char(s, &at)))
+                return invalid(c, "key \"%s\": %s contains %s at byte %zu", key, SHOW(v), what,
+                               at + 1);
+        /* ovn-bridge-mappings is "physnet:bridge,physnet:bridge". */
+        if (strpbrk(s, ":,"))
+                return invalid(c,
+                               "key \"%s\": %s must not contain ':' or ',' (it is used in "
+                               "ovn-bridge-mappings)",
+                               key, SHOW(v));
+        free(c->nc->physical_network);
+        c->nc->physical_network = strdup(s);
+        c->has_physnet_key = true;
+        return c->nc->physical_network ? 0 : -ENOMEM;
+}
+
+static int key_role(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        if (streq(s, "secondary") || *s == 0)
+                return 0;
+        if (streq(s, "primary"))
+                return invalid(c,
+                               "key \"%s\": \"primary\" is not supported: osn provides secondary "
+                               "networks only",
+                               key);
+        return invalid(c, "key \"%s\": %s is not a role (expected \"secondary\")", key, SHOW(v));
+}
+
+static int key_nad_name(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_STRING);
+        if (r < 0)
+                return r;
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v), at;
+        const char *slash = strchr(s, '/');
+        if (len == 0 || strlen(s) != len || len > 507 || bad_char(s, &at) || !slash || slash == s ||
+            slash[1] == 0 || strchr(slash + 1, '/'))
+                return invalid(c, "key \"%s\": %s is not \"namespace/name\"", key, SHOW(v));
+        c->nc->nad_name = strdup(s);
+        return c->nc->nad_name ? 0 : -ENOMEM;
+}
+
+static int key_persistent_ips(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_BOOL);
+        if (r < 0)
+                return r;
+        c->nc->allow_persistent_ips = json_is_true(v);
+        return 0;
+}
+
+/* runtimeConfig (capability arguments, CONVENTIONS.md): "ips" and "mac".
+ * Every other capability is someone else's and ignored. */
+static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_OBJECT);
+        if (r < 0)
+                return r;
+        struct osn_netconf *nc = c->nc;
+
+        const json_t *ips = json_object_get(v, "ips");
+        if (ips && !json_is_null(ips)) {
+                r = want_type(c, "runtimeConfig.ips", ips, T_ARRAY);
+                if (r < 0)
+                        return r;
+                if (json_array_size(ips) > OSN_MAX_STATIC)
+                        return invalid(c, "key \"runtimeConfig.ips\": %zu addresses; at most %d",
+                                       json_array_size(ips), OSN_MAX_STATIC);
+                for (size_t i = 0; i < json_array_size(ips); i++) {
+                        const json_t *e = json_array_get(ips, i);
+                        char k[40];
+                        snprintf(k, sizeof(k), "runtimeConfig.ips[%zu]", i);
+                        r = want_type(c, k, e, T_STRING);
+                        if (r < 0)
+                                return r;
+                        const char *s = json_string_value(e);
+                        struct osn_cidr a;
+                        if (osn_cidr_parse(s, true, &a) < 0)
+                                return invalid(c, "key \"%s\": %s %s", k, SHOW(e),
+                                               cidr_problem(s, true));
+                        for (size_t j = 0; j < nc->n_static_ips; j++)
+                                if (osn_addr_equal(&nc->static_ips[j], &a))
+                                        return invalid(c, "key \"%s\": %s is listed twice", k,
+                                                       SHOW(e));
+                        nc->static_ips[nc->n_static_ips++] = a;
+                }
+        }
+
+        const json_t *mac = json_object_get(v, "mac");
+        if (mac && !json_is_null(mac)) {
+                r = want_type(c, "runtimeConfig.mac", mac, T_STRING);
+                if (r < 0)
+                        return r;
+                if (osn_mac_parse(json_string_value(mac), nc->static_mac) < 0)
+                        return invalid(c,
+                                       "key \"runtimeConfig.mac\": %s is not a unicast MAC "
+                                       "address (expected six ':'-separated hex bytes, e.g. "
+                                       "\"0a:58:0a:0a:0a:05\")",
+                                       SHOW(mac));
+                nc->has_static_mac = true;
+        }
+        return 0;
+}
+
+static int key_prev_result(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        int r = want_type(c, key, v, T_OBJECT);
+        if (r < 0)
+                return r;
+        c->nc->prev_result = json_incref((json_t *)v);
+        return 0;
+}
+
+/* Every key osn reads, in the order they are parsed.  'dialect' says which
+ * dialect a key belongs to; K_COMMON keys are valid in both. */
+static const struct key_info {
+        const char *key;
+        enum key_dialect dialect;
+        bool required;
+        int (*parse)(struct parse_ctx *c, const char *key, const json_t *v);
+} keys[] = {
+    {"cniVersion", K_COMMON, true, key_cni_version},
+    {"name", K_COMMON, true, key_name},
+    {"type", K_COMMON, true, key_type},
+    {"subnet", K_SEED, false, key_subnet},
+    {"has_external_connectivity", K_SEED, false, key_external},
+    {"topology", K_UPSTREAM, false, key_topology},
+    {"subnets", K_UPSTREAM, false, key_subnets},
+    {"excludeSubnets", K_UPSTREAM, false, key_excludes},
+    {"vlanID", K_UPSTREAM, false, key_vlan},
+    {"physicalNetworkName", K_UPSTREAM, false, key_physnet},
+    {"role", K_UPSTREAM, false, key_role},
+    {"mtu", K_COMMON, false, key_mtu},
+    {"netAttachDefName", K_COMMON, false, key_nad_name},
+    {"allowPersistentIPs", K_COMMON, false, key_persistent_ips},
+    {"runtimeConfig", K_COMMON, false, key_runtime_config},
+    {"prevResult", K_COMMON, false, key_prev_result},
+};
+
+/* A key that is present and not null. */
+static const json_t *get_key(const json_t *root, const char *key)
+{
+        const json_t *v = json_object_get(root, key);
+        return v && !json_is_null(v) ? v : NULL;
+}
+
+static int decide_dialect(struct parse_ctx *c, const json_t *root, const char *type)
+{
+        const char *seed = NULL, *upstream = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+                if (!get_key(root, keys[i].key))
+                        continue;
+                if (keys[i].dialect == K_SEED && !seed)
+                        seed = keys[i].key;
+                else if (keys[i].dialect == K_UPSTREAM && !upstream)
+                        upstream = keys[i].key;
+        }
+        if (seed && upstream)
+                return invalid(c,
+                               "keys \"%s\" and \"%s\" cannot be combined: \"%s\" belongs to the "
+                               "seed dialect (\"subnet\", \"has_external_connectivity\"), \"%s\" "
+                               "to the upstream ovn-kubernetes dialect (\"topology\", "
+                               "\"subnets\", ...); use one dialect",
+                               seed, upstream, seed, upstream);
+        if (seed)
+                c->nc->dialect = OSN_DIALECT_SEED;
+        else if (upstream)
+                c->nc->dialect = OSN_DIALECT_UPSTREAM;
+        else
+                c->nc->dialect =
+                    streq(type, "ovn-kubernetes") ? OSN_DIALECT_SEED : OSN_DIALECT_UPSTREAM;
+        return 0;
+}
+
+/* Step 4: what involves more than one key. */
+static int check_across_keys(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+
+        if (nc->dialect == OSN_DIALECT_SEED) {
+                nc->topology = nc->external ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
+        } else {
+                if (!c->topology_str)
+                        return invalid(c,
+                                       "key \"topology\" is missing: upstream ovn-kubernetes would "
+                                       "make this a \"layer3\" network, which osn does not "
+                                       "provide; set \"topology\" to \"layer2\" or \"localnet\"");
+                const char *which = nc->vlan             ? "vlanID"
+                                    : c->has_physnet_key ? "physicalNetworkName"
+                                                         : NULL;
+                if (nc->topology != OSN_TOPO_LOCALNET && which)
+                        return invalid(c,
+                                       "key \"%s\" is only valid with \"topology\": \"localnet\" "
+                                       "(this network is \"%s\")",
+                                       which, c->topology_str);
+                if (nc->topology == OSN_TOPO_LOCALNET) {
+                        nc->external = true;
+                        if (!nc->physical_network) {
+                                nc->physical_network = strdup(nc->name);
+                                if (!nc->physical_network)
+                                        return -ENOMEM;
+                        }
+                }
+        }
+
+        if (nc->n_excludes > 0 && nc->n_subnets == 0)
+                return invalid(c, "key \"excludeSubnets\" needs \"subnets\": there is no subnet "
+                                  "to exclude addresses from");
+        for (size_t i = 0; i < nc->n_excludes; i++) {
+                bool inside = false;
+                for (size_t j = 0; j < nc->n_subnets; j++)
+                        inside = inside || (nc->excludes[i].prefixlen >= nc->subnets[j].prefixlen &&
+                                            osn_cidr_contains(&nc->subnets[j], &nc->excludes[i]));
+                if (!inside)
+                        return invalid(c, "key \"excludeSubnets\": \"%s\" is not inside any subnet",
+                                       osn_cidr_format(&nc->excludes[i], a, sizeof(a)));
+        }
+
+        for (size_t j = 0; j < nc->n_subnets; j++)
+                if (nc->subnets[j].family == AF_INET6 && nc->mtu != 0 && nc->mtu < OSN_MTU_MIN_IPV6)
+                        return invalid(c,
+                                       "key \"mtu\": %u is too small for IPv6 subnet \"%s\" "
+                                       "(IPv6 needs at least %d)",
+                                       nc->mtu, osn_cidr_format(&nc->subnets[j], a, sizeof(a)),
+                                       OSN_MTU_MIN_IPV6);
+
+        /* Static addresses: inside a subnet with that subnet's prefix, and
+         * not its network or broadcast address.  With no subnet at all the
+         * network is pure L2 and any address is the tenant's business. */
+        for (size_t i = 0; i < nc->n_static_ips && nc->n_subnets > 0; i++) {
+                const struct osn_cidr *ip = &nc->static_ips[i];
+                const struct osn_cidr *in = NULL;
+                for (size_t j = 0; j < nc->n_subnets && !in; j++)
+                        if (osn_cidr_contains(&nc->subnets[j], ip))
+                                in = &nc->subnets[j];
+                osn_cidr_format(ip, a, sizeof(a));
+                if (!in)
+                        return invalid(c,
+                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is not inside "
+                                       "any subnet of this network",
+                                       i, a);
+                osn_cidr_format(in, b, sizeof(b));
+                if (ip->prefixlen != in->prefixlen)
+                        return invalid(c,
+                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" has prefix /%u "
+                                       "but its subnet \"%s\" is /%u",
+                                       i, a, ip->prefixlen, b, in->prefixlen);
+                bool network = osn_addr_equal(ip, in);
+                bool broadcast = false;
+                if (ip->family == AF_INET) {
+                        uint32_t mask = in->prefixlen ? ~0u << (32 - in->prefixlen) : 0;
+                        broadcast = (ntohl(ip->addr.v4.s_addr) | mask) == ~0u;
+                }
+                if (network || broadcast)
+                        return invalid(c,
+                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is the %s address "
+                                       "of subnet \"%s\"",
+                                       i, a, network ? "network" : "broadcast", b);
+        }
+        return 0;
+}
+
+/* ---- decoding --------------------------------------------------------- */
+
+/* Line and column (1-based, in characters as jansson counts them) of byte
+ * 'pos'. */
+static void line_col(const char *buf, size_t pos, int *line, int *col)
+{
+        *line = 1;
+        *col = 0;
+        for (size_t i = 0; i <= pos; i++) {
+                if (buf[i] == '\n') {
+                        (*line)++;
+                        *col = 0;
+                } else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+                        (*col)++;
+                }
+        }
+}
+
+/* The commonest mistake in hand-written NADs (the seed's own samples make
+ * it) is a trailing comma before '}' or ']'.  jansson reports the closing
+ * bracket; this finds the comma by scanning back from there and describes
+ * what it follows (the last member or element, whitespace collapsed). */
+static bool trailing_comma_hint(const char *buf, size_t len, const json_error_t *je, char *out,
+                                size_t outlen)
+{
+        if (je->position <= 1 || (size_t)je->position > len)
+                return false;
+        size_t end = (size_t)je->position - 1;
+        if (buf[end] != '}' && buf[end] != ']')
+                return false;
+        size_t i = end;
+        while (i > 0 && is_blank(buf[i - 1]))
+                i--;
+        if (i == 0 || buf[i - 1] != ',')
+                return false;
+        size_t comma = i - 1;
+
+        /* Everything before the comma parsed, so it is well-formed JSON:
+         * walk it forward to find where the member before the comma starts
+         * (just after the '{', '[' or ',' that opened it at its depth). */
+        size_t starts[64];
+        size_t depth = 0;
+        bool in_str = false, known = true;
+        starts[0] = 0;
+        for (size_t k = 0; k < comma; k++) {
+                char ch = buf[k];
+                if (in_str) {
+                        if (ch == '\\')
+                                k++;
+                        else if (ch == '"')
+                                in_str = false;
+                } else if (ch == '"') {
+                        in_str = true;
+                } else if (ch == '{' || ch == '[') {
+                        if (++depth >= ARRAY_SIZE(starts)) {
+                                known = false;
+                                break;
+                        }
+                        starts[depth] = k + 1;
+                } else if (ch == '}' || ch == ']') {
+                        if (depth > 0)
+                                depth--;
+                } else if (ch == ',') {
+                        starts[depth] = k + 1;
+                }
+        }
+
+        char what[96] = "";
+        if (known) {
+                size_t o = 0;
+                bool blank = false;
+                for (size_t k = starts[depth]; k < comma && o + 1 < sizeof(what); k++) {
+                        if (is_blank(buf[k])) {
+                                blank = o > 0;
+                                continue;
+                        }
+                        if (blank && o + 2 < sizeof(what))
+                                what[o++] = ' ';
+                        blank = false;
+                        what[o++] = buf[k];
+                }
+                what[o] = 0;
+                cut_utf8(what, 60);
+        }
+
+        int line, col;
+        line_col(buf, comma, &line, &col);
+        if (what[0])
+                snprintf(out, outlen, "remove the trailing comma after %s at line %d, column %d",
+                         what, line, col);
+        else
+                snprintf(out, outlen, "remove the trailing comma at line %d, column %d", line, col);
+        return true;
+}
+
+static int decode(struct parse_ctx *c, const char *buf, size_t len, json_t **ret)
+{
+        size_t b = 0;
+        while (b < len && is_blank(buf[b]))
+                b++;
+        if (b == len)
+                return fail(c, OSN_CNI_DECODE_FAILURE, "the network configuration is empty");
+
+        /* Flags: none.  Duplicate keys are accepted (last wins, as in Go);
+         * NUL inside strings and trailing garbage are refused. */
+        json_error_t je;
+        json_t *root = json_loadb(buf, len, 0, &je);
+        if (!root) {
+                /* jansson quotes the offending token raw, line breaks and
+                 * all; messages are one line, so escape control bytes.  It
+                 * also names its own flag for NUL; say what that means. */
+                static const char nul[] = "\\u0000 is not allowed without JSON_ALLOW_NUL";
+                char raw[sizeof(je.text) + 64], text[4 * sizeof(raw)];
+                const char *at = strstr(je.text, nul);
+                if (at)
+                        snprintf(raw, sizeof(raw),
+                                 "NUL characters (\\u0000) are not allowed in strings%s",
+                                 at + strlen(nul));
+                else
+                        snprintf(raw, sizeof(raw), "%s", je.text);
+                size_t o = 0;
+                for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+                        if (*p >= 0x20 && *p != 0x7f)
+                                text[o++] = (char)*p;
+                        else if (*p == '\n')
+                                o += (size_t)sprintf(text + o, "\\n");
+                        else if (*p == '\t')
+                                o += (size_t)sprintf(text + o, "\\t");
+                        else
+                                o += (size_t)sprintf(text + o, "\\x%02x", *p);
+                }
+                text[o] = 0;
+                char hint[200];
+                if (trailing_comma_hint(buf, len, &je, hint, sizeof(hint)))
+                        return fail(c, OSN_CNI_DECODE_FAILURE,
+                                    "invalid JSON at line %d, column %d: %s; %s", je.line,
+                                    je.column, text, hint);
+                return fail(c, OSN_CNI_DECODE_FAILURE, "invalid JSON at line %d, column %d: %s",
+                            je.line, je.column, text);
+        }
+        if (!json_is_object(root)) {
+                const char *t = json_is_array(root) ? "an array" : "not an object";
+                json_decref(root);
+                return fail(c, OSN_CNI_DECODE_FAILURE,
+                            "the network configuration must be a JSON object, got %s", t);
+        }
+        *ret = root;
+        return 0;
+}
+
+int osn_netconf_parse(const char *buf, size_t len, const char *origin, struct osn_netconf **ret,
+                      struct osn_error *err)
+{
+        struct parse_ctx c = {.origin = origin, .err = err};
+        int r;
+
+        if (!buf)
+                len = 0;
+        _cleanup_netconf_ struct osn_netconf *nc = calloc(1, sizeof(*nc));
+        if (!nc)
+                return -ENOMEM;
+        c.nc = nc;
+
+        r = decode(&c, buf ? buf : "", len, &nc->raw);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+                if (keys[i].required && !get_key(nc->raw, keys[i].key))
+                        return invalid(&c, "key \"%s\" is required", keys[i].key);
+
+        /* "type" decides the default dialect, so check it first. */
+        r = key_type(&c, "type", get_key(nc->raw, "type"));
+        if (r < 0)
+                return r;
+        r = decide_dialect(&c, nc->raw, nc->type);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+                const json_t *v = get_key(nc->raw, keys[i].key);
+                if (!v || keys[i].parse == key_type)
+                        continue;
+                r = keys[i].parse(&c, keys[i].key, v);
+                if (r < 0)
+                        return r;
+        }
+
+        r = check_across_keys(&c);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(nc);
+        return 0;
+}
+
+void osn_netconf_free(struct osn_netconf *nc)
+{
+        if (!nc)
+                return;
+        free(nc->cni_version);
+        free(nc->name);
+        free(nc->type);
+        free(nc->physical_network);
+        free(nc->nad_name);
+        json_decref(nc->prev_result);
+        json_decref(nc->raw);
+        free(nc);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+const char *osn_dialect_name(enum osn_dialect d)
+{
+        return d == OSN_DIALECT_SEED ? "seed" : "upstream";
+}
+
+const char *osn_topology_name(enum osn_topology t)
+{
+        return t == OSN_TOPO_LOCALNET ? "localnet" : "layer2";
+}
+
+/* A growing string; on allocation failure it stays NULL and the caller
+ * returns NULL. */
+struct sbuf {
+        char *s;
+        size_t len, cap;
+        bool failed;
+};
+
+_printf_(2, 3) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
+{
+        if (sb->failed)
+                return;
+        for (;;) {
+                va_list ap;
+                va_start(ap, fmt);
+                size_t room = sb->cap - sb->len;
+                int n = vsnprintf(sb->s ? sb->s + sb->len : NULL, sb->s ? room : 0, fmt, ap);
+                va_end(ap);
+                if (n < 0) {
+                        sb->failed = true;
+                        return;
+                }
+                if (sb->s && (size_t)n < room) {
+                        sb->len += (size_t)n;
+                        return;
+                }
+                size_t cap = (sb->cap ? sb->cap * 2 : 128) + (size_t)n + 1;
+                char *s = realloc(sb->s, cap);
+                if (!s) {
+                        sb->failed = true;
+                        return;
+                }
+                sb->s = s;
+                sb->cap = cap;
+        }
+}
+
+static char *sb_take(struct sbuf *sb)
+{
+        if (sb->failed) {
+                free(sb->s);
+                return NULL;
+        }
+        if (!sb->s)
+                return strdup("");
+        return sb->s;
+}
+
+static void sb_cidrs(struct sbuf *sb, const struct osn_cidr *v, size_t n, const char *none)
+{
+        char a[OSN_CIDR_STRLEN];
+        if (n == 0 && none)
+                sb_printf(sb, "%s", none);
+        for (size_t i = 0; i < n; i++)
+                sb_printf(sb, "%s%s", i ? "," : "", osn_cidr_format(&v[i], a, sizeof(a)));
+}
+
+/* Subnets and excludes are kept sorted (IPv4 first, then by address), so
+ * the canonical form is a plain rendering. */
+char *osn_netconf_fingerprint(const struct osn_netconf *nc)
+{
+        struct sbuf sb = {0};
+        sb_printf(&sb, "topology=%s subnets=", osn_topology_name(nc->topology));
+        sb_cidrs(&sb, nc->subnets, nc->n_subnets, NULL);
+        sb_printf(&sb, " excludes=");
+        sb_cidrs(&sb, nc->excludes, nc->n_excludes, NULL);
+        sb_printf(&sb, " mtu=%u external=%s", nc->mtu, nc->external ? "yes" : "no");
+        if (nc->external)
+                sb_printf(&sb, " physnet=%s vlan=%u",
+                          nc->physical_network ? nc->physical_network : "", nc->vlan);
+        return sb_take(&sb);
+}
+
+char *osn_netconf_describe(const struct osn_netconf *nc)
+{
+        struct sbuf sb = {0};
+        char a[OSN_CIDR_STRLEN], mac[OSN_MAC_STRLEN];
+        sb_printf(&sb, "name: %s\n", nc->name);
+        sb_printf(&sb, "type: %s\n", nc->type);
+        sb_printf(&sb, "cniVersion: %s\n", nc->cni_version);
+        sb_printf(&sb, "dialect: %s\n", osn_dialect_name(nc->dialect));
+        sb_printf(&sb, "topology: %s\n", osn_topology_name(nc->topology));
+        sb_printf(&sb, "subnets: ");
+        sb_cidrs(&sb, nc->subnets, nc->n_subnets, "none (layer 2 only, no IPAM)");
+        sb_printf(&sb, "\nexcludes: ");
+        sb_cidrs(&sb, nc->excludes, nc->n_excludes, "none");
+        if (nc->mtu)
+                sb_printf(&sb, "\nmtu: %u\n", nc->mtu);
+        else
+                sb_printf(&sb, "\nmtu: node default\n");
+        sb_printf(&sb, "external: %s\n", nc->external ? "yes" : "no");
+        if (nc->external) {
+                sb_printf(&sb, "physical network: %s\n",
+                          nc->physical_network ? nc->physical_network : "node default");
+                if (nc->vlan)
+                        sb_printf(&sb, "vlan: %u\n", nc->vlan);
+                else
+                        sb_printf(&sb, "vlan: none\n");
+        }
+        if (nc->nad_name)
+                sb_printf(&sb, "netAttachDefName: %s\n", nc->nad_name);
+        sb_printf(&sb, "allowPersistentIPs: %s\n", nc->allow_persistent_ips ? "yes" : "no");
+        if (nc->n_static_ips) {
+                sb_printf(&sb, "static ips: ");
+                for (size_t i = 0; i < nc->n_static_ips; i++)
+                        sb_printf(&sb, "%s%s", i ? "," : "",
+                                  osn_cidr_format(&nc->static_ips[i], a, sizeof(a)));
+                sb_printf(&sb, "\n");
+        }
+        if (nc->has_static_mac)
+                sb_printf(&sb, "static mac: %s\n",
+                          osn_mac_format(nc->static_mac, mac, sizeof(mac)));
+        _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+        sb_printf(&sb, "fingerprint: %s\n", fp ? fp : "?");
+        return sb_take(&sb);
+}
+
+static json_t *cidr_array(const struct osn_cidr *v, size_t n)
+{
+        json_t *arr = json_array();
+        char a[OSN_CIDR_STRLEN];
+        for (size_t i = 0; arr && i < n; i++)
+                json_array_append_new(arr, json_string(osn_cidr_format(&v[i], a, sizeof(a))));
+        return arr;
+}
+
+json_t *osn_netconf_to_json(const struct osn_netconf *nc)
+{
+        char mac[OSN_MAC_STRLEN];
+        _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:b, s:s?, s:I, s:s?, s:b, s:o, s:s?, "
+            "s:s?}",
+            "name", nc->name, "type", nc->type, "cniVersion", nc->cni_version, "dialect",
+            osn_dialect_name(nc->dialect), "topology", osn_topology_name(nc->topology), "subnets",
+            cidr_array(nc->subnets, nc->n_subnets), "excludeSubnets",
+            cidr_array(nc->excludes, nc->n_excludes), "mtu", (json_int_t)nc->mtu, "external",
+            nc->external, "physicalNetworkName", nc->physical_network, "vlanID",
+            (json_int_t)nc->vlan, "netAttachDefName", nc->nad_name, "allowPersistentIPs",
+            nc->allow_persistent_ips, "staticIPs", cidr_array(nc->static_ips, nc->n_static_ips),
+            "staticMAC",
+            nc->has_static_mac ? osn_mac_format(nc->static_mac, mac, sizeof(mac)) : NULL,
+            "fingerprint", fp);
+        return o;
+}

@@ -7,12 +7,18 @@
  *              "subnets": "CIDR[,CIDR...]", "excludeSubnets": "CIDR[,...]",
  *              "mtu": N, "vlanID": N, "physicalNetworkName": S,
  *              "netAttachDefName": "ns/name", "allowPersistentIPs": bool}
- * A config that mixes "subnet" and "subnets"/"topology" is rejected.  Unknown
- * keys are ignored, as CNI expects; a known key with a wrong type or an
- * impossible value is an OSN_CNI_INVALID_CONFIG error whose message names the
- * key and the value.  Malformed JSON is OSN_CNI_DECODE_FAILURE with the line
- * and column of the first error (and a hint for the commonest mistake, a
- * trailing comma).
+ * A config that mixes "subnet" and "subnets"/"topology" is rejected.  "mtu",
+ * "netAttachDefName" and "allowPersistentIPs" are accepted in both dialects
+ * and do not decide it; with no deciding key, "ovn-kubernetes" means seed
+ * and "ovn-k8s-cni-overlay" upstream.  An upstream config must name its
+ * "topology" (upstream's default, layer3, is not supported).  As with Go's
+ * encoding/json, JSON null counts as absent, the last duplicate key wins,
+ * and "mtu": 0 / "vlanID": 0 mean unset.  Unknown keys are ignored, as CNI
+ * expects; a known key with a wrong type or an impossible value is an
+ * OSN_CNI_INVALID_CONFIG error whose message names the key and the value
+ * (an unsupported cniVersion is OSN_CNI_INCOMPATIBLE_VERSION).  Malformed
+ * JSON is OSN_CNI_DECODE_FAILURE with the line and column of the first error
+ * (and a hint for the commonest mistake, a trailing comma).
  *
  * The CNI-level keys are parsed here too: cniVersion, name, type,
  * runtimeConfig.ips / runtimeConfig.mac (capabilities "ips", "mac"), and
@@ -40,7 +46,7 @@ struct osn_netconf {
         char *name;        /* network name; required; also the network's identity */
         char *type;        /* "ovn-kubernetes" or "ovn-k8s-cni-overlay" */
         enum osn_dialect dialect;
-        enum osn_topology topology;
+        enum osn_topology topology; /* seed: localnet iff has_external_connectivity */
 
         struct osn_cidr subnets[OSN_MAX_SUBNETS]; /* at most one per family in practice */
         size_t n_subnets;
