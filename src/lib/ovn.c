@@ -428,8 +428,9 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                 json_t *tx = json_array();
                 json_array_append_new(tx, op_comment("osn: attach %s to network %s",
                                                      spec->port_name, nc->name));
-                json_t *port = port_row(spec);
-                json_array_append_new(tx, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
+                /* 'port' outlives the transaction: fill_port() reads it. */
+                _cleanup_json_ json_t *port = port_row(spec);
+                json_array_append_new(tx, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
                                                     "Logical_Switch_Port", "row", port, "uuid-name",
                                                     "lsp"));
                 if (sw) {
