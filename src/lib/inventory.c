@@ -1,0 +1,686 @@
+/* inventory: see inventory.h. */
+#include "inventory.h"
+
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "ovn.h"
+#include "stream.h"
+
+static const char *row_uuid(const json_t *row)
+{
+        return json_string_value(json_array_get(json_object_get(row, "_uuid"), 1));
+}
+
+static const char *ext_id(const json_t *row, const char *key)
+{
+        return osn_ovsdb_map_get(json_object_get(row, "external_ids"), key);
+}
+
+/* strdup() of a string that may be NULL; "" counts as not recorded when
+ * 'empty_is_null'.  Sets *failed on ENOMEM. */
+static char *dup_opt(const char *s, bool empty_is_null, bool *failed)
+{
+        if (!s || (empty_is_null && !*s))
+                return NULL;
+        char *d = strdup(s);
+        if (!d)
+                *failed = true;
+        return d;
+}
+
+static void port_clear(struct osn_inv_port *p)
+{
+        free(p->name);
+        free(p->network);
+        free(p->container_id);
+        free(p->ifname);
+        free(p->node);
+        free(p->pod_namespace);
+        free(p->pod_name);
+        free(p->pod_uid);
+        free(p->nad);
+        free(p->addresses);
+}
+
+static void network_clear(struct osn_inv_network *n)
+{
+        free(n->name);
+        free(n->switch_name);
+        free(n->fingerprint);
+        free(n->topology);
+        free(n->physical_network);
+        free(n->localnet_port);
+        for (size_t i = 0; i < n->n_nodes; i++)
+                free(n->nodes[i]);
+        free(n->nodes);
+        json_decref(n->ports);
+}
+
+void osn_inventory_free(struct osn_inventory *inv)
+{
+        if (!inv)
+                return;
+        for (size_t i = 0; i < inv->n_networks; i++)
+                network_clear(&inv->networks[i]);
+        for (size_t i = 0; i < inv->n_ports; i++)
+                port_clear(&inv->ports[i]);
+        free(inv->networks);
+        free(inv->ports);
+        free(inv);
+}
+
+const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *inv,
+                                                    const char *name)
+{
+        for (size_t i = 0; inv && i < inv->n_networks; i++)
+                if (streq(inv->networks[i].name, name))
+                        return &inv->networks[i];
+        return NULL;
+}
+
+/* --- Settings of a network --- */
+
+/* Parses a comma-separated CIDR list into v[]; stops at the first entry
+ * that does not parse. */
+static size_t parse_cidrs(const char *s, size_t len, struct osn_cidr *v, size_t max)
+{
+        char buf[2048];
+        if (len >= sizeof(buf))
+                return 0;
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        size_t n = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save)) {
+                if (osn_cidr_parse(t, true, &v[n]) < 0)
+                        break;
+                n++;
+        }
+        return n;
+}
+
+/* The fingerprint is osn_netconf_fingerprint()'s canonical form, space
+ * separated key=value pairs whose values hold no spaces ("topology=layer2
+ * subnets=10.0.0.0/24 excludes= mtu=0 external=no"); read back the keys
+ * that describe the network.  Unknown keys are skipped, so a newer osn's
+ * fingerprint still reads. */
+static void parse_fingerprint(struct osn_inv_network *n, const char *fp)
+{
+        for (const char *p = fp; p && *p;) {
+                p += strspn(p, " ");
+                size_t len = strcspn(p, " ");
+                const char *eq = memchr(p, '=', len);
+                if (eq) {
+                        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+                        const char *v = eq + 1;
+                        if (klen == 7 && memcmp(p, "subnets", 7) == 0) {
+                                n->n_subnets = parse_cidrs(v, vlen, n->subnets, OSN_MAX_SUBNETS);
+                        } else if (klen == 8 && memcmp(p, "excludes", 8) == 0) {
+                                n->n_excludes = parse_cidrs(v, vlen, n->excludes, OSN_MAX_EXCLUDES);
+                        } else if (klen == 3 && memcmp(p, "mtu", 3) == 0) {
+                                char num[16] = "";
+                                if (vlen < sizeof(num))
+                                        memcpy(num, v, vlen);
+                                char *end = NULL;
+                                unsigned long m = strtoul(num, &end, 10);
+                                if (vlen > 0 && end && !*end && m <= 65535) {
+                                        n->mtu = (unsigned)m;
+                                        n->mtu_known = true;
+                                }
+                        } else if (klen == 8 && memcmp(p, "external", 8) == 0) {
+                                n->external = vlen == 3 && memcmp(v, "yes", 3) == 0;
+                        }
+                }
+                p += len;
+        }
+}
+
+/* Without a fingerprint (a switch of an older osn): OVN's own IPAM keys. */
+static void parse_other_config(struct osn_inv_network *n, const json_t *other_config)
+{
+        const char *v4 = osn_ovsdb_map_get(other_config, "subnet");
+        const char *v6 = osn_ovsdb_map_get(other_config, "ipv6_prefix");
+        if (v4 && n->n_subnets < OSN_MAX_SUBNETS &&
+            osn_cidr_parse(v4, true, &n->subnets[n->n_subnets]) == 0)
+                n->n_subnets++;
+        if (v6 && n->n_subnets < OSN_MAX_SUBNETS) {
+                /* ipv6_prefix is an address; OVN's IPAM uses it as a /64. */
+                char buf[OSN_CIDR_STRLEN + 8];
+                snprintf(buf, sizeof(buf), "%s/64", v6);
+                if (osn_cidr_parse(buf, true, &n->subnets[n->n_subnets]) == 0)
+                        n->n_subnets++;
+        }
+}
+
+/* --- Reading --- */
+
+static json_t *op_select(const char *table, json_t *where, const char *const *columns)
+{
+        json_t *cols = json_array();
+        for (size_t i = 0; columns[i]; i++)
+                json_array_append_new(cols, json_string(columns[i]));
+        return json_pack("{s:s, s:s, s:o, s:o}", "op", "select", "table", table, "where", where,
+                         "columns", cols);
+}
+
+static json_t *where_includes(const char *const *kv)
+{
+        if (!kv[0])
+                return json_array();
+        return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
+}
+
+/* The address string that holds a port's MAC and IPs: its static one, or
+ * what northd assigned while it says "dynamic". */
+static const char *port_address_string(const json_t *row)
+{
+        const char *a = json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
+        if (a && strstr(a, "dynamic"))
+                return json_string_value(
+                    osn_ovsdb_set_at(json_object_get(row, "dynamic_addresses"), 0));
+        return a;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+        return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_port(const void *a_, const void *b_)
+{
+        const struct osn_inv_port *a = a_, *b = b_;
+        int c;
+        if ((c = cmp_str(a->network, b->network)) ||
+            (c = cmp_str(a->pod_namespace, b->pod_namespace)) ||
+            (c = cmp_str(a->pod_name, b->pod_name)) || (c = cmp_str(a->ifname, b->ifname)) ||
+            (c = cmp_str(a->container_id, b->container_id)))
+                return c;
+        return cmp_str(a->name, b->name);
+}
+
+static int cmp_network(const void *a, const void *b)
+{
+        return cmp_str(((const struct osn_inv_network *)a)->name,
+                       ((const struct osn_inv_network *)b)->name);
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Which network (index) holds the port with this uuid, by the switches'
+ * "ports" columns. */
+struct port_owner {
+        const char *uuid;
+        size_t network;
+};
+
+static int cmp_owner(const void *a, const void *b)
+{
+        return strcmp(((const struct port_owner *)a)->uuid, ((const struct port_owner *)b)->uuid);
+}
+
+static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
+{
+        snprintf(p->uuid, sizeof(p->uuid), "%s", row_uuid(row) ? row_uuid(row) : "");
+        p->name = dup_opt(json_string_value(json_object_get(row, "name")), false, failed);
+        p->network = dup_opt(ext_id(row, OSN_EXT_NETWORK), false, failed);
+        p->container_id = dup_opt(ext_id(row, OSN_EXT_CONTAINER), true, failed);
+        p->ifname = dup_opt(ext_id(row, OSN_EXT_IFNAME), true, failed);
+        p->node = dup_opt(ext_id(row, OSN_EXT_NODE), true, failed);
+        p->pod_namespace = dup_opt(ext_id(row, OSN_EXT_POD_NS), true, failed);
+        p->pod_name = dup_opt(ext_id(row, OSN_EXT_POD_NAME), true, failed);
+        p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
+        p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
+        p->addresses = dup_opt(port_address_string(row), true, failed);
+        p->up = json_is_true(json_object_get(row, "up"));
+        return *failed ? -ENOMEM : 0;
+}
+
+/* MAC and IPs, each IP with the prefix of the network's subnet it lies in:
+ * osn_ovn_parse_addresses() takes them from a netconf, so lend it one that
+ * holds just the subnets. */
+static void port_addresses(struct osn_inv_port *p, const struct osn_inv_network *n)
+{
+        if (!p->addresses)
+                return;
+        struct osn_netconf subnets = {0};
+        if (n) {
+                memcpy(subnets.subnets, n->subnets, sizeof(subnets.subnets));
+                subnets.n_subnets = n->n_subnets;
+        }
+        int k = osn_ovn_parse_addresses(p->addresses, n ? &subnets : NULL, p->mac, p->ips,
+                                        OSN_INV_MAX_IPS);
+        if (k >= 0) {
+                p->has_mac = true;
+                p->n_ips = (size_t)k;
+        }
+}
+
+static int add_node(struct osn_inv_network *n, const char *node)
+{
+        if (!node)
+                return 0;
+        for (size_t i = 0; i < n->n_nodes; i++)
+                if (streq(n->nodes[i], node))
+                        return 0;
+        char **v = realloc(n->nodes, (n->n_nodes + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        n->nodes = v;
+        if (!(n->nodes[n->n_nodes] = strdup(node)))
+                return -ENOMEM;
+        n->n_nodes++;
+        return 0;
+}
+
+/* 'all_ports': every port of the switches read was selected, so a port
+ * missing among the rows is one without osn's ids (a foreign one). */
+static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, bool all_ports)
+{
+        bool failed = false;
+        size_t n_sw = json_array_size(switches), n_lsp = json_array_size(ports);
+        inv->networks = calloc(n_sw ? n_sw : 1, sizeof(*inv->networks));
+        inv->ports = calloc(n_lsp ? n_lsp : 1, sizeof(*inv->ports));
+        _cleanup_free_ struct port_owner *owners = NULL;
+        size_t n_owners = 0, cap_owners = 0;
+        if (!inv->networks || !inv->ports)
+                return -ENOMEM;
+
+        /* Networks, and which of them holds each port uuid. */
+        json_t *row;
+        size_t i;
+        json_array_foreach(switches, i, row)
+        {
+                const char *net = ext_id(row, OSN_EXT_NETWORK);
+                if (!net)
+                        continue;
+                struct osn_inv_network *n = &inv->networks[inv->n_networks++];
+                snprintf(n->uuid, sizeof(n->uuid), "%s", row_uuid(row) ? row_uuid(row) : "");
+                n->name = dup_opt(net, false, &failed);
+                n->switch_name =
+                    dup_opt(json_string_value(json_object_get(row, "name")), false, &failed);
+                n->fingerprint = dup_opt(ext_id(row, OSN_EXT_FINGERPRINT), true, &failed);
+                n->topology = dup_opt(ext_id(row, OSN_EXT_TOPOLOGY), true, &failed);
+                n->ports = json_incref(json_object_get(row, "ports"));
+                if (n->fingerprint)
+                        parse_fingerprint(n, n->fingerprint);
+                else
+                        parse_other_config(n, json_object_get(row, "other_config"));
+                size_t np = osn_ovsdb_set_size(n->ports);
+                for (size_t k = 0; k < np; k++) {
+                        const char *u =
+                            json_string_value(json_array_get(osn_ovsdb_set_at(n->ports, k), 1));
+                        if (!u)
+                                continue;
+                        if (n_owners == cap_owners) {
+                                cap_owners = cap_owners ? cap_owners * 2 : 64;
+                                struct port_owner *o = realloc(owners, cap_owners * sizeof(*o));
+                                if (!o)
+                                        return -ENOMEM;
+                                owners = o;
+                        }
+                        owners[n_owners++] = (struct port_owner){u, inv->n_networks - 1};
+                }
+        }
+        if (failed)
+                return -ENOMEM;
+        if (n_owners)
+                qsort(owners, n_owners, sizeof(*owners), cmp_owner);
+
+        /* Ports: the localnet port describes its network; the others are
+         * attachments.  The ports a switch holds that are not among the
+         * rows with osn/network are foreign. */
+        _cleanup_free_ bool *osn_port_seen = calloc(n_owners ? n_owners : 1, sizeof(bool));
+        if (!osn_port_seen)
+                return -ENOMEM;
+        json_array_foreach(ports, i, row)
+        {
+                const char *u = row_uuid(row);
+                struct port_owner key = {u ? u : "", 0}, *own = NULL;
+                if (n_owners)
+                        own = bsearch(&key, owners, n_owners, sizeof(*owners), cmp_owner);
+                struct osn_inv_network *n = own ? &inv->networks[own->network] : NULL;
+                const char *net = ext_id(row, OSN_EXT_NETWORK);
+                if (!net)
+                        continue;
+                if (own)
+                        osn_port_seen[own - owners] = true;
+                if (streq(json_string_value(json_object_get(row, "type")), "localnet")) {
+                        if (!n)
+                                continue;
+                        const json_t *opts = json_object_get(row, "options");
+                        n->external = true;
+                        free(n->localnet_port);
+                        n->localnet_port = dup_opt(json_string_value(json_object_get(row, "name")),
+                                                   false, &failed);
+                        free(n->physical_network);
+                        n->physical_network =
+                            dup_opt(osn_ovsdb_map_get(opts, "network_name"), true, &failed);
+                        /* tag_request is what osn asked for; "tag" what OVN
+                         * allocated, when it did. */
+                        const json_t *tag =
+                            osn_ovsdb_set_at(json_object_get(row, "tag_request"), 0);
+                        if (!json_is_integer(tag))
+                                tag = osn_ovsdb_set_at(json_object_get(row, "tag"), 0);
+                        n->vlan = json_is_integer(tag) ? (unsigned)json_integer_value(tag) : 0;
+                        continue;
+                }
+                struct osn_inv_port *p = &inv->ports[inv->n_ports++];
+                if (fill_port(p, row, &failed) < 0)
+                        return -ENOMEM;
+                p->orphan = !n;
+                port_addresses(p, n);
+                if (n) {
+                        n->n_attachments++;
+                        if (add_node(n, p->node) < 0)
+                                return -ENOMEM;
+                }
+        }
+
+        for (size_t k = 0; all_ports && k < n_owners; k++)
+                if (!osn_port_seen[k])
+                        inv->networks[owners[k].network].n_foreign++;
+
+        for (size_t k = 0; k < inv->n_networks; k++)
+                if (inv->networks[k].n_nodes > 1)
+                        qsort(inv->networks[k].nodes, inv->networks[k].n_nodes, sizeof(char *),
+                              cmp_strp);
+        qsort(inv->networks, inv->n_networks, sizeof(*inv->networks), cmp_network);
+        qsort(inv->ports, inv->n_ports, sizeof(*inv->ports), cmp_port);
+        return failed ? -ENOMEM : 0;
+}
+
+int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter, int64_t deadline,
+                       struct osn_inventory **ret, struct osn_error *err)
+{
+        static const char *const sw_cols[] = {"_uuid",        "name",  "external_ids",
+                                              "other_config", "ports", NULL};
+        static const char *const lsp_cols[] = {
+            "_uuid", "name",         "type",        "options", "addresses", "dynamic_addresses",
+            "up",    "external_ids", "tag_request", "tag",     NULL};
+        const char *network = filter ? filter->network : NULL;
+        const char *node = filter ? filter->node : NULL;
+        const char *sw_kv[3] = {NULL}, *lsp_kv[5] = {NULL};
+        size_t k = 0;
+        if (network) {
+                sw_kv[0] = OSN_EXT_NETWORK;
+                sw_kv[1] = network;
+                lsp_kv[k++] = OSN_EXT_NETWORK;
+                lsp_kv[k++] = network;
+        }
+        if (node) {
+                lsp_kv[k++] = OSN_EXT_NODE;
+                lsp_kv[k++] = node;
+        }
+        json_t *ops =
+            json_pack("[o, o]", op_select("Logical_Switch", where_includes(sw_kv), sw_cols),
+                      op_select("Logical_Switch_Port", where_includes(lsp_kv), lsp_cols));
+        if (ops && node) {
+                /* The localnet ports (the network's physical side) in the
+                 * same snapshot. */
+                json_t *where = where_includes(sw_kv);
+                json_array_append_new(where, osn_ovsdb_cond("type", "==", json_string("localnet")));
+                json_array_append_new(ops, op_select("Logical_Switch_Port", where, lsp_cols));
+        }
+        if (!ops)
+                return -ENOMEM;
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        json_t *switches = json_object_get(json_array_get(res, 0), "rows");
+        json_t *ports = json_object_get(json_array_get(res, 1), "rows");
+        /* Localnet ports carry no osn/node: a node filter left them out. */
+        if (node)
+                json_array_extend(ports, json_object_get(json_array_get(res, 2), "rows"));
+
+        struct osn_inventory *inv = calloc(1, sizeof(*inv));
+        if (!inv)
+                return -ENOMEM;
+        r = build(inv, switches, ports, !node);
+        if (r < 0) {
+                osn_inventory_free(inv);
+                return r;
+        }
+        *ret = inv;
+        return 0;
+}
+
+/* --- Status --- */
+
+/* snprintf() into a fixed field of the status, cut when too long. */
+_printf_(3, 4) static void set_text(char *dst, size_t len, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(dst, len, fmt, ap);
+        va_end(ap);
+}
+
+int osn_unixctl_call(const char *path, const char *command, int64_t deadline, char **ret,
+                     struct osn_error *err)
+{
+        char remote[PATH_MAX + 8];
+        snprintf(remote, sizeof(remote), "unix:%s", path);
+        struct osn_stream *s = NULL;
+        int r = osn_stream_open(remote, NULL, deadline, &s, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *req = NULL, *buf = NULL;
+        json_t *msg = json_pack("{s:i, s:s, s:[]}", "id", 0, "method", command, "params");
+        req = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+        json_decref(msg);
+        if (!req) {
+                osn_stream_close(s);
+                return -ENOMEM;
+        }
+        size_t sent = 0, len = strlen(req), have = 0, cap = 0;
+        ssize_t frame = 0;
+        while (frame == 0) {
+                bool want_write = sent < len;
+                if (want_write) {
+                        ssize_t n = osn_stream_send(s, req + sent, len - sent);
+                        if (n > 0) {
+                                sent += (size_t)n;
+                                continue;
+                        }
+                        if (n != -EAGAIN) {
+                                r = (int)n;
+                                break;
+                        }
+                } else {
+                        if (have == cap) {
+                                cap = cap ? cap * 2 : 4096;
+                                if (cap > (1u << 24)) {
+                                        r = -E2BIG;
+                                        break;
+                                }
+                                char *b = realloc(buf, cap);
+                                if (!b) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                buf = b;
+                        }
+                        ssize_t n = osn_stream_recv(s, buf + have, cap - have);
+                        if (n > 0) {
+                                have += (size_t)n;
+                                frame = osn_jsonrpc_frame(buf, have);
+                                if (frame < 0)
+                                        r = (int)frame;
+                                continue;
+                        }
+                        if (n != -EAGAIN) {
+                                r = (int)n;
+                                break;
+                        }
+                }
+                struct pollfd pfd = {osn_stream_fd(s), osn_stream_poll_events(s, want_write), 0};
+                int left = osn_ms_left(deadline);
+                if (left == 0) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                int pr = poll(&pfd, 1, left);
+                if (pr < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+        }
+        osn_stream_close(s);
+        if (frame <= 0)
+                return osn_error_set(err, r < 0 ? r : -EPROTO, OSN_CNI_IO_FAILURE,
+                                     "%s: no answer to \"%s\": %s", path, command,
+                                     strerror(r < 0 ? -r : EPROTO));
+        _cleanup_json_ json_t *reply = json_loadb(buf, (size_t)frame, 0, NULL);
+        const json_t *error = json_object_get(reply, "error");
+        const char *result = json_string_value(json_object_get(reply, "result"));
+        if (error && !json_is_null(error)) {
+                const char *e = json_string_value(error);
+                return osn_error_set(err, -EPROTO, OSN_CNI_IO_FAILURE, "%s: \"%s\" failed: %s",
+                                     path, command, e ? e : "(not a string)");
+        }
+        if (!result)
+                return osn_error_set(err, -EPROTO, OSN_CNI_IO_FAILURE,
+                                     "%s: malformed answer to \"%s\"", path, command);
+        char *out = strdup(result);
+        if (!out)
+                return -ENOMEM;
+        size_t n = strlen(out);
+        while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+                out[--n] = 0;
+        *ret = out;
+        return 0;
+}
+
+/* Whether 'db' is among the databases the server holds. */
+static int probe_db(struct osn_ovsdb *c, const char *db, int64_t deadline, struct osn_error *err)
+{
+        _cleanup_json_ json_t *dbs = NULL;
+        int r = osn_ovsdb_list_dbs(c, deadline, &dbs, err);
+        if (r < 0)
+                return r;
+        json_t *v;
+        size_t i;
+        json_array_foreach(dbs, i, v)
+        {
+                if (streq(json_string_value(v), db))
+                        return 0;
+        }
+        return osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
+                             "%s does not hold the %s database", osn_ovsdb_remote(c), db);
+}
+
+static void probe_controller(struct osn_node_status *st, const char *rundir, int64_t deadline)
+{
+        if (!rundir || !*rundir)
+                rundir = getenv("OVN_RUNDIR");
+        if (!rundir || !*rundir)
+                rundir = "/var/run/ovn";
+        char pidfile[PATH_MAX];
+        snprintf(pidfile, sizeof(pidfile), "%s/ovn-controller.pid", rundir);
+        FILE *f = fopen(pidfile, "re");
+        long pid = 0;
+        if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
+                int e = f ? EINVAL : errno;
+                if (f)
+                        fclose(f);
+                st->controller = OSN_PROBE_UNKNOWN;
+                set_text(st->controller_error, sizeof(st->controller_error),
+                         "cannot read %s: %s (is ovn-controller running? its run directory is "
+                         "$OVN_RUNDIR, else /var/run/ovn)",
+                         pidfile, strerror(e));
+                return;
+        }
+        fclose(f);
+        set_text(st->controller_socket, sizeof(st->controller_socket), "%s/ovn-controller.%ld.ctl",
+                 rundir, pid);
+        struct osn_error e = {0};
+        _cleanup_free_ char *answer = NULL;
+        int r = osn_unixctl_call(st->controller_socket, "connection-status", deadline, &answer, &e);
+        if (r < 0) {
+                /* A stale pidfile or a dead daemon: not connected.  An
+                 * unreachable socket of a live one (permissions) is unknown. */
+                st->controller =
+                    r == -ECONNREFUSED || r == -ENOENT ? OSN_PROBE_FAILED : OSN_PROBE_UNKNOWN;
+                set_text(st->controller_error, sizeof(st->controller_error), "%s",
+                         e.msg[0] ? e.msg : strerror(-r));
+                return;
+        }
+        set_text(st->controller_status, sizeof(st->controller_status), "%s", answer);
+        st->controller = streq(answer, "connected") ? OSN_PROBE_OK : OSN_PROBE_FAILED;
+}
+
+int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir, int64_t deadline,
+                         struct osn_node_status *ret)
+{
+        struct osn_node_status *st = ret;
+        memset(st, 0, sizeof(*st));
+        st->nb = st->ovs = st->bridge = st->controller = OSN_PROBE_UNKNOWN;
+
+        /* NB */
+        struct osn_error e = {0};
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
+        set_text(st->nb_remote, sizeof(st->nb_remote), "%s", node->nb_remote);
+        int r = osn_ovsdb_connect(node->nb_remote, &node->ssl, deadline, &nb, &e);
+        if (r >= 0) {
+                set_text(st->nb_remote, sizeof(st->nb_remote), "%s", osn_ovsdb_remote(nb));
+                r = probe_db(nb, OSN_NB_DB, deadline, &e);
+        }
+        if (r == -ENOMEM)
+                return r;
+        st->nb = r < 0 ? OSN_PROBE_FAILED : OSN_PROBE_OK;
+        if (r < 0)
+                set_text(st->nb_error, sizeof(st->nb_error), "%s", e.msg[0] ? e.msg : strerror(-r));
+
+        /* Local OVS and the integration bridge */
+        osn_error_clear(&e);
+        set_text(st->ovs_remote, sizeof(st->ovs_remote), "%s", node->ovs_remote);
+        r = osn_ovsdb_connect(node->ovs_remote, NULL, deadline, &ovs, &e);
+        if (r >= 0) {
+                set_text(st->ovs_remote, sizeof(st->ovs_remote), "%s", osn_ovsdb_remote(ovs));
+                r = probe_db(ovs, OSN_OVS_DB, deadline, &e);
+        }
+        if (r == -ENOMEM)
+                return r;
+        st->ovs = r < 0 ? OSN_PROBE_FAILED : OSN_PROBE_OK;
+        if (r < 0)
+                set_text(st->ovs_error, sizeof(st->ovs_error), "%s",
+                         e.msg[0] ? e.msg : strerror(-r));
+        if (st->ovs == OSN_PROBE_OK) {
+                osn_error_clear(&e);
+                r = osn_ovs_read_node(ovs, node->integration_bridge, deadline, &st->node, &e);
+                if (r == -ENOMEM)
+                        return r;
+                st->bridge = r < 0 ? OSN_PROBE_FAILED : OSN_PROBE_OK;
+                if (r < 0)
+                        set_text(st->bridge_error, sizeof(st->bridge_error), "%s",
+                                 e.msg[0] ? e.msg : strerror(-r));
+        }
+        if (st->bridge == OSN_PROBE_OK) {
+                /* ovn-controller records on the bridge the last NB
+                 * configuration whose flows it installed. */
+                json_t *ops = json_pack(
+                    "[{s:s, s:s, s:[o], s:[s]}]", "op", "select", "table", "Bridge", "where",
+                    osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(st->node.bridge_uuid)), "columns",
+                    "external_ids");
+                _cleanup_json_ json_t *res = NULL;
+                if (ops && osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) >= 0) {
+                        const char *cfg = ext_id(
+                            json_array_get(json_object_get(json_array_get(res, 0), "rows"), 0),
+                            "ovn-nb-cfg");
+                        set_text(st->nb_cfg_installed, sizeof(st->nb_cfg_installed), "%s",
+                                 cfg ? cfg : "");
+                }
+        }
+
+        probe_controller(st, ovn_rundir, deadline);
+        return 0;
+}

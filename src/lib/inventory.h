@@ -1,0 +1,147 @@
+/* inventory: what osn has made, read back for people (osnctl), and whether
+ * this node can work at all (status probes).  Read-only: nothing here
+ * writes to any database.
+ *
+ * The model is the one ovn.h writes (DESIGN.md §4):
+ * - a network is a Logical_Switch with external_ids:osn/network; its
+ *   settings come from the switch itself: the fingerprint osn stored
+ *   (topology, subnets, excludes, MTU), other_config (subnet, ipv6_prefix:
+ *   used when there is no fingerprint) and, for a network bridged to a
+ *   physical one, its localnet port (options:network_name, tag_request);
+ * - an attachment is a Logical_Switch_Port with external_ids:osn/network
+ *   that is not a localnet port; its pod, container, interface and node
+ *   are its osn/... external_ids, its MAC and IPs its addresses (or, while
+ *   they say "dynamic", what northd assigned), its readiness the "up"
+ *   column (northd sets it once ovn-controller has bound the port on its
+ *   chassis).
+ * Objects without osn's external_ids are not part of the inventory, except
+ * that a network counts the foreign ports somebody put on its switch.
+ *
+ * Consistency: osn_inventory_read() is one NB transaction (one select per
+ * table), so what it returns is one snapshot.  Cost: OVSDB conditions cannot
+ * test whether a key is present, so without a filter every switch and port
+ * is read and the ones without osn/network are dropped here; a network or
+ * node filter narrows the port select on the server.
+ *
+ * Ownership: osn_inventory_read() returns a heap object freed with
+ * osn_inventory_free() (accepts NULL); every string inside belongs to it.
+ */
+#ifndef OSN_INVENTORY_H
+#define OSN_INVENTORY_H
+
+#include "addr.h"
+#include "error.h"
+#include "netconf.h"
+#include "nodeconf.h"
+#include "ovs.h"
+#include "ovsdb.h"
+#include "util.h"
+
+#define OSN_INV_MAX_IPS 8
+
+struct osn_inv_port {
+        char uuid[37];
+        char *name;    /* the LSP name, also the OVS iface-id */
+        char *network; /* osn/network */
+        char *container_id, *ifname, *node;
+        char *pod_namespace, *pod_name, *pod_uid, *nad; /* NULL when not recorded */
+        char *addresses; /* "MAC IP..." as OVN holds it; NULL while unassigned */
+        bool has_mac;
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_INV_MAX_IPS]; /* with the prefix of their subnet */
+        size_t n_ips;
+        bool up;     /* LSP "up": bound and claimed by ovn-controller */
+        bool orphan; /* no osn switch holds it */
+};
+
+struct osn_inv_network {
+        char uuid[37];
+        char *name;        /* osn/network */
+        char *switch_name; /* the Logical_Switch name */
+        char *fingerprint; /* osn/fingerprint, may be NULL */
+        char *topology;    /* osn/topology ("layer2", "localnet"), may be NULL */
+        struct osn_cidr subnets[OSN_MAX_SUBNETS];
+        size_t n_subnets;
+        struct osn_cidr excludes[OSN_MAX_EXCLUDES];
+        size_t n_excludes;
+        bool mtu_known; /* the fingerprint was there */
+        unsigned mtu;   /* 0 = the node's default */
+        bool external;
+        char *physical_network; /* from the localnet port; may be NULL */
+        unsigned vlan;          /* 0 = untagged */
+        char *localnet_port;    /* its name, NULL when there is none */
+        size_t n_attachments;
+        char **nodes; /* sorted, distinct osn/node of the attachments */
+        size_t n_nodes;
+        size_t n_foreign; /* ports on the switch without osn's external_ids */
+        json_t *ports;    /* the switch's "ports" column as read (for guards) */
+};
+
+struct osn_inventory {
+        struct osn_inv_network *networks; /* sorted by name */
+        size_t n_networks;
+        struct osn_inv_port *ports; /* attachments, sorted by network, pod, ifname */
+        size_t n_ports;
+};
+
+struct osn_inv_filter {
+        const char *network; /* NULL = every network */
+        const char *node;    /* NULL = every node; attachments only */
+};
+
+/* Reads the inventory in one NB transaction.  With a node filter, networks
+ * count (and list nodes of) that node's attachments only. */
+int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter, int64_t deadline,
+                       struct osn_inventory **ret, struct osn_error *err) _wur_;
+void osn_inventory_free(struct osn_inventory *inv);
+static inline void osn_inventory_freep(struct osn_inventory **inv)
+{
+        osn_inventory_free(*inv);
+}
+#define _cleanup_inventory_ _cleanup_(osn_inventory_freep)
+
+/* The network called 'name', or NULL. */
+const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *inv,
+                                                    const char *name);
+
+/* --- Status probes --- */
+
+enum osn_probe { OSN_PROBE_UNKNOWN = -1, OSN_PROBE_FAILED = 0, OSN_PROBE_OK = 1 };
+
+struct osn_node_status {
+        enum osn_probe nb;   /* connected and the server holds OVN_Northbound */
+        char nb_remote[256]; /* the remote that answered (else the configured ones) */
+        char nb_error[640];
+
+        enum osn_probe ovs; /* connected and the server holds Open_vSwitch */
+        char ovs_remote[256];
+        char ovs_error[640];
+
+        enum osn_probe bridge; /* the integration bridge exists */
+        char bridge_error[640];
+        struct osn_ovs_node node;  /* valid when bridge == OK */
+        char nb_cfg_installed[32]; /* bridge external_ids:ovn-nb-cfg, "" when absent */
+
+        /* ovn-controller's own answer to "connection-status" over its
+         * unixctl socket: whether its session to the SB DB is up. */
+        enum osn_probe controller;
+        char controller_status[64]; /* "connected", "not connected", ... */
+        char controller_socket[256];
+        char controller_error[640];
+};
+
+/* Runs every probe, each bounded by 'deadline'; a failing probe is recorded
+ * in *ret, not returned.  'ovn_rundir' is where ovn-controller keeps its
+ * pidfile and control socket (NULL: $OVN_RUNDIR, else /var/run/ovn).
+ * Returns 0, or -ENOMEM. */
+int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir, int64_t deadline,
+                         struct osn_node_status *ret) _wur_;
+
+/* Sends one unixctl command (no arguments) to the daemon listening on the
+ * unix socket 'path' and returns its textual result (malloc'd, trailing
+ * newline removed).  A reply with an error yields -EPROTO and the error's
+ * text in 'err'. */
+int osn_unixctl_call(const char *path, const char *command, int64_t deadline, char **ret,
+                     struct osn_error *err) _wur_;
+
+#endif

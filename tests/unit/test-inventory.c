@@ -1,0 +1,363 @@
+/* test-inventory: inventory.c against a real ovsdb-server with the OVN
+ * Northbound schema, started in a temporary directory (no root needed) and
+ * always killed at exit.  The NB contents are made with ovn-nbctl the way
+ * ovn.c makes them, plus what osn must not take for its own: a foreign
+ * switch, a look-alike switch without osn's ids, a foreign port on an osn
+ * switch.  Also osn_unixctl_call() against that ovsdb-server's control
+ * socket.  Exits 77 when ovsdb-server, ovn-nbctl or the schema is missing.
+ */
+#include "inventory.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define NB_SCHEMA "/usr/share/ovn/ovn-nb.ovsschema"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                                           \
+        do {                                                                                       \
+                checks++;                                                                          \
+                if (!(cond)) {                                                                     \
+                        failures++;                                                                \
+                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);   \
+                        fprintf(stderr, __VA_ARGS__);                                              \
+                        fputc('\n', stderr);                                                       \
+                }                                                                                  \
+        } while (0)
+
+#define REQUIRE(cond)                                                                              \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #cond); \
+                        exit(1);                                                                   \
+                }                                                                                  \
+        } while (0)
+
+static char tmpdir[] = "/tmp/osn-test-inventory.XXXXXX";
+static bool have_tmpdir;
+static pid_t server = -1, main_pid;
+static char sock[512], ctl_path[512], db[512];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        remove(path);
+        return 0;
+}
+
+static void cleanup(void)
+{
+        if (getpid() != main_pid)
+                return;
+        if (server > 0) {
+                kill(server, SIGTERM);
+                int64_t deadline = osn_now_ms() + 3000;
+                while (waitpid(server, NULL, WNOHANG) == 0) {
+                        if (osn_now_ms() > deadline) {
+                                kill(server, SIGKILL);
+                                waitpid(server, NULL, 0);
+                                break;
+                        }
+                        usleep(10000);
+                }
+        }
+        if (have_tmpdir)
+                nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static pid_t spawn(char *const argv[])
+{
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, STDIN_FILENO);
+                dup2(null, STDOUT_FILENO);
+                dup2(null, STDERR_FILENO);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+static int run_wait(char *const argv[])
+{
+        pid_t pid = spawn(argv);
+        int status;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool have_program(const char *name)
+{
+        const char *path = getenv("PATH");
+        _cleanup_free_ char *copy = strdup(path ? path : "");
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                char p[4096];
+                snprintf(p, sizeof(p), "%s/%s", d, name);
+                if (access(p, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* ovn-nbctl --db=unix:SOCK ARGS... (NULL-terminated); must succeed. */
+static void nbctl(const char *first, ...)
+{
+        char *argv[64];
+        char dbarg[600];
+        size_t n = 0;
+        snprintf(dbarg, sizeof(dbarg), "--db=unix:%s", sock);
+        argv[n++] = "ovn-nbctl";
+        argv[n++] = dbarg;
+        va_list ap;
+        va_start(ap, first);
+        for (const char *a = first; a && n + 1 < ARRAY_SIZE(argv); a = va_arg(ap, const char *))
+                argv[n++] = (char *)a;
+        va_end(ap);
+        argv[n] = NULL;
+        REQUIRE(run_wait(argv) == 0);
+}
+
+static void start_server(void)
+{
+        snprintf(db, sizeof(db), "%s/nb.db", tmpdir);
+        snprintf(sock, sizeof(sock), "%s/nb.sock", tmpdir);
+        snprintf(ctl_path, sizeof(ctl_path), "%s/nb.ctl", tmpdir);
+        REQUIRE(run_wait((char *const[]){"ovsdb-tool", "create", db, NB_SCHEMA, NULL}) == 0);
+        char remote[600], unixctl[600], log[600];
+        snprintf(remote, sizeof(remote), "--remote=punix:%s", sock);
+        snprintf(unixctl, sizeof(unixctl), "--unixctl=%s", ctl_path);
+        snprintf(log, sizeof(log), "--log-file=%s/nb.log", tmpdir);
+        server = spawn((char *const[]){"ovsdb-server", db, remote, unixctl, log, "--no-chdir",
+                                       "-vconsole:off", NULL});
+        char r[600];
+        snprintf(r, sizeof(r), "unix:%s", sock);
+        int64_t deadline = osn_now_ms() + 10000;
+        for (;;) {
+                struct osn_ovsdb *c = NULL;
+                if (osn_ovsdb_connect(r, NULL, osn_now_ms() + 500, &c, NULL) == 0) {
+                        osn_ovsdb_close(c);
+                        return;
+                }
+                REQUIRE(osn_now_ms() < deadline);
+                usleep(20000);
+        }
+}
+
+/* The NB contents, as ovn.c writes them (and some it must not claim). */
+static void populate(void)
+{
+        /* net1: fingerprint, two attachments on two nodes, one foreign port. */
+        nbctl("ls-add", "osn.net1", "--", "set", "Logical_Switch", "osn.net1",
+              "external_ids:\"osn/network\"=net1", "external_ids:\"osn/topology\"=layer2",
+              "external_ids:\"osn/fingerprint\"=\"topology=layer2 subnets=10.1.0.0/24,fd00:1::/64 "
+              "excludes=10.1.0.0/30 mtu=1400 external=no\"",
+              "other_config:subnet=10.1.0.0/24", NULL);
+        nbctl("lsp-add", "osn.net1", "osn.net1.cid-a.net1", "--", "set", "Logical_Switch_Port",
+              "osn.net1.cid-a.net1", "addresses=\"0a:00:00:00:00:01 dynamic\"",
+              "dynamic_addresses=\"0a:00:00:00:00:01 10.1.0.5 fd00:1::5\"", "up=true",
+              "external_ids:\"osn/network\"=net1", "external_ids:\"osn/container-id\"=cid-a",
+              "external_ids:\"osn/ifname\"=net1", "external_ids:\"osn/node\"=n2",
+              "external_ids:\"osn/pod-namespace\"=ns", "external_ids:\"osn/pod-name\"=a",
+              "external_ids:\"osn/pod-uid\"=\"\"", NULL);
+        nbctl("lsp-add", "osn.net1", "osn.net1.cid-b.eth1", "--", "set", "Logical_Switch_Port",
+              "osn.net1.cid-b.eth1", "addresses=\"0a:00:00:00:00:02 10.1.0.6\"", "up=false",
+              "external_ids:\"osn/network\"=net1", "external_ids:\"osn/container-id\"=cid-b",
+              "external_ids:\"osn/ifname\"=eth1", "external_ids:\"osn/node\"=n1", NULL);
+        nbctl("lsp-add", "osn.net1", "intruder", NULL);
+
+        /* net2: no fingerprint (other_config only), a localnet port. */
+        nbctl("ls-add", "osn.net2", "--", "set", "Logical_Switch", "osn.net2",
+              "external_ids:\"osn/network\"=net2", "other_config:subnet=10.2.0.0/16",
+              "other_config:ipv6_prefix=\"fd00:2::\"", NULL);
+        nbctl("lsp-add", "osn.net2", "osn.net2.localnet", "--", "set", "Logical_Switch_Port",
+              "osn.net2.localnet", "type=localnet", "addresses=unknown",
+              "options:network_name=physA", "tag_request=42", "external_ids:\"osn/network\"=net2",
+              NULL);
+        nbctl("lsp-add", "osn.net2", "osn.net2.cid-c.net1", "--", "set", "Logical_Switch_Port",
+              "osn.net2.cid-c.net1", "addresses=\"0a:00:00:00:00:03 10.2.3.4\"",
+              "external_ids:\"osn/network\"=net2", "external_ids:\"osn/container-id\"=cid-c",
+              "external_ids:\"osn/ifname\"=net1", "external_ids:\"osn/node\"=n1", NULL);
+
+        /* Not osn's: a foreign switch (holding a stray osn-looking port),
+         * and a switch named like one of ours without the ids. */
+        nbctl("ls-add", "foreign", "--", "lsp-add", "foreign", "fport", NULL);
+        nbctl("lsp-add", "foreign", "stray", "--", "set", "Logical_Switch_Port", "stray",
+              "external_ids:\"osn/network\"=zzz", "addresses=\"0a:00:00:00:00:09 10.9.9.9\"", NULL);
+        nbctl("ls-add", "osn.look", "--", "lsp-add", "osn.look", "look-port", NULL);
+}
+
+static const char *cidr(const struct osn_cidr *c)
+{
+        static char buf[4][OSN_CIDR_STRLEN];
+        static int k;
+        return osn_cidr_format(c, buf[k++ % 4], OSN_CIDR_STRLEN);
+}
+
+static const struct osn_inv_port *port(const struct osn_inventory *inv, const char *name)
+{
+        for (size_t i = 0; i < inv->n_ports; i++)
+                if (streq(inv->ports[i].name, name))
+                        return &inv->ports[i];
+        return NULL;
+}
+
+static struct osn_inventory *read_inv(struct osn_ovsdb *nb, const char *network, const char *node)
+{
+        struct osn_inv_filter f = {network, node};
+        struct osn_inventory *inv = NULL;
+        struct osn_error err = {0};
+        int r = osn_inventory_read(nb, &f, osn_now_ms() + 5000, &inv, &err);
+        REQUIRE(r == 0);
+        return inv;
+}
+
+static void test_all(struct osn_ovsdb *nb)
+{
+        struct osn_inventory *inv = read_inv(nb, NULL, NULL);
+        CHECK(inv->n_networks == 2, "%zu networks", inv->n_networks);
+        if (inv->n_networks == 2) {
+                const struct osn_inv_network *a = &inv->networks[0], *b = &inv->networks[1];
+                CHECK(streq(a->name, "net1") && streq(b->name, "net2"), "sorted: %s %s", a->name,
+                      b->name);
+                CHECK(streq(a->switch_name, "osn.net1") && streq(a->topology, "layer2"),
+                      "net1 switch %s topology %s", a->switch_name, a->topology);
+                CHECK(a->n_subnets == 2 && streq(cidr(&a->subnets[0]), "10.1.0.0/24") &&
+                          streq(cidr(&a->subnets[1]), "fd00:1::/64"),
+                      "net1 subnets from the fingerprint: %zu", a->n_subnets);
+                CHECK(a->n_excludes == 1 && streq(cidr(&a->excludes[0]), "10.1.0.0/30"),
+                      "net1 excludes");
+                CHECK(a->mtu_known && a->mtu == 1400, "net1 mtu %u", a->mtu);
+                CHECK(!a->external && !a->physical_network && !a->localnet_port, "net1 internal");
+                CHECK(a->n_attachments == 2 && a->n_foreign == 1,
+                      "net1: %zu attachments, %zu "
+                      "foreign",
+                      a->n_attachments, a->n_foreign);
+                CHECK(a->n_nodes == 2 && streq(a->nodes[0], "n1") && streq(a->nodes[1], "n2"),
+                      "net1 nodes sorted");
+                CHECK(b->n_subnets == 2 && streq(cidr(&b->subnets[0]), "10.2.0.0/16") &&
+                          streq(cidr(&b->subnets[1]), "fd00:2::/64"),
+                      "net2 subnets from other_config: %zu", b->n_subnets);
+                CHECK(!b->mtu_known && !b->fingerprint, "net2: no fingerprint");
+                CHECK(b->external && streq(b->physical_network, "physA") && b->vlan == 42 &&
+                          streq(b->localnet_port, "osn.net2.localnet"),
+                      "net2 localnet: %s vlan %u", b->physical_network, b->vlan);
+                CHECK(b->n_attachments == 1 && b->n_foreign == 0 && b->n_nodes == 1,
+                      "net2: %zu attachments", b->n_attachments);
+        }
+        CHECK(inv->n_ports == 4, "%zu ports (3 attachments and 1 orphan)", inv->n_ports);
+        const struct osn_inv_port *a = port(inv, "osn.net1.cid-a.net1");
+        const struct osn_inv_port *b = port(inv, "osn.net1.cid-b.eth1");
+        const struct osn_inv_port *s = port(inv, "stray");
+        CHECK(a && a->has_mac && a->mac[5] == 1 && a->n_ips == 2 &&
+                  streq(cidr(&a->ips[0]), "10.1.0.5/24") &&
+                  streq(cidr(&a->ips[1]), "fd00:1::5/64") && a->up && !a->orphan,
+              "port a: dynamic addresses with the subnets' prefixes, up");
+        CHECK(a && streq(a->pod_namespace, "ns") && streq(a->pod_name, "a") && !a->pod_uid &&
+                  streq(a->container_id, "cid-a") && streq(a->ifname, "net1") &&
+                  streq(a->node, "n2"),
+              "port a: its pod (an empty uid is not recorded)");
+        CHECK(b && b->n_ips == 1 && streq(cidr(&b->ips[0]), "10.1.0.6/24") && !b->up &&
+                  !b->pod_name,
+              "port b: static address, not up, no pod");
+        CHECK(s && s->orphan && s->n_ips == 1 && streq(cidr(&s->ips[0]), "10.9.9.9/32"),
+              "a port with osn ids on a foreign switch is an orphan");
+        CHECK(inv->n_ports == 4 && streq(inv->ports[0].name, "osn.net1.cid-b.eth1") &&
+                  streq(inv->ports[1].name, "osn.net1.cid-a.net1") &&
+                  streq(inv->ports[2].name, "osn.net2.cid-c.net1") &&
+                  streq(inv->ports[3].name, "stray"),
+              "ports sorted by network, then pod");
+        CHECK(!port(inv, "intruder") && !port(inv, "fport") && !port(inv, "look-port") &&
+                  !port(inv, "osn.net2.localnet"),
+              "foreign and localnet ports are not attachments");
+        CHECK(osn_inventory_network(inv, "net2") == &inv->networks[1], "lookup by name");
+        CHECK(!osn_inventory_network(inv, "look"), "no look-alike network");
+        osn_inventory_free(inv);
+}
+
+static void test_filters(struct osn_ovsdb *nb)
+{
+        struct osn_inventory *inv = read_inv(nb, "net1", NULL);
+        CHECK(inv->n_networks == 1 && inv->n_ports == 2 && inv->networks[0].n_foreign == 1,
+              "--network net1: %zu networks, %zu ports", inv->n_networks, inv->n_ports);
+        osn_inventory_free(inv);
+
+        inv = read_inv(nb, NULL, "n1");
+        CHECK(inv->n_ports == 2 && port(inv, "osn.net1.cid-b.eth1") &&
+                  port(inv, "osn.net2.cid-c.net1"),
+              "--node n1: its two ports, got %zu", inv->n_ports);
+        const struct osn_inv_network *n2 = osn_inventory_network(inv, "net2");
+        CHECK(n2 && n2->external && streq(n2->physical_network, "physA") && n2->vlan == 42,
+              "--node keeps the localnet facts");
+        const struct osn_inv_network *n1 = osn_inventory_network(inv, "net1");
+        CHECK(n1 && n1->n_attachments == 1 && n1->n_foreign == 0 && n1->n_nodes == 1,
+              "--node counts that node's attachments and claims no foreign ports");
+        osn_inventory_free(inv);
+
+        inv = read_inv(nb, "nosuch", NULL);
+        CHECK(inv->n_networks == 0 && inv->n_ports == 0, "an unknown network: empty");
+        osn_inventory_free(inv);
+}
+
+static void test_unixctl(void)
+{
+        char *out = NULL;
+        struct osn_error err = {0};
+        int r =
+            osn_unixctl_call(ctl_path, "ovsdb-server/list-dbs", osn_now_ms() + 5000, &out, &err);
+        CHECK(r == 0 && startswith(out, "OVN_Northbound\n"), "list-dbs: %d %s %s", r,
+              out ? out : "", err.msg);
+        free(out);
+        out = NULL;
+        osn_error_clear(&err);
+        r = osn_unixctl_call(ctl_path, "no-such-command", osn_now_ms() + 5000, &out, &err);
+        CHECK(r == -EPROTO && strstr(err.msg, "no-such-command"), "unknown command: %d %s", r,
+              err.msg);
+        osn_error_clear(&err);
+        char missing[600];
+        snprintf(missing, sizeof(missing), "%s/none.ctl", tmpdir);
+        r = osn_unixctl_call(missing, "x", osn_now_ms() + 2000, &out, &err);
+        CHECK(r == -ENOENT || r == -ECONNREFUSED, "no socket: %d", r);
+}
+
+int main(void)
+{
+        main_pid = getpid();
+        const char *path = getenv("PATH");
+        char newpath[4096];
+        snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/usr/local/sbin",
+                 path ? path : "/usr/bin");
+        setenv("PATH", newpath, 1);
+        if (!have_program("ovsdb-server") || !have_program("ovsdb-tool") ||
+            !have_program("ovn-nbctl") || access(NB_SCHEMA, R_OK) != 0) {
+                fprintf(stderr, "ovsdb-server, ovn-nbctl or the OVN NB schema not installed: "
+                                "skipping\n");
+                return 77;
+        }
+        REQUIRE(mkdtemp(tmpdir));
+        have_tmpdir = true;
+        atexit(cleanup);
+        start_server();
+        populate();
+
+        char remote[600];
+        snprintf(remote, sizeof(remote), "unix:%s", sock);
+        struct osn_ovsdb *nb = NULL;
+        REQUIRE(osn_ovsdb_connect(remote, NULL, osn_now_ms() + 5000, &nb, NULL) == 0);
+        test_all(nb);
+        test_filters(nb);
+        osn_ovsdb_close(nb);
+        test_unixctl();
+        printf("test-inventory: %d checks, %d failures\n", checks, failures);
+        return failures ? 1 : 0;
+}
