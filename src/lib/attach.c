@@ -303,6 +303,17 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         /* Watch the rows we are about to create before creating them, so no
          * update can slip between the write and the wait. */
         bool dynamic = n_ips == 0 && nc->n_subnets > 0;
+        for (size_t i = 0; dynamic && i < nc->n_subnets; i++) {
+                char b[OSN_CIDR_STRLEN];
+                if (nc->subnets[i].family == AF_INET6 && nc->subnets[i].prefixlen > 64)
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "subnet %s of network \"%s\" is longer than /64: "
+                                             "OVN derives IPv6 addresses from the MAC (EUI-64), "
+                                             "so dynamic addresses need a /64 or shorter prefix "
+                                             "(or request static addresses)",
+                                             osn_cidr_format(&nc->subnets[i], b, sizeof(b)),
+                                             nc->name);
+        }
         _cleanup_json_ json_t *lsp_init = NULL, *iface_init = NULL;
         if (dynamic &&
             (r = osn_ovsdb_monitor_cond(st->nb, OSN_NB_DB, "lsp", "Logical_Switch_Port",

@@ -125,8 +125,9 @@ static void port_addresses(const struct osn_port_spec *spec, char *buf, size_t l
         if (spec->n_static_ips > 0) {
                 for (size_t i = 0; i < spec->n_static_ips && off < len; i++) {
                         char a[OSN_CIDR_STRLEN];
-                        off += (size_t)snprintf(buf + off, len - off, " %s",
-                                                osn_addr_format(&spec->static_ips[i], a, sizeof(a)));
+                        off +=
+                            (size_t)snprintf(buf + off, len - off, " %s",
+                                             osn_addr_format(&spec->static_ips[i], a, sizeof(a)));
                 }
         } else if (spec->nc->n_subnets > 0) {
                 snprintf(buf + off, len - off, " dynamic");
@@ -195,9 +196,12 @@ static json_t *switch_other_config(const struct osn_netconf *nc)
 static json_t *switch_row(const struct osn_port_spec *spec, const char *sw_name, json_t *ports)
 {
         const struct osn_netconf *nc = spec->nc;
-        const char *kv[] = {OSN_EXT_NETWORK,  nc->name,
-                            OSN_EXT_TOPOLOGY, osn_topology_name(nc->topology),
-                            OSN_EXT_FINGERPRINT, spec->fingerprint,
+        const char *kv[] = {OSN_EXT_NETWORK,
+                            nc->name,
+                            OSN_EXT_TOPOLOGY,
+                            osn_topology_name(nc->topology),
+                            OSN_EXT_FINGERPRINT,
+                            spec->fingerprint,
                             NULL};
         return json_pack("{s:s, s:o, s:o, s:o}", "name", sw_name, "external_ids", osn_ovsdb_map(kv),
                          "other_config", switch_other_config(nc), "ports", osn_ovsdb_set(ports));
@@ -224,8 +228,8 @@ static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
         const char *ids[] = {OSN_EXT_NETWORK, spec->nc->name, NULL};
         const char *opts[] = {"network_name", spec->physical_network, NULL};
         json_t *row = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", name, "type", "localnet",
-                                "addresses", string_set1("unknown"), "options",
-                                osn_ovsdb_map(opts), "external_ids", osn_ovsdb_map(ids));
+                                "addresses", string_set1("unknown"), "options", osn_ovsdb_map(opts),
+                                "external_ids", osn_ovsdb_map(ids));
         if (spec->nc->vlan > 0)
                 json_object_set_new(row, "tag_request", json_integer(spec->nc->vlan));
         return row;
@@ -238,7 +242,8 @@ static size_t attachment_count(const json_t *sw_row, const char *localnet_uuid)
         size_t n = osn_ovsdb_set_size(ports), count = 0;
         for (size_t i = 0; i < n; i++) {
                 const json_t *u = osn_ovsdb_set_at(ports, i);
-                if (!localnet_uuid || !streq(json_string_value(json_array_get(u, 1)), localnet_uuid))
+                if (!localnet_uuid ||
+                    !streq(json_string_value(json_array_get(u, 1)), localnet_uuid))
                         count++;
         }
         return count;
@@ -251,11 +256,11 @@ static int check_static_conflicts(struct osn_ovsdb *nb, const struct osn_port_sp
 {
         static const char *const cols[] = {"name", "addresses", "dynamic_addresses", NULL};
         const char *kv[] = {OSN_EXT_NETWORK, spec->nc->name, NULL};
-        json_t *ops = json_pack("[o]", op_select("Logical_Switch_Port",
-                                                 json_pack("[o]", osn_ovsdb_cond("external_ids",
-                                                                                 "includes",
-                                                                                 osn_ovsdb_map(kv))),
-                                                 cols));
+        json_t *ops =
+            json_pack("[o]", op_select("Logical_Switch_Port",
+                                       json_pack("[o]", osn_ovsdb_cond("external_ids", "includes",
+                                                                       osn_ovsdb_map(kv))),
+                                       cols));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -280,24 +285,23 @@ static int check_static_conflicts(struct osn_ovsdb *nb, const struct osn_port_sp
                                 if (memcmp(mac, spec->mac, 6) == 0) {
                                         char m[OSN_MAC_STRLEN];
                                         return osn_error_set(
-                                                err, -EADDRINUSE, OSN_CNI_CONFLICT,
-                                                "MAC %s requested for network \"%s\" is already "
-                                                "used by port %s",
-                                                osn_mac_format(mac, m, sizeof(m)), spec->nc->name,
-                                                name);
+                                            err, -EADDRINUSE, OSN_CNI_CONFLICT,
+                                            "MAC %s requested for network \"%s\" is already "
+                                            "used by port %s",
+                                            osn_mac_format(mac, m, sizeof(m)), spec->nc->name,
+                                            name);
                                 }
                                 for (int j = 0; j < n; j++)
                                         for (size_t q = 0; q < spec->n_static_ips; q++)
                                                 if (osn_addr_equal(&ips[j], &spec->static_ips[q])) {
                                                         char b[OSN_CIDR_STRLEN];
                                                         return osn_error_set(
-                                                                err, -EADDRINUSE, OSN_CNI_CONFLICT,
-                                                                "IP %s requested for network "
-                                                                "\"%s\" is already taken by port "
-                                                                "%s",
-                                                                osn_addr_format(&ips[j], b,
-                                                                                sizeof(b)),
-                                                                spec->nc->name, name);
+                                                            err, -EADDRINUSE, OSN_CNI_CONFLICT,
+                                                            "IP %s requested for network "
+                                                            "\"%s\" is already taken by port "
+                                                            "%s",
+                                                            osn_addr_format(&ips[j], b, sizeof(b)),
+                                                            spec->nc->name, name);
                                                 }
                         }
                 }
@@ -342,12 +346,12 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
                 /* One round trip reads the switch, our port and the localnet port. */
                 json_t *ops = json_pack(
-                        "[o,o,o]",
-                        op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
-                        op_select("Logical_Switch_Port",
-                                  where_eq("name", json_string(spec->port_name)), port_cols),
-                        op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
-                                  ln_cols));
+                    "[o,o,o]",
+                    op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
+                    op_select("Logical_Switch_Port", where_eq("name", json_string(spec->port_name)),
+                              port_cols),
+                    op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
+                              ln_cols));
                 _cleanup_json_ json_t *res = NULL;
                 int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
                 if (r < 0)
@@ -374,15 +378,16 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                                                      sw_name, OSN_EXT_NETWORK, nc->name);
                         size_t attached = attachment_count(sw, ln_uuid);
                         json_t *own = json_array_get(ports, 0);
-                        if (!streq(fp, spec->fingerprint) && (attached > 1 || (attached == 1 && !own)))
+                        if (!streq(fp, spec->fingerprint) &&
+                            (attached > 1 || (attached == 1 && !own)))
                                 return osn_error_set(
-                                        err, -EEXIST, OSN_CNI_CONFLICT,
-                                        "network \"%s\" already exists with other settings and "
-                                        "%zu attachment(s): existing {%s}, this config {%s}; every "
-                                        "NAD that names a network must carry the same settings, "
-                                        "and a network's settings change only when no pod is "
-                                        "attached",
-                                        nc->name, attached, fp ? fp : "", spec->fingerprint);
+                                    err, -EEXIST, OSN_CNI_CONFLICT,
+                                    "network \"%s\" already exists with other settings and "
+                                    "%zu attachment(s): existing {%s}, this config {%s}; every "
+                                    "NAD that names a network must carry the same settings, "
+                                    "and a network's settings change only when no pod is "
+                                    "attached",
+                                    nc->name, attached, fp ? fp : "", spec->fingerprint);
                         if (own && streq(fp, spec->fingerprint)) {
                                 /* A retried ADD: our port is there already. */
                                 fill_port(ret, row_uuid(own), own);
@@ -392,19 +397,9 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                         if (!streq(fp, spec->fingerprint)) {
                                 /* No attachment but ours (from an earlier try):
                                  * replace the switch with one of the new settings. */
-                                json_t *cur = json_object_get(sw, "ports");
-                                json_t *nops = json_pack(
-                                        "[o,o,o]",
-                                        op_comment("osn: re-create network %s (%s)", nc->name,
-                                                   "settings changed, no attachments"),
-                                        op_wait("Logical_Switch",
-                                                where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))),
-                                                "ports", json_pack("[{s:O}]", "ports", cur)),
-                                        json_pack("{s:s, s:s, s:o}", "op", "delete", "table",
-                                                  "Logical_Switch", "where",
-                                                  where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw)))));
-                                _cleanup_json_ json_t *dres = NULL;
-                                r = osn_ovsdb_transact(nb, OSN_NB_DB, nops, deadline, &dres, err);
+                                r = osn_nb_delete_switch_if(
+                                    nb, row_uuid(sw), json_object_get(sw, "ports"),
+                                    "re-create with new settings, no attachments", deadline, err);
                                 if (r == -EAGAIN) {
                                         osn_error_clear(err);
                                         continue;
@@ -426,8 +421,8 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                 }
 
                 json_t *tx = json_array();
-                json_array_append_new(tx, op_comment("osn: attach %s to network %s",
-                                                     spec->port_name, nc->name));
+                json_array_append_new(
+                    tx, op_comment("osn: attach %s to network %s", spec->port_name, nc->name));
                 /* 'port' outlives the transaction: fill_port() reads it. */
                 _cleanup_json_ json_t *port = port_row(spec);
                 json_array_append_new(tx, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
@@ -439,22 +434,22 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                         json_t *where = where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw)));
                         if (spec->n_static_ips > 0 || nc->has_static_mac)
                                 json_array_insert_new(
-                                        tx, 1,
-                                        op_wait("Logical_Switch", where, "ports",
-                                                json_pack("[{s:O}]", "ports",
-                                                          json_object_get(sw, "ports"))));
+                                    tx, 1,
+                                    op_wait("Logical_Switch", where, "ports",
+                                            json_pack("[{s:O}]", "ports",
+                                                      json_object_get(sw, "ports"))));
                         else
                                 json_array_insert_new(
-                                        tx, 1,
-                                        op_wait("Logical_Switch", where, "name",
-                                                json_pack("[{s:s}]", "name", sw_name)));
+                                    tx, 1,
+                                    op_wait("Logical_Switch", where, "name",
+                                            json_pack("[{s:s}]", "name", sw_name)));
                         json_array_append_new(
-                                tx, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate",
-                                              "table", "Logical_Switch", "where",
-                                              where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))),
-                                              "mutations", "ports", "insert",
-                                              osn_ovsdb_set(json_pack(
-                                                      "[o]", osn_ovsdb_named_uuid("lsp")))));
+                            tx, json_pack(
+                                    "{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
+                                    "Logical_Switch", "where",
+                                    where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))), "mutations",
+                                    "ports", "insert",
+                                    osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp")))));
                 } else {
                         /* Guard: nobody created the switch since we looked. */
                         json_array_insert_new(tx, 1,
@@ -465,10 +460,9 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                         if (nc->external) {
                                 json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
                                 json_array_append_new(
-                                        tx, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert",
-                                                      "table", "Logical_Switch_Port", "row",
-                                                      localnet_row(spec, ln_name), "uuid-name",
-                                                      "ln"));
+                                    tx, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
+                                                  "Logical_Switch_Port", "row",
+                                                  localnet_row(spec, ln_name), "uuid-name", "ln"));
                         }
                         json_array_append_new(tx, json_pack("{s:s, s:s, s:o}", "op", "insert",
                                                             "table", "Logical_Switch", "row",
@@ -514,12 +508,29 @@ int osn_nb_pin_port(struct osn_ovsdb *nb, const char *port_uuid, const char *add
         return osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
 }
 
+int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const json_t *ports,
+                            const char *why, int64_t deadline, struct osn_error *err)
+{
+        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(switch_uuid));
+        json_t *ops =
+            json_pack("[o,o,{s:s, s:s, s:o}]", op_comment("osn: delete network (%s)", why),
+                      op_wait("Logical_Switch", json_deep_copy(where), "ports",
+                              json_pack("[{s:O}]", "ports", ports)),
+                      "op", "delete", "table", "Logical_Switch", "where", where);
+        if (!ops)
+                return -ENOMEM;
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        return json_integer_value(json_object_get(json_array_get(res, 2), "count")) > 0 ? 1 : 0;
+}
+
 int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadline, json_t **ret_row,
                     struct osn_error *err)
 {
-        static const char *const cols[] = {"_uuid",         "addresses",    "dynamic_addresses",
-                                           "port_security", "external_ids", "up",
-                                           NULL};
+        static const char *const cols[] = {
+            "_uuid", "addresses", "dynamic_addresses", "port_security", "external_ids", "up", NULL};
         json_t *ops = json_pack("[o]", op_select("Logical_Switch_Port",
                                                  where_eq("name", json_string(port_name)), cols));
         _cleanup_json_ json_t *res = NULL;
@@ -543,12 +554,12 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
 
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
                 json_t *ops = json_pack(
-                        "[o,o,o]",
-                        op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
-                        op_select("Logical_Switch_Port", where_eq("name", json_string(port_name)),
-                                  port_cols),
-                        op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
-                                  port_cols));
+                    "[o,o,o]",
+                    op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
+                    op_select("Logical_Switch_Port", where_eq("name", json_string(port_name)),
+                              port_cols),
+                    op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
+                              port_cols));
                 _cleanup_json_ json_t *res = NULL;
                 int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
                 if (r < 0)
@@ -558,18 +569,18 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                 const char *ln_uuid = row_uuid(json_array_get(result_rows(res, 2), 0));
                 if (!port)
                         return 0;
-                if (!streq(osn_ovsdb_map_get(json_object_get(port, "external_ids"),
-                                             OSN_EXT_NETWORK),
-                           network))
+                if (!streq(
+                        osn_ovsdb_map_get(json_object_get(port, "external_ids"), OSN_EXT_NETWORK),
+                        network))
                         return osn_error_set(err, -EPERM, OSN_CNI_CONFLICT,
                                              "logical switch port \"%s\" was not created by osn; "
                                              "left alone",
                                              port_name);
                 const char *port_uuid = row_uuid(port);
                 json_t *tx;
-                if (!sw || !streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"),
-                                                    OSN_EXT_NETWORK),
-                                  network)) {
+                if (!sw ||
+                    !streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"), OSN_EXT_NETWORK),
+                           network)) {
                         /* An orphan port (its switch is gone or not ours):
                          * nothing references it, delete it directly. */
                         tx = json_pack("[{s:s, s:s, s:o}]", "op", "delete", "table",
@@ -577,24 +588,22 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                                        where_eq("_uuid", osn_ovsdb_uuid(port_uuid)));
                 } else if (attachment_count(sw, ln_uuid) <= 1) {
                         /* The last attachment: the switch goes, and with it
-                         * (garbage collection) its ports.  Guarded so that a
-                         * concurrent ADD on another node wins cleanly. */
-                        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw)));
-                        tx = json_pack("[o,o,{s:s, s:s, s:o}]",
-                                       op_comment("osn: detach %s, last of network %s", port_name,
-                                                  network),
-                                       op_wait("Logical_Switch", json_deep_copy(where), "ports",
-                                               json_pack("[{s:O}]", "ports",
-                                                         json_object_get(sw, "ports"))),
-                                       "op", "delete", "table", "Logical_Switch", "where", where);
+                         * its ports.  Guarded so that a concurrent ADD on
+                         * another node wins cleanly. */
+                        r = osn_nb_delete_switch_if(nb, row_uuid(sw), json_object_get(sw, "ports"),
+                                                    "last attachment detached", deadline, err);
+                        if (r == -EAGAIN) {
+                                osn_error_clear(err);
+                                continue;
+                        }
+                        return r < 0 ? r : 1;
                 } else {
-                        tx = json_pack("[o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
-                                       op_comment("osn: detach %s from network %s", port_name,
-                                                  network),
-                                       "op", "mutate", "table", "Logical_Switch", "where",
-                                       where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))),
-                                       "mutations", "ports", "delete",
-                                       osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid))));
+                        tx = json_pack(
+                            "[o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
+                            op_comment("osn: detach %s from network %s", port_name, network), "op",
+                            "mutate", "table", "Logical_Switch", "where",
+                            where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))), "mutations", "ports",
+                            "delete", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid))));
                 }
                 _cleanup_json_ json_t *tres = NULL;
                 r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);

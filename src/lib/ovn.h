@@ -90,6 +90,14 @@ int osn_nb_pin_port(struct osn_ovsdb *nb, const char *port_uuid, const char *add
 int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *port_name,
                        int64_t deadline, struct osn_error *err) _wur_;
 
+/* Deletes switch 'switch_uuid' (and, by garbage collection, its ports)
+ * only if its ports are still exactly 'ports' (the OVSDB set as read):
+ * the guard that keeps a delete from racing a concurrent ADD.  'why' goes
+ * into the transaction's comment.  1 deleted, 0 already gone, -EAGAIN when
+ * the ports changed meanwhile. */
+int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const json_t *ports,
+                            const char *why, int64_t deadline, struct osn_error *err) _wur_;
+
 /* Reads one port by name: *ret_row is the row with columns _uuid, addresses,
  * dynamic_addresses, port_security, external_ids, up (new reference), or
  * NULL when there is none. */

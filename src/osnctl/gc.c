@@ -135,26 +135,6 @@ static void set_result(json_t *a, const char *result, const char *error)
 /* Deletes a network's switch that had no attachment when it was read,
  * unless its ports changed since.  1 deleted, 0 already gone, -EAGAIN when
  * the guard failed (an attachment arrived). */
-static int remove_empty_switch(struct osn_ovsdb *nb, const struct osn_inv_network *n,
-                               int64_t deadline, struct osn_error *err)
-{
-        json_t *ops = json_pack(
-            "[{s:s, s:s}, {s:s, s:s, s:[o], s:[s], s:s, s:[{s:O}], s:i},"
-            " {s:s, s:s, s:[o]}]",
-            "op", "comment", "comment", "osnctl gc: remove network without attachments", "op",
-            "wait", "table", "Logical_Switch", "where",
-            osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)), "columns", "ports", "until",
-            "==", "rows", "ports", n->ports, "timeout", 0, "op", "delete", "table",
-            "Logical_Switch", "where", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)));
-        if (!ops)
-                return -ENOMEM;
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
-        if (r < 0)
-                return r;
-        return json_integer_value(json_object_get(json_array_get(res, 2), "count")) > 0 ? 1 : 0;
-}
-
 /* Whether the switch of 'n' still exists (after its last attachment went). */
 static int switch_exists(struct osn_ovsdb *nb, const struct osn_inv_network *n, int64_t deadline)
 {
@@ -316,7 +296,8 @@ static int execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                         if (r >= 0)
                                 r = r ? -EAGAIN : 1;
                 } else {
-                        r = remove_empty_switch(nb, n, deadline, &err);
+                        r = osn_nb_delete_switch_if(
+                            nb, n->uuid, n->ports, "osnctl gc: no attachment left", deadline, &err);
                 }
                 if (r == -ENOMEM)
                         return r;
