@@ -153,15 +153,13 @@ bool osn_cidr_is_network(const struct osn_cidr *c)
         return osn_addr_equal(c, &n);
 }
 
-static int hexval(char c)
+json_t *osn_cidrs_to_json(const struct osn_cidr *v, size_t n)
 {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
+        json_t *arr = json_array();
+        char a[OSN_CIDR_STRLEN];
+        for (size_t i = 0; arr && i < n; i++)
+                json_array_append_new(arr, json_string(osn_cidr_format(&v[i], a, sizeof(a))));
+        return arr;
 }
 
 int osn_mac_parse(const char *s, uint8_t ret[6])
@@ -171,7 +169,7 @@ int osn_mac_parse(const char *s, uint8_t ret[6])
         uint8_t mac[6];
         for (size_t i = 0; i < 6; i++) {
                 const char *p = s + i * 3;
-                int hi = hexval(p[0]), lo = hexval(p[1]);
+                int hi = osn_hexval(p[0]), lo = osn_hexval(p[1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 if (i < 5 && p[2] != ':')

@@ -1,6 +1,7 @@
 /* addr: IP addresses, CIDRs and MACs as osn reads, compares and prints them.
  *
- * Pure functions, no allocation.  Parsing is strict: "10.0.0.0/24" is a
+ * Pure functions, no allocation (except the JSON rendering, which returns
+ * a new reference).  Parsing is strict: "10.0.0.0/24" is a
  * CIDR, "10.0.0.1" an address (prefixlen = 32/128 when 'need_prefix' is
  * false); leading zeros, spaces and out-of-range prefixes are rejected.
  */
@@ -40,6 +41,9 @@ bool osn_cidr_overlaps(const struct osn_cidr *a, const struct osn_cidr *b);
 bool osn_addr_equal(const struct osn_cidr *a, const struct osn_cidr *b);
 /* True when host bits are zero (a proper network address). */
 bool osn_cidr_is_network(const struct osn_cidr *c);
+/* The 'n' CIDRs of 'v' as a JSON array of "10.0.0.5/24" strings (new
+ * reference; NULL on ENOMEM). */
+json_t *osn_cidrs_to_json(const struct osn_cidr *v, size_t n);
 
 /* MACs: "0a:58:0a:0a:0a:05" <-> 6 bytes.  Parse accepts upper/lower case,
  * ':' separators only; rejects multicast (bit 0 of byte 0) and all-zero. */

@@ -625,20 +625,17 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
 
 /* --- GC --- */
 
-static bool is_valid(const json_t *valid, const char *cid, const char *ifname)
+static bool is_valid(const struct osn_cni_attachment *valid, size_t n_valid, const char *cid,
+                     const char *ifname)
 {
-        const json_t *v;
-        size_t i;
-        json_array_foreach((json_t *)valid, i, v)
-        {
-                if (streq(json_string_value(json_object_get(v, "containerID")), cid) &&
-                    streq(json_string_value(json_object_get(v, "ifname")), ifname))
+        for (size_t i = 0; i < n_valid; i++)
+                if (streq(valid[i].container_id, cid) && streq(valid[i].ifname, ifname))
                         return true;
-        }
         return false;
 }
 
-int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct osn_error *err)
+int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachment *valid,
+                  size_t n_valid, struct osn_error *err)
 {
         const struct osn_netconf *nc = req->nc;
         int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
@@ -660,7 +657,7 @@ int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct 
         if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
                 return r;
 
-        json_t *rows[2] = {ifaces, json_object_get(json_array_get(res, 0), "rows")};
+        json_t *rows[2] = {ifaces, osn_ovsdb_result_rows(res, 0)};
         int removed = 0;
         for (int k = 0; k < 2; k++) {
                 json_t *row;
@@ -670,7 +667,7 @@ int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct 
                         const json_t *ids = json_object_get(row, "external_ids");
                         const char *cid = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
                         const char *ifn = osn_ovsdb_map_get(ids, OSN_EXT_IFNAME);
-                        if (!cid || !ifn || is_valid(valid, cid, ifn))
+                        if (!cid || !ifn || is_valid(valid, n_valid, cid, ifn))
                                 continue;
                         _cleanup_free_ char *port = osn_port_name(nc->name, cid, ifn);
                         if (!port)

@@ -36,10 +36,11 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
 int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
                    const char *network, struct osn_error *err) _wur_;
 int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err) _wur_;
-/* Removes this node's attachments of req->nc's network that are not in
- * 'valid' (the "cni.dev/valid-attachments" array; NULL = empty).  Returns the
- * number removed. */
-int osn_attach_gc(const struct osn_attach_req *req, const json_t *valid, struct osn_error *err) _wur_;
+/* Removes this node's attachments of req->nc's network that are not among
+ * the 'n_valid' entries of 'valid' (osn_cni_valid_attachments_parse();
+ * none = remove them all).  Returns the number removed. */
+int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachment *valid,
+                  size_t n_valid, struct osn_error *err) _wur_;
 /* NB and the local OVS reachable, integration bridge present:
  * OSN_CNI_NOT_AVAILABLE otherwise. */
 int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err) _wur_;

@@ -891,11 +891,12 @@ int osn_cni_valid_attachments_parse(const json_t *conf, struct osn_cni_attachmen
 {
         static const char key[] = "cni.dev/valid-attachments";
         const json_t *list = json_is_object(conf) ? json_object_get(conf, key) : NULL;
-        if (!list)
-                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                     "key \"%s\" is missing: GC needs the list of attachments "
-                                     "to keep",
-                                     key);
+        if (!list) {
+                /* No list: none of the attachments is valid any more. */
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
         if (!json_is_array(list))
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                      "key \"%s\" must be an array", key);
@@ -912,11 +913,19 @@ int osn_cni_valid_attachments_parse(const json_t *conf, struct osn_cni_attachmen
                 const json_t *cid = json_object_get(e, "containerID");
                 const json_t *ifn = json_object_get(e, "ifname");
                 char what[64];
-                if (!json_is_object(e) || !json_is_string(cid) || !json_is_string(ifn))
+                if (!json_is_object(e))
                         return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                              "%s[%zu] must be an object with string keys "
                                              "\"containerID\" and \"ifname\"",
                                              key, i);
+                if (!json_is_string(cid) || !json_is_string(ifn)) {
+                        const json_t *bad = json_is_string(cid) ? ifn : cid;
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "%s[%zu] must be an object with string keys "
+                                             "\"containerID\" and \"ifname\"; its \"%s\" is %s",
+                                             key, i, bad == cid ? "containerID" : "ifname",
+                                             bad ? "not a string" : "missing");
+                }
                 snprintf(what, sizeof(what), "%s[%zu].containerID", key, i);
                 int r =
                     check_container_id(what, json_string_value(cid), OSN_CNI_INVALID_CONFIG, err);

@@ -138,10 +138,13 @@ struct osn_cni_attachment {
 };
 
 /* Reads "cni.dev/valid-attachments" from a GC netconf document ('conf', the
- * whole object, e.g. osn_netconf's 'raw').  Each entry must carry a valid
- * "containerID" and "ifname".  A missing key is an error, not an empty list:
- * GC without the list would remove every attachment.  On success *ret is a
- * malloc'd array (NULL when empty) of *ret_n entries. */
+ * whole object, e.g. osn_netconf's 'raw').  A missing key is an empty list,
+ * as the CNI spec's issue on GC settles it: the runtime keeps none of the
+ * network's attachments (so GC removes all of them on this node).  Each
+ * entry must be an object with a valid "containerID" and "ifname"; a
+ * malformed one is an OSN_CNI_INVALID_CONFIG error that names its index
+ * and key, and no list at all (GC must not guess which to keep).  On
+ * success *ret is a malloc'd array (NULL when empty) of *ret_n entries. */
 int osn_cni_valid_attachments_parse(const json_t *conf, struct osn_cni_attachment **ret,
                                     size_t *ret_n, struct osn_error *err) _wur_;
 

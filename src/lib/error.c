@@ -17,6 +17,8 @@ int osn_error_set(struct osn_error *err, int errno_hint, int code, const char *f
         va_end(ap);
         err->code = code;
         err->details[0] = 0;
+        err->line = 0;
+        err->column = 0;
         return r;
 }
 

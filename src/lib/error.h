@@ -7,6 +7,12 @@
  * exact key, value or variable, and optional details.  Only the program edge
  * (the plugin's main, osnctl) turns it into CNI error JSON or text.
  *
+ * When the failure is about a place in a document the caller handed in (a
+ * JSON syntax error in a netconf), the failing function also records that
+ * place as data in 'line' and 'column', so that a tool can point at it
+ * (osnctl validate maps it into the file the user edits) without reading
+ * it back out of the message.  The message states it in words as well.
+ *
  * Ownership: the struct is caller-allocated and fixed-size; nothing to free.
  * The first error set wins: osn_error_set() on an already-set error is a
  * no-op, so the innermost, most precise message survives unwinding.
@@ -41,6 +47,13 @@ struct osn_error {
         int code;           /* enum osn_cni_code; 0 = no error set */
         char msg[512];      /* one line, names the key/value/variable */
         char details[1024]; /* optional, may be empty */
+        /* Where in the document the caller parsed the error points: 1-based
+         * line and column (in characters, as the JSON decoder counts them:
+         * only '\n' breaks a line); 0 when unknown or not about a place.
+         * osn_error_set() resets both to 0; the function that set the error
+         * fills them afterwards. */
+        int line;
+        int column;
 };
 
 /* Sets code and message (printf format) unless an error is already set.
@@ -63,6 +76,8 @@ static inline void osn_error_clear(struct osn_error *err)
                 err->code = 0;
                 err->msg[0] = 0;
                 err->details[0] = 0;
+                err->line = 0;
+                err->column = 0;
         }
 }
 

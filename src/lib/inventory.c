@@ -11,11 +11,6 @@
 #include "ovn.h"
 #include "stream.h"
 
-static const char *row_uuid(const json_t *row)
-{
-        return json_string_value(json_array_get(json_object_get(row, "_uuid"), 1));
-}
-
 static const char *ext_id(const json_t *row, const char *key)
 {
         return osn_ovsdb_map_get(json_object_get(row, "external_ids"), key);
@@ -85,59 +80,21 @@ const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *
 
 /* --- Settings of a network --- */
 
-/* Parses a comma-separated CIDR list into v[]; stops at the first entry
- * that does not parse. */
-static size_t parse_cidrs(const char *s, size_t len, struct osn_cidr *v, size_t max)
-{
-        char buf[2048];
-        if (len >= sizeof(buf))
-                return 0;
-        memcpy(buf, s, len);
-        buf[len] = 0;
-        size_t n = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(buf, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save)) {
-                if (osn_cidr_parse(t, true, &v[n]) < 0)
-                        break;
-                n++;
-        }
-        return n;
-}
-
-/* The fingerprint is osn_netconf_fingerprint()'s canonical form, space
- * separated key=value pairs whose values hold no spaces ("topology=layer2
- * subnets=10.0.0.0/24 excludes= mtu=0 external=no"); read back the keys
- * that describe the network.  Unknown keys are skipped, so a newer osn's
- * fingerprint still reads. */
+/* The settings osn stored with the switch: subnets, excludes, MTU and
+ * whether it is external (the topology comes from osn/topology, the
+ * physical side from the localnet port).  What does not read is left
+ * unset, so a damaged fingerprint still shows what it can. */
 static void parse_fingerprint(struct osn_inv_network *n, const char *fp)
 {
-        for (const char *p = fp; p && *p;) {
-                p += strspn(p, " ");
-                size_t len = strcspn(p, " ");
-                const char *eq = memchr(p, '=', len);
-                if (eq) {
-                        size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
-                        const char *v = eq + 1;
-                        if (klen == 7 && memcmp(p, "subnets", 7) == 0) {
-                                n->n_subnets = parse_cidrs(v, vlen, n->subnets, OSN_MAX_SUBNETS);
-                        } else if (klen == 8 && memcmp(p, "excludes", 8) == 0) {
-                                n->n_excludes = parse_cidrs(v, vlen, n->excludes, OSN_MAX_EXCLUDES);
-                        } else if (klen == 3 && memcmp(p, "mtu", 3) == 0) {
-                                char num[16] = "";
-                                if (vlen < sizeof(num))
-                                        memcpy(num, v, vlen);
-                                char *end = NULL;
-                                unsigned long m = strtoul(num, &end, 10);
-                                if (vlen > 0 && end && !*end && m <= 65535) {
-                                        n->mtu = (unsigned)m;
-                                        n->mtu_known = true;
-                                }
-                        } else if (klen == 8 && memcmp(p, "external", 8) == 0) {
-                                n->external = vlen == 3 && memcmp(v, "yes", 3) == 0;
-                        }
-                }
-                p += len;
-        }
+        struct osn_netconf_settings st;
+        (void)osn_netconf_fingerprint_parse(fp, &st);
+        memcpy(n->subnets, st.subnets, sizeof(n->subnets));
+        n->n_subnets = st.n_subnets;
+        memcpy(n->excludes, st.excludes, sizeof(n->excludes));
+        n->n_excludes = st.n_excludes;
+        n->mtu_known = st.has_mtu;
+        n->mtu = st.mtu;
+        n->external = st.external;
 }
 
 /* Without a fingerprint (a switch of an older osn): OVN's own IPAM keys. */
@@ -159,31 +116,11 @@ static void parse_other_config(struct osn_inv_network *n, const json_t *other_co
 
 /* --- Reading --- */
 
-static json_t *op_select(const char *table, json_t *where, const char *const *columns)
-{
-        json_t *cols = json_array();
-        for (size_t i = 0; columns[i]; i++)
-                json_array_append_new(cols, json_string(columns[i]));
-        return json_pack("{s:s, s:s, s:o, s:o}", "op", "select", "table", table, "where", where,
-                         "columns", cols);
-}
-
 static json_t *where_includes(const char *const *kv)
 {
         if (!kv[0])
                 return json_array();
         return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
-}
-
-/* The address string that holds a port's MAC and IPs: its static one, or
- * what northd assigned while it says "dynamic". */
-static const char *port_address_string(const json_t *row)
-{
-        const char *a = json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
-        if (a && strstr(a, "dynamic"))
-                return json_string_value(
-                    osn_ovsdb_set_at(json_object_get(row, "dynamic_addresses"), 0));
-        return a;
 }
 
 static int cmp_str(const char *a, const char *b)
@@ -228,7 +165,8 @@ static int cmp_owner(const void *a, const void *b)
 
 static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
 {
-        snprintf(p->uuid, sizeof(p->uuid), "%s", row_uuid(row) ? row_uuid(row) : "");
+        snprintf(p->uuid, sizeof(p->uuid), "%s",
+                 osn_ovsdb_row_uuid(row) ? osn_ovsdb_row_uuid(row) : "");
         p->name = dup_opt(json_string_value(json_object_get(row, "name")), false, failed);
         p->network = dup_opt(ext_id(row, OSN_EXT_NETWORK), false, failed);
         p->container_id = dup_opt(ext_id(row, OSN_EXT_CONTAINER), true, failed);
@@ -238,7 +176,7 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
         p->pod_name = dup_opt(ext_id(row, OSN_EXT_POD_NAME), true, failed);
         p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
         p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
-        p->addresses = dup_opt(port_address_string(row), true, failed);
+        p->addresses = dup_opt(osn_nb_port_addresses(row, NULL), true, failed);
         p->up = json_is_true(json_object_get(row, "up"));
         return *failed ? -ENOMEM : 0;
 }
@@ -302,7 +240,8 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 if (!net)
                         continue;
                 struct osn_inv_network *n = &inv->networks[inv->n_networks++];
-                snprintf(n->uuid, sizeof(n->uuid), "%s", row_uuid(row) ? row_uuid(row) : "");
+                snprintf(n->uuid, sizeof(n->uuid), "%s",
+                         osn_ovsdb_row_uuid(row) ? osn_ovsdb_row_uuid(row) : "");
                 n->name = dup_opt(net, false, &failed);
                 n->switch_name =
                     dup_opt(json_string_value(json_object_get(row, "name")), false, &failed);
@@ -342,7 +281,7 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 return -ENOMEM;
         json_array_foreach(ports, i, row)
         {
-                const char *u = row_uuid(row);
+                const char *u = osn_ovsdb_row_uuid(row);
                 struct port_owner key = {u ? u : "", 0}, *own = NULL;
                 if (n_owners)
                         own = bsearch(&key, owners, n_owners, sizeof(*owners), cmp_owner);
@@ -419,15 +358,16 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
                 lsp_kv[k++] = OSN_EXT_NODE;
                 lsp_kv[k++] = node;
         }
-        json_t *ops =
-            json_pack("[o, o]", op_select("Logical_Switch", where_includes(sw_kv), sw_cols),
-                      op_select("Logical_Switch_Port", where_includes(lsp_kv), lsp_cols));
+        json_t *ops = json_pack(
+            "[o, o]", osn_ovsdb_op_select("Logical_Switch", where_includes(sw_kv), sw_cols),
+            osn_ovsdb_op_select("Logical_Switch_Port", where_includes(lsp_kv), lsp_cols));
         if (ops && node) {
                 /* The localnet ports (the network's physical side) in the
                  * same snapshot. */
                 json_t *where = where_includes(sw_kv);
                 json_array_append_new(where, osn_ovsdb_cond("type", "==", json_string("localnet")));
-                json_array_append_new(ops, op_select("Logical_Switch_Port", where, lsp_cols));
+                json_array_append_new(ops,
+                                      osn_ovsdb_op_select("Logical_Switch_Port", where, lsp_cols));
         }
         if (!ops)
                 return -ENOMEM;
@@ -435,11 +375,11 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
-        json_t *switches = json_object_get(json_array_get(res, 0), "rows");
-        json_t *ports = json_object_get(json_array_get(res, 1), "rows");
+        json_t *switches = osn_ovsdb_result_rows(res, 0);
+        json_t *ports = osn_ovsdb_result_rows(res, 1);
         /* Localnet ports carry no osn/node: a node filter left them out. */
         if (node)
-                json_array_extend(ports, json_object_get(json_array_get(res, 2), "rows"));
+                json_array_extend(ports, osn_ovsdb_result_rows(res, 2));
 
         struct osn_inventory *inv = calloc(1, sizeof(*inv));
         if (!inv)
@@ -673,9 +613,8 @@ int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir
                     "external_ids");
                 _cleanup_json_ json_t *res = NULL;
                 if (ops && osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) >= 0) {
-                        const char *cfg = ext_id(
-                            json_array_get(json_object_get(json_array_get(res, 0), "rows"), 0),
-                            "ovn-nb-cfg");
+                        const char *cfg =
+                            ext_id(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "ovn-nb-cfg");
                         set_text(st->nb_cfg_installed, sizeof(st->nb_cfg_installed), "%s",
                                  cfg ? cfg : "");
                 }

@@ -31,13 +31,22 @@
 
 #include "cni.h"
 
-#define OSN_NAME_MAX     200 /* bytes; OVN object names are derived from it */
 #define OSN_MTU_MIN      576
 #define OSN_MTU_MIN_IPV6 1280
 #define OSN_MTU_MAX      65535
 #define OSN_VLAN_MAX     4094
 
+/* The plugin types osn serves (DESIGN.md §2): the seed's name and
+ * upstream's, one binary under both. */
 static const char *const osn_types[] = {"ovn-kubernetes", "ovn-k8s-cni-overlay"};
+
+bool osn_netconf_is_osn_type(const char *type)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(osn_types); i++)
+                if (streq(type, osn_types[i]))
+                        return true;
+        return false;
+}
 
 struct parse_ctx {
         const char *origin; /* may be NULL */
@@ -48,17 +57,44 @@ struct parse_ctx {
         bool has_physnet_key;
 };
 
-/* Sets 'code' and a message prefixed with "<origin>: ". */
-_printf_(3, 4) static int fail(struct parse_ctx *c, int code, const char *fmt, ...)
+/* Sets 'code' and a message prefixed with "<origin>: ", and the place in
+ * the document it points at ('line', 'column'; 0 = none). */
+_printf_(5, 0) static int vfail_at(struct parse_ctx *c, int line, int column, int code,
+                                   const char *fmt, va_list ap)
 {
         char msg[sizeof(c->err->msg)];
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        /* The first error set wins, its place included. */
+        bool was_set = osn_error_isset(c->err);
+        int r;
+        if (c->origin && *c->origin)
+                r = osn_error_set(c->err, -EINVAL, code, "%s: %s", c->origin, msg);
+        else
+                r = osn_error_set(c->err, -EINVAL, code, "%s", msg);
+        if (!was_set && osn_error_isset(c->err)) {
+                c->err->line = line;
+                c->err->column = column;
+        }
+        return r;
+}
+
+_printf_(5, 6) static int fail_at(struct parse_ctx *c, int line, int column, int code,
+                                  const char *fmt, ...)
+{
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        int r = vfail_at(c, line, column, code, fmt, ap);
         va_end(ap);
-        if (c->origin && *c->origin)
-                return osn_error_set(c->err, -EINVAL, code, "%s: %s", c->origin, msg);
-        return osn_error_set(c->err, -EINVAL, code, "%s", msg);
+        return r;
+}
+
+_printf_(3, 4) static int fail(struct parse_ctx *c, int code, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vfail_at(c, 0, 0, code, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 #define invalid(c, ...) fail((c), OSN_CNI_INVALID_CONFIG, __VA_ARGS__)
@@ -342,11 +378,11 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
 
 enum key_dialect { K_COMMON, K_SEED, K_UPSTREAM };
 
+/* Each key_*() gets a value of the JSON type that its entry in keys[]
+ * names: parse_key() has checked it. */
+
 static int key_cni_version(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
         if (!osn_cni_version_supported(s)) {
                 char list[128] = "";
@@ -363,9 +399,6 @@ static int key_cni_version(struct parse_ctx *c, const char *key, const json_t *v
 
 static int key_name(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *what;
@@ -389,60 +422,41 @@ static int key_name(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_type(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
-        for (size_t i = 0; i < ARRAY_SIZE(osn_types); i++)
-                if (streq(s, osn_types[i])) {
-                        c->nc->type = strdup(s);
-                        return c->nc->type ? 0 : -ENOMEM;
-                }
+        if (osn_netconf_is_osn_type(s)) {
+                c->nc->type = strdup(s);
+                return c->nc->type ? 0 : -ENOMEM;
+        }
         return invalid(c, "key \"%s\": %s is not an osn plugin type (expected \"%s\" or \"%s\")",
                        key, SHOW(v), osn_types[0], osn_types[1]);
 }
 
 static int key_subnet(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         return parse_cidr_list(c, key, json_string_value(v), LIST_SUBNET, c->nc->subnets, 1,
                                &c->nc->n_subnets);
 }
 
 static int key_subnets(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         return parse_cidr_list(c, key, json_string_value(v), LIST_SUBNETS, c->nc->subnets,
                                OSN_MAX_SUBNETS, &c->nc->n_subnets);
 }
 
 static int key_excludes(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         return parse_cidr_list(c, key, json_string_value(v), LIST_EXCLUDES, c->nc->excludes,
                                OSN_MAX_EXCLUDES, &c->nc->n_excludes);
 }
 
 static int key_external(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_BOOL);
-        if (r < 0)
-                return r;
         c->nc->external = json_is_true(v);
         return 0;
 }
 
 static int key_topology(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
         c->topology_str = s;
         if (streq(s, "layer2"))
@@ -464,9 +478,6 @@ static int key_topology(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_mtu(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_INT);
-        if (r < 0)
-                return r;
         json_int_t m = json_integer_value(v);
         if (m != 0 && (m < OSN_MTU_MIN || m > OSN_MTU_MAX))
                 return invalid(c, "key \"%s\": %" JSON_INTEGER_FORMAT " is out of range (%d..%d)",
@@ -477,9 +488,6 @@ static int key_mtu(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_vlan(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_INT);
-        if (r < 0)
-                return r;
         json_int_t id = json_integer_value(v);
         if (id < 0 || id > OSN_VLAN_MAX)
                 return invalid(c, "key \"%s\": %" JSON_INTEGER_FORMAT " is not a VLAN ID (1..%d)",
@@ -490,9 +498,6 @@ static int key_vlan(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_physnet(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *what;
@@ -519,9 +524,6 @@ static int key_physnet(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_role(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
         if (streq(s, "secondary") || *s == 0)
                 return 0;
@@ -535,9 +537,6 @@ static int key_role(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_nad_name(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_STRING);
-        if (r < 0)
-                return r;
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *slash = strchr(s, '/');
@@ -550,9 +549,6 @@ static int key_nad_name(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_persistent_ips(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_BOOL);
-        if (r < 0)
-                return r;
         c->nc->allow_persistent_ips = json_is_true(v);
         return 0;
 }
@@ -561,10 +557,8 @@ static int key_persistent_ips(struct parse_ctx *c, const char *key, const json_t
  * Every other capability is someone else's and ignored. */
 static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_OBJECT);
-        if (r < 0)
-                return r;
         struct osn_netconf *nc = c->nc;
+        int r;
 
         const json_t *ips = json_object_get(v, "ips");
         if (ips && !json_is_null(ips)) {
@@ -612,38 +606,46 @@ static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t
 
 static int key_prev_result(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        int r = want_type(c, key, v, T_OBJECT);
-        if (r < 0)
-                return r;
         c->nc->prev_result = json_incref((json_t *)v);
         return 0;
 }
 
 /* Every key osn reads, in the order they are parsed.  'dialect' says which
- * dialect a key belongs to; K_COMMON keys are valid in both. */
+ * dialect a key belongs to; K_COMMON keys are valid in both.  'type' is the
+ * JSON type its value must have, checked (parse_key()) before 'parse' runs
+ * on the value. */
 static const struct key_info {
         const char *key;
         enum key_dialect dialect;
         bool required;
+        enum jtype type;
         int (*parse)(struct parse_ctx *c, const char *key, const json_t *v);
 } keys[] = {
-    {"cniVersion", K_COMMON, true, key_cni_version},
-    {"name", K_COMMON, true, key_name},
-    {"type", K_COMMON, true, key_type},
-    {"subnet", K_SEED, false, key_subnet},
-    {"has_external_connectivity", K_SEED, false, key_external},
-    {"topology", K_UPSTREAM, false, key_topology},
-    {"subnets", K_UPSTREAM, false, key_subnets},
-    {"excludeSubnets", K_UPSTREAM, false, key_excludes},
-    {"vlanID", K_UPSTREAM, false, key_vlan},
-    {"physicalNetworkName", K_UPSTREAM, false, key_physnet},
-    {"role", K_UPSTREAM, false, key_role},
-    {"mtu", K_COMMON, false, key_mtu},
-    {"netAttachDefName", K_COMMON, false, key_nad_name},
-    {"allowPersistentIPs", K_COMMON, false, key_persistent_ips},
-    {"runtimeConfig", K_COMMON, false, key_runtime_config},
-    {"prevResult", K_COMMON, false, key_prev_result},
+    {"cniVersion", K_COMMON, true, T_STRING, key_cni_version},
+    {"name", K_COMMON, true, T_STRING, key_name},
+    {"type", K_COMMON, true, T_STRING, key_type},
+    {"subnet", K_SEED, false, T_STRING, key_subnet},
+    {"has_external_connectivity", K_SEED, false, T_BOOL, key_external},
+    {"topology", K_UPSTREAM, false, T_STRING, key_topology},
+    {"subnets", K_UPSTREAM, false, T_STRING, key_subnets},
+    {"excludeSubnets", K_UPSTREAM, false, T_STRING, key_excludes},
+    {"vlanID", K_UPSTREAM, false, T_INT, key_vlan},
+    {"physicalNetworkName", K_UPSTREAM, false, T_STRING, key_physnet},
+    {"role", K_UPSTREAM, false, T_STRING, key_role},
+    {"mtu", K_COMMON, false, T_INT, key_mtu},
+    {"netAttachDefName", K_COMMON, false, T_STRING, key_nad_name},
+    {"allowPersistentIPs", K_COMMON, false, T_BOOL, key_persistent_ips},
+    {"runtimeConfig", K_COMMON, false, T_OBJECT, key_runtime_config},
+    {"prevResult", K_COMMON, false, T_OBJECT, key_prev_result},
 };
+
+static int parse_key(struct parse_ctx *c, const struct key_info *k, const json_t *v)
+{
+        int r = want_type(c, k->key, v, k->type);
+        if (r < 0)
+                return r;
+        return k->parse(c, k->key, v);
+}
 
 /* A key that is present and not null. */
 static const json_t *get_key(const json_t *root, const char *key)
@@ -790,9 +792,10 @@ static void line_col(const char *buf, size_t pos, int *line, int *col)
 /* The commonest mistake in hand-written NADs (the seed's own samples make
  * it) is a trailing comma before '}' or ']'.  jansson reports the closing
  * bracket; this finds the comma by scanning back from there and describes
- * what it follows (the last member or element, whitespace collapsed). */
+ * what it follows (the last member or element, whitespace collapsed).
+ * *ret_line, *ret_column get the comma's place. */
 static bool trailing_comma_hint(const char *buf, size_t len, const json_error_t *je, char *out,
-                                size_t outlen)
+                                size_t outlen, int *ret_line, int *ret_column)
 {
         if (je->position <= 1 || (size_t)je->position > len)
                 return false;
@@ -861,6 +864,8 @@ static bool trailing_comma_hint(const char *buf, size_t len, const json_error_t 
                          what, line, col);
         else
                 snprintf(out, outlen, "remove the trailing comma at line %d, column %d", line, col);
+        *ret_line = line;
+        *ret_column = col;
         return true;
 }
 
@@ -901,13 +906,17 @@ static int decode(struct parse_ctx *c, const char *buf, size_t len, json_t **ret
                                 o += (size_t)sprintf(text + o, "\\x%02x", *p);
                 }
                 text[o] = 0;
+                /* The error points at the comma when the hint blames one:
+                 * that is where the fix goes. */
                 char hint[200];
-                if (trailing_comma_hint(buf, len, &je, hint, sizeof(hint)))
-                        return fail(c, OSN_CNI_DECODE_FAILURE,
-                                    "invalid JSON at line %d, column %d: %s; %s", je.line,
-                                    je.column, text, hint);
-                return fail(c, OSN_CNI_DECODE_FAILURE, "invalid JSON at line %d, column %d: %s",
-                            je.line, je.column, text);
+                int line, col;
+                if (trailing_comma_hint(buf, len, &je, hint, sizeof(hint), &line, &col))
+                        return fail_at(c, line, col, OSN_CNI_DECODE_FAILURE,
+                                       "invalid JSON at line %d, column %d: %s; %s", je.line,
+                                       je.column, text, hint);
+                return fail_at(c, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0,
+                               OSN_CNI_DECODE_FAILURE, "invalid JSON at line %d, column %d: %s",
+                               je.line, je.column, text);
         }
         if (!json_is_object(root)) {
                 const char *t = json_is_array(root) ? "an array" : "not an object";
@@ -941,9 +950,13 @@ int osn_netconf_parse(const char *buf, size_t len, const char *origin, struct os
                         return invalid(&c, "key \"%s\" is required", keys[i].key);
 
         /* "type" decides the default dialect, so check it first. */
-        r = key_type(&c, "type", get_key(nc->raw, "type"));
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+                if (keys[i].parse != key_type)
+                        continue;
+                r = parse_key(&c, &keys[i], get_key(nc->raw, keys[i].key));
+                if (r < 0)
+                        return r;
+        }
         r = decide_dialect(&c, nc->raw, nc->type);
         if (r < 0)
                 return r;
@@ -952,7 +965,7 @@ int osn_netconf_parse(const char *buf, size_t len, const char *origin, struct os
                 const json_t *v = get_key(nc->raw, keys[i].key);
                 if (!v || keys[i].parse == key_type)
                         continue;
-                r = keys[i].parse(&c, keys[i].key, v);
+                r = parse_key(&c, &keys[i], v);
                 if (r < 0)
                         return r;
         }
@@ -1064,6 +1077,102 @@ char *osn_netconf_fingerprint(const struct osn_netconf *nc)
         return sb_take(&sb);
 }
 
+/* Reads the 'len' bytes at 's' as a comma-separated CIDR list, as
+ * sb_cidrs() writes it, into v[], up to the first entry that does not
+ * parse. */
+static int fingerprint_cidrs(const char *s, size_t len, struct osn_cidr *v, size_t max,
+                             size_t *ret_n)
+{
+        char buf[2048];
+        *ret_n = 0;
+        if (len >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, s, len);
+        buf[len] = 0;
+        size_t n = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (n == max || osn_cidr_parse(t, true, &v[n]) < 0) {
+                        *ret_n = n;
+                        return -EINVAL;
+                }
+                n++;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+/* Reads the 'len' bytes at 's' as a decimal number up to 'max'. */
+static int fingerprint_uint(const char *s, size_t len, unsigned long max, unsigned *ret)
+{
+        char num[16] = "";
+        if (len == 0 || len >= sizeof(num))
+                return -EINVAL;
+        memcpy(num, s, len);
+        char *end = NULL;
+        unsigned long v = strtoul(num, &end, 10);
+        if (!end || *end || v > max)
+                return -EINVAL;
+        *ret = (unsigned)v;
+        return 0;
+}
+
+/* Whether the 'len' bytes at 's' are 'word'. */
+static bool token_is(const char *s, size_t len, const char *word)
+{
+        return len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+/* The fingerprint is space-separated key=value pairs whose values hold no
+ * spaces (no CIDR does, and a physical network name cannot). */
+int osn_netconf_fingerprint_parse(const char *fp, struct osn_netconf_settings *ret)
+{
+        struct osn_netconf_settings *st = ret;
+        int r = 0;
+        memset(st, 0, sizeof(*st));
+        for (const char *p = fp; p && *p; p += strcspn(p, " ")) {
+                p += strspn(p, " ");
+                size_t len = strcspn(p, " ");
+                const char *eq = memchr(p, '=', len);
+                if (len == 0)
+                        break;
+                if (!eq) {
+                        r = -EINVAL;
+                        continue;
+                }
+                const char *k = p, *v = eq + 1;
+                size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+                bool ok = true;
+                if (token_is(k, klen, "topology")) {
+                        bool localnet = token_is(v, vlen, "localnet");
+                        ok = st->has_topology = localnet || token_is(v, vlen, "layer2");
+                        st->topology = localnet ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
+                } else if (token_is(k, klen, "subnets")) {
+                        ok = fingerprint_cidrs(v, vlen, st->subnets, OSN_MAX_SUBNETS,
+                                               &st->n_subnets) == 0;
+                } else if (token_is(k, klen, "excludes")) {
+                        ok = fingerprint_cidrs(v, vlen, st->excludes, OSN_MAX_EXCLUDES,
+                                               &st->n_excludes) == 0;
+                } else if (token_is(k, klen, "mtu")) {
+                        ok = st->has_mtu = fingerprint_uint(v, vlen, OSN_MTU_MAX, &st->mtu) == 0;
+                } else if (token_is(k, klen, "external")) {
+                        st->external = token_is(v, vlen, "yes");
+                        ok = st->external || token_is(v, vlen, "no");
+                } else if (token_is(k, klen, "physnet")) {
+                        ok = vlen < sizeof(st->physical_network);
+                        if (ok) {
+                                memcpy(st->physical_network, v, vlen);
+                                st->physical_network[vlen] = 0;
+                        }
+                } else if (token_is(k, klen, "vlan")) {
+                        ok = fingerprint_uint(v, vlen, OSN_VLAN_MAX, &st->vlan) == 0;
+                }
+                if (!ok)
+                        r = -EINVAL;
+        }
+        return r;
+}
+
 char *osn_netconf_describe(const struct osn_netconf *nc)
 {
         struct sbuf sb = {0};
@@ -1108,15 +1217,6 @@ char *osn_netconf_describe(const struct osn_netconf *nc)
         return sb_take(&sb);
 }
 
-static json_t *cidr_array(const struct osn_cidr *v, size_t n)
-{
-        json_t *arr = json_array();
-        char a[OSN_CIDR_STRLEN];
-        for (size_t i = 0; arr && i < n; i++)
-                json_array_append_new(arr, json_string(osn_cidr_format(&v[i], a, sizeof(a))));
-        return arr;
-}
-
 json_t *osn_netconf_to_json(const struct osn_netconf *nc)
 {
         char mac[OSN_MAC_STRLEN];
@@ -1126,12 +1226,12 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
             "s:s?}",
             "name", nc->name, "type", nc->type, "cniVersion", nc->cni_version, "dialect",
             osn_dialect_name(nc->dialect), "topology", osn_topology_name(nc->topology), "subnets",
-            cidr_array(nc->subnets, nc->n_subnets), "excludeSubnets",
-            cidr_array(nc->excludes, nc->n_excludes), "mtu", (json_int_t)nc->mtu, "external",
+            osn_cidrs_to_json(nc->subnets, nc->n_subnets), "excludeSubnets",
+            osn_cidrs_to_json(nc->excludes, nc->n_excludes), "mtu", (json_int_t)nc->mtu, "external",
             nc->external, "physicalNetworkName", nc->physical_network, "vlanID",
             (json_int_t)nc->vlan, "netAttachDefName", nc->nad_name, "allowPersistentIPs",
-            nc->allow_persistent_ips, "staticIPs", cidr_array(nc->static_ips, nc->n_static_ips),
-            "staticMAC",
+            nc->allow_persistent_ips, "staticIPs",
+            osn_cidrs_to_json(nc->static_ips, nc->n_static_ips), "staticMAC",
             nc->has_static_mac ? osn_mac_format(nc->static_mac, mac, sizeof(mac)) : NULL,
             "fingerprint", fp);
         return o;

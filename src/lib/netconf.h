@@ -18,7 +18,10 @@
  * OSN_CNI_INVALID_CONFIG error whose message names the key and the value
  * (an unsupported cniVersion is OSN_CNI_INCOMPATIBLE_VERSION).  Malformed
  * JSON is OSN_CNI_DECODE_FAILURE with the line and column of the first error
- * (and a hint for the commonest mistake, a trailing comma).
+ * (and a hint for the commonest mistake, a trailing comma); the error's
+ * 'line' and 'column' hold the place as data: the trailing comma when the
+ * hint blames one, else where decoding stopped.  Other errors name a key,
+ * not a place (the decoder keeps no positions), and leave them 0.
  *
  * The CNI-level keys are parsed here too: cniVersion, name, type,
  * runtimeConfig.ips / runtimeConfig.mac (capabilities "ips", "mac"), and
@@ -37,6 +40,7 @@
 #define OSN_MAX_SUBNETS  8
 #define OSN_MAX_EXCLUDES 32
 #define OSN_MAX_STATIC   8
+#define OSN_NAME_MAX     200 /* bytes of a network name; OVN object names are derived from it */
 
 enum osn_dialect { OSN_DIALECT_SEED, OSN_DIALECT_UPSTREAM };
 enum osn_topology { OSN_TOPO_LAYER2, OSN_TOPO_LOCALNET };
@@ -77,6 +81,11 @@ struct osn_netconf {
         json_t *raw;         /* the whole parsed document; owned */
 };
 
+/* True when 'type' (a CNI config's "type"; may be NULL) is one of the
+ * plugin types osn serves, "ovn-kubernetes" and "ovn-k8s-cni-overlay"; any
+ * other type belongs to another plugin. */
+bool osn_netconf_is_osn_type(const char *type);
+
 /* Parses a netconf document.  'origin' names the source in messages (e.g.
  * "stdin", a file name); may be NULL. */
 int osn_netconf_parse(const char *buf, size_t len, const char *origin, struct osn_netconf **ret,
@@ -94,6 +103,30 @@ static inline void osn_netconf_freep(struct osn_netconf **nc)
  * stored on the logical switch.  Per-attachment things (static IPs, MAC,
  * nad_name) are not part of it.  Returns a malloc'd string. */
 char *osn_netconf_fingerprint(const struct osn_netconf *nc);
+
+/* The network-wide settings a fingerprint holds, read back from it (osnctl
+ * shows a network's settings from the fingerprint stored on its switch). */
+struct osn_netconf_settings {
+        bool has_topology;
+        enum osn_topology topology;
+        struct osn_cidr subnets[OSN_MAX_SUBNETS];
+        size_t n_subnets;
+        struct osn_cidr excludes[OSN_MAX_EXCLUDES];
+        size_t n_excludes;
+        bool has_mtu;
+        unsigned mtu; /* 0 = the node's default */
+        bool external;
+        char physical_network[OSN_NAME_MAX + 1]; /* "" = the node's default */
+        unsigned vlan;                           /* 0 = untagged */
+};
+
+/* Reads a fingerprint that osn_netconf_fingerprint() wrote back into
+ * *ret, which is always written: what reads is there, what does not is
+ * left unset (a list keeps the entries before the first one that does not
+ * parse; an unreadable topology or mtu leaves has_topology / has_mtu
+ * false).  Keys it does not know are skipped, so a newer osn's
+ * fingerprint still reads.  Returns 0 when all of it read, else -EINVAL. */
+int osn_netconf_fingerprint_parse(const char *fp, struct osn_netconf_settings *ret);
 
 /* Human-readable summary of the normalized settings, one "key: value" per
  * line (for osnctl validate). Returns a malloc'd string. */

@@ -35,13 +35,20 @@ static json_t *where_eq(const char *column, json_t *value)
         return json_pack("[o]", osn_ovsdb_cond(column, "==", value));
 }
 
-static json_t *op_select(const char *table, json_t *where, const char *const *columns)
+/* The operations that read, in one round trip, a network's switch, one of
+ * its ports and its localnet port, each by name with its columns: results
+ * 0, 1 and 2. */
+static json_t *select_network(const char *sw_name, const char *port_name, const char *ln_name,
+                              const char *const *sw_cols, const char *const *port_cols,
+                              const char *const *ln_cols)
 {
-        json_t *cols = json_array();
-        for (size_t i = 0; columns && columns[i]; i++)
-                json_array_append_new(cols, json_string(columns[i]));
-        return json_pack("{s:s, s:s, s:o, s:o}", "op", "select", "table", table, "where", where,
-                         "columns", cols);
+        return json_pack(
+            "[o,o,o]",
+            osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
+            osn_ovsdb_op_select("Logical_Switch_Port", where_eq("name", json_string(port_name)),
+                                port_cols),
+            osn_ovsdb_op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
+                                ln_cols));
 }
 
 static json_t *op_wait(const char *table, json_t *where, const char *column, json_t *rows)
@@ -65,18 +72,6 @@ static json_t *op_comment(const char *fmt, ...)
 static json_t *string_set1(const char *s)
 {
         return osn_ovsdb_set(json_pack("[s]", s));
-}
-
-/* Result rows of operation 'i' of a transact result. */
-static json_t *result_rows(json_t *result, size_t i)
-{
-        return json_object_get(json_array_get(result, i), "rows");
-}
-
-static const char *row_uuid(const json_t *row)
-{
-        const json_t *u = json_object_get(row, "_uuid");
-        return json_string_value(json_array_get(u, 1));
 }
 
 /* --- addresses --- */
@@ -256,8 +251,8 @@ static int check_static_conflicts(struct osn_ovsdb *nb, const struct osn_port_sp
 {
         static const char *const cols[] = {"name", "addresses", "dynamic_addresses", NULL};
         const char *kv[] = {OSN_EXT_NETWORK, spec->nc->name, NULL};
-        json_t *ops =
-            json_pack("[o]", op_select("Logical_Switch_Port",
+        json_t *ops = json_pack(
+            "[o]", osn_ovsdb_op_select("Logical_Switch_Port",
                                        json_pack("[o]", osn_ovsdb_cond("external_ids", "includes",
                                                                        osn_ovsdb_map(kv))),
                                        cols));
@@ -265,7 +260,7 @@ static int check_static_conflicts(struct osn_ovsdb *nb, const struct osn_port_sp
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
-        json_t *rows = result_rows(res, 0), *row;
+        json_t *rows = osn_ovsdb_result_rows(res, 0), *row;
         size_t i;
         json_array_foreach(rows, i, row)
         {
@@ -309,6 +304,19 @@ static int check_static_conflicts(struct osn_ovsdb *nb, const struct osn_port_sp
         return 0;
 }
 
+const char *osn_nb_port_addresses(const json_t *lsp_row, bool *ret_dynamic)
+{
+        const char *a =
+            json_string_value(osn_ovsdb_set_at(json_object_get(lsp_row, "addresses"), 0));
+        bool dynamic = a && strstr(a, "dynamic");
+        if (ret_dynamic)
+                *ret_dynamic = dynamic;
+        if (dynamic)
+                return json_string_value(
+                    osn_ovsdb_set_at(json_object_get(lsp_row, "dynamic_addresses"), 0));
+        return a;
+}
+
 static void fill_port(struct osn_nb_port *ret, const char *uuid, const json_t *row)
 {
         snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid ? uuid : "");
@@ -316,17 +324,9 @@ static void fill_port(struct osn_nb_port *ret, const char *uuid, const json_t *r
         ret->dynamic = false;
         if (!row)
                 return;
-        const json_t *addrs = json_object_get(row, "addresses");
-        const char *a = json_string_value(osn_ovsdb_set_at(addrs, 0));
-        if (a && strstr(a, "dynamic")) {
-                ret->dynamic = true;
-                const json_t *dyn = json_object_get(row, "dynamic_addresses");
-                const char *d = json_string_value(osn_ovsdb_set_at(dyn, 0));
-                if (d)
-                        snprintf(ret->addresses, sizeof(ret->addresses), "%s", d);
-        } else if (a) {
+        const char *a = osn_nb_port_addresses(row, &ret->dynamic);
+        if (a)
                 snprintf(ret->addresses, sizeof(ret->addresses), "%s", a);
-        }
 }
 
 int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
@@ -344,27 +344,21 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
 
         memset(ret, 0, sizeof(*ret));
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
-                /* One round trip reads the switch, our port and the localnet port. */
-                json_t *ops = json_pack(
-                    "[o,o,o]",
-                    op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
-                    op_select("Logical_Switch_Port", where_eq("name", json_string(spec->port_name)),
-                              port_cols),
-                    op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
-                              ln_cols));
+                json_t *ops =
+                    select_network(sw_name, spec->port_name, ln_name, sw_cols, port_cols, ln_cols);
                 _cleanup_json_ json_t *res = NULL;
                 int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
                 if (r < 0)
                         return r;
-                json_t *sws = result_rows(res, 0), *ports = result_rows(res, 1);
-                json_t *lns = result_rows(res, 2);
+                json_t *sws = osn_ovsdb_result_rows(res, 0), *ports = osn_ovsdb_result_rows(res, 1);
+                json_t *lns = osn_ovsdb_result_rows(res, 2);
                 if (json_array_size(sws) > 1)
                         return osn_error_set(err, -ENOTUNIQ, OSN_CNI_CONFLICT,
                                              "%zu logical switches are named \"%s\"; osn expects "
                                              "one (remove the extra ones)",
                                              json_array_size(sws), sw_name);
                 json_t *sw = json_array_get(sws, 0);
-                const char *ln_uuid = row_uuid(json_array_get(lns, 0));
+                const char *ln_uuid = osn_ovsdb_row_uuid(json_array_get(lns, 0));
 
                 if (sw) {
                         const json_t *ids = json_object_get(sw, "external_ids");
@@ -390,7 +384,7 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                                     nc->name, attached, fp ? fp : "", spec->fingerprint);
                         if (own && streq(fp, spec->fingerprint)) {
                                 /* A retried ADD: our port is there already. */
-                                fill_port(ret, row_uuid(own), own);
+                                fill_port(ret, osn_ovsdb_row_uuid(own), own);
                                 ret->created = false;
                                 return 0;
                         }
@@ -398,7 +392,7 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                                 /* No attachment but ours (from an earlier try):
                                  * replace the switch with one of the new settings. */
                                 r = osn_nb_delete_switch_if(
-                                    nb, row_uuid(sw), json_object_get(sw, "ports"),
+                                    nb, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
                                     "re-create with new settings, no attachments", deadline, err);
                                 if (r == -EAGAIN) {
                                         osn_error_clear(err);
@@ -431,7 +425,7 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                 if (sw) {
                         /* Guard: the switch still exists with the ports we read
                          * (static requests) or at all (dynamic). */
-                        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw)));
+                        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
                         if (spec->n_static_ips > 0 || nc->has_static_mac)
                                 json_array_insert_new(
                                     tx, 1,
@@ -447,8 +441,8 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                             tx, json_pack(
                                     "{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
                                     "Logical_Switch", "where",
-                                    where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))), "mutations",
-                                    "ports", "insert",
+                                    where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw))),
+                                    "mutations", "ports", "insert",
                                     osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp")))));
                 } else {
                         /* Guard: nobody created the switch since we looked. */
@@ -531,13 +525,14 @@ int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadlin
 {
         static const char *const cols[] = {
             "_uuid", "addresses", "dynamic_addresses", "port_security", "external_ids", "up", NULL};
-        json_t *ops = json_pack("[o]", op_select("Logical_Switch_Port",
+        json_t *ops =
+            json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
                                                  where_eq("name", json_string(port_name)), cols));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
-        json_t *row = json_array_get(result_rows(res, 0), 0);
+        json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
         *ret_row = row ? json_incref(row) : NULL;
         return 0;
 }
@@ -553,20 +548,16 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                 return -ENOMEM;
 
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
-                json_t *ops = json_pack(
-                    "[o,o,o]",
-                    op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
-                    op_select("Logical_Switch_Port", where_eq("name", json_string(port_name)),
-                              port_cols),
-                    op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
-                              port_cols));
+                json_t *ops =
+                    select_network(sw_name, port_name, ln_name, sw_cols, port_cols, port_cols);
                 _cleanup_json_ json_t *res = NULL;
                 int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
                 if (r < 0)
                         return r;
-                json_t *sw = json_array_get(result_rows(res, 0), 0);
-                json_t *port = json_array_get(result_rows(res, 1), 0);
-                const char *ln_uuid = row_uuid(json_array_get(result_rows(res, 2), 0));
+                json_t *sw = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+                json_t *port = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
+                const char *ln_uuid =
+                    osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
                 if (!port)
                         return 0;
                 if (!streq(
@@ -576,7 +567,7 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                                              "logical switch port \"%s\" was not created by osn; "
                                              "left alone",
                                              port_name);
-                const char *port_uuid = row_uuid(port);
+                const char *port_uuid = osn_ovsdb_row_uuid(port);
                 json_t *tx;
                 if (!sw ||
                     !streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"), OSN_EXT_NETWORK),
@@ -590,7 +581,8 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         /* The last attachment: the switch goes, and with it
                          * its ports.  Guarded so that a concurrent ADD on
                          * another node wins cleanly. */
-                        r = osn_nb_delete_switch_if(nb, row_uuid(sw), json_object_get(sw, "ports"),
+                        r = osn_nb_delete_switch_if(nb, osn_ovsdb_row_uuid(sw),
+                                                    json_object_get(sw, "ports"),
                                                     "last attachment detached", deadline, err);
                         if (r == -EAGAIN) {
                                 osn_error_clear(err);
@@ -598,12 +590,21 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         }
                         return r < 0 ? r : 1;
                 } else {
+                        /* Other attachments remain, as far as we read.  Detach
+                         * without a guard, and read the ports again inside the
+                         * same transaction: transactions are serialized, so of
+                         * several concurrent DELs the one that commits last sees
+                         * the final set and removes the switch if it is empty. */
+                        const char *sw_uuid = osn_ovsdb_row_uuid(sw);
                         tx = json_pack(
-                            "[o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
+                            "[o,{s:s, s:s, s:o, s:[[s,s,o]]},o]",
                             op_comment("osn: detach %s from network %s", port_name, network), "op",
                             "mutate", "table", "Logical_Switch", "where",
-                            where_eq("_uuid", osn_ovsdb_uuid(row_uuid(sw))), "mutations", "ports",
-                            "delete", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid))));
+                            where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)), "mutations", "ports",
+                            "delete", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid))),
+                            osn_ovsdb_op_select("Logical_Switch",
+                                                where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)),
+                                                (const char *const[]){"ports", NULL}));
                 }
                 _cleanup_json_ json_t *tres = NULL;
                 r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
@@ -611,7 +612,24 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         osn_error_clear(err);
                         continue;
                 }
-                return r < 0 ? r : 1;
+                if (r < 0)
+                        return r;
+                json_t *after = json_array_get(osn_ovsdb_result_rows(tres, 2), 0);
+                if (after && attachment_count(after, ln_uuid) == 0) {
+                        /* We were the last after all.  An ADD attaching
+                         * meanwhile makes the guard fail, and the switch
+                         * stays: it is theirs now. */
+                        r = osn_nb_delete_switch_if(nb, osn_ovsdb_row_uuid(sw),
+                                                    json_object_get(after, "ports"),
+                                                    "last attachment detached", deadline, err);
+                        if (r == -EAGAIN) {
+                                osn_error_clear(err);
+                                r = 0;
+                        }
+                        if (r < 0)
+                                return r;
+                }
+                return 1;
         }
         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
                              "network \"%s\": the NB DB kept changing under %d attempts to detach "

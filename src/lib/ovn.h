@@ -104,6 +104,13 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const
 int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadline, json_t **ret_row,
                     struct osn_error *err) _wur_;
 
+/* The address string "MAC [IP...]" that holds a port's MAC and IPs, from
+ * a Logical_Switch_Port row with the columns addresses and
+ * dynamic_addresses: its static addresses, or, while they say "dynamic",
+ * what northd assigned.  Borrowed from the row; NULL when there is none
+ * (yet).  *ret_dynamic (may be NULL) says whether they say "dynamic". */
+const char *osn_nb_port_addresses(const json_t *lsp_row, bool *ret_dynamic);
+
 /* Parses an OVN address string "MAC [IP...]" into the MAC and addresses;
  * each address takes the prefix of the netconf subnet it falls in (/32 or
  * /128 when none).  Returns the number of IPs, or -EINVAL. */

@@ -6,11 +6,6 @@
 #include "log.h"
 #include "ovn.h"
 
-static const char *row_uuid(const json_t *row)
-{
-        return json_string_value(json_array_get(json_object_get(row, "_uuid"), 1));
-}
-
 int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadline,
                       struct osn_ovs_node *ret, struct osn_error *err)
 {
@@ -24,14 +19,14 @@ int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadlin
         if (r < 0)
                 return r;
         memset(ret, 0, sizeof(*ret));
-        json_t *ovsrow = json_array_get(json_object_get(json_array_get(res, 0), "rows"), 0);
-        json_t *br = json_array_get(json_object_get(json_array_get(res, 1), "rows"), 0);
+        json_t *ovsrow = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        json_t *br = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
         if (!br)
                 return osn_error_set(err, -ENODEV, OSN_CNI_INVALID_CONFIG,
                                      "integration bridge \"%s\" does not exist in the local OVS "
                                      "DB %s (node config key \"integration_bridge\")",
                                      bridge, osn_ovsdb_remote(ovs));
-        snprintf(ret->bridge_uuid, sizeof(ret->bridge_uuid), "%s", row_uuid(br));
+        snprintf(ret->bridge_uuid, sizeof(ret->bridge_uuid), "%s", osn_ovsdb_row_uuid(br));
         const char *dp = json_string_value(json_object_get(br, "datapath_type"));
         snprintf(ret->datapath_type, sizeof(ret->datapath_type), "%s", dp ? dp : "");
         const json_t *ids = json_object_get(ovsrow, "external_ids");
@@ -95,8 +90,8 @@ int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline
         int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
-        json_t *port = json_array_get(json_object_get(json_array_get(res, 0), "rows"), 0);
-        json_t *iface = json_array_get(json_object_get(json_array_get(res, 1), "rows"), 0);
+        json_t *port = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        json_t *iface = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
         if (!port)
                 return 0;
         if (!osn_ovsdb_map_get(json_object_get(iface, "external_ids"), OSN_EXT_NETWORK))
@@ -104,11 +99,11 @@ int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline
                                      "OVS port \"%s\" was not created by osn; left alone", ifname);
         /* Port rows are not roots: dropping the bridge's reference deletes
          * the Port and its Interface. */
-        json_t *del = json_pack("[{s:s, s:s, s:[o], s:[[s,s,o]]}]", "op", "mutate", "table",
-                                "Bridge", "where",
-                                osn_ovsdb_cond("ports", "includes", osn_ovsdb_uuid(row_uuid(port))),
-                                "mutations", "ports", "delete",
-                                osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(row_uuid(port)))));
+        json_t *del = json_pack(
+            "[{s:s, s:s, s:[o], s:[[s,s,o]]}]", "op", "mutate", "table", "Bridge", "where",
+            osn_ovsdb_cond("ports", "includes", osn_ovsdb_uuid(osn_ovsdb_row_uuid(port))),
+            "mutations", "ports", "delete",
+            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(osn_ovsdb_row_uuid(port)))));
         _cleanup_json_ json_t *dres = NULL;
         r = osn_ovsdb_transact(ovs, OSN_OVS_DB, del, deadline, &dres, err);
         return r < 0 ? r : 1;
@@ -136,7 +131,7 @@ int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t
                 return r;
         json_t *out = json_array(), *row;
         size_t i;
-        json_array_foreach(json_object_get(json_array_get(res, 0), "rows"), i, row)
+        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
         {
                 if (osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NETWORK))
                         json_array_append(out, row);

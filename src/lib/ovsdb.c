@@ -712,6 +712,25 @@ json_t *osn_ovsdb_set(json_t *array)
         return append(json_pack("[s]", "set"), array);
 }
 
+json_t *osn_ovsdb_op_select(const char *table, json_t *where, const char *const *columns)
+{
+        json_t *cols = json_array();
+        for (size_t i = 0; columns && columns[i]; i++)
+                json_array_append_new(cols, json_string(columns[i]));
+        return json_pack("{s:s, s:s, s:o, s:o}", "op", "select", "table", table, "where", where,
+                         "columns", cols);
+}
+
+json_t *osn_ovsdb_result_rows(const json_t *result, size_t i)
+{
+        return json_object_get(json_array_get(result, i), "rows");
+}
+
+const char *osn_ovsdb_row_uuid(const json_t *row)
+{
+        return json_string_value(json_array_get(json_object_get(row, "_uuid"), 1));
+}
+
 const char *osn_ovsdb_map_get(const json_t *map, const char *key)
 {
         if (!streq(json_string_value(json_array_get(map, 0)), "map"))

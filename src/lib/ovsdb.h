@@ -122,6 +122,17 @@ json_t *osn_ovsdb_named_uuid(const char *name);
 json_t *osn_ovsdb_map(const char *const *kv);
 /* ["set", [...]] from 'array' (stolen); a single-element set stays ["set",[x]]. */
 json_t *osn_ovsdb_set(json_t *array);
+/* {"op": "select", "table": table, "where": where, "columns": [...]} with
+ * 'where' (an array of conditions) stolen and the columns named by the
+ * NULL-terminated list 'columns'. */
+json_t *osn_ovsdb_op_select(const char *table, json_t *where, const char *const *columns);
+
+/* --- Reading results (borrowed pointers into the result, NULL when absent) --- */
+
+/* The "rows" of operation 'i' of a transact result. */
+json_t *osn_ovsdb_result_rows(const json_t *result, size_t i);
+/* The uuid of a row read with its "_uuid" column, as a string. */
+const char *osn_ovsdb_row_uuid(const json_t *row);
 
 /* Reads an OVSDB map value (["map", [[k, v]...]]) and returns v for key 'k'
  * when it is a string, else NULL.  Borrowed pointer into 'map'. */

@@ -72,6 +72,18 @@ static inline bool startswith(const char *s, const char *prefix)
         return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The value of hex digit 'c' (either case), or -1. */
+static inline int osn_hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 /* Monotonic clock in milliseconds: every deadline in osn is expressed on it. */
 static inline int64_t osn_now_ms(void)
 {

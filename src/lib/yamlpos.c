@@ -348,17 +348,6 @@ static size_t eat_blanks(const char *s, size_t len, size_t p, size_t end, bool *
         }
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* One escape sequence of a double-quoted scalar at s[p] == '\\' (not an
  * escaped line break): emits its value, returns its source length or 0. */
 static size_t escape(struct trace *out, const char *s, size_t len, size_t p)
@@ -401,7 +390,7 @@ static size_t escape(struct trace *out, const char *s, size_t len, size_t p)
                 return 0;
         uint32_t code = 0;
         for (size_t i = 0; i < digits; i++) {
-                int h = hexval(s[p + 2 + i]);
+                int h = osn_hexval(s[p + 2 + i]);
                 if (h < 0)
                         return 0;
                 code = code << 4 | (uint32_t)h;

@@ -145,7 +145,7 @@ static int switch_exists(struct osn_ovsdb *nb, const struct osn_inv_network *n, 
         int r = ops ? osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) : -ENOMEM;
         if (r < 0)
                 return r;
-        return json_array_size(json_object_get(json_array_get(res, 0), "rows")) > 0;
+        return json_array_size(osn_ovsdb_result_rows(res, 0)) > 0;
 }
 
 /* The plan: what to remove (actions) and what is left alone and why (kept). */

@@ -194,15 +194,6 @@ void osnctl_fields(const struct osnctl_column *cols, size_t n_cols, const json_t
 
 /* --- Views of the inventory --- */
 
-static json_t *cidr_array(const struct osn_cidr *v, size_t n)
-{
-        json_t *a = json_array();
-        char b[OSN_CIDR_STRLEN];
-        for (size_t i = 0; a && i < n; i++)
-                json_array_append_new(a, json_string(osn_cidr_format(&v[i], b, sizeof(b))));
-        return a;
-}
-
 static json_t *string_array(char *const *v, size_t n)
 {
         json_t *a = json_array();
@@ -221,8 +212,9 @@ json_t *osnctl_network_json(const struct osn_inv_network *n)
 {
         return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o}",
                          "name", n->name, "switch", str_or_null(n->switch_name), "topology",
-                         str_or_null(n->topology), "subnets", cidr_array(n->subnets, n->n_subnets),
-                         "exclude_subnets", cidr_array(n->excludes, n->n_excludes), "mtu",
+                         str_or_null(n->topology), "subnets",
+                         osn_cidrs_to_json(n->subnets, n->n_subnets), "exclude_subnets",
+                         osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
                          n->mtu_known && n->mtu ? json_integer(n->mtu) : json_null(), "external",
                          n->external, "physical_network", str_or_null(n->physical_network), "vlan",
                          n->vlan ? json_integer(n->vlan) : json_null(), "localnet_port",
@@ -247,7 +239,7 @@ json_t *osnctl_port_json(const struct osn_inv_port *p)
             "container_id", str_or_null(p->container_id), "interface", str_or_null(p->ifname),
             "node", str_or_null(p->node), "mac",
             p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
-            cidr_array(p->ips, p->n_ips), "ready", p->up, "port", p->name, "nad",
+            osn_cidrs_to_json(p->ips, p->n_ips), "ready", p->up, "port", p->name, "nad",
             str_or_null(p->nad), "addresses", str_or_null(p->addresses), "orphan", p->orphan);
 }
 

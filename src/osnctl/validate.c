@@ -13,8 +13,10 @@
  *   well (JSON is YAML's flow style), for the positions;
  * - within a config, a key that a message names is found by reading the
  *   config itself as a YAML flow document.
- * netconf reports JSON syntax errors as "line L, column C" of the text it
- * was given; those are rewritten to the file's lines and columns.  Where a
+ * netconf reports a JSON syntax error's place as data (osn_error's line and
+ * column, in the text it was given), and quotes it, and where the decoder
+ * stopped, in the message as "line L, column C"; those are placed in the
+ * file and rewritten to the file's lines and columns.  Where a
  * mapping cannot be made exact, the message keeps the config's own numbers
  * and says so, never a wrong place.
  *
@@ -29,18 +31,6 @@
 #include "yamlpos.h"
 
 #define MAX_FILE (16u << 20)
-
-/* The plugin types osn serves (DESIGN.md §2); any other type in a NAD or a
- * conflist belongs to another plugin. */
-static const char *const osn_types[] = {"ovn-kubernetes", "ovn-k8s-cni-overlay"};
-
-static bool is_osn_type(const char *t)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(osn_types); i++)
-                if (streq(t, osn_types[i]))
-                        return true;
-        return false;
-}
 
 enum vstatus { V_OK, V_ERROR, V_SKIPPED };
 static const char *const status_names[] = {"ok", "error", "skipped"};
@@ -237,45 +227,47 @@ static size_t message_key(const char *msg, char *buf, size_t len, const char **s
         return count;
 }
 
-/* Rewrites every "line L, column C" of a message about a config into the
- * file's line and column; *last gets the last one (the most precise: the
- * hint that follows the parser's own position). */
+/* Rewrites the "line L, column C" that a message about a config quotes for
+ * each of 'quoted' (places in the config, in the order the message names
+ * them) into the file's line and column; *last gets the last one placed
+ * exactly (the most precise: the hint that follows the parser's own
+ * position). */
 static char *rewrite_positions(const struct vctx *c, const struct cfgsrc *cs, const char *msg,
-                               struct osn_pos *last, bool *found)
+                               const struct osn_pos *quoted, size_t n_quoted, struct osn_pos *last)
 {
         size_t cap = strlen(msg) + 256, o = 0;
         char *out = malloc(cap);
         bool exact = true;
-        *found = false;
         if (!out)
                 return NULL;
-        for (const char *p = msg; *p;) {
-                unsigned l, col;
-                int used = 0;
-                if (startswith(p, "line ") &&
-                    sscanf(p, "line %u, column %u%n", &l, &col, &used) == 2 && used > 0) {
-                        size_t off;
-                        if (osn_text_offset(cs->text, cs->len, l, col, &off) == 0) {
-                                struct osn_pos fp = cfg_pos(c, cs, off, &exact);
-                                if (exact) {
-                                        *last = fp;
-                                        *found = true;
-                                        l = fp.line;
-                                        col = fp.column;
-                                }
-                        }
-                        int w = snprintf(out + o, cap - o, "line %u, column %u", l, col);
-                        if (w < 0 || (size_t)w >= cap - o)
-                                break;
-                        o += (size_t)w;
-                        p += used;
+        const char *p = msg;
+        for (size_t i = 0; i < n_quoted; i++) {
+                unsigned l = quoted[i].line, col = quoted[i].column;
+                char needle[64];
+                snprintf(needle, sizeof(needle), "line %u, column %u", l, col);
+                const char *at = p;
+                size_t nlen = strlen(needle);
+                while ((at = strstr(at, needle)) && at[nlen] >= '0' && at[nlen] <= '9')
+                        at += nlen;
+                if (!at)
                         continue;
+                size_t off;
+                if (osn_text_offset(cs->text, cs->len, l, col, &off) == 0) {
+                        struct osn_pos fp = cfg_pos(c, cs, off, &exact);
+                        if (exact) {
+                                *last = fp;
+                                l = fp.line;
+                                col = fp.column;
+                        }
                 }
-                if (o + 1 >= cap)
+                int w =
+                    snprintf(out + o, cap - o, "%.*sline %u, column %u", (int)(at - p), p, l, col);
+                if (w < 0 || (size_t)w >= cap - o)
                         break;
-                out[o++] = *p++;
+                o += (size_t)w;
+                p = at + nlen;
         }
-        out[o] = 0;
+        snprintf(out + o, cap - o, "%s", p);
         if (!exact && cs->scalar) {
                 /* Keep the config's own numbers, and say so. */
                 size_t n = strlen(out);
@@ -353,7 +345,7 @@ static void check_conflist(struct vctx *c, const struct cfgsrc *cs, json_t *root
                         continue;
                 }
                 const char *type = json_string_value(json_object_get(p, "type"));
-                if (!is_osn_type(type)) {
+                if (!osn_netconf_is_osn_type(type)) {
                         add(c, at, V_SKIPPED, subj, (int)i, key,
                             "not osn: type \"%s\" belongs to another plugin", type ? type : "");
                         continue;
@@ -389,9 +381,22 @@ static void check_config(struct vctx *c, const struct cfgsrc *cs, const struct s
                         osn_netconf_free(nc);
                         snprintf(err.msg, sizeof(err.msg), "invalid JSON: %s", je.text);
                 }
+                /* The message quotes where decoding stopped (this decode
+                 * of the same text stopped there too) and then, when
+                 * netconf blames a trailing comma, the comma: the error's
+                 * place. */
+                struct osn_pos quoted[2];
+                size_t n_quoted = 0;
+                if (!root)
+                        quoted[n_quoted++] =
+                            (struct osn_pos){je.line > 0 ? (unsigned)je.line : 0,
+                                             je.column > 0 ? (unsigned)je.column : 0};
+                if (err.line > 0 && (n_quoted == 0 || quoted[0].line != (unsigned)err.line ||
+                                     quoted[0].column != (unsigned)err.column))
+                        quoted[n_quoted++] =
+                            (struct osn_pos){(unsigned)err.line, (unsigned)err.column};
                 struct osn_pos at = cfg_pos(c, cs, 0, NULL);
-                bool found;
-                _cleanup_free_ char *msg = rewrite_positions(c, cs, err.msg, &at, &found);
+                _cleanup_free_ char *msg = rewrite_positions(c, cs, err.msg, quoted, n_quoted, &at);
                 if (!msg) {
                         c->oom = true;
                         return;
@@ -407,7 +412,7 @@ static void check_config(struct vctx *c, const struct cfgsrc *cs, const struct s
                 return;
         }
         const char *type = json_string_value(json_object_get(root, "type"));
-        if (type && !is_osn_type(type)) {
+        if (type && !osn_netconf_is_osn_type(type)) {
                 const char *path[] = {"type"};
                 size_t off = 0;
                 locate(cs->text, cs->len, path, 1, &off);

@@ -93,11 +93,12 @@ static int cmd_check(struct invocation *inv, struct osn_error *err)
 static int cmd_gc(struct invocation *inv, struct osn_error *err)
 {
         struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
-        const json_t *valid = json_object_get(inv->nc->raw, "cni.dev/valid-attachments");
-        if (valid && !json_is_array(valid))
-                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                     "key \"cni.dev/valid-attachments\" must be an array");
-        int r = osn_attach_gc(&req, valid, err);
+        _cleanup_free_ struct osn_cni_attachment *valid = NULL;
+        size_t n_valid = 0;
+        int r = osn_cni_valid_attachments_parse(inv->nc->raw, &valid, &n_valid, err);
+        if (r < 0)
+                return r;
+        r = osn_attach_gc(&req, valid, n_valid, err);
         return r < 0 ? r : 0;
 }
 

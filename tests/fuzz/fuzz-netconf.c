@@ -9,7 +9,8 @@
  * - success yields the promised shape: name/type/cniVersion set, at most
  *   one subnet per family, subnets are network addresses, excludes inside a
  *   subnet, external exactly for localnet, VLAN only on localnet;
- * - parsing is deterministic: the same bytes give the same fingerprint.
+ * - parsing is deterministic: the same bytes give the same fingerprint,
+ *   and the fingerprint reads back (osn_netconf_fingerprint_parse()).
  */
 #include "cni.h"
 #include "netconf.h"
@@ -54,6 +55,13 @@ static void exercise(const struct osn_netconf *nc)
         char *desc = osn_netconf_describe(nc);
         json_t *j = osn_netconf_to_json(nc);
         if (!fp || !desc || !j || strchr(fp, '\n'))
+                __builtin_trap();
+        /* The fingerprint reads back into the settings it was made of. */
+        struct osn_netconf_settings st;
+        if (osn_netconf_fingerprint_parse(fp, &st) < 0 || !st.has_topology ||
+            st.topology != nc->topology || st.n_subnets != nc->n_subnets ||
+            st.n_excludes != nc->n_excludes || !st.has_mtu || st.mtu != nc->mtu ||
+            st.external != nc->external || (nc->external && st.vlan != nc->vlan))
                 __builtin_trap();
         free(desc);
         json_decref(j);

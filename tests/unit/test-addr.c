@@ -6,18 +6,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                checks++;                                                                          \
-                if (!(cond)) {                                                                     \
-                        failures++;                                                                \
-                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);   \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                }                                                                                  \
-        } while (0)
+#include "testlib.h"
 
 static const struct {
         const char *in;
@@ -87,32 +76,22 @@ static void test_parse(void)
         CHECK(osn_cidr_parse(NULL, false, &(struct osn_cidr){0}) == -EINVAL, "NULL");
 }
 
-static struct osn_cidr P(const char *s) {
-        struct osn_cidr c = {0};
-        if (osn_cidr_parse(s, false, &c) < 0) {
-                fprintf(stderr, "bad test input %s\n", s);
-                exit(1);
-        }
-        return c;
-}
-
-static void
-test_format(void)
+static void test_format(void)
 {
         char buf[OSN_CIDR_STRLEN];
-        struct osn_cidr c = P("10.1.2.3/24");
+        struct osn_cidr c = test_cidr("10.1.2.3/24");
         CHECK(streq(osn_addr_format(&c, buf, sizeof(buf)), "10.1.2.3"), "%s", buf);
-        c = P("2001:db8:0:0:0:0:0:1/64");
+        c = test_cidr("2001:db8:0:0:0:0:0:1/64");
         CHECK(streq(osn_addr_format(&c, buf, sizeof(buf)), "2001:db8::1"), "%s", buf);
         CHECK(streq(osn_cidr_format(&c, buf, sizeof(buf)), "2001:db8::1/64"), "%s", buf);
         /* The longest IPv6 text fits OSN_CIDR_STRLEN. */
-        c = P("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128");
+        c = test_cidr("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255/128");
         CHECK(strlen(osn_cidr_format(&c, buf, sizeof(buf))) < OSN_CIDR_STRLEN, "%s", buf);
         struct osn_cidr bad = {0};
         CHECK(streq(osn_addr_format(&bad, buf, sizeof(buf)), "?"), "%s", buf);
         /* Truncation never overflows. */
         char small[4];
-        c = P("10.1.2.3/24");
+        c = test_cidr("10.1.2.3/24");
         osn_cidr_format(&c, small, sizeof(small));
         CHECK(strlen(small) == 3, "%s", small);
 }
@@ -138,7 +117,7 @@ static const struct {
 static void test_network(void)
 {
         for (size_t i = 0; i < ARRAY_SIZE(network_cases); i++) {
-                struct osn_cidr c = P(network_cases[i].in), n = osn_cidr_network(&c);
+                struct osn_cidr c = test_cidr(network_cases[i].in), n = osn_cidr_network(&c);
                 char buf[OSN_CIDR_STRLEN];
                 CHECK(streq(osn_cidr_format(&n, buf, sizeof(buf)), network_cases[i].network),
                       "network(%s) = %s, want %s", network_cases[i].in, buf,
@@ -172,7 +151,7 @@ static const struct {
 static void test_relations(void)
 {
         for (size_t i = 0; i < ARRAY_SIZE(rel_cases); i++) {
-                struct osn_cidr n = P(rel_cases[i].net), a = P(rel_cases[i].addr);
+                struct osn_cidr n = test_cidr(rel_cases[i].net), a = test_cidr(rel_cases[i].addr);
                 CHECK(osn_cidr_contains(&n, &a) == rel_cases[i].contains, "contains(%s, %s)",
                       rel_cases[i].net, rel_cases[i].addr);
                 CHECK(osn_cidr_overlaps(&n, &a) == rel_cases[i].overlaps, "overlaps(%s, %s)",
@@ -180,13 +159,14 @@ static void test_relations(void)
                 CHECK(osn_cidr_overlaps(&a, &n) == rel_cases[i].overlaps, "overlaps(%s, %s)",
                       rel_cases[i].addr, rel_cases[i].net);
         }
-        struct osn_cidr a = P("10.0.0.1/24"), b = P("10.0.0.1/32"), c = P("10.0.0.2/24");
+        struct osn_cidr a = test_cidr("10.0.0.1/24"), b = test_cidr("10.0.0.1/32"),
+                        c = test_cidr("10.0.0.2/24");
         CHECK(osn_addr_equal(&a, &b), "prefix ignored");
         CHECK(!osn_addr_equal(&a, &c), "different");
-        struct osn_cidr d = P("::ffff:10.0.0.1");
+        struct osn_cidr d = test_cidr("::ffff:10.0.0.1");
         CHECK(!osn_addr_equal(&a, &d), "families differ");
         /* A corrupt prefix length never reads past the address. */
-        struct osn_cidr big = P("10.0.0.0/8");
+        struct osn_cidr big = test_cidr("10.0.0.0/8");
         big.prefixlen = 200;
         CHECK(!osn_cidr_contains(&big, &a), "bad prefixlen");
         CHECK(osn_cidr_overlaps(&big, &big), "bad prefixlen, overlaps self");

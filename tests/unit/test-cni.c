@@ -10,56 +10,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                checks++;                                                                          \
-                if (!(cond)) {                                                                     \
-                        failures++;                                                                \
-                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);   \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                }                                                                                  \
-        } while (0)
-
-static char *read_file(const char *name)
-{
-        char path[1024];
-        snprintf(path, sizeof(path), "%s/unit/data/%s", OSN_TEST_DIR, name);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                fwrite(chunk, 1, n, m);
-        fclose(f);
-        fclose(m);
-        return buf;
-}
-
-static void golden(const char *name, const char *text)
-{
-        if (getenv("OSN_UPDATE_GOLDEN")) {
-                char path[1024];
-                snprintf(path, sizeof(path), "%s/unit/data/%s", OSN_TEST_DIR, name);
-                FILE *f = fopen(path, "we");
-                CHECK(f, "cannot write %s", path);
-                if (f) {
-                        fputs(text, f);
-                        fclose(f);
-                }
-                return;
-        }
-        _cleanup_free_ char *want = read_file(name);
-        CHECK(want, "golden file %s is missing (OSN_UPDATE_GOLDEN=1 creates it)", name);
-        if (want)
-                CHECK(streq(want, text), "%s differs:\n--- want\n%s--- got\n%s", name, want, text);
-}
+#include "testlib.h"
 
 /* The canonical text of a document: sorted keys, 2-space indent, newline. */
 static char *canon(const json_t *j)
@@ -421,19 +372,9 @@ static void test_versions(void)
 
 /* ---- results ---------------------------------------------------------- */
 
-static struct osn_cidr P(const char *s) {
-        struct osn_cidr c = {0};
-        if (osn_cidr_parse(s, false, &c) < 0) {
-                fprintf(stderr, "bad test input %s\n", s);
-                exit(1);
-        }
-        return c;
-}
-
 /* The result of a dual-stack ADD: host veth end, pod end, two addresses
  * on the pod end, plus a second IPv4 (dropped by 0.1.0/0.2.0). */
-static struct osn_cni_result
-sample_result(void)
+static struct osn_cni_result sample_result(void)
 {
         struct osn_cni_result r = {0};
         snprintf(r.ifaces[0].name, sizeof(r.ifaces[0].name), "osn5f2a9c01e3b4");
@@ -444,12 +385,12 @@ sample_result(void)
         r.ifaces[1].mtu = 1400;
         snprintf(r.ifaces[1].sandbox, sizeof(r.ifaces[1].sandbox), "/var/run/netns/pod-1");
         r.n_ifaces = 2;
-        r.ips[0] = (struct osn_cni_ip){.address = P("10.10.10.5/24"),
+        r.ips[0] = (struct osn_cni_ip){.address = test_cidr("10.10.10.5/24"),
                                        .has_gateway = true,
-                                       .gateway = P("10.10.10.1"),
+                                       .gateway = test_cidr("10.10.10.1"),
                                        .iface = 1};
-        r.ips[1] = (struct osn_cni_ip){.address = P("fd00:10::5/64"), .iface = 1};
-        r.ips[2] = (struct osn_cni_ip){.address = P("10.10.10.6/24"), .iface = 1};
+        r.ips[1] = (struct osn_cni_ip){.address = test_cidr("fd00:10::5/64"), .iface = 1};
+        r.ips[2] = (struct osn_cni_ip){.address = test_cidr("10.10.10.6/24"), .iface = 1};
         r.n_ips = 3;
         return r;
 }
@@ -734,10 +675,22 @@ static void test_valid_attachments(void)
             {"{\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\",\"ifname\":\"net1\"},"
              "{\"containerID\":\"c2\",\"ifname\":\"net2\",\"extra\":1}]}",
              2, NULL},
-            {"{}", 0, "key \"cni.dev/valid-attachments\" is missing"},
+            /* No list: keep none (GC removes them all). */
+            {"{}", 0, NULL},
             {"{\"cni.dev/valid-attachments\":{}}", 0, "must be an array"},
+            {"{\"cni.dev/valid-attachments\":null}", 0, "must be an array"},
             {"{\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\"}]}", 0,
              "cni.dev/valid-attachments[0] must be an object with string keys"},
+            {"{\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\",\"ifname\":\"e\"},"
+             "{\"containerID\":\"c1\"}]}",
+             0,
+             "cni.dev/valid-attachments[1] must be an object with string keys "
+             "\"containerID\" and \"ifname\"; its \"ifname\" is missing"},
+            {"{\"cni.dev/valid-attachments\":[{\"containerID\":7,\"ifname\":\"e\"}]}", 0,
+             "cni.dev/valid-attachments[0] must be an object with string keys "
+             "\"containerID\" and \"ifname\"; its \"containerID\" is not a string"},
+            {"{\"cni.dev/valid-attachments\":[\"c1\"]}", 0,
+             "cni.dev/valid-attachments[0] must be an object"},
             {"{\"cni.dev/valid-attachments\":[{\"containerID\":\"-c1\",\"ifname\":\"e\"}]}", 0,
              "cni.dev/valid-attachments[0].containerID: \"-c1\" is not a valid container ID"},
             {"{\"cni.dev/valid-attachments\":[{\"containerID\":\"c\",\"ifname\":\"a:b\"}]}", 0,

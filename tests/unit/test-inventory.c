@@ -9,106 +9,14 @@
 #include "inventory.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
-#define NB_SCHEMA "/usr/share/ovn/ovn-nb.ovsschema"
+#include "testlib.h"
+#include "testserver.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                checks++;                                                                          \
-                if (!(cond)) {                                                                     \
-                        failures++;                                                                \
-                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);   \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                }                                                                                  \
-        } while (0)
-
-#define REQUIRE(cond)                                                                              \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #cond); \
-                        exit(1);                                                                   \
-                }                                                                                  \
-        } while (0)
-
-static char tmpdir[] = "/tmp/osn-test-inventory.XXXXXX";
-static bool have_tmpdir;
-static pid_t server = -1, main_pid;
-static char sock[512], ctl_path[512], db[512];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        remove(path);
-        return 0;
-}
-
-static void cleanup(void)
-{
-        if (getpid() != main_pid)
-                return;
-        if (server > 0) {
-                kill(server, SIGTERM);
-                int64_t deadline = osn_now_ms() + 3000;
-                while (waitpid(server, NULL, WNOHANG) == 0) {
-                        if (osn_now_ms() > deadline) {
-                                kill(server, SIGKILL);
-                                waitpid(server, NULL, 0);
-                                break;
-                        }
-                        usleep(10000);
-                }
-        }
-        if (have_tmpdir)
-                nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static pid_t spawn(char *const argv[])
-{
-        pid_t pid = fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                int null = open("/dev/null", O_RDWR);
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        return pid;
-}
-
-static int run_wait(char *const argv[])
-{
-        pid_t pid = spawn(argv);
-        int status;
-        REQUIRE(waitpid(pid, &status, 0) == pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static bool have_program(const char *name)
-{
-        const char *path = getenv("PATH");
-        _cleanup_free_ char *copy = strdup(path ? path : "");
-        char *save = NULL;
-        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                char p[4096];
-                snprintf(p, sizeof(p), "%s/%s", d, name);
-                if (access(p, X_OK) == 0)
-                        return true;
-        }
-        return false;
-}
+static const char *tmpdir;
+static char sock[512], ctl_path[512];
 
 /* ovn-nbctl --db=unix:SOCK ARGS... (NULL-terminated); must succeed. */
 static void nbctl(const char *first, ...)
@@ -125,33 +33,14 @@ static void nbctl(const char *first, ...)
                 argv[n++] = (char *)a;
         va_end(ap);
         argv[n] = NULL;
-        REQUIRE(run_wait(argv) == 0);
+        REQUIRE(testserver_run(argv) == 0);
 }
 
 static void start_server(void)
 {
-        snprintf(db, sizeof(db), "%s/nb.db", tmpdir);
+        testserver_start_nb("nb", NULL);
         snprintf(sock, sizeof(sock), "%s/nb.sock", tmpdir);
         snprintf(ctl_path, sizeof(ctl_path), "%s/nb.ctl", tmpdir);
-        REQUIRE(run_wait((char *const[]){"ovsdb-tool", "create", db, NB_SCHEMA, NULL}) == 0);
-        char remote[600], unixctl[600], log[600];
-        snprintf(remote, sizeof(remote), "--remote=punix:%s", sock);
-        snprintf(unixctl, sizeof(unixctl), "--unixctl=%s", ctl_path);
-        snprintf(log, sizeof(log), "--log-file=%s/nb.log", tmpdir);
-        server = spawn((char *const[]){"ovsdb-server", db, remote, unixctl, log, "--no-chdir",
-                                       "-vconsole:off", NULL});
-        char r[600];
-        snprintf(r, sizeof(r), "unix:%s", sock);
-        int64_t deadline = osn_now_ms() + 10000;
-        for (;;) {
-                struct osn_ovsdb *c = NULL;
-                if (osn_ovsdb_connect(r, NULL, osn_now_ms() + 500, &c, NULL) == 0) {
-                        osn_ovsdb_close(c);
-                        return;
-                }
-                REQUIRE(osn_now_ms() < deadline);
-                usleep(20000);
-        }
 }
 
 /* The NB contents, as ovn.c writes them (and some it must not claim). */
@@ -332,21 +221,12 @@ static void test_unixctl(void)
 
 int main(void)
 {
-        main_pid = getpid();
-        const char *path = getenv("PATH");
-        char newpath[4096];
-        snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/usr/local/sbin",
-                 path ? path : "/usr/bin");
-        setenv("PATH", newpath, 1);
-        if (!have_program("ovsdb-server") || !have_program("ovsdb-tool") ||
-            !have_program("ovn-nbctl") || access(NB_SCHEMA, R_OK) != 0) {
+        if (!testserver_init("inventory", (const char *const[]){"ovn-nbctl", NULL})) {
                 fprintf(stderr, "ovsdb-server, ovn-nbctl or the OVN NB schema not installed: "
                                 "skipping\n");
                 return 77;
         }
-        REQUIRE(mkdtemp(tmpdir));
-        have_tmpdir = true;
-        atexit(cleanup);
+        tmpdir = testserver_dir();
         start_server();
         populate();
 

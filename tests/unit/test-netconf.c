@@ -12,19 +12,7 @@
 #include <sys/socket.h>
 
 #include "cni.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                           \
-        do {                                                                                       \
-                checks++;                                                                          \
-                if (!(cond)) {                                                                     \
-                        failures++;                                                                \
-                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);   \
-                        fprintf(stderr, __VA_ARGS__);                                              \
-                        fputc('\n', stderr);                                                       \
-                }                                                                                  \
-        } while (0)
+#include "testlib.h"
 
 /* 'x' -> "x"; the returned buffer is reused on the next call. */
 static const char *q(const char *s)
@@ -38,48 +26,6 @@ static const char *q(const char *s)
         for (size_t i = 0; i <= n; i++)
                 buf[i] = s[i] == '\'' ? '"' : s[i];
         return buf;
-}
-
-static char *read_file(const char *name, size_t *ret_len)
-{
-        char path[1024];
-        snprintf(path, sizeof(path), "%s/unit/data/%s", OSN_TEST_DIR, name);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return NULL;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                fwrite(chunk, 1, n, m);
-        fclose(f);
-        fclose(m);
-        if (ret_len)
-                *ret_len = len;
-        return buf;
-}
-
-/* Compares 'text' byte for byte with data/<name>, or rewrites the file when
- * OSN_UPDATE_GOLDEN is set. */
-static void golden(const char *name, const char *text)
-{
-        if (getenv("OSN_UPDATE_GOLDEN")) {
-                char path[1024];
-                snprintf(path, sizeof(path), "%s/unit/data/%s", OSN_TEST_DIR, name);
-                FILE *f = fopen(path, "we");
-                CHECK(f, "cannot write %s", path);
-                if (f) {
-                        fputs(text, f);
-                        fclose(f);
-                }
-                return;
-        }
-        _cleanup_free_ char *want = read_file(name, NULL);
-        CHECK(want, "golden file %s is missing (OSN_UPDATE_GOLDEN=1 creates it)", name);
-        if (want)
-                CHECK(streq(want, text), "%s differs:\n--- want\n%s--- got\n%s", name, want, text);
 }
 
 static struct osn_netconf *parse(const char *json, struct osn_error *err)
@@ -117,7 +63,7 @@ static void test_seed_samples(void)
 
         for (size_t i = 0; i < ARRAY_SIZE(samples); i++) {
                 size_t len;
-                _cleanup_free_ char *text = read_file(samples[i].file, &len);
+                _cleanup_free_ char *text = test_data_read(samples[i].file, &len);
                 CHECK(text, "cannot read %s", samples[i].file);
                 if (!text)
                         continue;
@@ -455,6 +401,87 @@ static void test_fingerprints(void)
         }
 }
 
+/* Fingerprint -> osn_netconf_fingerprint_parse(): every setting the
+ * fingerprint holds reads back as the config had it. */
+static void check_fingerprint_round_trip(const char *what, const struct osn_netconf *nc)
+{
+        _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+        struct osn_netconf_settings st;
+        int r = osn_netconf_fingerprint_parse(fp, &st);
+        CHECK(r == 0, "%s: %s does not read back", what, fp);
+        CHECK(st.has_topology && st.topology == nc->topology, "%s: topology of %s", what, fp);
+        CHECK(st.n_subnets == nc->n_subnets &&
+                  memcmp(st.subnets, nc->subnets, nc->n_subnets * sizeof(*nc->subnets)) == 0,
+              "%s: subnets of %s", what, fp);
+        CHECK(st.n_excludes == nc->n_excludes &&
+                  memcmp(st.excludes, nc->excludes, nc->n_excludes * sizeof(*nc->excludes)) == 0,
+              "%s: excludes of %s", what, fp);
+        CHECK(st.has_mtu && st.mtu == nc->mtu, "%s: mtu of %s", what, fp);
+        CHECK(st.external == nc->external, "%s: external of %s", what, fp);
+        if (nc->external) {
+                CHECK(streq(st.physical_network, nc->physical_network ? nc->physical_network : ""),
+                      "%s: physnet of %s", what, fp);
+                CHECK(st.vlan == nc->vlan, "%s: vlan of %s", what, fp);
+        }
+}
+
+static void test_fingerprint_parse(void)
+{
+        static const struct {
+                const char *what;
+                const char *json; /* single-quoted */
+        } configs[] = {
+            {"seed", "{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n',"
+                     "'subnet':'10.10.10.0/24'}"},
+            {"seed external", "{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n',"
+                              "'subnet':'10.10.20.0/24','has_external_connectivity':true}"},
+            {"upstream", "{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n',"
+                         "'topology':'layer2','subnets':'10.10.10.0/24'}"},
+            {"dual-stack", "{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n',"
+                           "'topology':'layer2','subnets':'fd00:10::/64,10.10.0.0/16'}"},
+            {"localnet+vlan", "{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n',"
+                              "'topology':'localnet','subnets':'192.168.100.0/24',"
+                              "'physicalNetworkName':'physA','vlanID':100}"},
+            {"excludes", "{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n',"
+                         "'topology':'layer2','subnets':'10.10.0.0/16,fd00:10::/64',"
+                         "'excludeSubnets':'fd00:10::1,10.10.0.200/29,10.10.0.1'}"},
+            {"mtu", "{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n',"
+                    "'topology':'layer2','subnets':'fd00::/64','mtu':1280}"},
+            {"no subnet", "{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n',"
+                          "'topology':'layer2'}"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(configs) + ARRAY_SIZE(valid_cases); i++) {
+                bool named = i < ARRAY_SIZE(configs);
+                const char *json =
+                    named ? configs[i].json : valid_cases[i - ARRAY_SIZE(configs)].json;
+                char what[64];
+                snprintf(what, sizeof(what), "%s", named ? configs[i].what : "valid case");
+                struct osn_error err;
+                _cleanup_netconf_ struct osn_netconf *nc = parse(q(json), &err);
+                CHECK(nc, "%s: %s", what, err.msg);
+                if (nc)
+                        check_fingerprint_round_trip(what, nc);
+        }
+
+        /* A newer osn's key is skipped; what does not read is left unset
+         * and said so, the rest still reads. */
+        struct osn_netconf_settings st;
+        int r = osn_netconf_fingerprint_parse("topology=layer2 subnets=10.0.0.0/24 future=x "
+                                              "mtu=1400 external=no",
+                                              &st);
+        CHECK(r == 0 && st.n_subnets == 1 && st.has_mtu && st.mtu == 1400,
+              "unknown key: r %d, %zu subnets, mtu %u", r, st.n_subnets, st.mtu);
+        r = osn_netconf_fingerprint_parse("topology=layer3 subnets=10.0.0.0/24,bogus,fd00::/64 "
+                                          "excludes=10.0.0.1/32 mtu=x external=yes",
+                                          &st);
+        CHECK(r == -EINVAL && !st.has_topology && st.n_subnets == 1 && st.n_excludes == 1 &&
+                  !st.has_mtu && st.external,
+              "damaged: r %d, %zu subnets, %zu excludes", r, st.n_subnets, st.n_excludes);
+        r = osn_netconf_fingerprint_parse("", &st);
+        CHECK(r == 0 && !st.has_topology && !st.has_mtu && st.n_subnets == 0 && !st.external,
+              "empty fingerprint");
+}
+
 /* ---- invalid configs -------------------------------------------------- */
 
 #define BASE_SEED "'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n'"
@@ -771,13 +798,68 @@ static void test_invalid(void)
         }
 }
 
+/* The error's place as data: the same line and column the message names
+ * last (the trailing comma when the hint blames one), 0 for errors that
+ * are not about a place. */
+static void test_error_place(void)
+{
+        static const struct {
+                const char *json; /* single-quoted */
+                int line, column;
+        } cases[] = {
+            {"{}x", 1, 3},
+            {"{'a':1,,}", 1, 8},
+            {"{", 1, 1},
+            {"{'k': '\\u000\n\n]0'}", 2, 0},
+            {"{" BASE_SEED ",'x':[1,\n 2 ,\n]}", 2, 4},
+            {"[1,]", 1, 3},
+            {"{'a, b':1,}", 1, 10},
+            {"", 0, 0},
+            {"[]", 0, 0},
+            {"{'type':'ovn-kubernetes','name':'n'}", 0, 0},
+            {"{" L2 ",'mtu':'1400'}", 0, 0},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct osn_error err;
+                const char *json = q(cases[i].json);
+                struct osn_netconf *nc = parse(json, &err);
+                CHECK(!nc, "place case %zu must fail: %s", i, json);
+                osn_netconf_free(nc);
+                CHECK(err.line == cases[i].line && err.column == cases[i].column,
+                      "place case %zu: line %d, column %d, want %d, %d (%s)", i, err.line,
+                      err.column, cases[i].line, cases[i].column, err.msg);
+        }
+
+        /* The first error set wins, and keeps its own place. */
+        struct osn_error err = {.line = 7, .column = 7};
+        struct osn_netconf *nc = NULL;
+        osn_error_set(&err, -EIO, OSN_CNI_IO_FAILURE, "earlier");
+        CHECK(err.line == 0 && err.column == 0, "osn_error_set resets the place");
+        int r = osn_netconf_parse("{}x", 3, "stdin", &nc, &err);
+        CHECK(r < 0 && !nc && streq(err.msg, "earlier") && err.line == 0 && err.column == 0,
+              "an error already set keeps its place: %s at %d, %d", err.msg, err.line, err.column);
+}
+
+static void test_is_osn_type(void)
+{
+        CHECK(osn_netconf_is_osn_type("ovn-kubernetes"), "seed type");
+        CHECK(osn_netconf_is_osn_type("ovn-k8s-cni-overlay"), "upstream type");
+        CHECK(!osn_netconf_is_osn_type("bridge"), "another plugin's type");
+        CHECK(!osn_netconf_is_osn_type("ovn-kubernetes "), "exact match only");
+        CHECK(!osn_netconf_is_osn_type(""), "empty type");
+        CHECK(!osn_netconf_is_osn_type(NULL), "no type");
+}
+
 int main(void)
 {
         test_seed_samples();
         test_valid();
         test_fields();
         test_fingerprints();
+        test_fingerprint_parse();
         test_invalid();
+        test_error_place();
+        test_is_osn_type();
         printf("test-netconf: %zu valid and %zu invalid configs, %d checks, %d failed\n",
                ARRAY_SIZE(valid_cases), ARRAY_SIZE(invalid_cases), checks, failures);
         return failures ? 1 : 0;

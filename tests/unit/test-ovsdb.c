@@ -10,17 +10,16 @@
  */
 #include "ovsdb.h"
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+
+#include "testserver.h"
 
 #define CHECK(cond)                                                                                \
         do {                                                                                       \
@@ -42,11 +41,7 @@
 
 #define NB "OVN_Northbound"
 
-static pid_t main_pid;
-static char tmpdir[] = "/tmp/osn-test-ovsdb.XXXXXX";
-static bool have_tmpdir;
-static pid_t servers[4];
-static size_t n_servers;
+static const char *tmpdir;
 
 static int64_t dl(int ms)
 {
@@ -155,6 +150,22 @@ static void test_helpers(void)
         CHECK(osn_ovsdb_set_at(atom, 0) == atom);
         CHECK(osn_ovsdb_set_size(empty) == 0);
         CHECK(osn_ovsdb_set_size(NULL) == 0);
+
+        check_json(osn_ovsdb_op_select("T",
+                                       json_pack("[o]", osn_ovsdb_cond("a", "==", json_true())),
+                                       (const char *const[]){"_uuid", "a", NULL}),
+                   "{\"columns\":[\"_uuid\",\"a\"],\"op\":\"select\",\"table\":\"T\","
+                   "\"where\":[[\"a\",\"==\",true]]}");
+        check_json(osn_ovsdb_op_select("T", json_array(), NULL),
+                   "{\"columns\":[],\"op\":\"select\",\"table\":\"T\",\"where\":[]}");
+        _cleanup_json_ json_t *res =
+            json_loads("[{\"rows\":[{\"_uuid\":[\"uuid\",\"u1\"]}]},{\"count\":1}]", 0, NULL);
+        json_t *rows = osn_ovsdb_result_rows(res, 0);
+        CHECK(json_array_size(rows) == 1);
+        CHECK(streq(osn_ovsdb_row_uuid(json_array_get(rows, 0)), "u1"));
+        CHECK(osn_ovsdb_result_rows(res, 1) == NULL);
+        CHECK(osn_ovsdb_result_rows(res, 2) == NULL);
+        CHECK(osn_ovsdb_row_uuid(NULL) == NULL);
 }
 
 /* --- Part 2: a fake server over socketpair() --- */
@@ -567,76 +578,6 @@ static void test_fake_misuse(void)
 
 /* --- Part 3: a real ovsdb-server --- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        remove(path);
-        return 0;
-}
-
-/* Kills the servers (bounded wait) and removes the temporary directory;
- * runs at every exit of the main process, pass or fail. */
-static void cleanup(void)
-{
-        if (getpid() != main_pid)
-                return;
-        for (size_t i = 0; i < n_servers; i++)
-                kill(servers[i], SIGTERM);
-        for (size_t i = 0; i < n_servers; i++) {
-                int64_t deadline = dl(3000);
-                while (waitpid(servers[i], NULL, WNOHANG) == 0) {
-                        if (osn_now_ms() > deadline) {
-                                kill(servers[i], SIGKILL);
-                                waitpid(servers[i], NULL, 0);
-                                break;
-                        }
-                        usleep(10000);
-                }
-        }
-        n_servers = 0;
-        if (have_tmpdir)
-                nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Runs argv with stdout/stderr to /dev/null; returns the child's pid. */
-static pid_t spawn(char *const argv[])
-{
-        pid_t pid = fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-                /* Even if this test dies by a signal, no server outlives it. */
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                int null = open("/dev/null", O_RDWR);
-                dup2(null, STDIN_FILENO);
-                dup2(null, STDOUT_FILENO);
-                dup2(null, STDERR_FILENO);
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        return pid;
-}
-
-static int run_wait(char *const argv[])
-{
-        pid_t pid = spawn(argv);
-        int status;
-        CHECK(waitpid(pid, &status, 0) == pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static bool have_program(const char *name)
-{
-        const char *path = getenv("PATH");
-        _cleanup_free_ char *copy = strdup(path ? path : "");
-        char *save = NULL;
-        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                char p[4096];
-                snprintf(p, sizeof(p), "%s/%s", d, name);
-                if (access(p, X_OK) == 0)
-                        return true;
-        }
-        return false;
-}
-
 _printf_(1, 2) static char *path_of(const char *fmt, ...)
 {
         static char bufs[8][512];
@@ -669,41 +610,6 @@ static int wait_port(const char *log)
         }
         CHECK(!"ovsdb-server did not log its port");
         return -1;
-}
-
-/* Creates a fresh NB database '<name>.db' and starts ovsdb-server on it
- * with 'remote_args' (NULL-terminated).  Returns once it accepts. */
-static void start_server(const char *name, const char *const *remote_args)
-{
-        const char *db = path_of("%s/%s.db", tmpdir, name);
-        CHECK(run_wait((char *const[]){"ovsdb-tool", "create", (char *)db,
-                                       "/usr/share/ovn/ovn-nb.ovsschema", NULL}) == 0);
-        char *argv[32];
-        size_t n = 0;
-        argv[n++] = "ovsdb-server";
-        argv[n++] = (char *)db;
-        argv[n++] = path_of("--unixctl=%s/%s.ctl", tmpdir, name);
-        argv[n++] = path_of("--log-file=%s/%s.log", tmpdir, name);
-        argv[n++] = "--no-chdir";
-        argv[n++] = "-vconsole:off";
-        argv[n++] = path_of("--remote=punix:%s/%s.sock", tmpdir, name);
-        for (size_t i = 0; remote_args[i]; i++)
-                argv[n++] = (char *)remote_args[i];
-        argv[n] = NULL;
-        CHECK(n_servers < ARRAY_SIZE(servers));
-        servers[n_servers++] = spawn(argv);
-
-        const char *remote = path_of("unix:%s/%s.sock", tmpdir, name);
-        int64_t deadline = dl(10000);
-        for (;;) {
-                struct osn_ovsdb *c = NULL;
-                if (osn_ovsdb_connect(remote, NULL, dl(500), &c, NULL) == 0) {
-                        osn_ovsdb_close(c);
-                        return;
-                }
-                CHECK(osn_now_ms() < deadline);
-                usleep(20000);
-        }
 }
 
 /* Runs ops (JSON text, printf-formatted) and checks the return value;
@@ -992,12 +898,12 @@ static bool make_certs(void)
             "done";
         char cmd[2048];
         snprintf(cmd, sizeof(cmd), script, tmpdir);
-        return run_wait((char *const[]){"sh", "-c", cmd, NULL}) == 0;
+        return testserver_run((char *const[]){"sh", "-c", cmd, NULL}) == 0;
 }
 
 static void test_real_ssl(void)
 {
-        if (!have_program("openssl") || !make_certs()) {
+        if (!testserver_have_program("openssl") || !make_certs()) {
                 fprintf(stderr, "openssl CLI unusable: skipping the ssl: tests\n");
                 return;
         }
@@ -1008,7 +914,7 @@ static void test_real_ssl(void)
             "--remote=pssl:0:127.0.0.1",
             NULL,
         };
-        start_server("tls", args);
+        testserver_start_nb("tls", args);
         int port = wait_port(path_of("%s/tls.log", tmpdir));
         char remote[64];
         snprintf(remote, sizeof(remote), "ssl:127.0.0.1:%d", port);
@@ -1062,7 +968,6 @@ static void test_real_ssl(void)
 
 int main(void)
 {
-        main_pid = getpid();
         signal(SIGPIPE, SIG_IGN); /* only for the fake servers' plain writes */
         test_frame();
         test_helpers();
@@ -1077,22 +982,13 @@ int main(void)
         test_fake_misuse();
         test_fake_huge();
 
-        /* ovsdb-server lives in sbin. */
-        const char *path = getenv("PATH");
-        char newpath[4096];
-        snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/usr/local/sbin",
-                 path ? path : "/usr/bin");
-        setenv("PATH", newpath, 1);
-        if (!have_program("ovsdb-server") || !have_program("ovsdb-tool") ||
-            access("/usr/share/ovn/ovn-nb.ovsschema", R_OK) != 0) {
+        if (!testserver_init("ovsdb", NULL)) {
                 fprintf(stderr, "ovsdb-server or the OVN NB schema not installed: skipping\n");
                 return 77;
         }
-        CHECK(mkdtemp(tmpdir));
-        have_tmpdir = true;
-        atexit(cleanup);
+        tmpdir = testserver_dir();
 
-        start_server("nb", (const char *const[]){"--remote=ptcp:0:127.0.0.1", NULL});
+        testserver_start_nb("nb", (const char *const[]){"--remote=ptcp:0:127.0.0.1", NULL});
         const char *sock = path_of("%s/nb.sock", tmpdir);
         const char *remote = path_of("unix:%s", sock);
         test_real_connect(sock);
