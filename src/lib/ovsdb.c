@@ -10,6 +10,8 @@
  */
 #include "ovsdb.h"
 
+#include <sys/socket.h>
+
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -608,10 +610,43 @@ int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret)
         return conn_new(s, ret);
 }
 
+/* How long osn_ovsdb_close() spends ending the session cleanly. */
+#define GOODBYE_MS 50
+
+/* Ends the session cleanly.  A client that closes with bytes unread makes
+ * the kernel reset the connection, and ovsdb-server logs a warning for each
+ * reset: one per plugin run in a busy cluster.  So cancel the monitors
+ * (their updates are what would arrive unread; the replies need no wait),
+ * half-close, and read to the server's end of file, within GOODBYE_MS.
+ * TLS sessions are left to the stream's own shutdown. */
+static void goodbye(struct osn_ovsdb *c)
+{
+        if (c->error || startswith(osn_ovsdb_remote(c), "ssl:"))
+                return;
+        const char *id;
+        json_t *v;
+        json_object_foreach(c->monitors, id, v)
+        {
+                if (send_msg(c, json_pack("{s:s, s:[s], s:I}", "method", "monitor_cancel",
+                                          "params", id, "id", (json_int_t)c->next_id++)) < 0)
+                        return;
+        }
+        int64_t deadline = osn_now_ms() + GOODBYE_MS;
+        while (osn_ovsdb_want_write(c))
+                if (wait_io(c, deadline) < 0 || flush_output(c) < 0)
+                        return;
+        if (shutdown(osn_ovsdb_fd(c), SHUT_WR) < 0)
+                return;
+        /* Replies to the cancels are dropped: nobody awaits their ids. */
+        while (osn_ovsdb_run(c) == 0 && wait_io(c, deadline) == 0)
+                ;
+}
+
 void osn_ovsdb_close(struct osn_ovsdb *c)
 {
         if (!c)
                 return;
+        goodbye(c);
         osn_stream_close(c->stream);
         free(c->ibuf);
         free(c->obuf);
