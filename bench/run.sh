@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# bench/run.sh: osn's benchmark (issue 3, "Speed: a benchmark, not a timed
+# test").  `make bench` runs it with OSN_BUILD set to the release build.
+#
+# On one 3-node sandbox of its own (its own --dir, always taken down at the
+# end, also on failure or Ctrl-C) it measures, in the same run and
+# interleaved sample by sample:
+#   - osn ADD/DEL latency with the seed's first NAD, sequential and
+#     BENCH_CONC at once across the 3 nodes;
+#   - the same for Debian's bridge + host-local CNI plugins, in the same node
+#     netns, and for bench/shell-attach.sh (ovn-nbctl, ovs-vsctl, ip);
+#   - OVN's floor over our own OVSDB connections: OVS plug -> ovn-installed
+#     of a bound-able port, and NB insert -> ovn-installed (port already
+#     plugged), plus NB insert -> northd's address;
+#   - the plugin's CPU time and peak RSS per ADD (wait4 of the plugin itself);
+#   - ADD latency and OVN's floor before and after BENCH_SCALE_PORTS ports
+#     are added to the network in one NB transaction.
+# It prints a table, ratios and PASS/MISS beside each target of the issue
+# (a MISS never fails the exit status), and writes bench/out/results.json,
+# results.txt and latency.svg (latency CDFs).
+#
+# Knobs (environment; the defaults take about 2-3 minutes on 2 cores):
+#   OSN_BUILD               build dir with src/plugin/ovn-kubernetes (./build)
+#   BENCH_SEQ=100           sequential ADD+DEL cycles for osn and bridge
+#   BENCH_SHELL_SEQ=30      ... for the shell script
+#   BENCH_FLOOR=50          floor samples of each kind
+#   BENCH_CONC=8            ADDs at once (spread over the 3 nodes)
+#   BENCH_CONC_ROUNDS=10    rounds of those for osn and bridge
+#   BENCH_SHELL_CONC_ROUNDS=3
+#   BENCH_SCALE_PORTS=2000  ports pre-filled for the scale measurement (0: skip)
+#   BENCH_SCALE_SEQ=20      osn cycles (scale net and, as a control, the seed
+#                           net) and floor samples, before and after it
+#   BENCH_SCALE_SHELL=5     shell cycles after it
+#   BENCH_OUT=bench/out     where the results go
+#   OSN_KEEP=1              leave the sandbox up (remove it with
+#                           "sandbox/osn-sandbox down --dir DIR")
+#   BENCH_STARTUP=20        VERSION runs of each plugin (process start cost)
+# Needs root, OVS/OVN (scripts/deps.sh), python3 (stdlib only) and a C
+# compiler (bench/spawn.c, built into the sandbox dir); installs
+# containernetworking-plugins with apt-get when /usr/lib/cni/bridge is missing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OSN_BUILD=${OSN_BUILD:-$ROOT/build}
+SANDBOX=$ROOT/sandbox/osn-sandbox
+PLUGIN=$OSN_BUILD/src/plugin/ovn-kubernetes
+OUT=${BENCH_OUT:-$ROOT/bench/out}
+PY=$(command -v python3 || true)
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "needs root (network namespaces, OVS)"
+[[ -n "$PY" ]] || die "needs python3"
+[[ -x "$PLUGIN" ]] || die "not built: $PLUGIN (run make, or set OSN_BUILD)"
+for t in ip ovn-nbctl ovs-vsctl ovsdb-server ovn-northd ovn-controller ovs-vswitchd ethtool sha1sum; do
+    command -v "$t" >/dev/null || die "missing tool '$t' (scripts/deps.sh installs OVS/OVN)"
+done
+if [[ ! -x /usr/lib/cni/bridge || ! -x /usr/lib/cni/host-local ]]; then
+    echo "# installing containernetworking-plugins (the bridge + host-local peers)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q containernetworking-plugins >&2 ||
+        die "cannot install containernetworking-plugins"
+fi
+PY=$("$PY" -c 'import sys; print(sys.executable)')
+
+DIR=$(mktemp -d /tmp/osn-bench.XXXXXX)
+T0=$EPOCHREALTIME
+since() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [[ -n "${BENCH_PID:-}" ]] && kill -0 "$BENCH_PID" 2>/dev/null; then
+        kill "$BENCH_PID" 2>/dev/null || true
+        wait "$BENCH_PID" 2>/dev/null || true
+    fi
+    if [[ "${OSN_KEEP:-0}" == 1 ]]; then
+        echo "# OSN_KEEP=1: sandbox left up (remove: $SANDBOX down --dir $DIR)" >&2
+    else
+        "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 ||
+            echo "# warning: osn-sandbox down --dir $DIR failed" >&2
+        rmdir "$DIR" 2>/dev/null || true
+        if [[ -n "${PREFIX:-}" ]] && ip netns list | grep -q "^$PREFIX-"; then
+            echo "# warning: netns left behind: $(ip netns list | grep "^$PREFIX-" | tr '\n' ' ')" >&2
+        fi
+    fi
+    echo "# bench/run.sh: $(since) s in all (sandbox up and down included)" >&2
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "# sandbox: $SANDBOX up --dir $DIR --nodes 3" >&2
+if ! "$SANDBOX" up --dir "$DIR" --nodes 3 >"$DIR.up.log" 2>&1; then
+    sed 's/^/#   /' "$DIR.up.log" >&2
+    rm -f "$DIR.up.log"
+    die "osn-sandbox up failed"
+fi
+rm -f "$DIR.up.log"
+PREFIX=$(sed -n 's/^PREFIX=//p' "$DIR/.osn-sandbox")
+# The launcher that times and measures each job (see bench/spawn.c); static
+# when libc.a is there, so that its own RSS (the floor of the peak RSS
+# reported) stays about 1 MiB.
+# The plugin is copied into the sandbox dir: the whole run measures one
+# binary even if build/ is relinked meanwhile.
+cp "$PLUGIN" "$DIR/ovn-kubernetes" || die "cannot copy $PLUGIN"
+CC=${CC:-cc}
+"$CC" -O2 -static -o "$DIR/bench-spawn" "$ROOT/bench/spawn.c" 2>/dev/null ||
+    "$CC" -O2 -o "$DIR/bench-spawn" "$ROOT/bench/spawn.c" ||
+    die "cannot build bench/spawn.c with $CC"
+echo "# sandbox up in $(since) s; benchmark starts" >&2
+
+mkdir -p "$OUT"
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in bench/
+# The controller runs in the background so that a signal reaches this
+# shell at once (bash defers traps while waiting for a foreground child).
+BENCH_SANDBOX=$SANDBOX BENCH_DIR=$DIR BENCH_PLUGIN=$DIR/ovn-kubernetes BENCH_PLUGIN_SRC=$PLUGIN BENCH_OUT=$OUT BENCH_SPAWN=$DIR/bench-spawn \
+    "$PY" "$ROOT/bench/bench.py" &
+BENCH_PID=$!
+wait "$BENCH_PID"
+BENCH_PID=
+if command -v rsvg-convert >/dev/null && [[ -f "$OUT/latency.svg" ]]; then
+    rsvg-convert "$OUT/latency.svg" -o "$OUT/latency.png" 2>/dev/null || true
+fi
