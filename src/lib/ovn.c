@@ -329,10 +329,31 @@ static void fill_port(struct osn_nb_port *ret, const char *uuid, const json_t *r
                 snprintf(ret->addresses, sizeof(ret->addresses), "%s", a);
 }
 
+/* Reads the switch's "ports" column into its row 'sw' (which the caller
+ * owns).  The common paths never need it: it grows with the network, so only
+ * the rare ones (other settings, static requests) pay for reading it.
+ * -EAGAIN when the switch is gone. */
+static int read_switch_ports(struct osn_ovsdb *nb, json_t *sw, int64_t deadline,
+                             struct osn_error *err)
+{
+        json_t *ops = json_pack(
+            "[o]", osn_ovsdb_op_select("Logical_Switch",
+                                       where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw))),
+                                       (const char *const[]){"ports", NULL}));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        if (!row)
+                return -EAGAIN;
+        return json_object_set(sw, "ports", json_object_get(row, "ports"));
+}
+
 int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
                        struct osn_nb_port *ret, struct osn_error *err)
 {
-        static const char *const sw_cols[] = {"_uuid", "external_ids", "ports", NULL};
+        static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
         static const char *const port_cols[] = {"_uuid", "addresses", "dynamic_addresses",
                                                 "external_ids", NULL};
         static const char *const ln_cols[] = {"_uuid", NULL};
@@ -370,10 +391,23 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                                                      "created by osn (no external_ids:%s=%s); "
                                                      "osn leaves it alone",
                                                      sw_name, OSN_EXT_NETWORK, nc->name);
-                        size_t attached = attachment_count(sw, ln_uuid);
                         json_t *own = json_array_get(ports, 0);
-                        if (!streq(fp, spec->fingerprint) &&
-                            (attached > 1 || (attached == 1 && !own)))
+                        bool same = streq(fp, spec->fingerprint);
+                        if (same && own) {
+                                /* A retried ADD: our port is there already. */
+                                fill_port(ret, osn_ovsdb_row_uuid(own), own);
+                                ret->created = false;
+                                return 0;
+                        }
+                        if (!same || spec->n_static_ips > 0 || nc->has_static_mac) {
+                                r = read_switch_ports(nb, sw, deadline, err);
+                                if (r == -EAGAIN)
+                                        continue;
+                                if (r < 0)
+                                        return r;
+                        }
+                        size_t attached = same ? 0 : attachment_count(sw, ln_uuid);
+                        if (!same && (attached > 1 || (attached == 1 && !own)))
                                 return osn_error_set(
                                     err, -EEXIST, OSN_CNI_CONFLICT,
                                     "network \"%s\" already exists with other settings and "
@@ -382,13 +416,7 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                                     "and a network's settings change only when no pod is "
                                     "attached",
                                     nc->name, attached, fp ? fp : "", spec->fingerprint);
-                        if (own && streq(fp, spec->fingerprint)) {
-                                /* A retried ADD: our port is there already. */
-                                fill_port(ret, osn_ovsdb_row_uuid(own), own);
-                                ret->created = false;
-                                return 0;
-                        }
-                        if (!streq(fp, spec->fingerprint)) {
+                        if (!same) {
                                 /* No attachment but ours (from an earlier try):
                                  * replace the switch with one of the new settings. */
                                 r = osn_nb_delete_switch_if(
@@ -540,7 +568,7 @@ int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadlin
 int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *port_name,
                        int64_t deadline, struct osn_error *err)
 {
-        static const char *const sw_cols[] = {"_uuid", "external_ids", "ports", NULL};
+        static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
         static const char *const port_cols[] = {"_uuid", "external_ids", NULL};
         _cleanup_free_ char *sw_name = osn_switch_name(network);
         _cleanup_free_ char *ln_name = osn_localnet_port_name(network);
@@ -577,34 +605,29 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         tx = json_pack("[{s:s, s:s, s:o}]", "op", "delete", "table",
                                        "Logical_Switch_Port", "where",
                                        where_eq("_uuid", osn_ovsdb_uuid(port_uuid)));
-                } else if (attachment_count(sw, ln_uuid) <= 1) {
-                        /* The last attachment: the switch goes, and with it
-                         * its ports.  Guarded so that a concurrent ADD on
-                         * another node wins cleanly. */
-                        r = osn_nb_delete_switch_if(nb, osn_ovsdb_row_uuid(sw),
-                                                    json_object_get(sw, "ports"),
-                                                    "last attachment detached", deadline, err);
-                        if (r == -EAGAIN) {
-                                osn_error_clear(err);
-                                continue;
-                        }
-                        return r < 0 ? r : 1;
                 } else {
-                        /* Other attachments remain, as far as we read.  Detach
-                         * without a guard, and read the ports again inside the
-                         * same transaction: transactions are serialized, so of
-                         * several concurrent DELs the one that commits last sees
-                         * the final set and removes the switch if it is empty. */
+                        /* Detach, and in the same transaction ask whether the
+                         * switch is now empty (but for its localnet port).
+                         * Transactions are serialized, so of several concurrent
+                         * DELs the one that commits last sees the final state
+                         * and removes the switch.  The condition is evaluated
+                         * by the server: the ports themselves are never read,
+                         * however many there are. */
                         const char *sw_uuid = osn_ovsdb_row_uuid(sw);
+                        json_t *empty =
+                            ln_uuid ? json_pack("[o]", osn_ovsdb_uuid(ln_uuid)) : json_array();
                         tx = json_pack(
                             "[o,{s:s, s:s, s:o, s:[[s,s,o]]},o]",
                             op_comment("osn: detach %s from network %s", port_name, network), "op",
                             "mutate", "table", "Logical_Switch", "where",
                             where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)), "mutations", "ports",
                             "delete", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid))),
-                            osn_ovsdb_op_select("Logical_Switch",
-                                                where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)),
-                                                (const char *const[]){"ports", NULL}));
+                            osn_ovsdb_op_select(
+                                "Logical_Switch",
+                                json_pack("[o,o]",
+                                          osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(sw_uuid)),
+                                          osn_ovsdb_cond("ports", "==", osn_ovsdb_set(empty))),
+                                (const char *const[]){"ports", NULL}));
                 }
                 _cleanup_json_ json_t *tres = NULL;
                 r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
@@ -615,7 +638,7 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                 if (r < 0)
                         return r;
                 json_t *after = json_array_get(osn_ovsdb_result_rows(tres, 2), 0);
-                if (after && attachment_count(after, ln_uuid) == 0) {
+                if (after) {
                         /* We were the last after all.  An ADD attaching
                          * meanwhile makes the guard fail, and the switch
                          * stays: it is theirs now. */
