@@ -81,8 +81,8 @@ static void track_optional_string(const json_t *tu, const char *table, const cha
 }
 
 /* The same for one key of a map column: 'cur' holds the key's value or "". */
-static void track_map_key(const json_t *tu, const char *table, const char *column,
-                          const char *key, char *cur, size_t len)
+static void track_map_key(const json_t *tu, const char *table, const char *column, const char *key,
+                          char *cur, size_t len)
 {
         const json_t *rows = json_object_get(tu, table), *upd;
         const char *uuid;
@@ -258,8 +258,8 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         unsigned mtu = nc->mtu ? nc->mtu : nc->external ? node->physical_mtu : node->overlay_mtu;
         const char *physnet = NULL;
         if (nc->external) {
-                physnet = nc->physical_network ? nc->physical_network
-                                               : node->default_physical_network;
+                physnet =
+                    nc->physical_network ? nc->physical_network : node->default_physical_network;
                 if (!physnet)
                         return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                              "network \"%s\" asks for external connectivity but "
@@ -271,8 +271,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         r = osn_netns_open(env->netns, &st->netns_fd);
         if (r < 0)
                 return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
-                                     "CNI_NETNS=%s cannot be opened: %s", env->netns,
-                                     strerror(-r));
+                                     "CNI_NETNS=%s cannot be opened: %s", env->netns, strerror(-r));
 
         /* The local OVS first: a node that cannot serve this network fails
          * before anything exists. */
@@ -300,8 +299,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 (void)osn_link_delete(st->host, NULL);
         }
 
-        /* Watch the rows we are about to create before creating them, so no
-         * update can slip between the write and the wait. */
+        /* Without static addresses, northd assigns them (OVN's IPAM). */
         bool dynamic = n_ips == 0 && nc->n_subnets > 0;
         for (size_t i = 0; dynamic && i < nc->n_subnets; i++) {
                 char b[OSN_CIDR_STRLEN];
@@ -314,54 +312,57 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                                              osn_cidr_format(&nc->subnets[i], b, sizeof(b)),
                                              nc->name);
         }
-        _cleanup_json_ json_t *lsp_init = NULL, *iface_init = NULL;
-        if (dynamic &&
-            (r = osn_ovsdb_monitor_cond(st->nb, OSN_NB_DB, "lsp", "Logical_Switch_Port",
-                                        json_pack("[o]", osn_ovsdb_cond("name", "==",
-                                                                        json_string(st->port))),
-                                        (const char *const[]){"dynamic_addresses", NULL}, deadline,
-                                        &lsp_init, err)) < 0)
-                return r;
-
-        char fp_buf[1024];
         _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
         if (!fp)
                 return -ENOMEM;
-        snprintf(fp_buf, sizeof(fp_buf), "%s", fp);
         char mac_s[OSN_MAC_STRLEN];
         osn_mac_format(mac, mac_s, sizeof(mac_s));
-        const char *ids[] = {OSN_EXT_NETWORK,   nc->name,
-                             OSN_EXT_CONTAINER, env->container_id,
-                             OSN_EXT_IFNAME,    env->ifname,
-                             OSN_EXT_NODE,      node->node_name,
-                             OSN_EXT_POD_NS,    env->args.pod_namespace,
-                             OSN_EXT_POD_NAME,  env->args.pod_name,
-                             OSN_EXT_POD_UID,   env->args.pod_uid,
-                             OSN_EXT_NAD,       nc->nad_name ? nc->nad_name : "",
+        const char *ids[] = {OSN_EXT_NETWORK,
+                             nc->name,
+                             OSN_EXT_CONTAINER,
+                             env->container_id,
+                             OSN_EXT_IFNAME,
+                             env->ifname,
+                             OSN_EXT_NODE,
+                             node->node_name,
+                             OSN_EXT_POD_NS,
+                             env->args.pod_namespace,
+                             OSN_EXT_POD_NAME,
+                             env->args.pod_name,
+                             OSN_EXT_POD_UID,
+                             env->args.pod_uid,
+                             OSN_EXT_NAD,
+                             nc->nad_name ? nc->nad_name : "",
                              NULL};
         struct osn_port_spec spec = {
-                .nc = nc,
-                .physical_network = physnet,
-                .fingerprint = fp_buf,
-                .port_name = st->port,
-                .static_ips = ips,
-                .n_static_ips = n_ips,
-                .port_ids = ids,
+            .nc = nc,
+            .physical_network = physnet,
+            .fingerprint = fp,
+            .port_name = st->port,
+            .static_ips = ips,
+            .n_static_ips = n_ips,
+            .port_ids = ids,
         };
         memcpy(spec.mac, mac, 6);
-        struct osn_nb_port nbp;
-        if ((r = osn_nb_ensure_port(st->nb, &spec, deadline, &nbp, err)) < 0)
-                return r;
-        st->nb_port = true;
-        if (!nbp.created) {
-                /* A retried ADD reuses its port, and so its MAC. */
-                struct osn_cidr tmp[OSN_MAX_STATIC];
-                if (nbp.addresses[0] && osn_ovn_parse_addresses(nbp.addresses, nc, mac, tmp,
-                                                                OSN_MAX_STATIC) >= 0)
-                        osn_mac_format(mac, mac_s, sizeof(mac_s));
-        }
 
-        /* The kernel side, while northd works. */
+        /* Pipelined: the NB requests go out now, and the server (then northd)
+         * works on them while we do the kernel and OVS work.  The monitor on
+         * our port goes first, so no update slips between write and wait.
+         * The common case is one NB transaction; osn_nb_ensure_port() is the
+         * general path when its guards do not hold. */
+        _cleanup_json_ json_t *lsp_init = NULL, *iface_init = NULL, *fast_res = NULL;
+        int64_t lsp_mon = 0, fast_id = 0, iface_mon = 0;
+        if (dynamic && (r = osn_ovsdb_monitor_cond_start(
+                            st->nb, OSN_NB_DB, "lsp", "Logical_Switch_Port",
+                            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->port))),
+                            (const char *const[]){"dynamic_addresses", NULL}, &lsp_mon, err)) < 0)
+                return r;
+        _cleanup_json_ json_t *fast = osn_nb_fast_attach_ops(&spec);
+        if (fast && (r = osn_ovsdb_transact_start(st->nb, OSN_NB_DB, fast, &fast_id, err)) < 0)
+                return r;
+        st->nb_port = true; /* from here on, a failure removes the port by name */
+
+        /* The kernel side. */
         struct osn_veth_req vr = {.host_name = st->host,
                                   .pod_ifname = env->ifname,
                                   .pod_netns_fd = st->netns_fd,
@@ -379,25 +380,69 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         if ((r = osn_link_set_up(st->host, true, err)) < 0)
                 return r;
 
-        if ((r = osn_ovsdb_monitor_cond(st->ovs, OSN_OVS_DB, "iface", "Interface",
-                                        json_pack("[o]", osn_ovsdb_cond("name", "==",
-                                                                        json_string(st->host))),
-                                        (const char *const[]){"external_ids", NULL}, deadline,
-                                        &iface_init, err)) < 0)
+        /* The OVS side: watch the interface, then plug it. */
+        if ((r = osn_ovsdb_monitor_cond_start(
+                 st->ovs, OSN_OVS_DB, "iface", "Interface",
+                 json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->host))),
+                 (const char *const[]){"external_ids", NULL}, &iface_mon, err)) < 0)
                 return r;
-        const char *ovs_ids[] = {"iface-id",        st->port,
-                                 "attached-mac",    mac_s,
-                                 "iface-status",    "active",
-                                 OSN_EXT_NETWORK,   nc->name,
-                                 OSN_EXT_CONTAINER, env->container_id,
-                                 OSN_EXT_IFNAME,    env->ifname,
-                                 OSN_EXT_NETNS,     env->netns,
-                                 OSN_EXT_POD_NS,    env->args.pod_namespace,
-                                 OSN_EXT_POD_NAME,  env->args.pod_name,
+        const char *ovs_ids[] = {"iface-id",
+                                 st->port,
+                                 "attached-mac",
+                                 mac_s,
+                                 "iface-status",
+                                 "active",
+                                 OSN_EXT_NETWORK,
+                                 nc->name,
+                                 OSN_EXT_CONTAINER,
+                                 env->container_id,
+                                 OSN_EXT_IFNAME,
+                                 env->ifname,
+                                 OSN_EXT_NETNS,
+                                 env->netns,
+                                 OSN_EXT_POD_NS,
+                                 env->args.pod_namespace,
+                                 OSN_EXT_POD_NAME,
+                                 env->args.pod_name,
                                  NULL};
         if ((r = osn_ovs_add_port(st->ovs, &on, st->host, ovs_ids, deadline, err)) < 0)
                 return r;
         st->ovs_port = true;
+        if ((r = osn_ovsdb_monitor_cond_finish(st->ovs, "iface", iface_mon, deadline, &iface_init,
+                                               err)) < 0)
+                return r;
+
+        /* Now the NB answers. */
+        if (dynamic && (r = osn_ovsdb_monitor_cond_finish(st->nb, "lsp", lsp_mon, deadline,
+                                                          &lsp_init, err)) < 0)
+                return r;
+        struct osn_nb_port nbp;
+        r = fast ? osn_ovsdb_transact_finish(st->nb, OSN_NB_DB, fast, fast_id, deadline, &fast_res,
+                                             err)
+                 : -EAGAIN;
+        if (r == 0) {
+                osn_nb_fast_attach_result(fast, fast_res, &nbp);
+        } else if (r == -EAGAIN || r == -EEXIST) {
+                /* A new network, other settings, a static request or a
+                 * retried ADD: the general path sorts it out. */
+                osn_error_clear(err);
+                if ((r = osn_nb_ensure_port(st->nb, &spec, deadline, &nbp, err)) < 0)
+                        return r;
+        } else {
+                return r;
+        }
+        uint8_t nb_mac[6];
+        struct osn_cidr tmp[OSN_MAX_STATIC];
+        if (!nbp.created && nbp.addresses[0] &&
+            osn_ovn_parse_addresses(nbp.addresses, nc, nb_mac, tmp, OSN_MAX_STATIC) >= 0 &&
+            memcmp(nb_mac, mac, 6) != 0) {
+                /* An earlier ADD of this attachment left a port with another
+                 * MAC (it asked for another): replace it with ours. */
+                log_info("replacing port %s of an earlier ADD (other MAC)", st->port);
+                if ((r = osn_nb_remove_port(st->nb, nc->name, st->port, deadline, err)) < 0 ||
+                    (r = osn_nb_ensure_port(st->nb, &spec, deadline, &nbp, err)) < 0)
+                        return r;
+        }
 
         /* Addresses: static ones are known; dynamic ones come from northd. */
         char addresses[256];
@@ -423,9 +468,9 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
 
         struct osn_cidr assigned[OSN_MAX_STATIC];
         uint8_t amac[6];
-        int n = addresses[0] ? osn_ovn_parse_addresses(addresses, nc, amac, assigned,
-                                                       OSN_MAX_STATIC)
-                             : 0;
+        int n = addresses[0]
+                    ? osn_ovn_parse_addresses(addresses, nc, amac, assigned, OSN_MAX_STATIC)
+                    : 0;
         if (n < 0)
                 return osn_error_set(err, -EPROTO, OSN_CNI_INTERNAL,
                                      "cannot parse the addresses \"%s\" of port %s", addresses,
@@ -469,7 +514,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
 {
         struct add_state st = {.req = req, .netns_fd = -1};
         _cleanup_free_ char *port =
-                osn_port_name(req->nc->name, req->env->container_id, req->env->ifname);
+            osn_port_name(req->nc->name, req->env->container_id, req->env->ifname);
         if (!port)
                 return -ENOMEM;
         snprintf(st.port, sizeof(st.port), "%s", port);
@@ -487,7 +532,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
 /* --- DEL --- */
 
 int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
-                             const char *port, int64_t deadline, struct osn_error *err)
+                      const char *port, int64_t deadline, struct osn_error *err)
 {
         char host[IFNAMSIZ];
         osn_host_ifname(port, host);
@@ -543,7 +588,8 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                 return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
                                      "logical port %s of network \"%s\" does not exist", port,
                                      nc->name);
-        const char *addrs = json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
+        const char *addrs =
+            json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
         uint8_t mac[6];
         struct osn_cidr ips[OSN_MAX_STATIC];
         int n = addrs ? osn_ovn_parse_addresses(addrs, nc, mac, ips, OSN_MAX_STATIC) : -EINVAL;
@@ -579,8 +625,7 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         _cleanup_close_ int fd = -1;
         if ((r = osn_netns_open(env->netns, &fd)) < 0)
                 return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
-                                     "CNI_NETNS=%s cannot be opened: %s", env->netns,
-                                     strerror(-r));
+                                     "CNI_NETNS=%s cannot be opened: %s", env->netns, strerror(-r));
         struct osn_link_info li;
         if ((r = osn_pod_inspect(fd, env->ifname, &li, err)) < 0)
                 return r;
@@ -615,9 +660,9 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                         char c[OSN_CIDR_STRLEN];
                         if (!found)
                                 return osn_error_set(
-                                        err, -EINVAL, OSN_CNI_CHECK_FAILED,
-                                        "prevResult address %s is not the address of port %s",
-                                        osn_cidr_format(&prev.ips[k].address, c, sizeof(c)), port);
+                                    err, -EINVAL, OSN_CNI_CHECK_FAILED,
+                                    "prevResult address %s is not the address of port %s",
+                                    osn_cidr_format(&prev.ips[k].address, c, sizeof(c)), port);
                 }
         }
         return 0;
@@ -692,8 +737,8 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
 int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err)
 {
         const struct osn_nodeconf *node = req->node;
-        int64_t deadline = osn_now_ms() + (node->ready_timeout_ms < 5000 ? node->ready_timeout_ms
-                                                                         : 5000);
+        int64_t deadline =
+            osn_now_ms() + (node->ready_timeout_ms < 5000 ? node->ready_timeout_ms : 5000);
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         struct osn_error e = {0};
         int r = connect_both(node, deadline, &nb, &ovs, &e);
@@ -703,7 +748,8 @@ int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err)
         if (r >= 0)
                 r = osn_ovs_read_node(ovs, node->integration_bridge, deadline, &on, &e);
         if (r < 0)
-                return osn_error_set(err, r, OSN_CNI_NOT_AVAILABLE, "osn cannot attach pods on node %s: %s %s",
-                                     node->node_name, e.msg, e.details);
+                return osn_error_set(err, r, OSN_CNI_NOT_AVAILABLE,
+                                     "osn cannot attach pods on node %s: %s %s", node->node_name,
+                                     e.msg, e.details);
         return 0;
 }

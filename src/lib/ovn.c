@@ -188,7 +188,8 @@ static json_t *switch_other_config(const struct osn_netconf *nc)
         return osn_ovsdb_map(kv);
 }
 
-static json_t *switch_row(const struct osn_port_spec *spec, const char *sw_name, json_t *ports)
+/* The external_ids that mark a switch as osn's, with these settings. */
+static json_t *switch_ids(const struct osn_port_spec *spec)
 {
         const struct osn_netconf *nc = spec->nc;
         const char *kv[] = {OSN_EXT_NETWORK,
@@ -198,8 +199,14 @@ static json_t *switch_row(const struct osn_port_spec *spec, const char *sw_name,
                             OSN_EXT_FINGERPRINT,
                             spec->fingerprint,
                             NULL};
-        return json_pack("{s:s, s:o, s:o, s:o}", "name", sw_name, "external_ids", osn_ovsdb_map(kv),
-                         "other_config", switch_other_config(nc), "ports", osn_ovsdb_set(ports));
+        return osn_ovsdb_map(kv);
+}
+
+static json_t *switch_row(const struct osn_port_spec *spec, const char *sw_name, json_t *ports)
+{
+        return json_pack("{s:s, s:o, s:o, s:o}", "name", sw_name, "external_ids", switch_ids(spec),
+                         "other_config", switch_other_config(spec->nc), "ports",
+                         osn_ovsdb_set(ports));
 }
 
 static json_t *port_row(const struct osn_port_spec *spec)
@@ -517,6 +524,35 @@ int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, i
                              "network \"%s\": the NB DB kept changing under %d attempts to attach "
                              "%s; try again",
                              nc->name, MAX_GUARD_RETRIES, spec->port_name);
+}
+
+json_t *osn_nb_fast_attach_ops(const struct osn_port_spec *spec)
+{
+        if (spec->n_static_ips > 0 || spec->nc->has_static_mac)
+                return NULL;
+        _cleanup_free_ char *sw_name = osn_switch_name(spec->nc->name);
+        if (!sw_name)
+                return NULL;
+        /* The guard compares the switch's whole external_ids with what this
+         * config would write: the same owner, topology and fingerprint. */
+        return json_pack(
+            "[o,o,{s:s, s:s, s:o, s:s},{s:s, s:s, s:o, s:[[s,s,o]]}]",
+            op_comment("osn: attach %s to network %s", spec->port_name, spec->nc->name),
+            op_wait("Logical_Switch", where_eq("name", json_string(sw_name)), "external_ids",
+                    json_pack("[{s:o}]", "external_ids", switch_ids(spec))),
+            "op", "insert", "table", "Logical_Switch_Port", "row", port_row(spec), "uuid-name",
+            "lsp", "op", "mutate", "table", "Logical_Switch", "where",
+            where_eq("name", json_string(sw_name)), "mutations", "ports", "insert",
+            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp"))));
+}
+
+void osn_nb_fast_attach_result(const json_t *ops, const json_t *result, struct osn_nb_port *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        const json_t *u = json_object_get(json_array_get(result, 2), "uuid");
+        fill_port(ret, json_string_value(json_array_get(u, 1)),
+                  json_object_get(json_array_get(ops, 2), "row"));
+        ret->created = true;
 }
 
 int osn_nb_pin_port(struct osn_ovsdb *nb, const char *port_uuid, const char *addresses,

@@ -64,7 +64,7 @@ struct osn_port_spec {
 
 struct osn_nb_port {
         char uuid[37];
-        bool created;       /* this call inserted it (else it existed: a retried ADD) */
+        bool created; /* this call inserted it (else it existed: a retried ADD) */
         bool switch_created;
         /* "MAC [IP...]" as OVN holds it: the static addresses, or the
          * dynamic ones once northd has assigned them; empty while waiting. */
@@ -79,6 +79,17 @@ struct osn_nb_port {
  * OSN_CNI_TRY_AGAIN_LATER when the guards keep failing until 'deadline'. */
 int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
                        struct osn_nb_port *ret, struct osn_error *err) _wur_;
+
+/* The common ADD as one NB transaction that a caller can pipeline
+ * (osn_ovsdb_transact_start) with its netlink work: insert the port into an
+ * existing switch of exactly these settings.  Its guard fails (-EAGAIN at
+ * finish) when the switch is missing or has other settings, and the insert
+ * fails (-EEXIST) when the port exists (a retried ADD): the caller then takes
+ * the general path, osn_nb_ensure_port().  NULL when the spec always needs
+ * the general path (static requests read the network's ports first). */
+json_t *osn_nb_fast_attach_ops(const struct osn_port_spec *spec);
+/* Fills 'ret' from those ops and their successful result. */
+void osn_nb_fast_attach_result(const json_t *ops, const json_t *result, struct osn_nb_port *ret);
 
 /* Pins what northd assigned: addresses and port_security := 'addresses'. */
 int osn_nb_pin_port(struct osn_ovsdb *nb, const char *port_uuid, const char *addresses,

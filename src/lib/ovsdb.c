@@ -345,8 +345,8 @@ static const char *error_text(const json_t *e, char *buf, size_t len)
 /* Sends request 'method' with 'params' (stolen) and waits for its reply.
  * Returns 0 and the "result" (new reference), -EPROTO when the server
  * answered with an error, or the connection's failure. */
-static int rpc(struct osn_ovsdb *c, const char *method, json_t *params, int64_t deadline,
-               json_t **ret_result, struct osn_error *err)
+static int rpc_start(struct osn_ovsdb *c, const char *method, json_t *params, int64_t *ret_id,
+                     struct osn_error *err)
 {
         if (c->error) {
                 json_decref(params);
@@ -373,7 +373,27 @@ static int rpc(struct osn_ovsdb *c, const char *method, json_t *params, int64_t 
                 return conn_error(c, method, -ENOMEM, err);
         }
         int r = json_object_set_new(msg, "params", params) < 0 ? -ENOMEM : send_msg(c, msg);
+        if (r < 0) {
+                json_object_del(c->replies, key);
+                return conn_error(c, method, r, err);
+        }
+        *ret_id = id;
+        return 0;
+}
 
+/* Waits for the reply to request 'id' (sent by rpc_start()).  Returns 0 and
+ * the "result" (new reference), -EPROTO when the server answered with an
+ * error, or the connection's failure. */
+static int rpc_finish(struct osn_ovsdb *c, const char *method, int64_t id, int64_t deadline,
+                      json_t **ret_result, struct osn_error *err)
+{
+        char key[24];
+        snprintf(key, sizeof(key), "%" PRId64, id);
+        if (!json_object_get(c->replies, key))
+                return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
+                                     "OVSDB %s: no %s request %" PRId64 " is pending",
+                                     osn_ovsdb_remote(c), method, id);
+        int r = 0;
         _cleanup_json_ json_t *reply = NULL;
         while (r >= 0) {
                 int run_r = osn_ovsdb_run(c);
@@ -399,6 +419,15 @@ static int rpc(struct osn_ovsdb *c, const char *method, json_t *params, int64_t 
         json_t *result = json_object_get(reply, "result");
         *ret_result = json_incref(result ? result : json_null());
         return 0;
+}
+
+/* One request, one reply: rpc_start() then rpc_finish(). */
+static int rpc(struct osn_ovsdb *c, const char *method, json_t *params, int64_t deadline,
+               json_t **ret_result, struct osn_error *err)
+{
+        int64_t id;
+        int r = rpc_start(c, method, params, &id, err);
+        return r < 0 ? r : rpc_finish(c, method, id, deadline, ret_result, err);
 }
 
 /* Finds the first operation error in a transact 'result' (RFC 7047 4.1.3:
@@ -443,25 +472,40 @@ static int check_transact(struct osn_ovsdb *c, const char *db, const json_t *ops
         return 0;
 }
 
-int osn_ovsdb_transact(struct osn_ovsdb *c, const char *db, json_t *ops, int64_t deadline,
-                       json_t **ret_result, struct osn_error *err)
+int osn_ovsdb_transact_start(struct osn_ovsdb *c, const char *db, const json_t *ops,
+                             int64_t *ret_id, struct osn_error *err)
 {
-        _cleanup_json_ json_t *owned_ops = ops; /* stolen, even on failure */
-        if (!json_is_array(owned_ops))
+        if (!json_is_array(ops))
                 return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
                                      "OVSDB transact: the operations are not a JSON array");
         json_t *params = json_pack("[s]", db);
-        if (params && json_array_extend(params, owned_ops) < 0)
+        if (params && json_array_extend(params, (json_t *)ops) < 0)
                 params = (json_decref(params), NULL);
+        return rpc_start(c, "transact", params, ret_id, err);
+}
+
+int osn_ovsdb_transact_finish(struct osn_ovsdb *c, const char *db, const json_t *ops, int64_t id,
+                              int64_t deadline, json_t **ret_result, struct osn_error *err)
+{
         _cleanup_json_ json_t *result = NULL;
-        int r = rpc(c, "transact", params, deadline, &result, err);
+        int r = rpc_finish(c, "transact", id, deadline, &result, err);
         if (r < 0)
                 return r;
-        r = check_transact(c, db, owned_ops, result, err);
+        r = check_transact(c, db, ops, result, err);
         if (r < 0)
                 return r;
         *ret_result = TAKE_PTR(result);
         return 0;
+}
+
+int osn_ovsdb_transact(struct osn_ovsdb *c, const char *db, json_t *ops, int64_t deadline,
+                       json_t **ret_result, struct osn_error *err)
+{
+        _cleanup_json_ json_t *owned_ops = ops; /* stolen, even on failure */
+        int64_t id;
+        int r = osn_ovsdb_transact_start(c, db, owned_ops, &id, err);
+        return r < 0 ? r
+                     : osn_ovsdb_transact_finish(c, db, owned_ops, id, deadline, ret_result, err);
 }
 
 /* Drops the queued notifications of 'monitor_id'. */
@@ -473,9 +517,9 @@ static void drop_updates(struct osn_ovsdb *c, const char *monitor_id)
                         json_array_remove(c->updates, i);
 }
 
-int osn_ovsdb_monitor_cond(struct osn_ovsdb *c, const char *db, const char *monitor_id,
-                           const char *table, json_t *where, const char *const *columns,
-                           int64_t deadline, json_t **ret_initial, struct osn_error *err)
+int osn_ovsdb_monitor_cond_start(struct osn_ovsdb *c, const char *db, const char *monitor_id,
+                                 const char *table, json_t *where, const char *const *columns,
+                                 int64_t *ret_id, struct osn_error *err)
 {
         json_t *req = json_object();
         if (req && where && json_object_set_new(req, "where", where) < 0)
@@ -500,8 +544,21 @@ int osn_ovsdb_monitor_cond(struct osn_ovsdb *c, const char *db, const char *moni
                 json_decref(params);
                 return conn_error(c, "monitor_cond", -ENOMEM, err);
         }
+        /* Registered before the request goes out: updates that arrive
+         * before the caller finishes are queued, not dropped. */
+        int r = rpc_start(c, "monitor_cond", params, ret_id, err);
+        if (r < 0) {
+                json_object_del(c->monitors, monitor_id);
+                return r;
+        }
+        return 0;
+}
+
+int osn_ovsdb_monitor_cond_finish(struct osn_ovsdb *c, const char *monitor_id, int64_t id,
+                                  int64_t deadline, json_t **ret_initial, struct osn_error *err)
+{
         _cleanup_json_ json_t *result = NULL;
-        int r = rpc(c, "monitor_cond", params, deadline, &result, err);
+        int r = rpc_finish(c, "monitor_cond", id, deadline, &result, err);
         if (r >= 0 && !json_is_object(result))
                 r = osn_error_set(err, -EPROTO, OSN_CNI_OVSDB_ERROR,
                                   "OVSDB %s: monitor_cond: the result is not an object",
@@ -513,6 +570,16 @@ int osn_ovsdb_monitor_cond(struct osn_ovsdb *c, const char *db, const char *moni
         }
         *ret_initial = TAKE_PTR(result);
         return 0;
+}
+
+int osn_ovsdb_monitor_cond(struct osn_ovsdb *c, const char *db, const char *monitor_id,
+                           const char *table, json_t *where, const char *const *columns,
+                           int64_t deadline, json_t **ret_initial, struct osn_error *err)
+{
+        int64_t id;
+        int r = osn_ovsdb_monitor_cond_start(c, db, monitor_id, table, where, columns, &id, err);
+        return r < 0 ? r
+                     : osn_ovsdb_monitor_cond_finish(c, monitor_id, id, deadline, ret_initial, err);
 }
 
 /* Moves the oldest queued update of 'monitor_id' to *ret.  True if found. */
@@ -627,8 +694,8 @@ static void goodbye(struct osn_ovsdb *c)
         json_t *v;
         json_object_foreach(c->monitors, id, v)
         {
-                if (send_msg(c, json_pack("{s:s, s:[s], s:I}", "method", "monitor_cancel",
-                                          "params", id, "id", (json_int_t)c->next_id++)) < 0)
+                if (send_msg(c, json_pack("{s:s, s:[s], s:I}", "method", "monitor_cancel", "params",
+                                          id, "id", (json_int_t)c->next_id++)) < 0)
                         return;
         }
         int64_t deadline = osn_now_ms() + GOODBYE_MS;

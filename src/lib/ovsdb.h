@@ -86,6 +86,24 @@ int osn_ovsdb_wait_update(struct osn_ovsdb *c, const char *monitor_id, int64_t d
  * queued notifications of that monitor. */
 int osn_ovsdb_monitor_cancel(struct osn_ovsdb *c, const char *monitor_id, int64_t deadline);
 
+/* Pipelining: the two calls above, split into sending the request and
+ * waiting for its reply, so that a caller can send several requests (they
+ * are answered in order) and do other work, e.g. netlink, while the server
+ * works.  *ret_id names the request for its _finish().  transact_start()
+ * borrows 'ops', which _finish() needs again (for its error messages);
+ * monitor_cond_start() steals 'where' and registers the monitor at once, so
+ * that no update is lost before its _finish(). */
+int osn_ovsdb_transact_start(struct osn_ovsdb *c, const char *db, const json_t *ops,
+                             int64_t *ret_id, struct osn_error *err) _wur_;
+int osn_ovsdb_transact_finish(struct osn_ovsdb *c, const char *db, const json_t *ops, int64_t id,
+                              int64_t deadline, json_t **ret_result, struct osn_error *err) _wur_;
+int osn_ovsdb_monitor_cond_start(struct osn_ovsdb *c, const char *db, const char *monitor_id,
+                                 const char *table, json_t *where, const char *const *columns,
+                                 int64_t *ret_id, struct osn_error *err) _wur_;
+int osn_ovsdb_monitor_cond_finish(struct osn_ovsdb *c, const char *monitor_id, int64_t id,
+                                  int64_t deadline, json_t **ret_initial, struct osn_error *err)
+    _wur_;
+
 /* Sends "echo" and waits for the reply: a cheap liveness probe. */
 int osn_ovsdb_echo(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err) _wur_;
 

@@ -870,6 +870,42 @@ static void test_real_monitor(const char *remote)
         json_decref(j);
 }
 
+/* Pipelining: a monitor and a transact in flight together, finished in the
+ * reverse order; the insert's update is queued, not lost. */
+static void test_real_pipeline(const char *remote)
+{
+        struct osn_error err = {0};
+        _cleanup_ovsdb_ struct osn_ovsdb *c = NULL;
+        CHECK(osn_ovsdb_connect(remote, NULL, dl(5000), &c, &err) == 0);
+        int64_t mid = 0, tid = 0;
+        json_t *where = json_pack("[o]", osn_ovsdb_cond("name", "==", json_string("pipe-ls")));
+        CHECK(osn_ovsdb_monitor_cond_start(c, NB, "pipe", "Logical_Switch", where,
+                                           (const char *const[]){"name", NULL}, &mid, &err) == 0);
+        _cleanup_json_ json_t *ops =
+            json_loads("[{\"op\":\"insert\",\"table\":\"Logical_Switch\",\"row\":{\"name\":"
+                       "\"pipe-ls\"}}]",
+                       0, NULL);
+        CHECK(osn_ovsdb_transact_start(c, NB, ops, &tid, &err) == 0);
+        CHECK(mid != tid);
+        json_t *res = NULL, *init = NULL, *upd = NULL;
+        CHECK(osn_ovsdb_transact_finish(c, NB, ops, tid, dl(5000), &res, &err) == 0);
+        CHECK(json_array_size(res) == 1);
+        json_decref(res);
+        CHECK(osn_ovsdb_monitor_cond_finish(c, "pipe", mid, dl(5000), &init, &err) == 0);
+        CHECK(json_object_size(json_object_get(init, "Logical_Switch")) == 0);
+        json_decref(init);
+        CHECK(osn_ovsdb_wait_update(c, "pipe", dl(5000), &upd, &err) == 0);
+        json_t *tbl = json_object_get(upd, "Logical_Switch");
+        CHECK(json_object_get(json_object_iter_value(json_object_iter(tbl)), "insert"));
+        json_decref(upd);
+        /* Finishing a request that is not pending is an error, not a hang. */
+        CHECK(osn_ovsdb_transact_finish(c, NB, ops, tid, dl(200), &res, &err) == -EINVAL);
+        osn_error_clear(&err);
+        json_decref(tx(c, 0, &err,
+                       "[{\"op\":\"delete\",\"table\":\"Logical_Switch\",\"where\":[[\"name\","
+                       "\"==\",\"pipe-ls\"]]}]"));
+}
+
 static void test_real_tcp(int port)
 {
         struct osn_error err = {0};
@@ -994,6 +1030,7 @@ int main(void)
         test_real_connect(sock);
         test_real_transact(remote);
         test_real_monitor(remote);
+        test_real_pipeline(remote);
         test_real_tcp(wait_port(path_of("%s/nb.log", tmpdir)));
         test_real_ssl();
         printf("ok\n");
