@@ -101,8 +101,10 @@ int osn_text_offset(const char *text, size_t len, unsigned line, unsigned column
                 return -ERANGE;
         size_t p = skip_bom(text, len);
         for (unsigned l = 1; l < line; l++) {
+                /* Character by character, as osn_text_pos() counts: in text
+                 * that is not UTF-8 a lead byte may swallow a line break. */
                 while (p < len && !text_break(text, len, p))
-                        p++;
+                        p += char_len(text, len, p);
                 if (p >= len)
                         return -ERANGE;
                 p += text_break(text, len, p);
