@@ -751,5 +751,14 @@ int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err)
                 return osn_error_set(err, r, OSN_CNI_NOT_AVAILABLE,
                                      "osn cannot attach pods on node %s: %s %s", node->node_name,
                                      e.msg, e.details);
+        /* Overlay networks work; networks bridged to the default physical
+         * network would fail their ADD here. */
+        const char *physnet = node->default_physical_network;
+        if (physnet && !osn_ovs_maps_physnet(on.bridge_mappings, physnet))
+                return osn_error_set(err, -ENOENT, OSN_CNI_LIMITED_CONNECTIVITY,
+                                     "node %s does not map its default physical network \"%s\" "
+                                     "(ovn-bridge-mappings=\"%s\"): networks with external "
+                                     "connectivity cannot attach here",
+                                     node->node_name, physnet, on.bridge_mappings);
         return 0;
 }

@@ -90,7 +90,11 @@ jq_eq "$RESULT" '.code' "7" "with code 7 (invalid config)"
 jq_eq "$RESULT" '.msg | test("physnet") and test("osn-node3") and test("ovn-bridge-mappings")' true "naming the physical network, the node and its mappings"
 assert_eq "" "$(in_pod nm ip -o link show net1 2>/dev/null)" "nothing plugged in the pod"
 assert_eq "" "$(osn_lsps | grep cid-nm || true)" "no logical port left"
+OUT=$(cni 3 STATUS "" "" "" '{"cniVersion":"1.1.0","type":"ovn-kubernetes","name":"any"}')
+jq_eq "$OUT" '.code' "51" "STATUS on that node: code 51 (limited connectivity)"
+jq_eq "$OUT" '.msg | test("physnet")' true "naming the unmapped physical network"
 vsctl 3 set Open_vSwitch . external_ids:ovn-bridge-mappings=physnet:br-ex
+check "STATUS passes once the mapping is back" cni 3 STATUS "" "" "" '{"cniVersion":"1.1.0","type":"ovn-kubernetes","name":"any"}'
 
 detach 1 e1 "$SEED2" >/dev/null; detach 2 e2 "$SEED2" >/dev/null; detach 1 o1 "$SEED1" >/dev/null
 nothing_left "after every DEL: no veth, OVS port, logical port or switch (localnet ports included)"
