@@ -11,10 +11,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include "log.h"
+#include "tls.h"
 
 /* The port OVSDB remotes default to when "tcp:HOST" / "ssl:HOST" omit it. */
 #define OSN_OVSDB_DEFAULT_PORT "6640"
@@ -22,7 +20,7 @@
 struct osn_stream {
         int fd;
         char *name;
-        SSL_CTX *ctx; /* NULL for unix: and tcp: */
+        SSL_CTX *ctx; /* NULL for unix: and tcp:, and until OpenSSL is loaded */
         SSL *ssl;
         BIO_METHOD *bio_method;
         short ssl_want; /* POLLIN/POLLOUT the last TLS call asked for, else 0 */
@@ -33,10 +31,14 @@ void osn_stream_close(struct osn_stream *s)
         if (!s)
                 return;
         /* No SSL_shutdown(): a close_notify is courtesy only and could block
-         * or fail on a dead peer; the server copes with a plain close. */
-        SSL_free(s->ssl);
-        SSL_CTX_free(s->ctx);
-        BIO_meth_free(s->bio_method);
+         * or fail on a dead peer; the server copes with a plain close.  The
+         * TLS state exists only once there is a context, i.e. once OpenSSL
+         * is loaded. */
+        if (s->ctx) {
+                osn_tls->SSL_free(s->ssl);
+                osn_tls->SSL_CTX_free(s->ctx);
+                osn_tls->BIO_meth_free(s->bio_method);
+        }
         if (s->fd >= 0)
                 close(s->fd);
         free(s->name);
@@ -222,41 +224,43 @@ static int open_tcp(const char *hostport, int64_t deadline, struct osn_error *er
  * call. */
 static const char *ssl_error_string(char *buf, size_t len, const char *fallback)
 {
-        unsigned long e = ERR_get_error();
+        unsigned long e = osn_tls->ERR_get_error();
         if (e == 0)
                 snprintf(buf, len, "%s", fallback);
         else
-                ERR_error_string_n(e, buf, len);
-        ERR_clear_error();
+                osn_tls->ERR_error_string_n(e, buf, len);
+        osn_tls->ERR_clear_error();
         return buf;
 }
 
 /* A socket BIO that sends with MSG_NOSIGNAL: OpenSSL's own socket BIO
  * uses write(), which raises SIGPIPE when the server has gone, and a
- * library must not kill its process for that. */
+ * library must not kill its process for that.  The retry flags are set and
+ * cleared as the header macros BIO_set_retry_write(), BIO_set_retry_read()
+ * and BIO_clear_retry_flags() would, through the table. */
 static int bio_write(BIO *b, const char *buf, int len)
 {
-        int fd = (int)(intptr_t)BIO_get_data(b);
-        BIO_clear_retry_flags(b);
+        int fd = (int)(intptr_t)osn_tls->BIO_get_data(b);
+        osn_tls->BIO_clear_flags(b, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
         ssize_t n;
         do
                 n = send(fd, buf, len, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0 && errno == EAGAIN)
-                BIO_set_retry_write(b);
+                osn_tls->BIO_set_flags(b, BIO_FLAGS_WRITE | BIO_FLAGS_SHOULD_RETRY);
         return (int)n;
 }
 
 static int bio_read(BIO *b, char *buf, int len)
 {
-        int fd = (int)(intptr_t)BIO_get_data(b);
-        BIO_clear_retry_flags(b);
+        int fd = (int)(intptr_t)osn_tls->BIO_get_data(b);
+        osn_tls->BIO_clear_flags(b, BIO_FLAGS_RWS | BIO_FLAGS_SHOULD_RETRY);
         ssize_t n;
         do
                 n = recv(fd, buf, len, 0);
         while (n < 0 && errno == EINTR);
         if (n < 0 && errno == EAGAIN)
-                BIO_set_retry_read(b);
+                osn_tls->BIO_set_flags(b, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY);
         return (int)n;
 }
 
@@ -269,7 +273,7 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
  * for and returns -EAGAIN, or returns the error (-ECONNRESET on EOF). */
 static int ssl_result(struct osn_stream *s, int ret)
 {
-        int e = SSL_get_error(s->ssl, ret);
+        int e = osn_tls->SSL_get_error(s->ssl, ret);
         s->ssl_want = 0;
         switch (e) {
         case SSL_ERROR_WANT_READ:
@@ -281,7 +285,7 @@ static int ssl_result(struct osn_stream *s, int ret)
         case SSL_ERROR_ZERO_RETURN:
                 return -ECONNRESET;
         case SSL_ERROR_SYSCALL:
-                ERR_clear_error();
+                osn_tls->ERR_clear_error();
                 return errno != 0 && errno != EAGAIN ? -errno : -ECONNRESET;
         default:
                 return -EPROTO;
@@ -289,7 +293,8 @@ static int ssl_result(struct osn_stream *s, int ret)
 }
 
 /* Builds the TLS client context from the files in 'ssl': our certificate
- * and key, and the CA the server's certificate must chain to. */
+ * and key, and the CA the server's certificate must chain to.  Loads
+ * OpenSSL, once the options show that TLS is really wanted. */
 static int ssl_ctx_load(struct osn_stream *s, const struct osn_ssl_opts *ssl, struct osn_error *err)
 {
         char buf[256];
@@ -298,26 +303,34 @@ static int ssl_ctx_load(struct osn_stream *s, const struct osn_ssl_opts *ssl, st
                                      "%s: an ssl: remote needs a private key, a certificate and "
                                      "a CA certificate",
                                      s->name);
-        ERR_clear_error();
-        s->ctx = SSL_CTX_new(TLS_client_method());
+        struct osn_error e = {0};
+        int r = osn_tls_load(&e);
+        if (r < 0)
+                return osn_error_set(err, r, e.code, "%s: %s", s->name, e.msg);
+        osn_tls->ERR_clear_error();
+        s->ctx = osn_tls->SSL_CTX_new(osn_tls->TLS_client_method());
         if (!s->ctx)
                 return -ENOMEM;
-        SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
-        SSL_CTX_set_options(s->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+        /* SSL_CTX_set_min_proto_version() and SSL_CTX_set_mode() are header
+         * macros for these SSL_CTX_ctrl() calls. */
+        osn_tls->SSL_CTX_ctrl(s->ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
+        osn_tls->SSL_CTX_set_options(s->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
         /* Our output buffer may move and grow between retries of a write. */
-        SSL_CTX_set_mode(s->ctx,
-                         SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        osn_tls->SSL_CTX_ctrl(s->ctx, SSL_CTRL_MODE,
+                              SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+                              NULL);
         /* As OVS does, the server's certificate must chain to the CA; its
          * name is not checked (ovs-pki certificates do not carry hosts). */
-        SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+        osn_tls->SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
         const char *what = NULL, *file = NULL;
-        if (SSL_CTX_use_certificate_chain_file(s->ctx, ssl->certificate) != 1)
+        if (osn_tls->SSL_CTX_use_certificate_chain_file(s->ctx, ssl->certificate) != 1)
                 what = "certificate", file = ssl->certificate;
-        else if (SSL_CTX_use_PrivateKey_file(s->ctx, ssl->private_key, SSL_FILETYPE_PEM) != 1)
+        else if (osn_tls->SSL_CTX_use_PrivateKey_file(s->ctx, ssl->private_key, SSL_FILETYPE_PEM) !=
+                 1)
                 what = "private key", file = ssl->private_key;
-        else if (SSL_CTX_check_private_key(s->ctx) != 1)
+        else if (osn_tls->SSL_CTX_check_private_key(s->ctx) != 1)
                 what = "private key (does not match the certificate)", file = ssl->private_key;
-        else if (SSL_CTX_load_verify_locations(s->ctx, ssl->ca_cert, NULL) != 1)
+        else if (osn_tls->SSL_CTX_load_verify_locations(s->ctx, ssl->ca_cert, NULL) != 1)
                 what = "CA certificate", file = ssl->ca_cert;
         if (what)
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
@@ -330,23 +343,24 @@ static int ssl_ctx_load(struct osn_stream *s, const struct osn_ssl_opts *ssl, st
 static int ssl_handshake(struct osn_stream *s, int64_t deadline, struct osn_error *err)
 {
         char buf[256];
-        s->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "osn-socket");
-        BIO *bio = s->bio_method ? BIO_new(s->bio_method) : NULL;
-        s->ssl = SSL_new(s->ctx);
+        s->bio_method = osn_tls->BIO_meth_new(osn_tls->BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+                                              "osn-socket");
+        BIO *bio = s->bio_method ? osn_tls->BIO_new(s->bio_method) : NULL;
+        s->ssl = osn_tls->SSL_new(s->ctx);
         if (!s->bio_method || !bio || !s->ssl) {
-                BIO_free(bio);
+                osn_tls->BIO_free(bio);
                 return -ENOMEM;
         }
-        BIO_meth_set_write(s->bio_method, bio_write);
-        BIO_meth_set_read(s->bio_method, bio_read);
-        BIO_meth_set_ctrl(s->bio_method, bio_ctrl);
-        BIO_set_data(bio, (void *)(intptr_t)s->fd);
-        BIO_set_init(bio, 1);
-        SSL_set_bio(s->ssl, bio, bio);
+        osn_tls->BIO_meth_set_write(s->bio_method, bio_write);
+        osn_tls->BIO_meth_set_read(s->bio_method, bio_read);
+        osn_tls->BIO_meth_set_ctrl(s->bio_method, bio_ctrl);
+        osn_tls->BIO_set_data(bio, (void *)(intptr_t)s->fd);
+        osn_tls->BIO_set_init(bio, 1);
+        osn_tls->SSL_set_bio(s->ssl, bio, bio);
 
         for (;;) {
                 errno = 0;
-                int ret = SSL_connect(s->ssl);
+                int ret = osn_tls->SSL_connect(s->ssl);
                 if (ret == 1)
                         break;
                 int r = ssl_result(s, ret);
@@ -356,10 +370,10 @@ static int ssl_handshake(struct osn_stream *s, int64_t deadline, struct osn_erro
                         return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
                                              "%s: TLS handshake timed out", s->name);
                 if (r < 0) {
-                        long v = SSL_get_verify_result(s->ssl);
+                        long v = osn_tls->SSL_get_verify_result(s->ssl);
                         if (v != X509_V_OK)
                                 snprintf(buf, sizeof(buf), "certificate verify failed: %s",
-                                         X509_verify_cert_error_string(v));
+                                         osn_tls->X509_verify_cert_error_string(v));
                         else
                                 ssl_error_string(buf, sizeof(buf), strerror(-r));
                         return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
@@ -414,7 +428,7 @@ ssize_t osn_stream_recv(struct osn_stream *s, void *buf, size_t len)
                 len = INT_MAX;
         if (s->ssl) {
                 errno = 0;
-                int n = SSL_read(s->ssl, buf, (int)len);
+                int n = osn_tls->SSL_read(s->ssl, buf, (int)len);
                 if (n > 0) {
                         s->ssl_want = 0;
                         return n;
@@ -438,7 +452,7 @@ ssize_t osn_stream_send(struct osn_stream *s, const void *buf, size_t len)
                 len = INT_MAX;
         if (s->ssl) {
                 errno = 0;
-                int n = SSL_write(s->ssl, buf, (int)len);
+                int n = osn_tls->SSL_write(s->ssl, buf, (int)len);
                 if (n > 0) {
                         s->ssl_want = 0;
                         return n;

@@ -12,6 +12,7 @@
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -917,6 +918,16 @@ static void test_real_tcp(int port)
             tx(c, 0, &err, "[{\"op\":\"select\",\"table\":\"Logical_Switch\",\"where\":[]}]"));
 }
 
+/* Whether the dynamic loader has mapped 'soname' into this process (osn
+ * links no OpenSSL: tls.c loads it for the first ssl: remote). */
+static bool mapped(const char *soname)
+{
+        void *h = dlopen(soname, RTLD_LAZY | RTLD_NOLOAD);
+        if (h)
+                dlclose(h);
+        return h != NULL;
+}
+
 /* Makes a CA and a certificate signed by it with the openssl CLI. */
 static bool make_certs(void)
 {
@@ -963,6 +974,7 @@ static void test_real_ssl(void)
         struct osn_error err = {0};
         struct osn_ovsdb *c = NULL;
         CHECK(osn_ovsdb_connect(remote, &good, dl(5000), &c, &err) == 0);
+        CHECK(mapped("libssl.so.3") && mapped("libcrypto.so.3"));
         json_decref(tx(c, 0, &err,
                        "[{\"op\":\"insert\",\"table\":\"Logical_Switch\",\"row\":{\"name\":"
                        "\"over-tls\"}}]"));
@@ -1032,6 +1044,9 @@ int main(void)
         test_real_monitor(remote);
         test_real_pipeline(remote);
         test_real_tcp(wait_port(path_of("%s/nb.log", tmpdir)));
+        /* unix: and tcp: remotes (and an ssl: one without TLS files) did
+         * not make the process load OpenSSL. */
+        CHECK(!mapped("libssl.so.3") && !mapped("libcrypto.so.3"));
         test_real_ssl();
         printf("ok\n");
         return 0;
