@@ -4,10 +4,11 @@
  * "tcp:HOST:PORT", "ssl:HOST:PORT" (HOST an IPv4 address, a bracketed IPv6
  * address, or a name resolved with getaddrinfo).  The connection is
  * non-blocking and O_CLOEXEC; connect (and the TLS handshake) are bounded by
- * a deadline.  TLS uses OpenSSL, loaded by the first ssl: remote (tls.h), so that
- * the many invocations that never use TLS do not pay for loading it: the peer is verified against 'ca_cert' and
- * the client presents 'certificate'/'private_key', as ovsdb-server's
- * --private-key/--certificate/--ca-cert expect.
+ * a deadline.  TLS uses OpenSSL, loaded by the first ssl: remote (tls.h)
+ * so that the many invocations that never use TLS do not pay for loading
+ * it.  The peer is verified against 'ca_cert' and the client presents
+ * 'certificate'/'private_key', as ovsdb-server's --private-key/
+ * --certificate/--ca-cert expect.
  */
 #ifndef OSN_STREAM_H
 #define OSN_STREAM_H
