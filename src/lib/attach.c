@@ -41,52 +41,69 @@ void osn_port_mac(const char *port_name, uint8_t mac[6])
 
 /* --- Tracking one row through monitor updates (<table-updates2>) --- */
 
-/* Applies every row update in 'tu' to 'cur': the value of 'column' (an
- * optional string) or, with 'key', of that key of a map column ("" when
- * absent).  "initial"/"insert" carry the value; "modify" carries the
- * difference (RFC 7047 update2): a set's symmetric difference, a map's
- * changed pairs, where a value equal to the old one means it was removed and
- * another value is the new one; "delete" clears it. */
-static void track_update(const json_t *tu, const char *table, const char *column, const char *key,
-                         char *cur, size_t len)
+/* Applies the 'column' of every row update in 'tu' to an optional-string
+ * value 'cur'.  "initial"/"insert" carry the value, "modify" the
+ * difference (RFC 7047 update2: for a set, the symmetric difference),
+ * "delete" clears it. */
+static void track_optional_string(const json_t *tu, const char *table, const char *column,
+                                  char *cur, size_t len)
 {
         const json_t *rows = json_object_get(tu, table), *upd;
         const char *uuid;
         json_object_foreach((json_t *)rows, uuid, upd)
         {
                 const json_t *v;
-                bool diff = false;
-                if (!(v = json_object_get(upd, "initial")) &&
-                    !(v = json_object_get(upd, "insert"))) {
-                        if (!(v = json_object_get(upd, "modify"))) {
-                                if (json_object_get(upd, "delete"))
-                                        cur[0] = 0;
-                                continue;
-                        }
-                        diff = true;
-                }
-                const json_t *val = json_object_get(v, column);
-                size_t n = key ? 1 : osn_ovsdb_set_size(val);
-                if (!diff) {
-                        const char *s = key ? osn_ovsdb_map_get(val, key)
-                                            : json_string_value(osn_ovsdb_set_at(val, 0));
+                if ((v = json_object_get(upd, "initial")) || (v = json_object_get(upd, "insert"))) {
+                        const json_t *val = json_object_get(v, column);
+                        const char *s = json_string_value(osn_ovsdb_set_at(val, 0));
                         snprintf(cur, len, "%s", s ? s : "");
-                        continue;
-                }
-                const char *added = NULL;
-                bool removed = false;
-                for (size_t i = 0; val && i < n; i++) {
-                        const char *s = key ? osn_ovsdb_map_get(val, key)
-                                            : json_string_value(osn_ovsdb_set_at(val, i));
-                        if (streq(s, cur))
-                                removed = true;
-                        else if (s)
-                                added = s;
-                }
-                if (added)
-                        snprintf(cur, len, "%s", added);
-                else if (removed)
+                } else if ((v = json_object_get(upd, "modify"))) {
+                        const json_t *val = json_object_get(v, column);
+                        if (!val)
+                                continue;
+                        const char *added = NULL;
+                        bool removed = false;
+                        for (size_t i = 0; i < osn_ovsdb_set_size(val); i++) {
+                                const char *s = json_string_value(osn_ovsdb_set_at(val, i));
+                                if (streq(s, cur))
+                                        removed = true;
+                                else if (s)
+                                        added = s;
+                        }
+                        if (added)
+                                snprintf(cur, len, "%s", added);
+                        else if (removed)
+                                cur[0] = 0;
+                } else if (json_object_get(upd, "delete")) {
                         cur[0] = 0;
+                }
+        }
+}
+
+/* The same for one key of a map column: 'cur' holds the key's value or "". */
+static void track_map_key(const json_t *tu, const char *table, const char *column, const char *key,
+                          char *cur, size_t len)
+{
+        const json_t *rows = json_object_get(tu, table), *upd;
+        const char *uuid;
+        json_object_foreach((json_t *)rows, uuid, upd)
+        {
+                const json_t *v;
+                if ((v = json_object_get(upd, "initial")) || (v = json_object_get(upd, "insert"))) {
+                        const char *s = osn_ovsdb_map_get(json_object_get(v, column), key);
+                        snprintf(cur, len, "%s", s ? s : "");
+                } else if ((v = json_object_get(upd, "modify"))) {
+                        const char *s = osn_ovsdb_map_get(json_object_get(v, column), key);
+                        if (!s)
+                                continue;
+                        /* Diff semantics: the same value again means removed. */
+                        if (streq(s, cur))
+                                cur[0] = 0;
+                        else
+                                snprintf(cur, len, "%s", s);
+                } else if (json_object_get(upd, "delete")) {
+                        cur[0] = 0;
+                }
         }
 }
 
@@ -175,7 +192,8 @@ struct lsp_wait {
 static void lsp_track(const json_t *tu, void *ctx)
 {
         struct lsp_wait *w = ctx;
-        track_update(tu, "Logical_Switch_Port", "dynamic_addresses", NULL, w->dyn, sizeof(w->dyn));
+        track_optional_string(tu, "Logical_Switch_Port", "dynamic_addresses", w->dyn,
+                              sizeof(w->dyn));
 }
 static bool lsp_done(void *ctx)
 {
@@ -190,8 +208,8 @@ struct iface_wait {
 static void iface_track(const json_t *tu, void *ctx)
 {
         struct iface_wait *w = ctx;
-        track_update(tu, "Interface", "external_ids", "ovn-installed", w->installed,
-                     sizeof(w->installed));
+        track_map_key(tu, "Interface", "external_ids", "ovn-installed", w->installed,
+                      sizeof(w->installed));
 }
 static bool iface_done(void *ctx)
 {
@@ -327,9 +345,24 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         };
         memcpy(spec.mac, mac, 6);
 
-        /* The kernel side first: creating the veth is the slowest step of
-         * ours, and once it exists the NB transaction and the OVS plug go
-         * out back to back, so northd's work and ovn-controller's overlap. */
+        /* Pipelined: the NB requests go out now, and the server (then northd)
+         * works on them while we do the kernel and OVS work.  The monitor on
+         * our port goes first, so no update slips between write and wait.
+         * The common case is one NB transaction; osn_nb_ensure_port() is the
+         * general path when its guards do not hold. */
+        _cleanup_json_ json_t *lsp_init = NULL, *iface_init = NULL, *fast_res = NULL;
+        int64_t lsp_mon = 0, fast_id = 0, iface_mon = 0;
+        if (dynamic && (r = osn_ovsdb_monitor_cond_start(
+                            st->nb, OSN_NB_DB, "lsp", "Logical_Switch_Port",
+                            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->port))),
+                            (const char *const[]){"dynamic_addresses", NULL}, &lsp_mon, err)) < 0)
+                return r;
+        _cleanup_json_ json_t *fast = osn_nb_fast_attach_ops(&spec);
+        if (fast && (r = osn_ovsdb_transact_start(st->nb, OSN_NB_DB, fast, &fast_id, err)) < 0)
+                return r;
+        st->nb_port = true; /* from here on, a failure removes the port by name */
+
+        /* The kernel side. */
         struct osn_veth_req vr = {.host_name = st->host,
                                   .pod_ifname = env->ifname,
                                   .pod_netns_fd = st->netns_fd,
@@ -346,23 +379,6 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         }
         if ((r = osn_link_set_up(st->host, true, err)) < 0)
                 return r;
-
-        /* Pipelined: the NB requests go out now, and the server (then northd)
-         * works on them while we plug the OVS port.  The monitor on
-         * our port goes first, so no update slips between write and wait.
-         * The common case is one NB transaction; osn_nb_ensure_port() is the
-         * general path when its guards do not hold. */
-        _cleanup_json_ json_t *lsp_init = NULL, *iface_init = NULL, *fast_res = NULL;
-        int64_t lsp_mon = 0, fast_id = 0, iface_mon = 0;
-        if (dynamic && (r = osn_ovsdb_monitor_cond_start(
-                            st->nb, OSN_NB_DB, "lsp", "Logical_Switch_Port",
-                            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->port))),
-                            (const char *const[]){"dynamic_addresses", NULL}, &lsp_mon, err)) < 0)
-                return r;
-        _cleanup_json_ json_t *fast = osn_nb_fast_attach_ops(&spec);
-        if (fast && (r = osn_ovsdb_transact_start(st->nb, OSN_NB_DB, fast, &fast_id, err)) < 0)
-                return r;
-        st->nb_port = true; /* from here on, a failure removes the port by name */
 
         /* The OVS side: watch the interface, then plug it. */
         if ((r = osn_ovsdb_monitor_cond_start(
