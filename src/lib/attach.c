@@ -41,69 +41,52 @@ void osn_port_mac(const char *port_name, uint8_t mac[6])
 
 /* --- Tracking one row through monitor updates (<table-updates2>) --- */
 
-/* Applies the 'column' of every row update in 'tu' to an optional-string
- * value 'cur'.  "initial"/"insert" carry the value, "modify" the
- * difference (RFC 7047 update2: for a set, the symmetric difference),
- * "delete" clears it. */
-static void track_optional_string(const json_t *tu, const char *table, const char *column,
-                                  char *cur, size_t len)
+/* Applies every row update in 'tu' to 'cur': the value of 'column' (an
+ * optional string) or, with 'key', of that key of a map column ("" when
+ * absent).  "initial"/"insert" carry the value; "modify" carries the
+ * difference (RFC 7047 update2): a set's symmetric difference, a map's
+ * changed pairs, where a value equal to the old one means it was removed and
+ * another value is the new one; "delete" clears it. */
+static void track_update(const json_t *tu, const char *table, const char *column, const char *key,
+                         char *cur, size_t len)
 {
         const json_t *rows = json_object_get(tu, table), *upd;
         const char *uuid;
         json_object_foreach((json_t *)rows, uuid, upd)
         {
                 const json_t *v;
-                if ((v = json_object_get(upd, "initial")) || (v = json_object_get(upd, "insert"))) {
-                        const json_t *val = json_object_get(v, column);
-                        const char *s = json_string_value(osn_ovsdb_set_at(val, 0));
-                        snprintf(cur, len, "%s", s ? s : "");
-                } else if ((v = json_object_get(upd, "modify"))) {
-                        const json_t *val = json_object_get(v, column);
-                        if (!val)
+                bool diff = false;
+                if (!(v = json_object_get(upd, "initial")) &&
+                    !(v = json_object_get(upd, "insert"))) {
+                        if (!(v = json_object_get(upd, "modify"))) {
+                                if (json_object_get(upd, "delete"))
+                                        cur[0] = 0;
                                 continue;
-                        const char *added = NULL;
-                        bool removed = false;
-                        for (size_t i = 0; i < osn_ovsdb_set_size(val); i++) {
-                                const char *s = json_string_value(osn_ovsdb_set_at(val, i));
-                                if (streq(s, cur))
-                                        removed = true;
-                                else if (s)
-                                        added = s;
                         }
-                        if (added)
-                                snprintf(cur, len, "%s", added);
-                        else if (removed)
-                                cur[0] = 0;
-                } else if (json_object_get(upd, "delete")) {
-                        cur[0] = 0;
+                        diff = true;
                 }
-        }
-}
-
-/* The same for one key of a map column: 'cur' holds the key's value or "". */
-static void track_map_key(const json_t *tu, const char *table, const char *column, const char *key,
-                          char *cur, size_t len)
-{
-        const json_t *rows = json_object_get(tu, table), *upd;
-        const char *uuid;
-        json_object_foreach((json_t *)rows, uuid, upd)
-        {
-                const json_t *v;
-                if ((v = json_object_get(upd, "initial")) || (v = json_object_get(upd, "insert"))) {
-                        const char *s = osn_ovsdb_map_get(json_object_get(v, column), key);
+                const json_t *val = json_object_get(v, column);
+                size_t n = key ? 1 : osn_ovsdb_set_size(val);
+                if (!diff) {
+                        const char *s = key ? osn_ovsdb_map_get(val, key)
+                                            : json_string_value(osn_ovsdb_set_at(val, 0));
                         snprintf(cur, len, "%s", s ? s : "");
-                } else if ((v = json_object_get(upd, "modify"))) {
-                        const char *s = osn_ovsdb_map_get(json_object_get(v, column), key);
-                        if (!s)
-                                continue;
-                        /* Diff semantics: the same value again means removed. */
-                        if (streq(s, cur))
-                                cur[0] = 0;
-                        else
-                                snprintf(cur, len, "%s", s);
-                } else if (json_object_get(upd, "delete")) {
-                        cur[0] = 0;
+                        continue;
                 }
+                const char *added = NULL;
+                bool removed = false;
+                for (size_t i = 0; val && i < n; i++) {
+                        const char *s = key ? osn_ovsdb_map_get(val, key)
+                                            : json_string_value(osn_ovsdb_set_at(val, i));
+                        if (streq(s, cur))
+                                removed = true;
+                        else if (s)
+                                added = s;
+                }
+                if (added)
+                        snprintf(cur, len, "%s", added);
+                else if (removed)
+                        cur[0] = 0;
         }
 }
 
@@ -192,8 +175,7 @@ struct lsp_wait {
 static void lsp_track(const json_t *tu, void *ctx)
 {
         struct lsp_wait *w = ctx;
-        track_optional_string(tu, "Logical_Switch_Port", "dynamic_addresses", w->dyn,
-                              sizeof(w->dyn));
+        track_update(tu, "Logical_Switch_Port", "dynamic_addresses", NULL, w->dyn, sizeof(w->dyn));
 }
 static bool lsp_done(void *ctx)
 {
@@ -208,8 +190,8 @@ struct iface_wait {
 static void iface_track(const json_t *tu, void *ctx)
 {
         struct iface_wait *w = ctx;
-        track_map_key(tu, "Interface", "external_ids", "ovn-installed", w->installed,
-                      sizeof(w->installed));
+        track_update(tu, "Interface", "external_ids", "ovn-installed", w->installed,
+                     sizeof(w->installed));
 }
 static bool iface_done(void *ctx)
 {
