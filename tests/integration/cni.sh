@@ -11,6 +11,15 @@
 #                                           logical port or switch is left
 
 PLUGIN=${PLUGIN:-$OSN_BUILD/src/plugin/ovn-kubernetes}
+
+# plugin_test_up N: what every plugin test needs first (root, the tools, the
+# built plugin, jq; each skips with its reason), then an N-node sandbox.
+plugin_test_up() {
+    require_root_and_tools
+    require_built "$PLUGIN"
+    command -v jq >/dev/null || skip "missing jq (scripts/deps.sh installs it)"
+    sandbox_up "$1"
+}
 export PLUGIN
 # The plugin is an ASan build under `make check`: make leaks fatal there too.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}

@@ -4,10 +4,7 @@
 # once race to delete it: nothing left.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
-require_root_and_tools
-require_built "$PLUGIN"
-command -v jq >/dev/null || skip "missing jq (scripts/deps.sh installs it)"
-sandbox_up 3
+plugin_test_up 3
 
 NET='{"cniVersion":"1.0.0","type":"ovn-kubernetes","name":"race","subnet":"10.80.0.0/24"}'
 N=24

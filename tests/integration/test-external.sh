@@ -4,10 +4,7 @@
 # a node without the mapping; switching topology while pods are attached.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
-require_root_and_tools
-require_built "$PLUGIN"
-command -v jq >/dev/null || skip "missing jq (scripts/deps.sh installs it)"
-sandbox_up 3
+plugin_test_up 3
 EXT="$(sandbox_prefix)-ext"
 in_ext() { ip netns exec "$EXT" "$@"; }
 

@@ -4,10 +4,7 @@
 # node config, unreachable NB, wrong CNI env.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
-require_root_and_tools
-require_built "$PLUGIN"
-command -v jq >/dev/null || skip "missing jq (scripts/deps.sh installs it)"
-sandbox_up 2
+plugin_test_up 2
 
 NET='{"cniVersion":"1.0.0","type":"ovn-kubernetes","name":"faulty","subnet":"10.90.0.0/24"}'
 L2='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"faulty-l2","topology":"layer2"}'

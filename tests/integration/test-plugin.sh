@@ -4,10 +4,7 @@
 # every CNI verb and version, DEL idempotency, GC, STATUS.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
-require_root_and_tools
-require_built "$PLUGIN"
-command -v jq >/dev/null || skip "missing jq (scripts/deps.sh installs it)"
-sandbox_up 3
+plugin_test_up 3
 
 # The seed's first sample NAD config, its trailing comma removed.
 SEED1='{
