@@ -149,41 +149,38 @@ class Client:
                         w[3] = now
                         w[4] = new
 
-    def request(self, method, params, deadline):
-        """Sends a request, waits for its reply; returns (result, arrival ns)."""
+    def _start(self, method, params):
+        """Sends a request without waiting; returns its id."""
         rid = self.next_id
         self.next_id += 1
         self._send({"id": rid, "method": method, "params": params})
+        return rid
+
+    def _finish(self, rid, method, deadline):
+        """Waits for the reply to request 'rid'; returns (result, arrival ns)."""
         while rid not in self.replies:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise OvsdbError(f"{self.remote}: no reply to {method} in time")
+                raise OvsdbError(f"{self.remote}: no reply to {method} {rid} in time")
             self.pump(left)
         msg, t = self.replies.pop(rid)
         if msg.get("error") is not None:
             raise OvsdbError(f"{self.remote}: {method}: {msg['error']}")
         return msg["result"], t
 
+    def request(self, method, params, deadline):
+        """Sends a request, waits for its reply; returns (result, arrival ns)."""
+        return self._finish(self._start(method, params), method, deadline)
+
     # ---------------------------------------------------------------- API
 
     def send_transact(self, db, ops):
         """Sends a transaction without waiting; returns its id (for
         wait_reply) so that the caller can time from just before the send."""
-        rid = self.next_id
-        self.next_id += 1
-        self._send({"id": rid, "method": "transact", "params": [db] + ops})
-        return rid
+        return self._start("transact", [db] + ops)
 
     def wait_reply(self, rid, deadline):
-        while rid not in self.replies:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise OvsdbError(f"{self.remote}: no reply to transact {rid} in time")
-            self.pump(left)
-        msg, t = self.replies.pop(rid)
-        if msg.get("error") is not None:
-            raise OvsdbError(f"{self.remote}: transact: {msg['error']}")
-        res = msg["result"]
+        res, t = self._finish(rid, "transact", deadline)
         for r in res:
             if isinstance(r, dict) and r.get("error"):
                 raise OvsdbError(f"{self.remote}: transact: {r}")
