@@ -19,6 +19,7 @@ int osn_error_set(struct osn_error *err, int errno_hint, int code, const char *f
         err->details[0] = 0;
         err->line = 0;
         err->column = 0;
+        err->failed_op = -1;
         return r;
 }
 

@@ -54,6 +54,11 @@ struct osn_error {
          * fills them afterwards. */
         int line;
         int column;
+        /* For an OVSDB transaction that failed on one operation: that
+         * operation's index in the request (so a caller that built the
+         * request can tell which guard failed); -1 otherwise.
+         * osn_error_set() resets it; ovsdb.h fills it afterwards. */
+        int failed_op;
 };
 
 /* Sets code and message (printf format) unless an error is already set.
@@ -78,6 +83,7 @@ static inline void osn_error_clear(struct osn_error *err)
                 err->details[0] = 0;
                 err->line = 0;
                 err->column = 0;
+                err->failed_op = -1;
         }
 }
 

@@ -54,8 +54,20 @@ struct osn_netconf {
 
         struct osn_cidr subnets[OSN_MAX_SUBNETS]; /* at most one per family in practice */
         size_t n_subnets;
-        struct osn_cidr excludes[OSN_MAX_EXCLUDES];
+        struct osn_cidr excludes[OSN_MAX_EXCLUDES]; /* excludeSubnets, IPv4 and IPv6 */
         size_t n_excludes;
+        /* Upstream's reservedSubnets: never handed out dynamically, but a
+         * static request (runtimeConfig.ips, IP=) may take them. */
+        struct osn_cidr reserved[OSN_MAX_EXCLUDES];
+        size_t n_reserved;
+        /* Upstream's infrastructureSubnets: for the network's infrastructure
+         * only, never a pod's address, dynamic or static. */
+        struct osn_cidr infrastructure[OSN_MAX_EXCLUDES];
+        size_t n_infrastructure;
+        /* Upstream's defaultGatewayIPs: addresses (prefixlen 32/128) of the
+         * network's gateways; never a pod's. */
+        struct osn_cidr gateways[OSN_MAX_SUBNETS];
+        size_t n_gateways;
 
         unsigned mtu; /* 0 = the node's default for this topology */
 

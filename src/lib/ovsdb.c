@@ -460,6 +460,8 @@ static int check_transact(struct osn_ovsdb *c, const char *db, const json_t *ops
                 osn_error_set(err, r, OSN_CNI_OVSDB_ERROR,
                               "OVSDB %s: transaction on %s failed: operation %zu (%s): %s",
                               osn_ovsdb_remote(c), db, i, op, what ? what : "unknown error");
+                if (err)
+                        err->failed_op = i < nops ? (int)i : -1;
                 const char *details = json_string_value(json_object_get(el, "details"));
                 if (details)
                         osn_error_details(err, "%s", details);
