@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include "alloc.h"
 #include "log.h"
 #include "netlink.h"
 #include "ovn.h"
@@ -90,71 +91,7 @@ static void track_update(const json_t *tu, const char *table, const char *column
         }
 }
 
-/* --- ADD --- */
-
-struct add_state {
-        const struct osn_attach_req *req;
-        char port[512];
-        char host[IFNAMSIZ];
-        char netns_path[PATH_MAX];
-        int netns_fd;
-        struct osn_ovsdb *nb;
-        struct osn_ovsdb *ovs;
-        bool nb_port, veth, ovs_port; /* what to undo on failure */
-};
-
-static void add_rollback(struct add_state *st)
-{
-        struct osn_error e = {0};
-        int64_t deadline = osn_now_ms() + CLEANUP_TIMEOUT_MS;
-        if (st->ovs_port && st->ovs && osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0)
-                log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
-        osn_error_clear(&e);
-        if (st->veth && osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e))
-                log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
-        osn_error_clear(&e);
-        if (st->nb_port && st->nb &&
-            osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0)
-                log_warn("rollback: removing logical port %s: %s", st->port, e.msg);
-}
-
-/* Static addresses: runtimeConfig.ips win over CNI_ARGS IP=; a bare IP=
- * address takes the prefix of the subnet it falls in. */
-static int static_ips(const struct osn_attach_req *req, struct osn_cidr *out, size_t *n,
-                      struct osn_error *err)
-{
-        const struct osn_netconf *nc = req->nc;
-        const struct osn_cni_args *a = &req->env->args;
-        *n = 0;
-        if (nc->n_static_ips > 0) {
-                memcpy(out, nc->static_ips, nc->n_static_ips * sizeof(*out));
-                *n = nc->n_static_ips;
-                return 0;
-        }
-        for (size_t i = 0; i < a->n_ips && i < OSN_MAX_STATIC; i++) {
-                struct osn_cidr c = a->ips[i];
-                char b[OSN_CIDR_STRLEN];
-                bool inside = nc->n_subnets == 0;
-                for (size_t s = 0; s < nc->n_subnets; s++)
-                        if (osn_cidr_contains(&nc->subnets[s], &c)) {
-                                inside = true;
-                                if (c.prefixlen == 0)
-                                        c.prefixlen = nc->subnets[s].prefixlen;
-                        }
-                if (!inside)
-                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                             "CNI_ARGS IP=%s is outside the subnets of network "
-                                             "\"%s\"",
-                                             osn_addr_format(&c, b, sizeof(b)), nc->name);
-                if (c.prefixlen == 0)
-                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                             "CNI_ARGS IP=%s needs a prefix length (e.g. /24): "
-                                             "network \"%s\" has no subnet to take it from",
-                                             osn_addr_format(&c, b, sizeof(b)), nc->name);
-                out[(*n)++] = c;
-        }
-        return 0;
-}
+/* --- waiting and connecting --- */
 
 static int wait_for(struct osn_ovsdb *c, const char *monitor, int64_t deadline,
                     void (*track)(const json_t *tu, void *ctx), bool (*done)(void *ctx), void *ctx)
@@ -167,21 +104,6 @@ static int wait_for(struct osn_ovsdb *c, const char *monitor, int64_t deadline,
                 track(tu, ctx);
         }
         return 0;
-}
-
-struct lsp_wait {
-        char dyn[256];
-};
-static void lsp_track(const json_t *tu, void *ctx)
-{
-        struct lsp_wait *w = ctx;
-        track_update(tu, "Logical_Switch_Port", "dynamic_addresses", NULL, w->dyn, sizeof(w->dyn));
-}
-static bool lsp_done(void *ctx)
-{
-        const struct lsp_wait *w = ctx;
-        /* northd may first publish the MAC alone; wait for an IP too. */
-        return strchr(w->dyn, ' ') != NULL;
 }
 
 struct iface_wait {
@@ -217,165 +139,237 @@ static int connect_both(const struct osn_nodeconf *node, int64_t deadline, struc
         return r;
 }
 
-static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_error *err)
+/* --- ADD --- */
+
+/* What the request asks for, decided before anything is touched. */
+struct add_plan {
+        struct osn_cidr static_ips[OSN_MAX_STATIC];
+        size_t n_static_ips;
+        bool mac_requested;
+        uint8_t mac[6]; /* requested, or the name-derived MAC of a port without IPs */
+        unsigned mtu;
+        const char *physnet; /* resolved; NULL when not external */
+        char *fingerprint;
+        struct osn_alloc alloc;
+};
+
+struct add_state {
+        const struct osn_attach_req *req;
+        char port[512];
+        char host[IFNAMSIZ];
+        int netns_fd;
+        int64_t deadline;
+        struct add_plan plan;
+        struct osn_ovsdb *nb;
+        struct osn_ovsdb *ovs;
+        struct osn_ovs_node node;
+        struct osn_nb_attach *nba;
+        struct osn_nb_port nbp;
+        uint8_t veth_mac[6];
+        bool nb_port, veth, ovs_port; /* what to undo on failure */
+};
+
+static void add_rollback(struct add_state *st)
+{
+        struct osn_error e = {0};
+        int64_t deadline = osn_now_ms() + CLEANUP_TIMEOUT_MS;
+        if (st->ovs_port && st->ovs && osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0)
+                log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
+        osn_error_clear(&e);
+        if (st->veth && osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e))
+                log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
+        osn_error_clear(&e);
+        if (st->nb_port && st->nb &&
+            osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0)
+                log_warn("rollback: removing logical port %s: %s", st->port, e.msg);
+}
+
+/* Static addresses: runtimeConfig.ips win over CNI_ARGS IP=; a bare IP=
+ * address takes the prefix of the subnet it falls in.  Each must be one a
+ * pod may hold (alloc.h). */
+static int plan_static_ips(const struct osn_attach_req *req, struct add_plan *p,
+                           struct osn_error *err)
+{
+        const struct osn_netconf *nc = req->nc;
+        const struct osn_cni_args *a = &req->env->args;
+        const char *what = nc->n_static_ips > 0 ? "runtimeConfig.ips" : "CNI_ARGS IP=";
+        p->n_static_ips = 0;
+        if (nc->n_static_ips > 0) {
+                memcpy(p->static_ips, nc->static_ips, nc->n_static_ips * sizeof(p->static_ips[0]));
+                p->n_static_ips = nc->n_static_ips;
+        }
+        for (size_t i = 0; nc->n_static_ips == 0 && i < a->n_ips && i < OSN_MAX_STATIC; i++) {
+                struct osn_cidr c = a->ips[i];
+                int s = osn_alloc_subnet_of(&p->alloc, &c);
+                if (c.prefixlen == 0 && s >= 0)
+                        c.prefixlen = p->alloc.subnets[s].subnet.prefixlen;
+                char b[OSN_CIDR_STRLEN];
+                if (c.prefixlen == 0 && nc->n_subnets == 0)
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "CNI_ARGS IP=%s needs a prefix length (e.g. /24): "
+                                             "network \"%s\" has no subnet to take it from",
+                                             osn_addr_format(&c, b, sizeof(b)), nc->name);
+                p->static_ips[p->n_static_ips++] = c;
+        }
+        for (size_t i = 0; i < p->n_static_ips; i++) {
+                int r = osn_alloc_check_static(&p->alloc, &p->static_ips[i], what, err);
+                if (r < 0)
+                        return r;
+                for (size_t k = 0; k < i; k++)
+                        if (osn_addr_equal(&p->static_ips[k], &p->static_ips[i])) {
+                                char b[OSN_CIDR_STRLEN];
+                                return osn_error_set(
+                                    err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                    "%s names %s twice", what,
+                                    osn_addr_format(&p->static_ips[i], b, sizeof(b)));
+                        }
+        }
+        return 0;
+}
+
+static int plan_add(struct add_state *st, struct osn_error *err)
 {
         const struct osn_attach_req *req = st->req;
         const struct osn_netconf *nc = req->nc;
         const struct osn_nodeconf *node = req->node;
-        const struct osn_cni_env *env = req->env;
-        int64_t deadline = osn_now_ms() + node->ready_timeout_ms;
-        int r;
+        struct add_plan *p = &st->plan;
 
-        struct osn_cidr ips[OSN_MAX_STATIC];
-        size_t n_ips = 0;
-        if ((r = static_ips(req, ips, &n_ips, err)) < 0)
+        osn_alloc_init(&p->alloc, nc);
+        int r = plan_static_ips(req, p, err);
+        if (r < 0)
                 return r;
-        uint8_t mac[6];
+        p->mac_requested = nc->has_static_mac || req->env->args.has_mac;
         if (nc->has_static_mac)
-                memcpy(mac, nc->static_mac, 6);
-        else if (env->args.has_mac)
-                memcpy(mac, env->args.mac, 6);
+                memcpy(p->mac, nc->static_mac, 6);
+        else if (req->env->args.has_mac)
+                memcpy(p->mac, req->env->args.mac, 6);
         else
-                osn_port_mac(st->port, mac);
-        unsigned mtu = nc->mtu ? nc->mtu : nc->external ? node->physical_mtu : node->overlay_mtu;
-        const char *physnet = NULL;
+                osn_port_mac(st->port, p->mac);
+        p->mtu = nc->mtu ? nc->mtu : nc->external ? node->physical_mtu : node->overlay_mtu;
         if (nc->external) {
-                physnet =
+                p->physnet =
                     nc->physical_network ? nc->physical_network : node->default_physical_network;
-                if (!physnet)
+                if (!p->physnet)
                         return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                              "network \"%s\" asks for external connectivity but "
                                              "node %s has no default physical network (node "
                                              "config key \"default_physical_network\" in %s)",
                                              nc->name, node->node_name, node->path);
         }
+        p->fingerprint = osn_netconf_fingerprint(nc);
+        return p->fingerprint ? 0 : -ENOMEM;
+}
 
-        r = osn_netns_open(env->netns, &st->netns_fd);
+static int open_pod_netns(struct add_state *st, struct osn_error *err)
+{
+        const char *path = st->req->env->netns;
+        int r = osn_netns_open(path, &st->netns_fd);
         if (r < 0)
                 return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
-                                     "CNI_NETNS=%s cannot be opened: %s", env->netns, strerror(-r));
+                                     "CNI_NETNS=%s cannot be opened: %s", path, strerror(-r));
+        return 0;
+}
 
-        /* The local OVS first: a node that cannot serve this network fails
-         * before anything exists. */
-        if ((r = connect_both(node, deadline, &st->nb, &st->ovs, err)) < 0)
+/* The local OVS first: a node that cannot serve this network fails before
+ * anything exists. */
+static int check_node(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_nodeconf *node = st->req->node;
+        const char *physnet = st->plan.physnet;
+        int r = osn_ovs_read_node(st->ovs, node->integration_bridge, st->deadline, &st->node, err);
+        if (r < 0)
                 return r;
-        struct osn_ovs_node on;
-        if ((r = osn_ovs_read_node(st->ovs, node->integration_bridge, deadline, &on, err)) < 0)
-                return r;
-        if (physnet && !osn_ovs_maps_physnet(on.bridge_mappings, physnet))
+        if (physnet && !osn_ovs_maps_physnet(st->node.bridge_mappings, physnet))
                 return osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
                                      "network \"%s\" needs physical network \"%s\", which node %s "
                                      "does not map (ovn-bridge-mappings=\"%s\"); map it with "
                                      "ovs-vsctl set Open_vSwitch . "
                                      "external_ids:ovn-bridge-mappings=%s:<bridge>",
-                                     nc->name, physnet, node->node_name, on.bridge_mappings,
-                                     physnet);
+                                     st->req->nc->name, physnet, node->node_name,
+                                     st->node.bridge_mappings, physnet);
+        return 0;
+}
 
-        /* A retried ADD (the first was killed or failed half-way): drop the
-         * node-side pieces of the same attachment and build them again. */
-        if (osn_link_exists(st->host) > 0) {
-                log_info("removing stale veth %s of an earlier ADD", st->host);
-                struct osn_error e = {0};
-                if (osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0)
-                        log_warn("removing stale OVS port %s: %s", st->host, e.msg);
-                (void)osn_link_delete(st->host, NULL);
-        }
+/* A retried ADD (the first was killed or failed half-way): drop the
+ * node-side pieces of the same attachment; they are built again. */
+static void remove_stale(struct add_state *st)
+{
+        if (osn_link_exists(st->host) <= 0)
+                return;
+        log_info("removing stale veth %s of an earlier ADD", st->host);
+        struct osn_error e = {0};
+        if (osn_ovs_del_port(st->ovs, st->host, st->deadline, &e) < 0)
+                log_warn("removing stale OVS port %s: %s", st->host, e.msg);
+        (void)osn_link_delete(st->host, NULL);
+}
 
-        /* Without static addresses, northd assigns them (OVN's IPAM). */
-        bool dynamic = n_ips == 0 && nc->n_subnets > 0;
-        for (size_t i = 0; dynamic && i < nc->n_subnets; i++) {
-                char b[OSN_CIDR_STRLEN];
-                if (nc->subnets[i].family == AF_INET6 && nc->subnets[i].prefixlen > 64)
-                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                             "subnet %s of network \"%s\" is longer than /64: "
-                                             "OVN derives IPv6 addresses from the MAC (EUI-64), "
-                                             "so dynamic addresses need a /64 or shorter prefix "
-                                             "(or request static addresses)",
-                                             osn_cidr_format(&nc->subnets[i], b, sizeof(b)),
-                                             nc->name);
-        }
-        _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
-        if (!fp)
-                return -ENOMEM;
-        char mac_s[OSN_MAC_STRLEN];
-        osn_mac_format(mac, mac_s, sizeof(mac_s));
-        const char *ids[] = {OSN_EXT_NETWORK,
-                             nc->name,
-                             OSN_EXT_CONTAINER,
-                             env->container_id,
-                             OSN_EXT_IFNAME,
-                             env->ifname,
-                             OSN_EXT_NODE,
-                             node->node_name,
-                             OSN_EXT_POD_NS,
-                             env->args.pod_namespace,
-                             OSN_EXT_POD_NAME,
-                             env->args.pod_name,
-                             OSN_EXT_POD_UID,
-                             env->args.pod_uid,
-                             OSN_EXT_NAD,
-                             nc->nad_name ? nc->nad_name : "",
-                             NULL};
-        struct osn_port_spec spec = {
+/* Sends the NB transaction; the server commits while we do the rest. */
+static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec,
+                           const char *const *ids, struct osn_error *err)
+{
+        const struct osn_netconf *nc = st->req->nc;
+        *spec = (struct osn_port_spec){
             .nc = nc,
-            .physical_network = physnet,
-            .fingerprint = fp,
+            .alloc = &st->plan.alloc,
+            .physical_network = st->plan.physnet,
+            .fingerprint = st->plan.fingerprint,
             .port_name = st->port,
-            .static_ips = ips,
-            .n_static_ips = n_ips,
+            .mac_requested = st->plan.mac_requested,
+            .static_ips = st->plan.static_ips,
+            .n_static_ips = st->plan.n_static_ips,
             .port_ids = ids,
         };
-        memcpy(spec.mac, mac, 6);
-
-        /* Pipelined: the NB requests go out now, and the server (then northd)
-         * works on them while we do the kernel and OVS work.  The monitor on
-         * our port goes first, so no update slips between write and wait.
-         * The common case is one NB transaction; osn_nb_ensure_port() is the
-         * general path when its guards do not hold. */
-        _cleanup_json_ json_t *lsp_init = NULL, *iface_init = NULL, *fast_res = NULL;
-        int64_t lsp_mon = 0, fast_id = 0, iface_mon = 0;
-        if (dynamic && (r = osn_ovsdb_monitor_cond_start(
-                            st->nb, OSN_NB_DB, "lsp", "Logical_Switch_Port",
-                            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->port))),
-                            (const char *const[]){"dynamic_addresses", NULL}, &lsp_mon, err)) < 0)
-                return r;
-        _cleanup_json_ json_t *fast = osn_nb_fast_attach_ops(&spec);
-        if (fast && (r = osn_ovsdb_transact_start(st->nb, OSN_NB_DB, fast, &fast_id, err)) < 0)
+        memcpy(spec->mac, st->plan.mac, 6);
+        int r = osn_nb_attach_start(st->nb, spec, &st->nba, err);
+        if (r < 0)
                 return r;
         st->nb_port = true; /* from here on, a failure removes the port by name */
+        osn_nb_attach_expected_mac(st->nba, st->veth_mac);
+        return 0;
+}
 
-        /* The kernel side. */
+/* The kernel side: the veth pair, its peer in the pod with the port's MAC. */
+static int make_veth(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_cni_env *env = st->req->env;
         struct osn_veth_req vr = {.host_name = st->host,
                                   .pod_ifname = env->ifname,
                                   .pod_netns_fd = st->netns_fd,
-                                  .pod_mac = mac,
-                                  .mtu = mtu};
-        if ((r = osn_veth_create(&vr, err)) < 0)
+                                  .pod_mac = st->veth_mac,
+                                  .mtu = st->plan.mtu};
+        int r = osn_veth_create(&vr, err);
+        if (r < 0)
                 return r;
         st->veth = true;
-        if (streq(on.datapath_type, "netdev")) {
+        if (streq(st->node.datapath_type, "netdev")) {
                 /* The userspace datapath reads frames with AF_PACKET and
                  * forwards partial checksums as they are. */
                 osn_link_disable_tx_csum(-1, st->host);
                 osn_link_disable_tx_csum(st->netns_fd, env->ifname);
         }
-        if ((r = osn_link_set_up(st->host, true, err)) < 0)
-                return r;
+        return osn_link_set_up(st->host, true, err);
+}
 
-        /* The OVS side: watch the interface, then plug it. */
-        if ((r = osn_ovsdb_monitor_cond_start(
-                 st->ovs, OSN_OVS_DB, "iface", "Interface",
-                 json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->host))),
-                 (const char *const[]){"external_ids", NULL}, &iface_mon, err)) < 0)
+/* The OVS side: watch the interface, then plug it into the bridge. */
+static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
+{
+        const struct osn_cni_env *env = st->req->env;
+        char mac_s[OSN_MAC_STRLEN];
+        int64_t mon = 0;
+        int r = osn_ovsdb_monitor_cond_start(
+            st->ovs, OSN_OVS_DB, "iface", "Interface",
+            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->host))),
+            (const char *const[]){"external_ids", NULL}, &mon, err);
+        if (r < 0)
                 return r;
         const char *ovs_ids[] = {"iface-id",
                                  st->port,
                                  "attached-mac",
-                                 mac_s,
+                                 osn_mac_format(st->veth_mac, mac_s, sizeof(mac_s)),
                                  "iface-status",
                                  "active",
                                  OSN_EXT_NETWORK,
-                                 nc->name,
+                                 st->req->nc->name,
                                  OSN_EXT_CONTAINER,
                                  env->container_id,
                                  OSN_EXT_IFNAME,
@@ -387,107 +381,134 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                                  OSN_EXT_POD_NAME,
                                  env->args.pod_name,
                                  NULL};
-        if ((r = osn_ovs_add_port(st->ovs, &on, st->host, ovs_ids, deadline, err)) < 0)
+        if ((r = osn_ovs_add_port(st->ovs, &st->node, st->host, ovs_ids, st->deadline, err)) < 0)
                 return r;
         st->ovs_port = true;
-        if ((r = osn_ovsdb_monitor_cond_finish(st->ovs, "iface", iface_mon, deadline, &iface_init,
-                                               err)) < 0)
-                return r;
+        return osn_ovsdb_monitor_cond_finish(st->ovs, "iface", mon, st->deadline, ret_iface_init,
+                                             err);
+}
 
-        /* Now the NB answers. */
-        if (dynamic && (r = osn_ovsdb_monitor_cond_finish(st->nb, "lsp", lsp_mon, deadline,
-                                                          &lsp_init, err)) < 0)
+/* The NB's answer: the port's final addresses and MAC.  When the MAC is not
+ * the one the veth was made with (a lost claim moved the port to another
+ * address, or a retried ADD adopted its earlier port), the pod's interface
+ * takes the port's. */
+static int finish_nb_attach(struct add_state *st, struct osn_error *err)
+{
+        int r = osn_nb_attach_finish(st->nba, st->deadline, &st->nbp, err);
+        if (r < 0)
                 return r;
-        struct osn_nb_port nbp;
-        r = fast ? osn_ovsdb_transact_finish(st->nb, OSN_NB_DB, fast, fast_id, deadline, &fast_res,
-                                             err)
-                 : -EAGAIN;
-        if (r == 0) {
-                osn_nb_fast_attach_result(fast, fast_res, &nbp);
-        } else if (r == -EAGAIN || r == -EEXIST) {
-                /* A new network, other settings, a static request or a
-                 * retried ADD: the general path sorts it out. */
-                osn_error_clear(err);
-                if ((r = osn_nb_ensure_port(st->nb, &spec, deadline, &nbp, err)) < 0)
-                        return r;
-        } else {
+        if (memcmp(st->nbp.mac, st->veth_mac, 6) == 0)
+                return 0;
+        char m[OSN_MAC_STRLEN];
+        log_info("port %s: the pod's interface takes MAC %s", st->port,
+                 osn_mac_format(st->nbp.mac, m, sizeof(m)));
+        if ((r = osn_pod_set_mac(st->netns_fd, st->req->env->ifname, st->nbp.mac, err)) < 0)
                 return r;
-        }
-        uint8_t nb_mac[6];
-        struct osn_cidr tmp[OSN_MAX_STATIC];
-        if (!nbp.created && nbp.addresses[0] &&
-            osn_ovn_parse_addresses(nbp.addresses, nc, nb_mac, tmp, OSN_MAX_STATIC) >= 0 &&
-            memcmp(nb_mac, mac, 6) != 0) {
-                /* An earlier ADD of this attachment left a port with another
-                 * MAC (it asked for another): replace it with ours. */
-                log_info("replacing port %s of an earlier ADD (other MAC)", st->port);
-                if ((r = osn_nb_remove_port(st->nb, nc->name, st->port, deadline, err)) < 0 ||
-                    (r = osn_nb_ensure_port(st->nb, &spec, deadline, &nbp, err)) < 0)
-                        return r;
-        }
+        memcpy(st->veth_mac, st->nbp.mac, 6);
+        return osn_ovs_set_iface_id(st->ovs, st->host, "attached-mac", m, st->deadline, err);
+}
 
-        /* Addresses: static ones are known; dynamic ones come from northd. */
-        char addresses[256];
-        snprintf(addresses, sizeof(addresses), "%s", nbp.addresses);
-        if (dynamic && !strchr(addresses, ' ')) {
-                struct lsp_wait w = {""};
-                lsp_track(lsp_init, &w);
-                r = wait_for(st->nb, "lsp", deadline, lsp_track, lsp_done, &w);
-                if (r == -ETIMEDOUT)
-                        return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
-                                             "OVN did not assign addresses to port %s within %d "
-                                             "ms (is ovn-northd running?)",
-                                             st->port, node->ready_timeout_ms);
-                if (r < 0)
-                        return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
-                                             "lost the NB DB while waiting for the addresses of "
-                                             "port %s: %s",
-                                             st->port, strerror(-r));
-                snprintf(addresses, sizeof(addresses), "%s", w.dyn);
-        }
-        if (dynamic && (r = osn_nb_pin_port(st->nb, nbp.uuid, addresses, deadline, err)) < 0)
-                return r;
-
-        struct osn_cidr assigned[OSN_MAX_STATIC];
-        uint8_t amac[6];
-        int n = addresses[0]
-                    ? osn_ovn_parse_addresses(addresses, nc, amac, assigned, OSN_MAX_STATIC)
-                    : 0;
-        if (n < 0)
-                return osn_error_set(err, -EPROTO, OSN_CNI_INTERNAL,
-                                     "cannot parse the addresses \"%s\" of port %s", addresses,
-                                     st->port);
-        if ((r = osn_pod_configure(st->netns_fd, env->ifname, assigned, (size_t)n, err)) < 0)
-                return r;
-
-        /* Ready when ovn-controller says the port's flows are installed. */
+/* Ready when ovn-controller says the port's flows are installed. */
+static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_error *err)
+{
+        const struct osn_nodeconf *node = st->req->node;
         struct iface_wait iw = {""};
         iface_track(iface_init, &iw);
-        r = wait_for(st->ovs, "iface", deadline, iface_track, iface_done, &iw);
+        int r = wait_for(st->ovs, "iface", st->deadline, iface_track, iface_done, &iw);
         if (r == -ETIMEDOUT)
                 return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
                                      "ovn-controller did not install port %s on node %s within %d "
-                                     "ms (is ovn-controller running and connected?)",
+                                     "ms (it needs ovn-northd to have bound the port in the SB DB: "
+                                     "are ovn-northd and ovn-controller running and connected?)",
                                      st->port, node->node_name, node->ready_timeout_ms);
         if (r < 0)
                 return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
                                      "lost the local OVS DB while waiting for port %s: %s",
                                      st->port, strerror(-r));
+        return 0;
+}
 
+static void fill_add_result(const struct add_state *st, struct osn_cni_result *ret)
+{
+        const struct osn_cni_env *env = st->req->env;
         memset(ret, 0, sizeof(*ret));
         ret->n_ifaces = 1;
         struct osn_cni_iface *pif = &ret->ifaces[0];
         snprintf(pif->name, sizeof(pif->name), "%s", env->ifname);
-        snprintf(pif->mac, sizeof(pif->mac), "%s", mac_s);
-        pif->mtu = mtu;
+        osn_mac_format(st->nbp.mac, pif->mac, sizeof(pif->mac));
+        pif->mtu = st->plan.mtu;
         snprintf(pif->sandbox, sizeof(pif->sandbox), "%s", env->netns);
-        for (int i = 0; i < n && i < OSN_CNI_MAX_IPS; i++) {
-                ret->ips[i].address = assigned[i];
+        for (size_t i = 0; i < st->nbp.n_ips && i < OSN_CNI_MAX_IPS; i++) {
+                ret->ips[i].address = st->nbp.ips[i];
                 ret->ips[i].iface = 0;
                 ret->n_ips++;
         }
-        log_info("ADD %s: port %s veth %s mac %s addresses \"%s\" mtu %u", nc->name, st->port,
-                 st->host, mac_s, addresses, mtu);
+}
+
+static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_error *err)
+{
+        const struct osn_attach_req *req = st->req;
+        const struct osn_netconf *nc = req->nc;
+        const struct osn_cni_env *env = req->env;
+        int r;
+
+        st->deadline = osn_now_ms() + req->node->ready_timeout_ms;
+        if ((r = plan_add(st, err)) < 0 || (r = open_pod_netns(st, err)) < 0 ||
+            (r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0 ||
+            (r = check_node(st, err)) < 0)
+                return r;
+        remove_stale(st);
+
+        /* Pipelined: the NB transaction goes out now, and the server (then
+         * northd) works on it while we do the kernel and OVS work. */
+        const char *ids[] = {OSN_EXT_NETWORK,
+                             nc->name,
+                             OSN_EXT_CONTAINER,
+                             env->container_id,
+                             OSN_EXT_IFNAME,
+                             env->ifname,
+                             OSN_EXT_NODE,
+                             req->node->node_name,
+                             OSN_EXT_POD_NS,
+                             env->args.pod_namespace,
+                             OSN_EXT_POD_NAME,
+                             env->args.pod_name,
+                             OSN_EXT_POD_UID,
+                             env->args.pod_uid,
+                             OSN_EXT_NAD,
+                             nc->nad_name ? nc->nad_name : "",
+                             NULL};
+        struct osn_port_spec spec;
+        _cleanup_json_ json_t *iface_init = NULL;
+        if ((r = start_nb_attach(st, &spec, ids, err)) < 0 || (r = make_veth(st, err)) < 0 ||
+            (r = plug_ovs(st, &iface_init, err)) < 0 || (r = finish_nb_attach(st, err)) < 0 ||
+            (r = osn_pod_configure(st->netns_fd, env->ifname, st->nbp.ips, st->nbp.n_ips, err)) <
+                0 ||
+            (r = wait_installed(st, iface_init, err)) < 0)
+                return r;
+
+        /* Peers that knew one of these addresses with another MAC (a pod
+         * deleted before) learn the new one now, not when their neighbour
+         * entry ages out. */
+        struct osn_error e = {0};
+        if (osn_pod_announce(st->netns_fd, env->ifname, st->nbp.mac, st->nbp.ips, st->nbp.n_ips,
+                             &e) < 0)
+                log_warn("ADD %s: %s", nc->name, e.msg);
+
+        fill_add_result(st, ret);
+        _cleanup_free_ char *addrs = NULL;
+        char m[OSN_MAC_STRLEN];
+        for (size_t i = 0; i < st->nbp.n_ips; i++) {
+                char a[OSN_CIDR_STRLEN];
+                char *prev = addrs;
+                if (asprintf(&addrs, "%s%s%s", prev ? prev : "", prev ? " " : "",
+                             osn_cidr_format(&st->nbp.ips[i], a, sizeof(a))) < 0)
+                        addrs = NULL;
+                free(prev);
+        }
+        log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", nc->name, st->port,
+                 st->nbp.created ? "" : " (kept from an earlier try)", st->host,
+                 osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->plan.mtu);
         return 0;
 }
 
@@ -499,11 +520,19 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
             osn_port_name(req->nc->name, req->env->container_id, req->env->ifname);
         if (!port)
                 return -ENOMEM;
-        snprintf(st.port, sizeof(st.port), "%s", port);
+        if (strlen(port) >= sizeof(st.port))
+                return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
+                                     "the logical port name of network \"%s\", container %s, "
+                                     "interface %s is %zu bytes; at most %zu fit",
+                                     req->nc->name, req->env->container_id, req->env->ifname,
+                                     strlen(port), sizeof(st.port) - 1);
+        memcpy(st.port, port, strlen(port) + 1);
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
         if (r < 0)
                 add_rollback(&st);
+        osn_nb_attach_free(st.nba);
+        free(st.plan.fingerprint);
         if (st.netns_fd >= 0)
                 close(st.netns_fd);
         osn_ovsdb_close(st.nb);

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -538,4 +539,139 @@ int osn_link_disable_tx_csum(int netns_fd, const char *ifname)
         }
         memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
         return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+/* --- MAC and announcements --- */
+
+int osn_pod_set_mac(int netns_fd, const char *ifname, const uint8_t mac[6], struct osn_error *err)
+{
+        _cleanup_(nl_closep) struct nl nl = {0};
+        _cleanup_(link_putp) struct rtnl_link *orig = rtnl_link_alloc();
+        _cleanup_(link_putp) struct rtnl_link *change = rtnl_link_alloc();
+        _cleanup_(nl_addr_putp) struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+        char m[OSN_MAC_STRLEN];
+        int r;
+
+        if ((r = check_ifname(ifname, "pod", err)) < 0)
+                return r;
+        if (!orig || !change || !a)
+                return -ENOMEM;
+        rtnl_link_set_name(change, ifname);
+        rtnl_link_set_addr(change, a);
+        if ((r = nl_open(&nl, netns_fd)) < 0 ||
+            (r = nl_errno(&nl, rtnl_link_change(nl.sk, orig, change, 0))) < 0)
+                return nl_fail(err, r, nl.ext_ack, "cannot set MAC %s on \"%s\" in netns %s",
+                               osn_mac_format(mac, m, sizeof(m)), ifname, netns_name(netns_fd).s);
+        return 0;
+}
+
+/* The Internet checksum's one's-complement sum over 'len' bytes. */
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+        const uint8_t *p = data;
+        for (size_t i = 0; i + 1 < len; i += 2)
+                sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+        if (len & 1)
+                sum += (uint32_t)(p[len - 1] << 8);
+        return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+        while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+        return (uint16_t)~sum;
+}
+
+/* A gratuitous ARP request (sender = target = 'ip'), broadcast: peers that
+ * know 'ip' replace its MAC at once (Linux overrides a neighbour entry on a
+ * gratuitous ARP), and OVN floods it rather than answering it itself. */
+static size_t garp_frame(uint8_t *f, const uint8_t mac[6], const struct osn_cidr *ip)
+{
+        memset(f, 0xff, 6);
+        memcpy(f + 6, mac, 6);
+        f[12] = 0x08, f[13] = 0x06;                 /* ARP */
+        f[14] = 0x00, f[15] = 0x01;                 /* Ethernet */
+        f[16] = 0x08, f[17] = 0x00;                 /* IPv4 */
+        f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 1; /* request */
+        memcpy(f + 22, mac, 6);
+        memcpy(f + 28, &ip->addr.v4.s_addr, 4);
+        memset(f + 32, 0, 6);
+        memcpy(f + 38, &ip->addr.v4.s_addr, 4);
+        memset(f + 42, 0, 18); /* padding to the 60-byte minimum */
+        return 60;
+}
+
+/* An unsolicited neighbour advertisement (RFC 4861 7.2.6) to all nodes,
+ * with the override flag and the target link-layer address option. */
+static size_t una_frame(uint8_t *f, const uint8_t mac[6], const struct osn_cidr *ip)
+{
+        static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 0x01};
+        const size_t icmp_len = 32, off_ip = 14, off_icmp = 14 + 40;
+        f[0] = 0x33, f[1] = 0x33, f[2] = 0, f[3] = 0, f[4] = 0, f[5] = 1;
+        memcpy(f + 6, mac, 6);
+        f[12] = 0x86, f[13] = 0xdd;
+        uint8_t *h = f + off_ip;
+        memset(h, 0, 40);
+        h[0] = 0x60;
+        h[4] = 0, h[5] = (uint8_t)icmp_len;
+        h[6] = 58;  /* ICMPv6 */
+        h[7] = 255; /* hop limit, as neighbour discovery requires */
+        memcpy(h + 8, ip->addr.v6.s6_addr, 16);
+        memcpy(h + 24, all_nodes, 16);
+        uint8_t *m = f + off_icmp;
+        memset(m, 0, icmp_len);
+        m[0] = 136;  /* neighbour advertisement */
+        m[4] = 0x20; /* override */
+        memcpy(m + 8, ip->addr.v6.s6_addr, 16);
+        m[24] = 2, m[25] = 1; /* target link-layer address, 8 bytes */
+        memcpy(m + 26, mac, 6);
+        uint32_t sum = csum_add(0, h + 8, 32); /* source and destination */
+        sum += (uint32_t)icmp_len + 58;
+        sum = csum_add(sum, m, icmp_len);
+        uint16_t c = csum_fold(sum);
+        m[2] = (uint8_t)(c >> 8), m[3] = (uint8_t)c;
+        return off_icmp + icmp_len;
+}
+
+int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
+                     const struct osn_cidr *addrs, size_t n, struct osn_error *err)
+{
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if ((r = check_ifname(ifname, "pod", err)) < 0)
+                return r;
+        {
+                _cleanup_(netns_leavep) int home = -1;
+                if ((r = netns_enter(netns_fd, &home)) < 0)
+                        return nl_fail(err, r, NULL, "cannot enter netns %s",
+                                       netns_name(netns_fd).s);
+                fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (fd < 0)
+                        return nl_fail(err, -errno, NULL, "cannot open a packet socket in netns %s",
+                                       netns_name(netns_fd).s);
+        }
+        struct ifreq ifr = {0};
+        memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+        if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+                return nl_fail(err, -errno, NULL, "cannot find \"%s\" in netns %s", ifname,
+                               netns_name(netns_fd).s);
+        struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex,
+                                 .sll_halen = 6};
+        for (size_t i = 0; i < n; i++) {
+                uint8_t frame[128];
+                size_t len = addrs[i].family == AF_INET ? garp_frame(frame, mac, &addrs[i])
+                                                        : una_frame(frame, mac, &addrs[i]);
+                memcpy(to.sll_addr, frame, 6);
+                /* Non-blocking: a full queue loses an announcement, never
+                 * stalls the ADD. */
+                if (sendto(fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+                        char b[OSN_CIDR_STRLEN];
+                        return nl_fail(err, -errno, NULL, "cannot announce %s on \"%s\" in netns %s",
+                                       osn_addr_format(&addrs[i], b, sizeof(b)), ifname,
+                                       netns_name(netns_fd).s);
+                }
+        }
+        return 0;
 }

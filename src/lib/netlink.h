@@ -77,4 +77,18 @@ int osn_pod_link_delete(int netns_fd, const char *ifname, struct osn_error *err)
  * AF_PACKET and would otherwise forward partial checksums. */
 int osn_link_disable_tx_csum(int netns_fd, const char *ifname);
 
+/* Inside the netns: sets the MAC of 'ifname' (the pod's interface, when the
+ * port's MAC changed after the veth was made). */
+int osn_pod_set_mac(int netns_fd, const char *ifname, const uint8_t mac[6], struct osn_error *err)
+    _wur_;
+
+/* Inside the netns: announces the pod's addresses from 'ifname' with 'mac'
+ * (a gratuitous ARP request per IPv4 address, an unsolicited neighbour
+ * advertisement with the override flag per IPv6 address), so peers that
+ * knew an address with another MAC (a deleted pod's) update their
+ * neighbour entries at once.  Never blocks: a frame the queue cannot take
+ * is an error, not a wait. */
+int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
+                     const struct osn_cidr *addrs, size_t n, struct osn_error *err) _wur_;
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "alloc.h"
 #include "log.h"
 
 #define MAX_GUARD_RETRIES 20
@@ -111,81 +112,48 @@ int osn_ovn_parse_addresses(const char *s, const struct osn_netconf *nc, uint8_t
         return (int)n;
 }
 
-/* "MAC", "MAC dynamic" or "MAC IP..." for a new port. */
-static void port_addresses(const struct osn_port_spec *spec, char *buf, size_t len)
+/* "MAC IP..." (OVN's addresses and port_security syntax), malloc'd. */
+static char *addresses_string(const uint8_t mac[6], const struct osn_cidr *ips, size_t n)
 {
-        char mac[OSN_MAC_STRLEN];
-        osn_mac_format(spec->mac, mac, sizeof(mac));
-        size_t off = (size_t)snprintf(buf, len, "%s", mac);
-        if (spec->n_static_ips > 0) {
-                for (size_t i = 0; i < spec->n_static_ips && off < len; i++) {
-                        char a[OSN_CIDR_STRLEN];
-                        off +=
-                            (size_t)snprintf(buf + off, len - off, " %s",
-                                             osn_addr_format(&spec->static_ips[i], a, sizeof(a)));
-                }
-        } else if (spec->nc->n_subnets > 0) {
-                snprintf(buf + off, len - off, " dynamic");
+        char m[OSN_MAC_STRLEN];
+        size_t len = OSN_MAC_STRLEN + n * (OSN_CIDR_STRLEN + 1) + 1;
+        char *s = malloc(len);
+        if (!s)
+                return NULL;
+        size_t off = (size_t)snprintf(s, len, "%s", osn_mac_format(mac, m, sizeof(m)));
+        for (size_t i = 0; i < n; i++) {
+                char a[OSN_CIDR_STRLEN];
+                off += (size_t)snprintf(s + off, len - off, " %s",
+                                        osn_addr_format(&ips[i], a, sizeof(a)));
         }
+        return s;
 }
 
-/* other_config of the switch: OVN's native IPAM. */
-static json_t *switch_other_config(const struct osn_netconf *nc)
+static void claim_key_ip(const struct osn_cidr *ip, char buf[OSN_CLAIM_KEY_STRLEN])
 {
-        char subnet[OSN_CIDR_STRLEN] = "", prefix6[OSN_CIDR_STRLEN] = "", excl[2048] = "";
-        size_t off = 0;
-        for (size_t i = 0; i < nc->n_subnets; i++) {
-                if (nc->subnets[i].family == AF_INET)
-                        osn_cidr_format(&nc->subnets[i], subnet, sizeof(subnet));
-                else
-                        osn_addr_format(&nc->subnets[i], prefix6, sizeof(prefix6));
-        }
-        /* exclude_ips takes IPv4 addresses and "first..last" ranges. */
-        for (size_t i = 0; i < nc->n_excludes && off < sizeof(excl); i++) {
-                const struct osn_cidr *x = &nc->excludes[i];
-                if (x->family != AF_INET)
-                        continue;
-                char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
-                struct osn_cidr first = osn_cidr_network(x), last = first;
-                uint32_t host = x->prefixlen >= 32 ? 0 : (0xffffffffu >> x->prefixlen);
-                last.addr.v4.s_addr = htonl(ntohl(first.addr.v4.s_addr) | host);
-                osn_addr_format(&first, a, sizeof(a));
-                if (host == 0)
-                        off += (size_t)snprintf(excl + off, sizeof(excl) - off, "%s%s",
-                                                off ? " " : "", a);
-                else
-                        off += (size_t)snprintf(excl + off, sizeof(excl) - off, "%s%s..%s",
-                                                off ? " " : "", a,
-                                                osn_addr_format(&last, b, sizeof(b)));
-        }
-        /* A network bridged to a physical network shares its subnet with the
-         * hosts out there, whose router conventionally holds the first
-         * address: OVN never hands it out. */
-        for (size_t i = 0; nc->external && i < nc->n_subnets && off < sizeof(excl); i++) {
-                if (nc->subnets[i].family != AF_INET || nc->subnets[i].prefixlen >= 31)
-                        continue;
-                struct osn_cidr gw = osn_cidr_network(&nc->subnets[i]);
-                gw.addr.v4.s_addr = htonl(ntohl(gw.addr.v4.s_addr) + 1);
-                char a[OSN_CIDR_STRLEN];
-                off += (size_t)snprintf(excl + off, sizeof(excl) - off, "%s%s", off ? " " : "",
-                                        osn_addr_format(&gw, a, sizeof(a)));
-        }
-        const char *kv[8];
-        size_t n = 0;
-        if (subnet[0]) {
-                kv[n++] = "subnet";
-                kv[n++] = subnet;
-        }
-        if (excl[0] && subnet[0]) {
-                kv[n++] = "exclude_ips";
-                kv[n++] = excl;
-        }
-        if (prefix6[0]) {
-                kv[n++] = "ipv6_prefix";
-                kv[n++] = prefix6;
-        }
-        kv[n] = NULL;
-        return osn_ovsdb_map(kv);
+        char a[OSN_CIDR_STRLEN];
+        snprintf(buf, OSN_CLAIM_KEY_STRLEN, "%s%s", OSN_EXT_CLAIM_IP,
+                 osn_addr_format(ip, a, sizeof(a)));
+}
+
+static void claim_key_mac(const uint8_t mac[6], char buf[OSN_CLAIM_KEY_STRLEN])
+{
+        char m[OSN_MAC_STRLEN];
+        snprintf(buf, OSN_CLAIM_KEY_STRLEN, "%s%s", OSN_EXT_CLAIM_MAC,
+                 osn_mac_format(mac, m, sizeof(m)));
+}
+
+/* Appends [key, value] to an OVSDB map value ["map", [...]]. */
+static void map_add(json_t *map, const char *key, const char *value)
+{
+        json_array_append_new(json_array_get(map, 1), json_pack("[s,s]", key, value));
+}
+
+/* The condition "external_ids holds key = value". */
+static json_t *ids_include(const char *key, const char *value)
+{
+        const char *kv[] = {key, value, NULL};
+        return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
 }
 
 /* The external_ids that mark a switch as osn's, with these settings. */
@@ -198,31 +166,10 @@ static json_t *switch_ids(const struct osn_port_spec *spec)
                             osn_topology_name(nc->topology),
                             OSN_EXT_FINGERPRINT,
                             spec->fingerprint,
+                            OSN_EXT_IPAM,
+                            OSN_IPAM_CLAIMS,
                             NULL};
         return osn_ovsdb_map(kv);
-}
-
-static json_t *switch_row(const struct osn_port_spec *spec, const char *sw_name, json_t *ports)
-{
-        return json_pack("{s:s, s:o, s:o, s:o}", "name", sw_name, "external_ids", switch_ids(spec),
-                         "other_config", switch_other_config(spec->nc), "ports",
-                         osn_ovsdb_set(ports));
-}
-
-static json_t *port_row(const struct osn_port_spec *spec)
-{
-        char addrs[256];
-        port_addresses(spec, addrs, sizeof(addrs));
-        /* Until northd assigns addresses, port security pins the MAC alone;
-         * osn_nb_pin_port() widens it to the assigned IPs. */
-        char psec[256];
-        if (spec->n_static_ips > 0 || spec->nc->n_subnets == 0)
-                snprintf(psec, sizeof(psec), "%s", addrs);
-        else
-                osn_mac_format(spec->mac, psec, sizeof(psec));
-        return json_pack("{s:s, s:o, s:o, s:o}", "name", spec->port_name, "addresses",
-                         string_set1(addrs), "port_security", string_set1(psec), "external_ids",
-                         osn_ovsdb_map(spec->port_ids));
 }
 
 static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
@@ -251,66 +198,6 @@ static size_t attachment_count(const json_t *sw_row, const char *localnet_uuid)
         return count;
 }
 
-/* Static requests: is any requested IP or MAC held by another port of the
- * network?  Reads only this network's ports. */
-static int check_static_conflicts(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
-                                  int64_t deadline, struct osn_error *err)
-{
-        static const char *const cols[] = {"name", "addresses", "dynamic_addresses", NULL};
-        const char *kv[] = {OSN_EXT_NETWORK, spec->nc->name, NULL};
-        json_t *ops = json_pack(
-            "[o]", osn_ovsdb_op_select("Logical_Switch_Port",
-                                       json_pack("[o]", osn_ovsdb_cond("external_ids", "includes",
-                                                                       osn_ovsdb_map(kv))),
-                                       cols));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
-        if (r < 0)
-                return r;
-        json_t *rows = osn_ovsdb_result_rows(res, 0), *row;
-        size_t i;
-        json_array_foreach(rows, i, row)
-        {
-                const char *name = json_string_value(json_object_get(row, "name"));
-                if (streq(name, spec->port_name))
-                        continue;
-                const json_t *sets[2] = {json_object_get(row, "addresses"),
-                                         json_object_get(row, "dynamic_addresses")};
-                for (size_t s = 0; s < 2; s++) {
-                        for (size_t k = 0; k < osn_ovsdb_set_size(sets[s]); k++) {
-                                const char *a = json_string_value(osn_ovsdb_set_at(sets[s], k));
-                                uint8_t mac[6];
-                                struct osn_cidr ips[8];
-                                int n = osn_ovn_parse_addresses(a, spec->nc, mac, ips, 8);
-                                if (n < 0)
-                                        continue;
-                                if (memcmp(mac, spec->mac, 6) == 0) {
-                                        char m[OSN_MAC_STRLEN];
-                                        return osn_error_set(
-                                            err, -EADDRINUSE, OSN_CNI_CONFLICT,
-                                            "MAC %s requested for network \"%s\" is already "
-                                            "used by port %s",
-                                            osn_mac_format(mac, m, sizeof(m)), spec->nc->name,
-                                            name);
-                                }
-                                for (int j = 0; j < n; j++)
-                                        for (size_t q = 0; q < spec->n_static_ips; q++)
-                                                if (osn_addr_equal(&ips[j], &spec->static_ips[q])) {
-                                                        char b[OSN_CIDR_STRLEN];
-                                                        return osn_error_set(
-                                                            err, -EADDRINUSE, OSN_CNI_CONFLICT,
-                                                            "IP %s requested for network "
-                                                            "\"%s\" is already taken by port "
-                                                            "%s",
-                                                            osn_addr_format(&ips[j], b, sizeof(b)),
-                                                            spec->nc->name, name);
-                                                }
-                        }
-                }
-        }
-        return 0;
-}
-
 const char *osn_nb_port_addresses(const json_t *lsp_row, bool *ret_dynamic)
 {
         const char *a =
@@ -324,21 +211,9 @@ const char *osn_nb_port_addresses(const json_t *lsp_row, bool *ret_dynamic)
         return a;
 }
 
-static void fill_port(struct osn_nb_port *ret, const char *uuid, const json_t *row)
-{
-        snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid ? uuid : "");
-        ret->addresses[0] = 0;
-        ret->dynamic = false;
-        if (!row)
-                return;
-        const char *a = osn_nb_port_addresses(row, &ret->dynamic);
-        if (a)
-                snprintf(ret->addresses, sizeof(ret->addresses), "%s", a);
-}
-
 /* Reads the switch's "ports" column into its row 'sw' (which the caller
  * owns).  The common paths never need it: it grows with the network, so only
- * the rare ones (other settings, static requests) pay for reading it.
+ * the rare ones (other settings, a migration) pay for reading it.
  * -EAGAIN when the switch is gone. */
 static int read_switch_ports(struct osn_ovsdb *nb, json_t *sw, int64_t deadline,
                              struct osn_error *err)
@@ -357,213 +232,646 @@ static int read_switch_ports(struct osn_ovsdb *nb, json_t *sw, int64_t deadline,
         return json_object_set(sw, "ports", json_object_get(row, "ports"));
 }
 
-int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
-                       struct osn_nb_port *ret, struct osn_error *err)
+/* The rows (_uuid, name, addresses, dynamic_addresses, external_ids) of
+ * every port of 'network' (new reference in *ret). */
+static int read_network_ports(struct osn_ovsdb *nb, const char *network, int64_t deadline,
+                              json_t **ret, struct osn_error *err)
+{
+        static const char *const cols[] = {"_uuid", "name", "addresses", "dynamic_addresses",
+                                           "external_ids", NULL};
+        json_t *ops = json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
+                                                           ids_include(OSN_EXT_NETWORK, network),
+                                                           cols));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        *ret = json_incref(osn_ovsdb_result_rows(res, 0));
+        return *ret ? 0 : -EPROTO;
+}
+
+/* The addresses a port row holds: its IP claims, or, for a port made before
+ * claims (no osn/ip/ key), what its addresses say.  Appends to v[*n]
+ * (capacity 'max'). */
+static void row_addresses(const json_t *row, const char *network, struct osn_cidr *v, size_t *n,
+                          size_t max)
+{
+        const json_t *pairs = json_array_get(json_object_get(row, "external_ids"), 1), *kv;
+        size_t i, before = *n;
+        json_array_foreach((json_t *)pairs, i, kv)
+        {
+                const char *k = json_string_value(json_array_get(kv, 0));
+                struct osn_cidr c;
+                if (*n < max && startswith(k, OSN_EXT_CLAIM_IP) &&
+                    streq(json_string_value(json_array_get(kv, 1)), network) &&
+                    osn_cidr_parse(k + strlen(OSN_EXT_CLAIM_IP), false, &c) == 0)
+                        v[(*n)++] = c;
+        }
+        if (*n > before)
+                return;
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        const char *a = osn_nb_port_addresses(row, NULL);
+        int k = a ? osn_ovn_parse_addresses(a, NULL, mac, ips, OSN_MAX_STATIC) : -1;
+        for (int j = 0; j < k && *n < max; j++)
+                v[(*n)++] = ips[j];
+}
+
+int osn_nb_network_addresses(struct osn_ovsdb *nb, const char *network, int64_t deadline,
+                             struct osn_cidr **ret, size_t *ret_n, struct osn_error *err)
+{
+        _cleanup_json_ json_t *rows = NULL;
+        int r = read_network_ports(nb, network, deadline, &rows, err);
+        if (r < 0)
+                return r;
+        size_t max = json_array_size(rows) * OSN_MAX_STATIC + 1, n = 0;
+        _cleanup_free_ struct osn_cidr *v = calloc(max, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        json_t *row;
+        size_t i;
+        json_array_foreach(rows, i, row) row_addresses(row, network, v, &n, max);
+        *ret_n = n;
+        *ret = n ? TAKE_PTR(v) : NULL;
+        return 0;
+}
+
+/* --- attaching (see ovn.h) --- */
+
+enum attach_mode {
+        ATTACH_JOIN,   /* the switch exists with these settings */
+        ATTACH_CREATE, /* no switch yet: the first attachment makes it */
+};
+
+/* Where each operation of the attach transaction sits (-1 = absent). */
+struct attach_ops {
+        int switch_guard;
+        int claim[OSN_MAX_CLAIMS];
+        size_t n_claims;
+        int insert_port;
+};
+
+struct osn_nb_attach {
+        struct osn_ovsdb *nb;
+        const struct osn_port_spec *spec;
+        char *sw_name, *ln_name;
+        uint64_t seed;
+        enum attach_mode mode;
+
+        /* The addresses of the transaction being built or in flight. */
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        size_t n_ips;
+        int ip_subnet[OSN_MAX_STATIC]; /* alloc subnet of each dynamic IP, -1 for static */
+        uint8_t mac[6];
+        char claims[OSN_MAX_CLAIMS][OSN_CLAIM_KEY_STRLEN];
+        size_t n_claims; /* the IPs' claims, then the MAC's */
+
+        unsigned attempt[OSN_MAX_SUBNETS]; /* candidates tried per subnet */
+        bool near_full[OSN_MAX_SUBNETS];   /* pick from the network's claims */
+        struct osn_cidr *used;             /* those claims, when read */
+        size_t n_used;
+
+        json_t *ops; /* in flight */
+        struct attach_ops idx;
+        int64_t id;
+        bool in_flight;
+        json_t *port_row; /* the inserted row, for the result */
+};
+
+/* After this many lost claims in a subnet an ADD reads the network's
+ * claims instead of guessing. */
+#define PROBES_BEFORE_READ 3
+#define MAX_ATTACH_TRIES   32
+
+void osn_nb_attach_free(struct osn_nb_attach *at)
+{
+        if (!at)
+                return;
+        free(at->sw_name);
+        free(at->ln_name);
+        free(at->used);
+        json_decref(at->ops);
+        json_decref(at->port_row);
+        free(at);
+}
+
+void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6])
+{
+        memcpy(ret_mac, at->mac, 6);
+}
+
+/* The subnet of the MAC: the one whose address it was derived from. */
+static int mac_subnet(const struct osn_nb_attach *at)
+{
+        for (size_t i = 0; i < at->n_ips; i++)
+                if (at->ips[i].family == AF_INET)
+                        return at->ip_subnet[i];
+        return at->n_ips ? at->ip_subnet[0] : -1;
+}
+
+/* Chooses this try's addresses and MAC, and their claims. */
+static int choose_addresses(struct osn_nb_attach *at, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
+        const struct osn_alloc *a = spec->alloc;
+        at->n_ips = 0;
+        if (spec->n_static_ips > 0) {
+                for (size_t i = 0; i < spec->n_static_ips && i < OSN_MAX_STATIC; i++) {
+                        at->ips[at->n_ips] = spec->static_ips[i];
+                        at->ip_subnet[at->n_ips++] = -1;
+                }
+        } else {
+                for (size_t s = 0; s < a->n_subnets && s < OSN_MAX_STATIC; s++) {
+                        struct osn_cidr c;
+                        int r = at->near_full[s]
+                                    ? osn_alloc_pick_free(a, s, at->seed, at->used, at->n_used, &c)
+                                    : osn_alloc_candidate(a, s, at->seed, at->attempt[s], &c);
+                        if (r == -ENOSPC)
+                                return -ENOSPC; /* the caller reports the subnet */
+                        if (r < 0)
+                                return r;
+                        at->ips[at->n_ips] = c;
+                        at->ip_subnet[at->n_ips++] = (int)s;
+                }
+        }
+        if (spec->mac_requested || at->n_ips == 0)
+                memcpy(at->mac, spec->mac, 6);
+        else
+                (void)osn_alloc_mac_for(at->ips, at->n_ips, at->mac);
+        at->n_claims = 0;
+        for (size_t i = 0; i < at->n_ips; i++)
+                claim_key_ip(&at->ips[i], at->claims[at->n_claims++]);
+        claim_key_mac(at->mac, at->claims[at->n_claims++]);
+        (void)err;
+        return 0;
+}
+
+static json_t *port_row(const struct osn_nb_attach *at)
+{
+        _cleanup_free_ char *addrs = addresses_string(at->mac, at->ips, at->n_ips);
+        json_t *ids = osn_ovsdb_map(at->spec->port_ids);
+        if (!addrs || !ids)
+                return json_decref(ids), NULL;
+        for (size_t i = 0; i < at->n_claims; i++)
+                map_add(ids, at->claims[i], at->spec->nc->name);
+        return json_pack("{s:s, s:o, s:o, s:o}", "name", at->spec->port_name, "addresses",
+                         string_set1(addrs), "port_security", string_set1(addrs), "external_ids",
+                         ids);
+}
+
+static int append(json_t *ops, json_t *op)
+{
+        int i = (int)json_array_size(ops);
+        json_array_append_new(ops, op);
+        return i;
+}
+
+/* The claims a port made by an older osn holds: its addresses and MAC. */
+static json_t *legacy_claims(const json_t *row, const char *network)
+{
+        json_t *map = osn_ovsdb_map((const char *const[]){NULL});
+        const char *a = osn_nb_port_addresses(row, NULL);
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        int n = a ? osn_ovn_parse_addresses(a, NULL, mac, ips, OSN_MAX_STATIC) : -1;
+        char key[OSN_CLAIM_KEY_STRLEN];
+        for (int i = 0; i < n; i++) {
+                claim_key_ip(&ips[i], key);
+                map_add(map, key, network);
+        }
+        if (n >= 0) {
+                claim_key_mac(mac, key);
+                map_add(map, key, network);
+        }
+        return map;
+}
+
+/* The migration of a switch made by an older osn (northd's IPAM), as one
+ * transaction: guarded by its port set (so no port of an older plugin slips
+ * in unclaimed), every port gets the claims of what it holds, the switch
+ * says it is claimed and stops asking northd for addresses.  0 when done
+ * (or somebody else did it), -EAGAIN-free: a changed port set re-reads. */
+static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadline,
+                           struct osn_error *err)
+{
+        const char *net = at->spec->nc->name;
+        _cleanup_json_ json_t *rows = NULL;
+        int r = read_switch_ports(at->nb, sw, deadline, err);
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0 || (r = read_network_ports(at->nb, net, deadline, &rows, err)) < 0)
+                return r;
+        json_t *sw_where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
+        const char *ipam[] = {OSN_EXT_IPAM, OSN_IPAM_CLAIMS, NULL};
+        json_t *ops = json_pack(
+            "[o,o,{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}]",
+            op_comment("osn: migrate network %s to osn's address claims", net),
+            op_wait("Logical_Switch", json_deep_copy(sw_where), "ports",
+                    json_pack("[{s:O}]", "ports", json_object_get(sw, "ports"))),
+            "op", "mutate", "table", "Logical_Switch", "where", sw_where, "mutations",
+            "external_ids", "insert", osn_ovsdb_map(ipam), "other_config", "delete",
+            osn_ovsdb_set(json_pack("[s,s,s]", "subnet", "ipv6_prefix", "exclude_ips")));
+        json_decref(sw_where);
+        json_t *row;
+        size_t i, n = 0;
+        json_array_foreach(rows, i, row)
+        {
+                if (!osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_CONTAINER))
+                        continue; /* the localnet port */
+                json_array_append_new(
+                    ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
+                                   "Logical_Switch_Port", "where",
+                                   where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(row))),
+                                   "mutations", "external_ids", "insert",
+                                   legacy_claims(row, net)));
+                n++;
+        }
+        _cleanup_json_ json_t *res = NULL;
+        r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r == -EAGAIN) {
+                osn_error_clear(err);
+                return 0;
+        }
+        if (r == 0)
+                log_info("network %s: migrated %zu port(s) to osn's address claims", net, n);
+        return r;
+}
+
+/* The one builder of the attach transaction, in its two shapes. */
+static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
+{
+        const struct osn_port_spec *spec = at->spec;
+        const char *net = spec->nc->name;
+        json_t *ops = json_array();
+        json_decref(at->port_row);
+        at->port_row = port_row(at);
+        if (!ops || !at->port_row)
+                return json_decref(ops), NULL;
+        memset(idx, -1, sizeof(*idx));
+        append(ops, op_comment("osn: attach %s to network %s", spec->port_name, net));
+        json_t *sw_where = NULL;
+        switch (at->mode) {
+        case ATTACH_JOIN:
+                /* The switch exists with exactly these settings. */
+                sw_where = where_eq("name", json_string(at->sw_name));
+                idx->switch_guard =
+                    append(ops, op_wait("Logical_Switch", json_deep_copy(sw_where), "external_ids",
+                                        json_pack("[{s:o}]", "external_ids", switch_ids(spec))));
+                break;
+        case ATTACH_CREATE:
+                /* Nobody created the switch since we looked. */
+                sw_where = NULL;
+                idx->switch_guard =
+                    append(ops, op_wait("Logical_Switch", where_eq("name", json_string(at->sw_name)),
+                                        "name", json_array()));
+                break;
+        }
+        idx->n_claims = at->n_claims;
+        for (size_t i = 0; i < at->n_claims; i++)
+                idx->claim[i] = append(ops, op_wait("Logical_Switch_Port",
+                                                    ids_include(at->claims[i], net), "name",
+                                                    json_array()));
+        idx->insert_port = append(ops, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
+                                                 "Logical_Switch_Port", "row", at->port_row,
+                                                 "uuid-name", "lsp"));
+        if (at->mode == ATTACH_CREATE) {
+                json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
+                if (spec->nc->external) {
+                        json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
+                        append(ops, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
+                                              "Logical_Switch_Port", "row",
+                                              localnet_row(spec, at->ln_name), "uuid-name", "ln"));
+                }
+                append(ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
+                                      "Logical_Switch", "row", "name", at->sw_name, "external_ids",
+                                      switch_ids(spec), "ports", osn_ovsdb_set(sw_ports)));
+                return ops;
+        }
+        append(ops, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
+                              "Logical_Switch", "where", sw_where, "mutations", "ports", "insert",
+                              osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp")))));
+        json_decref(sw_where);
+        return ops;
+}
+
+static int send_attach(struct osn_nb_attach *at, struct osn_error *err)
+{
+        json_decref(at->ops);
+        at->ops = attach_ops(at, &at->idx);
+        if (!at->ops)
+                return -ENOMEM;
+        int r = osn_ovsdb_transact_start(at->nb, OSN_NB_DB, at->ops, &at->id, err);
+        at->in_flight = r >= 0;
+        return r;
+}
+
+static void fill_result(const struct osn_nb_attach *at, const char *uuid, bool created,
+                        struct osn_nb_port *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid ? uuid : "");
+        ret->created = created;
+        ret->switch_created = created && at->mode == ATTACH_CREATE;
+        memcpy(ret->mac, at->mac, 6);
+        ret->n_ips = at->n_ips;
+        memcpy(ret->ips, at->ips, at->n_ips * sizeof(at->ips[0]));
+}
+
+int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+                        struct osn_nb_attach **ret, struct osn_error *err)
+{
+        _cleanup_nb_attach_ struct osn_nb_attach *at = calloc(1, sizeof(*at));
+        if (!at)
+                return -ENOMEM;
+        at->nb = nb;
+        at->spec = spec;
+        at->seed = osn_alloc_seed(spec->port_name);
+        at->mode = ATTACH_JOIN;
+        at->sw_name = osn_switch_name(spec->nc->name);
+        at->ln_name = osn_localnet_port_name(spec->nc->name);
+        if (!at->sw_name || !at->ln_name)
+                return -ENOMEM;
+        int r = choose_addresses(at, err);
+        /* A subnet without any address to hand out: _finish() says so. */
+        if (r < 0 && r != -ENOSPC)
+                return r;
+        if (r == 0 && (r = send_attach(at, err)) < 0)
+                return r;
+        *ret = TAKE_PTR(at);
+        return 0;
+}
+
+/* Who holds 'claim' on the network: the holder's row (name, external_ids;
+ * new reference), or NULL when nobody does (any more). */
+static int read_claim_holder(struct osn_nb_attach *at, const char *claim, int64_t deadline,
+                             json_t **ret, struct osn_error *err)
+{
+        json_t *ops = json_pack("[o]", osn_ovsdb_op_select(
+                                           "Logical_Switch_Port",
+                                           ids_include(claim, at->spec->nc->name),
+                                           (const char *const[]){"name", "external_ids", NULL}));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        *ret = row ? json_incref(row) : NULL;
+        return 0;
+}
+
+/* "pod ns/name (port P)" or "port P" for messages. */
+static void describe_holder(const json_t *row, char *buf, size_t len)
+{
+        const json_t *ids = json_object_get(row, "external_ids");
+        const char *ns = osn_ovsdb_map_get(ids, OSN_EXT_POD_NS);
+        const char *pod = osn_ovsdb_map_get(ids, OSN_EXT_POD_NAME);
+        const char *name = json_string_value(json_object_get(row, "name"));
+        if (ns && pod && *ns && *pod)
+                snprintf(buf, len, "pod %s/%s (port %s)", ns, pod, name ? name : "?");
+        else
+                snprintf(buf, len, "port %s", name ? name : "?");
+}
+
+static int subnet_full(struct osn_nb_attach *at, size_t s, struct osn_error *err)
+{
+        const struct osn_alloc *a = at->spec->alloc;
+        struct osn_alloc_usage u;
+        osn_alloc_usage(a, s, at->used, at->n_used, &u);
+        char sub[OSN_CIDR_STRLEN], used[40], cap[40], res[40];
+        osn_cidr_format(&a->subnets[s].subnet, sub, sizeof(sub));
+        osn_error_set(err, -ENOSPC, OSN_CNI_TRY_AGAIN_LATER,
+                      "subnet %s of network \"%s\" is full: %s of %s addresses in use; delete a "
+                      "pod on it or widen the subnet",
+                      sub, at->spec->nc->name, osn_u128_format(u.used, used, sizeof(used)),
+                      osn_u128_format(u.capacity, cap, sizeof(cap)));
+        if (u.reserved > 0)
+                osn_error_details(err, "(%s more addresses are reserved for static requests)",
+                                  osn_u128_format(u.reserved, res, sizeof(res)));
+        return -ENOSPC;
+}
+
+/* A lost claim of a dynamic address: the next candidate, or, after a few,
+ * the network's claims read and a free address picked. */
+static int next_candidate(struct osn_nb_attach *at, int s, int64_t deadline,
+                          struct osn_error *err)
+{
+        if (s < 0)
+                return -EINVAL;
+        if (++at->attempt[s] < PROBES_BEFORE_READ)
+                return 0;
+        free(at->used);
+        at->used = NULL;
+        at->n_used = 0;
+        int r = osn_nb_network_addresses(at->nb, at->spec->nc->name, deadline, &at->used,
+                                         &at->n_used, err);
+        if (r < 0)
+                return r;
+        at->near_full[s] = true;
+        return 0;
+}
+
+/* The switch guard did not hold (or the port name exists): read the network
+ * and decide how to attach.  1 when the port is already there and adopted
+ * into 'ret' (a retried ADD), 0 to try again with at->mode set. */
+static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
+                      struct osn_error *err)
 {
         static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
         static const char *const port_cols[] = {"_uuid", "addresses", "dynamic_addresses",
                                                 "external_ids", NULL};
         static const char *const ln_cols[] = {"_uuid", NULL};
+        const struct osn_port_spec *spec = at->spec;
         const struct osn_netconf *nc = spec->nc;
-        _cleanup_free_ char *sw_name = osn_switch_name(nc->name);
-        _cleanup_free_ char *ln_name = osn_localnet_port_name(nc->name);
-        if (!sw_name || !ln_name)
-                return -ENOMEM;
-
-        memset(ret, 0, sizeof(*ret));
-        for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
-                json_t *ops =
-                    select_network(sw_name, spec->port_name, ln_name, sw_cols, port_cols, ln_cols);
-                _cleanup_json_ json_t *res = NULL;
-                int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        json_t *ops = select_network(at->sw_name, spec->port_name, at->ln_name, sw_cols, port_cols,
+                                     ln_cols);
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        json_t *sws = osn_ovsdb_result_rows(res, 0);
+        json_t *own = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
+        const char *ln_uuid = osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
+        if (json_array_size(sws) > 1)
+                return osn_error_set(err, -ENOTUNIQ, OSN_CNI_CONFLICT,
+                                     "%zu logical switches are named \"%s\"; osn expects one "
+                                     "(remove the extra ones)",
+                                     json_array_size(sws), at->sw_name);
+        json_t *sw = json_array_get(sws, 0);
+        if (!sw) {
+                if (own) {
+                        /* An orphan of an earlier try: remove it first. */
+                        r = osn_nb_remove_port(at->nb, nc->name, spec->port_name, deadline, err);
+                        return r < 0 ? r : 0;
+                }
+                at->mode = ATTACH_CREATE;
+                return 0;
+        }
+        const json_t *ids = json_object_get(sw, "external_ids");
+        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), nc->name))
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "logical switch \"%s\" exists but was not created by osn (no "
+                                     "external_ids:%s=%s); osn leaves it alone",
+                                     at->sw_name, OSN_EXT_NETWORK, nc->name);
+        const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
+        bool same = streq(fp, spec->fingerprint);
+        if (same && own) {
+                /* A retried ADD: our port is there already.  Keep it when it
+                 * holds what this request asks for; else replace it. */
+                bool dynamic;
+                const char *a = osn_nb_port_addresses(own, &dynamic);
+                uint8_t mac[6];
+                struct osn_cidr ips[OSN_MAX_STATIC];
+                int n = a && !dynamic ? osn_ovn_parse_addresses(a, nc, mac, ips, OSN_MAX_STATIC)
+                                      : -EINVAL;
+                bool keep = n >= 0 && (!spec->mac_requested || memcmp(mac, spec->mac, 6) == 0);
+                for (size_t i = 0; keep && i < spec->n_static_ips; i++) {
+                        bool found = false;
+                        for (int k = 0; k < n; k++)
+                                found |= osn_addr_equal(&ips[k], &spec->static_ips[i]);
+                        keep = found && (size_t)n == spec->n_static_ips;
+                }
+                if (keep && spec->n_static_ips == 0 && (size_t)n != spec->alloc->n_subnets)
+                        keep = false;
+                if (keep) {
+                        memcpy(at->mac, mac, 6);
+                        at->n_ips = (size_t)n;
+                        memcpy(at->ips, ips, (size_t)n * sizeof(ips[0]));
+                        fill_result(at, osn_ovsdb_row_uuid(own), false, ret);
+                        return 1;
+                }
+                log_info("replacing port %s of an earlier ADD (it holds \"%s\")", spec->port_name,
+                         a ? a : "");
+                r = osn_nb_remove_port(at->nb, nc->name, spec->port_name, deadline, err);
+                return r < 0 ? r : 0;
+        }
+        if (!same) {
+                if ((r = read_switch_ports(at->nb, sw, deadline, err)) == -EAGAIN)
+                        return 0;
                 if (r < 0)
                         return r;
-                json_t *sws = osn_ovsdb_result_rows(res, 0), *ports = osn_ovsdb_result_rows(res, 1);
-                json_t *lns = osn_ovsdb_result_rows(res, 2);
-                if (json_array_size(sws) > 1)
-                        return osn_error_set(err, -ENOTUNIQ, OSN_CNI_CONFLICT,
-                                             "%zu logical switches are named \"%s\"; osn expects "
-                                             "one (remove the extra ones)",
-                                             json_array_size(sws), sw_name);
-                json_t *sw = json_array_get(sws, 0);
-                const char *ln_uuid = osn_ovsdb_row_uuid(json_array_get(lns, 0));
-
-                if (sw) {
-                        const json_t *ids = json_object_get(sw, "external_ids");
-                        const char *owner = osn_ovsdb_map_get(ids, OSN_EXT_NETWORK);
-                        const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
-                        if (!streq(owner, nc->name))
-                                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
-                                                     "logical switch \"%s\" exists but was not "
-                                                     "created by osn (no external_ids:%s=%s); "
-                                                     "osn leaves it alone",
-                                                     sw_name, OSN_EXT_NETWORK, nc->name);
-                        json_t *own = json_array_get(ports, 0);
-                        bool same = streq(fp, spec->fingerprint);
-                        if (same && own) {
-                                /* A retried ADD: our port is there already. */
-                                fill_port(ret, osn_ovsdb_row_uuid(own), own);
-                                ret->created = false;
-                                return 0;
-                        }
-                        if (!same || spec->n_static_ips > 0 || nc->has_static_mac) {
-                                r = read_switch_ports(nb, sw, deadline, err);
-                                if (r == -EAGAIN)
-                                        continue;
-                                if (r < 0)
-                                        return r;
-                        }
-                        size_t attached = same ? 0 : attachment_count(sw, ln_uuid);
-                        if (!same && (attached > 1 || (attached == 1 && !own)))
-                                return osn_error_set(
-                                    err, -EEXIST, OSN_CNI_CONFLICT,
-                                    "network \"%s\" already exists with other settings and "
-                                    "%zu attachment(s): existing {%s}, this config {%s}; every "
-                                    "NAD that names a network must carry the same settings, "
-                                    "and a network's settings change only when no pod is "
-                                    "attached",
-                                    nc->name, attached, fp ? fp : "", spec->fingerprint);
-                        if (!same) {
-                                /* No attachment but ours (from an earlier try):
-                                 * replace the switch with one of the new settings. */
-                                r = osn_nb_delete_switch_if(
-                                    nb, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
-                                    "re-create with new settings, no attachments", deadline, err);
-                                if (r == -EAGAIN) {
-                                        osn_error_clear(err);
-                                        continue;
-                                }
-                                if (r < 0)
-                                        return r;
-                                continue;
-                        }
+                size_t attached = attachment_count(sw, ln_uuid);
+                if (attached > 1 || (attached == 1 && !own))
+                        return osn_error_set(
+                            err, -EEXIST, OSN_CNI_CONFLICT,
+                            "network \"%s\" already exists with other settings and %zu "
+                            "attachment(s): existing {%s}, this config {%s}; every NAD that "
+                            "names a network must carry the same settings, and a network's "
+                            "settings change only when no pod is attached",
+                            nc->name, attached, fp ? fp : "", spec->fingerprint);
+                /* No attachment but ours (from an earlier try): replace the
+                 * switch with one of the new settings. */
+                r = osn_nb_delete_switch_if(at->nb, osn_ovsdb_row_uuid(sw),
+                                            json_object_get(sw, "ports"),
+                                            "re-create with new settings, no attachments",
+                                            deadline, err);
+                if (r == -EAGAIN) {
+                        osn_error_clear(err);
+                        r = 0;
                 }
+                return r < 0 ? r : 0;
+        }
+        at->mode = ATTACH_JOIN;
+        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_IPAM), OSN_IPAM_CLAIMS))
+                return migrate_network(at, sw, deadline, err);
+        return 0;
+}
 
-                if (nc->external && !spec->physical_network)
-                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                             "network \"%s\" needs a physical network", nc->name);
+/* A claim guard did not hold: whose is it? */
+static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline,
+                      struct osn_nb_port *ret, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
+        _cleanup_json_ json_t *holder = NULL;
+        int r = read_claim_holder(at, at->claims[k], deadline, &holder, err);
+        if (r < 0)
+                return r;
+        if (!holder)
+                return 0; /* freed meanwhile: the same again */
+        if (streq(json_string_value(json_object_get(holder, "name")), spec->port_name))
+                return reconsider(at, deadline, ret, err); /* our own, from an earlier try */
+        char who[512], b[OSN_CIDR_STRLEN];
+        describe_holder(holder, who, sizeof(who));
+        bool is_mac = k == at->n_claims - 1;
+        if (is_mac && spec->mac_requested)
+                return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
+                                     "MAC %s requested for network \"%s\" is already used by %s",
+                                     at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->nc->name,
+                                     who);
+        if (!is_mac && at->ip_subnet[k] < 0)
+                return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
+                                     "IP %s requested for network \"%s\" is already taken by %s",
+                                     osn_addr_format(&at->ips[k], b, sizeof(b)), spec->nc->name,
+                                     who);
+        if (is_mac && mac_subnet(at) < 0)
+                return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
+                                     "the MAC %s that osn derives for port %s is already used by "
+                                     "%s on network \"%s\"; request another MAC",
+                                     at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->port_name,
+                                     who, spec->nc->name);
+        log_debug("%s: %s is held by %s; trying another address", spec->port_name, at->claims[k],
+                  who);
+        return next_candidate(at, is_mac ? mac_subnet(at) : at->ip_subnet[k], deadline, err);
+}
 
-                if (spec->n_static_ips > 0 || nc->has_static_mac) {
-                        r = check_static_conflicts(nb, spec, deadline, err);
-                        if (r < 0)
+int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
+                         struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
+        for (int tries = 0; tries < MAX_ATTACH_TRIES; tries++) {
+                int r = 0;
+                if (!at->in_flight) {
+                        r = choose_addresses(at, err);
+                        if (r == -ENOSPC) {
+                                for (size_t s = 0; s < spec->alloc->n_subnets; s++) {
+                                        struct osn_cidr c;
+                                        if (at->near_full[s]
+                                                ? osn_alloc_pick_free(spec->alloc, s, at->seed,
+                                                                      at->used, at->n_used, &c) < 0
+                                                : osn_alloc_candidate(spec->alloc, s, at->seed, 0,
+                                                                      &c) < 0)
+                                                return subnet_full(at, s, err);
+                                }
+                        }
+                        if (r < 0 || (r = send_attach(at, err)) < 0)
                                 return r;
                 }
-
-                json_t *tx = json_array();
-                json_array_append_new(
-                    tx, op_comment("osn: attach %s to network %s", spec->port_name, nc->name));
-                /* 'port' outlives the transaction: fill_port() reads it. */
-                _cleanup_json_ json_t *port = port_row(spec);
-                json_array_append_new(tx, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
-                                                    "Logical_Switch_Port", "row", port, "uuid-name",
-                                                    "lsp"));
-                if (sw) {
-                        /* Guard: the switch still exists with the ports we read
-                         * (static requests) or at all (dynamic). */
-                        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
-                        if (spec->n_static_ips > 0 || nc->has_static_mac)
-                                json_array_insert_new(
-                                    tx, 1,
-                                    op_wait("Logical_Switch", where, "ports",
-                                            json_pack("[{s:O}]", "ports",
-                                                      json_object_get(sw, "ports"))));
-                        else
-                                json_array_insert_new(
-                                    tx, 1,
-                                    op_wait("Logical_Switch", where, "name",
-                                            json_pack("[{s:s}]", "name", sw_name)));
-                        json_array_append_new(
-                            tx, json_pack(
-                                    "{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
-                                    "Logical_Switch", "where",
-                                    where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw))),
-                                    "mutations", "ports", "insert",
-                                    osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp")))));
+                _cleanup_json_ json_t *res = NULL;
+                at->in_flight = false;
+                r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->ops, at->id, deadline, &res,
+                                              err);
+                if (r == 0) {
+                        const json_t *u =
+                            json_object_get(json_array_get(res, (size_t)at->idx.insert_port),
+                                            "uuid");
+                        fill_result(at, json_string_value(json_array_get(u, 1)), true, ret);
+                        return 0;
+                }
+                int op = err ? err->failed_op : -1;
+                if (r == -EAGAIN && op == at->idx.switch_guard) {
+                        osn_error_clear(err);
+                        r = reconsider(at, deadline, ret, err);
+                } else if (r == -EAGAIN) {
+                        size_t k = 0;
+                        while (k < at->idx.n_claims && at->idx.claim[k] != op)
+                                k++;
+                        if (k == at->idx.n_claims)
+                                return r;
+                        osn_error_clear(err);
+                        r = claim_lost(at, k, deadline, ret, err);
+                } else if (r == -EEXIST) {
+                        /* The port's name exists: an earlier try of this ADD. */
+                        osn_error_clear(err);
+                        r = reconsider(at, deadline, ret, err);
                 } else {
-                        /* Guard: nobody created the switch since we looked. */
-                        json_array_insert_new(tx, 1,
-                                              op_wait("Logical_Switch",
-                                                      where_eq("name", json_string(sw_name)),
-                                                      "name", json_array()));
-                        json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
-                        if (nc->external) {
-                                json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
-                                json_array_append_new(
-                                    tx, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
-                                                  "Logical_Switch_Port", "row",
-                                                  localnet_row(spec, ln_name), "uuid-name", "ln"));
-                        }
-                        json_array_append_new(tx, json_pack("{s:s, s:s, s:o}", "op", "insert",
-                                                            "table", "Logical_Switch", "row",
-                                                            switch_row(spec, sw_name, sw_ports)));
-                }
-                _cleanup_json_ json_t *tres = NULL;
-                r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
-                if (r == -EAGAIN) {
-                        /* Another attachment created or deleted the switch
-                         * (or, for static requests, added a port): re-read. */
-                        log_debug("NB guard for %s did not hold; retrying", sw_name);
-                        osn_error_clear(err);
-                        continue;
-                }
-                if (r == -EEXIST && attempt + 1 < MAX_GUARD_RETRIES) {
-                        /* Our port name exists: a concurrent retry of this ADD. */
-                        osn_error_clear(err);
-                        continue;
-                }
-                if (r < 0)
                         return r;
-                /* The port insert's result holds its uuid: operation 2. */
-                const json_t *u = json_object_get(json_array_get(tres, 2), "uuid");
-                fill_port(ret, json_string_value(json_array_get(u, 1)), port);
-                ret->created = true;
-                ret->switch_created = !sw;
-                return 0;
+                }
+                if (r != 0)
+                        return r < 0 ? r : 0; /* 1: adopted into 'ret' */
         }
         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
                              "network \"%s\": the NB DB kept changing under %d attempts to attach "
                              "%s; try again",
-                             nc->name, MAX_GUARD_RETRIES, spec->port_name);
-}
-
-json_t *osn_nb_fast_attach_ops(const struct osn_port_spec *spec)
-{
-        if (spec->n_static_ips > 0 || spec->nc->has_static_mac)
-                return NULL;
-        _cleanup_free_ char *sw_name = osn_switch_name(spec->nc->name);
-        if (!sw_name)
-                return NULL;
-        /* The guard compares the switch's whole external_ids with what this
-         * config would write: the same owner, topology and fingerprint. */
-        return json_pack(
-            "[o,o,{s:s, s:s, s:o, s:s},{s:s, s:s, s:o, s:[[s,s,o]]}]",
-            op_comment("osn: attach %s to network %s", spec->port_name, spec->nc->name),
-            op_wait("Logical_Switch", where_eq("name", json_string(sw_name)), "external_ids",
-                    json_pack("[{s:o}]", "external_ids", switch_ids(spec))),
-            "op", "insert", "table", "Logical_Switch_Port", "row", port_row(spec), "uuid-name",
-            "lsp", "op", "mutate", "table", "Logical_Switch", "where",
-            where_eq("name", json_string(sw_name)), "mutations", "ports", "insert",
-            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp"))));
-}
-
-void osn_nb_fast_attach_result(const json_t *ops, const json_t *result, struct osn_nb_port *ret)
-{
-        memset(ret, 0, sizeof(*ret));
-        const json_t *u = json_object_get(json_array_get(result, 2), "uuid");
-        fill_port(ret, json_string_value(json_array_get(u, 1)),
-                  json_object_get(json_array_get(ops, 2), "row"));
-        ret->created = true;
-}
-
-int osn_nb_pin_port(struct osn_ovsdb *nb, const char *port_uuid, const char *addresses,
-                    int64_t deadline, struct osn_error *err)
-{
-        json_t *ops = json_pack("[{s:s, s:s, s:o, s:{s:o, s:o}}]", "op", "update", "table",
-                                "Logical_Switch_Port", "where",
-                                where_eq("_uuid", osn_ovsdb_uuid(port_uuid)), "row", "addresses",
-                                string_set1(addresses), "port_security", string_set1(addresses));
-        _cleanup_json_ json_t *res = NULL;
-        return osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+                             spec->nc->name, MAX_ATTACH_TRIES, spec->port_name);
 }
 
 int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const json_t *ports,

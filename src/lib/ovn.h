@@ -16,9 +16,11 @@
  * - A switch is never silently joined with other settings: a different
  *   fingerprint is an error that shows both settings.
  * - Only rows that carry osn's external_ids are ever modified or deleted.
- * - Cost: O(1) round trips and rows read per call, independent of how many
- *   ports and networks exist (name columns are looked up with conditions;
- *   only static-address requests read the ports of their own network).
+ * - No address is ever held by two ports of a network: see "Addresses".
+ * - Cost: O(1) round trips and rows read per call on the common paths,
+ *   independent of how many ports and networks exist (name columns are
+ *   looked up with conditions; only a nearly full subnet, a migration and
+ *   osnctl read a network's ports).
  */
 #ifndef OSN_OVN_H
 #define OSN_OVN_H
@@ -49,51 +51,93 @@ char *osn_switch_name(const char *network);
 char *osn_port_name(const char *network, const char *container_id, const char *ifname);
 char *osn_localnet_port_name(const char *network);
 
-/* What an ADD asks of the NB DB. */
+/* Addresses (alloc.h decides which; this module claims them).  A port
+ * holds each of its IPs and its MAC as a claim in its external_ids:
+ * "osn/ip/<address>" and "osn/mac/<mac>", each = the network's name.  The
+ * transaction that inserts a port guards every claim with a "wait" that no
+ * row holds it (until "==", rows [], timeout 0); OVSDB serializes
+ * transactions (a Raft cluster too), so of two ports claiming one address
+ * exactly one commits, on any number of nodes.  A switch made by osn's
+ * allocator says so (external_ids "osn/ipam" = "claims"); a switch made by
+ * an older osn (northd's IPAM) is migrated by the first ADD that finds it:
+ * in one transaction, guarded by its port set, its ports get the claims of
+ * the addresses they hold and northd's IPAM keys are removed. */
+#define OSN_EXT_IPAM         "osn/ipam"
+#define OSN_IPAM_CLAIMS      "claims"
+#define OSN_EXT_CLAIM_IP     "osn/ip/"
+#define OSN_EXT_CLAIM_MAC    "osn/mac/"
+#define OSN_MAX_CLAIMS       (OSN_MAX_STATIC + 1)
+#define OSN_CLAIM_KEY_STRLEN (sizeof(OSN_EXT_CLAIM_IP) + OSN_CIDR_STRLEN)
+
+struct osn_alloc;
+
+/* What an ADD asks of the NB DB.  Borrowed by osn_nb_attach_start() until
+ * osn_nb_attach_free(). */
 struct osn_port_spec {
         const struct osn_netconf *nc;
-        const char *physical_network; /* resolved; NULL when not external */
+        const struct osn_alloc *alloc;  /* nc's address space */
+        const char *physical_network;   /* resolved; NULL when not external */
         const char *fingerprint;
         const char *port_name;
-        uint8_t mac[6];
-        const struct osn_cidr *static_ips; /* with prefixes; n may be 0 */
+        bool mac_requested;             /* runtimeConfig.mac / MAC= */
+        uint8_t mac[6];                 /* the requested MAC, else the MAC of a port without IPs */
+        const struct osn_cidr *static_ips; /* requested, with prefixes, checked with
+                                            * osn_alloc_check_static(); n may be 0 */
         size_t n_static_ips;
         /* external_ids of the port, NULL-terminated key, value, ... list */
         const char *const *port_ids;
 };
 
+/* What the NB holds for the attachment once osn_nb_attach_finish() is done. */
 struct osn_nb_port {
         char uuid[37];
-        bool created; /* this call inserted it (else it existed: a retried ADD) */
-        bool switch_created;
-        /* "MAC [IP...]" as OVN holds it: the static addresses, or the
-         * dynamic ones once northd has assigned them; empty while waiting. */
-        char addresses[256];
-        bool dynamic; /* the port's addresses say "dynamic": wait for northd */
+        bool created;        /* this ADD inserted it (else a retried ADD found its own) */
+        bool switch_created; /* ... and the network's switch with it */
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC]; /* with their subnets' prefixes */
+        size_t n_ips;
 };
 
-/* Ensures the network's switch (creating it, with its localnet port, on the
- * first attachment) and the attachment's port.  Idempotent: a retried ADD
- * finds its own port and reports it with created=false.  Errors:
- * OSN_CNI_CONFLICT for different settings or a taken static address,
- * OSN_CNI_TRY_AGAIN_LATER when the guards keep failing until 'deadline'. */
-int osn_nb_ensure_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
-                       struct osn_nb_port *ret, struct osn_error *err) _wur_;
+/* Attaching is pipelined: _start() chooses the addresses (the first
+ * candidate, or the static request), sends the one transaction of the common
+ * case (join the network's existing switch: guard on its settings, claims,
+ * insert, link) and returns at once, so the caller can do its kernel and OVS
+ * work while the server commits.  _expected_mac() is the MAC the port gets
+ * if that transaction commits (the caller gives it to the veth).
+ * _finish() waits for the answer and, when a guard did not hold, sorts it out
+ * and tries again within 'deadline': the network's first attachment creates
+ * the switch (with its localnet port), a lost claim tries the next candidate
+ * (after three, it reads the network's claims and picks a free address, or
+ * fails at once when the subnet is full), a retried ADD adopts the port an
+ * earlier try left (or replaces it when the request changed), a network made
+ * by an older osn is migrated.  Errors: OSN_CNI_CONFLICT for other
+ * settings, a requested address or MAC another pod holds (naming the pod),
+ * a switch not made by osn; OSN_CNI_TRY_AGAIN_LATER for a full subnet (the
+ * message names the subnet and its use) and for guards that keep failing.
+ * The cost of the common case does not depend on how many ports exist but
+ * for the server's evaluation of the claim guards (a scan of the port
+ * table's external_ids; see the README for its measured cost). */
+struct osn_nb_attach;
+int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+                        struct osn_nb_attach **ret, struct osn_error *err) _wur_;
+void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6]);
+int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
+                         struct osn_error *err) _wur_;
+/* Accepts NULL.  An unfinished transaction's answer is left to the
+ * connection (it is matched by id and dropped). */
+void osn_nb_attach_free(struct osn_nb_attach *at);
+static inline void osn_nb_attach_freep(struct osn_nb_attach **at)
+{
+        osn_nb_attach_free(*at);
+}
+#define _cleanup_nb_attach_ _cleanup_(osn_nb_attach_freep)
 
-/* The common ADD as one NB transaction that a caller can pipeline
- * (osn_ovsdb_transact_start) with its netlink work: insert the port into an
- * existing switch of exactly these settings.  Its guard fails (-EAGAIN at
- * finish) when the switch is missing or has other settings, and the insert
- * fails (-EEXIST) when the port exists (a retried ADD): the caller then takes
- * the general path, osn_nb_ensure_port().  NULL when the spec always needs
- * the general path (static requests read the network's ports first). */
-json_t *osn_nb_fast_attach_ops(const struct osn_port_spec *spec);
-/* Fills 'ret' from those ops and their successful result. */
-void osn_nb_fast_attach_result(const json_t *ops, const json_t *result, struct osn_nb_port *ret);
-
-/* Pins what northd assigned: addresses and port_security := 'addresses'. */
-int osn_nb_pin_port(struct osn_ovsdb *nb, const char *port_uuid, const char *addresses,
-                    int64_t deadline, struct osn_error *err) _wur_;
+/* Every address the ports of 'network' hold (claims, and for ports made by
+ * an older osn their addresses), as a malloc'd array (*ret_n entries; NULL
+ * when none).  Reads the network's ports: for the near-full path and
+ * osnctl, never the common ADD. */
+int osn_nb_network_addresses(struct osn_ovsdb *nb, const char *network, int64_t deadline,
+                             struct osn_cidr **ret, size_t *ret_n, struct osn_error *err) _wur_;
 
 /* Removes the port (by name) from its switch; deletes the switch when no
  * other attachment is left.  Succeeds when the port or the switch is already

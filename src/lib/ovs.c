@@ -139,3 +139,15 @@ int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t
         *ret = out;
         return 0;
 }
+
+int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *key,
+                         const char *value, int64_t deadline, struct osn_error *err)
+{
+        /* A map mutation: delete the key (whatever its value), insert it anew. */
+        json_t *ops = json_pack(
+            "[{s:s, s:s, s:[o], s:[[s,s,o],[s,s,o]]}]", "op", "mutate", "table", "Interface",
+            "where", osn_ovsdb_cond("name", "==", json_string(ifname)), "mutations", "external_ids", "delete", osn_ovsdb_set(json_pack("[s]", key)),
+            "external_ids", "insert", osn_ovsdb_map((const char *const[]){key, value, NULL}));
+        _cleanup_json_ json_t *res = NULL;
+        return osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+}

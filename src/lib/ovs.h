@@ -45,6 +45,11 @@ int osn_ovs_add_port(struct osn_ovsdb *ovs, const struct osn_ovs_node *node, con
 int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline,
                      struct osn_error *err) _wur_;
 
+/* Sets external_ids:'key' = 'value' on the Interface 'ifname' (osn's own
+ * host-side veth end). */
+int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *key,
+                         const char *value, int64_t deadline, struct osn_error *err) _wur_;
+
 /* The Interface rows (name, external_ids, ofport, error) of osn's
  * attachments on this node, optionally of one network only (NULL = all).
  * *ret is a JSON array (new reference). */

@@ -37,9 +37,13 @@ check "the two external pods reach each other" ping_ok e1 "$E2"
 
 # --- the seed's overlay-only network cannot reach the external segment ------
 expect_ok "ADD pod o1 on the overlay-only seed network" attach 1 o1 "$SEED1"
-in_pod o1 ip addr add 10.10.20.201/24 dev net1
+# An address of the external subnet that neither external pod holds.
+O1=10.10.20.201
+[[ $O1 == "$E1" || $O1 == "$E2" ]] && O1=10.10.20.202
+[[ $O1 == "$E1" || $O1 == "$E2" ]] && O1=10.10.20.203
+in_pod o1 ip addr add "$O1/24" dev net1
 check_fails "an overlay-only pod (given an address on the external subnet) cannot reach the gateway" ping_ok o1 10.10.20.1
-check_fails "and the gateway cannot reach it" in_ext ping -c 2 -i 0.2 -W 1 10.10.20.201
+check_fails "and the gateway cannot reach it" in_ext ping -c 2 -i 0.2 -W 1 "$O1"
 
 # --- switching topology is refused while pods are attached -------------------
 SW_OVL='{"cniVersion":"1.0.0","type":"ovn-kubernetes","name":"switchy","subnet":"192.168.200.0/24"}'
