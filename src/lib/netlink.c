@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <linux/ethtool.h>
 #include <linux/if_packet.h>
@@ -634,6 +635,54 @@ static size_t una_frame(uint8_t *f, const uint8_t mac[6], const struct osn_cidr 
         return off_icmp + icmp_len;
 }
 
+/* Sends one round of announcements on 'fd' (bound to nothing, frames
+ * addressed by 'to'). */
+static int announce_round(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
+                          const struct osn_cidr *addrs, size_t n, size_t *ret_failed)
+{
+        for (size_t i = 0; i < n; i++) {
+                uint8_t frame[128];
+                size_t len = addrs[i].family == AF_INET ? garp_frame(frame, mac, &addrs[i])
+                                                        : una_frame(frame, mac, &addrs[i]);
+                memcpy(to->sll_addr, frame, 6);
+                if (sendto(fd, frame, len, 0, (struct sockaddr *)to, sizeof(*to)) < 0) {
+                        *ret_failed = i;
+                        return -errno;
+                }
+        }
+        return 0;
+}
+
+/* The repeats, from a grandchild that nobody waits for: it owns nothing but
+ * the socket and exits after the last one (well under two seconds). */
+static void announce_later(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
+                           const struct osn_cidr *addrs, size_t n)
+{
+        static const int delays_ms[] = {50, 150, 300, 500};
+        pid_t child = fork();
+        if (child < 0)
+                return;
+        if (child > 0) {
+                (void)waitpid(child, NULL, 0);
+                return;
+        }
+        if (fork() != 0)
+                _exit(0);
+        /* Off the runtime's pipes, so that nobody waits for us. */
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int k = 0; k < 3; k++)
+                if (devnull >= 0)
+                        dup2(devnull, k);
+        for (size_t i = 0; i < ARRAY_SIZE(delays_ms); i++) {
+                int prev = i ? delays_ms[i - 1] : 0;
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(delays_ms[i] - prev) * 1000000};
+                nanosleep(&ts, NULL);
+                size_t failed;
+                (void)announce_round(fd, to, mac, addrs, n, &failed);
+        }
+        _exit(0);
+}
+
 int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
                      const struct osn_cidr *addrs, size_t n, struct osn_error *err)
 {
@@ -659,19 +708,13 @@ int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
                                netns_name(netns_fd).s);
         struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex,
                                  .sll_halen = 6};
-        for (size_t i = 0; i < n; i++) {
-                uint8_t frame[128];
-                size_t len = addrs[i].family == AF_INET ? garp_frame(frame, mac, &addrs[i])
-                                                        : una_frame(frame, mac, &addrs[i]);
-                memcpy(to.sll_addr, frame, 6);
-                /* Non-blocking: a full queue loses an announcement, never
-                 * stalls the ADD. */
-                if (sendto(fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
-                        char b[OSN_CIDR_STRLEN];
-                        return nl_fail(err, -errno, NULL, "cannot announce %s on \"%s\" in netns %s",
-                                       osn_addr_format(&addrs[i], b, sizeof(b)), ifname,
-                                       netns_name(netns_fd).s);
-                }
+        size_t failed = 0;
+        if ((r = announce_round(fd, &to, mac, addrs, n, &failed)) < 0) {
+                char b[OSN_CIDR_STRLEN];
+                return nl_fail(err, r, NULL, "cannot announce %s on \"%s\" in netns %s",
+                               osn_addr_format(&addrs[failed], b, sizeof(b)), ifname,
+                               netns_name(netns_fd).s);
         }
+        announce_later(fd, &to, mac, addrs, n);
         return 0;
 }
