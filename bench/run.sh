@@ -123,3 +123,7 @@ BENCH_PID=
 if command -v rsvg-convert >/dev/null && [[ -f "$OUT/latency.svg" ]]; then
     rsvg-convert "$OUT/latency.svg" -o "$OUT/latency.png" 2>/dev/null || true
 fi
+
+# The server-side cost of the address claims' guards (bench/guard.py): an
+# ovsdb-server of its own, no sandbox needed.
+BENCH_OUT="$OUT" python3 "$ROOT/bench/guard.py" | tee "$OUT/guard.txt"
