@@ -151,26 +151,40 @@ static char *ovs_sb_remote(struct osnctl *ctl, int64_t deadline)
         return v && *v ? strdup(v) : NULL;
 }
 
+int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const char **ret_source)
+{
+        char *remote = NULL;
+        if (ctl->sb_remote) {
+                remote = strdup(ctl->sb_remote);
+                *ret_source = "--sb";
+        } else if ((remote = node_sb_remote(ctl))) {
+                *ret_source = "node config key \"sb_remote\"";
+        } else if ((remote = ovs_sb_remote(ctl, deadline))) {
+                *ret_source = "ovn-controller's external_ids:ovn-remote in the local OVS DB";
+        } else {
+                osnctl_err("where is the OVN SB DB? give --sb REMOTE, or \"sb_remote\" in the node "
+                           "config, or run on a node whose local OVS DB (%s) has "
+                           "ovn-controller's external_ids:ovn-remote",
+                           ctl->node ? ctl->node->ovs_remote : OVS_DEFAULT_REMOTE);
+                return OSNCTL_PROBLEMS;
+        }
+        if (!remote) {
+                osnctl_err("out of memory");
+                return OSNCTL_PROBLEMS;
+        }
+        *ret = remote;
+        return 0;
+}
+
 int osnctl_connect_sb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
 {
-        if (ctl->sb_remote)
-                return connect_db(ctl, "OVN SB DB", "--sb", ctl->sb_remote,
-                                  ctl->node ? &ctl->node->ssl : NULL, deadline, ret);
-        char src[PATH_MAX + 64];
-        _cleanup_free_ char *remote = node_sb_remote(ctl);
-        if (remote)
-                return connect_db(ctl, "OVN SB DB", from_node(ctl, "sb_remote", src, sizeof(src)),
-                                  remote, &ctl->node->ssl, deadline, ret);
-        remote = ovs_sb_remote(ctl, deadline);
-        if (remote)
-                return connect_db(ctl, "OVN SB DB",
-                                  "ovn-controller's external_ids:ovn-remote in the local OVS DB",
-                                  remote, ctl->node ? &ctl->node->ssl : NULL, deadline, ret);
-        osnctl_err("where is the OVN SB DB? give --sb REMOTE, or \"sb_remote\" in the node config, "
-                   "or run on a node whose local OVS DB (%s) has ovn-controller's "
-                   "external_ids:ovn-remote",
-                   ctl->node ? ctl->node->ovs_remote : OVS_DEFAULT_REMOTE);
-        return OSNCTL_PROBLEMS;
+        _cleanup_free_ char *remote = NULL;
+        const char *source;
+        int r = osnctl_sb_remote(ctl, deadline, &remote, &source);
+        if (r)
+                return r;
+        return connect_db(ctl, "OVN SB DB", source, remote, ctl->node ? &ctl->node->ssl : NULL,
+                          deadline, ret);
 }
 
 /* --- Views of the inventory --- */

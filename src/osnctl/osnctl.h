@@ -70,6 +70,9 @@ int osnctl_connect_ovs_quiet(struct osnctl *ctl, int64_t deadline, struct osn_ov
  * ovn-controller's external_ids:ovn-remote in the local OVS DB.  On
  * failure prints why (naming where it looked) and returns OSNCTL_PROBLEMS. */
 int osnctl_connect_sb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret);
+/* Where that is, without connecting: *ret (malloc'd) and *ret_source (what
+ * named it, static).  On failure prints why and returns OSNCTL_PROBLEMS. */
+int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const char **ret_source);
 
 /* --- Output (output.c): one rendering path for text and JSON --- */
 
