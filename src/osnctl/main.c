@@ -917,15 +917,15 @@ static const struct option_doc {
 } option_docs[] = {
     {"json", "-j, --json", "JSON on stdout instead of text (same facts)"},
     {"output", "-o, --output FORMAT",
-     "table (the default), wide (tables with more columns), or json\n(as --json)"},
+     "table (the default), wide (tables with more\ncolumns), or json (as --json)"},
     {"no-headers", "    --no-headers",
      "tables without their header line, fields without\ntheir "
      "names (for scripts)"},
     {"nb", "    --nb REMOTE",
-     "the OVN NB DB to read (unix:, tcp:, ssl:); the read-only\nviews then need no node config"},
+     "the OVN NB DB to read (unix:, tcp:, ssl:); the\nread-only views then need no node config"},
     {"sb", "    --sb REMOTE",
-     "the OVN SB DB (nodes, trace; default: the node config's\n\"sb_remote\", else "
-     "ovn-controller's external_ids:ovn-remote\nin the local OVS DB)"},
+     "the OVN SB DB (nodes, trace; default: the node\nconfig's \"sb_remote\", else "
+     "ovn-controller's\nexternal_ids:ovn-remote in the local OVS DB)"},
     {"config", "-c, --config FILE", NULL /* with the default path, see print_option() */},
     {"timeout", "-t, --timeout MS",
      "bound on every wait (default: the node config's\nready_timeout_ms, else 20000)"},
@@ -942,11 +942,11 @@ static void print_option(const struct option_doc *d)
                          OSN_NODECONF_DEFAULT_PATH);
                 text = def;
         }
-        printf("  %-20s", d->flags);
+        printf("  %-22s", d->flags);
         for (const char *t = text; *t; t++) {
                 putchar(*t);
                 if (*t == '\n')
-                        printf("%22s", "");
+                        printf("%24s", "");
         }
         putchar('\n');
 }
@@ -1197,7 +1197,8 @@ static int print_completion(const char *shell)
                 printf("%s ", commands[i].name);
         printf("help --help --version");
         for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
-                printf(" --%s", option_docs[i].name);
+                if (!streq(option_docs[i].name, "help"))
+                        printf(" --%s", option_docs[i].name);
         printf("\" -- \"$cur\")) ;;\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
                 const struct command *c = &commands[i];
