@@ -361,66 +361,55 @@ static void fmt_effective_mtu(const json_t *v, const json_t *row, char *buf, siz
                 snprintf(buf, len, "node default (no node config here to read it from)");
 }
 
-static void fmt_excluded(const json_t *v, const json_t *row, char *buf, size_t len)
+static void excluded_item(const json_t *e, char *buf, size_t len)
 {
-        size_t off = 0, i;
-        const json_t *e;
-        snprintf(buf, len, "-");
-        json_array_foreach(v, i, e)
-        {
-                bool ovn =
-                    streq(json_string_value(json_object_get(e, "source")), "OVN exclude_ips");
-                int w = snprintf(buf + off, len - off, "%s%s%s", i ? ", " : "",
-                                 json_string_value(json_object_get(e, "range")),
-                                 ovn ? " (OVN exclude_ips)" : "");
-                if (w < 0 || (size_t)w >= len - off)
-                        break;
-                off += (size_t)w;
-        }
+        bool ovn = streq(json_string_value(json_object_get(e, "source")), "OVN exclude_ips");
+        snprintf(buf, len, "%s%s", json_string_value(json_object_get(e, "range")),
+                 ovn ? " (OVN exclude_ips)" : "");
 }
 
-/* "10.0.0.0/24: 2 used, 251 free of 253" (long) or "2/251" (short) per
- * subnet. */
-static void format_usage(const json_t *v, bool longform, char *buf, size_t len)
+static void fmt_excluded(const json_t *v, const json_t *row, char *buf, size_t len)
 {
-        size_t off = 0, i;
-        const json_t *e;
-        snprintf(buf, len, "-");
-        json_array_foreach(v, i, e)
-        {
-                const json_t *cap = json_object_get(e, "capacity");
-                json_int_t used = json_integer_value(json_object_get(e, "used"));
-                json_int_t fr = json_integer_value(json_object_get(e, "free"));
-                char freebuf[32], capbuf[32];
-                if (json_is_integer(cap)) {
-                        snprintf(freebuf, sizeof(freebuf), "%" JSON_INTEGER_FORMAT, fr);
-                        snprintf(capbuf, sizeof(capbuf), "%" JSON_INTEGER_FORMAT,
-                                 json_integer_value(cap));
-                } else {
-                        snprintf(freebuf, sizeof(freebuf), ">2^63");
-                        snprintf(capbuf, sizeof(capbuf), ">2^63");
-                }
-                int w = longform ? snprintf(buf + off, len - off,
-                                            "%s%s: %" JSON_INTEGER_FORMAT " used, %s free of %s",
-                                            i ? "; " : "",
-                                            json_string_value(json_object_get(e, "subnet")), used,
-                                            freebuf, capbuf)
-                                 : snprintf(buf + off, len - off, "%s%" JSON_INTEGER_FORMAT "/%s",
-                                            i ? "," : "", used, freebuf);
-                if (w < 0 || (size_t)w >= len - off)
-                        break;
-                off += (size_t)w;
+        osnctl_join(v, ", ", excluded_item, buf, len);
+}
+
+/* How full a subnet is: "10.0.0.0/24: 2 used, 251 free of 253" (long) or
+ * "2/251" (short). */
+static void usage_item(const json_t *e, bool longform, char *buf, size_t len)
+{
+        const json_t *cap = json_object_get(e, "capacity");
+        json_int_t used = json_integer_value(json_object_get(e, "used"));
+        char freebuf[32] = ">2^63", capbuf[32] = ">2^63";
+        if (json_is_integer(cap)) {
+                snprintf(freebuf, sizeof(freebuf), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(json_object_get(e, "free")));
+                snprintf(capbuf, sizeof(capbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(cap));
         }
+        if (longform)
+                snprintf(buf, len, "%s: %" JSON_INTEGER_FORMAT " used, %s free of %s",
+                         json_string_value(json_object_get(e, "subnet")), used, freebuf, capbuf);
+        else
+                snprintf(buf, len, "%" JSON_INTEGER_FORMAT "/%s", used, freebuf);
+}
+
+static void usage_long(const json_t *e, char *buf, size_t len)
+{
+        usage_item(e, true, buf, len);
+}
+
+static void usage_short(const json_t *e, char *buf, size_t len)
+{
+        usage_item(e, false, buf, len);
 }
 
 static void fmt_usage_long(const json_t *v, const json_t *row, char *buf, size_t len)
 {
-        format_usage(v, true, buf, len);
+        osnctl_join(v, "; ", usage_long, buf, len);
 }
 
 static void fmt_usage_short(const json_t *v, const json_t *row, char *buf, size_t len)
 {
-        format_usage(v, false, buf, len);
+        osnctl_join(v, ",", usage_short, buf, len);
 }
 
 static const struct osnctl_column network_cols[] = {

@@ -241,20 +241,15 @@ static json_t *sorted(const json_t *rows)
         return out;
 }
 
+static void encap_item(const json_t *e, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s %s", json_string_value(json_object_get(e, "type")),
+                 json_string_value(json_object_get(e, "ip")));
+}
+
 static void fmt_encaps(const json_t *v, const json_t *row, char *buf, size_t len)
 {
-        size_t off = 0, i;
-        const json_t *e;
-        snprintf(buf, len, "-");
-        json_array_foreach(v, i, e)
-        {
-                int w = snprintf(buf + off, len - off, "%s%s %s", i ? "," : "",
-                                 json_string_value(json_object_get(e, "type")),
-                                 json_string_value(json_object_get(e, "ip")));
-                if (w < 0 || (size_t)w >= len - off)
-                        break;
-                off += (size_t)w;
-        }
+        osnctl_join(v, ",", encap_item, buf, len);
 }
 
 static void fmt_tunnel(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -281,20 +276,15 @@ static void fmt_nb_cfg(const json_t *v, const json_t *row, char *buf, size_t len
                          json_integer_value(v), json_integer_value(want));
 }
 
+static void mapping_item(const json_t *m, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s:%s", json_string_value(json_object_get(m, "name")),
+                 json_string_value(json_object_get(m, "bridge")));
+}
+
 static void fmt_physnets(const json_t *v, const json_t *row, char *buf, size_t len)
 {
-        size_t off = 0, i;
-        const json_t *m;
-        snprintf(buf, len, "-");
-        json_array_foreach(v, i, m)
-        {
-                int w = snprintf(buf + off, len - off, "%s%s:%s", i ? "," : "",
-                                 json_string_value(json_object_get(m, "name")),
-                                 json_string_value(json_object_get(m, "bridge")));
-                if (w < 0 || (size_t)w >= len - off)
-                        break;
-                off += (size_t)w;
-        }
+        osnctl_join(v, ",", mapping_item, buf, len);
 }
 
 static void fmt_age(const json_t *v, const json_t *row, char *buf, size_t len)

@@ -96,6 +96,10 @@ struct osnctl_column {
 #define OSNCTL_COL_WIDE 1u /* only with -o wide */
 
 void osnctl_format_value(const json_t *v, char *buf, size_t len);
+/* Each element of the array 'v' rendered by 'item', joined with 'sep'
+ * into 'buf' ("-" when there is none; a cut is marked with "…"). */
+void osnctl_join(const json_t *v, const char *sep,
+                 void (*item)(const json_t *e, char *buf, size_t len), char *buf, size_t len);
 /* Rows (a JSON array of objects) as an aligned table with a header line;
  * prints 'empty' instead when there is no row. */
 void osnctl_table(const struct osnctl_column *cols, size_t n_cols, const json_t *rows,

@@ -10,6 +10,8 @@
 
 #include <stdarg.h>
 
+#define CELL_MAX 1024
+
 static struct {
         bool wide, no_headers;
 } out_opts;
@@ -81,6 +83,25 @@ void osnctl_format_value(const json_t *v, char *buf, size_t len)
         }
 }
 
+void osnctl_join(const json_t *v, const char *sep,
+                 void (*item)(const json_t *e, char *buf, size_t len), char *buf, size_t len)
+{
+        size_t off = 0, i;
+        const json_t *e;
+        put(buf, len, "-");
+        json_array_foreach(v, i, e)
+        {
+                char one[CELL_MAX];
+                item(e, one, sizeof(one));
+                int w = snprintf(buf + off, len - off, "%s%s", i ? sep : "", one);
+                if (w < 0 || (size_t)w >= len - off) {
+                        mark_cut(buf, len);
+                        break;
+                }
+                off += (size_t)w;
+        }
+}
+
 static void cell(const struct osnctl_column *c, const json_t *row, char *buf, size_t len)
 {
         const json_t *v = c->key ? json_object_get(row, c->key) : NULL;
@@ -104,7 +125,6 @@ static size_t width(const char *s)
         return n;
 }
 
-#define CELL_MAX 1024
 #define COLS_MAX 24
 
 void osnctl_table(const struct osnctl_column *cols, size_t n_cols, const json_t *rows,
