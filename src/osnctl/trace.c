@@ -8,7 +8,10 @@
  *   delivered  a line "output to "PORT"" (one per port a flood reached);
  *   dropped    no output: the stage ("NN. ls_in_... (northd.c:...)") of
  *              the last logical flow before the "drop;" (or the last stage
- *              seen, when the pipeline just ends).
+ *              seen, with ovn-trace's "omitting output because ..." when
+ *              there is one, when the pipeline just ends).
+ * An IPv4 DEST that no osn port holds has no MAC to send to: the pod would
+ * ARP for it first, so that ARP request is what is traced.
  * ovn-trace runs as a child with a pipe for its output, bounded by the
  * command's deadline (killed, by its pid, when it passes).
  */
@@ -122,33 +125,44 @@ static bool stage_line(const char *line, unsigned *table, char *stage, size_t le
         return true;
 }
 
+/* Where the pipeline was: the last stage seen, in which pipeline of which
+ * datapath. */
+struct where {
+        char stage[128], pipeline[16], datapath[256];
+        unsigned table;
+};
+
 /* The verdict of a detailed ovn-trace answer, as JSON. */
 static json_t *parse_trace(const struct osn_inventory *inv, char *text)
 {
         json_t *outputs = json_array();
-        char stage[128] = "", pipeline[16] = "", datapath[256] = "";
-        char drop_stage[128] = "", drop_pipeline[16] = "", drop_dp[256] = "";
-        unsigned table = 0, drop_table = 0;
+        char pipeline[16] = "", datapath[256] = "", omitted[256] = "";
+        struct where last = {0}, drop = {0};
         bool dropped = false;
         char *save = NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char port[256];
+                char port[256], st[128];
                 unsigned t;
-                char st[128];
+                const char *omit;
                 if (startswith(line, "ingress(") || startswith(line, "egress(")) {
                         snprintf(pipeline, sizeof(pipeline), "%s",
                                  line[0] == 'i' ? "ingress" : "egress");
                         if (!quoted_after(line, "dp=", datapath, sizeof(datapath)))
                                 datapath[0] = 0;
                 } else if (stage_line(line, &t, st, sizeof(st))) {
-                        table = t;
-                        snprintf(stage, sizeof(stage), "%s", st);
+                        last.table = t;
+                        memcpy(last.stage, st, sizeof(st));
+                        memcpy(last.pipeline, pipeline, sizeof(pipeline));
+                        memcpy(last.datapath, datapath, sizeof(datapath));
                 } else if (strstr(line, "drop;")) {
                         dropped = true;
-                        drop_table = table;
-                        memcpy(drop_stage, stage, sizeof(stage));
-                        memcpy(drop_pipeline, pipeline, sizeof(pipeline));
-                        memcpy(drop_dp, datapath, sizeof(datapath));
+                        drop = last;
+                } else if ((omit = strstr(line, "/* omitting output because "))) {
+                        /* E.g. "inport == outport && !flags.loopback". */
+                        snprintf(omitted, sizeof(omitted), "%s", omit + 27);
+                        char *end = strstr(omitted, " */");
+                        if (end)
+                                *end = 0;
                 } else if (quoted_after(line, "/* output to ", port, sizeof(port))) {
                         json_t *o = json_pack("{s:s}", "port", port);
                         for (size_t i = 0; o && i < inv->n_networks; i++)
@@ -172,20 +186,18 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                 }
         }
         bool delivered = json_array_size(outputs) > 0;
-        if (!delivered && !dropped) {
-                /* The pipeline ended without a verdict line: it stopped in
-                 * the last stage it reached. */
-                drop_table = table;
-                memcpy(drop_stage, stage, sizeof(stage));
-                memcpy(drop_pipeline, pipeline, sizeof(pipeline));
-                memcpy(drop_dp, datapath, sizeof(datapath));
-        }
+        /* Without a "drop;" the pipeline just ended after the last stage
+         * it reached (e.g. a flood with no port but the sender's). */
+        if (!dropped)
+                drop = last;
+        json_t *where =
+            delivered ? json_null()
+                      : json_pack("{s:s, s:I, s:s, s:s, s:b, s:o}", "stage", drop.stage, "table",
+                                  (json_int_t)drop.table, "pipeline", drop.pipeline, "datapath",
+                                  drop.datapath, "explicit", dropped, "reason",
+                                  omitted[0] && !dropped ? json_string(omitted) : json_null());
         return json_pack("{s:s, s:o, s:o}", "verdict", delivered ? "delivered" : "dropped",
-                         "outputs", outputs, "dropped_in",
-                         delivered ? json_null()
-                                   : json_pack("{s:s, s:I, s:s, s:s}", "stage", drop_stage, "table",
-                                               (json_int_t)drop_table, "pipeline", drop_pipeline,
-                                               "datapath", drop_dp));
+                         "outputs", outputs, "dropped_in", where);
 }
 
 /* The microflow from 'src' to DEST (an IP or a MAC). */
@@ -222,20 +234,30 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
                               holder ? json_string(holder->name) : json_null(), "network",
                               holder ? json_string(holder->network) : json_null());
         int w;
-        if (!is_ip) {
+        const struct osn_cidr *mine = NULL;
+        for (size_t i = 0; is_ip && i < src->n_ips && !mine; i++)
+                if (src->ips[i].family == ip.family)
+                        mine = &src->ips[i];
+        if (is_ip && !mine) {
+                osnctl_err("port %s has no IPv%c address to send from; trace to a MAC for an "
+                           "L2 trace",
+                           src->name, ip.family == AF_INET ? '4' : '6');
+                return OSNCTL_PROBLEMS;
+        }
+        if (is_ip && !holder && ip.family == AF_INET) {
+                /* Nobody osn knows holds it: the pod would ask for its MAC
+                 * first, so trace that ARP request (answered by OVN's ARP
+                 * responder, flooded, or out to a physical network). */
+                json_object_set_new(*ret_dest, "arp_request", json_true());
+                w = snprintf(buf, len,
+                             "inport == \"%s\" && eth.src == %s && eth.dst == ff:ff:ff:ff:ff:ff && "
+                             "arp.op == 1 && arp.sha == %s && arp.spa == %s && arp.tpa == %s",
+                             src->name, smac, smac, osn_addr_format(mine, sip, sizeof(sip)),
+                             osn_addr_format(&ip, dip, sizeof(dip)));
+        } else if (!is_ip) {
                 w = snprintf(buf, len, "inport == \"%s\" && eth.src == %s && eth.dst == %s",
                              src->name, smac, dmac);
         } else {
-                const struct osn_cidr *mine = NULL;
-                for (size_t i = 0; i < src->n_ips && !mine; i++)
-                        if (src->ips[i].family == ip.family)
-                                mine = &src->ips[i];
-                if (!mine) {
-                        osnctl_err("port %s has no IPv%c address to send from; trace to a MAC "
-                                   "for an L2 trace",
-                                   src->name, ip.family == AF_INET ? '4' : '6');
-                        return OSNCTL_PROBLEMS;
-                }
                 const char *v = ip.family == AF_INET ? "ip4" : "ip6";
                 w = snprintf(buf, len,
                              "inport == \"%s\" && eth.src == %s && eth.dst == %s && %s.src == %s "
@@ -254,8 +276,13 @@ static void print_verdict(const json_t *out)
 {
         const json_t *v = json_object_get(out, "result");
         const json_t *outputs = json_object_get(v, "outputs");
+        const json_t *dest = json_object_get(out, "destination");
+        bool arp = json_is_true(json_object_get(dest, "arp_request"));
+        if (arp)
+                printf("no osn port holds %s; its ARP request ",
+                       json_string_value(json_object_get(dest, "address")));
         if (streq(json_string_value(json_object_get(v, "verdict")), "delivered")) {
-                printf("delivered to ");
+                printf("%s", arp ? "reaches " : "delivered to ");
                 size_t i;
                 const json_t *o;
                 json_array_foreach(outputs, i, o)
@@ -275,11 +302,14 @@ static void print_verdict(const json_t *out)
                 return;
         }
         const json_t *d = json_object_get(v, "dropped_in");
-        printf("dropped in %s (%s table %" JSON_INTEGER_FORMAT " of %s)\n",
+        const char *reason = json_string_value(json_object_get(d, "reason"));
+        printf("dropped %s %s (%s table %" JSON_INTEGER_FORMAT " of %s)%s%s\n",
+               json_is_true(json_object_get(d, "explicit")) ? "in" : "after",
                json_string_value(json_object_get(d, "stage")),
                json_string_value(json_object_get(d, "pipeline")),
                json_integer_value(json_object_get(d, "table")),
-               json_string_value(json_object_get(d, "datapath")));
+               json_string_value(json_object_get(d, "datapath")), reason ? ": " : "",
+               reason ? reason : "");
 }
 
 /* "--name=value", malloc'd (NULL on ENOMEM). */

@@ -31,7 +31,7 @@ SEED1='{"cniVersion": "0.3.1", "type": "ovn-kubernetes", "name": "tenant-overlay
 GREEN='{"cniVersion": "1.0.0", "type": "ovn-k8s-cni-overlay", "name": "green", "topology": "layer2",
         "subnets": "10.30.0.0/24", "excludeSubnets": "10.30.0.0/29", "mtu": 1300}'
 RED='{"cniVersion": "0.4.0", "type": "ovn-k8s-cni-overlay", "name": "red", "topology": "localnet",
-      "physicalNetworkName": "physnet", "vlanID": 200, "subnets": "192.168.200.0/24"}'
+      "physicalNetworkName": "physnet", "subnets": "192.168.200.0/24"}'
 
 expect_ok "ADD pod a (node1) to tenant-overlay" attach 1 a "$SEED1"
 expect_ok "ADD pod b (node3) to tenant-overlay" attach 3 b "$SEED1"
@@ -151,6 +151,13 @@ assert_eq "0 delivered to osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-nod
 OUT=$(ctl 1 trace testns/a "$G_IP"); rc=$?
 assert_eq "1" "$rc" "trace a -> green pod's IP (another network): exit 1"
 assert_contains "$OUT" "dropped in ls_in_" "trace a -> another network: dropped, naming the stage"
+OUT=$(ctl 1 trace testns/a 10.10.10.250); rc=$?
+assert_eq "0 no osn port holds 10.10.10.250; its ARP request reaches osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-node3)" \
+    "$rc $OUT" "trace to an address nobody holds: the ARP request, flooded to the other pod"
+OUT=$(ctl 2 trace testns/c 192.168.200.1); rc=$?
+assert_eq "0 no osn port holds 192.168.200.1; its ARP request reaches osn.red.localnet (out to physical network physnet)" \
+    "$rc $OUT" "trace c -> the physical gateway: out through the localnet port"
+check "and the gateway answers (ping c -> 192.168.200.1)" wait_until 10 ping_ok c 192.168.200.1
 OUT=$(ctl 1 trace testns/a "$B_IP" --detail)
 assert_contains "$OUT" "ingress(dp=\"osn.tenant-overlay\"" "trace --detail: the whole ovn-trace answer"
 assert_contains "$(head -1 <<<"$OUT")" "delivered to" "trace --detail: the verdict first"
