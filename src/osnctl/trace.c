@@ -100,19 +100,14 @@ static int run_captured(char *const *argv, int64_t deadline, char **ret, int *re
         return 0;
 }
 
-/* "a" in 'line' between the first pair of double quotes after 'key'. */
-static bool quoted_after(const char *line, const char *key, char *out, size_t len)
+/* The text between the first pair of double quotes after 'key' in
+ * 'line', malloc'd; NULL when there is none (or on ENOMEM). */
+static char *quoted_after(const char *line, const char *key)
 {
         const char *k = strstr(line, key);
-        if (!k)
-                return false;
-        const char *a = strchr(k + strlen(key), '"');
+        const char *a = k ? strchr(k + strlen(key), '"') : NULL;
         const char *b = a ? strchr(a + 1, '"') : NULL;
-        if (!b || (size_t)(b - a - 1) >= len)
-                return false;
-        memcpy(out, a + 1, (size_t)(b - a - 1));
-        out[b - a - 1] = 0;
-        return true;
+        return b ? strndup(a + 1, (size_t)(b - a - 1)) : NULL;
 }
 
 /* A stage line of the detailed trace: " 26. ls_in_l2_unknown (northd.c:8381): ...". */
@@ -128,7 +123,8 @@ static bool stage_line(const char *line, unsigned *table, char *stage, size_t le
 /* Where the pipeline was: the last stage seen, in which pipeline of which
  * datapath. */
 struct where {
-        char stage[128], pipeline[16], datapath[256];
+        char stage[128], pipeline[16];
+        const char *datapath; /* borrowed from parse_trace()'s list */
         unsigned table;
 };
 
@@ -136,24 +132,32 @@ struct where {
 static json_t *parse_trace(const struct osn_inventory *inv, char *text)
 {
         json_t *outputs = json_array();
-        char pipeline[16] = "", datapath[256] = "", omitted[256] = "";
+        char pipeline[16] = "", omitted[256] = "";
+        _cleanup_json_ json_t *dps = json_array();
+        const char *datapath = NULL;
         struct where last = {0}, drop = {0};
         bool dropped = false;
         char *save = NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char port[256], st[128];
+                _cleanup_free_ char *port = NULL;
+                char st[128];
                 unsigned t;
                 const char *omit;
                 if (startswith(line, "ingress(") || startswith(line, "egress(")) {
                         snprintf(pipeline, sizeof(pipeline), "%s",
                                  line[0] == 'i' ? "ingress" : "egress");
-                        if (!quoted_after(line, "dp=", datapath, sizeof(datapath)))
-                                datapath[0] = 0;
+                        /* Every datapath name stays alive (in 'dps') for
+                         * the stages that point at it. */
+                        char *dp = quoted_after(line, "dp=");
+                        if (dp && json_array_append_new(dps, json_string(dp)) == 0)
+                                datapath = json_string_value(
+                                    json_array_get(dps, json_array_size(dps) - 1));
+                        free(dp);
                 } else if (stage_line(line, &t, st, sizeof(st))) {
                         last.table = t;
                         memcpy(last.stage, st, sizeof(st));
                         memcpy(last.pipeline, pipeline, sizeof(pipeline));
-                        memcpy(last.datapath, datapath, sizeof(datapath));
+                        last.datapath = datapath;
                 } else if (strstr(line, "drop;")) {
                         dropped = true;
                         drop = last;
@@ -163,7 +167,7 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                         char *end = strstr(omitted, " */");
                         if (end)
                                 *end = 0;
-                } else if (quoted_after(line, "/* output to ", port, sizeof(port))) {
+                } else if ((port = quoted_after(line, "/* output to "))) {
                         json_t *o = json_pack("{s:s}", "port", port);
                         for (size_t i = 0; o && i < inv->n_networks; i++)
                                 if (streq(inv->networks[i].localnet_port, port))
@@ -194,7 +198,7 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
             delivered ? json_null()
                       : json_pack("{s:s, s:I, s:s, s:s, s:b, s:o}", "stage", drop.stage, "table",
                                   (json_int_t)drop.table, "pipeline", drop.pipeline, "datapath",
-                                  drop.datapath, "explicit", dropped, "reason",
+                                  drop.datapath ? drop.datapath : "", "explicit", dropped, "reason",
                                   omitted[0] && !dropped ? json_string(omitted) : json_null());
         return json_pack("{s:s, s:o, s:o}", "verdict", delivered ? "delivered" : "dropped",
                          "outputs", outputs, "dropped_in", where);
