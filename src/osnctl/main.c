@@ -1024,7 +1024,7 @@ static const struct command {
      "Needs the SB DB (see --sb) and, for NB_CFG, the NB DB (--nb or the node\n"
      "config; without it NB_CFG shows ovn-controller's number alone).\n",
      VIEW_OPTIONS "sb\0", true, osnctl_nodes},
-    {"trace", "trace POD DEST [--network NAME] [--detail]",
+    {"trace", "trace POD DEST [PROTO] [--network NAME] [--detail]",
      "where does a packet from POD to DEST go (ovn-trace)",
      "Runs ovn-trace on the SB DB for a packet from POD's logical port:\n"
      "  POD     namespace/name (its attachment; --network picks one when it has\n"
@@ -1033,8 +1033,12 @@ static const struct command {
      "          holds it) or a MAC (an Ethernet frame).  For an IPv4 address that\n"
      "          no osn port holds, the ARP request for it is traced instead (an\n"
      "          IPv6 one goes to the broadcast MAC)\n"
+     "  PROTO   tcp PORT or udp PORT (a segment or datagram to PORT), or icmp (an\n"
+     "          echo request); without it, a bare IP packet\n"
      "The microflow is inport == \"PORT\" && eth.src == MAC && eth.dst == ...\n"
-     "&& ip4.src == IP && ip4.dst == DEST && ip.ttl == 64 (ip6 for IPv6).\n"
+     "&& ip4.src == IP && ip4.dst == DEST && ip.ttl == 64 (ip6 for IPv6).  A note\n"
+     "follows the verdict when the source or destination port is not up\n"
+     "(northd treats ports that are down differently).\n"
      "Prints the verdict in one line: \"delivered to PORT (pod NS/NAME on NODE)\"\n"
      "or \"dropped in STAGE\" (the logical flow table that dropped it; \"dropped\n"
      "after STAGE: WHY\" when the pipeline just ends there), then, with\n"

@@ -204,9 +204,37 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                          "outputs", outputs, "dropped_in", where);
 }
 
-/* The microflow from 'src' to DEST (an IP or a MAC). */
+/* The L4 part of an IP microflow: "tcp PORT", "udp PORT", "icmp" (an echo
+ * request), or nothing ("" when 'proto' is NULL). */
+static int l4_match(const char *proto, const char *port, int family, char *buf, size_t len)
+{
+        buf[0] = 0;
+        if (!proto)
+                return 0;
+        if (streq(proto, "icmp") && !port) {
+                snprintf(buf, len,
+                         family == AF_INET ? " && icmp4 && icmp4.type == 8"
+                                           : " && icmp6 && icmp6.type == 128");
+                return 0;
+        }
+        char *end = NULL;
+        long p = port ? strtol(port, &end, 10) : 0;
+        if ((streq(proto, "tcp") || streq(proto, "udp")) && port && *end == 0 && p >= 1 &&
+            p <= 65535) {
+                snprintf(buf, len, " && %s && %s.src == 33333 && %s.dst == %ld", proto, proto,
+                         proto, p);
+                return 0;
+        }
+        osnctl_err("after DEST: tcp PORT, udp PORT or icmp, not \"%s%s%s\"", proto, port ? " " : "",
+                   port ? port : "");
+        return OSNCTL_USAGE;
+}
+
+/* The microflow from 'src' to DEST (an IP or a MAC) with 'l4' (from
+ * l4_match()) for an IP packet. */
 static int microflow(const struct osn_inventory *inv, const struct osn_inv_port *src,
-                     const char *dest, char *buf, size_t len, json_t **ret_dest)
+                     const char *dest, const char *proto, const char *port, char *buf, size_t len,
+                     json_t **ret_dest)
 {
         char smac[OSN_MAC_STRLEN], dmac[OSN_MAC_STRLEN] = "ff:ff:ff:ff:ff:ff";
         char sip[OSN_CIDR_STRLEN], dip[OSN_CIDR_STRLEN];
@@ -248,6 +276,14 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
                            src->name, ip.family == AF_INET ? '4' : '6');
                 return OSNCTL_PROBLEMS;
         }
+        char l4[96];
+        if (proto && !is_ip) {
+                osnctl_err("tcp, udp and icmp need an IP DEST, not a MAC");
+                return OSNCTL_USAGE;
+        }
+        int r = l4_match(proto, port, ip.family, l4, sizeof(l4));
+        if (r)
+                return r;
         if (is_ip && !holder && ip.family == AF_INET) {
                 /* Nobody osn knows holds it: the pod would ask for its MAC
                  * first, so trace that ARP request (answered by OVN's ARP
@@ -265,9 +301,9 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
                 const char *v = ip.family == AF_INET ? "ip4" : "ip6";
                 w = snprintf(buf, len,
                              "inport == \"%s\" && eth.src == %s && eth.dst == %s && %s.src == %s "
-                             "&& %s.dst == %s && ip.ttl == 64",
+                             "&& %s.dst == %s && ip.ttl == 64%s",
                              src->name, smac, dmac, v, osn_addr_format(mine, sip, sizeof(sip)), v,
-                             osn_addr_format(&ip, dip, sizeof(dip)));
+                             osn_addr_format(&ip, dip, sizeof(dip)), l4);
         }
         if (w < 0 || (size_t)w >= len) {
                 osnctl_err("microflow too long");
@@ -325,8 +361,9 @@ static char *option(const char *name, const char *value)
 
 int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
 {
-        if (argc != 2) {
-                osnctl_err("trace takes POD and DEST (see osnctl trace --help)");
+        if (argc < 2 || argc > 4) {
+                osnctl_err("trace takes POD DEST [tcp PORT|udp PORT|icmp] (see osnctl "
+                           "trace --help)");
                 return OSNCTL_USAGE;
         }
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
@@ -344,7 +381,8 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
         }
         char flow[2048];
         _cleanup_json_ json_t *dest = NULL;
-        if ((r = microflow(inv, src, argv[1], flow, sizeof(flow), &dest)))
+        if ((r = microflow(inv, src, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
+                           flow, sizeof(flow), &dest)))
                 return r;
 
         int64_t deadline = osnctl_deadline(ctl);
@@ -397,10 +435,28 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
+        /* ovn-trace(8): northd treats ports that are down differently, so
+         * a surprising verdict may come from there. */
+        const char *dport = json_string_value(json_object_get(dest, "port"));
+        const struct osn_inv_port *dp = dport ? osnctl_find_pod(inv, dport, NULL) : NULL;
+        json_t *down = json_array();
+        if (down && !src->up)
+                json_array_append_new(down, json_string(src->name));
+        if (down && dp && !dp->up)
+                json_array_append_new(down, json_string(dp->name));
+        json_object_set_new(out, "ports_down", down);
         if (ctl->json) {
                 osnctl_print_json(out);
         } else {
                 print_verdict(out);
+                size_t i;
+                const json_t *d;
+                json_array_foreach(down, i, d)
+                {
+                        printf("note: port %s is not up (OVN's \"up\" column), and northd "
+                               "treats ports that are down differently\n",
+                               json_string_value(d));
+                }
                 if (ctl->detail)
                         printf("\n%s", text);
         }

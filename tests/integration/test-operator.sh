@@ -151,6 +151,13 @@ assert_eq "0 delivered to osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-nod
 OUT=$(ctl 1 trace testns/a "$G_IP"); rc=$?
 assert_eq "1" "$rc" "trace a -> green pod's IP (another network): exit 1"
 assert_contains "$OUT" "dropped in ls_in_" "trace a -> another network: dropped, naming the stage"
+OUT=$(ctl 1 trace testns/a "$B_IP" tcp 80 --json); rc=$?
+assert_eq "0 delivered" "$rc $(jq -r .result.verdict <<<"$OUT")" "trace a -> b tcp 80: delivered"
+assert_contains "$(jq -r .microflow <<<"$OUT")" "&& tcp && tcp.src == 33333 && tcp.dst == 80" "trace tcp: the L4 part of the microflow"
+assert_eq "0" "$(ctl 1 trace testns/a "$B_IP" icmp >/dev/null; echo $?)" "trace a -> b icmp: delivered"
+OUT=$(ctl 1 trace testns/a "$B_IP" udp 0 2>&1); rc=$?
+assert_eq "2" "$rc" "trace with udp port 0: usage error"
+assert_contains "$(ctl 1 trace testns/old 10.40.0.99 2>&1)" "note: port osn.legacy.cid-old.net1 is not up" "trace from a port that is not up: says so"
 OUT=$(ctl 1 trace testns/a 10.10.10.250); rc=$?
 assert_eq "0 no osn port holds 10.10.10.250; its ARP request reaches osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-node3)" \
     "$rc $OUT" "trace to an address nobody holds: the ARP request, flooded to the other pod"
