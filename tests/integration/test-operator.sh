@@ -127,6 +127,7 @@ assert_contains "$(ctl 2 show green)" "excluded:        10.30.0.0/29" "show gree
 J=$(ctl 2 show red --json)
 jq_eq "$J" '[.network.effective_mtu.value, .network.effective_mtu.source] | map(tostring) | join(" ")' \
     "1500 node physical_mtu" "show red (external): the node's physical MTU"
+assert_eq "1500" "$(in_pod c cat /sys/class/net/net1/mtu)" "red's pod has MTU 1500"
 jq_eq "$J" '.network.usage | map([.capacity, .used] | map(tostring) | join(" ")) | join(",")' \
     "253 1" "show red: the physical gateway's address is not free"
 jq_eq "$J" '.network.excluded | length > 0' "true" "show red: and it is listed as excluded"
