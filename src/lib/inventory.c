@@ -6,8 +6,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "log.h"
+#include "netlink.h"
 #include "ovn.h"
 #include "stream.h"
 
@@ -40,6 +45,8 @@ static void port_clear(struct osn_inv_port *p)
         free(p->pod_uid);
         free(p->nad);
         free(p->addresses);
+        free(p->dynamic_addresses);
+        free(p->static_addresses);
 }
 
 static void network_clear(struct osn_inv_network *n)
@@ -48,6 +55,7 @@ static void network_clear(struct osn_inv_network *n)
         free(n->switch_name);
         free(n->fingerprint);
         free(n->topology);
+        free(n->exclude_ips);
         free(n->physical_network);
         free(n->localnet_port);
         for (size_t i = 0; i < n->n_nodes; i++)
@@ -177,6 +185,12 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
         p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
         p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
         p->addresses = dup_opt(osn_nb_port_addresses(row, NULL), true, failed);
+        p->dynamic_addresses = dup_opt(
+            json_string_value(osn_ovsdb_set_at(json_object_get(row, "dynamic_addresses"), 0)), true,
+            failed);
+        p->static_addresses =
+            dup_opt(json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0)), true,
+                    failed);
         p->up = json_is_true(json_object_get(row, "up"));
         return *failed ? -ENOMEM : 0;
 }
@@ -248,6 +262,9 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 n->fingerprint = dup_opt(ext_id(row, OSN_EXT_FINGERPRINT), true, &failed);
                 n->topology = dup_opt(ext_id(row, OSN_EXT_TOPOLOGY), true, &failed);
                 n->ports = json_incref(json_object_get(row, "ports"));
+                n->exclude_ips =
+                    dup_opt(osn_ovsdb_map_get(json_object_get(row, "other_config"), "exclude_ips"),
+                            true, &failed);
                 if (n->fingerprint)
                         parse_fingerprint(n, n->fingerprint);
                 else
@@ -391,6 +408,273 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
         }
         *ret = inv;
         return 0;
+}
+
+/* --- Queries for osnctl --- */
+
+/* Addresses as numbers, so that ranges can be clipped, merged and counted.
+ * IPv4 uses the low 32 bits. */
+typedef unsigned __int128 u128;
+
+static unsigned family_bits(int family)
+{
+        return family == AF_INET ? 32 : 128;
+}
+
+static u128 addr_value(const struct osn_cidr *c)
+{
+        if (c->family == AF_INET)
+                return ntohl(c->addr.v4.s_addr);
+        u128 v = 0;
+        for (size_t i = 0; i < 16; i++)
+                v = v << 8 | c->addr.bytes[i];
+        return v;
+}
+
+static struct osn_cidr value_addr(int family, u128 v)
+{
+        struct osn_cidr c = {.family = family, .prefixlen = family_bits(family)};
+        if (family == AF_INET) {
+                c.addr.v4.s_addr = htonl((uint32_t)v);
+        } else {
+                for (size_t i = 16; i-- > 0; v >>= 8)
+                        c.addr.bytes[i] = (uint8_t)v;
+        }
+        return c;
+}
+
+/* The first and last address of a CIDR. */
+static void cidr_bounds(const struct osn_cidr *c, u128 *lo, u128 *hi)
+{
+        unsigned host = family_bits(c->family) - c->prefixlen;
+        u128 mask = host >= 128 ? ~(u128)0 : (((u128)1 << host) - 1);
+        *lo = addr_value(c) & ~mask;
+        *hi = *lo | mask;
+}
+
+/* Whether an OVN address string "MAC IP..." names 'addr' among its IPs. */
+static bool address_string_has(const char *s, const struct osn_cidr *addr)
+{
+        if (!s)
+                return false;
+        _cleanup_free_ char *copy = strdup(s);
+        char *save = NULL;
+        if (!copy)
+                return false;
+        for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+                struct osn_cidr c;
+                /* Static addresses may carry a prefix ("10.0.0.5/24"). */
+                char *slash = strchr(t, '/');
+                if (slash)
+                        *slash = 0;
+                if (osn_cidr_parse(t, false, &c) == 0 && osn_addr_equal(&c, addr))
+                        return true;
+        }
+        return false;
+}
+
+bool osn_inv_port_holds_ip(const struct osn_inv_port *p, const struct osn_cidr *addr)
+{
+        for (size_t i = 0; i < p->n_ips; i++)
+                if (osn_addr_equal(&p->ips[i], addr))
+                        return true;
+        return address_string_has(p->static_addresses, addr) ||
+               address_string_has(p->dynamic_addresses, addr);
+}
+
+static bool address_string_mac(const char *s, const uint8_t mac[6])
+{
+        char first[OSN_MAC_STRLEN];
+        uint8_t m[6];
+        if (!s || sscanf(s, "%17s", first) != 1 || osn_mac_parse(first, m) < 0)
+                return false;
+        return memcmp(m, mac, 6) == 0;
+}
+
+bool osn_inv_port_holds_mac(const struct osn_inv_port *p, const uint8_t mac[6])
+{
+        return (p->has_mac && memcmp(p->mac, mac, 6) == 0) ||
+               address_string_mac(p->static_addresses, mac) ||
+               address_string_mac(p->dynamic_addresses, mac);
+}
+
+static bool range_equal(const struct osn_inv_range *a, const struct osn_inv_range *b)
+{
+        return a->first.family == b->first.family && osn_addr_equal(&a->first, &b->first) &&
+               osn_addr_equal(&a->last, &b->last);
+}
+
+size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < n->n_excludes && k < max; i++) {
+                u128 lo, hi;
+                cidr_bounds(&n->excludes[i], &lo, &hi);
+                int f = n->excludes[i].family;
+                ret[k++] = (struct osn_inv_range){value_addr(f, lo), value_addr(f, hi), false};
+        }
+        if (!n->exclude_ips)
+                return k;
+        _cleanup_free_ char *copy = strdup(n->exclude_ips);
+        char *save = NULL;
+        if (!copy)
+                return k;
+        size_t from_fp = k;
+        for (char *t = strtok_r(copy, " ,", &save); t && k < max; t = strtok_r(NULL, " ,", &save)) {
+                struct osn_inv_range r = {.from_ovn = true};
+                char *dots = strstr(t, "..");
+                if (dots)
+                        *dots = 0;
+                if (osn_cidr_parse(t, false, &r.first) < 0 ||
+                    osn_cidr_parse(dots ? dots + 2 : t, false, &r.last) < 0 ||
+                    r.first.family != r.last.family || addr_value(&r.first) > addr_value(&r.last))
+                        continue;
+                bool dup = false;
+                for (size_t j = 0; j < from_fp && !dup; j++)
+                        dup = range_equal(&ret[j], &r);
+                if (!dup)
+                        ret[k++] = r;
+        }
+        return k;
+}
+
+struct interval {
+        u128 lo, hi;
+};
+
+static int cmp_interval(const void *a_, const void *b_)
+{
+        const struct interval *a = a_, *b = b_;
+        return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+static int cmp_u128(const void *a_, const void *b_)
+{
+        u128 a = *(const u128 *)a_, b = *(const u128 *)b_;
+        return a < b ? -1 : a > b;
+}
+
+/* How many addresses of [lo, hi] the intervals cover (each counted once). */
+static u128 covered(struct interval *v, size_t n, u128 lo, u128 hi)
+{
+        u128 sum = 0, end = 0;
+        bool any = false;
+        qsort(v, n, sizeof(*v), cmp_interval);
+        for (size_t i = 0; i < n; i++) {
+                u128 a = v[i].lo < lo ? lo : v[i].lo, b = v[i].hi > hi ? hi : v[i].hi;
+                if (a > b)
+                        continue;
+                if (any && a <= end) {
+                        if (b <= end)
+                                continue;
+                        a = end + 1;
+                }
+                sum += b - a + 1;
+                end = b;
+                any = true;
+        }
+        return sum;
+}
+
+static void usage_of(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                     const struct osn_cidr *subnet, struct osn_inv_usage *u)
+{
+        struct osn_inv_range ex[OSN_INV_MAX_RANGES];
+        size_t n_ex = osn_inv_exclusions(n, ex, ARRAY_SIZE(ex));
+        struct interval iv[OSN_INV_MAX_RANGES + 2];
+        size_t n_iv = 0;
+        u128 lo, hi;
+        cidr_bounds(subnet, &lo, &hi);
+        for (size_t i = 0; i < n_ex; i++)
+                if (ex[i].first.family == subnet->family)
+                        iv[n_iv++] =
+                            (struct interval){addr_value(&ex[i].first), addr_value(&ex[i].last)};
+        if (subnet->family == AF_INET && subnet->prefixlen <= 30) {
+                iv[n_iv++] = (struct interval){lo, lo};
+                iv[n_iv++] = (struct interval){hi, hi};
+        }
+        /* The size of a /0 IPv6 subnet is 2^128, one more than u128 holds:
+         * it is huge either way. */
+        u128 size = hi - lo + 1;
+        u128 cap = size == 0 ? ~(u128)0 : size - covered(iv, n_iv, lo, hi);
+
+        u128 held[64], *h = held;
+        size_t n_held = 0, cap_held = ARRAY_SIZE(held);
+        _cleanup_free_ u128 *heap = NULL;
+        for (size_t i = 0; i < inv->n_ports; i++) {
+                const struct osn_inv_port *p = &inv->ports[i];
+                if (!streq(p->network, n->name))
+                        continue;
+                for (size_t j = 0; j < p->n_ips; j++) {
+                        if (!osn_cidr_contains(subnet, &p->ips[j]))
+                                continue;
+                        if (n_held == cap_held) {
+                                u128 *g = realloc(heap, 2 * cap_held * sizeof(*g));
+                                if (!g)
+                                        break; /* counts what it could */
+                                if (!heap)
+                                        memcpy(g, held, sizeof(held));
+                                heap = h = g;
+                                cap_held *= 2;
+                        }
+                        h[n_held++] = addr_value(&p->ips[j]);
+                }
+        }
+        qsort(h, n_held, sizeof(*h), cmp_u128);
+        uint64_t used = 0;
+        for (size_t i = 0; i < n_held; i++)
+                used += i == 0 || h[i] != h[i - 1];
+
+        *u = (struct osn_inv_usage){.subnet = *subnet, .used = used};
+        u->huge = cap > (u128)INT64_MAX;
+        u->capacity = u->huge ? UINT64_MAX : (uint64_t)cap;
+        u->free = u->huge ? UINT64_MAX : u->capacity > used ? u->capacity - used : 0;
+}
+
+size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                            struct osn_inv_usage *ret, size_t max)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < n->n_subnets && k < max; i++)
+                usage_of(inv, n, &n->subnets[i], &ret[k++]);
+        return k;
+}
+
+_printf_(3, 4) static void say(char *why, size_t len, const char *fmt, ...)
+{
+        if (!why || !len)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+}
+
+enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len)
+{
+        if (!path || !*path) {
+                say(why, len, "the OVS interface does not record the pod's netns");
+                return OSN_NETNS_UNKNOWN;
+        }
+        int fd = -1, r = osn_netns_open(path, &fd);
+        if (r == -ENOENT) {
+                say(why, len, "its netns %s is gone", path);
+                return OSN_NETNS_GONE;
+        }
+        struct statfs sf;
+        if (r >= 0) {
+                r = fstatfs(fd, &sf) < 0 ? -errno : 0;
+                close(fd);
+        }
+        if (r < 0) {
+                say(why, len, "cannot check its netns %s: %s", path, strerror(-r));
+                return OSN_NETNS_UNKNOWN;
+        }
+        if ((unsigned long)sf.f_type != NSFS_MAGIC) {
+                say(why, len, "its netns %s is no longer a network namespace", path);
+                return OSN_NETNS_GONE;
+        }
+        return OSN_NETNS_ALIVE;
 }
 
 /* --- Status --- */

@@ -45,7 +45,9 @@ struct osn_inv_port {
         char *network; /* osn/network */
         char *container_id, *ifname, *node;
         char *pod_namespace, *pod_name, *pod_uid, *nad; /* NULL when not recorded */
-        char *addresses; /* "MAC IP..." as OVN holds it; NULL while unassigned */
+        char *addresses;         /* "MAC IP..." as OVN holds it; NULL while unassigned */
+        char *dynamic_addresses; /* northd's, for ports of an older osn; may be NULL */
+        char *static_addresses;  /* the "addresses" column itself; may be NULL */
         bool has_mac;
         uint8_t mac[6];
         struct osn_cidr ips[OSN_INV_MAX_IPS]; /* with the prefix of their subnet */
@@ -64,8 +66,9 @@ struct osn_inv_network {
         size_t n_subnets;
         struct osn_cidr excludes[OSN_MAX_EXCLUDES];
         size_t n_excludes;
-        bool mtu_known; /* the fingerprint was there */
-        unsigned mtu;   /* 0 = the node's default */
+        char *exclude_ips; /* other_config:exclude_ips (older osn, OVN IPAM); may be NULL */
+        bool mtu_known;    /* the fingerprint was there */
+        unsigned mtu;      /* 0 = the node's default */
         bool external;
         char *physical_network; /* from the localnet port; may be NULL */
         unsigned vlan;          /* 0 = untagged */
@@ -103,6 +106,63 @@ static inline void osn_inventory_freep(struct osn_inventory **inv)
 /* The network called 'name', or NULL. */
 const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *inv,
                                                     const char *name);
+
+/* --- Queries for osnctl (pure: no I/O, nothing allocated) --- */
+
+/* Whether port 'p' holds address 'addr' (an IP, prefix ignored): it is
+ * among the IPs of its "addresses" column or, for a port an older osn made
+ * with OVN's IPAM, of its "dynamic_addresses" column. */
+bool osn_inv_port_holds_ip(const struct osn_inv_port *p, const struct osn_cidr *addr);
+/* The same for a MAC. */
+bool osn_inv_port_holds_mac(const struct osn_inv_port *p, const uint8_t mac[6]);
+
+/* One range of addresses a network never hands out. */
+struct osn_inv_range {
+        struct osn_cidr first, last; /* inclusive, same family, first <= last */
+        bool from_ovn;               /* from other_config:exclude_ips, not the fingerprint */
+};
+
+#define OSN_INV_MAX_RANGES 64
+
+/* The network's exclusions: the fingerprint's excludes (as ranges), then
+ * every range of OVN's other_config:exclude_ips ("A", "A..B", space
+ * separated) that is not already one of them (osn writes its excludes
+ * there too; an older osn also put the physical gateway there).  Returns
+ * how many were written to 'ret' (at most 'max'; tokens that do not parse
+ * are skipped). */
+size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max);
+
+/* How full one subnet of a network is.  THE place that decides it: the
+ * allocator will answer "used" here later, "capacity" stays.
+ *   capacity  the addresses a port can get: the subnet's size, minus, for
+ *             IPv4 up to /30, its network and broadcast addresses, minus
+ *             every address of osn_inv_exclusions() inside it (overlaps
+ *             counted once);
+ *   used      distinct addresses inside the subnet that the network's
+ *             attachments hold (their IPs as osn_inventory_read() parsed
+ *             them from "addresses", or "dynamic_addresses" while those say
+ *             "dynamic");
+ *   free      capacity - used, 0 when more are held than there is room for
+ *             (static requests inside an excluded range).
+ * 'huge': more than 2^63 addresses (an IPv6 /64, say): capacity and free
+ * are then UINT64_MAX and mean "practically unbounded". */
+struct osn_inv_usage {
+        struct osn_cidr subnet;
+        uint64_t capacity, used, free;
+        bool huge;
+};
+
+/* One entry per subnet of 'n' (in its order), at most 'max'; returns how
+ * many.  'inv' supplies the ports (those whose network is n->name). */
+size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                            struct osn_inv_usage *ret, size_t max);
+
+/* Whether the pod network namespace at 'path' (an OVS interface's
+ * external_ids:osn/netns) still exists.  A path that is there but no longer
+ * a network namespace (an unmounted bind mount a crash left) is gone.
+ * 'why' (may be NULL) gets a sentence for people. */
+enum osn_netns_state { OSN_NETNS_ALIVE, OSN_NETNS_GONE, OSN_NETNS_UNKNOWN };
+enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len);
 
 /* --- Status probes --- */
 

@@ -9,6 +9,8 @@
 #include "osnctl.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdarg.h>
 
 #include "inventory.h"
@@ -53,143 +55,136 @@ int64_t osnctl_deadline(const struct osnctl *ctl)
         return osn_now_ms() + ms;
 }
 
-static int connect_db(struct osnctl *ctl, const char *what, const char *key, const char *remote,
+int osnctl_load_node_optional(struct osnctl *ctl)
+{
+        if (!ctl->nb_remote)
+                return osnctl_load_node(ctl);
+        if (ctl->node)
+                return 0;
+        const char *path = ctl->config_path ? ctl->config_path : osn_nodeconf_default_path();
+        if (!ctl->config_path && access(path, F_OK) < 0)
+                return 0;
+        return osnctl_load_node(ctl);
+}
+
+/* 'source' says where 'remote' came from, for the message. */
+static int connect_db(struct osnctl *ctl, const char *what, const char *source, const char *remote,
                       const struct osn_ssl_opts *ssl, int64_t deadline, struct osn_ovsdb **ret)
 {
         struct osn_error err = {0};
         int r = osn_ovsdb_connect(remote, ssl, deadline, ret, &err);
         if (r < 0) {
-                osnctl_err("cannot reach the %s (node config key \"%s\" in %s): %s", what, key,
-                           ctl->node->path, err.msg[0] ? err.msg : strerror(-r));
+                osnctl_err("cannot reach the %s (%s): %s", what, source,
+                           err.msg[0] ? err.msg : strerror(-r));
                 return OSNCTL_PROBLEMS;
         }
         return 0;
 }
 
+/* "node config key "K" in PATH" into buf. */
+static const char *from_node(const struct osnctl *ctl, const char *key, char *buf, size_t len)
+{
+        int w = snprintf(buf, len, "node config key \"%s\" in %s", key, ctl->node->path);
+        if (w < 0 || (size_t)w >= len)
+                snprintf(buf, len, "node config key \"%s\"", key);
+        return buf;
+}
+
 int osnctl_connect_nb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
 {
-        return connect_db(ctl, "OVN NB DB", "nb_remote", ctl->node->nb_remote, &ctl->node->ssl,
-                          deadline, ret);
+        char src[PATH_MAX + 64];
+        if (ctl->nb_remote) {
+                /* TLS material only comes from a node config. */
+                if (!ctl->node && strncmp(ctl->nb_remote, "ssl:", 4) == 0) {
+                        osnctl_err("--nb %s: an ssl: remote needs the key, certificate and CA of a "
+                                   "node config (-c FILE)",
+                                   ctl->nb_remote);
+                        return OSNCTL_PROBLEMS;
+                }
+                return connect_db(ctl, "OVN NB DB", "--nb", ctl->nb_remote,
+                                  ctl->node ? &ctl->node->ssl : NULL, deadline, ret);
+        }
+        return connect_db(ctl, "OVN NB DB", from_node(ctl, "nb_remote", src, sizeof(src)),
+                          ctl->node->nb_remote, &ctl->node->ssl, deadline, ret);
 }
 
 int osnctl_connect_ovs(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
 {
-        return connect_db(ctl, "local OVS DB", "ovs_remote", ctl->node->ovs_remote, NULL, deadline,
-                          ret);
+        char src[PATH_MAX + 64];
+        return connect_db(ctl, "local OVS DB", from_node(ctl, "ovs_remote", src, sizeof(src)),
+                          ctl->node->ovs_remote, NULL, deadline, ret);
 }
 
-int osnctl_print_json(const json_t *j)
+#define OVS_DEFAULT_REMOTE "unix:/var/run/openvswitch/db.sock"
+
+int osnctl_connect_ovs_quiet(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
 {
-        int r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        return r < 0 ? -EIO : 0;
+        const char *remote = ctl->node ? ctl->node->ovs_remote : OVS_DEFAULT_REMOTE;
+        return osn_ovsdb_connect(remote, NULL, deadline, ret, NULL);
 }
 
-/* --- Text rendering --- */
-
-void osnctl_format_value(const json_t *v, char *buf, size_t len)
+/* The node config's optional "sb_remote" (nodeconf.h does not model it:
+ * only osnctl needs the SB DB). */
+static char *node_sb_remote(const struct osnctl *ctl)
 {
-        buf[0] = 0;
-        if (!v || json_is_null(v)) {
-                snprintf(buf, len, "-");
-        } else if (json_is_string(v)) {
-                snprintf(buf, len, "%s", json_string_value(v));
-        } else if (json_is_boolean(v)) {
-                snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
-        } else if (json_is_integer(v)) {
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        } else if (json_is_array(v)) {
-                if (json_array_size(v) == 0) {
-                        snprintf(buf, len, "-");
-                        return;
-                }
-                size_t off = 0, i;
-                const json_t *e;
-                json_array_foreach(v, i, e)
-                {
-                        char item[256];
-                        osnctl_format_value(e, item, sizeof(item));
-                        int w = snprintf(buf + off, len - off, "%s%s", i ? "," : "", item);
-                        if (w < 0 || (size_t)w >= len - off)
-                                break;
-                        off += (size_t)w;
-                }
+        if (!ctl->node)
+                return NULL;
+        _cleanup_json_ json_t *root = json_load_file(ctl->node->path, 0, NULL);
+        const char *v = json_string_value(json_object_get(root, "sb_remote"));
+        return v && *v ? strdup(v) : NULL;
+}
+
+/* ovn-controller's external_ids:ovn-remote in the local OVS DB. */
+static char *ovs_sb_remote(struct osnctl *ctl, int64_t deadline)
+{
+        _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
+        if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0)
+                return NULL;
+        static const char *const cols[] = {"external_ids", NULL};
+        json_t *ops = json_pack("[o]", osn_ovsdb_op_select("Open_vSwitch", json_array(), cols));
+        _cleanup_json_ json_t *res = NULL;
+        if (!ops || osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) < 0)
+                return NULL;
+        const char *v = osn_ovsdb_map_get(
+            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "external_ids"),
+            "ovn-remote");
+        return v && *v ? strdup(v) : NULL;
+}
+
+int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const char **ret_source)
+{
+        char *remote = NULL;
+        if (ctl->sb_remote) {
+                remote = strdup(ctl->sb_remote);
+                *ret_source = "--sb";
+        } else if ((remote = node_sb_remote(ctl))) {
+                *ret_source = "node config key \"sb_remote\"";
+        } else if ((remote = ovs_sb_remote(ctl, deadline))) {
+                *ret_source = "ovn-controller's external_ids:ovn-remote in the local OVS DB";
         } else {
-                char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-                snprintf(buf, len, "%s", s ? s : "?");
-                free(s);
+                osnctl_err("where is the OVN SB DB? give --sb REMOTE, or \"sb_remote\" in the node "
+                           "config, or run on a node whose local OVS DB (%s) has "
+                           "ovn-controller's external_ids:ovn-remote",
+                           ctl->node ? ctl->node->ovs_remote : OVS_DEFAULT_REMOTE);
+                return OSNCTL_PROBLEMS;
         }
-}
-
-static void cell(const struct osnctl_column *c, const json_t *row, char *buf, size_t len)
-{
-        const json_t *v = c->key ? json_object_get(row, c->key) : NULL;
-        if (c->format)
-                c->format(v, row, buf, len);
-        else
-                osnctl_format_value(v, buf, len);
-}
-
-/* Display width: characters, not bytes. */
-static size_t width(const char *s)
-{
-        size_t n = 0;
-        for (; *s; s++)
-                n += ((unsigned char)*s & 0xc0) != 0x80;
-        return n;
-}
-
-#define CELL_MAX 1024
-
-void osnctl_table(const struct osnctl_column *cols, size_t n_cols, const json_t *rows,
-                  const char *empty)
-{
-        size_t n_rows = json_array_size(rows);
-        if (n_rows == 0) {
-                if (empty)
-                        printf("%s\n", empty);
-                return;
-        }
-        size_t w[16] = {0};
-        if (n_cols > ARRAY_SIZE(w))
-                n_cols = ARRAY_SIZE(w);
-        char(*cells)[CELL_MAX] = calloc(n_rows * n_cols, CELL_MAX);
-        if (!cells) {
+        if (!remote) {
                 osnctl_err("out of memory");
-                return;
+                return OSNCTL_PROBLEMS;
         }
-        for (size_t c = 0; c < n_cols; c++)
-                w[c] = width(cols[c].header);
-        for (size_t r = 0; r < n_rows; r++)
-                for (size_t c = 0; c < n_cols; c++) {
-                        char *b = cells[r * n_cols + c];
-                        cell(&cols[c], json_array_get(rows, r), b, CELL_MAX);
-                        if (width(b) > w[c])
-                                w[c] = width(b);
-                }
-        for (size_t r = 0; r <= n_rows; r++) {
-                for (size_t c = 0; c < n_cols; c++) {
-                        const char *s = r == 0 ? cols[c].header : cells[(r - 1) * n_cols + c];
-                        if (c + 1 == n_cols)
-                                printf("%s\n", s);
-                        else
-                                printf("%s%*s", s, (int)(w[c] - width(s) + 2), "");
-                }
-        }
-        free(cells);
+        *ret = remote;
+        return 0;
 }
 
-void osnctl_fields(const struct osnctl_column *cols, size_t n_cols, const json_t *obj)
+int osnctl_connect_sb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
 {
-        size_t w = 0;
-        for (size_t c = 0; c < n_cols; c++)
-                if (width(cols[c].header) > w)
-                        w = width(cols[c].header);
-        for (size_t c = 0; c < n_cols; c++) {
-                char b[CELL_MAX];
-                cell(&cols[c], obj, b, sizeof(b));
-                printf("%s:%*s%s\n", cols[c].header, (int)(w - width(cols[c].header) + 2), "", b);
-        }
+        _cleanup_free_ char *remote = NULL;
+        const char *source;
+        int r = osnctl_sb_remote(ctl, deadline, &remote, &source);
+        if (r)
+                return r;
+        return connect_db(ctl, "OVN SB DB", source, remote, ctl->node ? &ctl->node->ssl : NULL,
+                          deadline, ret);
 }
 
 /* --- Views of the inventory --- */
@@ -278,15 +273,156 @@ static void fmt_ready(const json_t *v, const json_t *row, char *buf, size_t len)
 {
         if (json_is_true(json_object_get(row, "orphan")))
                 snprintf(buf, len, "orphan");
+        else if (streq(json_string_value(json_object_get(row, "netns_state")), "gone"))
+                snprintf(buf, len, "no (netns gone)");
         else
                 osnctl_format_value(v, buf, len);
 }
 
+/* --- Network details: effective MTU, exclusions, used/free --- */
+
+/* The MTU pods of 'n' get: the netconf's, else the node's default for its
+ * kind (overlay_mtu, or physical_mtu for a network bridged to a physical
+ * one), which only a node config can tell. */
+static json_t *mtu_json(const struct osnctl *ctl, const struct osn_inv_network *n)
+{
+        if (n->mtu_known && n->mtu)
+                return json_pack("{s:I, s:s}", "value", (json_int_t)n->mtu, "source", "netconf");
+        if (!ctl->node)
+                return json_pack("{s:n, s:s}", "value", "source", "node default");
+        if (n->external)
+                return json_pack("{s:I, s:s}", "value", (json_int_t)ctl->node->physical_mtu,
+                                 "source", "node physical_mtu");
+        return json_pack("{s:I, s:s}", "value", (json_int_t)ctl->node->overlay_mtu, "source",
+                         "node overlay_mtu");
+}
+
+static json_t *exclusions_json(const struct osn_inv_network *n)
+{
+        struct osn_inv_range ex[OSN_INV_MAX_RANGES];
+        size_t k = osn_inv_exclusions(n, ex, ARRAY_SIZE(ex));
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < k; i++) {
+                char x[OSN_CIDR_STRLEN], y[OSN_CIDR_STRLEN], text[2 * OSN_CIDR_STRLEN + 2];
+                if (!ex[i].from_ovn)
+                        osn_cidr_format(&n->excludes[i], text, sizeof(text));
+                else if (osn_addr_equal(&ex[i].first, &ex[i].last))
+                        osn_addr_format(&ex[i].first, text, sizeof(text));
+                else
+                        snprintf(text, sizeof(text), "%s-%s",
+                                 osn_addr_format(&ex[i].first, x, sizeof(x)),
+                                 osn_addr_format(&ex[i].last, y, sizeof(y)));
+                json_array_append_new(a, json_pack("{s:s, s:s}", "range", text, "source",
+                                                   ex[i].from_ovn ? "OVN exclude_ips" : "netconf"));
+        }
+        return a;
+}
+
+static json_t *usage_json(const struct osn_inventory *inv, const struct osn_inv_network *n)
+{
+        struct osn_inv_usage u[OSN_MAX_SUBNETS];
+        size_t k = osn_inv_subnet_usage(inv, n, u, ARRAY_SIZE(u));
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < k; i++) {
+                char c[OSN_CIDR_STRLEN];
+                json_array_append_new(
+                    a, json_pack("{s:s, s:o, s:I, s:o}", "subnet",
+                                 osn_cidr_format(&u[i].subnet, c, sizeof(c)), "capacity",
+                                 u[i].huge ? json_null() : json_integer((json_int_t)u[i].capacity),
+                                 "used", (json_int_t)u[i].used, "free",
+                                 u[i].huge ? json_null() : json_integer((json_int_t)u[i].free)));
+        }
+        return a;
+}
+
+/* osnctl_network_json() plus what needs the whole inventory and the node:
+ * "effective_mtu", "excluded", "usage". */
+static json_t *network_view(const struct osnctl *ctl, const struct osn_inventory *inv,
+                            const struct osn_inv_network *n)
+{
+        json_t *o = osnctl_network_json(n);
+        if (o && (json_object_set_new(o, "effective_mtu", mtu_json(ctl, n)) < 0 ||
+                  json_object_set_new(o, "excluded", exclusions_json(n)) < 0 ||
+                  json_object_set_new(o, "usage", usage_json(inv, n)) < 0)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+static void fmt_effective_mtu(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        const json_t *val = json_object_get(v, "value");
+        const char *src = json_string_value(json_object_get(v, "source"));
+        if (json_is_integer(val))
+                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " (%s)", json_integer_value(val),
+                         src ? src : "?");
+        else
+                snprintf(buf, len, "node default (no node config here to read it from)");
+}
+
+static void excluded_item(const json_t *e, char *buf, size_t len)
+{
+        bool ovn = streq(json_string_value(json_object_get(e, "source")), "OVN exclude_ips");
+        snprintf(buf, len, "%s%s", json_string_value(json_object_get(e, "range")),
+                 ovn ? " (OVN exclude_ips)" : "");
+}
+
+static void fmt_excluded(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        osnctl_join(v, ", ", excluded_item, buf, len);
+}
+
+/* How full a subnet is: "10.0.0.0/24: 2 used, 251 free of 253" (long) or
+ * "2/251" (short). */
+static void usage_item(const json_t *e, bool longform, char *buf, size_t len)
+{
+        const json_t *cap = json_object_get(e, "capacity");
+        json_int_t used = json_integer_value(json_object_get(e, "used"));
+        char freebuf[32] = ">2^63", capbuf[32] = ">2^63";
+        if (json_is_integer(cap)) {
+                snprintf(freebuf, sizeof(freebuf), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(json_object_get(e, "free")));
+                snprintf(capbuf, sizeof(capbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(cap));
+        }
+        if (longform)
+                snprintf(buf, len, "%s: %" JSON_INTEGER_FORMAT " used, %s free of %s",
+                         json_string_value(json_object_get(e, "subnet")), used, freebuf, capbuf);
+        else
+                snprintf(buf, len, "%" JSON_INTEGER_FORMAT "/%s", used, freebuf);
+}
+
+static void usage_long(const json_t *e, char *buf, size_t len)
+{
+        usage_item(e, true, buf, len);
+}
+
+static void usage_short(const json_t *e, char *buf, size_t len)
+{
+        usage_item(e, false, buf, len);
+}
+
+static void fmt_usage_long(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        osnctl_join(v, "; ", usage_long, buf, len);
+}
+
+static void fmt_usage_short(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        osnctl_join(v, ",", usage_short, buf, len);
+}
+
 static const struct osnctl_column network_cols[] = {
-    {"NETWORK", "name", NULL},    {"TOPOLOGY", "topology", NULL},
-    {"SUBNETS", "subnets", NULL}, {"EXTERNAL", "external", fmt_external},
-    {"MTU", "mtu", fmt_mtu},      {"ATTACHMENTS", "attachments", NULL},
+    {"NETWORK", "name", NULL},
+    {"TOPOLOGY", "topology", NULL},
+    {"SUBNETS", "subnets", NULL},
+    {"EXTERNAL", "external", fmt_external},
+    {"MTU", "mtu", fmt_mtu},
+    {"ATTACHMENTS", "attachments", NULL},
     {"NODES", "nodes", NULL},
+    {"USED/FREE", "usage", fmt_usage_short, OSNCTL_COL_WIDE},
+    {"EXCLUDED", "excluded", fmt_excluded, OSNCTL_COL_WIDE},
+    {"SWITCH", "switch", NULL, OSNCTL_COL_WIDE},
 };
 
 static const struct osnctl_column network_fields[] = {
@@ -294,14 +430,25 @@ static const struct osnctl_column network_fields[] = {
     {"logical switch", "switch", NULL},
     {"topology", "topology", NULL},
     {"subnets", "subnets", NULL},
-    {"excluded", "exclude_subnets", NULL},
+    {"addresses", "usage", fmt_usage_long},
+    {"excluded", "excluded", fmt_excluded},
     {"external", "external", fmt_external},
-    {"mtu", "mtu", fmt_mtu},
+    {"mtu", "effective_mtu", fmt_effective_mtu},
     {"attachments", "attachments", NULL},
     {"nodes", "nodes", NULL},
     {"foreign ports", "foreign_ports", NULL},
     {"fingerprint", "fingerprint", NULL},
 };
+
+static void fmt_netns(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        const char *st = json_string_value(json_object_get(row, "netns_state"));
+        if (!json_is_string(v))
+                snprintf(buf, len, "-");
+        else
+                snprintf(buf, len, "%s%s%s%s", json_string_value(v), st ? " (" : "", st ? st : "",
+                         st ? ")" : "");
+}
 
 static const struct osnctl_column attachment_cols[] = {
     {"NETWORK", "network", NULL},
@@ -312,13 +459,15 @@ static const struct osnctl_column attachment_cols[] = {
     {"MAC", "mac", NULL},
     {"IPS", "ips", NULL},
     {"READY", "ready", fmt_ready},
+    {"PORT", "port", NULL, OSNCTL_COL_WIDE},
+    {"NAD", "nad", NULL, OSNCTL_COL_WIDE},
+    {"NETNS", "netns", fmt_netns, OSNCTL_COL_WIDE},
 };
 
-/* Reads the inventory; on failure prints why and returns OSNCTL_PROBLEMS. */
-static int read_inventory(struct osnctl *ctl, const struct osn_inv_filter *f,
+int osnctl_read_inventory(struct osnctl *ctl, const struct osn_inv_filter *f,
                           struct osn_inventory **ret)
 {
-        int r = osnctl_load_node(ctl);
+        int r = osnctl_load_node_optional(ctl);
         if (r)
                 return r;
         int64_t deadline = osnctl_deadline(ctl);
@@ -335,6 +484,98 @@ static int read_inventory(struct osnctl *ctl, const struct osn_inv_filter *f,
         return 0;
 }
 
+const struct osn_inv_port *osnctl_find_pod(const struct osn_inventory *inv, const char *pod,
+                                           const char *network)
+{
+        const struct osn_inv_port *found = NULL;
+        size_t n = 0;
+        const char *slash = strchr(pod, '/');
+        for (size_t i = 0; i < inv->n_ports; i++) {
+                const struct osn_inv_port *p = &inv->ports[i];
+                if (streq(p->name, pod))
+                        return p;
+                if (network && !streq(p->network, network))
+                        continue;
+                if (slash && p->pod_namespace && p->pod_name &&
+                    strlen(p->pod_namespace) == (size_t)(slash - pod) &&
+                    strncmp(p->pod_namespace, pod, (size_t)(slash - pod)) == 0 &&
+                    streq(p->pod_name, slash + 1)) {
+                        if (!found)
+                                found = p;
+                        n++;
+                }
+        }
+        if (!found)
+                osnctl_err("no attachment of pod or port \"%s\"%s%s (osnctl attachments lists "
+                           "them)",
+                           pod, network ? " on network " : "", network ? network : "");
+        else if (n > 1 && !network)
+                osnctl_err("pod %s has %zu attachments: name the port (osnctl attachments "
+                           "--network NET shows them), or give --network",
+                           pod, n);
+        return n > 1 && !network ? NULL : found;
+}
+
+/* Rows of osnctl_port_json(): every attachment, or those that hold 'ip'
+ * or 'mac' (when not NULL). */
+static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr *ip,
+                         const uint8_t *mac)
+{
+        json_t *rows = json_array();
+        for (size_t i = 0; rows && i < inv->n_ports; i++) {
+                const struct osn_inv_port *p = &inv->ports[i];
+                if ((ip && !osn_inv_port_holds_ip(p, ip)) ||
+                    (mac && !osn_inv_port_holds_mac(p, mac)))
+                        continue;
+                json_array_append_new(rows, osnctl_port_json(p));
+        }
+        return rows;
+}
+
+/* On a node (with a node config), the attachments plugged here carry their
+ * pod's netns path on the OVS interface: one whose netns is gone is not
+ * ready, whatever OVN says (a DEL that never came; gc removes it).  Adds
+ * "netns" and "netns_state" to those rows.  Without a node config or local
+ * OVS DB, nothing is known and nothing is added. */
+static void mark_netns(struct osnctl *ctl, json_t *rows)
+{
+        if (!ctl->node || json_array_size(rows) == 0)
+                return;
+        int64_t deadline = osnctl_deadline(ctl);
+        _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
+        _cleanup_json_ json_t *ifaces = NULL;
+        if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0 ||
+            osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, NULL) < 0)
+                return;
+        size_t i, j;
+        json_t *row, *iface;
+        json_array_foreach(rows, i, row)
+        {
+                const char *port = json_string_value(json_object_get(row, "port"));
+                json_array_foreach(ifaces, j, iface)
+                {
+                        const json_t *ids = json_object_get(iface, "external_ids");
+                        if (!port || !streq(osn_ovsdb_map_get(ids, "iface-id"), port))
+                                continue;
+                        const char *netns = osn_ovsdb_map_get(ids, OSN_EXT_NETNS);
+                        char why[PATH_MAX + 64];
+                        enum osn_netns_state st = osn_inv_netns_state(netns, why, sizeof(why));
+                        static const char *const names[] = {
+                            [OSN_NETNS_ALIVE] = "alive",
+                            [OSN_NETNS_GONE] = "gone",
+                            [OSN_NETNS_UNKNOWN] = "unknown",
+                        };
+                        json_object_set_new(row, "netns", str_or_null(netns));
+                        json_object_set_new(row, "netns_state", json_string(names[st]));
+                        if (st == OSN_NETNS_GONE) {
+                                json_object_set_new(row, "ready", json_false());
+                                json_object_set_new(row, "not_ready_reason", json_string(why));
+                        }
+                        break;
+                }
+        }
+}
+
 /* --- networks --- */
 
 static int cmd_networks(struct osnctl *ctl, int argc, char **argv)
@@ -344,18 +585,14 @@ static int cmd_networks(struct osnctl *ctl, int argc, char **argv)
                 return OSNCTL_USAGE;
         }
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = read_inventory(ctl, NULL, &inv);
+        int r = osnctl_read_inventory(ctl, NULL, &inv);
         if (r)
                 return r;
         _cleanup_json_ json_t *rows = json_array();
-        for (size_t i = 0; i < inv->n_networks; i++)
-                json_array_append_new(rows, osnctl_network_json(&inv->networks[i]));
-        if (ctl->json) {
-                _cleanup_json_ json_t *out = json_pack("{s:O}", "networks", rows);
-                return osnctl_print_json(out) < 0 ? OSNCTL_PROBLEMS : 0;
-        }
-        osnctl_table(network_cols, ARRAY_SIZE(network_cols), rows, "no osn networks");
-        return 0;
+        for (size_t i = 0; rows && i < inv->n_networks; i++)
+                json_array_append_new(rows, network_view(ctl, inv, &inv->networks[i]));
+        return osnctl_render_list(ctl, "networks", rows, network_cols, ARRAY_SIZE(network_cols),
+                                  "no osn networks");
 }
 
 /* --- attachments --- */
@@ -366,9 +603,21 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("attachments takes no arguments (see osnctl attachments --help)");
                 return OSNCTL_USAGE;
         }
+        struct osn_cidr ip;
+        uint8_t mac[6];
+        bool by_ip = false, by_mac = false;
+        if (ctl->ip) {
+                by_ip = osn_cidr_parse(ctl->ip, false, &ip) == 0;
+                by_mac = !by_ip && osn_mac_parse(ctl->ip, mac) == 0;
+                if (!by_ip && !by_mac) {
+                        osnctl_err("--ip: \"%s\" is neither an IP address nor a unicast MAC",
+                                   ctl->ip);
+                        return OSNCTL_USAGE;
+                }
+        }
         struct osn_inv_filter f = {.network = ctl->network, .node = ctl->node_name};
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = read_inventory(ctl, &f, &inv);
+        int r = osnctl_read_inventory(ctl, &f, &inv);
         if (r)
                 return r;
         if (ctl->network && inv->n_networks == 0 && inv->n_ports == 0) {
@@ -376,15 +625,13 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
                            ctl->network);
                 return OSNCTL_PROBLEMS;
         }
-        _cleanup_json_ json_t *rows = json_array();
-        for (size_t i = 0; i < inv->n_ports; i++)
-                json_array_append_new(rows, osnctl_port_json(&inv->ports[i]));
-        if (ctl->json) {
-                _cleanup_json_ json_t *out = json_pack("{s:O}", "attachments", rows);
-                return osnctl_print_json(out) < 0 ? OSNCTL_PROBLEMS : 0;
-        }
-        osnctl_table(attachment_cols, ARRAY_SIZE(attachment_cols), rows, "no attachments");
-        return 0;
+        _cleanup_json_ json_t *rows = port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL);
+        mark_netns(ctl, rows);
+        r = osnctl_render_list(ctl, "attachments", rows, attachment_cols,
+                               ARRAY_SIZE(attachment_cols),
+                               ctl->ip ? "no attachment holds that address" : "no attachments");
+        /* Like grep: asking who holds an address that nobody holds is 1. */
+        return r ? r : ctl->ip && json_array_size(rows) == 0 ? OSNCTL_PROBLEMS : 0;
 }
 
 /* --- show --- */
@@ -397,7 +644,7 @@ static int cmd_show(struct osnctl *ctl, int argc, char **argv)
         }
         struct osn_inv_filter f = {.network = argv[0]};
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = read_inventory(ctl, &f, &inv);
+        int r = osnctl_read_inventory(ctl, &f, &inv);
         if (r)
                 return r;
         const struct osn_inv_network *n = osn_inventory_network(inv, argv[0]);
@@ -405,16 +652,16 @@ static int cmd_show(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("no osn network named \"%s\" (osnctl networks lists them)", argv[0]);
                 return OSNCTL_PROBLEMS;
         }
-        _cleanup_json_ json_t *rows = json_array();
-        for (size_t i = 0; i < inv->n_ports; i++)
-                json_array_append_new(rows, osnctl_port_json(&inv->ports[i]));
-        _cleanup_json_ json_t *out = json_pack(
-            "{s:o, s:O}", "network", n ? osnctl_network_json(n) : json_null(), "attachments", rows);
-        if (ctl->json)
-                return osnctl_print_json(out) < 0 ? OSNCTL_PROBLEMS : 0;
+        _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL);
+        mark_netns(ctl, rows);
+        _cleanup_json_ json_t *out =
+            json_pack("{s:o, s:O}", "network", n ? network_view(ctl, inv, n) : json_null(),
+                      "attachments", rows);
+        if (!out || ctl->json)
+                return osnctl_render_object(ctl, out, NULL, 0);
         if (n)
-                osnctl_fields(network_fields, ARRAY_SIZE(network_fields),
-                              json_object_get(out, "network"));
+                osnctl_render_object(ctl, json_object_get(out, "network"), network_fields,
+                                     ARRAY_SIZE(network_fields));
         else
                 printf("network \"%s\" has no logical switch; its ports are orphans\n", argv[0]);
         printf("\n");
@@ -430,7 +677,7 @@ static json_t *probe_json(enum osn_probe p)
 }
 
 /* "physnet:br-ex,tenant:br-t" as [{"name": "physnet", "bridge": "br-ex"}, ...]. */
-static json_t *mappings_json(const char *mappings)
+json_t *osnctl_mappings_json(const char *mappings)
 {
         json_t *a = json_array();
         _cleanup_free_ char *copy = strdup(mappings ? mappings : "");
@@ -485,7 +732,7 @@ static json_t *status_json(const struct osnctl *ctl, const struct osn_node_statu
             st->nb_cfg_installed[0] ? json_integer(strtoll(st->nb_cfg_installed, NULL, 10))
                                     : json_null(),
             "error", str_or_null(st->controller_error[0] ? st->controller_error : NULL),
-            "physical_networks", mappings_json(bridge ? st->node.bridge_mappings : NULL),
+            "physical_networks", osnctl_mappings_json(bridge ? st->node.bridge_mappings : NULL),
             "default_physical_network", physdef);
 }
 
@@ -615,6 +862,12 @@ enum {
         OPT_ORPHANS,
         OPT_OVN_RUNDIR,
         OPT_VERSION,
+        OPT_NO_HEADERS,
+        OPT_NB,
+        OPT_SB,
+        OPT_IP,
+        OPT_DETAIL,
+        OPT_COMPLETION,
 };
 
 /* Every option any command takes; each command lists the ones it accepts. */
@@ -630,10 +883,62 @@ static const struct option all_options[] = {
     {"orphans", no_argument, NULL, OPT_ORPHANS},
     {"ovn-rundir", required_argument, NULL, OPT_OVN_RUNDIR},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"output", required_argument, NULL, 'o'},
+    {"no-headers", no_argument, NULL, OPT_NO_HEADERS},
+    {"nb", required_argument, NULL, OPT_NB},
+    {"sb", required_argument, NULL, OPT_SB},
+    {"ip", required_argument, NULL, OPT_IP},
+    {"detail", no_argument, NULL, OPT_DETAIL},
+    {"completion", required_argument, NULL, OPT_COMPLETION}, /* hidden: build time */
     {0},
 };
 
-#define COMMON_OPTIONS "config\0json\0timeout\0verbose\0help\0"
+#define COMMON_OPTIONS "config\0json\0timeout\0verbose\0help\0output\0no-headers\0"
+/* Read-only views: --nb lets them run without a node config. */
+#define VIEW_OPTIONS COMMON_OPTIONS "nb\0"
+
+/* The options that go before or after COMMAND, as --help documents them
+ * (the man page and the completion come from the same text). */
+static const struct option_doc {
+        const char *name; /* the long option */
+        const char *flags;
+        const char *text; /* lines after the first are indented under it */
+} option_docs[] = {
+    {"json", "-j, --json", "JSON on stdout instead of text (same facts)"},
+    {"output", "-o, --output FORMAT",
+     "table (the default), wide (tables with more\ncolumns), or json (as --json)"},
+    {"no-headers", "    --no-headers",
+     "tables without their header line, fields without\ntheir "
+     "names (for scripts)"},
+    {"nb", "    --nb REMOTE",
+     "the OVN NB DB to read (unix:, tcp:, ssl:); the\nread-only views then need no node config"},
+    {"sb", "    --sb REMOTE",
+     "the OVN SB DB (nodes, trace; default: the node\nconfig's \"sb_remote\", else "
+     "ovn-controller's\nexternal_ids:ovn-remote in the local OVS DB)"},
+    {"config", "-c, --config FILE", NULL /* with the default path, see print_option() */},
+    {"timeout", "-t, --timeout MS",
+     "bound on every wait (default: the node config's\nready_timeout_ms, else 20000)"},
+    {"verbose", "-v, --verbose", "debug logs on stderr"},
+    {"help", "-h, --help", "this help"},
+};
+
+static void print_option(const struct option_doc *d)
+{
+        char def[PATH_MAX + 64];
+        const char *text = d->text;
+        if (!text) {
+                snprintf(def, sizeof(def), "the node config (default $OSN_CONFIG, else\n%s)",
+                         OSN_NODECONF_DEFAULT_PATH);
+                text = def;
+        }
+        printf("  %-22s", d->flags);
+        for (const char *t = text; *t; t++) {
+                putchar(*t);
+                if (*t == '\n')
+                        printf("%24s", "");
+        }
+        putchar('\n');
+}
 
 static const struct command {
         const char *name;
@@ -653,9 +958,14 @@ static const struct command {
      "  EXTERNAL     the physical network and VLAN of its localnet port, or -\n"
      "  MTU          the MTU the NAD asked for, or \"default\" (the node's)\n"
      "  ATTACHMENTS  how many pod interfaces are attached\n"
-     "  NODES        the nodes those attachments are on (osn/node of the ports)\n",
-     COMMON_OPTIONS, true, cmd_networks},
-    {"attachments", "attachments [--network NAME] [--node NODE]",
+     "  NODES        the nodes those attachments are on (osn/node of the ports)\n"
+     "With -o wide also:\n"
+     "  USED/FREE    per subnet: addresses the attachments hold / addresses left\n"
+     "               (see \"show\")\n"
+     "  EXCLUDED     ranges never handed out (see \"show\")\n"
+     "  SWITCH       the logical switch\n",
+     VIEW_OPTIONS, true, cmd_networks},
+    {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
      "One line per attachment: a logical switch port that carries\n"
      "external_ids:osn/network (localnet ports excluded).\n"
@@ -665,17 +975,80 @@ static const struct command {
      "  NODE         the node that attached it\n"
      "  MAC, IPS     what OVN holds for the port (assigned or static)\n"
      "  READY        the port's \"up\" column: ovn-controller has bound it on its\n"
-     "               chassis; \"orphan\" when no osn switch holds the port\n"
+     "               chassis; \"orphan\" when no osn switch holds the port; \"no\n"
+     "               (netns gone)\" when, on this node (with a node config), the\n"
+     "               pod's netns (external_ids:osn/netns of its OVS interface)\n"
+     "               no longer exists: a DEL that never came (gc removes it)\n"
+     "With -o wide also PORT (the logical port, also the OVS iface-id), NAD, and\n"
+     "NETNS (on this node: the pod's netns and whether it is alive).\n"
      "Options:\n"
      "  --network NAME   only this network's attachments (exit 1 if there is none)\n"
-     "  --node NODE      only the attachments made on this node\n",
-     COMMON_OPTIONS "network\0node\0", true, cmd_attachments},
+     "  --node NODE      only the attachments made on this node\n"
+     "  --ip ADDR        who holds ADDR (an IP, or a MAC): matched against each\n"
+     "                   port's addresses and, for ports an older osn made with\n"
+     "                   OVN's IPAM, dynamic_addresses; exit 1 when nobody does\n",
+     VIEW_OPTIONS "network\0node\0ip\0", true, cmd_attachments},
     {"show", "show NETWORK", "one network with all its attachments",
      "The settings of NETWORK (as \"networks\" shows them, plus the switch name,\n"
-     "the excluded ranges, the ports on its switch that osn did not create and\n"
-     "the stored fingerprint), then its attachments as \"attachments\" shows them.\n"
+     "the ports on its switch that osn did not create and the stored\n"
+     "fingerprint), then its attachments as \"attachments\" shows them.  Also:\n"
+     "  addresses    per subnet: how many addresses the attachments hold, and how\n"
+     "               many are free of its capacity (its size, minus network and\n"
+     "               broadcast for IPv4 up to /30, minus the excluded ranges)\n"
+     "  excluded     the ranges never handed out: the netconf's excludeSubnets\n"
+     "               (from the fingerprint on the switch) and OVN's\n"
+     "               other_config:exclude_ips (networks an older osn made, the\n"
+     "               physical gateway)\n"
+     "  mtu          the MTU pods get, and where it comes from: the netconf, or\n"
+     "               the node config's overlay MTU (underlay - 58) or, for a\n"
+     "               network bridged to a physical one, physical MTU; \"node\n"
+     "               default\" when there is no node config to read\n"
      "Exits 1 when there is no such network.\n",
-     COMMON_OPTIONS, true, cmd_show},
+     VIEW_OPTIONS, true, cmd_show},
+    {"nodes", "nodes", "every chassis: encap IP, tunnels, nb_cfg, physical networks",
+     "One line per chassis of the OVN SB DB (Chassis, Chassis_Private, Encap):\n"
+     "  NODE         the chassis name (external_ids:system-id of its OVS)\n"
+     "  HOSTNAME     its hostname\n"
+     "  ENCAP        encapsulation type and IP\n"
+     "  TUNNEL       the tunnel from this node to it, from the local OVS DB's\n"
+     "               Interface of type geneve (or vxlan, stt) with that remote_ip:\n"
+     "               \"up\"/\"down\" from its bfd_status, else from link_state;\n"
+     "               \"local\" for this node; \"none\" when there is no such\n"
+     "               interface; \"unknown\" without a local OVS DB\n"
+     "  NB_CFG       the NB configuration ovn-controller there has caught up\n"
+     "               with (Chassis_Private nb_cfg), against NB_Global's nb_cfg:\n"
+     "               \"N (current)\" or \"N (behind M)\"\n"
+     "  PHYSNETS     the physical networks it maps (other_config, else\n"
+     "               external_ids, ovn-bridge-mappings)\n"
+     "With -o wide also NB_CFG_AGE (when it last caught up) and the chassis UUID.\n"
+     "Needs the SB DB (see --sb) and, for NB_CFG, the NB DB (--nb or the node\n"
+     "config; without it NB_CFG shows ovn-controller's number alone).\n",
+     VIEW_OPTIONS "sb\0", true, osnctl_nodes},
+    {"trace", "trace POD DEST [PROTO] [--network NAME] [--detail]",
+     "where does a packet from POD to DEST go (ovn-trace)",
+     "Runs ovn-trace on the SB DB for a packet from POD's logical port:\n"
+     "  POD     namespace/name (its attachment; --network picks one when it has\n"
+     "          several) or a logical port name\n"
+     "  DEST    an IP (an IPv4 or IPv6 packet, TTL 64, to the MAC of the port that\n"
+     "          holds it) or a MAC (an Ethernet frame).  For an IPv4 address that\n"
+     "          no osn port holds, the ARP request for it is traced instead (an\n"
+     "          IPv6 one goes to the broadcast MAC)\n"
+     "  PROTO   tcp PORT or udp PORT (a segment or datagram to PORT), or icmp (an\n"
+     "          echo request); without it, a bare IP packet\n"
+     "The microflow is inport == \"PORT\" && eth.src == MAC && eth.dst == ...\n"
+     "&& ip4.src == IP && ip4.dst == DEST && ip.ttl == 64 (ip6 for IPv6).  A note\n"
+     "follows the verdict when the source or destination port is not up\n"
+     "(northd treats ports that are down differently).\n"
+     "Prints the verdict in one line: \"delivered to PORT (pod NS/NAME on NODE)\"\n"
+     "or \"dropped in STAGE\" (the logical flow table that dropped it; \"dropped\n"
+     "after STAGE: WHY\" when the pipeline just ends there), then, with\n"
+     "--detail, ovn-trace's whole answer.  Exits 0 when delivered, 1 when\n"
+     "dropped or ovn-trace failed.  Needs ovn-trace (package ovn-central) on\n"
+     "PATH, and the SB DB (see --sb).\n"
+     "Options:\n"
+     "  --network NAME   the attachment of POD on this network\n"
+     "  --detail         also print ovn-trace's detailed trace\n",
+     VIEW_OPTIONS "sb\0network\0detail\0", true, osnctl_trace},
     {"status", "status [--ovn-rundir DIR]", "can this node attach pods?",
      "Probes, each bounded by the timeout:\n"
      "  NB DB               connects to nb_remote (the first remote that answers)\n"
@@ -749,38 +1122,102 @@ static void command_help(const struct command *cmd, const char *prog)
 {
         printf("Usage: %s [OPTIONS] %s\n\n%s %s: %s.\n\n%s\n", prog, cmd->synopsis, prog, cmd->name,
                cmd->summary, cmd->help);
-        printf("Common options:\n"
-               "  -j, --json          JSON on stdout instead of text (same facts)\n"
-               "  -c, --config FILE   the node config (default $OSN_CONFIG, else %s)%s\n"
-               "  -t, --timeout MS    bound on every wait (default: the node config's\n"
-               "                      ready_timeout_ms)\n"
-               "  -v, --verbose       debug logs on stderr\n"
-               "  -h, --help          this help\n",
-               OSN_NODECONF_DEFAULT_PATH, cmd->needs_node ? "" : "; unused");
+        printf("Common options:\n");
+        for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
+                if (accepts(cmd, option_docs[i].name) &&
+                    (cmd->needs_node || !streq(option_docs[i].name, "config")))
+                        print_option(&option_docs[i]);
 }
 
 static void help(const char *prog)
 {
         printf("Usage: %s [OPTIONS] COMMAND [COMMAND OPTIONS] [ARGS]\n\n"
-               "See, validate and clean up osn networks (OVN secondary networks for\n"
+               "See, validate, trace and clean up osn networks (OVN secondary networks for\n"
                "Kubernetes).  Reads the plugin's node config for where the OVN NB DB and\n"
-               "the local OVS DB are.\n\nCommands:\n",
+               "the local OVS DB are; with --nb the read-only views (networks,\n"
+               "attachments, show, nodes, trace) run anywhere without one.\n\nCommands:\n",
                prog);
-        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-                printf("  %-44s %s\n", commands[i].synopsis, commands[i].summary);
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+                if (strlen(commands[i].synopsis) > 44)
+                        printf("  %s\n  %-44s %s\n", commands[i].synopsis, "", commands[i].summary);
+                else
+                        printf("  %-44s %s\n", commands[i].synopsis, commands[i].summary);
+        }
         printf("\n\"%s COMMAND --help\" (or \"%s help COMMAND\") tells more.\n\n"
-               "Options (before or after COMMAND):\n"
-               "  -j, --json          JSON on stdout instead of text tables (same facts)\n"
-               "  -c, --config FILE   the node config (default $OSN_CONFIG, else %s)\n"
-               "  -t, --timeout MS    bound on every wait (default: the node config's\n"
-               "                      ready_timeout_ms)\n"
-               "  -v, --verbose       debug logs on stderr\n"
-               "  -h, --help          this help\n"
-               "      --version       osn's version\n\n"
+               "Options (before or after COMMAND):\n",
+               prog, prog);
+        for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
+                print_option(&option_docs[i]);
+        printf("      --version         osn's version\n\n"
                "Environment: OSN_CONFIG (node config path), OVN_RUNDIR (status).\n"
                "Exit status: 0 ok, 1 problems found (an invalid network, a probe that\n"
-               "failed, a database that cannot be reached), 2 usage error.\n",
-               prog, prog, OSN_NODECONF_DEFAULT_PATH);
+               "failed, a database that cannot be reached, a packet dropped), 2 usage\n"
+               "error.\n");
+}
+
+/* The bash completion, from the same tables as --help: the commands, the
+ * options each accepts, and network and pod names from osnctl itself. */
+static int print_completion(const char *shell)
+{
+        if (!streq(shell, "bash")) {
+                osnctl_err("--completion: only \"bash\" is supported");
+                return OSNCTL_USAGE;
+        }
+        printf("# bash completion for osnctl, generated by \"osnctl --completion bash\".\n"
+               "_osnctl() {\n"
+               "    local cur prev words cword cmd i\n"
+               "    _init_completion 2>/dev/null || {\n"
+               "        cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+               "        words=(\"${COMP_WORDS[@]}\"); cword=$COMP_CWORD; }\n"
+               "    for ((i = 1; i < cword; i++)); do\n"
+               "        case ${words[i]} in -*) ;; *) cmd=${words[i]}; break ;; esac\n"
+               "    done\n"
+               "    case $prev in\n"
+               "    --network) COMPREPLY=($(compgen -W \"$(osnctl networks --no-headers "
+               "2>/dev/null | awk '{print $1}')\" -- \"$cur\")); return ;;\n"
+               "    -o|--output) COMPREPLY=($(compgen -W \"table wide json\" -- \"$cur\")); "
+               "return ;;\n"
+               "    -c|--config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
+        printf("    ");
+        bool first = true;
+        for (const struct option *o = all_options; o->name; o++)
+                if (o->has_arg == required_argument && !streq(o->name, "network") &&
+                    !streq(o->name, "output") && !streq(o->name, "config") &&
+                    !streq(o->name, "completion")) {
+                        printf("%s--%s", first ? "" : "|", o->name);
+                        first = false;
+                }
+        printf(") return ;;\n    esac\n    case $cmd in\n");
+        printf("    \"\") COMPREPLY=($(compgen -W \"");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                printf("%s ", commands[i].name);
+        printf("help --help --version");
+        for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
+                if (!streq(option_docs[i].name, "help"))
+                        printf(" --%s", option_docs[i].name);
+        printf("\" -- \"$cur\")) ;;\n");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+                const struct command *c = &commands[i];
+                printf("    %s) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W \"", c->name);
+                for (const char *o = c->options; *o; o += strlen(o) + 1)
+                        printf("--%s%s", o, o[strlen(o) + 1] ? " " : "");
+                printf("\" -- \"$cur\"))");
+                if (streq(c->name, "show"))
+                        printf("; else COMPREPLY=($(compgen -W \"$(osnctl networks --no-headers "
+                               "2>/dev/null | awk '{print $1}')\" -- \"$cur\"))");
+                else if (streq(c->name, "trace"))
+                        printf("; else COMPREPLY=($(compgen -W \"$(osnctl attachments "
+                               "--no-headers 2>/dev/null | awk '$2 != \"-\" {print $2}')\" -- "
+                               "\"$cur\"))");
+                else if (streq(c->name, "validate"))
+                        printf("; else COMPREPLY=($(compgen -f -- \"$cur\"))");
+                printf("; fi ;;\n");
+        }
+        printf("    help) COMPREPLY=($(compgen -W \"");
+        for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+                printf("%s%s", i ? " " : "", commands[i].name);
+        printf("\" -- \"$cur\")) ;;\n    esac\n}\ncomplete -F _osnctl osnctl\n");
+        return 0;
 }
 
 static const struct command *find_command(const char *name)
@@ -812,7 +1249,8 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
         opterr = 0;
         for (;;) {
                 int idx = -1;
-                int c = getopt_long(argc, argv, cmd ? ":c:jt:vhn" : "+:c:jt:vh", all_options, &idx);
+                int c =
+                    getopt_long(argc, argv, cmd ? ":c:jt:vhno:" : "+:c:jt:vho:", all_options, &idx);
                 if (c == -1)
                         break;
                 const char *name = NULL;
@@ -830,8 +1268,13 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                                    cmd->name);
                         return OSNCTL_USAGE;
                 }
-                if (!cmd && c != 'c' && c != 'j' && c != 't' && c != 'v' && c != 'h' &&
-                    c != OPT_VERSION) {
+                static const int global[] = {'c',    'j',    't',           'v',
+                                             'h',    'o',    OPT_VERSION,   OPT_NO_HEADERS,
+                                             OPT_NB, OPT_SB, OPT_COMPLETION};
+                bool is_global = false;
+                for (size_t g = 0; g < ARRAY_SIZE(global); g++)
+                        is_global |= global[g] == c;
+                if (!cmd && !is_global) {
                         osnctl_err("--%s goes after the command that takes it", name);
                         return OSNCTL_USAGE;
                 }
@@ -874,6 +1317,33 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                 case OPT_VERSION:
                         printf("osnctl (osn) %s\n", OSN_VERSION);
                         return 0;
+                case 'o':
+                        if (streq(optarg, "wide")) {
+                                ctl->wide = true;
+                        } else if (streq(optarg, "json")) {
+                                ctl->json = true;
+                        } else if (!streq(optarg, "table")) {
+                                osnctl_err("-o: \"%s\" is not table, wide or json", optarg);
+                                return OSNCTL_USAGE;
+                        }
+                        break;
+                case OPT_NO_HEADERS:
+                        ctl->no_headers = true;
+                        break;
+                case OPT_NB:
+                        ctl->nb_remote = optarg;
+                        break;
+                case OPT_SB:
+                        ctl->sb_remote = optarg;
+                        break;
+                case OPT_IP:
+                        ctl->ip = optarg;
+                        break;
+                case OPT_DETAIL:
+                        ctl->detail = true;
+                        break;
+                case OPT_COMPLETION:
+                        return print_completion(optarg);
                 }
         }
         *ret_optind = optind;
@@ -924,6 +1394,13 @@ int main(int argc, char **argv)
                 command_help(cmd, ctl.prog);
                 return 0;
         }
+        /* Global options given before COMMAND must suit it too. */
+        if ((ctl.nb_remote && !accepts(cmd, "nb")) || (ctl.sb_remote && !accepts(cmd, "sb"))) {
+                osnctl_err("%s does not take --%s (see osnctl %s --help)", cmd->name,
+                           ctl.nb_remote && !accepts(cmd, "nb") ? "nb" : "sb", cmd->name);
+                return OSNCTL_USAGE;
+        }
+        osnctl_output_configure(&ctl);
         osn_log_open(NULL, ctl.verbose ? OSN_LOG_DEBUG : OSN_LOG_WARN);
         r = cmd->run(&ctl, cargc - rest, cargv + rest);
         osn_nodeconf_free(ctl.node);

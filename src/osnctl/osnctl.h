@@ -35,6 +35,13 @@ struct osnctl {
         bool orphans;              /* gc --orphans */
         const char *ovn_rundir;    /* status --ovn-rundir */
         struct osn_nodeconf *node; /* loaded by osnctl_load_node() */
+        /* Global options (output.c, main.c). */
+        bool wide;             /* -o wide: the OSNCTL_COL_WIDE columns too */
+        bool no_headers;       /* --no-headers */
+        const char *nb_remote; /* --nb: the NB DB without a node config */
+        const char *sb_remote; /* --sb (nodes, trace) */
+        const char *ip;        /* attachments --ip */
+        bool detail;           /* trace --detail */
 };
 
 /* Prints "osnctl: MESSAGE" on stderr. */
@@ -51,6 +58,27 @@ int64_t osnctl_deadline(const struct osnctl *ctl);
 int osnctl_connect_nb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret);
 int osnctl_connect_ovs(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret);
 
+/* The node config when there is one: with --nb, read-only views run
+ * without; the config is then read only when -c names one or the file
+ * ($OSN_CONFIG, else the default path) exists.  Without --nb it is
+ * osnctl_load_node().  ctl->node stays NULL when there is none. */
+int osnctl_load_node_optional(struct osnctl *ctl);
+/* The local OVS DB of this node: the node config's ovs_remote, else OVS's
+ * default socket.  Prints nothing: a view says "unknown" without it. */
+int osnctl_connect_ovs_quiet(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret);
+/* The SB DB: --sb, else the node config's "sb_remote", else
+ * ovn-controller's external_ids:ovn-remote in the local OVS DB.  On
+ * failure prints why (naming where it looked) and returns OSNCTL_PROBLEMS. */
+int osnctl_connect_sb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret);
+/* Where that is, without connecting: *ret (malloc'd) and *ret_source (what
+ * named it, static).  On failure prints why and returns OSNCTL_PROBLEMS. */
+int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const char **ret_source);
+
+/* --- Output (output.c): one rendering path for text and JSON --- */
+
+/* Applies -o wide and --no-headers (once, before a command runs). */
+void osnctl_output_configure(const struct osnctl *ctl);
+
 /* Writes 'j' as indented JSON plus a newline on stdout. */
 int osnctl_print_json(const json_t *j);
 
@@ -62,22 +90,52 @@ struct osnctl_column {
         const char *header;
         const char *key;
         void (*format)(const json_t *value, const json_t *row, char *buf, size_t len);
+        unsigned flags; /* OSNCTL_COL_* */
 };
 
+#define OSNCTL_COL_WIDE 1u /* only with -o wide */
+
 void osnctl_format_value(const json_t *v, char *buf, size_t len);
+/* Each element of the array 'v' rendered by 'item', joined with 'sep'
+ * into 'buf' ("-" when there is none; a cut is marked with "…"). */
+void osnctl_join(const json_t *v, const char *sep,
+                 void (*item)(const json_t *e, char *buf, size_t len), char *buf, size_t len);
 /* Rows (a JSON array of objects) as an aligned table with a header line;
  * prints 'empty' instead when there is no row. */
 void osnctl_table(const struct osnctl_column *cols, size_t n_cols, const json_t *rows,
                   const char *empty);
-/* One object as "Header:  value" lines. */
+/* One object as "Header:  value" lines (only the values with
+ * --no-headers). */
 void osnctl_fields(const struct osnctl_column *cols, size_t n_cols, const json_t *obj);
+
+/* What a command ends with: {"KEY": rows} as JSON, or the rows as a table
+ * ('empty' when there is none).  Borrows 'rows'; NULL (out of memory)
+ * prints why.  Returns 0 or OSNCTL_PROBLEMS. */
+int osnctl_render_list(const struct osnctl *ctl, const char *key, json_t *rows,
+                       const struct osnctl_column *cols, size_t n_cols, const char *empty);
+/* The same for one object, as JSON or a field list. */
+int osnctl_render_object(const struct osnctl *ctl, const json_t *obj,
+                         const struct osnctl_column *fields, size_t n_fields);
 
 /* The commands. */
 int osnctl_validate(struct osnctl *ctl, int argc, char **argv);
 int osnctl_gc(struct osnctl *ctl, int argc, char **argv);
+int osnctl_nodes(struct osnctl *ctl, int argc, char **argv);
+int osnctl_trace(struct osnctl *ctl, int argc, char **argv);
 
 /* Views shared by several commands (main.c). */
 json_t *osnctl_network_json(const struct osn_inv_network *n);
 json_t *osnctl_port_json(const struct osn_inv_port *p);
+/* "physnet:br-ex,tenant:br-t" as [{"name": "physnet", "bridge": "br-ex"}, ...]. */
+json_t *osnctl_mappings_json(const char *mappings);
+/* Reads the inventory (NB: --nb or the node config); on failure prints why
+ * and returns OSNCTL_PROBLEMS. */
+int osnctl_read_inventory(struct osnctl *ctl, const struct osn_inv_filter *f,
+                          struct osn_inventory **ret);
+/* The attachment that POD names: "namespace/name" (its first interface,
+ * or the one on 'network' when not NULL) or a port name.  NULL, having
+ * printed why, when there is none or more than one. */
+const struct osn_inv_port *osnctl_find_pod(const struct osn_inventory *inv, const char *pod,
+                                           const char *network);
 
 #endif

@@ -5,10 +5,14 @@
  * switch, a look-alike switch without osn's ids, a foreign port on an osn
  * switch.  Also osn_unixctl_call() against that ovsdb-server's control
  * socket.  Exits 77 when ovsdb-server, ovn-nbctl or the schema is missing.
+ * The queries for osnctl (who holds an address, exclusions, used/free per
+ * subnet, netns state) are checked on what was read and on inventories
+ * built here in memory (they are pure functions).
  */
 #include "inventory.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -198,6 +202,138 @@ static void test_filters(struct osn_ovsdb *nb)
         osn_inventory_free(inv);
 }
 
+static struct osn_cidr ip(const char *s)
+{
+        struct osn_cidr c;
+        REQUIRE(osn_cidr_parse(s, strchr(s, '/') != NULL, &c) == 0);
+        return c;
+}
+
+/* On what osn_inventory_read() returned: dynamic_addresses of an older
+ * osn's port, static addresses, and the usage of both networks. */
+static void test_queries_read(struct osn_ovsdb *nb)
+{
+        struct osn_inventory *inv = read_inv(nb, NULL, NULL);
+        const struct osn_inv_port *a = port(inv, "osn.net1.cid-a.net1");
+        const struct osn_inv_port *b = port(inv, "osn.net1.cid-b.eth1");
+        struct osn_cidr x = ip("10.1.0.5"), y = ip("fd00:1::5"), z = ip("10.1.0.6");
+        REQUIRE(a && b);
+        CHECK(osn_inv_port_holds_ip(a, &x) && osn_inv_port_holds_ip(a, &y),
+              "port a holds its dynamic_addresses (v4 and v6)");
+        CHECK(!osn_inv_port_holds_ip(a, &z) && osn_inv_port_holds_ip(b, &z),
+              "10.1.0.6 is b's (static), not a's");
+        CHECK(streq(a->dynamic_addresses, "0a:00:00:00:00:01 10.1.0.5 fd00:1::5") &&
+                  streq(a->static_addresses, "0a:00:00:00:00:01 dynamic"),
+              "both columns kept: %s | %s", a->static_addresses, a->dynamic_addresses);
+        uint8_t mac[6] = {0x0a, 0, 0, 0, 0, 2};
+        CHECK(osn_inv_port_holds_mac(b, mac) && !osn_inv_port_holds_mac(a, mac), "MAC of b");
+
+        struct osn_inv_usage u[4];
+        const struct osn_inv_network *n1 = osn_inventory_network(inv, "net1");
+        size_t k = osn_inv_subnet_usage(inv, n1, u, 4);
+        /* 10.1.0.0/24: 256 - network, broadcast - 10.1.0.0/30 (holds the
+         * network address: counted once) = 251; a and b hold 2. */
+        CHECK(k == 2 && u[0].capacity == 251 && u[0].used == 2 && u[0].free == 249 && !u[0].huge,
+              "net1 v4: %zu subnets, capacity %" PRIu64 " used %" PRIu64 " free %" PRIu64, k,
+              u[0].capacity, u[0].used, u[0].free);
+        CHECK(k == 2 && u[1].huge && u[1].used == 1 && u[1].free == UINT64_MAX,
+              "net1 v6 /64: huge, 1 used");
+        k = osn_inv_subnet_usage(inv, osn_inventory_network(inv, "net2"), u, 4);
+        CHECK(k == 2 && u[0].capacity == 65534 && u[0].used == 1,
+              "net2 (other_config) 10.2.0.0/16: capacity %" PRIu64 " used %" PRIu64, u[0].capacity,
+              u[0].used);
+        osn_inventory_free(inv);
+}
+
+/* A network and ports in memory. */
+static void test_queries_memory(void)
+{
+        struct osn_inv_network n = {.name = "m"};
+        n.subnets[0] = ip("10.3.0.0/28");
+        n.subnets[1] = ip("10.4.0.0/31");
+        n.subnets[2] = ip("10.4.0.9/32");
+        n.subnets[3] = ip("fd00:3::/120");
+        n.n_subnets = 4;
+        n.excludes[0] = ip("10.3.0.0/30");
+        n.excludes[1] = ip("fd00:3::/124");
+        n.n_excludes = 2;
+        char excl[] = "10.3.0.0..10.3.0.3 10.3.0.9 junk 10.3.0.20..10.3.0.10 10.3.0.12..10.3.0.14";
+        n.exclude_ips = excl;
+
+        struct osn_inv_range r[OSN_INV_MAX_RANGES];
+        size_t k = osn_inv_exclusions(&n, r, OSN_INV_MAX_RANGES);
+        CHECK(k == 4,
+              "exclusions: the 2 of the fingerprint, then 10.3.0.9 and 10.3.0.12-14 "
+              "(a duplicate, a reversed range and junk skipped): %zu",
+              k);
+        CHECK(k == 4 && !r[0].from_ovn && streq(cidr(&r[0].first), "10.3.0.0/32") &&
+                  streq(cidr(&r[0].last), "10.3.0.3/32") && r[2].from_ovn &&
+                  streq(cidr(&r[2].first), "10.3.0.9/32") &&
+                  streq(cidr(&r[2].last), "10.3.0.9/32") && streq(cidr(&r[3].last), "10.3.0.14/32"),
+              "exclusion ranges and their sources");
+        CHECK(osn_inv_exclusions(&n, r, 1) == 1, "bounded by max");
+
+        struct osn_inv_port ports[4] = {
+            {.name = "p1", .network = "m"},
+            {.name = "p2", .network = "m"},
+            {.name = "p3", .network = "other"},
+            {.name = "p4", .network = "m"},
+        };
+        ports[0].ips[0] = ip("10.3.0.5/28");
+        ports[0].ips[1] = ip("10.3.0.200/32"); /* outside every subnet */
+        ports[0].n_ips = 2;
+        ports[1].ips[0] = ip("10.3.0.5/28"); /* the same address twice: counted once */
+        ports[1].ips[1] = ip("10.3.0.6/28");
+        ports[1].ips[2] = ip("fd00:3::1/120"); /* inside an exclusion: held anyway */
+        ports[1].n_ips = 3;
+        ports[2].ips[0] = ip("10.3.0.7/28"); /* another network's */
+        ports[2].n_ips = 1;
+        ports[3].ips[0] = ip("10.4.0.9/32");
+        ports[3].n_ips = 1;
+        struct osn_inventory inv = {.networks = &n, .n_networks = 1, .ports = ports, .n_ports = 4};
+        struct osn_inv_usage u[8];
+        k = osn_inv_subnet_usage(&inv, &n, u, 8);
+        REQUIRE(k == 4);
+        /* /28: 16 - {0..3} - 9 - {12..14} - broadcast 15 = 7. */
+        CHECK(u[0].capacity == 7 && u[0].used == 2 && u[0].free == 5,
+              "/28 with exclusions: capacity %" PRIu64 " used %" PRIu64 " free %" PRIu64,
+              u[0].capacity, u[0].used, u[0].free);
+        CHECK(u[1].capacity == 2 && u[1].used == 0, "/31: both addresses usable (%" PRIu64 ")",
+              u[1].capacity);
+        CHECK(u[2].capacity == 1 && u[2].used == 1 && u[2].free == 0, "/32: one, held");
+        CHECK(u[3].capacity == 240 && u[3].used == 1 && u[3].free == 239,
+              "IPv6 /120 minus a /124: capacity %" PRIu64 " used %" PRIu64, u[3].capacity,
+              u[3].used);
+
+        /* More held than there is room for: free is 0, not a wrap-around. */
+        struct osn_inv_network full = {.name = "m", .n_subnets = 1, .n_excludes = 1};
+        full.subnets[0] = ip("10.3.0.0/30");
+        full.excludes[0] = ip("10.3.0.0/30");
+        k = osn_inv_subnet_usage(&inv, &full, u, 8);
+        CHECK(k == 1 && u[0].capacity == 0 && u[0].used == 0 && u[0].free == 0, "all excluded");
+        ports[3].ips[0] = ip("10.3.0.1/30");
+        k = osn_inv_subnet_usage(&inv, &full, u, 8);
+        CHECK(k == 1 && u[0].capacity == 0 && u[0].used == 1 && u[0].free == 0,
+              "a static address in an excluded range: used 1, free 0");
+        CHECK(osn_inv_subnet_usage(&inv, &n, u, 2) == 2, "bounded by max");
+}
+
+static void test_netns_state(void)
+{
+        char why[256];
+        CHECK(osn_inv_netns_state("/proc/self/ns/net", why, sizeof(why)) == OSN_NETNS_ALIVE,
+              "our own netns is alive: %s", why);
+        CHECK(osn_inv_netns_state("/nonexistent/netns", why, sizeof(why)) == OSN_NETNS_GONE &&
+                  strstr(why, "is gone"),
+              "a missing path is gone: %s", why);
+        CHECK(osn_inv_netns_state("/", why, sizeof(why)) == OSN_NETNS_GONE &&
+                  strstr(why, "no longer a network namespace"),
+              "a path that is not a netns is gone: %s", why);
+        CHECK(osn_inv_netns_state(NULL, why, sizeof(why)) == OSN_NETNS_UNKNOWN,
+              "no path recorded: unknown");
+        CHECK(osn_inv_netns_state("/nonexistent", NULL, 0) == OSN_NETNS_GONE, "why may be NULL");
+}
+
 static void test_unixctl(void)
 {
         char *out = NULL;
@@ -236,7 +372,10 @@ int main(void)
         REQUIRE(osn_ovsdb_connect(remote, NULL, osn_now_ms() + 5000, &nb, NULL) == 0);
         test_all(nb);
         test_filters(nb);
+        test_queries_read(nb);
         osn_ovsdb_close(nb);
+        test_queries_memory();
+        test_netns_state();
         test_unixctl();
         printf("test-inventory: %d checks, %d failures\n", checks, failures);
         return failures ? 1 : 0;

@@ -1,0 +1,466 @@
+/* osnctl trace: where a packet from a pod goes, as OVN itself computes it.
+ *
+ * Wraps ovn-trace(8) (as ovnkube-trace and "kubectl ko trace" do): the
+ * microflow is built from what osn recorded for the pod's logical port
+ * (its MAC and IPs) and for the destination (the port that holds DEST, for
+ * its MAC), ovn-trace runs against the SB DB on the network's logical
+ * switch, and its detailed answer is read for the verdict:
+ *   delivered  a line "output to "PORT"" (one per port a flood reached);
+ *   dropped    no output: the stage ("NN. ls_in_... (northd.c:...)") of
+ *              the last logical flow before the "drop;" (or the last stage
+ *              seen, with ovn-trace's "omitting output because ..." when
+ *              there is one, when the pipeline just ends).
+ * An IPv4 DEST that no osn port holds has no MAC to send to: the pod would
+ * ARP for it first, so that ARP request is what is traced.
+ * ovn-trace runs as a child with a pipe for its output, bounded by the
+ * command's deadline (killed, by its pid, when it passes).
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "osnctl.h"
+
+#define TRACE_OUT_MAX (16u << 20)
+
+/* Runs argv[0] (on PATH) with 'argv'; *ret gets stdout and stderr
+ * (malloc'd, NUL-terminated), *ret_status the exit status (-1 when it
+ * was killed or timed out). */
+static int run_captured(char *const *argv, int64_t deadline, char **ret, int *ret_status)
+{
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(fds[0]);
+                close(fds[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                dup2(fds[1], STDOUT_FILENO);
+                dup2(fds[1], STDERR_FILENO);
+                execvp(argv[0], argv);
+                fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        close(fds[1]);
+        char *buf = NULL;
+        size_t have = 0, cap = 0;
+        int r = 0;
+        for (;;) {
+                if (cap - have < 4096) {
+                        cap = cap ? cap * 2 : 65536;
+                        char *b = cap <= TRACE_OUT_MAX ? realloc(buf, cap) : NULL;
+                        if (!b) {
+                                r = cap > TRACE_OUT_MAX ? -E2BIG : -ENOMEM;
+                                break;
+                        }
+                        buf = b;
+                }
+                struct pollfd pfd = {fds[0], POLLIN, 0};
+                int left = osn_ms_left(deadline);
+                if (left == 0) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                int pr = poll(&pfd, 1, left);
+                if (pr < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+                if (pr <= 0)
+                        continue;
+                ssize_t n = read(fds[0], buf + have, cap - have - 1);
+                if (n < 0 && errno != EINTR) {
+                        r = -errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                if (n > 0)
+                        have += (size_t)n;
+        }
+        close(fds[0]);
+        if (r < 0)
+                kill(pid, SIGKILL);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        buf[have] = 0;
+        *ret = buf;
+        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return 0;
+}
+
+/* The text between the first pair of double quotes after 'key' in
+ * 'line', malloc'd; NULL when there is none (or on ENOMEM). */
+static char *quoted_after(const char *line, const char *key)
+{
+        const char *k = strstr(line, key);
+        const char *a = k ? strchr(k + strlen(key), '"') : NULL;
+        const char *b = a ? strchr(a + 1, '"') : NULL;
+        return b ? strndup(a + 1, (size_t)(b - a - 1)) : NULL;
+}
+
+/* A stage line of the detailed trace: " 26. ls_in_l2_unknown (northd.c:8381): ...". */
+static bool stage_line(const char *line, unsigned *table, char *stage, size_t len)
+{
+        char name[128];
+        if (sscanf(line, " %u. %127s (", table, name) != 2)
+                return false;
+        snprintf(stage, len, "%s", name);
+        return true;
+}
+
+/* Where the pipeline was: the last stage seen, in which pipeline of which
+ * datapath. */
+struct where {
+        char stage[128], pipeline[16];
+        const char *datapath; /* borrowed from parse_trace()'s list */
+        unsigned table;
+};
+
+/* The verdict of a detailed ovn-trace answer, as JSON. */
+static json_t *parse_trace(const struct osn_inventory *inv, char *text)
+{
+        json_t *outputs = json_array();
+        char pipeline[16] = "", omitted[256] = "";
+        _cleanup_json_ json_t *dps = json_array();
+        const char *datapath = NULL;
+        struct where last = {0}, drop = {0};
+        bool dropped = false;
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *port = NULL;
+                char st[128];
+                unsigned t;
+                const char *omit;
+                if (startswith(line, "ingress(") || startswith(line, "egress(")) {
+                        snprintf(pipeline, sizeof(pipeline), "%s",
+                                 line[0] == 'i' ? "ingress" : "egress");
+                        /* Every datapath name stays alive (in 'dps') for
+                         * the stages that point at it. */
+                        char *dp = quoted_after(line, "dp=");
+                        if (dp && json_array_append_new(dps, json_string(dp)) == 0)
+                                datapath = json_string_value(
+                                    json_array_get(dps, json_array_size(dps) - 1));
+                        free(dp);
+                } else if (stage_line(line, &t, st, sizeof(st))) {
+                        last.table = t;
+                        memcpy(last.stage, st, sizeof(st));
+                        memcpy(last.pipeline, pipeline, sizeof(pipeline));
+                        last.datapath = datapath;
+                } else if (strstr(line, "drop;")) {
+                        dropped = true;
+                        drop = last;
+                } else if ((omit = strstr(line, "/* omitting output because "))) {
+                        /* E.g. "inport == outport && !flags.loopback". */
+                        snprintf(omitted, sizeof(omitted), "%s", omit + 27);
+                        char *end = strstr(omitted, " */");
+                        if (end)
+                                *end = 0;
+                } else if ((port = quoted_after(line, "/* output to "))) {
+                        json_t *o = json_pack("{s:s}", "port", port);
+                        for (size_t i = 0; o && i < inv->n_networks; i++)
+                                if (streq(inv->networks[i].localnet_port, port))
+                                        json_object_set_new(
+                                            o, "physical_network",
+                                            json_string(inv->networks[i].physical_network
+                                                            ? inv->networks[i].physical_network
+                                                            : "?"));
+                        for (size_t i = 0; o && i < inv->n_ports; i++) {
+                                const struct osn_inv_port *p = &inv->ports[i];
+                                if (!streq(p->name, port))
+                                        continue;
+                                json_t *pj = osnctl_port_json(p);
+                                json_object_set(o, "pod", json_object_get(pj, "pod"));
+                                json_object_set(o, "node", json_object_get(pj, "node"));
+                                json_object_set(o, "network", json_object_get(pj, "network"));
+                                json_decref(pj);
+                        }
+                        json_array_append_new(outputs, o);
+                }
+        }
+        bool delivered = json_array_size(outputs) > 0;
+        /* Without a "drop;" the pipeline just ended after the last stage
+         * it reached (e.g. a flood with no port but the sender's). */
+        if (!dropped)
+                drop = last;
+        json_t *where =
+            delivered ? json_null()
+                      : json_pack("{s:s, s:I, s:s, s:s, s:b, s:o}", "stage", drop.stage, "table",
+                                  (json_int_t)drop.table, "pipeline", drop.pipeline, "datapath",
+                                  drop.datapath ? drop.datapath : "", "explicit", dropped, "reason",
+                                  omitted[0] && !dropped ? json_string(omitted) : json_null());
+        return json_pack("{s:s, s:o, s:o}", "verdict", delivered ? "delivered" : "dropped",
+                         "outputs", outputs, "dropped_in", where);
+}
+
+/* The L4 part of an IP microflow: "tcp PORT", "udp PORT", "icmp" (an echo
+ * request), or nothing ("" when 'proto' is NULL). */
+static int l4_match(const char *proto, const char *port, int family, char *buf, size_t len)
+{
+        buf[0] = 0;
+        if (!proto)
+                return 0;
+        if (streq(proto, "icmp") && !port) {
+                snprintf(buf, len,
+                         family == AF_INET ? " && icmp4 && icmp4.type == 8"
+                                           : " && icmp6 && icmp6.type == 128");
+                return 0;
+        }
+        char *end = NULL;
+        long p = port ? strtol(port, &end, 10) : 0;
+        if ((streq(proto, "tcp") || streq(proto, "udp")) && port && *end == 0 && p >= 1 &&
+            p <= 65535) {
+                snprintf(buf, len, " && %s && %s.src == 33333 && %s.dst == %ld", proto, proto,
+                         proto, p);
+                return 0;
+        }
+        osnctl_err("after DEST: tcp PORT, udp PORT or icmp, not \"%s%s%s\"", proto, port ? " " : "",
+                   port ? port : "");
+        return OSNCTL_USAGE;
+}
+
+/* The microflow from 'src' to DEST (an IP or a MAC) with 'l4' (from
+ * l4_match()) for an IP packet. */
+static int microflow(const struct osn_inventory *inv, const struct osn_inv_port *src,
+                     const char *dest, const char *proto, const char *port, char *buf, size_t len,
+                     json_t **ret_dest)
+{
+        char smac[OSN_MAC_STRLEN], dmac[OSN_MAC_STRLEN] = "ff:ff:ff:ff:ff:ff";
+        char sip[OSN_CIDR_STRLEN], dip[OSN_CIDR_STRLEN];
+        struct osn_cidr ip;
+        uint8_t mac[6];
+        osn_mac_format(src->mac, smac, sizeof(smac));
+        const struct osn_inv_port *holder = NULL;
+        bool is_ip = osn_cidr_parse(dest, false, &ip) == 0;
+        if (!is_ip && osn_mac_parse(dest, mac) < 0 && !streq(dest, "ff:ff:ff:ff:ff:ff")) {
+                osnctl_err("DEST \"%s\" is neither an IP address nor a MAC", dest);
+                return OSNCTL_USAGE;
+        }
+        /* The holder on the pod's own network first, then anywhere. */
+        for (int pass = 0; pass < 2 && !holder; pass++)
+                for (size_t i = 0; i < inv->n_ports && !holder; i++) {
+                        const struct osn_inv_port *p = &inv->ports[i];
+                        if (pass == 0 && !streq(p->network, src->network))
+                                continue;
+                        if (is_ip ? osn_inv_port_holds_ip(p, &ip)
+                                  : !streq(dest, "ff:ff:ff:ff:ff:ff") &&
+                                        osn_inv_port_holds_mac(p, mac))
+                                holder = p;
+                }
+        if (is_ip && holder && holder->has_mac)
+                osn_mac_format(holder->mac, dmac, sizeof(dmac));
+        else if (!is_ip)
+                snprintf(dmac, sizeof(dmac), "%s", dest);
+        *ret_dest = json_pack("{s:s, s:s, s:o, s:o}", "address", dest, "mac", dmac, "port",
+                              holder ? json_string(holder->name) : json_null(), "network",
+                              holder ? json_string(holder->network) : json_null());
+        int w;
+        const struct osn_cidr *mine = NULL;
+        for (size_t i = 0; is_ip && i < src->n_ips && !mine; i++)
+                if (src->ips[i].family == ip.family)
+                        mine = &src->ips[i];
+        if (is_ip && !mine) {
+                osnctl_err("port %s has no IPv%c address to send from; trace to a MAC for an "
+                           "L2 trace",
+                           src->name, ip.family == AF_INET ? '4' : '6');
+                return OSNCTL_PROBLEMS;
+        }
+        char l4[96];
+        if (proto && !is_ip) {
+                osnctl_err("tcp, udp and icmp need an IP DEST, not a MAC");
+                return OSNCTL_USAGE;
+        }
+        int r = l4_match(proto, port, ip.family, l4, sizeof(l4));
+        if (r)
+                return r;
+        if (is_ip && !holder && ip.family == AF_INET) {
+                /* Nobody osn knows holds it: the pod would ask for its MAC
+                 * first, so trace that ARP request (answered by OVN's ARP
+                 * responder, flooded, or out to a physical network). */
+                json_object_set_new(*ret_dest, "arp_request", json_true());
+                w = snprintf(buf, len,
+                             "inport == \"%s\" && eth.src == %s && eth.dst == ff:ff:ff:ff:ff:ff && "
+                             "arp.op == 1 && arp.sha == %s && arp.spa == %s && arp.tpa == %s",
+                             src->name, smac, smac, osn_addr_format(mine, sip, sizeof(sip)),
+                             osn_addr_format(&ip, dip, sizeof(dip)));
+        } else if (!is_ip) {
+                w = snprintf(buf, len, "inport == \"%s\" && eth.src == %s && eth.dst == %s",
+                             src->name, smac, dmac);
+        } else {
+                const char *v = ip.family == AF_INET ? "ip4" : "ip6";
+                w = snprintf(buf, len,
+                             "inport == \"%s\" && eth.src == %s && eth.dst == %s && %s.src == %s "
+                             "&& %s.dst == %s && ip.ttl == 64%s",
+                             src->name, smac, dmac, v, osn_addr_format(mine, sip, sizeof(sip)), v,
+                             osn_addr_format(&ip, dip, sizeof(dip)), l4);
+        }
+        if (w < 0 || (size_t)w >= len) {
+                osnctl_err("microflow too long");
+                return OSNCTL_PROBLEMS;
+        }
+        return 0;
+}
+
+static void print_verdict(const json_t *out)
+{
+        const json_t *v = json_object_get(out, "result");
+        const json_t *outputs = json_object_get(v, "outputs");
+        const json_t *dest = json_object_get(out, "destination");
+        bool arp = json_is_true(json_object_get(dest, "arp_request"));
+        if (arp)
+                printf("no osn port holds %s; its ARP request ",
+                       json_string_value(json_object_get(dest, "address")));
+        if (streq(json_string_value(json_object_get(v, "verdict")), "delivered")) {
+                printf("%s", arp ? "reaches " : "delivered to ");
+                size_t i;
+                const json_t *o;
+                json_array_foreach(outputs, i, o)
+                {
+                        const char *pod = json_string_value(json_object_get(o, "pod"));
+                        const char *node = json_string_value(json_object_get(o, "node"));
+                        printf("%s%s", i ? ", " : "",
+                               json_string_value(json_object_get(o, "port")));
+                        const char *phys =
+                            json_string_value(json_object_get(o, "physical_network"));
+                        if (pod || node)
+                                printf(" (pod %s on %s)", pod ? pod : "-", node ? node : "-");
+                        else if (phys)
+                                printf(" (out to physical network %s)", phys);
+                }
+                printf("\n");
+                return;
+        }
+        const json_t *d = json_object_get(v, "dropped_in");
+        const char *reason = json_string_value(json_object_get(d, "reason"));
+        printf("dropped %s %s (%s table %" JSON_INTEGER_FORMAT " of %s)%s%s\n",
+               json_is_true(json_object_get(d, "explicit")) ? "in" : "after",
+               json_string_value(json_object_get(d, "stage")),
+               json_string_value(json_object_get(d, "pipeline")),
+               json_integer_value(json_object_get(d, "table")),
+               json_string_value(json_object_get(d, "datapath")), reason ? ": " : "",
+               reason ? reason : "");
+}
+
+/* "--name=value", malloc'd (NULL on ENOMEM). */
+static char *option(const char *name, const char *value)
+{
+        char *s = NULL;
+        return asprintf(&s, "%s%s", name, value) < 0 ? NULL : s;
+}
+
+int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
+{
+        if (argc < 2 || argc > 4) {
+                osnctl_err("trace takes POD DEST [tcp PORT|udp PORT|icmp] (see osnctl "
+                           "trace --help)");
+                return OSNCTL_USAGE;
+        }
+        _cleanup_inventory_ struct osn_inventory *inv = NULL;
+        int r = osnctl_read_inventory(ctl, NULL, &inv);
+        if (r)
+                return r;
+        const struct osn_inv_port *src = osnctl_find_pod(inv, argv[0], ctl->network);
+        if (!src)
+                return OSNCTL_PROBLEMS;
+        const struct osn_inv_network *net = osn_inventory_network(inv, src->network);
+        if (!net || !src->has_mac) {
+                osnctl_err("port %s has %s", src->name,
+                           !net ? "no osn switch (an orphan)" : "no MAC yet");
+                return OSNCTL_PROBLEMS;
+        }
+        char flow[2048];
+        _cleanup_json_ json_t *dest = NULL;
+        if ((r = microflow(inv, src, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
+                           flow, sizeof(flow), &dest)))
+                return r;
+
+        int64_t deadline = osnctl_deadline(ctl);
+        _cleanup_free_ char *sb = NULL;
+        const char *source;
+        if ((r = osnctl_sb_remote(ctl, deadline, &sb, &source)))
+                return r;
+        /* Every argument allocated to its size: nothing is cut. */
+        _cleanup_free_ char *db = NULL, *key = NULL, *cert = NULL, *ca = NULL;
+        char *args[12];
+        size_t n = 0;
+        if (!(db = option("--db=", sb))) {
+                osnctl_err("out of memory");
+                return OSNCTL_PROBLEMS;
+        }
+        args[n++] = "ovn-trace";
+        args[n++] = db;
+        const struct osn_ssl_opts *ssl = ctl->node ? &ctl->node->ssl : NULL;
+        if (ssl && ssl->private_key && ssl->certificate && ssl->ca_cert && startswith(sb, "ssl:")) {
+                if (!(key = option("--private-key=", ssl->private_key)) ||
+                    !(cert = option("--certificate=", ssl->certificate)) ||
+                    !(ca = option("--ca-cert=", ssl->ca_cert))) {
+                        osnctl_err("out of memory");
+                        return OSNCTL_PROBLEMS;
+                }
+                args[n++] = key;
+                args[n++] = cert;
+                args[n++] = ca;
+        }
+        args[n++] = "--detailed";
+        args[n++] = net->switch_name;
+        args[n++] = flow;
+        args[n] = NULL;
+        _cleanup_free_ char *text = NULL;
+        int status = 0;
+        r = run_captured(args, deadline, &text, &status);
+        if (r < 0 || status != 0) {
+                osnctl_err("ovn-trace --db=%s (%s) %s '%s': %s", sb, source, net->switch_name, flow,
+                           r < 0     ? strerror(-r)
+                           : text[0] ? text
+                                     : "failed");
+                return OSNCTL_PROBLEMS;
+        }
+        _cleanup_free_ char *copy = strdup(text);
+        json_t *result = copy ? parse_trace(inv, copy) : NULL;
+        _cleanup_json_ json_t *out = json_pack(
+            "{s:s, s:s, s:O, s:s, s:s, s:o, s:s}", "port", src->name, "datapath", net->switch_name,
+            "destination", dest, "microflow", flow, "sb", sb, "result", result, "trace", text);
+        if (!out) {
+                osnctl_err("out of memory");
+                return OSNCTL_PROBLEMS;
+        }
+        /* ovn-trace(8): northd treats ports that are down differently, so
+         * a surprising verdict may come from there. */
+        const char *dport = json_string_value(json_object_get(dest, "port"));
+        const struct osn_inv_port *dp = dport ? osnctl_find_pod(inv, dport, NULL) : NULL;
+        json_t *down = json_array();
+        if (down && !src->up)
+                json_array_append_new(down, json_string(src->name));
+        if (down && dp && !dp->up)
+                json_array_append_new(down, json_string(dp->name));
+        json_object_set_new(out, "ports_down", down);
+        if (ctl->json) {
+                osnctl_print_json(out);
+        } else {
+                print_verdict(out);
+                size_t i;
+                const json_t *d;
+                json_array_foreach(down, i, d)
+                {
+                        printf("note: port %s is not up (OVN's \"up\" column), and northd "
+                               "treats ports that are down differently\n",
+                               json_string_value(d));
+                }
+                if (ctl->detail)
+                        printf("\n%s", text);
+        }
+        return streq(json_string_value(json_object_get(result, "verdict")), "delivered")
+                   ? 0
+                   : OSNCTL_PROBLEMS;
+}
