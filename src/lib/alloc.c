@@ -370,10 +370,9 @@ void osn_alloc_usage(const struct osn_alloc *a, size_t idx, const struct osn_cid
         osn_u128 all = covered(s, true), blocked = covered(s, false);
         ret->capacity = size - all;
         ret->reserved = all - blocked;
-        osn_u128 base = addr_value(&s->subnet);
         _cleanup_free_ osn_u128 *offs = calloc(n_used ? n_used : 1, sizeof(*offs));
         size_t n = offs ? used_offsets(s, used, n_used, offs) : 0;
-        (void)base;
+        ret->held = n;
         for (size_t i = 0; i < n; i++) {
                 const struct osn_alloc_range *r = range_at(s, offs[i], true);
                 if (!r)

@@ -105,9 +105,11 @@ int osn_alloc_pick_free(const struct osn_alloc *a, size_t idx, uint64_t seed,
 /* Subnet 'idx' in numbers: 'capacity' addresses dynamic allocation may hand
  * out, of which 'used' are held (by 'used' addresses, duplicates counted
  * once); 'reserved' addresses only static requests take, of which
- * 'reserved_used' are held. */
+ * 'reserved_used' are held; 'held' counts every distinct address of the
+ * subnet in 'used', blocked ones too (a network made by an older osn may
+ * hold one). */
 struct osn_alloc_usage {
-        osn_u128 capacity, used, reserved, reserved_used;
+        osn_u128 capacity, used, reserved, reserved_used, held;
 };
 void osn_alloc_usage(const struct osn_alloc *a, size_t idx, const struct osn_cidr *used,
                      size_t n_used, struct osn_alloc_usage *ret) _nonnull_(1, 5);

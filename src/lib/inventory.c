@@ -1,6 +1,8 @@
 /* inventory: see inventory.h. */
 #include "inventory.h"
 
+#include "alloc.h"
+
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -538,97 +540,57 @@ size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range 
         return k;
 }
 
-struct interval {
-        u128 lo, hi;
-};
 
-static int cmp_interval(const void *a_, const void *b_)
+
+
+
+/* The reservations a fingerprint holds beyond subnets and excludes. */
+static void osn_inv_settings_extra(const struct osn_netconf_settings *st, struct osn_netconf *nc)
 {
-        const struct interval *a = a_, *b = b_;
-        return a->lo < b->lo ? -1 : a->lo > b->lo;
+        (void)st;
+        (void)nc;
 }
 
-static int cmp_u128(const void *a_, const void *b_)
-{
-        u128 a = *(const u128 *)a_, b = *(const u128 *)b_;
-        return a < b ? -1 : a > b;
-}
-
-/* How many addresses of [lo, hi] the intervals cover (each counted once). */
-static u128 covered(struct interval *v, size_t n, u128 lo, u128 hi)
-{
-        u128 sum = 0, end = 0;
-        bool any = false;
-        qsort(v, n, sizeof(*v), cmp_interval);
-        for (size_t i = 0; i < n; i++) {
-                u128 a = v[i].lo < lo ? lo : v[i].lo, b = v[i].hi > hi ? hi : v[i].hi;
-                if (a > b)
-                        continue;
-                if (any && a <= end) {
-                        if (b <= end)
-                                continue;
-                        a = end + 1;
-                }
-                sum += b - a + 1;
-                end = b;
-                any = true;
-        }
-        return sum;
-}
-
+/* The allocator's answer (alloc.h), from the settings osn stored on the
+ * switch: the same blocked and reserved addresses an ADD honours. */
 static void usage_of(const struct osn_inventory *inv, const struct osn_inv_network *n,
-                     const struct osn_cidr *subnet, struct osn_inv_usage *u)
+                     size_t idx, struct osn_inv_usage *u)
 {
-        struct osn_inv_range ex[OSN_INV_MAX_RANGES];
-        size_t n_ex = osn_inv_exclusions(n, ex, ARRAY_SIZE(ex));
-        struct interval iv[OSN_INV_MAX_RANGES + 2];
-        size_t n_iv = 0;
-        u128 lo, hi;
-        cidr_bounds(subnet, &lo, &hi);
-        for (size_t i = 0; i < n_ex; i++)
-                if (ex[i].first.family == subnet->family)
-                        iv[n_iv++] =
-                            (struct interval){addr_value(&ex[i].first), addr_value(&ex[i].last)};
-        if (subnet->family == AF_INET && subnet->prefixlen <= 30) {
-                iv[n_iv++] = (struct interval){lo, lo};
-                iv[n_iv++] = (struct interval){hi, hi};
+        struct osn_netconf nc = {0};
+        nc.name = n->name;
+        nc.external = n->external;
+        nc.n_subnets = n->n_subnets;
+        memcpy(nc.subnets, n->subnets, n->n_subnets * sizeof(nc.subnets[0]));
+        nc.n_excludes = n->n_excludes;
+        memcpy(nc.excludes, n->excludes, n->n_excludes * sizeof(nc.excludes[0]));
+        struct osn_netconf_settings st;
+        if (n->fingerprint) {
+                (void)osn_netconf_fingerprint_parse(n->fingerprint, &st);
+                osn_inv_settings_extra(&st, &nc);
         }
-        /* The size of a /0 IPv6 subnet is 2^128, one more than u128 holds:
-         * it is huge either way. */
-        u128 size = hi - lo + 1;
-        u128 cap = size == 0 ? ~(u128)0 : size - covered(iv, n_iv, lo, hi);
-
-        u128 held[64], *h = held;
-        size_t n_held = 0, cap_held = ARRAY_SIZE(held);
-        _cleanup_free_ u128 *heap = NULL;
-        for (size_t i = 0; i < inv->n_ports; i++) {
+        struct osn_alloc a;
+        osn_alloc_init(&a, &nc);
+        size_t n_held = 0;
+        for (size_t i = 0; i < inv->n_ports; i++)
+                if (streq(inv->ports[i].network, n->name))
+                        n_held += inv->ports[i].n_ips;
+        _cleanup_free_ struct osn_cidr *held = calloc(n_held ? n_held : 1, sizeof(*held));
+        n_held = 0;
+        for (size_t i = 0; held && i < inv->n_ports; i++) {
                 const struct osn_inv_port *p = &inv->ports[i];
                 if (!streq(p->network, n->name))
                         continue;
-                for (size_t j = 0; j < p->n_ips; j++) {
-                        if (!osn_cidr_contains(subnet, &p->ips[j]))
-                                continue;
-                        if (n_held == cap_held) {
-                                u128 *g = realloc(heap, 2 * cap_held * sizeof(*g));
-                                if (!g)
-                                        break; /* counts what it could */
-                                if (!heap)
-                                        memcpy(g, held, sizeof(held));
-                                heap = h = g;
-                                cap_held *= 2;
-                        }
-                        h[n_held++] = addr_value(&p->ips[j]);
-                }
+                memcpy(held + n_held, p->ips, p->n_ips * sizeof(p->ips[0]));
+                n_held += p->n_ips;
         }
-        qsort(h, n_held, sizeof(*h), cmp_u128);
-        uint64_t used = 0;
-        for (size_t i = 0; i < n_held; i++)
-                used += i == 0 || h[i] != h[i - 1];
-
-        *u = (struct osn_inv_usage){.subnet = *subnet, .used = used};
-        u->huge = cap > (u128)INT64_MAX;
+        struct osn_alloc_usage au;
+        osn_alloc_usage(&a, idx, held, held ? n_held : 0, &au);
+        osn_u128 cap = au.capacity + au.reserved, in_pool = au.used + au.reserved_used;
+        u->subnet = n->subnets[idx];
+        u->huge = cap > (osn_u128)INT64_MAX;
         u->capacity = u->huge ? UINT64_MAX : (uint64_t)cap;
-        u->free = u->huge ? UINT64_MAX : u->capacity > used ? u->capacity - used : 0;
+        u->used = (uint64_t)au.held;
+        u->free = u->huge ? UINT64_MAX : cap > in_pool ? (uint64_t)(cap - in_pool) : 0;
 }
 
 size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_inv_network *n,
@@ -636,7 +598,7 @@ size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_in
 {
         size_t k = 0;
         for (size_t i = 0; i < n->n_subnets && k < max; i++)
-                usage_of(inv, n, &n->subnets[i], &ret[k++]);
+                usage_of(inv, n, i, &ret[k++]);
         return k;
 }
 

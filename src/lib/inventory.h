@@ -132,12 +132,13 @@ struct osn_inv_range {
  * are skipped). */
 size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max);
 
-/* How full one subnet of a network is.  THE place that decides it: the
- * allocator will answer "used" here later, "capacity" stays.
- *   capacity  the addresses a port can get: the subnet's size, minus, for
- *             IPv4 up to /30, its network and broadcast addresses, minus
- *             every address of osn_inv_exclusions() inside it (overlaps
- *             counted once);
+/* How full one subnet of a network is, as the allocator (alloc.h) counts it
+ * from the settings stored on the switch:
+ *   capacity  the addresses a port can get: the subnet's size minus what
+ *             no pod may hold (network and broadcast addresses, the
+ *             external network's gateway, excludeSubnets,
+ *             infrastructureSubnets, defaultGatewayIPs; overlaps counted
+ *             once); reservedSubnets count (static requests take them);
  *   used      distinct addresses inside the subnet that the network's
  *             attachments hold (their IPs as osn_inventory_read() parsed
  *             them from "addresses", or "dynamic_addresses" while those say
