@@ -82,6 +82,29 @@ static const char *reason_text(enum osn_block_reason r)
         return "blocked by";
 }
 
+const char *osn_block_reason_name(enum osn_block_reason r)
+{
+        switch (r) {
+        case OSN_BLOCK_NETWORK_ADDRESS:
+                return "network address";
+        case OSN_BLOCK_BROADCAST:
+                return "broadcast address";
+        case OSN_BLOCK_ANYCAST:
+                return "subnet-router anycast";
+        case OSN_BLOCK_PHYSICAL_GATEWAY:
+                return "physical gateway";
+        case OSN_BLOCK_GATEWAY:
+                return "defaultGatewayIPs";
+        case OSN_BLOCK_EXCLUDED:
+                return "excludeSubnets";
+        case OSN_BLOCK_INFRASTRUCTURE:
+                return "infrastructureSubnets";
+        case OSN_BLOCK_RESERVED:
+                return "reservedSubnets";
+        }
+        return "?";
+}
+
 /* --- building the address space --- */
 
 static void add_range(struct osn_alloc_subnet *s, osn_u128 lo, osn_u128 hi,
@@ -146,6 +169,15 @@ void osn_alloc_init(struct osn_alloc *a, const struct osn_netconf *nc)
                 add_list(s, nc->gateways, nc->n_gateways, OSN_BLOCK_GATEWAY);
                 add_list(s, nc->reserved, nc->n_reserved, OSN_BLOCK_RESERVED);
         }
+}
+
+void osn_alloc_range_bounds(const struct osn_alloc_subnet *s, const struct osn_alloc_range *r,
+                            struct osn_cidr *ret_first, struct osn_cidr *ret_last)
+{
+        unsigned host = family_bits(s->subnet.family);
+        osn_u128 base = addr_value(&s->subnet);
+        *ret_first = addr_from_value(s->subnet.family, base + r->lo, host);
+        *ret_last = addr_from_value(s->subnet.family, base + r->hi, host);
 }
 
 int osn_alloc_subnet_of(const struct osn_alloc *a, const struct osn_cidr *ip)
@@ -246,8 +278,7 @@ int osn_alloc_candidate(const struct osn_alloc *a, size_t idx, uint64_t seed, un
         osn_u128 off;
         if (!next_open(s, start_offset(s, seed, attempt), &off) && !next_open(s, 0, &off))
                 return -ENOSPC;
-        *ret = addr_from_value(s->subnet.family, addr_value(&s->subnet) + off,
-                               s->subnet.prefixlen);
+        *ret = addr_from_value(s->subnet.family, addr_value(&s->subnet) + off, s->subnet.prefixlen);
         return 0;
 }
 
@@ -328,8 +359,7 @@ int osn_alloc_pick_free(const struct osn_alloc *a, size_t idx, uint64_t seed,
         if (!scan_free(s, offs, n, start, s->last, &off) &&
             (start == 0 || !scan_free(s, offs, n, 0, start - 1, &off)))
                 return -ENOSPC;
-        *ret = addr_from_value(s->subnet.family, addr_value(&s->subnet) + off,
-                               s->subnet.prefixlen);
+        *ret = addr_from_value(s->subnet.family, addr_value(&s->subnet) + off, s->subnet.prefixlen);
         return 0;
 }
 

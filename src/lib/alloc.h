@@ -114,6 +114,13 @@ struct osn_alloc_usage {
 void osn_alloc_usage(const struct osn_alloc *a, size_t idx, const struct osn_cidr *used,
                      size_t n_used, struct osn_alloc_usage *ret) _nonnull_(1, 5);
 
+/* The first and last address of range 'r' of subnet 's' (host prefixes). */
+void osn_alloc_range_bounds(const struct osn_alloc_subnet *s, const struct osn_alloc_range *r,
+                            struct osn_cidr *ret_first, struct osn_cidr *ret_last);
+/* The NAD key (or convention) behind a reason: "excludeSubnets",
+ * "physical gateway", "reservedSubnets", ... */
+const char *osn_block_reason_name(enum osn_block_reason r);
+
 /* The MAC osn derives from a port's addresses when none is requested:
  * 0a:58 followed by the IPv4 address (as ovn-kubernetes does), or by the
  * last four bytes of the IPv6 address on an IPv6-only port, so an address

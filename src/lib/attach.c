@@ -219,8 +219,7 @@ static int plan_static_ips(const struct osn_attach_req *req, struct add_plan *p,
                         if (osn_addr_equal(&p->static_ips[k], &p->static_ips[i])) {
                                 char b[OSN_CIDR_STRLEN];
                                 return osn_error_set(
-                                    err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                    "%s names %s twice", what,
+                                    err, -EINVAL, OSN_CNI_INVALID_CONFIG, "%s names %s twice", what,
                                     osn_addr_format(&p->static_ips[i], b, sizeof(b)));
                         }
         }
@@ -304,8 +303,8 @@ static void remove_stale(struct add_state *st)
 }
 
 /* Sends the NB transaction; the server commits while we do the rest. */
-static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec,
-                           const char *const *ids, struct osn_error *err)
+static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, const char *const *ids,
+                           struct osn_error *err)
 {
         const struct osn_netconf *nc = st->req->nc;
         *spec = (struct osn_port_spec){

@@ -445,15 +445,6 @@ static struct osn_cidr value_addr(int family, u128 v)
         return c;
 }
 
-/* The first and last address of a CIDR. */
-static void cidr_bounds(const struct osn_cidr *c, u128 *lo, u128 *hi)
-{
-        unsigned host = family_bits(c->family) - c->prefixlen;
-        u128 mask = host >= 128 ? ~(u128)0 : (((u128)1 << host) - 1);
-        *lo = addr_value(c) & ~mask;
-        *hi = *lo | mask;
-}
-
 /* Whether an OVN address string "MAC IP..." names 'addr' among its IPs. */
 static bool address_string_has(const char *s, const struct osn_cidr *addr)
 {
@@ -506,43 +497,29 @@ static bool range_equal(const struct osn_inv_range *a, const struct osn_inv_rang
                osn_addr_equal(&a->last, &b->last);
 }
 
-size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max)
+/* Appends the CIDRs that exactly cover range 'r' to v[*n] (capacity max). */
+static void range_to_cidrs(const struct osn_inv_range *r, struct osn_cidr *v, size_t *n, size_t max)
 {
-        size_t k = 0;
-        for (size_t i = 0; i < n->n_excludes && k < max; i++) {
-                u128 lo, hi;
-                cidr_bounds(&n->excludes[i], &lo, &hi);
-                int f = n->excludes[i].family;
-                ret[k++] = (struct osn_inv_range){value_addr(f, lo), value_addr(f, hi), false};
+        int f = r->first.family;
+        unsigned bits = f == AF_INET ? 32 : 128;
+        u128 lo = addr_value(&r->first), hi = addr_value(&r->last);
+        while (lo <= hi && *n < max) {
+                unsigned size = 0; /* the block holds 2^size addresses */
+                while (size + 1 < bits) {
+                        u128 block = (u128)1 << (size + 1);
+                        if ((lo & (block - 1)) != 0 || hi - lo < block - 1)
+                                break;
+                        size++;
+                }
+                struct osn_cidr c = value_addr(f, lo);
+                c.prefixlen = bits - size;
+                v[(*n)++] = c;
+                u128 next = lo + ((u128)1 << size);
+                if (next <= lo)
+                        break;
+                lo = next;
         }
-        if (!n->exclude_ips)
-                return k;
-        _cleanup_free_ char *copy = strdup(n->exclude_ips);
-        char *save = NULL;
-        if (!copy)
-                return k;
-        size_t from_fp = k;
-        for (char *t = strtok_r(copy, " ,", &save); t && k < max; t = strtok_r(NULL, " ,", &save)) {
-                struct osn_inv_range r = {.from_ovn = true};
-                char *dots = strstr(t, "..");
-                if (dots)
-                        *dots = 0;
-                if (osn_cidr_parse(t, false, &r.first) < 0 ||
-                    osn_cidr_parse(dots ? dots + 2 : t, false, &r.last) < 0 ||
-                    r.first.family != r.last.family || addr_value(&r.first) > addr_value(&r.last))
-                        continue;
-                bool dup = false;
-                for (size_t j = 0; j < from_fp && !dup; j++)
-                        dup = range_equal(&ret[j], &r);
-                if (!dup)
-                        ret[k++] = r;
-        }
-        return k;
 }
-
-
-
-
 
 /* The reservations a fingerprint holds beyond subnets and excludes. */
 static void osn_inv_settings_extra(const struct osn_netconf_settings *st, struct osn_netconf *nc)
@@ -551,23 +528,93 @@ static void osn_inv_settings_extra(const struct osn_netconf_settings *st, struct
         (void)nc;
 }
 
+/* The netconf an ADD would have had, as far as the switch tells. */
+static void inv_netconf(const struct osn_inv_network *n, struct osn_netconf *nc)
+{
+        memset(nc, 0, sizeof(*nc));
+        nc->name = n->name;
+        nc->external = n->external;
+        nc->n_subnets = n->n_subnets;
+        memcpy(nc->subnets, n->subnets, n->n_subnets * sizeof(nc->subnets[0]));
+        nc->n_excludes = n->n_excludes;
+        memcpy(nc->excludes, n->excludes, n->n_excludes * sizeof(nc->excludes[0]));
+        if (n->fingerprint) {
+                struct osn_netconf_settings st;
+                (void)osn_netconf_fingerprint_parse(n->fingerprint, &st);
+                osn_inv_settings_extra(&st, nc);
+        }
+}
+
+/* The ranges of OVN's exclude_ips (legacy), parsed. */
+static size_t legacy_ranges(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max)
+{
+        size_t k = 0;
+        if (!n->exclude_ips)
+                return 0;
+        _cleanup_free_ char *copy = strdup(n->exclude_ips);
+        char *save = NULL;
+        if (!copy)
+                return 0;
+        for (char *t = strtok_r(copy, " ,", &save); t && k < max; t = strtok_r(NULL, " ,", &save)) {
+                struct osn_inv_range r = {.from_ovn = true, .why = "OVN exclude_ips"};
+                char *dots = strstr(t, "..");
+                if (dots)
+                        *dots = 0;
+                if (osn_cidr_parse(t, false, &r.first) < 0 ||
+                    osn_cidr_parse(dots ? dots + 2 : t, false, &r.last) < 0 ||
+                    r.first.family != r.last.family || addr_value(&r.first) > addr_value(&r.last))
+                        continue;
+                ret[k++] = r;
+        }
+        return k;
+}
+
+size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max)
+{
+        struct osn_netconf nc;
+        inv_netconf(n, &nc);
+        struct osn_alloc a;
+        osn_alloc_init(&a, &nc);
+        size_t k = 0;
+        for (size_t s = 0; s < a.n_subnets; s++) {
+                const struct osn_alloc_subnet *sub = &a.subnets[s];
+                for (size_t i = 0; i < sub->n_ranges && k < max; i++) {
+                        const struct osn_alloc_range *r = &sub->ranges[i];
+                        if (r->reason <= OSN_BLOCK_ANYCAST)
+                                continue; /* network, broadcast, anycast: not exclusions */
+                        struct osn_inv_range x = {.why = osn_block_reason_name(r->reason)};
+                        osn_alloc_range_bounds(sub, r, &x.first, &x.last);
+                        x.has_cidr = r->reason != OSN_BLOCK_PHYSICAL_GATEWAY;
+                        x.cidr = r->source;
+                        ret[k++] = x;
+                }
+        }
+        size_t from_fp = k;
+        struct osn_inv_range legacy[OSN_INV_MAX_RANGES];
+        size_t n_legacy = legacy_ranges(n, legacy, ARRAY_SIZE(legacy));
+        for (size_t i = 0; i < n_legacy && k < max; i++) {
+                bool dup = false;
+                for (size_t j = 0; j < from_fp && !dup; j++)
+                        dup = range_equal(&ret[j], &legacy[i]);
+                if (!dup)
+                        ret[k++] = legacy[i];
+        }
+        return k;
+}
+
 /* The allocator's answer (alloc.h), from the settings osn stored on the
  * switch: the same blocked and reserved addresses an ADD honours. */
-static void usage_of(const struct osn_inventory *inv, const struct osn_inv_network *n,
-                     size_t idx, struct osn_inv_usage *u)
+static void usage_of(const struct osn_inventory *inv, const struct osn_inv_network *n, size_t idx,
+                     struct osn_inv_usage *u)
 {
-        struct osn_netconf nc = {0};
-        nc.name = n->name;
-        nc.external = n->external;
-        nc.n_subnets = n->n_subnets;
-        memcpy(nc.subnets, n->subnets, n->n_subnets * sizeof(nc.subnets[0]));
-        nc.n_excludes = n->n_excludes;
-        memcpy(nc.excludes, n->excludes, n->n_excludes * sizeof(nc.excludes[0]));
-        struct osn_netconf_settings st;
-        if (n->fingerprint) {
-                (void)osn_netconf_fingerprint_parse(n->fingerprint, &st);
-                osn_inv_settings_extra(&st, &nc);
-        }
+        struct osn_netconf nc;
+        inv_netconf(n, &nc);
+        /* A network no ADD has migrated yet: northd still honours its
+         * exclude_ips, so count them too (as the CIDRs that cover them). */
+        struct osn_inv_range legacy[OSN_INV_MAX_RANGES];
+        size_t n_legacy = legacy_ranges(n, legacy, ARRAY_SIZE(legacy));
+        for (size_t i = 0; i < n_legacy; i++)
+                range_to_cidrs(&legacy[i], nc.excludes, &nc.n_excludes, OSN_MAX_EXCLUDES);
         struct osn_alloc a;
         osn_alloc_init(&a, &nc);
         size_t n_held = 0;

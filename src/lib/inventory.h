@@ -120,16 +120,20 @@ bool osn_inv_port_holds_mac(const struct osn_inv_port *p, const uint8_t mac[6]);
 struct osn_inv_range {
         struct osn_cidr first, last; /* inclusive, same family, first <= last */
         bool from_ovn;               /* from other_config:exclude_ips, not the fingerprint */
+        const char *why;             /* static text: "excludeSubnets", "physical gateway", ... */
+        bool has_cidr;               /* the key's value is this CIDR (not from_ovn) */
+        struct osn_cidr cidr;
 };
 
 #define OSN_INV_MAX_RANGES 64
 
-/* The network's exclusions: the fingerprint's excludes (as ranges), then
- * every range of OVN's other_config:exclude_ips ("A", "A..B", space
- * separated) that is not already one of them (osn writes its excludes
- * there too; an older osn also put the physical gateway there).  Returns
- * how many were written to 'ret' (at most 'max'; tokens that do not parse
- * are skipped). */
+/* The network's exclusions as the allocator sees them (alloc.h: the
+ * fingerprint's excludeSubnets, infrastructureSubnets, defaultGatewayIPs and
+ * reservedSubnets, an external network's physical gateway), then every
+ * range of OVN's other_config:exclude_ips ("A", "A..B", space separated;
+ * a network an older osn made and no ADD has migrated yet) that is not
+ * already one of them.  Returns how many were written to 'ret' (at most
+ * 'max'; tokens that do not parse are skipped). */
 size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range *ret, size_t max);
 
 /* How full one subnet of a network is, as the allocator (alloc.h) counts it

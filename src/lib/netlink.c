@@ -675,7 +675,8 @@ static void announce_later(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
                         dup2(devnull, k);
         for (size_t i = 0; i < ARRAY_SIZE(delays_ms); i++) {
                 int prev = i ? delays_ms[i - 1] : 0;
-                struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(delays_ms[i] - prev) * 1000000};
+                struct timespec ts = {.tv_sec = 0,
+                                      .tv_nsec = (long)(delays_ms[i] - prev) * 1000000};
                 nanosleep(&ts, NULL);
                 size_t failed;
                 (void)announce_round(fd, to, mac, addrs, n, &failed);
@@ -706,8 +707,8 @@ int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
         if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
                 return nl_fail(err, -errno, NULL, "cannot find \"%s\" in netns %s", ifname,
                                netns_name(netns_fd).s);
-        struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex,
-                                 .sll_halen = 6};
+        struct sockaddr_ll to = {
+            .sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex, .sll_halen = 6};
         size_t failed = 0;
         if ((r = announce_round(fd, &to, mac, addrs, n, &failed)) < 0) {
                 char b[OSN_CIDR_STRLEN];

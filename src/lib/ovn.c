@@ -237,11 +237,11 @@ static int read_switch_ports(struct osn_ovsdb *nb, json_t *sw, int64_t deadline,
 static int read_network_ports(struct osn_ovsdb *nb, const char *network, int64_t deadline,
                               json_t **ret, struct osn_error *err)
 {
-        static const char *const cols[] = {"_uuid", "name", "addresses", "dynamic_addresses",
+        static const char *const cols[] = {"_uuid",        "name", "addresses", "dynamic_addresses",
                                            "external_ids", NULL};
-        json_t *ops = json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
-                                                           ids_include(OSN_EXT_NETWORK, network),
-                                                           cols));
+        json_t *ops =
+            json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
+                                                 ids_include(OSN_EXT_NETWORK, network), cols));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -463,14 +463,14 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
                 return r;
         json_t *sw_where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
         const char *ipam[] = {OSN_EXT_IPAM, OSN_IPAM_CLAIMS, NULL};
-        json_t *ops = json_pack(
-            "[o,o,{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}]",
-            op_comment("osn: migrate network %s to osn's address claims", net),
-            op_wait("Logical_Switch", json_deep_copy(sw_where), "ports",
-                    json_pack("[{s:O}]", "ports", json_object_get(sw, "ports"))),
-            "op", "mutate", "table", "Logical_Switch", "where", sw_where, "mutations",
-            "external_ids", "insert", osn_ovsdb_map(ipam), "other_config", "delete",
-            osn_ovsdb_set(json_pack("[s,s,s]", "subnet", "ipv6_prefix", "exclude_ips")));
+        json_t *ops =
+            json_pack("[o,o,{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}]",
+                      op_comment("osn: migrate network %s to osn's address claims", net),
+                      op_wait("Logical_Switch", json_deep_copy(sw_where), "ports",
+                              json_pack("[{s:O}]", "ports", json_object_get(sw, "ports"))),
+                      "op", "mutate", "table", "Logical_Switch", "where", sw_where, "mutations",
+                      "external_ids", "insert", osn_ovsdb_map(ipam), "other_config", "delete",
+                      osn_ovsdb_set(json_pack("[s,s,s]", "subnet", "ipv6_prefix", "exclude_ips")));
         json_decref(sw_where);
         json_t *row;
         size_t i, n = 0;
@@ -482,8 +482,7 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
                     ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
                                    "Logical_Switch_Port", "where",
                                    where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(row))),
-                                   "mutations", "external_ids", "insert",
-                                   legacy_claims(row, net)));
+                                   "mutations", "external_ids", "insert", legacy_claims(row, net)));
                 n++;
         }
         _cleanup_json_ json_t *res = NULL;
@@ -521,19 +520,19 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
         case ATTACH_CREATE:
                 /* Nobody created the switch since we looked. */
                 sw_where = NULL;
-                idx->switch_guard =
-                    append(ops, op_wait("Logical_Switch", where_eq("name", json_string(at->sw_name)),
-                                        "name", json_array()));
+                idx->switch_guard = append(ops, op_wait("Logical_Switch",
+                                                        where_eq("name", json_string(at->sw_name)),
+                                                        "name", json_array()));
                 break;
         }
         idx->n_claims = at->n_claims;
         for (size_t i = 0; i < at->n_claims; i++)
-                idx->claim[i] = append(ops, op_wait("Logical_Switch_Port",
-                                                    ids_include(at->claims[i], net), "name",
-                                                    json_array()));
-        idx->insert_port = append(ops, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
-                                                 "Logical_Switch_Port", "row", at->port_row,
-                                                 "uuid-name", "lsp"));
+                idx->claim[i] =
+                    append(ops, op_wait("Logical_Switch_Port", ids_include(at->claims[i], net),
+                                        "name", json_array()));
+        idx->insert_port =
+            append(ops, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
+                                  "Logical_Switch_Port", "row", at->port_row, "uuid-name", "lsp"));
         if (at->mode == ATTACH_CREATE) {
                 json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
                 if (spec->nc->external) {
@@ -606,10 +605,10 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
 static int read_claim_holder(struct osn_nb_attach *at, const char *claim, int64_t deadline,
                              json_t **ret, struct osn_error *err)
 {
-        json_t *ops = json_pack("[o]", osn_ovsdb_op_select(
-                                           "Logical_Switch_Port",
-                                           ids_include(claim, at->spec->nc->name),
-                                           (const char *const[]){"name", "external_ids", NULL}));
+        json_t *ops = json_pack(
+            "[o]",
+            osn_ovsdb_op_select("Logical_Switch_Port", ids_include(claim, at->spec->nc->name),
+                                (const char *const[]){"name", "external_ids", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -652,8 +651,7 @@ static int subnet_full(struct osn_nb_attach *at, size_t s, struct osn_error *err
 
 /* A lost claim of a dynamic address: the next candidate, or, after a few,
  * the network's claims read and a free address picked. */
-static int next_candidate(struct osn_nb_attach *at, int s, int64_t deadline,
-                          struct osn_error *err)
+static int next_candidate(struct osn_nb_attach *at, int s, int64_t deadline, struct osn_error *err)
 {
         if (s < 0)
                 return -EINVAL;
@@ -682,8 +680,8 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
         static const char *const ln_cols[] = {"_uuid", NULL};
         const struct osn_port_spec *spec = at->spec;
         const struct osn_netconf *nc = spec->nc;
-        json_t *ops = select_network(at->sw_name, spec->port_name, at->ln_name, sw_cols, port_cols,
-                                     ln_cols);
+        json_t *ops =
+            select_network(at->sw_name, spec->port_name, at->ln_name, sw_cols, port_cols, ln_cols);
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -760,10 +758,9 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                             nc->name, attached, fp ? fp : "", spec->fingerprint);
                 /* No attachment but ours (from an earlier try): replace the
                  * switch with one of the new settings. */
-                r = osn_nb_delete_switch_if(at->nb, osn_ovsdb_row_uuid(sw),
-                                            json_object_get(sw, "ports"),
-                                            "re-create with new settings, no attachments",
-                                            deadline, err);
+                r = osn_nb_delete_switch_if(
+                    at->nb, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
+                    "re-create with new settings, no attachments", deadline, err);
                 if (r == -EAGAIN) {
                         osn_error_clear(err);
                         r = 0;
@@ -777,8 +774,8 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
 }
 
 /* A claim guard did not hold: whose is it? */
-static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline,
-                      struct osn_nb_port *ret, struct osn_error *err)
+static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline, struct osn_nb_port *ret,
+                      struct osn_error *err)
 {
         const struct osn_port_spec *spec = at->spec;
         _cleanup_json_ json_t *holder = NULL;
@@ -840,9 +837,8 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                 r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->ops, at->id, deadline, &res,
                                               err);
                 if (r == 0) {
-                        const json_t *u =
-                            json_object_get(json_array_get(res, (size_t)at->idx.insert_port),
-                                            "uuid");
+                        const json_t *u = json_object_get(
+                            json_array_get(res, (size_t)at->idx.insert_port), "uuid");
                         fill_result(at, json_string_value(json_array_get(u, 1)), true, ret);
                         return 0;
                 }

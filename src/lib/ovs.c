@@ -9,11 +9,11 @@
 int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadline,
                       struct osn_ovs_node *ret, struct osn_error *err)
 {
-        json_t *ops = json_pack(
-                "[{s:s, s:s, s:[], s:[s]}, {s:s, s:s, s:[o], s:[s,s]}]", "op", "select", "table",
-                "Open_vSwitch", "where", "columns", "external_ids", "op", "select", "table",
-                "Bridge", "where", osn_ovsdb_cond("name", "==", json_string(bridge)), "columns",
-                "_uuid", "datapath_type");
+        json_t *ops =
+            json_pack("[{s:s, s:s, s:[], s:[s]}, {s:s, s:s, s:[o], s:[s,s]}]", "op", "select",
+                      "table", "Open_vSwitch", "where", "columns", "external_ids", "op", "select",
+                      "table", "Bridge", "where", osn_ovsdb_cond("name", "==", json_string(bridge)),
+                      "columns", "_uuid", "datapath_type");
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -55,16 +55,15 @@ int osn_ovs_add_port(struct osn_ovsdb *ovs, const struct osn_ovs_node *node, con
                      const char *const *ids, int64_t deadline, struct osn_error *err)
 {
         json_t *ops = json_pack(
-                "[{s:s, s:s, s:{s:s, s:s, s:o}, s:s},"
-                " {s:s, s:s, s:{s:s, s:o}, s:s},"
-                " {s:s, s:s, s:[o], s:[[s,s,o]]}]",
-                "op", "insert", "table", "Interface", "row", "name", ifname, "type", "",
-                "external_ids", osn_ovsdb_map(ids), "uuid-name", "iface",
-                "op", "insert", "table", "Port", "row", "name", ifname, "interfaces",
-                osn_ovsdb_named_uuid("iface"), "uuid-name", "port",
-                "op", "mutate", "table", "Bridge", "where",
-                osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(node->bridge_uuid)), "mutations",
-                "ports", "insert", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("port"))));
+            "[{s:s, s:s, s:{s:s, s:s, s:o}, s:s},"
+            " {s:s, s:s, s:{s:s, s:o}, s:s},"
+            " {s:s, s:s, s:[o], s:[[s,s,o]]}]",
+            "op", "insert", "table", "Interface", "row", "name", ifname, "type", "", "external_ids",
+            osn_ovsdb_map(ids), "uuid-name", "iface", "op", "insert", "table", "Port", "row",
+            "name", ifname, "interfaces", osn_ovsdb_named_uuid("iface"), "uuid-name", "port", "op",
+            "mutate", "table", "Bridge", "where",
+            osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(node->bridge_uuid)), "mutations", "ports",
+            "insert", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("port"))));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -81,11 +80,11 @@ int osn_ovs_add_port(struct osn_ovsdb *ovs, const struct osn_ovs_node *node, con
 int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline,
                      struct osn_error *err)
 {
-        json_t *ops = json_pack(
-                "[{s:s, s:s, s:[o], s:[s]}, {s:s, s:s, s:[o], s:[s]}]", "op", "select", "table",
-                "Port", "where", osn_ovsdb_cond("name", "==", json_string(ifname)), "columns",
-                "_uuid", "op", "select", "table", "Interface", "where",
-                osn_ovsdb_cond("name", "==", json_string(ifname)), "columns", "external_ids");
+        json_t *ops =
+            json_pack("[{s:s, s:s, s:[o], s:[s]}, {s:s, s:s, s:[o], s:[s]}]", "op", "select",
+                      "table", "Port", "where", osn_ovsdb_cond("name", "==", json_string(ifname)),
+                      "columns", "_uuid", "op", "select", "table", "Interface", "where",
+                      osn_ovsdb_cond("name", "==", json_string(ifname)), "columns", "external_ids");
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -115,16 +114,16 @@ int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t
         json_t *where;
         if (network) {
                 const char *kv[] = {OSN_EXT_NETWORK, network, NULL};
-                where = json_pack("[o]", osn_ovsdb_cond("external_ids", "includes",
-                                                        osn_ovsdb_map(kv)));
+                where =
+                    json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
         } else {
                 /* Every Interface: filtered below on the osn/network key
                  * (OVSDB conditions cannot test a key's mere presence). */
                 where = json_array();
         }
-        json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s,s,s,s]}]", "op", "select", "table",
-                                "Interface", "where", where, "columns", "name", "external_ids",
-                                "ofport", "error");
+        json_t *ops =
+            json_pack("[{s:s, s:s, s:o, s:[s,s,s,s]}]", "op", "select", "table", "Interface",
+                      "where", where, "columns", "name", "external_ids", "ofport", "error");
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -146,8 +145,9 @@ int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *
         /* A map mutation: delete the key (whatever its value), insert it anew. */
         json_t *ops = json_pack(
             "[{s:s, s:s, s:[o], s:[[s,s,o],[s,s,o]]}]", "op", "mutate", "table", "Interface",
-            "where", osn_ovsdb_cond("name", "==", json_string(ifname)), "mutations", "external_ids", "delete", osn_ovsdb_set(json_pack("[s]", key)),
-            "external_ids", "insert", osn_ovsdb_map((const char *const[]){key, value, NULL}));
+            "where", osn_ovsdb_cond("name", "==", json_string(ifname)), "mutations", "external_ids",
+            "delete", osn_ovsdb_set(json_pack("[s]", key)), "external_ids", "insert",
+            osn_ovsdb_map((const char *const[]){key, value, NULL}));
         _cleanup_json_ json_t *res = NULL;
         return osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
 }

@@ -304,8 +304,9 @@ static json_t *exclusions_json(const struct osn_inv_network *n)
         json_t *a = json_array();
         for (size_t i = 0; a && i < k; i++) {
                 char x[OSN_CIDR_STRLEN], y[OSN_CIDR_STRLEN], text[2 * OSN_CIDR_STRLEN + 2];
-                if (!ex[i].from_ovn)
-                        osn_cidr_format(&n->excludes[i], text, sizeof(text));
+                if (ex[i].has_cidr &&
+                    ex[i].cidr.prefixlen < (ex[i].cidr.family == AF_INET ? 32 : 128))
+                        osn_cidr_format(&ex[i].cidr, text, sizeof(text));
                 else if (osn_addr_equal(&ex[i].first, &ex[i].last))
                         osn_addr_format(&ex[i].first, text, sizeof(text));
                 else
@@ -313,7 +314,7 @@ static json_t *exclusions_json(const struct osn_inv_network *n)
                                  osn_addr_format(&ex[i].first, x, sizeof(x)),
                                  osn_addr_format(&ex[i].last, y, sizeof(y)));
                 json_array_append_new(a, json_pack("{s:s, s:s}", "range", text, "source",
-                                                   ex[i].from_ovn ? "OVN exclude_ips" : "netconf"));
+                                                   ex[i].why ? ex[i].why : "netconf"));
         }
         return a;
 }

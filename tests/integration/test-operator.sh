@@ -119,7 +119,7 @@ assert_contains "$TXT" "mtu:             1442 (node overlay_mtu)" "show: the eff
 assert_contains "$TXT" "addresses:       10.10.10.0/24: 2 used, 252 free of 254" "show: used/free in text"
 J=$(ctl 1 show green --json)
 jq_eq "$J" '[.network.effective_mtu.value, .network.effective_mtu.source, (.network.excluded | map(.range + " " + .source) | join(","))] | map(tostring) | join(" ")' \
-    "1300 netconf 10.30.0.0/29 netconf" "show green: the netconf's MTU and its excludeSubnets"
+    "1300 netconf 10.30.0.0/29 excludeSubnets" "show green: the netconf's MTU and its excludeSubnets"
 jq_eq "$J" '.network.usage | map([.subnet, .capacity, .used, .free] | map(tostring) | join(" ")) | join(",")' \
     "10.30.0.0/24 247 1 246" "show green: 256 - broadcast - the /29 (with the network address)"
 assert_eq "1300" "$(in_pod g cat /sys/class/net/net1/mtu)" "green's pod has MTU 1300"

@@ -55,8 +55,7 @@ static void test_static_checks(void)
              "excluded (excludeSubnets) by fd00::10"},
             {"10.0.0.0/24,fd00::/64", "fd00::10/128", "", "", "", false, "fd00::11", NULL},
             {"10.0.0.0/24", "", "10.0.0.128/25", "", "", false, "10.0.0.200", NULL},
-            {"10.0.0.0/24", "", "", "10.0.0.240/28", "", false, "10.0.0.241",
-             "infrastructure"},
+            {"10.0.0.0/24", "", "", "10.0.0.240/28", "", false, "10.0.0.241", "infrastructure"},
             {"10.0.0.0/24", "", "", "", "10.0.0.1", false, "10.0.0.1", "defaultGatewayIPs"},
             {"fd00::/64", "", "", "", "", false, "fd00::", "anycast"},
             {"10.0.0.0/31", "", "", "", "", false, "10.0.0.0", NULL},
@@ -65,8 +64,8 @@ static void test_static_checks(void)
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 struct osn_netconf nc;
-                make_nc(&nc, cases[i].subnets, cases[i].excludes, cases[i].reserved,
-                        cases[i].infra, cases[i].gateways, cases[i].external);
+                make_nc(&nc, cases[i].subnets, cases[i].excludes, cases[i].reserved, cases[i].infra,
+                        cases[i].gateways, cases[i].external);
                 struct osn_alloc a;
                 osn_alloc_init(&a, &nc);
                 struct osn_cidr ip = test_cidr(cases[i].ip);
@@ -105,9 +104,8 @@ static void test_candidates(void)
                         struct osn_error e = {0};
                         CHECK(osn_alloc_check_static(&a, &c, "x", &e) == 0,
                               "candidate %u is not blocked: %s", k, e.msg);
-                        uint8_t last = c.family == AF_INET
-                                           ? (uint8_t)ntohl(c.addr.v4.s_addr)
-                                           : c.addr.v6.s6_addr[15];
+                        uint8_t last = c.family == AF_INET ? (uint8_t)ntohl(c.addr.v4.s_addr)
+                                                           : c.addr.v6.s6_addr[15];
                         CHECK(!(c.family == AF_INET && last >= 128 && last < 192),
                               "reserved 10.0.0.%u was handed out dynamically", last);
                         CHECK(!(c.family == AF_INET && last == 1), "the physical gateway");
@@ -155,8 +153,7 @@ static void test_no_immediate_reuse(void)
                 reused_first += osn_addr_equal(&c, &freed);
         }
         /* 154 free addresses: expected 200/154 ~ 1.3 reuses. */
-        CHECK(reused_first <= 6, "the just-freed address came first %d times in 200",
-              reused_first);
+        CHECK(reused_first <= 6, "the just-freed address came first %d times in 200", reused_first);
         /* Attempts of one seed differ. */
         struct osn_cidr c0, c1, c2;
         uint64_t seed = osn_alloc_seed("osn.net.x.net1");
