@@ -276,9 +276,14 @@ static int cidr_qsort_cmp(const void *a, const void *b)
         return cidr_cmp(a, b);
 }
 
-/* ---- comma-separated CIDR lists (subnet, subnets, excludeSubnets) ------ */
+/* ---- comma-separated CIDR lists ---------------------------------------- */
 
-enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_EXCLUDES };
+/* LIST_SUBNET(S): the network's subnets ("subnet", "subnets").
+ * LIST_RANGES: ranges inside them ("excludeSubnets", "reservedSubnets",
+ * "infrastructureSubnets"): CIDRs, or bare addresses meaning one address.
+ * LIST_ADDRS: single addresses ("defaultGatewayIPs"), at most one per
+ * family, stored with a full-length prefix. */
+enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_RANGES, LIST_ADDRS };
 
 static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, enum list_kind kind,
                            struct osn_cidr *out, size_t max, size_t *ret_n)
@@ -313,8 +318,13 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                        SHOW_STR(s));
                 snprintf(tok, sizeof(tok), "%.*s", (int)(ilen < 127 ? ilen : 127), p);
 
-                bool need_prefix = kind != LIST_EXCLUDES;
+                bool need_prefix = kind == LIST_SUBNET || kind == LIST_SUBNETS;
                 struct osn_cidr cidr;
+                if (kind == LIST_ADDRS && strchr(tok, '/'))
+                        return invalid(c,
+                                       "key \"%s\": %s is not an IP address (write the address "
+                                       "alone, without a prefix length)",
+                                       key, SHOW_STR(tok));
                 if (ilen >= sizeof(tok) || osn_cidr_parse(tok, need_prefix, &cidr) < 0)
                         return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
                                        cidr_problem(tok, need_prefix));
@@ -332,7 +342,20 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                        "networks in IPv4 notation",
                                        key, SHOW_STR(tok));
 
-                if (kind != LIST_EXCLUDES) {
+                if (kind == LIST_ADDRS) {
+                        for (size_t i = 0; i < n; i++) {
+                                char o[OSN_CIDR_STRLEN];
+                                if (out[i].family == cidr.family && !osn_addr_equal(&out[i], &cidr))
+                                        return invalid(c,
+                                                       "key \"%s\": %s and \"%s\" are both "
+                                                       "IPv%c; give at most one address per IP "
+                                                       "family",
+                                                       key, SHOW_STR(tok),
+                                                       osn_addr_format(&out[i], o, sizeof(o)),
+                                                       cidr.family == AF_INET ? '4' : '6');
+                        }
+                }
+                if (kind == LIST_SUBNET || kind == LIST_SUBNETS) {
                         if (cidr.family == AF_INET && cidr.prefixlen > 30)
                                 return invalid(c,
                                                "key \"%s\": %s is too small: a subnet needs at "
@@ -445,8 +468,26 @@ static int key_subnets(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_excludes(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        return parse_cidr_list(c, key, json_string_value(v), LIST_EXCLUDES, c->nc->excludes,
+        return parse_cidr_list(c, key, json_string_value(v), LIST_RANGES, c->nc->excludes,
                                OSN_MAX_EXCLUDES, &c->nc->n_excludes);
+}
+
+static int key_reserved(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        return parse_cidr_list(c, key, json_string_value(v), LIST_RANGES, c->nc->reserved,
+                               OSN_MAX_EXCLUDES, &c->nc->n_reserved);
+}
+
+static int key_infrastructure(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        return parse_cidr_list(c, key, json_string_value(v), LIST_RANGES, c->nc->infrastructure,
+                               OSN_MAX_EXCLUDES, &c->nc->n_infrastructure);
+}
+
+static int key_gateways(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        return parse_cidr_list(c, key, json_string_value(v), LIST_ADDRS, c->nc->gateways,
+                               OSN_MAX_SUBNETS, &c->nc->n_gateways);
 }
 
 static int key_external(struct parse_ctx *c, const char *key, const json_t *v)
@@ -501,9 +542,10 @@ static int key_physnet(struct parse_ctx *c, const char *key, const json_t *v)
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *what;
+        /* "" is unset, as upstream's omitempty string: its e2e template
+         * writes "physicalNetworkName": "" into every NAD. */
         if (len == 0)
-                return invalid(c, "key \"%s\" must not be empty (omit it to use the network name)",
-                               key);
+                return 0;
         if (len > OSN_NAME_MAX || strlen(s) != len)
                 return invalid(c, "key \"%s\": %s is too long (at most %d bytes)", key, SHOW(v),
                                OSN_NAME_MAX);
@@ -529,8 +571,9 @@ static int key_role(struct parse_ctx *c, const char *key, const json_t *v)
                 return 0;
         if (streq(s, "primary"))
                 return invalid(c,
-                               "key \"%s\": \"primary\" is not supported: osn provides secondary "
-                               "networks only",
+                               "key \"%s\": \"primary\" is not supported: osn attaches secondary "
+                               "networks and does not replace the pod's primary (cluster) "
+                               "network; use \"secondary\" or omit the key",
                                key);
         return invalid(c, "key \"%s\": %s is not a role (expected \"secondary\")", key, SHOW(v));
 }
@@ -540,7 +583,9 @@ static int key_nad_name(struct parse_ctx *c, const char *key, const json_t *v)
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *slash = strchr(s, '/');
-        if (len == 0 || strlen(s) != len || len > 507 || bad_char(s, &at) || !slash || slash == s ||
+        if (len == 0)
+                return 0; /* unset, as upstream's omitempty string */
+        if (strlen(s) != len || len > 507 || bad_char(s, &at) || !slash || slash == s ||
             slash[1] == 0 || strchr(slash + 1, '/'))
                 return invalid(c, "key \"%s\": %s is not \"namespace/name\"", key, SHOW(v));
         c->nc->nad_name = strdup(s);
@@ -604,6 +649,26 @@ static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t
         return 0;
 }
 
+static const json_t *get_key(const json_t *root, const char *key);
+
+/* Upstream refuses an "ipam" block with a type (ErrorUnsupportedIPAMKey in
+ * ovn-kubernetes' pkg/util/multi_network.go): the network's addresses are
+ * ovn-kubernetes' own business, and so they are osn's.  Silently ignoring a
+ * delegated IPAM plugin would hand the pod addresses the tenant did not
+ * ask for, so osn refuses it too; an empty block ({} or "type": "") is
+ * accepted, as upstream accepts it. */
+static int key_ipam(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        const json_t *t = get_key(v, "type");
+        if (!t || (json_is_string(t) && json_string_length(t) == 0))
+                return 0;
+        return invalid(c,
+                       "key \"%s\": an IPAM plugin (\"type\": %s) is not supported: osn assigns "
+                       "the network's addresses itself from \"subnets\" (as upstream "
+                       "ovn-kubernetes, which refuses it too); remove the \"ipam\" block",
+                       key, SHOW(t));
+}
+
 static int key_prev_result(struct parse_ctx *c, const char *key, const json_t *v)
 {
         c->nc->prev_result = json_incref((json_t *)v);
@@ -629,12 +694,16 @@ static const struct key_info {
     {"topology", K_UPSTREAM, false, T_STRING, key_topology},
     {"subnets", K_UPSTREAM, false, T_STRING, key_subnets},
     {"excludeSubnets", K_UPSTREAM, false, T_STRING, key_excludes},
+    {"reservedSubnets", K_UPSTREAM, false, T_STRING, key_reserved},
+    {"infrastructureSubnets", K_UPSTREAM, false, T_STRING, key_infrastructure},
+    {"defaultGatewayIPs", K_UPSTREAM, false, T_STRING, key_gateways},
     {"vlanID", K_UPSTREAM, false, T_INT, key_vlan},
     {"physicalNetworkName", K_UPSTREAM, false, T_STRING, key_physnet},
     {"role", K_UPSTREAM, false, T_STRING, key_role},
     {"mtu", K_COMMON, false, T_INT, key_mtu},
     {"netAttachDefName", K_COMMON, false, T_STRING, key_nad_name},
     {"allowPersistentIPs", K_COMMON, false, T_BOOL, key_persistent_ips},
+    {"ipam", K_COMMON, false, T_OBJECT, key_ipam},
     {"runtimeConfig", K_COMMON, false, T_OBJECT, key_runtime_config},
     {"prevResult", K_COMMON, false, T_OBJECT, key_prev_result},
 };
@@ -654,11 +723,21 @@ static const json_t *get_key(const json_t *root, const char *key)
         return v && !json_is_null(v) ? v : NULL;
 }
 
+/* Absent, or a value that upstream's omitempty fields read as unset (""
+ * or 0): such a key does not decide the dialect, so that a template that
+ * writes upstream's keys empty still reads as the seed dialect.  (A
+ * boolean does decide: "has_external_connectivity": false is the seed's.) */
+static bool is_unset(const json_t *v)
+{
+        return !v || (json_is_string(v) && json_string_length(v) == 0) ||
+               (json_is_integer(v) && json_integer_value(v) == 0);
+}
+
 static int decide_dialect(struct parse_ctx *c, const json_t *root, const char *type)
 {
         const char *seed = NULL, *upstream = NULL;
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-                if (!get_key(root, keys[i].key))
+                if (is_unset(get_key(root, keys[i].key)))
                         continue;
                 if (keys[i].dialect == K_SEED && !seed)
                         seed = keys[i].key;
@@ -682,11 +761,64 @@ static int decide_dialect(struct parse_ctx *c, const json_t *root, const char *t
         return 0;
 }
 
+/* "10.0.0.0/24, fd00::/64": the CIDRs of v[] (of 'family' only, when not
+ * AF_UNSPEC) for a message. */
+static void format_cidrs(const struct osn_cidr *v, size_t n, int family, char *buf, size_t len)
+{
+        size_t o = 0;
+        char a[OSN_CIDR_STRLEN];
+        buf[0] = 0;
+        for (size_t i = 0; i < n && o < len; i++) {
+                if (family != AF_UNSPEC && v[i].family != family)
+                        continue;
+                int w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+                                 osn_cidr_format(&v[i], a, sizeof(a)));
+                if (w < 0 || (size_t)w >= len - o)
+                        break; /* sized for the largest list; never cut */
+                o += (size_t)w;
+        }
+}
+
+static bool is_v4_broadcast(const struct osn_cidr *ip, const struct osn_cidr *subnet)
+{
+        uint32_t mask = subnet->prefixlen ? ~0u << (32 - subnet->prefixlen) : 0;
+        return (ntohl(ip->addr.v4.s_addr) | mask) == ~0u;
+}
+
+/* The ranges of 'key' (excludes, reserved, infrastructure, gateways) lie
+ * inside the network's subnets; the message names the subnets. */
+static int check_ranges(struct parse_ctx *c, const char *key, const struct osn_cidr *v, size_t n,
+                        const char *purpose)
+{
+        struct osn_netconf *nc = c->nc;
+        if (n == 0)
+                return 0;
+        if (nc->n_subnets == 0)
+                return invalid(c, "key \"%s\" needs \"subnets\": there is no subnet to %s", key,
+                               purpose);
+        for (size_t i = 0; i < n; i++) {
+                bool inside = false;
+                for (size_t j = 0; j < nc->n_subnets; j++)
+                        inside = inside || (v[i].prefixlen >= nc->subnets[j].prefixlen &&
+                                            osn_cidr_contains(&nc->subnets[j], &v[i]));
+                if (inside)
+                        continue;
+                char a[OSN_CIDR_STRLEN], list[OSN_MAX_SUBNETS * (OSN_CIDR_STRLEN + 2)];
+                format_cidrs(nc->subnets, nc->n_subnets, AF_UNSPEC, list, sizeof(list));
+                return invalid(c, "key \"%s\": \"%s\" is outside the subnets (%s)", key,
+                               v == nc->gateways ? osn_addr_format(&v[i], a, sizeof(a))
+                                                 : osn_cidr_format(&v[i], a, sizeof(a)),
+                               list);
+        }
+        return 0;
+}
+
 /* Step 4: what involves more than one key. */
 static int check_across_keys(struct parse_ctx *c)
 {
         struct osn_netconf *nc = c->nc;
         char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+        int r;
 
         if (nc->dialect == OSN_DIALECT_SEED) {
                 nc->topology = nc->external ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
@@ -696,6 +828,15 @@ static int check_across_keys(struct parse_ctx *c)
                                        "key \"topology\" is missing: upstream ovn-kubernetes would "
                                        "make this a \"layer3\" network, which osn does not "
                                        "provide; set \"topology\" to \"layer2\" or \"localnet\"");
+                /* Upstream reserves these names for its own networks
+                 * (ValidateNetConfNameFields in pkg/config/cni.go): the
+                 * cluster's default network and "ovn-kubernetes".  A NAD
+                 * written for upstream must keep working there. */
+                if (streq(nc->name, "default") || streq(nc->name, "ovn-kubernetes"))
+                        return invalid(c,
+                                       "key \"name\": \"%s\" is reserved by upstream "
+                                       "ovn-kubernetes for its own network; choose another name",
+                                       nc->name);
                 const char *which = nc->vlan             ? "vlanID"
                                     : c->has_physnet_key ? "physicalNetworkName"
                                                          : NULL;
@@ -714,17 +855,87 @@ static int check_across_keys(struct parse_ctx *c)
                 }
         }
 
-        if (nc->n_excludes > 0 && nc->n_subnets == 0)
-                return invalid(c, "key \"excludeSubnets\" needs \"subnets\": there is no subnet "
-                                  "to exclude addresses from");
-        for (size_t i = 0; i < nc->n_excludes; i++) {
-                bool inside = false;
-                for (size_t j = 0; j < nc->n_subnets; j++)
-                        inside = inside || (nc->excludes[i].prefixlen >= nc->subnets[j].prefixlen &&
-                                            osn_cidr_contains(&nc->subnets[j], &nc->excludes[i]));
-                if (!inside)
-                        return invalid(c, "key \"excludeSubnets\": \"%s\" is not inside any subnet",
-                                       osn_cidr_format(&nc->excludes[i], a, sizeof(a)));
+        /* Upstream keeps these three to layer2 (ValidateNetConf in
+         * ovn-kubernetes' pkg/util/multi_network.go): on localnet the
+         * physical network's own router and DHCP own its infrastructure. */
+        static const char *const layer2_only[] = {"reservedSubnets", "infrastructureSubnets",
+                                                  "defaultGatewayIPs"};
+        const size_t layer2_only_n[] = {nc->n_reserved, nc->n_infrastructure, nc->n_gateways};
+        for (size_t k = 0; k < ARRAY_SIZE(layer2_only); k++)
+                if (layer2_only_n[k] > 0 && nc->topology != OSN_TOPO_LAYER2)
+                        return invalid(c,
+                                       "key \"%s\" is only valid with \"topology\": \"layer2\" "
+                                       "(as upstream ovn-kubernetes; this network is \"%s\")",
+                                       layer2_only[k], osn_topology_name(nc->topology));
+
+        r = check_ranges(c, "excludeSubnets", nc->excludes, nc->n_excludes,
+                         "exclude addresses from");
+        if (r == 0)
+                r = check_ranges(c, "reservedSubnets", nc->reserved, nc->n_reserved,
+                                 "reserve addresses in");
+        if (r == 0)
+                r = check_ranges(c, "infrastructureSubnets", nc->infrastructure,
+                                 nc->n_infrastructure, "set infrastructure addresses aside in");
+        if (r == 0)
+                r = check_ranges(c, "defaultGatewayIPs", nc->gateways, nc->n_gateways,
+                                 "place a gateway in");
+        if (r < 0)
+                return r;
+
+        /* Reserved ranges are for static requests, infrastructure ranges
+         * for no pod at all: one range cannot be both (upstream's UDN API
+         * says so too). */
+        for (size_t i = 0; i < nc->n_reserved; i++)
+                for (size_t j = 0; j < nc->n_infrastructure; j++)
+                        if (osn_cidr_overlaps(&nc->reserved[i], &nc->infrastructure[j]))
+                                return invalid(
+                                    c,
+                                    "key \"reservedSubnets\": \"%s\" overlaps "
+                                    "\"infrastructureSubnets\" \"%s\": static requests "
+                                    "may take reserved addresses, infrastructure "
+                                    "addresses are never a pod's",
+                                    osn_cidr_format(&nc->reserved[i], a, sizeof(a)),
+                                    osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
+
+        /* A gateway: a host address of its subnet, inside the
+         * infrastructure ranges of its family when there are any (as
+         * upstream's UDN API requires). */
+        for (size_t i = 0; i < nc->n_gateways; i++) {
+                const struct osn_cidr *gw = &nc->gateways[i];
+                osn_addr_format(gw, a, sizeof(a));
+                for (size_t j = 0; j < nc->n_subnets; j++) {
+                        const struct osn_cidr *sn = &nc->subnets[j];
+                        if (!osn_cidr_contains(sn, gw))
+                                continue;
+                        osn_cidr_format(sn, b, sizeof(b));
+                        if (osn_addr_equal(gw, sn))
+                                return invalid(c,
+                                               "key \"defaultGatewayIPs\": \"%s\" is the network "
+                                               "address of subnet \"%s\"",
+                                               a, b);
+                        if (gw->family == AF_INET && is_v4_broadcast(gw, sn))
+                                return invalid(c,
+                                               "key \"defaultGatewayIPs\": \"%s\" is the "
+                                               "broadcast address of subnet \"%s\"",
+                                               a, b);
+                }
+                bool family_infra = false, inside = false;
+                for (size_t j = 0; j < nc->n_infrastructure; j++) {
+                        if (nc->infrastructure[j].family != gw->family)
+                                continue;
+                        family_infra = true;
+                        inside = inside || osn_cidr_contains(&nc->infrastructure[j], gw);
+                }
+                if (family_infra && !inside) {
+                        char list[OSN_MAX_EXCLUDES * (OSN_CIDR_STRLEN + 2)];
+                        format_cidrs(nc->infrastructure, nc->n_infrastructure, gw->family, list,
+                                     sizeof(list));
+                        return invalid(c,
+                                       "key \"defaultGatewayIPs\": \"%s\" is outside the "
+                                       "infrastructureSubnets (%s); a gateway is network "
+                                       "infrastructure",
+                                       a, list);
+                }
         }
 
         for (size_t j = 0; j < nc->n_subnets; j++)
@@ -745,11 +956,14 @@ static int check_across_keys(struct parse_ctx *c)
                         if (osn_cidr_contains(&nc->subnets[j], ip))
                                 in = &nc->subnets[j];
                 osn_cidr_format(ip, a, sizeof(a));
-                if (!in)
+                if (!in) {
+                        char list[OSN_MAX_SUBNETS * (OSN_CIDR_STRLEN + 2)];
+                        format_cidrs(nc->subnets, nc->n_subnets, AF_UNSPEC, list, sizeof(list));
                         return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is not inside "
-                                       "any subnet of this network",
-                                       i, a);
+                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is outside the "
+                                       "subnets of this network (%s)",
+                                       i, a, list);
+                }
                 osn_cidr_format(in, b, sizeof(b));
                 if (ip->prefixlen != in->prefixlen)
                         return invalid(c,
@@ -757,16 +971,26 @@ static int check_across_keys(struct parse_ctx *c)
                                        "but its subnet \"%s\" is /%u",
                                        i, a, ip->prefixlen, b, in->prefixlen);
                 bool network = osn_addr_equal(ip, in);
-                bool broadcast = false;
-                if (ip->family == AF_INET) {
-                        uint32_t mask = in->prefixlen ? ~0u << (32 - in->prefixlen) : 0;
-                        broadcast = (ntohl(ip->addr.v4.s_addr) | mask) == ~0u;
-                }
+                bool broadcast = ip->family == AF_INET && is_v4_broadcast(ip, in);
                 if (network || broadcast)
                         return invalid(c,
                                        "key \"runtimeConfig.ips[%zu]\": \"%s\" is the %s address "
                                        "of subnet \"%s\"",
                                        i, a, network ? "network" : "broadcast", b);
+                for (size_t j = 0; j < nc->n_infrastructure; j++)
+                        if (osn_cidr_contains(&nc->infrastructure[j], ip))
+                                return invalid(
+                                    c,
+                                    "key \"runtimeConfig.ips[%zu]\": \"%s\" is in "
+                                    "\"infrastructureSubnets\" \"%s\", which is never "
+                                    "a pod's",
+                                    i, a, osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
+                for (size_t j = 0; j < nc->n_gateways; j++)
+                        if (osn_addr_equal(&nc->gateways[j], ip))
+                                return invalid(c,
+                                               "key \"runtimeConfig.ips[%zu]\": \"%s\" is this "
+                                               "network's gateway (\"defaultGatewayIPs\")",
+                                               i, a);
         }
         return 0;
 }
@@ -992,6 +1216,29 @@ void osn_netconf_free(struct osn_netconf *nc)
         free(nc);
 }
 
+/* ---- checks against the node ------------------------------------------ */
+
+int osn_netconf_check_mtu(const struct osn_netconf *nc, unsigned overlay_mtu, unsigned physical_mtu,
+                          struct osn_error *err)
+{
+        if (nc->mtu == 0)
+                return 0;
+        /* A localnet network's pods reach each other over the physical
+         * network, an overlay network's over Geneve between the nodes. */
+        bool external = nc->external;
+        unsigned limit = external ? physical_mtu : overlay_mtu;
+        if (limit == 0 || nc->mtu <= limit)
+                return 0;
+        return osn_error_set(
+            err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+            "key \"mtu\": %u is above this node's %s MTU %u (%s); packets larger than %u bytes "
+            "would be dropped; set \"mtu\" to %u or less, or omit it to use %u",
+            nc->mtu, external ? "physical" : "overlay", limit,
+            external ? "node config \"physical_mtu\""
+                     : "node config \"overlay_mtu\", or \"underlay_mtu\" minus 58 bytes of Geneve",
+            limit, limit, limit);
+}
+
 /* ---- output ----------------------------------------------------------- */
 
 const char *osn_dialect_name(enum osn_dialect d)
@@ -1074,6 +1321,18 @@ char *osn_netconf_fingerprint(const struct osn_netconf *nc)
         if (nc->external)
                 sb_printf(&sb, " physnet=%s vlan=%u",
                           nc->physical_network ? nc->physical_network : "", nc->vlan);
+        /* Newer keys go last and only when set, so that a network that an
+         * older osn created (and whose NAD has none of them) keeps its
+         * fingerprint. */
+        static const char *const newer[] = {"reserved", "infrastructure", "gateways"};
+        const struct osn_cidr *const lists[] = {nc->reserved, nc->infrastructure, nc->gateways};
+        const size_t counts[] = {nc->n_reserved, nc->n_infrastructure, nc->n_gateways};
+        for (size_t k = 0; k < ARRAY_SIZE(newer); k++) {
+                if (counts[k] == 0)
+                        continue;
+                sb_printf(&sb, " %s=", newer[k]);
+                sb_cidrs(&sb, lists[k], counts[k], NULL);
+        }
         return sb_take(&sb);
 }
 
@@ -1153,6 +1412,15 @@ int osn_netconf_fingerprint_parse(const char *fp, struct osn_netconf_settings *r
                 } else if (token_is(k, klen, "excludes")) {
                         ok = fingerprint_cidrs(v, vlen, st->excludes, OSN_MAX_EXCLUDES,
                                                &st->n_excludes) == 0;
+                } else if (token_is(k, klen, "reserved")) {
+                        ok = fingerprint_cidrs(v, vlen, st->reserved, OSN_MAX_EXCLUDES,
+                                               &st->n_reserved) == 0;
+                } else if (token_is(k, klen, "infrastructure")) {
+                        ok = fingerprint_cidrs(v, vlen, st->infrastructure, OSN_MAX_EXCLUDES,
+                                               &st->n_infrastructure) == 0;
+                } else if (token_is(k, klen, "gateways")) {
+                        ok = fingerprint_cidrs(v, vlen, st->gateways, OSN_MAX_SUBNETS,
+                                               &st->n_gateways) == 0;
                 } else if (token_is(k, klen, "mtu")) {
                         ok = st->has_mtu = fingerprint_uint(v, vlen, OSN_MTU_MAX, &st->mtu) == 0;
                 } else if (token_is(k, klen, "external")) {
@@ -1186,6 +1454,20 @@ char *osn_netconf_describe(const struct osn_netconf *nc)
         sb_cidrs(&sb, nc->subnets, nc->n_subnets, "none (layer 2 only, no IPAM)");
         sb_printf(&sb, "\nexcludes: ");
         sb_cidrs(&sb, nc->excludes, nc->n_excludes, "none");
+        if (nc->n_reserved) {
+                sb_printf(&sb, "\nreserved (static requests only): ");
+                sb_cidrs(&sb, nc->reserved, nc->n_reserved, NULL);
+        }
+        if (nc->n_infrastructure) {
+                sb_printf(&sb, "\ninfrastructure (never a pod's): ");
+                sb_cidrs(&sb, nc->infrastructure, nc->n_infrastructure, NULL);
+        }
+        if (nc->n_gateways) {
+                sb_printf(&sb, "\ngateways (never a pod's): ");
+                for (size_t i = 0; i < nc->n_gateways; i++)
+                        sb_printf(&sb, "%s%s", i ? "," : "",
+                                  osn_addr_format(&nc->gateways[i], a, sizeof(a)));
+        }
         if (nc->mtu)
                 sb_printf(&sb, "\nmtu: %u\n", nc->mtu);
         else
@@ -1221,9 +1503,14 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
 {
         char mac[OSN_MAC_STRLEN];
         _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+        json_t *gateways = json_array();
+        char a[OSN_CIDR_STRLEN];
+        for (size_t i = 0; gateways && i < nc->n_gateways; i++)
+                json_array_append_new(gateways,
+                                      json_string(osn_addr_format(&nc->gateways[i], a, sizeof(a))));
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:b, s:s?, s:I, s:s?, s:b, s:o, s:s?, "
-            "s:s?}",
+            "s:s?, s:o, s:o, s:o*}",
             "name", nc->name, "type", nc->type, "cniVersion", nc->cni_version, "dialect",
             osn_dialect_name(nc->dialect), "topology", osn_topology_name(nc->topology), "subnets",
             osn_cidrs_to_json(nc->subnets, nc->n_subnets), "excludeSubnets",
@@ -1233,6 +1520,8 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
             nc->allow_persistent_ips, "staticIPs",
             osn_cidrs_to_json(nc->static_ips, nc->n_static_ips), "staticMAC",
             nc->has_static_mac ? osn_mac_format(nc->static_mac, mac, sizeof(mac)) : NULL,
-            "fingerprint", fp);
+            "fingerprint", fp, "reservedSubnets", osn_cidrs_to_json(nc->reserved, nc->n_reserved),
+            "infrastructureSubnets", osn_cidrs_to_json(nc->infrastructure, nc->n_infrastructure),
+            "defaultGatewayIPs", gateways);
         return o;
 }
