@@ -25,6 +25,7 @@
 #include "netconf.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -639,11 +640,8 @@ static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t
                 if (r < 0)
                         return r;
                 if (osn_mac_parse(json_string_value(mac), nc->static_mac) < 0)
-                        return invalid(c,
-                                       "key \"runtimeConfig.mac\": %s is not a unicast MAC "
-                                       "address (expected six ':'-separated hex bytes, e.g. "
-                                       "\"0a:58:0a:0a:0a:05\")",
-                                       SHOW(mac));
+                        return invalid(c, "key \"runtimeConfig.mac\": %s %s", SHOW(mac),
+                                       osn_mac_problem(json_string_value(mac)));
                 nc->has_static_mac = true;
         }
         return 0;
@@ -1214,6 +1212,215 @@ void osn_netconf_free(struct osn_netconf *nc)
         json_decref(nc->prev_result);
         json_decref(nc->raw);
         free(nc);
+}
+
+/* ---- warnings ----------------------------------------------------------- */
+
+/* Keys that are not osn's but that a config may carry on purpose: the CNI
+ * spec's own, and upstream ovn-kubernetes' that osn accepts and ignores
+ * (primary-network and logging keys).  They are never "unknown". */
+static const char *const other_known_keys[] = {
+    "args",      "capabilities", "cniVersions",     "disableCheck",       "disableGC",
+    "dns",       "plugins",      "joinSubnet",      "transitSubnet",      "deviceID",
+    "logFile",   "logLevel",     "logfile-maxsize", "logfile-maxbackups", "logfile-maxage",
+    "transport", "evpn",         "outboundSNAT",
+};
+
+/* Edit distance (optimal string alignment: insert, delete, substitute, swap
+ * two neighbours), case-insensitive, capped: anything above 'cap' is
+ * cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return cap + 1;
+        if ((la > lb ? la - lb : lb - la) > cap)
+                return cap + 1;
+        size_t d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        bool same =
+                            tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+                        size_t v = d[i - 1][j - 1] + !same;
+                        if (d[i - 1][j] + 1 < v)
+                                v = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < v)
+                                v = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 &&
+                            tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                            tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+                            d[i - 2][j - 2] + 1 < v)
+                                v = d[i - 2][j - 2] + 1;
+                        d[i][j] = v;
+                }
+        return d[la][lb] > cap ? cap + 1 : d[la][lb];
+}
+
+size_t osn_closest_words(const char *s, const char *const *words, size_t n, const char **ret,
+                         size_t max)
+{
+        /* Close means one edit in a short word, two in a longer one: far
+         * enough for a typo, near enough not to guess. */
+        size_t len = strlen(s), cap = len <= 4 ? 1 : len <= 10 ? 2 : 3, best = cap + 1, found = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (streq(s, words[i]))
+                        return 0;
+                size_t d = edit_distance(s, words[i], cap);
+                if (d > cap || d > best)
+                        continue;
+                if (d < best) {
+                        best = d;
+                        found = 0;
+                }
+                if (found < max)
+                        ret[found++] = words[i];
+        }
+        return found;
+}
+
+/* The known keys, osn's and the others, for osn_closest_words(). */
+static size_t known_keys(const char **out, size_t max)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(keys) && n < max; i++)
+                out[n++] = keys[i].key;
+        for (size_t i = 0; i < ARRAY_SIZE(other_known_keys) && n < max; i++)
+                out[n++] = other_known_keys[i];
+        return n;
+}
+
+struct key_seen {
+        char *key;
+        size_t offset;
+};
+
+static int add_warning(struct osn_netconf_warning **v, size_t *n, const char *buf, size_t off,
+                       const struct key_seen *prev, const char *msg)
+{
+        struct osn_netconf_warning *w = realloc(*v, (*n + 1) * sizeof(**v));
+        if (!w)
+                return -ENOMEM;
+        *v = w;
+        w = &w[(*n)++];
+        memset(w, 0, sizeof(*w));
+        snprintf(w->msg, sizeof(w->msg), "%s", msg);
+        w->offset = off;
+        line_col(buf, off, &w->line, &w->column);
+        if (prev) {
+                w->prev_offset = prev->offset;
+                line_col(buf, prev->offset, &w->prev_line, &w->prev_column);
+        }
+        return 0;
+}
+
+/* The top-level keys of 'buf' (a JSON object that decodes), with the
+ * offset of each key's opening quote, in order. */
+static int top_level_keys(const char *buf, size_t len, struct key_seen **ret, size_t *ret_n)
+{
+        struct key_seen *v = NULL;
+        size_t n = 0, depth = 0;
+        bool expect_key = false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = buf[i];
+                if (ch == '"') {
+                        size_t start = i;
+                        for (i++; i < len && buf[i] != '"'; i++)
+                                if (buf[i] == '\\')
+                                        i++;
+                        if (depth == 1 && expect_key) {
+                                json_t *k =
+                                    json_loadb(buf + start, i + 1 - start, JSON_DECODE_ANY, NULL);
+                                struct key_seen *nv = realloc(v, (n + 1) * sizeof(*v));
+                                if (nv)
+                                        v = nv;
+                                char *ks =
+                                    k && json_is_string(k) ? strdup(json_string_value(k)) : NULL;
+                                json_decref(k);
+                                if (!nv || !ks) {
+                                        free(ks);
+                                        for (size_t j = 0; j < n; j++)
+                                                free(v[j].key);
+                                        free(v);
+                                        return -ENOMEM;
+                                }
+                                v[n++] = (struct key_seen){ks, start};
+                                expect_key = false;
+                        }
+                } else if (ch == '{' || ch == '[') {
+                        depth++;
+                        expect_key = ch == '{' && depth == 1;
+                } else if (ch == '}' || ch == ']') {
+                        depth--;
+                } else if (ch == ',' && depth == 1) {
+                        expect_key = true;
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning **ret,
+                         size_t *ret_n)
+{
+        *ret = NULL;
+        *ret_n = 0;
+        _cleanup_json_ json_t *root = buf ? json_loadb(buf, len, 0, NULL) : NULL;
+        if (!json_is_object(root))
+                return 0;
+        struct key_seen *seen = NULL;
+        size_t n_seen = 0;
+        int r = top_level_keys(buf, len, &seen, &n_seen);
+        if (r < 0)
+                return r;
+        const char *known[ARRAY_SIZE(keys) + ARRAY_SIZE(other_known_keys)];
+        size_t n_known = known_keys(known, ARRAY_SIZE(known));
+        struct osn_netconf_warning *v = NULL;
+        size_t n = 0;
+        char msg[256], shown[96];
+        for (size_t i = 0; i < n_seen && r == 0; i++) {
+                const char *key = seen[i].key;
+                show_str(key, shown, sizeof(shown));
+                const struct key_seen *prev = NULL;
+                for (size_t j = 0; j < i && !prev; j++)
+                        if (streq(seen[j].key, key))
+                                prev = &seen[j];
+                if (prev) {
+                        snprintf(msg, sizeof(msg), "key %s is given twice; the last one wins",
+                                 shown);
+                        r = add_warning(&v, &n, buf, seen[i].offset, prev, msg);
+                        continue;
+                }
+                const char *near[3];
+                size_t k = osn_closest_words(key, known, n_known, near, ARRAY_SIZE(near));
+                if (k == 0)
+                        continue;
+                int o =
+                    snprintf(msg, sizeof(msg), "unknown key %s is ignored; did you mean ", shown);
+                for (size_t j = 0; j < k && o > 0 && (size_t)o < sizeof(msg); j++)
+                        o += snprintf(msg + o, sizeof(msg) - (size_t)o, "%s\"%s\"",
+                                      j == 0       ? ""
+                                      : j + 1 == k ? " or "
+                                                   : ", ",
+                                      near[j]);
+                if (o > 0 && (size_t)o < sizeof(msg))
+                        snprintf(msg + o, sizeof(msg) - (size_t)o, "?");
+                r = add_warning(&v, &n, buf, seen[i].offset, NULL, msg);
+        }
+        for (size_t i = 0; i < n_seen; i++)
+                free(seen[i].key);
+        free(seen);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
 }
 
 /* ---- checks against the node ------------------------------------------ */

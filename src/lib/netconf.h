@@ -117,6 +117,34 @@ static inline void osn_netconf_freep(struct osn_netconf **nc)
 }
 #define _cleanup_netconf_ _cleanup_(osn_netconf_freep)
 
+/* What a config that parses may still get wrong, without failing: a key
+ * osn does not know that is close to one it knows ("subnett": did you mean
+ * "subnet"?), and a key given twice (the last one wins).  Only the
+ * top-level keys are read.  'msg' names the key; the positions are data:
+ * the byte offset and the line and column (1-based, as the JSON decoder
+ * counts them) of the key in 'buf' and, for a duplicate, of its first
+ * occurrence (prev_line 0 otherwise). */
+struct osn_netconf_warning {
+        char msg[256];
+        size_t offset;
+        int line, column;
+        size_t prev_offset;
+        int prev_line, prev_column;
+};
+
+/* The warnings for 'buf' (nothing when it does not decode as a JSON
+ * object: osn_netconf_parse() says why) in *ret, malloc'd, the caller's to
+ * free, and their number in *ret_n.  0 or -ENOMEM. */
+int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning **ret,
+                         size_t *ret_n) _wur_;
+
+/* The words of words[] closest to 's' within a typo's distance (case-
+ * insensitive edits; 1 for words up to 4 characters, 2 up to 10, else 3),
+ * at most 'max' of them, into ret[]; 0 when 's' is one of the words or
+ * none is close. */
+size_t osn_closest_words(const char *s, const char *const *words, size_t n, const char **ret,
+                         size_t max);
+
 /* Checks the settings that depend on the node: an explicit "mtu" must not
  * exceed the node's overlay MTU ('overlay_mtu'; on external/localnet
  * networks the node's 'physical_mtu'), or every larger packet between

@@ -863,7 +863,7 @@ static const struct {
      {"key \"runtimeConfig.ips\": 9 addresses; at most 8"}},
     {"{" L2 ",'runtimeConfig':{'mac':'01:00:5e:00:00:01'}}",
      7,
-     {"key \"runtimeConfig.mac\": \"01:00:5e:00:00:01\" is not a unicast MAC address"}},
+     {"key \"runtimeConfig.mac\": \"01:00:5e:00:00:01\" is a multicast MAC address"}},
     {"{" L2 ",'runtimeConfig':{'mac':'zz'}}", 7, {"key \"runtimeConfig.mac\": \"zz\""}},
 
     /* Decoding. */
@@ -999,6 +999,88 @@ static void test_check_mtu(void)
         }
 }
 
+/* osn_netconf_warnings(): did-you-mean for unknown keys near a known one,
+ * duplicates with both places; nothing for keys that are fine or far from
+ * any known one. */
+static void test_warnings(void)
+{
+        static const struct {
+                const char *json; /* single-quoted */
+                const char *want[3];
+                int line, column, prev_line, prev_column; /* of want[0] */
+        } cases[] = {
+            {"{" BASE_SEED ",'subnett':'10.0.0.0/24'}",
+             {"unknown key \"subnett\" is ignored; did you mean \"subnet\" or \"subnets\"?"},
+             1,
+             58,
+             0,
+             0},
+            {"{" BASE_SEED ",\n 'has_external_conectivity':true}",
+             {"unknown key \"has_external_conectivity\" is ignored; did you mean "
+              "\"has_external_connectivity\"?"},
+             2,
+             2,
+             0,
+             0},
+            {"{" L2 ",'VLANID':5,'exludeSubnets':'','mut':1400}",
+             {"unknown key \"VLANID\" is ignored; did you mean \"vlanID\"?",
+              "unknown key \"exludeSubnets\" is ignored; did you mean \"excludeSubnets\"?",
+              "unknown key \"mut\" is ignored; did you mean \"mtu\"?"},
+             1,
+             83,
+             0,
+             0},
+            {"{" BASE_SEED ",\n'subnet':'10.0.0.0/24',\n  'subnet':'10.1.0.0/24'}",
+             {"key \"subnet\" is given twice; the last one wins"},
+             3,
+             3,
+             2,
+             1},
+            /* Fine: known keys, CNI's and upstream's own, far-off names,
+             * nested objects. */
+            {"{" L2 ",'joinSubnet':'','logFile':'x','dns':{},'capabilities':{'ips':true},"
+             "'myOwnAnnotation':1,'runtimeConfig':{'subnett':1,'ips':[]},'x':{'name':1,'name':2}}",
+             {NULL},
+             0,
+             0,
+             0,
+             0},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                const char *json = q(cases[i].json);
+                struct osn_error err;
+                _cleanup_netconf_ struct osn_netconf *nc = parse(json, &err);
+                CHECK(nc, "warning case %zu parses: %s", i, err.msg);
+                _cleanup_free_ struct osn_netconf_warning *w = NULL;
+                size_t n = 0, want = 0;
+                while (want < 3 && cases[i].want[want])
+                        want++;
+                int r = osn_netconf_warnings(json, strlen(json), &w, &n);
+                CHECK(r == 0 && n == want, "warning case %zu: r=%d, %zu warnings, want %zu", i, r,
+                      n, want);
+                for (size_t k = 0; k < n && k < want; k++)
+                        CHECK(streq(w[k].msg, cases[i].want[k]), "warning case %zu: %s", i,
+                              w[k].msg);
+                if (n > 0 && want > 0)
+                        CHECK(w[0].line == cases[i].line && w[0].column == cases[i].column &&
+                                  w[0].prev_line == cases[i].prev_line &&
+                                  w[0].prev_column == cases[i].prev_column,
+                              "warning case %zu: at %d:%d (first %d:%d)", i, w[0].line, w[0].column,
+                              w[0].prev_line, w[0].prev_column);
+        }
+        /* Not a JSON object: no warnings (parsing says why). */
+        _cleanup_free_ struct osn_netconf_warning *w = NULL;
+        size_t n = 7;
+        CHECK(osn_netconf_warnings("{,", 2, &w, &n) == 0 && n == 0 && !w, "undecodable: none");
+
+        const char *words[] = {"NetworkAttachmentDefinition", "List"}, *near[2];
+        CHECK(osn_closest_words("NetworkAttachmentDefiniton", words, 2, near, 2) == 1 &&
+                  streq(near[0], "NetworkAttachmentDefinition"),
+              "kind typo");
+        CHECK(osn_closest_words("Pod", words, 2, near, 2) == 0, "far from any word");
+        CHECK(osn_closest_words("List", words, 2, near, 2) == 0, "an exact word");
+}
+
 static void test_is_osn_type(void)
 {
         CHECK(osn_netconf_is_osn_type("ovn-kubernetes"), "seed type");
@@ -1019,6 +1101,7 @@ int main(void)
         test_invalid();
         test_error_place();
         test_check_mtu();
+        test_warnings();
         test_is_osn_type();
         printf("test-netconf: %zu valid and %zu invalid configs, %d checks, %d failed\n",
                ARRAY_SIZE(valid_cases), ARRAY_SIZE(invalid_cases), checks, failures);
