@@ -931,8 +931,8 @@ json_t *osn_cni_error_json(const struct osn_error *err, const char *cni_version)
             osn_cni_version_supported(cni_version) ? cni_version : OSN_CNI_LATEST_VERSION;
         bool set = osn_error_isset(err);
         json_t *o = json_pack(
-            "{s:s, s:i, s:o*}", "cniVersion", v, "code", set ? err->code : OSN_CNI_INTERNAL, "msg",
-            json_string_lossy(set ? err->msg : "internal error (no message was recorded)"));
+            "{s:s, s:i, s:o*}", "cniVersion", v, "code", set ? err->code : OSN_CNI_IO_FAILURE,
+            "msg", json_string_lossy(set ? err->msg : "failed without a message (a bug in osn)"));
         if (o && set && err->details[0])
                 json_object_set_new(o, "details", json_string_lossy(err->details));
         return o;

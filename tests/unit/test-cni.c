@@ -632,7 +632,7 @@ static void test_errors(void)
               "details, unsupported version: %s", bs);
 
         _cleanup_json_ json_t *c = osn_cni_error_json(NULL, NULL);
-        CHECK(json_integer_value(json_object_get(c, "code")) == OSN_CNI_INTERNAL &&
+        CHECK(json_integer_value(json_object_get(c, "code")) == OSN_CNI_IO_FAILURE &&
                   streq(json_string_value(json_object_get(c, "cniVersion")), "1.1.0") &&
                   json_string_value(json_object_get(c, "msg")),
               "no error");

@@ -8,6 +8,7 @@
  */
 #include "netconf.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -1081,6 +1082,49 @@ static void test_warnings(void)
         CHECK(osn_closest_words("List", words, 2, near, 2) == 0, "an exact word");
 }
 
+/* tests/upstream/: every upstream-shaped config parses as upstream's
+ * dialect, with no error and no warning, and keeps the topology its file
+ * name says. */
+static void test_upstream_configs(void)
+{
+        DIR *d = opendir(OSN_TEST_DIR "/upstream");
+        REQUIRE(d);
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                size_t len = strlen(e->d_name);
+                if (len < 6 || !streq(e->d_name + len - 5, ".json"))
+                        continue;
+                char name[300];
+                snprintf(name, sizeof(name), "../../upstream/%s", e->d_name);
+                size_t blen = 0;
+                _cleanup_free_ char *buf = test_data_read(name, &blen);
+                CHECK(buf, "%s: cannot read", e->d_name);
+                if (!buf)
+                        continue;
+                n++;
+                struct osn_error err = {0};
+                _cleanup_netconf_ struct osn_netconf *nc = NULL;
+                CHECK(osn_netconf_parse(buf, blen, NULL, &nc, &err) == 0, "%s: %s", e->d_name,
+                      err.msg);
+                if (!nc)
+                        continue;
+                CHECK(nc->dialect == OSN_DIALECT_UPSTREAM, "%s: dialect", e->d_name);
+                bool localnet = strstr(e->d_name, "localnet") != NULL;
+                CHECK(nc->topology == (localnet ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2),
+                      "%s: topology", e->d_name);
+                CHECK(nc->nad_name != NULL, "%s: netAttachDefName", e->d_name);
+                _cleanup_free_ struct osn_netconf_warning *w = NULL;
+                size_t nw = 0;
+                CHECK(osn_netconf_warnings(buf, blen, &w, &nw) == 0 && nw == 0,
+                      "%s: %zu warnings (%s)", e->d_name, nw, nw ? w[0].msg : "");
+                CHECK(osn_netconf_check_mtu(nc, 1442, 1500, &err) == 0, "%s: mtu: %s", e->d_name,
+                      err.msg);
+        }
+        closedir(d);
+        CHECK(n >= 11, "tests/upstream holds %zu configs", n);
+}
+
 static void test_is_osn_type(void)
 {
         CHECK(osn_netconf_is_osn_type("ovn-kubernetes"), "seed type");
@@ -1102,6 +1146,7 @@ int main(void)
         test_error_place();
         test_check_mtu();
         test_warnings();
+        test_upstream_configs();
         test_is_osn_type();
         printf("test-netconf: %zu valid and %zu invalid configs, %d checks, %d failed\n",
                ARRAY_SIZE(valid_cases), ARRAY_SIZE(invalid_cases), checks, failures);
