@@ -195,15 +195,23 @@ static int run(struct invocation *inv, struct osn_error *err)
         int node_r = open_log(inv, &node_err);
 
         int r = osn_cni_env_read(getenv, &inv->env, err);
-        if (r < 0)
-                return r;
         osn_log_set_context(inv->env.container_id);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        if ((r = read_stdin(&buf, &len, err)) < 0)
+        /* The config even when the environment is bad: its network name
+         * and version serve the error and its log line (not from a
+         * terminal: someone who ran the plugin by hand gets the error now). */
+        struct osn_error stdin_err = {0};
+        int rs = r < 0 && isatty(STDIN_FILENO) ? -ENOTTY
+                                               : read_stdin(&buf, &len, r < 0 ? &stdin_err : err);
+        if (rs == 0) {
+                inv->raw = json_loadb(buf, len, 0, NULL);
+                inv->cni_version = raw_version(inv->raw);
+        }
+        if (r < 0)
                 return r;
-        inv->raw = json_loadb(buf, len, 0, NULL);
-        inv->cni_version = raw_version(inv->raw);
+        if (rs < 0)
+                return rs;
 
         if (inv->env.verb == OSN_VERB_VERSION) {
                 json_t *j = osn_cni_version_json(inv->cni_version);
@@ -289,7 +297,13 @@ static void deliberate_code(struct osn_error *err, int r, enum osn_cni_verb verb
 static void log_failure(const struct invocation *inv, const struct osn_error *err)
 {
         const struct osn_cni_env *e = &inv->env;
-        const char *ns = e->args.pod_namespace, *pod = e->args.pod_name;
+        /* An environment that failed before CNI_ARGS was read: read it
+         * again, best effort, for the pod's name. */
+        struct osn_cni_args args = e->args;
+        struct osn_error ignored = {0};
+        if (!args.pod_name[0] && osn_cni_args_parse(getenv("CNI_ARGS"), &args, &ignored) < 0)
+                memset(&args, 0, sizeof(args));
+        const char *ns = args.pod_namespace, *pod = args.pod_name;
         const char *net = inv->nc && inv->nc->name
                               ? inv->nc->name
                               : json_string_value(json_object_get(inv->raw, "name"));
