@@ -944,52 +944,64 @@ static int check_across_keys(struct parse_ctx *c)
                                        nc->mtu, osn_cidr_format(&nc->subnets[j], a, sizeof(a)),
                                        OSN_MTU_MIN_IPV6);
 
-        /* Static addresses: inside a subnet with that subnet's prefix, and
-         * not its network or broadcast address.  With no subnet at all the
-         * network is pure L2 and any address is the tenant's business. */
-        for (size_t i = 0; i < nc->n_static_ips && nc->n_subnets > 0; i++) {
-                const struct osn_cidr *ip = &nc->static_ips[i];
-                const struct osn_cidr *in = NULL;
-                for (size_t j = 0; j < nc->n_subnets && !in; j++)
-                        if (osn_cidr_contains(&nc->subnets[j], ip))
-                                in = &nc->subnets[j];
-                osn_cidr_format(ip, a, sizeof(a));
-                if (!in) {
-                        char list[OSN_MAX_SUBNETS * (OSN_CIDR_STRLEN + 2)];
-                        format_cidrs(nc->subnets, nc->n_subnets, AF_UNSPEC, list, sizeof(list));
-                        return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is outside the "
-                                       "subnets of this network (%s)",
-                                       i, a, list);
-                }
-                osn_cidr_format(in, b, sizeof(b));
-                if (ip->prefixlen != in->prefixlen)
-                        return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" has prefix /%u "
-                                       "but its subnet \"%s\" is /%u",
-                                       i, a, ip->prefixlen, b, in->prefixlen);
-                bool network = osn_addr_equal(ip, in);
-                bool broadcast = ip->family == AF_INET && is_v4_broadcast(ip, in);
-                if (network || broadcast)
-                        return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is the %s address "
-                                       "of subnet \"%s\"",
-                                       i, a, network ? "network" : "broadcast", b);
-                for (size_t j = 0; j < nc->n_infrastructure; j++)
-                        if (osn_cidr_contains(&nc->infrastructure[j], ip))
-                                return invalid(
-                                    c,
-                                    "key \"runtimeConfig.ips[%zu]\": \"%s\" is in "
-                                    "\"infrastructureSubnets\" \"%s\", which is never "
-                                    "a pod's",
-                                    i, a, osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
-                for (size_t j = 0; j < nc->n_gateways; j++)
-                        if (osn_addr_equal(&nc->gateways[j], ip))
-                                return invalid(c,
-                                               "key \"runtimeConfig.ips[%zu]\": \"%s\" is this "
-                                               "network's gateway (\"defaultGatewayIPs\")",
-                                               i, a);
+        /* Static addresses: see osn_netconf_check_static_ip(). */
+        for (size_t i = 0; i < nc->n_static_ips; i++) {
+                char what[48];
+                struct osn_error e = {0};
+                snprintf(what, sizeof(what), "key \"runtimeConfig.ips[%zu]\"", i);
+                if (osn_netconf_check_static_ip(nc, &nc->static_ips[i], what, &e) < 0)
+                        return invalid(c, "%s", e.msg);
         }
+        return 0;
+}
+
+int osn_netconf_check_static_ip(const struct osn_netconf *nc, const struct osn_cidr *ip,
+                                const char *what, struct osn_error *err)
+{
+        /* With no subnet at all the network is pure L2 and any address is
+         * the tenant's business. */
+        if (nc->n_subnets == 0)
+                return 0;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+        const struct osn_cidr *in = NULL;
+        for (size_t j = 0; j < nc->n_subnets && !in; j++)
+                if (osn_cidr_contains(&nc->subnets[j], ip))
+                        in = &nc->subnets[j];
+        if (ip->prefixlen == 0)
+                osn_addr_format(ip, a, sizeof(a));
+        else
+                osn_cidr_format(ip, a, sizeof(a));
+        if (!in) {
+                char list[OSN_MAX_SUBNETS * (OSN_CIDR_STRLEN + 2)];
+                format_cidrs(nc->subnets, nc->n_subnets, AF_UNSPEC, list, sizeof(list));
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "%s: \"%s\" is outside the subnets of this network (%s)", what,
+                                     a, list);
+        }
+        osn_cidr_format(in, b, sizeof(b));
+        if (ip->prefixlen != 0 && ip->prefixlen != in->prefixlen)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "%s: \"%s\" has prefix /%u but its subnet \"%s\" is /%u", what,
+                                     a, ip->prefixlen, b, in->prefixlen);
+        bool network = osn_addr_equal(ip, in);
+        bool broadcast = ip->family == AF_INET && is_v4_broadcast(ip, in);
+        if (network || broadcast)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "%s: \"%s\" is the %s address of subnet \"%s\"", what, a,
+                                     network ? "network" : "broadcast", b);
+        for (size_t j = 0; j < nc->n_infrastructure; j++)
+                if (osn_cidr_contains(&nc->infrastructure[j], ip))
+                        return osn_error_set(
+                            err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                            "%s: \"%s\" is in \"infrastructureSubnets\" \"%s\", which is never a "
+                            "pod's",
+                            what, a, osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
+        for (size_t j = 0; j < nc->n_gateways; j++)
+                if (osn_addr_equal(&nc->gateways[j], ip))
+                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                             "%s: \"%s\" is this network's gateway "
+                                             "(\"defaultGatewayIPs\")",
+                                             what, a);
         return 0;
 }
 

@@ -145,6 +145,18 @@ int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning
 size_t osn_closest_words(const char *s, const char *const *words, size_t n, const char **ret,
                          size_t max);
 
+/* Checks one static address request against the network: inside one of
+ * its subnets (with that subnet's prefix, unless 'ip' is bare: prefixlen
+ * 0), not the subnet's network or (IPv4) broadcast address, not inside
+ * infrastructureSubnets, not a defaultGatewayIPs address.  reservedSubnets
+ * and excludeSubnets do not refuse it.  With no subnet any address is
+ * fine.  'what' names the request in the message ("CNI_ARGS IP=",
+ * "key \"runtimeConfig.ips[0]\"").  The parser runs it on
+ * runtimeConfig.ips; ADD runs it on CNI_ARGS IP=.  Returns 0, or an
+ * OSN_CNI_INVALID_CONFIG error that names the address and the subnets. */
+int osn_netconf_check_static_ip(const struct osn_netconf *nc, const struct osn_cidr *ip,
+                                const char *what, struct osn_error *err) _wur_;
+
 /* Checks the settings that depend on the node: an explicit "mtu" must not
  * exceed the node's overlay MTU ('overlay_mtu'; on external/localnet
  * networks the node's 'physical_mtu'), or every larger packet between

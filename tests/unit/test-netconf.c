@@ -1125,6 +1125,52 @@ static void test_upstream_configs(void)
         CHECK(n >= 11, "tests/upstream holds %zu configs", n);
 }
 
+/* osn_netconf_check_static_ip(), as ADD calls it for CNI_ARGS IP= (bare
+ * addresses, prefixlen 0) and the parser for runtimeConfig.ips. */
+static void test_check_static_ip(void)
+{
+        struct osn_error err;
+        _cleanup_netconf_ struct osn_netconf *nc =
+            parse(q("{" L2 ",'subnets':'10.0.0.0/24,fd00::/64','reservedSubnets':'10.0.0.64/26',"
+                    "'infrastructureSubnets':'10.0.0.0/29','defaultGatewayIPs':'10.0.0.1'}"),
+                  &err);
+        REQUIRE(nc);
+        static const struct {
+                const char *ip;   /* bare = as CNI_ARGS IP= gives it */
+                const char *want; /* NULL = accepted */
+        } cases[] = {
+            {"10.0.0.100", NULL}, /* reserved: static requests may take it */
+            {"10.0.0.9/24", NULL},
+            {"fd00::5", NULL},
+            {"10.0.1.5", "CNI_ARGS IP=: \"10.0.1.5\" is outside the subnets of this network "
+                         "(10.0.0.0/24, fd00::/64)"},
+            {"10.0.0.5", "\"10.0.0.5\" is in \"infrastructureSubnets\" \"10.0.0.0/29\""},
+            {"10.0.0.9/25", "has prefix /25 but its subnet \"10.0.0.0/24\" is /24"},
+            {"10.0.0.255", "is the broadcast address of subnet \"10.0.0.0/24\""},
+            {"fd00::", "is the network address of subnet \"fd00::/64\""},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct osn_cidr ip = test_cidr(cases[i].ip);
+                if (!strchr(cases[i].ip, '/'))
+                        ip.prefixlen = 0;
+                osn_error_clear(&err);
+                int r = osn_netconf_check_static_ip(nc, &ip, "CNI_ARGS IP=", &err);
+                if (!cases[i].want)
+                        CHECK(r == 0, "static %s: %s", cases[i].ip, err.msg);
+                else
+                        CHECK(r < 0 && err.code == OSN_CNI_INVALID_CONFIG &&
+                                  strstr(err.msg, cases[i].want),
+                              "static %s: %s", cases[i].ip, err.msg);
+        }
+        /* The gateway: refused too (a bare address equal to it). */
+        struct osn_cidr gw = test_cidr("10.0.0.1");
+        gw.prefixlen = 0;
+        osn_error_clear(&err);
+        CHECK(osn_netconf_check_static_ip(nc, &gw, "CNI_ARGS IP=", &err) < 0 &&
+                  strstr(err.msg, "infrastructureSubnets"),
+              "gateway inside infrastructure: %s", err.msg);
+}
+
 static void test_is_osn_type(void)
 {
         CHECK(osn_netconf_is_osn_type("ovn-kubernetes"), "seed type");
@@ -1147,6 +1193,7 @@ int main(void)
         test_check_mtu();
         test_warnings();
         test_upstream_configs();
+        test_check_static_ip();
         test_is_osn_type();
         printf("test-netconf: %zu valid and %zu invalid configs, %d checks, %d failed\n",
                ARRAY_SIZE(valid_cases), ARRAY_SIZE(invalid_cases), checks, failures);
