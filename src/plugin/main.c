@@ -316,6 +316,13 @@ static void log_failure(const struct invocation *inv, const struct osn_error *er
         const char *net = inv->nc && inv->nc->name
                               ? inv->nc->name
                               : json_string_value(json_object_get(inv->raw, "name"));
+        /* A name from a config that did not parse may hold anything: the
+         * log line stays one line. */
+        for (const char *p = net; p && *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                        net = "(unprintable)";
+                        break;
+                }
         log_error("%s failed: pod %s%s%s, container %s, network %s, interface %s: code %d: %s%s%s",
                   osn_cni_verb_name(e->verb), ns[0] ? ns : "-", ns[0] || pod[0] ? "/" : "",
                   pod[0] ? pod : "", e->container_id[0] ? e->container_id : "-",
