@@ -41,6 +41,7 @@ static const char *const status_names[] = {"ok", "error", "skipped", "warning", 
 struct vresult {
         char *file;
         struct osn_pos pos;
+        struct osn_pos mtu_pos; /* where "mtu" is, when ok and set; else pos */
         enum vstatus status;
         char *kind; /* "NetworkAttachmentDefinition", "conflist", "config", other kinds; may be NULL
                      */
@@ -344,6 +345,32 @@ static void add_warnings(struct vctx *c, const struct cfgsrc *cs, const char *te
         }
 }
 
+/* Upstream refuses a NAD whose config's netAttachDefName is not the NAD's
+ * own namespace/name (ValidateNetConf in ovn-kubernetes'
+ * pkg/util/multi_network.go); osn does not use it to decide anything, so
+ * this is a warning.  Only where the manifest names both. */
+static void check_nad_name(struct vctx *c, const struct osn_netconf *nc, const struct subject *subj,
+                           int plugin, const char *key, const struct cfgsrc *cs,
+                           const char *const *prefix, size_t n_prefix)
+{
+        if (!nc->nad_name || !subj || !subj->kind ||
+            !streq(subj->kind, "NetworkAttachmentDefinition") || !subj->ns || !subj->name)
+                return;
+        char want[600];
+        int w = snprintf(want, sizeof(want), "%s/%s", subj->ns, subj->name);
+        if (w < 0 || (size_t)w >= sizeof(want) || streq(want, nc->nad_name))
+                return;
+        const char *seg[] = {"netAttachDefName"};
+        size_t off = 0;
+        if (n_prefix == 0)
+                locate(cs->text, cs->len, seg, 1, &off);
+        add(c, cfg_pos(c, cs, off, NULL), V_WARNING, subj, plugin, key,
+            "key \"netAttachDefName\": \"%s\" is not this NAD (\"%s\"); upstream "
+            "ovn-kubernetes refuses such a NAD",
+            nc->nad_name, want);
+        (void)prefix;
+}
+
 static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *text, size_t len,
                           const struct subject *subj, int plugin, const char *key,
                           const char *const *prefix, size_t n_prefix, struct osn_pos anchor)
@@ -353,10 +380,20 @@ static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *t
         int r = osn_netconf_parse(text, len, NULL, &nc, &err);
         if (r >= 0) {
                 add(c, anchor, V_OK, subj, plugin, key, NULL);
-                if (!c->oom)
-                        c->v[c->n - 1].nc = nc;
-                else
+                if (c->oom) {
                         osn_netconf_free(nc);
+                        return;
+                }
+                struct vresult *res = &c->v[c->n - 1];
+                res->nc = nc;
+                /* For a check against the node (-c), the "mtu" key's place. */
+                const char *seg[4] = {n_prefix > 0 ? prefix[0] : "mtu",
+                                      n_prefix > 1 ? prefix[1] : "mtu", "mtu"};
+                size_t off = 0;
+                res->mtu_pos = anchor;
+                if (nc->mtu && locate(cs->text, cs->len, seg, n_prefix + 1, &off) == n_prefix + 1)
+                        res->mtu_pos = cfg_pos(c, cs, off, NULL);
+                check_nad_name(c, nc, subj, plugin, key, cs, prefix, n_prefix);
                 add_warnings(c, cs, text, len, subj, plugin, key, prefix, n_prefix);
                 return;
         }
@@ -922,9 +959,10 @@ static void check_node(struct vctx *c, const char *path)
                         continue;
                 external = external || nc->external;
                 osn_error_clear(&err);
-                if (osn_netconf_check_mtu(nc, node->overlay_mtu, node->physical_mtu, &err) < 0)
+                if (osn_netconf_check_mtu(nc, node->overlay_mtu, node->physical_mtu, &err) < 0) {
+                        c->v[i].pos = c->v[i].mtu_pos;
                         fail_result(c, i, "%s (node config %s)", err.msg, node->path);
-                else if (nc->external && !nc->physical_network && !node->default_physical_network)
+                } else if (nc->external && !nc->physical_network && !node->default_physical_network)
                         fail_result(c, i,
                                     "network \"%s\" asks for external connectivity but node %s "
                                     "has no default physical network (node config key "
