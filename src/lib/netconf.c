@@ -500,6 +500,8 @@ static int key_external(struct parse_ctx *c, const char *key, const json_t *v)
 static int key_topology(struct parse_ctx *c, const char *key, const json_t *v)
 {
         const char *s = json_string_value(v);
+        if (*s == 0)
+                return 0; /* unset, as upstream's omitempty: "topology" is missing */
         c->topology_str = s;
         if (streq(s, "layer2"))
                 c->nc->topology = OSN_TOPO_LAYER2;
@@ -823,7 +825,8 @@ static int check_across_keys(struct parse_ctx *c)
         } else {
                 if (!c->topology_str)
                         return invalid(c,
-                                       "key \"topology\" is missing: upstream ovn-kubernetes would "
+                                       "key \"topology\" is missing or empty: upstream "
+                                       "ovn-kubernetes would "
                                        "make this a \"layer3\" network, which osn does not "
                                        "provide; set \"topology\" to \"layer2\" or \"localnet\"");
                 /* Upstream reserves these names for its own networks

@@ -804,6 +804,10 @@ static const struct {
     {"{" L2 ",'subnets':'10.0.0.0/24','reservedSubnets':1}",
      7,
      {"key \"reservedSubnets\": expected a string, got 1"}},
+    {"{" BASE_UP ",'topology':'','subnets':'10.0.0.0/24'}",
+     7,
+     {"key \"topology\" is missing or empty: upstream ovn-kubernetes would make this a "
+      "\"layer3\" network"}},
     /* What upstream refuses: a primary role, an IPAM plugin, its own
      * network names. */
     {"{" L2 ",'role':'primary'}",
