@@ -992,6 +992,16 @@ int osn_netconf_check_static_ip(const struct osn_netconf *nc, const struct osn_c
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                      "%s: \"%s\" is the %s address of subnet \"%s\"", what, a,
                                      network ? "network" : "broadcast", b);
+        /* Upstream reserves excluded ranges in its allocator, so a static
+         * request fails there too: reservedSubnets is what static requests
+         * may take. */
+        for (size_t j = 0; j < nc->n_excludes; j++)
+                if (osn_cidr_contains(&nc->excludes[j], ip))
+                        return osn_error_set(
+                            err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                            "%s: \"%s\" is in \"excludeSubnets\" \"%s\", which is never a pod's "
+                            "(\"reservedSubnets\" holds addresses that only static requests take)",
+                            what, a, osn_cidr_format(&nc->excludes[j], b, sizeof(b)));
         for (size_t j = 0; j < nc->n_infrastructure; j++)
                 if (osn_cidr_contains(&nc->infrastructure[j], ip))
                         return osn_error_set(

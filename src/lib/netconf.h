@@ -148,9 +148,10 @@ size_t osn_closest_words(const char *s, const char *const *words, size_t n, cons
 /* Checks one static address request against the network: inside one of
  * its subnets (with that subnet's prefix, unless 'ip' is bare: prefixlen
  * 0), not the subnet's network or (IPv4) broadcast address, not inside
- * infrastructureSubnets, not a defaultGatewayIPs address.  reservedSubnets
- * and excludeSubnets do not refuse it.  With no subnet any address is
- * fine.  'what' names the request in the message ("CNI_ARGS IP=",
+ * excludeSubnets or infrastructureSubnets (as upstream, whose allocator
+ * reserves excluded ranges), not a defaultGatewayIPs address;
+ * reservedSubnets is where static requests may go.  With no subnet any
+ * address is fine.  'what' names the request in the message ("CNI_ARGS IP=",
  * "key \"runtimeConfig.ips[0]\"").  The parser runs it on
  * runtimeConfig.ips; ADD runs it on CNI_ARGS IP=.  Returns 0, or an
  * OSN_CNI_INVALID_CONFIG error that names the address and the subnets. */

@@ -1136,7 +1136,8 @@ static void test_check_static_ip(void)
         struct osn_error err;
         _cleanup_netconf_ struct osn_netconf *nc =
             parse(q("{" L2 ",'subnets':'10.0.0.0/24,fd00::/64','reservedSubnets':'10.0.0.64/26',"
-                    "'infrastructureSubnets':'10.0.0.0/29','defaultGatewayIPs':'10.0.0.1'}"),
+                    "'infrastructureSubnets':'10.0.0.0/29','defaultGatewayIPs':'10.0.0.1',"
+                    "'excludeSubnets':'10.0.0.200/30,fd00::99'}"),
                   &err);
         REQUIRE(nc);
         static const struct {
@@ -1152,6 +1153,9 @@ static void test_check_static_ip(void)
             {"10.0.0.9/25", "has prefix /25 but its subnet \"10.0.0.0/24\" is /24"},
             {"10.0.0.255", "is the broadcast address of subnet \"10.0.0.0/24\""},
             {"fd00::", "is the network address of subnet \"fd00::/64\""},
+            {"10.0.0.201", "\"10.0.0.201\" is in \"excludeSubnets\" \"10.0.0.200/30\""},
+            {"fd00::99/64", "\"fd00::99/64\" is in \"excludeSubnets\" \"fd00::99/128\""},
+            {"10.0.0.204", NULL},
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 struct osn_cidr ip = test_cidr(cases[i].ip);
