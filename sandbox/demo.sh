@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The demo (`make demo`): a 3-node OVN sandbox, the seed's two networks, two
-# pods per node on each, a table of pods and addresses, a ping matrix, the
-# external network's reachability, and what osnctl sees.  It leaves the
-# sandbox up for exploring; `sandbox/osn-sandbox down` removes it.
+# The demo (`make demo`): `osnctl validate` on the seed's two sample NADs as
+# the enhancement writes them (and why Multus would refuse them), a 3-node OVN
+# sandbox, the seed's two networks, what the first ADD created in OVN's
+# Northbound DB, two pods per node on each network, a table of pods and
+# addresses, each network's MTU and why, a ping matrix, the external
+# network's reachability, and what osnctl sees.  It leaves the sandbox up for
+# exploring (every hint names its directory); re-running it after any
+# partial run starts the pods over.  Colour only on a terminal.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OSN_BUILD=${OSN_BUILD:-$ROOT/build}
@@ -28,7 +32,11 @@ reach() { # NETNS ARGS...
         ip netns exec "$ns" ping -c 1 -W 2 "$@" >/dev/null 2>&1
 }
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [[ -t 1 ]]; then
+    say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+    say() { printf '\n== %s\n' "$*"; }
+fi
 
 cni() { # NODE VERB POD IFNAME CONF
     local ns=/var/run/netns/$PREFIX-pod-$3
@@ -37,40 +45,84 @@ cni() { # NODE VERB POD IFNAME CONF
         CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns1;K8S_POD_NAME=$3" "$PLUGIN" <<<"$5"
 }
 
+SAMPLES=$ROOT/tests/golden/validate/in
+if [[ -x $OSNCTL ]]; then
+    say "osnctl validate: the seed's two sample NADs, exactly as the enhancement writes them"
+    (cd "$SAMPLES" && "$OSNCTL" validate seed-tenant-network-1.yaml seed-tenant-network-2.yaml) || true
+    echo "(the demo below attaches pods to the same two configs with the trailing commas removed)"
+fi
+
 say "osn-sandbox up --nodes $NODES ($DIR)"
 t0=$(date +%s%N)
 "$SB" up --dir "$DIR" --nodes "$NODES"
 echo "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 PREFIX=$(sed -n 's/^PREFIX=//p' "$DIR/.osn-sandbox")
 
-# Pods: pN-M = pod M on node N. Re-running the demo starts from scratch.
+# Pods: pN-M = pod M on node N.  Re-running the demo starts from scratch,
+# whatever an earlier run left (it may have been stopped half-way): each
+# pod's attachments are DELeted through the plugin, which removes them
+# whether or not the pod's netns still exists; the pod netns is made anew;
+# then `osnctl gc` on every node removes any osn attachment whose netns is
+# gone (a stale veth or OVS port of the same name included), so that no ADD
+# trips over a leftover.
 PODS=()
 for n in $(seq 1 $NODES); do for m in 1 2; do PODS+=("n$n-p$m"); done; done
 for p in "${PODS[@]}"; do
     n=${p:1:1}
-    if [[ -e /var/run/netns/$PREFIX-pod-$p ]]; then
-        cni "$n" DEL "$p" net1 "$SEED1" >/dev/null || true
-        cni "$n" DEL "$p" net2 "$SEED2" >/dev/null || true
-        "$SB" pod-del --dir "$DIR" "$p" >/dev/null
-    fi
+    cni "$n" DEL "$p" net1 "$SEED1" >/dev/null 2>&1 || true
+    cni "$n" DEL "$p" net2 "$SEED2" >/dev/null 2>&1 || true
+    [[ ! -e /var/run/netns/$PREFIX-pod-$p ]] || "$SB" pod-del --dir "$DIR" "$p" >/dev/null
 done
+if [[ -x $OSNCTL ]]; then
+    for n in $(seq 1 $NODES); do
+        "$SB" exec --dir "$DIR" "$n" -- "$OSNCTL" gc >/dev/null 2>&1 || true
+    done
+fi
 
 say "ADD: each pod gets net1 on tenant-overlay and net2 on tenant-overlay-ext-network"
 declare -A IP1 IP2 MS
+hint="(log: $DIR/nodeN/osn-cni.log; inspect with $SB nbctl --dir $DIR show)"
 for p in "${PODS[@]}"; do
     n=${p:1:1}
     "$SB" pod-add --dir "$DIR" "$p" >/dev/null
     s=$(date +%s%N)
-    r1=$(cni "$n" ADD "$p" net1 "$SEED1") || { echo "ADD $p net1 failed: $r1"; exit 1; }
-    r2=$(cni "$n" ADD "$p" net2 "$SEED2") || { echo "ADD $p net2 failed: $r2"; exit 1; }
+    r1=$(cni "$n" ADD "$p" net1 "$SEED1") || { echo "ADD $p net1 failed: $r1 ${hint/N/$n}"; exit 1; }
+    t1=$(( ($(date +%s%N) - s) / 1000000 ))
+    if [[ $p == "${PODS[0]}" ]]; then
+        echo "the first ADD ($p on osn-node$n, net1 on tenant-overlay) took $t1 ms and made, in OVN's"
+        echo "Northbound DB ($SB nbctl --dir $DIR show osn.tenant-overlay):"
+        "$SB" nbctl --dir "$DIR" show osn.tenant-overlay | sed 's/^/    /'
+        echo "one logical switch per network (its external_ids record osn's ownership and the"
+        echo "settings' fingerprint) and one logical port per attachment, named from network,"
+        echo "container and interface; OVS on the node has the veth's host end on br-int with"
+        echo "external_ids:iface-id set to that port's name."
+    fi
+    r2=$(cni "$n" ADD "$p" net2 "$SEED2") || { echo "ADD $p net2 failed: $r2 ${hint/N/$n}"; exit 1; }
     MS[$p]=$(( ($(date +%s%N) - s) / 2000000 ))
     IP1[$p]=$(jq -r '.ips[0].address' <<<"$r1")
     IP2[$p]=$(jq -r '.ips[0].address' <<<"$r2")
 done
+echo
 printf '%-8s %-10s %-18s %-18s %s\n' POD NODE "net1 (overlay)" "net2 (external)" "ADD ms (avg)"
 for p in "${PODS[@]}"; do
     printf '%-8s %-10s %-18s %-18s %s\n' "$p" "osn-node${p:1:1}" "${IP1[$p]}" "${IP2[$p]}" "${MS[$p]}"
 done
+
+say "MTU of each network, and why"
+NODECONF=$DIR/node1/osn.json
+UL=$(jq -r '.underlay_mtu // 1500' "$NODECONF")
+OV=$(jq -r '.overlay_mtu // empty' "$NODECONF")
+PH=$(jq -r '.physical_mtu // 1500' "$NODECONF")
+WHY1="overlay: underlay_mtu $UL - 58 bytes of Geneve over IPv4"
+[[ -z $OV ]] || WHY1="overlay: the node config's overlay_mtu $OV"
+
+P0=${PODS[0]}
+M1=$(ip netns exec "$PREFIX-pod-$P0" cat /sys/class/net/net1/mtu)
+M2=$(ip netns exec "$PREFIX-pod-$P0" cat /sys/class/net/net2/mtu)
+printf '%-28s %-6s %s\n' NETWORK MTU WHY
+printf '%-28s %-6s %s\n' tenant-overlay "$M1" "$WHY1 ($NODECONF)"
+printf '%-28s %-6s %s\n' tenant-overlay-ext-network "$M2" "external: the physical network's physical_mtu $PH ($NODECONF)"
+echo "(an explicit \"mtu\" above these is refused at ADD, and by osnctl validate -c $NODECONF)"
 
 say "ping matrix on tenant-overlay (row pings column over net1; ok = reply)"
 printf '%-8s' ""; for q in "${PODS[@]}"; do printf '%-7s' "$q"; done; echo
@@ -107,9 +159,11 @@ if [[ -x $OSNCTL ]]; then
 fi
 
 say "done"
-echo "The sandbox stays up: explore with"
-echo "  $SB status"
-echo "  $SB nbctl show"
-echo "  $SB exec 1 -- $OSNCTL networks"
-echo "and remove it with: $SB down"
+echo "The sandbox in $DIR stays up: explore with"
+echo "  $SB status --dir $DIR"
+echo "  $SB nbctl --dir $DIR show"
+echo "  $SB exec --dir $DIR 1 -- $OSNCTL networks"
+echo "  less $DIR/node1/osn-cni.log"
+echo "re-run the demo with: make demo (it starts the pods over)"
+echo "and remove it with: $SB down --dir $DIR"
 [[ $fails -eq 0 ]] || { echo "demo: $fails check(s) failed"; exit 1; }

@@ -226,15 +226,30 @@ int osn_alloc_check_static(const struct osn_alloc *a, const struct osn_cidr *ip,
             range_at(s, addr_value(ip) - addr_value(&s->subnet), false);
         if (!r)
                 return 0;
-        bool whole_subnet = r->reason <= OSN_BLOCK_PHYSICAL_GATEWAY;
-        return osn_error_set(
-            err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-            "%s %s is %s %s of network \"%s\"; no pod may hold it, request another address", what,
-            osn_addr_format(ip, b, sizeof(b)), reason_text(r->reason),
-            whole_subnet || r->source.prefixlen < family_bits(r->source.family)
-                ? osn_cidr_format(&r->source, c, sizeof(c))
-                : osn_addr_format(&r->source, c, sizeof(c)),
-            a->network);
+        osn_addr_format(ip, b, sizeof(b));
+        if (r->reason == OSN_BLOCK_GATEWAY)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "%s %s is a gateway of network \"%s\" (defaultGatewayIPs); "
+                                     "no pod may hold it, request another address",
+                                     what, b, a->network);
+        if (r->reason == OSN_BLOCK_EXCLUDED || r->reason == OSN_BLOCK_INFRASTRUCTURE)
+                return osn_error_set(
+                    err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                    "%s %s is inside %s %s of network \"%s\", which no pod may hold; request "
+                    "another address%s",
+                    what, b, osn_block_reason_name(r->reason),
+                    r->source.prefixlen < family_bits(r->source.family)
+                        ? osn_cidr_format(&r->source, c, sizeof(c))
+                        : osn_addr_format(&r->source, c, sizeof(c)),
+                    a->network,
+                    r->reason == OSN_BLOCK_EXCLUDED
+                        ? " (reservedSubnets holds addresses that only static requests take)"
+                        : "");
+        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                             "%s %s is %s %s of network \"%s\"; no pod may hold it, request "
+                             "another address",
+                             what, b, reason_text(r->reason),
+                             osn_cidr_format(&s->subnet, c, sizeof(c)), a->network);
 }
 
 /* The first offset >= 'off' (up to the subnet's end) that no range blocks:

@@ -130,6 +130,64 @@ static int check_container_id(const char *var, const char *s, int code, struct o
         return 0;
 }
 
+bool osn_utf8_valid(const char *s, size_t n)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        for (size_t i = 0; i < n;) {
+                unsigned char c = p[i];
+                size_t len;
+                uint32_t cp;
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                } else if ((c & 0xe0) == 0xc0) {
+                        len = 2;
+                        cp = c & 0x1f;
+                } else if ((c & 0xf0) == 0xe0) {
+                        len = 3;
+                        cp = c & 0x0f;
+                } else if ((c & 0xf8) == 0xf0) {
+                        len = 4;
+                        cp = c & 0x07;
+                } else {
+                        return false;
+                }
+                if (n - i < len)
+                        return false;
+                for (size_t k = 1; k < len; k++) {
+                        if ((p[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (p[i + k] & 0x3f);
+                }
+                /* Overlong forms, UTF-16 surrogates and beyond U+10FFFF. */
+                static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+                if (cp < min[len] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                        return false;
+                i += len;
+        }
+        return true;
+}
+
+const char *osn_mac_problem(const char *s)
+{
+        uint8_t m[6];
+        if (osn_mac_parse(s, m) == 0)
+                return NULL;
+        /* osn_mac_parse() refuses multicast and all-zero addresses too: say
+         * which, since a well-formed address looks right to the reader. */
+        unsigned b[6];
+        char tail;
+        if (strlen(s) == 17 && sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+                                      &b[4], &b[5], &tail) == 6) {
+                if (b[0] & 1)
+                        return "is a multicast MAC address (the lowest bit of its first byte is "
+                               "set); an interface needs a unicast one, e.g. 0a:58:0a:0a:0a:05";
+                return "is the all-zero MAC address, which no interface can have";
+        }
+        return "is not a MAC address (expected six ':'-separated hex bytes, e.g. "
+               "0a:58:0a:0a:0a:05)";
+}
+
 /* The kernel's rule (dev_valid_name()), which the spec repeats. */
 static int check_ifname(const char *var, const char *s, int code, struct osn_error *err)
 {
@@ -161,6 +219,15 @@ static int check_netns(const char *s, struct osn_error *err)
         if (strlen(s) >= PATH_MAX)
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV,
                                      "CNI_NETNS: path is too long (%zu bytes)", strlen(s));
+        return 0;
+}
+
+/* DEL of an attachment that no ADD can have made: records why in
+ * ret->nothing_to_delete and succeeds. */
+static int gone(struct osn_cni_env *ret, const char *var, const char *value)
+{
+        snprintf(ret->nothing_to_delete, sizeof(ret->nothing_to_delete),
+                 "%s %.64s is not valid UTF-8: no attachment can exist", var, Q(value));
         return 0;
 }
 
@@ -216,18 +283,32 @@ int osn_cni_env_read(char *(*getenv_fn)(const char *), struct osn_cni_env *ret,
         r = check_ifname("CNI_IFNAME", ifname, OSN_CNI_INVALID_ENV, err);
         if (r < 0)
                 return r;
+        if (!osn_utf8_valid(ifname, strlen(ifname))) {
+                /* No attachment of osn's can carry such a name: every name
+                 * it stores went through this check, and OVSDB holds only
+                 * UTF-8.  A DEL of it has nothing to do. */
+                if (ret->verb == OSN_VERB_DEL)
+                        return gone(ret, "CNI_IFNAME", ifname);
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV,
+                                     "CNI_IFNAME: %s is not valid UTF-8", Q(ifname));
+        }
         strcpy(ret->ifname, ifname);
 
         const char *args = getenv_fn("CNI_ARGS");
-        if (args)
-                return osn_cni_args_parse(args, &ret->args, err);
-        return 0;
+        if (!args)
+                return 0;
+        r = osn_cni_args_parse(args, &ret->args, err);
+        if (r < 0 && ret->verb == OSN_VERB_DEL && ret->args.bad_utf8[0]) {
+                osn_error_clear(err);
+                return gone(ret, "CNI_ARGS", ret->args.bad_utf8);
+        }
+        return r;
 }
 
 /* ---- CNI_ARGS --------------------------------------------------------- */
 
 static int args_copy(const char *key, const char *val, size_t vlen, char *dst, size_t dstlen,
-                     struct osn_error *err)
+                     char *bad_utf8, struct osn_error *err)
 {
         if (vlen >= dstlen) {
                 char v[64];
@@ -235,6 +316,14 @@ static int args_copy(const char *key, const char *val, size_t vlen, char *dst, s
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV,
                                      "CNI_ARGS: %s=%s... is too long (%zu bytes, at most %zu)", key,
                                      Q(v), vlen, dstlen - 1);
+        }
+        if (!osn_utf8_valid(val, vlen)) {
+                char v[256];
+                snprintf(v, sizeof(v), "%.*s", (int)(vlen < 200 ? vlen : 200), val);
+                /* Only a marker for DEL and its log line: cut on purpose. */
+                snprintf(bad_utf8, OSN_CNI_BAD_UTF8_MAX, "%.31s=%.64s", key, v);
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV,
+                                     "CNI_ARGS: %s=%s is not valid UTF-8", key, Q(v));
         }
         for (size_t i = 0; i < vlen; i++)
                 if ((unsigned char)val[i] < 0x21 || val[i] == 0x7f) {
@@ -317,10 +406,8 @@ static int args_mac(const char *val, size_t vlen, struct osn_cni_args *a, struct
         if (vlen == 0)
                 return 0;
         if (vlen >= OSN_MAC_STRLEN || osn_mac_parse(buf, a->mac) < 0)
-                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV,
-                                     "CNI_ARGS: MAC=%s is not a unicast MAC address (expected "
-                                     "six ':'-separated hex bytes, e.g. 0a:58:0a:0a:0a:05)",
-                                     Q(buf));
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_ENV, "CNI_ARGS: MAC=%s %s",
+                                     Q(buf), osn_mac_problem(buf));
         a->has_mac = true;
         return 0;
 }
@@ -371,16 +458,18 @@ int osn_cni_args_parse(const char *s, struct osn_cni_args *ret, struct osn_error
                 key[klen] = 0;
 
                 int r = 0;
+                char *bad = ret->bad_utf8;
                 if (streq(key, "K8S_POD_NAMESPACE"))
                         r = args_copy(key, val, vlen, ret->pod_namespace,
-                                      sizeof(ret->pod_namespace), err);
+                                      sizeof(ret->pod_namespace), bad, err);
                 else if (streq(key, "K8S_POD_NAME"))
-                        r = args_copy(key, val, vlen, ret->pod_name, sizeof(ret->pod_name), err);
+                        r = args_copy(key, val, vlen, ret->pod_name, sizeof(ret->pod_name), bad,
+                                      err);
                 else if (streq(key, "K8S_POD_UID"))
-                        r = args_copy(key, val, vlen, ret->pod_uid, sizeof(ret->pod_uid), err);
+                        r = args_copy(key, val, vlen, ret->pod_uid, sizeof(ret->pod_uid), bad, err);
                 else if (streq(key, "K8S_POD_INFRA_CONTAINER_ID"))
                         r = args_copy(key, val, vlen, ret->infra_container_id,
-                                      sizeof(ret->infra_container_id), err);
+                                      sizeof(ret->infra_container_id), bad, err);
                 else if (streq(key, "IP"))
                         r = args_ips(val, vlen, ret, err);
                 else if (streq(key, "MAC"))
@@ -648,10 +737,9 @@ static int parse_iface(const json_t *o, size_t idx, struct osn_cni_iface *f, str
                         return PR_FAIL(err, "interfaces[%zu].mac must be a string", idx);
                 if (json_string_length(mac) > 0) {
                         if (osn_mac_parse(json_string_value(mac), m) < 0)
-                                return PR_FAIL(err,
-                                               "interfaces[%zu].mac: %s is not a unicast MAC "
-                                               "address",
-                                               idx, Q(json_string_value(mac)));
+                                return PR_FAIL(err, "interfaces[%zu].mac: %s %s", idx,
+                                               Q(json_string_value(mac)),
+                                               osn_mac_problem(json_string_value(mac)));
                         osn_mac_format(m, f->mac, sizeof(f->mac));
                 }
         }
@@ -843,8 +931,8 @@ json_t *osn_cni_error_json(const struct osn_error *err, const char *cni_version)
             osn_cni_version_supported(cni_version) ? cni_version : OSN_CNI_LATEST_VERSION;
         bool set = osn_error_isset(err);
         json_t *o = json_pack(
-            "{s:s, s:i, s:o*}", "cniVersion", v, "code", set ? err->code : OSN_CNI_INTERNAL, "msg",
-            json_string_lossy(set ? err->msg : "internal error (no message was recorded)"));
+            "{s:s, s:i, s:o*}", "cniVersion", v, "code", set ? err->code : OSN_CNI_IO_FAILURE,
+            "msg", json_string_lossy(set ? err->msg : "failed without a message (a bug in osn)"));
         if (o && set && err->details[0])
                 json_object_set_new(o, "details", json_string_lossy(err->details));
         return o;

@@ -46,7 +46,8 @@ enum osn_cni_verb {
         OSN_VERB_GC,
 };
 
-#define OSN_CNI_MAX_IPS 8
+#define OSN_CNI_MAX_IPS      8
+#define OSN_CNI_BAD_UTF8_MAX 256
 
 struct osn_cni_args {
         char pod_namespace[254];
@@ -57,6 +58,9 @@ struct osn_cni_args {
         size_t n_ips;
         bool has_mac;
         uint8_t mac[6]; /* MAC= */
+        /* When parsing failed because a value is not valid UTF-8: "KEY=value"
+         * (for a DEL, which then has nothing to do); else "". */
+        char bad_utf8[OSN_CNI_BAD_UTF8_MAX];
 };
 
 struct osn_cni_env {
@@ -66,14 +70,30 @@ struct osn_cni_env {
         char ifname[IFNAMSIZ];  /* CNI_IFNAME */
         char path[PATH_MAX];    /* CNI_PATH (unused by osn; kept for completeness) */
         struct osn_cni_args args;
+        /* DEL only: non-empty when the attachment named cannot exist (its
+         * CNI_IFNAME or a CNI_ARGS value is not valid UTF-8, which no ADD
+         * accepts), saying why; the DEL then succeeds doing nothing. */
+        char nothing_to_delete[160];
 };
 
 /* Reads the environment through 'getenv_fn' (getenv in production; tests pass
  * their own).  Validates what the verb needs: CNI_CONTAINERID non-empty and of
  * sane characters, CNI_IFNAME a valid Linux interface name (1-15 bytes, no
- * '/', ':', whitespace, not "." or ".."), CNI_NETNS an absolute path. */
+ * '/', ':', whitespace, not "." or "..") in valid UTF-8, CNI_NETNS an
+ * absolute path, the CNI_ARGS values osn reads in valid UTF-8.  On a DEL,
+ * invalid UTF-8 is not an error: ret->nothing_to_delete says why there is
+ * nothing to do. */
 int osn_cni_env_read(char *(*getenv_fn)(const char *), struct osn_cni_env *ret,
                      struct osn_error *err) _wur_;
+
+/* Whether the 'n' bytes at 's' are valid UTF-8 (no overlong forms, no
+ * surrogates). */
+bool osn_utf8_valid(const char *s, size_t n);
+
+/* Why 's' is not a MAC address an interface can have ("is a multicast MAC
+ * address ...", "is not a MAC address ..."), for messages that quote it
+ * first; NULL when it is one. */
+const char *osn_mac_problem(const char *s);
 
 /* Parses a CNI_ARGS string into 'ret' (zeroed first). */
 int osn_cni_args_parse(const char *s, struct osn_cni_args *ret, struct osn_error *err) _wur_;

@@ -522,10 +522,15 @@ static void range_to_cidrs(const struct osn_inv_range *r, struct osn_cidr *v, si
 }
 
 /* The reservations a fingerprint holds beyond subnets and excludes. */
-static void osn_inv_settings_extra(const struct osn_netconf_settings *st, struct osn_netconf *nc)
+static void settings_extra(const struct osn_netconf_settings *st, struct osn_netconf *nc)
 {
-        (void)st;
-        (void)nc;
+        nc->n_reserved = st->n_reserved;
+        memcpy(nc->reserved, st->reserved, st->n_reserved * sizeof(nc->reserved[0]));
+        nc->n_infrastructure = st->n_infrastructure;
+        memcpy(nc->infrastructure, st->infrastructure,
+               st->n_infrastructure * sizeof(nc->infrastructure[0]));
+        nc->n_gateways = st->n_gateways;
+        memcpy(nc->gateways, st->gateways, st->n_gateways * sizeof(nc->gateways[0]));
 }
 
 /* The netconf an ADD would have had, as far as the switch tells. */
@@ -541,7 +546,7 @@ static void inv_netconf(const struct osn_inv_network *n, struct osn_netconf *nc)
         if (n->fingerprint) {
                 struct osn_netconf_settings st;
                 (void)osn_netconf_fingerprint_parse(n->fingerprint, &st);
-                osn_inv_settings_extra(&st, nc);
+                settings_extra(&st, nc);
         }
 }
 

@@ -24,7 +24,10 @@
  */
 #include "netconf.h"
 
+#include "alloc.h"
+
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -276,9 +279,14 @@ static int cidr_qsort_cmp(const void *a, const void *b)
         return cidr_cmp(a, b);
 }
 
-/* ---- comma-separated CIDR lists (subnet, subnets, excludeSubnets) ------ */
+/* ---- comma-separated CIDR lists ---------------------------------------- */
 
-enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_EXCLUDES };
+/* LIST_SUBNET(S): the network's subnets ("subnet", "subnets").
+ * LIST_RANGES: ranges inside them ("excludeSubnets", "reservedSubnets",
+ * "infrastructureSubnets"): CIDRs, or bare addresses meaning one address.
+ * LIST_ADDRS: single addresses ("defaultGatewayIPs"), at most one per
+ * family, stored with a full-length prefix. */
+enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_RANGES, LIST_ADDRS };
 
 static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, enum list_kind kind,
                            struct osn_cidr *out, size_t max, size_t *ret_n)
@@ -313,8 +321,13 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                        SHOW_STR(s));
                 snprintf(tok, sizeof(tok), "%.*s", (int)(ilen < 127 ? ilen : 127), p);
 
-                bool need_prefix = kind != LIST_EXCLUDES;
+                bool need_prefix = kind == LIST_SUBNET || kind == LIST_SUBNETS;
                 struct osn_cidr cidr;
+                if (kind == LIST_ADDRS && strchr(tok, '/'))
+                        return invalid(c,
+                                       "key \"%s\": %s is not an IP address (write the address "
+                                       "alone, without a prefix length)",
+                                       key, SHOW_STR(tok));
                 if (ilen >= sizeof(tok) || osn_cidr_parse(tok, need_prefix, &cidr) < 0)
                         return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
                                        cidr_problem(tok, need_prefix));
@@ -332,7 +345,20 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                        "networks in IPv4 notation",
                                        key, SHOW_STR(tok));
 
-                if (kind != LIST_EXCLUDES) {
+                if (kind == LIST_ADDRS) {
+                        for (size_t i = 0; i < n; i++) {
+                                char o[OSN_CIDR_STRLEN];
+                                if (out[i].family == cidr.family && !osn_addr_equal(&out[i], &cidr))
+                                        return invalid(c,
+                                                       "key \"%s\": %s and \"%s\" are both "
+                                                       "IPv%c; give at most one address per IP "
+                                                       "family",
+                                                       key, SHOW_STR(tok),
+                                                       osn_addr_format(&out[i], o, sizeof(o)),
+                                                       cidr.family == AF_INET ? '4' : '6');
+                        }
+                }
+                if (kind == LIST_SUBNET || kind == LIST_SUBNETS) {
                         if (cidr.family == AF_INET && cidr.prefixlen > 30)
                                 return invalid(c,
                                                "key \"%s\": %s is too small: a subnet needs at "
@@ -445,8 +471,26 @@ static int key_subnets(struct parse_ctx *c, const char *key, const json_t *v)
 
 static int key_excludes(struct parse_ctx *c, const char *key, const json_t *v)
 {
-        return parse_cidr_list(c, key, json_string_value(v), LIST_EXCLUDES, c->nc->excludes,
+        return parse_cidr_list(c, key, json_string_value(v), LIST_RANGES, c->nc->excludes,
                                OSN_MAX_EXCLUDES, &c->nc->n_excludes);
+}
+
+static int key_reserved(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        return parse_cidr_list(c, key, json_string_value(v), LIST_RANGES, c->nc->reserved,
+                               OSN_MAX_EXCLUDES, &c->nc->n_reserved);
+}
+
+static int key_infrastructure(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        return parse_cidr_list(c, key, json_string_value(v), LIST_RANGES, c->nc->infrastructure,
+                               OSN_MAX_EXCLUDES, &c->nc->n_infrastructure);
+}
+
+static int key_gateways(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        return parse_cidr_list(c, key, json_string_value(v), LIST_ADDRS, c->nc->gateways,
+                               OSN_MAX_SUBNETS, &c->nc->n_gateways);
 }
 
 static int key_external(struct parse_ctx *c, const char *key, const json_t *v)
@@ -458,6 +502,8 @@ static int key_external(struct parse_ctx *c, const char *key, const json_t *v)
 static int key_topology(struct parse_ctx *c, const char *key, const json_t *v)
 {
         const char *s = json_string_value(v);
+        if (*s == 0)
+                return 0; /* unset, as upstream's omitempty: "topology" is missing */
         c->topology_str = s;
         if (streq(s, "layer2"))
                 c->nc->topology = OSN_TOPO_LAYER2;
@@ -501,9 +547,10 @@ static int key_physnet(struct parse_ctx *c, const char *key, const json_t *v)
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *what;
+        /* "" is unset, as upstream's omitempty string: its e2e template
+         * writes "physicalNetworkName": "" into every NAD. */
         if (len == 0)
-                return invalid(c, "key \"%s\" must not be empty (omit it to use the network name)",
-                               key);
+                return 0;
         if (len > OSN_NAME_MAX || strlen(s) != len)
                 return invalid(c, "key \"%s\": %s is too long (at most %d bytes)", key, SHOW(v),
                                OSN_NAME_MAX);
@@ -529,8 +576,9 @@ static int key_role(struct parse_ctx *c, const char *key, const json_t *v)
                 return 0;
         if (streq(s, "primary"))
                 return invalid(c,
-                               "key \"%s\": \"primary\" is not supported: osn provides secondary "
-                               "networks only",
+                               "key \"%s\": \"primary\" is not supported: osn attaches secondary "
+                               "networks and does not replace the pod's primary (cluster) "
+                               "network; use \"secondary\" or omit the key",
                                key);
         return invalid(c, "key \"%s\": %s is not a role (expected \"secondary\")", key, SHOW(v));
 }
@@ -540,7 +588,9 @@ static int key_nad_name(struct parse_ctx *c, const char *key, const json_t *v)
         const char *s = json_string_value(v);
         size_t len = json_string_length(v), at;
         const char *slash = strchr(s, '/');
-        if (len == 0 || strlen(s) != len || len > 507 || bad_char(s, &at) || !slash || slash == s ||
+        if (len == 0)
+                return 0; /* unset, as upstream's omitempty string */
+        if (strlen(s) != len || len > 507 || bad_char(s, &at) || !slash || slash == s ||
             slash[1] == 0 || strchr(slash + 1, '/'))
                 return invalid(c, "key \"%s\": %s is not \"namespace/name\"", key, SHOW(v));
         c->nc->nad_name = strdup(s);
@@ -594,14 +644,31 @@ static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t
                 if (r < 0)
                         return r;
                 if (osn_mac_parse(json_string_value(mac), nc->static_mac) < 0)
-                        return invalid(c,
-                                       "key \"runtimeConfig.mac\": %s is not a unicast MAC "
-                                       "address (expected six ':'-separated hex bytes, e.g. "
-                                       "\"0a:58:0a:0a:0a:05\")",
-                                       SHOW(mac));
+                        return invalid(c, "key \"runtimeConfig.mac\": %s %s", SHOW(mac),
+                                       osn_mac_problem(json_string_value(mac)));
                 nc->has_static_mac = true;
         }
         return 0;
+}
+
+static const json_t *get_key(const json_t *root, const char *key);
+
+/* Upstream refuses an "ipam" block with a type (ErrorUnsupportedIPAMKey in
+ * ovn-kubernetes' pkg/util/multi_network.go): the network's addresses are
+ * ovn-kubernetes' own business, and so they are osn's.  Silently ignoring a
+ * delegated IPAM plugin would hand the pod addresses the tenant did not
+ * ask for, so osn refuses it too; an empty block ({} or "type": "") is
+ * accepted, as upstream accepts it. */
+static int key_ipam(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        const json_t *t = get_key(v, "type");
+        if (!t || (json_is_string(t) && json_string_length(t) == 0))
+                return 0;
+        return invalid(c,
+                       "key \"%s\": an IPAM plugin (\"type\": %s) is not supported: osn assigns "
+                       "the network's addresses itself from \"subnets\" (as upstream "
+                       "ovn-kubernetes, which refuses it too); remove the \"ipam\" block",
+                       key, SHOW(t));
 }
 
 static int key_prev_result(struct parse_ctx *c, const char *key, const json_t *v)
@@ -629,12 +696,16 @@ static const struct key_info {
     {"topology", K_UPSTREAM, false, T_STRING, key_topology},
     {"subnets", K_UPSTREAM, false, T_STRING, key_subnets},
     {"excludeSubnets", K_UPSTREAM, false, T_STRING, key_excludes},
+    {"reservedSubnets", K_UPSTREAM, false, T_STRING, key_reserved},
+    {"infrastructureSubnets", K_UPSTREAM, false, T_STRING, key_infrastructure},
+    {"defaultGatewayIPs", K_UPSTREAM, false, T_STRING, key_gateways},
     {"vlanID", K_UPSTREAM, false, T_INT, key_vlan},
     {"physicalNetworkName", K_UPSTREAM, false, T_STRING, key_physnet},
     {"role", K_UPSTREAM, false, T_STRING, key_role},
     {"mtu", K_COMMON, false, T_INT, key_mtu},
     {"netAttachDefName", K_COMMON, false, T_STRING, key_nad_name},
     {"allowPersistentIPs", K_COMMON, false, T_BOOL, key_persistent_ips},
+    {"ipam", K_COMMON, false, T_OBJECT, key_ipam},
     {"runtimeConfig", K_COMMON, false, T_OBJECT, key_runtime_config},
     {"prevResult", K_COMMON, false, T_OBJECT, key_prev_result},
 };
@@ -654,11 +725,21 @@ static const json_t *get_key(const json_t *root, const char *key)
         return v && !json_is_null(v) ? v : NULL;
 }
 
+/* Absent, or a value that upstream's omitempty fields read as unset (""
+ * or 0): such a key does not decide the dialect, so that a template that
+ * writes upstream's keys empty still reads as the seed dialect.  (A
+ * boolean does decide: "has_external_connectivity": false is the seed's.) */
+static bool is_unset(const json_t *v)
+{
+        return !v || (json_is_string(v) && json_string_length(v) == 0) ||
+               (json_is_integer(v) && json_integer_value(v) == 0);
+}
+
 static int decide_dialect(struct parse_ctx *c, const json_t *root, const char *type)
 {
         const char *seed = NULL, *upstream = NULL;
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-                if (!get_key(root, keys[i].key))
+                if (is_unset(get_key(root, keys[i].key)))
                         continue;
                 if (keys[i].dialect == K_SEED && !seed)
                         seed = keys[i].key;
@@ -682,20 +763,83 @@ static int decide_dialect(struct parse_ctx *c, const json_t *root, const char *t
         return 0;
 }
 
+/* "10.0.0.0/24, fd00::/64": the CIDRs of v[] (of 'family' only, when not
+ * AF_UNSPEC) for a message. */
+static void format_cidrs(const struct osn_cidr *v, size_t n, int family, char *buf, size_t len)
+{
+        size_t o = 0;
+        char a[OSN_CIDR_STRLEN];
+        buf[0] = 0;
+        for (size_t i = 0; i < n && o < len; i++) {
+                if (family != AF_UNSPEC && v[i].family != family)
+                        continue;
+                int w = snprintf(buf + o, len - o, "%s%s", o ? ", " : "",
+                                 osn_cidr_format(&v[i], a, sizeof(a)));
+                if (w < 0 || (size_t)w >= len - o)
+                        break; /* sized for the largest list; never cut */
+                o += (size_t)w;
+        }
+}
+
+static bool is_v4_broadcast(const struct osn_cidr *ip, const struct osn_cidr *subnet)
+{
+        uint32_t mask = subnet->prefixlen ? ~0u << (32 - subnet->prefixlen) : 0;
+        return (ntohl(ip->addr.v4.s_addr) | mask) == ~0u;
+}
+
+/* The ranges of 'key' (excludes, reserved, infrastructure, gateways) lie
+ * inside the network's subnets; the message names the subnets. */
+static int check_ranges(struct parse_ctx *c, const char *key, const struct osn_cidr *v, size_t n,
+                        const char *purpose)
+{
+        struct osn_netconf *nc = c->nc;
+        if (n == 0)
+                return 0;
+        if (nc->n_subnets == 0)
+                return invalid(c, "key \"%s\" needs \"subnets\": there is no subnet to %s", key,
+                               purpose);
+        for (size_t i = 0; i < n; i++) {
+                bool inside = false;
+                for (size_t j = 0; j < nc->n_subnets; j++)
+                        inside = inside || (v[i].prefixlen >= nc->subnets[j].prefixlen &&
+                                            osn_cidr_contains(&nc->subnets[j], &v[i]));
+                if (inside)
+                        continue;
+                char a[OSN_CIDR_STRLEN], list[OSN_MAX_SUBNETS * (OSN_CIDR_STRLEN + 2)];
+                format_cidrs(nc->subnets, nc->n_subnets, AF_UNSPEC, list, sizeof(list));
+                return invalid(c, "key \"%s\": \"%s\" is outside the subnets (%s)", key,
+                               v == nc->gateways ? osn_addr_format(&v[i], a, sizeof(a))
+                                                 : osn_cidr_format(&v[i], a, sizeof(a)),
+                               list);
+        }
+        return 0;
+}
+
 /* Step 4: what involves more than one key. */
 static int check_across_keys(struct parse_ctx *c)
 {
         struct osn_netconf *nc = c->nc;
         char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+        int r;
 
         if (nc->dialect == OSN_DIALECT_SEED) {
                 nc->topology = nc->external ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
         } else {
                 if (!c->topology_str)
                         return invalid(c,
-                                       "key \"topology\" is missing: upstream ovn-kubernetes would "
+                                       "key \"topology\" is missing or empty: upstream "
+                                       "ovn-kubernetes would "
                                        "make this a \"layer3\" network, which osn does not "
                                        "provide; set \"topology\" to \"layer2\" or \"localnet\"");
+                /* Upstream reserves these names for its own networks
+                 * (ValidateNetConfNameFields in pkg/config/cni.go): the
+                 * cluster's default network and "ovn-kubernetes".  A NAD
+                 * written for upstream must keep working there. */
+                if (streq(nc->name, "default") || streq(nc->name, "ovn-kubernetes"))
+                        return invalid(c,
+                                       "key \"name\": \"%s\" is reserved by upstream "
+                                       "ovn-kubernetes for its own network; choose another name",
+                                       nc->name);
                 const char *which = nc->vlan             ? "vlanID"
                                     : c->has_physnet_key ? "physicalNetworkName"
                                                          : NULL;
@@ -714,17 +858,87 @@ static int check_across_keys(struct parse_ctx *c)
                 }
         }
 
-        if (nc->n_excludes > 0 && nc->n_subnets == 0)
-                return invalid(c, "key \"excludeSubnets\" needs \"subnets\": there is no subnet "
-                                  "to exclude addresses from");
-        for (size_t i = 0; i < nc->n_excludes; i++) {
-                bool inside = false;
-                for (size_t j = 0; j < nc->n_subnets; j++)
-                        inside = inside || (nc->excludes[i].prefixlen >= nc->subnets[j].prefixlen &&
-                                            osn_cidr_contains(&nc->subnets[j], &nc->excludes[i]));
-                if (!inside)
-                        return invalid(c, "key \"excludeSubnets\": \"%s\" is not inside any subnet",
-                                       osn_cidr_format(&nc->excludes[i], a, sizeof(a)));
+        /* Upstream keeps these three to layer2 (ValidateNetConf in
+         * ovn-kubernetes' pkg/util/multi_network.go): on localnet the
+         * physical network's own router and DHCP own its infrastructure. */
+        static const char *const layer2_only[] = {"reservedSubnets", "infrastructureSubnets",
+                                                  "defaultGatewayIPs"};
+        const size_t layer2_only_n[] = {nc->n_reserved, nc->n_infrastructure, nc->n_gateways};
+        for (size_t k = 0; k < ARRAY_SIZE(layer2_only); k++)
+                if (layer2_only_n[k] > 0 && nc->topology != OSN_TOPO_LAYER2)
+                        return invalid(c,
+                                       "key \"%s\" is only valid with \"topology\": \"layer2\" "
+                                       "(as upstream ovn-kubernetes; this network is \"%s\")",
+                                       layer2_only[k], osn_topology_name(nc->topology));
+
+        r = check_ranges(c, "excludeSubnets", nc->excludes, nc->n_excludes,
+                         "exclude addresses from");
+        if (r == 0)
+                r = check_ranges(c, "reservedSubnets", nc->reserved, nc->n_reserved,
+                                 "reserve addresses in");
+        if (r == 0)
+                r = check_ranges(c, "infrastructureSubnets", nc->infrastructure,
+                                 nc->n_infrastructure, "set infrastructure addresses aside in");
+        if (r == 0)
+                r = check_ranges(c, "defaultGatewayIPs", nc->gateways, nc->n_gateways,
+                                 "place a gateway in");
+        if (r < 0)
+                return r;
+
+        /* Reserved ranges are for static requests, infrastructure ranges
+         * for no pod at all: one range cannot be both (upstream's UDN API
+         * says so too). */
+        for (size_t i = 0; i < nc->n_reserved; i++)
+                for (size_t j = 0; j < nc->n_infrastructure; j++)
+                        if (osn_cidr_overlaps(&nc->reserved[i], &nc->infrastructure[j]))
+                                return invalid(
+                                    c,
+                                    "key \"reservedSubnets\": \"%s\" overlaps "
+                                    "\"infrastructureSubnets\" \"%s\": static requests "
+                                    "may take reserved addresses, infrastructure "
+                                    "addresses are never a pod's",
+                                    osn_cidr_format(&nc->reserved[i], a, sizeof(a)),
+                                    osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
+
+        /* A gateway: a host address of its subnet, inside the
+         * infrastructure ranges of its family when there are any (as
+         * upstream's UDN API requires). */
+        for (size_t i = 0; i < nc->n_gateways; i++) {
+                const struct osn_cidr *gw = &nc->gateways[i];
+                osn_addr_format(gw, a, sizeof(a));
+                for (size_t j = 0; j < nc->n_subnets; j++) {
+                        const struct osn_cidr *sn = &nc->subnets[j];
+                        if (!osn_cidr_contains(sn, gw))
+                                continue;
+                        osn_cidr_format(sn, b, sizeof(b));
+                        if (osn_addr_equal(gw, sn))
+                                return invalid(c,
+                                               "key \"defaultGatewayIPs\": \"%s\" is the network "
+                                               "address of subnet \"%s\"",
+                                               a, b);
+                        if (gw->family == AF_INET && is_v4_broadcast(gw, sn))
+                                return invalid(c,
+                                               "key \"defaultGatewayIPs\": \"%s\" is the "
+                                               "broadcast address of subnet \"%s\"",
+                                               a, b);
+                }
+                bool family_infra = false, inside = false;
+                for (size_t j = 0; j < nc->n_infrastructure; j++) {
+                        if (nc->infrastructure[j].family != gw->family)
+                                continue;
+                        family_infra = true;
+                        inside = inside || osn_cidr_contains(&nc->infrastructure[j], gw);
+                }
+                if (family_infra && !inside) {
+                        char list[OSN_MAX_EXCLUDES * (OSN_CIDR_STRLEN + 2)];
+                        format_cidrs(nc->infrastructure, nc->n_infrastructure, gw->family, list,
+                                     sizeof(list));
+                        return invalid(c,
+                                       "key \"defaultGatewayIPs\": \"%s\" is outside the "
+                                       "infrastructureSubnets (%s); a gateway is network "
+                                       "infrastructure",
+                                       a, list);
+                }
         }
 
         for (size_t j = 0; j < nc->n_subnets; j++)
@@ -735,39 +949,55 @@ static int check_across_keys(struct parse_ctx *c)
                                        nc->mtu, osn_cidr_format(&nc->subnets[j], a, sizeof(a)),
                                        OSN_MTU_MIN_IPV6);
 
-        /* Static addresses: inside a subnet with that subnet's prefix, and
-         * not its network or broadcast address.  With no subnet at all the
-         * network is pure L2 and any address is the tenant's business. */
-        for (size_t i = 0; i < nc->n_static_ips && nc->n_subnets > 0; i++) {
-                const struct osn_cidr *ip = &nc->static_ips[i];
-                const struct osn_cidr *in = NULL;
-                for (size_t j = 0; j < nc->n_subnets && !in; j++)
-                        if (osn_cidr_contains(&nc->subnets[j], ip))
-                                in = &nc->subnets[j];
-                osn_cidr_format(ip, a, sizeof(a));
-                if (!in)
-                        return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is not inside "
-                                       "any subnet of this network",
-                                       i, a);
-                osn_cidr_format(in, b, sizeof(b));
-                if (ip->prefixlen != in->prefixlen)
-                        return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" has prefix /%u "
-                                       "but its subnet \"%s\" is /%u",
-                                       i, a, ip->prefixlen, b, in->prefixlen);
-                bool network = osn_addr_equal(ip, in);
-                bool broadcast = false;
-                if (ip->family == AF_INET) {
-                        uint32_t mask = in->prefixlen ? ~0u << (32 - in->prefixlen) : 0;
-                        broadcast = (ntohl(ip->addr.v4.s_addr) | mask) == ~0u;
-                }
-                if (network || broadcast)
-                        return invalid(c,
-                                       "key \"runtimeConfig.ips[%zu]\": \"%s\" is the %s address "
-                                       "of subnet \"%s\"",
-                                       i, a, network ? "network" : "broadcast", b);
+        /* Static addresses: see osn_netconf_check_static_ip(). */
+        for (size_t i = 0; i < nc->n_static_ips; i++) {
+                char what[48];
+                struct osn_error e = {0};
+                snprintf(what, sizeof(what), "key \"runtimeConfig.ips[%zu]\"", i);
+                if (osn_netconf_check_static_ip(nc, &nc->static_ips[i], what, &e) < 0)
+                        return invalid(c, "%s", e.msg);
         }
+        return 0;
+}
+
+int osn_netconf_check_static_ip(const struct osn_netconf *nc, const struct osn_cidr *ip,
+                                const char *what, struct osn_error *err)
+{
+        /* With no subnet at all the network is pure L2 and any address is
+         * the tenant's business. */
+        if (nc->n_subnets == 0)
+                return 0;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+        const struct osn_cidr *in = NULL;
+        for (size_t j = 0; j < nc->n_subnets && !in; j++)
+                if (osn_cidr_contains(&nc->subnets[j], ip))
+                        in = &nc->subnets[j];
+        if (ip->prefixlen == 0)
+                osn_addr_format(ip, a, sizeof(a));
+        else
+                osn_cidr_format(ip, a, sizeof(a));
+        if (!in) {
+                char list[OSN_MAX_SUBNETS * (OSN_CIDR_STRLEN + 2)];
+                format_cidrs(nc->subnets, nc->n_subnets, AF_UNSPEC, list, sizeof(list));
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "%s: \"%s\" is outside the subnets of this network (%s)", what,
+                                     a, list);
+        }
+        osn_cidr_format(in, b, sizeof(b));
+        if (ip->prefixlen != 0 && ip->prefixlen != in->prefixlen)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "%s: \"%s\" has prefix /%u but its subnet \"%s\" is /%u", what,
+                                     a, ip->prefixlen, b, in->prefixlen);
+        /* Which addresses no pod may hold is the allocator's to say, so that
+         * validate, the parser and ADD give one answer (alloc.h). */
+        struct osn_alloc *al = malloc(sizeof(*al));
+        if (!al)
+                return -ENOMEM;
+        osn_alloc_init(al, nc);
+        int r = osn_alloc_check_static(al, ip, what, err);
+        free(al);
+        if (r < 0)
+                return r;
         return 0;
 }
 
@@ -992,6 +1222,238 @@ void osn_netconf_free(struct osn_netconf *nc)
         free(nc);
 }
 
+/* ---- warnings ----------------------------------------------------------- */
+
+/* Keys that are not osn's but that a config may carry on purpose: the CNI
+ * spec's own, and upstream ovn-kubernetes' that osn accepts and ignores
+ * (primary-network and logging keys).  They are never "unknown". */
+static const char *const other_known_keys[] = {
+    "args",      "capabilities", "cniVersions",     "disableCheck",       "disableGC",
+    "dns",       "plugins",      "joinSubnet",      "transitSubnet",      "deviceID",
+    "logFile",   "logLevel",     "logfile-maxsize", "logfile-maxbackups", "logfile-maxage",
+    "transport", "evpn",         "outboundSNAT",
+};
+
+/* Edit distance (optimal string alignment: insert, delete, substitute, swap
+ * two neighbours), case-insensitive, capped: anything above 'cap' is
+ * cap + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t cap)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return cap + 1;
+        if ((la > lb ? la - lb : lb - la) > cap)
+                return cap + 1;
+        size_t d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        bool same =
+                            tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+                        size_t v = d[i - 1][j - 1] + !same;
+                        if (d[i - 1][j] + 1 < v)
+                                v = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < v)
+                                v = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 &&
+                            tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                            tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
+                            d[i - 2][j - 2] + 1 < v)
+                                v = d[i - 2][j - 2] + 1;
+                        d[i][j] = v;
+                }
+        return d[la][lb] > cap ? cap + 1 : d[la][lb];
+}
+
+size_t osn_closest_words(const char *s, const char *const *words, size_t n, const char **ret,
+                         size_t max)
+{
+        /* Close means one edit in a short word, two in a longer one: far
+         * enough for a typo, near enough not to guess. */
+        size_t len = strlen(s), cap = len <= 4 ? 1 : len <= 10 ? 2 : 3, best = cap + 1, found = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (streq(s, words[i]))
+                        return 0;
+                size_t d = edit_distance(s, words[i], cap);
+                if (d > cap || d > best)
+                        continue;
+                if (d < best) {
+                        best = d;
+                        found = 0;
+                }
+                if (found < max)
+                        ret[found++] = words[i];
+        }
+        return found;
+}
+
+/* The known keys, osn's and the others, for osn_closest_words(). */
+static size_t known_keys(const char **out, size_t max)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(keys) && n < max; i++)
+                out[n++] = keys[i].key;
+        for (size_t i = 0; i < ARRAY_SIZE(other_known_keys) && n < max; i++)
+                out[n++] = other_known_keys[i];
+        return n;
+}
+
+struct key_seen {
+        char *key;
+        size_t offset;
+};
+
+static int add_warning(struct osn_netconf_warning **v, size_t *n, const char *buf, size_t off,
+                       const struct key_seen *prev, const char *msg)
+{
+        struct osn_netconf_warning *w = realloc(*v, (*n + 1) * sizeof(**v));
+        if (!w)
+                return -ENOMEM;
+        *v = w;
+        w = &w[(*n)++];
+        memset(w, 0, sizeof(*w));
+        snprintf(w->msg, sizeof(w->msg), "%s", msg);
+        w->offset = off;
+        line_col(buf, off, &w->line, &w->column);
+        if (prev) {
+                w->prev_offset = prev->offset;
+                line_col(buf, prev->offset, &w->prev_line, &w->prev_column);
+        }
+        return 0;
+}
+
+/* The top-level keys of 'buf' (a JSON object that decodes), with the
+ * offset of each key's opening quote, in order. */
+static int top_level_keys(const char *buf, size_t len, struct key_seen **ret, size_t *ret_n)
+{
+        struct key_seen *v = NULL;
+        size_t n = 0, depth = 0;
+        bool expect_key = false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = buf[i];
+                if (ch == '"') {
+                        size_t start = i;
+                        for (i++; i < len && buf[i] != '"'; i++)
+                                if (buf[i] == '\\')
+                                        i++;
+                        if (depth == 1 && expect_key) {
+                                json_t *k =
+                                    json_loadb(buf + start, i + 1 - start, JSON_DECODE_ANY, NULL);
+                                struct key_seen *nv = realloc(v, (n + 1) * sizeof(*v));
+                                if (nv)
+                                        v = nv;
+                                char *ks =
+                                    k && json_is_string(k) ? strdup(json_string_value(k)) : NULL;
+                                json_decref(k);
+                                if (!nv || !ks) {
+                                        free(ks);
+                                        for (size_t j = 0; j < n; j++)
+                                                free(v[j].key);
+                                        free(v);
+                                        return -ENOMEM;
+                                }
+                                v[n++] = (struct key_seen){ks, start};
+                                expect_key = false;
+                        }
+                } else if (ch == '{' || ch == '[') {
+                        depth++;
+                        expect_key = ch == '{' && depth == 1;
+                } else if (ch == '}' || ch == ']') {
+                        depth--;
+                } else if (ch == ',' && depth == 1) {
+                        expect_key = true;
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning **ret,
+                         size_t *ret_n)
+{
+        *ret = NULL;
+        *ret_n = 0;
+        _cleanup_json_ json_t *root = buf ? json_loadb(buf, len, 0, NULL) : NULL;
+        if (!json_is_object(root))
+                return 0;
+        struct key_seen *seen = NULL;
+        size_t n_seen = 0;
+        int r = top_level_keys(buf, len, &seen, &n_seen);
+        if (r < 0)
+                return r;
+        const char *known[ARRAY_SIZE(keys) + ARRAY_SIZE(other_known_keys)];
+        size_t n_known = known_keys(known, ARRAY_SIZE(known));
+        struct osn_netconf_warning *v = NULL;
+        size_t n = 0;
+        char msg[256], shown[96];
+        for (size_t i = 0; i < n_seen && r == 0; i++) {
+                const char *key = seen[i].key;
+                show_str(key, shown, sizeof(shown));
+                const struct key_seen *prev = NULL;
+                for (size_t j = 0; j < i && !prev; j++)
+                        if (streq(seen[j].key, key))
+                                prev = &seen[j];
+                if (prev) {
+                        snprintf(msg, sizeof(msg), "key %s is given twice; the last one wins",
+                                 shown);
+                        r = add_warning(&v, &n, buf, seen[i].offset, prev, msg);
+                        continue;
+                }
+                const char *near[3];
+                size_t k = osn_closest_words(key, known, n_known, near, ARRAY_SIZE(near));
+                if (k == 0)
+                        continue;
+                int o =
+                    snprintf(msg, sizeof(msg), "unknown key %s is ignored; did you mean ", shown);
+                for (size_t j = 0; j < k && o > 0 && (size_t)o < sizeof(msg); j++)
+                        o += snprintf(msg + o, sizeof(msg) - (size_t)o, "%s\"%s\"",
+                                      j == 0       ? ""
+                                      : j + 1 == k ? " or "
+                                                   : ", ",
+                                      near[j]);
+                if (o > 0 && (size_t)o < sizeof(msg))
+                        snprintf(msg + o, sizeof(msg) - (size_t)o, "?");
+                r = add_warning(&v, &n, buf, seen[i].offset, NULL, msg);
+        }
+        for (size_t i = 0; i < n_seen; i++)
+                free(seen[i].key);
+        free(seen);
+        if (r < 0) {
+                free(v);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- checks against the node ------------------------------------------ */
+
+int osn_netconf_check_mtu(const struct osn_netconf *nc, unsigned overlay_mtu, unsigned physical_mtu,
+                          struct osn_error *err)
+{
+        if (nc->mtu == 0)
+                return 0;
+        /* A localnet network's pods reach each other over the physical
+         * network, an overlay network's over Geneve between the nodes. */
+        bool external = nc->external;
+        unsigned limit = external ? physical_mtu : overlay_mtu;
+        if (limit == 0 || nc->mtu <= limit)
+                return 0;
+        return osn_error_set(
+            err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+            "key \"mtu\": %u is above this node's %s MTU %u (%s); packets larger than %u bytes "
+            "would be dropped; set \"mtu\" to %u or less, or omit it to use %u",
+            nc->mtu, external ? "physical" : "overlay", limit,
+            external ? "node config \"physical_mtu\""
+                     : "node config \"overlay_mtu\", or \"underlay_mtu\" minus 58 bytes of Geneve",
+            limit, limit, limit);
+}
+
 /* ---- output ----------------------------------------------------------- */
 
 const char *osn_dialect_name(enum osn_dialect d)
@@ -1074,6 +1536,18 @@ char *osn_netconf_fingerprint(const struct osn_netconf *nc)
         if (nc->external)
                 sb_printf(&sb, " physnet=%s vlan=%u",
                           nc->physical_network ? nc->physical_network : "", nc->vlan);
+        /* Newer keys go last and only when set, so that a network that an
+         * older osn created (and whose NAD has none of them) keeps its
+         * fingerprint. */
+        static const char *const newer[] = {"reserved", "infrastructure", "gateways"};
+        const struct osn_cidr *const lists[] = {nc->reserved, nc->infrastructure, nc->gateways};
+        const size_t counts[] = {nc->n_reserved, nc->n_infrastructure, nc->n_gateways};
+        for (size_t k = 0; k < ARRAY_SIZE(newer); k++) {
+                if (counts[k] == 0)
+                        continue;
+                sb_printf(&sb, " %s=", newer[k]);
+                sb_cidrs(&sb, lists[k], counts[k], NULL);
+        }
         return sb_take(&sb);
 }
 
@@ -1153,6 +1627,15 @@ int osn_netconf_fingerprint_parse(const char *fp, struct osn_netconf_settings *r
                 } else if (token_is(k, klen, "excludes")) {
                         ok = fingerprint_cidrs(v, vlen, st->excludes, OSN_MAX_EXCLUDES,
                                                &st->n_excludes) == 0;
+                } else if (token_is(k, klen, "reserved")) {
+                        ok = fingerprint_cidrs(v, vlen, st->reserved, OSN_MAX_EXCLUDES,
+                                               &st->n_reserved) == 0;
+                } else if (token_is(k, klen, "infrastructure")) {
+                        ok = fingerprint_cidrs(v, vlen, st->infrastructure, OSN_MAX_EXCLUDES,
+                                               &st->n_infrastructure) == 0;
+                } else if (token_is(k, klen, "gateways")) {
+                        ok = fingerprint_cidrs(v, vlen, st->gateways, OSN_MAX_SUBNETS,
+                                               &st->n_gateways) == 0;
                 } else if (token_is(k, klen, "mtu")) {
                         ok = st->has_mtu = fingerprint_uint(v, vlen, OSN_MTU_MAX, &st->mtu) == 0;
                 } else if (token_is(k, klen, "external")) {
@@ -1186,6 +1669,20 @@ char *osn_netconf_describe(const struct osn_netconf *nc)
         sb_cidrs(&sb, nc->subnets, nc->n_subnets, "none (layer 2 only, no IPAM)");
         sb_printf(&sb, "\nexcludes: ");
         sb_cidrs(&sb, nc->excludes, nc->n_excludes, "none");
+        if (nc->n_reserved) {
+                sb_printf(&sb, "\nreserved (static requests only): ");
+                sb_cidrs(&sb, nc->reserved, nc->n_reserved, NULL);
+        }
+        if (nc->n_infrastructure) {
+                sb_printf(&sb, "\ninfrastructure (never a pod's): ");
+                sb_cidrs(&sb, nc->infrastructure, nc->n_infrastructure, NULL);
+        }
+        if (nc->n_gateways) {
+                sb_printf(&sb, "\ngateways (never a pod's): ");
+                for (size_t i = 0; i < nc->n_gateways; i++)
+                        sb_printf(&sb, "%s%s", i ? "," : "",
+                                  osn_addr_format(&nc->gateways[i], a, sizeof(a)));
+        }
         if (nc->mtu)
                 sb_printf(&sb, "\nmtu: %u\n", nc->mtu);
         else
@@ -1221,9 +1718,14 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
 {
         char mac[OSN_MAC_STRLEN];
         _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+        json_t *gateways = json_array();
+        char a[OSN_CIDR_STRLEN];
+        for (size_t i = 0; gateways && i < nc->n_gateways; i++)
+                json_array_append_new(gateways,
+                                      json_string(osn_addr_format(&nc->gateways[i], a, sizeof(a))));
         json_t *o = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:I, s:b, s:s?, s:I, s:s?, s:b, s:o, s:s?, "
-            "s:s?}",
+            "s:s?, s:o, s:o, s:o*}",
             "name", nc->name, "type", nc->type, "cniVersion", nc->cni_version, "dialect",
             osn_dialect_name(nc->dialect), "topology", osn_topology_name(nc->topology), "subnets",
             osn_cidrs_to_json(nc->subnets, nc->n_subnets), "excludeSubnets",
@@ -1233,6 +1735,8 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
             nc->allow_persistent_ips, "staticIPs",
             osn_cidrs_to_json(nc->static_ips, nc->n_static_ips), "staticMAC",
             nc->has_static_mac ? osn_mac_format(nc->static_mac, mac, sizeof(mac)) : NULL,
-            "fingerprint", fp);
+            "fingerprint", fp, "reservedSubnets", osn_cidrs_to_json(nc->reserved, nc->n_reserved),
+            "infrastructureSubnets", osn_cidrs_to_json(nc->infrastructure, nc->n_infrastructure),
+            "defaultGatewayIPs", gateways);
         return o;
 }

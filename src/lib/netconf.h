@@ -6,15 +6,23 @@
  *   upstream  {"type": "ovn-k8s-cni-overlay", "topology": "layer2"|"localnet",
  *              "subnets": "CIDR[,CIDR...]", "excludeSubnets": "CIDR[,...]",
  *              "mtu": N, "vlanID": N, "physicalNetworkName": S,
- *              "netAttachDefName": "ns/name", "allowPersistentIPs": bool}
+ *              "netAttachDefName": "ns/name", "allowPersistentIPs": bool,
+ *              "reservedSubnets", "infrastructureSubnets": "CIDR[,...]",
+ *              "defaultGatewayIPs": "IP[,IP]", "role": "secondary"}
  * A config that mixes "subnet" and "subnets"/"topology" is rejected.  "mtu",
  * "netAttachDefName" and "allowPersistentIPs" are accepted in both dialects
  * and do not decide it; with no deciding key, "ovn-kubernetes" means seed
  * and "ovn-k8s-cni-overlay" upstream.  An upstream config must name its
  * "topology" (upstream's default, layer3, is not supported).  As with Go's
  * encoding/json, JSON null counts as absent, the last duplicate key wins,
- * and "mtu": 0 / "vlanID": 0 mean unset.  Unknown keys are ignored, as CNI
- * expects; a known key with a wrong type or an impossible value is an
+ * and, as upstream's omitempty fields, "" / 0 / false mean unset
+ * ("mtu": 0, "vlanID": 0, "physicalNetworkName": "", "role": "", any list
+ * ""), and such a key does not decide the dialect.  "role": "primary", an
+ * "ipam" block with a "type" and, in the upstream dialect, the network
+ * names "default" and "ovn-kubernetes" are refused, as upstream does.
+ * reservedSubnets, infrastructureSubnets and defaultGatewayIPs are layer2
+ * only (as upstream) and lie inside the subnets (docs/design.md, dialects).  Unknown keys are
+ * ignored, as CNI expects; a known key with a wrong type or an impossible value is an
  * OSN_CNI_INVALID_CONFIG error whose message names the key and the value
  * (an unsupported cniVersion is OSN_CNI_INCOMPATIBLE_VERSION).  Malformed
  * JSON is OSN_CNI_DECODE_FAILURE with the line and column of the first error
@@ -109,6 +117,56 @@ static inline void osn_netconf_freep(struct osn_netconf **nc)
 }
 #define _cleanup_netconf_ _cleanup_(osn_netconf_freep)
 
+/* What a config that parses may still get wrong, without failing: a key
+ * osn does not know that is close to one it knows ("subnett": did you mean
+ * "subnet"?), and a key given twice (the last one wins).  Only the
+ * top-level keys are read.  'msg' names the key; the positions are data:
+ * the byte offset and the line and column (1-based, as the JSON decoder
+ * counts them) of the key in 'buf' and, for a duplicate, of its first
+ * occurrence (prev_line 0 otherwise). */
+struct osn_netconf_warning {
+        char msg[256];
+        size_t offset;
+        int line, column;
+        size_t prev_offset;
+        int prev_line, prev_column;
+};
+
+/* The warnings for 'buf' (nothing when it does not decode as a JSON
+ * object: osn_netconf_parse() says why) in *ret, malloc'd, the caller's to
+ * free, and their number in *ret_n.  0 or -ENOMEM. */
+int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning **ret,
+                         size_t *ret_n) _wur_;
+
+/* The words of words[] closest to 's' within a typo's distance (case-
+ * insensitive edits; 1 for words up to 4 characters, 2 up to 10, else 3),
+ * at most 'max' of them, into ret[]; 0 when 's' is one of the words or
+ * none is close. */
+size_t osn_closest_words(const char *s, const char *const *words, size_t n, const char **ret,
+                         size_t max);
+
+/* Checks one static address request against the network: inside one of
+ * its subnets (with that subnet's prefix, unless 'ip' is bare: prefixlen
+ * 0), not the subnet's network or (IPv4) broadcast address, not inside
+ * excludeSubnets or infrastructureSubnets (as upstream, whose allocator
+ * reserves excluded ranges), not a defaultGatewayIPs address;
+ * reservedSubnets is where static requests may go.  With no subnet any
+ * address is fine.  'what' names the request in the message ("CNI_ARGS IP=",
+ * "key \"runtimeConfig.ips[0]\"").  The parser runs it on
+ * runtimeConfig.ips; ADD runs it on CNI_ARGS IP=.  Returns 0, or an
+ * OSN_CNI_INVALID_CONFIG error that names the address and the subnets. */
+int osn_netconf_check_static_ip(const struct osn_netconf *nc, const struct osn_cidr *ip,
+                                const char *what, struct osn_error *err) _wur_;
+
+/* Checks the settings that depend on the node: an explicit "mtu" must not
+ * exceed the node's overlay MTU ('overlay_mtu'; on external/localnet
+ * networks the node's 'physical_mtu'), or every larger packet between
+ * nodes would be dropped.  0 for either MTU means unknown: not checked.
+ * Returns 0, or an OSN_CNI_INVALID_CONFIG error that names the key and
+ * both values. */
+int osn_netconf_check_mtu(const struct osn_netconf *nc, unsigned overlay_mtu, unsigned physical_mtu,
+                          struct osn_error *err) _wur_;
+
 /* The network-wide settings in canonical form, the same for both dialects:
  * e.g. "topology=layer2 subnets=10.10.10.0/24 excludes= mtu=0 external=no".
  * Two NADs naming the same network must produce the same fingerprint; it is
@@ -125,6 +183,12 @@ struct osn_netconf_settings {
         size_t n_subnets;
         struct osn_cidr excludes[OSN_MAX_EXCLUDES];
         size_t n_excludes;
+        struct osn_cidr reserved[OSN_MAX_EXCLUDES]; /* "reserved=", absent = none */
+        size_t n_reserved;
+        struct osn_cidr infrastructure[OSN_MAX_EXCLUDES]; /* "infrastructure=" */
+        size_t n_infrastructure;
+        struct osn_cidr gateways[OSN_MAX_SUBNETS]; /* "gateways=", prefixlen 32/128 */
+        size_t n_gateways;
         bool has_mtu;
         unsigned mtu; /* 0 = the node's default */
         bool external;

@@ -21,6 +21,9 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/nsfs.h>
 #include <linux/ethtool.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -34,12 +37,66 @@
 
 /* --- namespaces --- */
 
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
 int osn_netns_open(const char *path, int *ret_fd)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO must not block the open (nsfs ignores it). */
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         *ret_fd = fd;
+        return 0;
+}
+
+/* What a file that is not a network namespace is, for messages. */
+static const char *file_kind(mode_t m)
+{
+        return S_ISFIFO(m)   ? "a FIFO"
+               : S_ISDIR(m)  ? "a directory"
+               : S_ISCHR(m)  ? "a character device"
+               : S_ISBLK(m)  ? "a block device"
+               : S_ISSOCK(m) ? "a socket"
+               : S_ISREG(m)  ? "a regular file"
+                             : "not a namespace file";
+}
+
+int osn_netns_open_pod(const char *path, int *ret_fd, struct osn_error *err)
+{
+        _cleanup_close_ int fd = -1;
+        int r = osn_netns_open(path, &fd);
+        if (r < 0)
+                return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
+                                     "CNI_NETNS=%s cannot be opened: %s", path, strerror(-r));
+        struct stat st;
+        struct statfs sf;
+        if (fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0) {
+                r = -errno;
+                return osn_error_set(err, r, OSN_CNI_INVALID_ENV, "CNI_NETNS=%s: %s", path,
+                                     strerror(-r));
+        }
+        if ((unsigned long)sf.f_type != NSFS_MAGIC)
+                return osn_error_set(err, -ENOTTY, OSN_CNI_INVALID_ENV,
+                                     "CNI_NETNS=%s is not a network namespace (it is %s); expected "
+                                     "a bind-mounted netns such as /var/run/netns/NAME or "
+                                     "/proc/PID/ns/net",
+                                     path, file_kind(st.st_mode));
+        /* nsfs holds every kind of namespace: /proc/PID/ns/mnt is one too. */
+        int type = ioctl(fd, NS_GET_NSTYPE);
+        if (type >= 0 && type != CLONE_NEWNET)
+                return osn_error_set(err, -ENOTTY, OSN_CNI_INVALID_ENV,
+                                     "CNI_NETNS=%s is a namespace but not a network namespace",
+                                     path);
+        struct stat self;
+        if (stat("/proc/self/ns/net", &self) == 0 && self.st_dev == st.st_dev &&
+            self.st_ino == st.st_ino)
+                return osn_error_set(err, -EEXIST, OSN_CNI_INVALID_ENV,
+                                     "CNI_NETNS=%s is the plugin's own (host) network namespace; "
+                                     "a pod's interface cannot be created there",
+                                     path);
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 

@@ -19,9 +19,20 @@
 #include "error.h"
 #include "util.h"
 
-/* Opens a netns path (e.g. /var/run/netns/x or /proc/PID/ns/net) O_CLOEXEC.
- * -ENOENT when it does not exist. */
+/* Opens a netns path (e.g. /var/run/netns/x or /proc/PID/ns/net)
+ * O_CLOEXEC and O_NONBLOCK, so that a FIFO never blocks.  It does not check
+ * what it opened (osnctl gc tells a stale path apart itself).  -ENOENT when
+ * it does not exist. */
 int osn_netns_open(const char *path, int *ret_fd) _wur_;
+
+/* Opens CNI_NETNS 'path' as osn_netns_open() does and checks that it can
+ * take a pod's interface: a network namespace (nsfs, NS_GET_NSTYPE
+ * CLONE_NEWNET; not a FIFO, regular file, directory or device), and not
+ * the caller's own network namespace (same st_dev/st_ino as
+ * /proc/self/ns/net).  Otherwise an OSN_CNI_INVALID_ENV error that names
+ * the path and what it is.  *ret_fd (the caller's to close) is written only
+ * on success. */
+int osn_netns_open_pod(const char *path, int *ret_fd, struct osn_error *err) _wur_;
 
 struct osn_veth_req {
         const char *host_name;  /* host end, <= 15 bytes, in the current netns */

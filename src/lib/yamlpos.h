@@ -50,7 +50,13 @@ int osn_text_offset(const char *text, size_t len, unsigned line, unsigned column
 
 struct osn_yaml_stream;
 
-/* A stream of documents ("---" separated) over 'src' (borrowed). */
+/* The deepest nesting of flow collections ([ ], { }) a stream accepts:
+ * libyaml's time grows with the square of it. */
+#define OSN_YAML_MAX_DEPTH 100
+
+/* A stream of documents ("---" separated) over 'src' (borrowed).  Text
+ * nested deeper than OSN_YAML_MAX_DEPTH fails the first
+ * osn_yaml_stream_next() with -EINVAL and a message that says so. */
 int osn_yaml_stream_new(const char *src, size_t len, struct osn_yaml_stream **ret) _wur_;
 void osn_yaml_stream_free(struct osn_yaml_stream *s); /* accepts NULL */
 static inline void osn_yaml_stream_freep(struct osn_yaml_stream **s)

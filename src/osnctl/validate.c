@@ -32,12 +32,16 @@
 
 #define MAX_FILE (16u << 20)
 
-enum vstatus { V_OK, V_ERROR, V_SKIPPED };
-static const char *const status_names[] = {"ok", "error", "skipped"};
+/* A warning is probably a mistake that does not fail the network (an
+ * unknown key close to a known one, a duplicate key, a kind typo); a note
+ * says what validate cannot know offline. */
+enum vstatus { V_OK, V_ERROR, V_SKIPPED, V_WARNING, V_NOTE, V_NSTATUS };
+static const char *const status_names[] = {"ok", "error", "skipped", "warning", "note"};
 
 struct vresult {
         char *file;
         struct osn_pos pos;
+        struct osn_pos mtu_pos; /* where "mtu" is, when ok and set; else pos */
         enum vstatus status;
         char *kind; /* "NetworkAttachmentDefinition", "conflist", "config", other kinds; may be NULL
                      */
@@ -133,6 +137,26 @@ static void results_free(struct vctx *c)
                 osn_netconf_free(r->nc);
         }
         free(c->v);
+}
+
+/* Turns result i, valid so far, into an error: a check across documents or
+ * against the node failed it. */
+_printf_(3, 4) static void fail_result(struct vctx *c, size_t i, const char *fmt, ...)
+{
+        struct vresult *r = &c->v[i];
+        va_list ap;
+        va_start(ap, fmt);
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                msg = NULL;
+                c->oom = true;
+        }
+        va_end(ap);
+        r->status = V_ERROR;
+        free(r->message);
+        r->message = msg;
+        osn_netconf_free(r->nc);
+        r->nc = NULL;
 }
 
 /* --- Positions --- */
@@ -278,6 +302,75 @@ static char *rewrite_positions(const struct vctx *c, const struct cfgsrc *cs, co
 
 /* --- Configs --- */
 
+/* The warnings of a config (netconf's did-you-mean and duplicate keys),
+ * placed in the file.  'text' is the config as parsed: the file's own text
+ * when 'prefix' is empty, else a conflist plugin rebuilt from the file
+ * (whose keys are found again under 'prefix'; its duplicates are gone). */
+static void add_warnings(struct vctx *c, const struct cfgsrc *cs, const char *text, size_t len,
+                         const struct subject *subj, int plugin, const char *key,
+                         const char *const *prefix, size_t n_prefix)
+{
+        _cleanup_free_ struct osn_netconf_warning *w = NULL;
+        size_t n = 0;
+        if (osn_netconf_warnings(text, len, &w, &n) < 0) {
+                c->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct osn_pos at, first = {0, 0};
+                if (n_prefix == 0) {
+                        at = cfg_pos(c, cs, w[i].offset, NULL);
+                        if (w[i].prev_line)
+                                first = cfg_pos(c, cs, w[i].prev_offset, NULL);
+                } else {
+                        /* The key's name is the message's first quoted word. */
+                        char kbuf[256];
+                        const char *seg[4] = {prefix[0], n_prefix > 1 ? prefix[1] : NULL};
+                        const char *q = strchr(w[i].msg, '"');
+                        size_t kl = q ? strcspn(q + 1, "\"") : 0;
+                        size_t off = 0;
+                        if (q && kl < sizeof(kbuf)) {
+                                memcpy(kbuf, q + 1, kl);
+                                kbuf[kl] = 0;
+                                seg[n_prefix] = kbuf;
+                                locate(cs->text, cs->len, seg, n_prefix + 1, &off);
+                        }
+                        at = cfg_pos(c, cs, off, NULL);
+                }
+                if (first.line)
+                        add(c, at, V_WARNING, subj, plugin, key, "%s (first at line %u, column %u)",
+                            w[i].msg, first.line, first.column);
+                else
+                        add(c, at, V_WARNING, subj, plugin, key, "%s", w[i].msg);
+        }
+}
+
+/* Upstream refuses a NAD whose config's netAttachDefName is not the NAD's
+ * own namespace/name (ValidateNetConf in ovn-kubernetes'
+ * pkg/util/multi_network.go); osn does not use it to decide anything, so
+ * this is a warning.  Only where the manifest names both. */
+static void check_nad_name(struct vctx *c, const struct osn_netconf *nc, const struct subject *subj,
+                           int plugin, const char *key, const struct cfgsrc *cs,
+                           const char *const *prefix, size_t n_prefix)
+{
+        if (!nc->nad_name || !subj || !subj->kind ||
+            !streq(subj->kind, "NetworkAttachmentDefinition") || !subj->ns || !subj->name)
+                return;
+        char want[600];
+        int w = snprintf(want, sizeof(want), "%s/%s", subj->ns, subj->name);
+        if (w < 0 || (size_t)w >= sizeof(want) || streq(want, nc->nad_name))
+                return;
+        const char *seg[] = {"netAttachDefName"};
+        size_t off = 0;
+        if (n_prefix == 0)
+                locate(cs->text, cs->len, seg, 1, &off);
+        add(c, cfg_pos(c, cs, off, NULL), V_WARNING, subj, plugin, key,
+            "key \"netAttachDefName\": \"%s\" is not this NAD (\"%s\"); upstream "
+            "ovn-kubernetes refuses such a NAD",
+            nc->nad_name, want);
+        (void)prefix;
+}
+
 static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *text, size_t len,
                           const struct subject *subj, int plugin, const char *key,
                           const char *const *prefix, size_t n_prefix, struct osn_pos anchor)
@@ -287,10 +380,21 @@ static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *t
         int r = osn_netconf_parse(text, len, NULL, &nc, &err);
         if (r >= 0) {
                 add(c, anchor, V_OK, subj, plugin, key, NULL);
-                if (!c->oom)
-                        c->v[c->n - 1].nc = nc;
-                else
+                if (c->oom) {
                         osn_netconf_free(nc);
+                        return;
+                }
+                struct vresult *res = &c->v[c->n - 1];
+                res->nc = nc;
+                /* For a check against the node (-c), the "mtu" key's place. */
+                const char *seg[4] = {n_prefix > 0 ? prefix[0] : "mtu",
+                                      n_prefix > 1 ? prefix[1] : "mtu", "mtu"};
+                size_t off = 0;
+                res->mtu_pos = anchor;
+                if (nc->mtu && locate(cs->text, cs->len, seg, n_prefix + 1, &off) == n_prefix + 1)
+                        res->mtu_pos = cfg_pos(c, cs, off, NULL);
+                check_nad_name(c, nc, subj, plugin, key, cs, prefix, n_prefix);
+                add_warnings(c, cs, text, len, subj, plugin, key, prefix, n_prefix);
                 return;
         }
         if (r == -ENOMEM) {
@@ -310,6 +414,7 @@ static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *t
             locate(cs->text, cs->len, seg + n_prefix, n - n_prefix, &top) > 0)
                 off = top;
         add(c, cfg_pos(c, cs, off, NULL), V_ERROR, subj, plugin, key, "%s", err.msg);
+        add_warnings(c, cs, text, len, subj, plugin, key, prefix, n_prefix);
 }
 
 static void check_conflist(struct vctx *c, const struct cfgsrc *cs, json_t *root,
@@ -511,7 +616,18 @@ static void check_manifest(struct vctx *c, yaml_document_t *doc, yaml_node_t *no
                 return;
         }
         if (!streq(subj.kind, "NetworkAttachmentDefinition")) {
-                add(c, at, V_SKIPPED, &subj, -1, NULL, "not a NetworkAttachmentDefinition");
+                static const char *const kinds[] = {"NetworkAttachmentDefinition",
+                                                    "NetworkAttachmentDefinitionList", "List"};
+                const char *near[1];
+                yaml_node_t *kn = NULL;
+                osn_yaml_get(doc, node, "kind", &kn);
+                if (osn_closest_words(subj.kind, kinds, ARRAY_SIZE(kinds), near, 1) > 0)
+                        add(c, kn ? osn_yaml_node_pos(kn) : at, V_WARNING, &subj, -1, "kind",
+                            "\"%s\" is not a kind validate reads (did you mean \"%s\"?); this "
+                            "manifest is not validated",
+                            subj.kind, near[0]);
+                else
+                        add(c, at, V_SKIPPED, &subj, -1, NULL, "not a NetworkAttachmentDefinition");
                 return;
         }
         check_nad(c, doc, node, &subj);
@@ -633,7 +749,8 @@ static void check_file(struct vctx *c, const char *path)
                         c->oom = true;
                 else
                         add(c, none, V_ERROR, NULL, -1, NULL, "cannot read: %s",
-                            r == -EFBIG ? "larger than 16 MiB" : strerror(-r));
+                            r == -EFBIG ? "larger than 16 MiB, the most validate reads"
+                                        : strerror(-r));
                 return;
         }
         c->src = buf;
@@ -641,10 +758,15 @@ static void check_file(struct vctx *c, const char *path)
         size_t p = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
         while (p < len && (buf[p] == ' ' || buf[p] == '\t' || buf[p] == '\n' || buf[p] == '\r'))
                 p++;
+        size_t before = c->n;
         if (p < len && (buf[p] == '{' || buf[p] == '['))
                 check_json_file(c);
         else
                 check_yaml(c);
+        if (c->n == before && !c->oom)
+                add(c, none, V_ERROR, NULL, -1, NULL,
+                    "empty: no manifest and no CNI config (only whitespace, comments or empty "
+                    "documents)");
         c->src = NULL;
         c->len = 0;
 }
@@ -730,7 +852,7 @@ static void what(const struct vresult *r, char *buf, size_t len)
                 snprintf(buf, len, "%s%s%s", k, r->name ? " " : "", r->name ? r->name : "");
 }
 
-static void print_text(const struct vctx *c, size_t counts[3])
+static void print_text(const struct vctx *c, const size_t counts[V_NSTATUS])
 {
         for (size_t i = 0; i < c->n; i++) {
                 const struct vresult *r = &c->v[i];
@@ -760,8 +882,11 @@ static void print_text(const struct vctx *c, size_t counts[3])
                         printf("%s\n", r->message ? r->message : "");
                 }
         }
-        printf("%zu valid, %zu invalid, %zu skipped\n", counts[V_OK], counts[V_ERROR],
+        printf("%zu valid, %zu invalid, %zu skipped", counts[V_OK], counts[V_ERROR],
                counts[V_SKIPPED]);
+        if (counts[V_WARNING])
+                printf(", %zu warning%s", counts[V_WARNING], counts[V_WARNING] == 1 ? "" : "s");
+        printf("\n");
 }
 
 static json_t *result_json(const struct vresult *r)
@@ -778,6 +903,80 @@ static json_t *result_json(const struct vresult *r)
                       r->message ? json_string(r->message) : json_null(), "network",
                       r->nc ? osn_netconf_to_json(r->nc) : json_null());
         return o;
+}
+
+/* --- Across documents, and against a node --- */
+
+/* Two NADs that name the same network must carry the same settings (the
+ * plugin's ADD on the second would fail with a conflict): each later one
+ * that differs from the first is an error that names the first. */
+static void check_across(struct vctx *c)
+{
+        size_t n = c->n;
+        for (size_t i = 0; i < n && !c->oom; i++) {
+                const struct vresult *b = &c->v[i];
+                if (b->status != V_OK)
+                        continue;
+                _cleanup_free_ char *fb = osn_netconf_fingerprint(b->nc);
+                for (size_t j = 0; j < i && fb; j++) {
+                        const struct vresult *a = &c->v[j];
+                        if (a->status != V_OK || !streq(a->nc->name, b->nc->name))
+                                continue;
+                        _cleanup_free_ char *fa = osn_netconf_fingerprint(a->nc);
+                        if (!fa || streq(fa, fb))
+                                break;
+                        char w[600];
+                        what(a, w, sizeof(w));
+                        fail_result(c, i,
+                                    "network \"%s\" is also defined by %s (%s:%u:%u) with other "
+                                    "settings: \"%s\" there, \"%s\" here; the plugin refuses "
+                                    "this one (a network's settings are cluster-wide)",
+                                    b->nc->name, w[0] ? w : "another config", a->file, a->pos.line,
+                                    a->pos.column, fa, fb);
+                        break;
+                }
+        }
+}
+
+/* With -c NODE_CONFIG: what ADD checks against the node that a file can
+ * show, and a note on what only the node knows. */
+static void check_node(struct vctx *c, const char *path)
+{
+        _cleanup_(osn_nodeconf_freep) struct osn_nodeconf *node = NULL;
+        struct osn_error err = {0};
+        struct osn_pos none = {0, 0};
+        const char *file = c->file;
+        if (osn_nodeconf_load(path, &node, &err) < 0) {
+                c->file = path;
+                add(c, none, V_ERROR, NULL, -1, NULL, "node config: %s", err.msg);
+                c->file = file;
+                return;
+        }
+        bool external = false;
+        for (size_t i = 0; i < c->n && !c->oom; i++) {
+                const struct osn_netconf *nc = c->v[i].nc;
+                if (c->v[i].status != V_OK)
+                        continue;
+                external = external || nc->external;
+                osn_error_clear(&err);
+                if (osn_netconf_check_mtu(nc, node->overlay_mtu, node->physical_mtu, &err) < 0) {
+                        c->v[i].pos = c->v[i].mtu_pos;
+                        fail_result(c, i, "%s (node config %s)", err.msg, node->path);
+                } else if (nc->external && !nc->physical_network && !node->default_physical_network)
+                        fail_result(c, i,
+                                    "network \"%s\" asks for external connectivity but node %s "
+                                    "has no default physical network (node config key "
+                                    "\"default_physical_network\" in %s)",
+                                    nc->name, node->node_name, node->path);
+        }
+        c->file = path;
+        if (external)
+                add(c, none, V_NOTE, NULL, -1, NULL,
+                    "whether node %s maps the physical networks above (ovn-bridge-mappings in "
+                    "its Open vSwitch database) is only known on the node: run \"osnctl "
+                    "status\" there",
+                    node->node_name);
+        c->file = file;
 }
 
 int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
@@ -800,7 +999,10 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
-        size_t counts[3] = {0, 0, 0};
+        check_across(&c);
+        if (ctl->config_path)
+                check_node(&c, ctl->config_path);
+        size_t counts[V_NSTATUS] = {0};
         for (size_t i = 0; i < c.n; i++)
                 counts[c.v[i].status]++;
         int rc = counts[V_ERROR] ? OSNCTL_PROBLEMS : 0;
@@ -808,10 +1010,10 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
                 json_t *results = json_array();
                 for (size_t i = 0; i < c.n; i++)
                         json_array_append_new(results, result_json(&c.v[i]));
-                _cleanup_json_ json_t *out =
-                    json_pack("{s:I, s:I, s:I, s:o}", "valid", (json_int_t)counts[V_OK], "invalid",
-                              (json_int_t)counts[V_ERROR], "skipped", (json_int_t)counts[V_SKIPPED],
-                              "results", results);
+                _cleanup_json_ json_t *out = json_pack(
+                    "{s:I, s:I, s:I, s:I, s:o}", "valid", (json_int_t)counts[V_OK], "invalid",
+                    (json_int_t)counts[V_ERROR], "skipped", (json_int_t)counts[V_SKIPPED],
+                    "warnings", (json_int_t)counts[V_WARNING], "results", results);
                 if (!out || osnctl_print_json(out) < 0)
                         rc = OSNCTL_PROBLEMS;
         } else {

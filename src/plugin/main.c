@@ -12,6 +12,7 @@
 #include "cni.h"
 #include "log.h"
 #include "netconf.h"
+#include "netlink.h"
 #include "nodeconf.h"
 
 #define MAX_STDIN (1 << 20)
@@ -112,38 +113,48 @@ static const struct verb {
         enum osn_cni_verb verb;
         int (*run)(struct invocation *inv, struct osn_error *err);
 } verbs[] = {
-        {OSN_VERB_ADD, cmd_add},     {OSN_VERB_DEL, cmd_del},       {OSN_VERB_CHECK, cmd_check},
-        {OSN_VERB_GC, cmd_gc},       {OSN_VERB_STATUS, cmd_status},
+    {OSN_VERB_ADD, cmd_add}, {OSN_VERB_DEL, cmd_del},       {OSN_VERB_CHECK, cmd_check},
+    {OSN_VERB_GC, cmd_gc},   {OSN_VERB_STATUS, cmd_status},
 };
 
 static void help(void)
 {
-        printf("Usage: ovn-kubernetes [--help | --version]\n"
-               "\n"
-               "The osn CNI plugin: attaches pods to flat layer-2 OVN networks\n"
-               "(one logical switch per network, spanning every node over Geneve),\n"
-               "optionally with a subnet that OVN hands addresses from and optionally\n"
-               "bridged to a physical network.  Multus (or any CNI runtime) runs it with\n"
-               "CNI_COMMAND=ADD|DEL|CHECK|VERSION|STATUS|GC, CNI_CONTAINERID, CNI_NETNS,\n"
-               "CNI_IFNAME, CNI_ARGS and the network configuration on stdin, and reads\n"
-               "one JSON document, the result or the error, from stdout.\n"
-               "\n"
-               "Network configuration (a NAD's spec.config), either dialect:\n"
-               "  {\"cniVersion\": \"0.3.1\", \"type\": \"ovn-kubernetes\", \"name\": \"tenant\",\n"
-               "   \"subnet\": \"10.10.10.0/24\", \"has_external_connectivity\": false}\n"
-               "  {\"cniVersion\": \"1.0.0\", \"type\": \"ovn-k8s-cni-overlay\", \"name\": \"t2\",\n"
-               "   \"topology\": \"layer2\"|\"localnet\", \"subnets\": \"10.1.0.0/24,fd00:1::/64\",\n"
-               "   \"excludeSubnets\": \"10.1.0.0/29\", \"mtu\": 1400, \"vlanID\": 100,\n"
-               "   \"physicalNetworkName\": \"physnet\", \"netAttachDefName\": \"ns/name\"}\n"
-               "Static requests: runtimeConfig.ips / runtimeConfig.mac (capabilities\n"
-               "\"ips\", \"mac\"), or CNI_ARGS IP=... and MAC=....\n"
-               "\n"
-               "Node configuration: $OSN_CONFIG, default %s (JSON: nb_remote,\n"
-               "ovs_remote, integration_bridge, default_physical_network, ready_timeout_ms,\n"
-               "log_file, ...; see the README).\n"
-               "\n"
-               "CNI versions: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0\n",
-               OSN_NODECONF_DEFAULT_PATH);
+        printf(
+            "Usage: ovn-kubernetes [--help | --version]\n"
+            "\n"
+            "The osn CNI plugin: attaches pods to flat layer-2 OVN networks\n"
+            "(one logical switch per network, spanning every node over Geneve),\n"
+            "optionally with a subnet that OVN hands addresses from and optionally\n"
+            "bridged to a physical network.  Multus (or any CNI runtime) runs it with\n"
+            "CNI_COMMAND=ADD|DEL|CHECK|VERSION|STATUS|GC, CNI_CONTAINERID, CNI_NETNS,\n"
+            "CNI_IFNAME, CNI_ARGS and the network configuration on stdin, and reads\n"
+            "one JSON document, the result or the error, from stdout.\n"
+            "\n"
+            "Network configuration (a NAD's spec.config), either dialect:\n"
+            "  {\"cniVersion\": \"0.3.1\", \"type\": \"ovn-kubernetes\", \"name\": \"tenant\",\n"
+            "   \"subnet\": \"10.10.10.0/24\", \"has_external_connectivity\": false}\n"
+            "  {\"cniVersion\": \"1.0.0\", \"type\": \"ovn-k8s-cni-overlay\", \"name\": \"t2\",\n"
+            "   \"topology\": \"layer2\"|\"localnet\", \"subnets\": \"10.1.0.0/24,fd00:1::/64\",\n"
+            "   \"excludeSubnets\": \"10.1.0.0/29\", \"mtu\": 1400, \"vlanID\": 100,\n"
+            "   \"physicalNetworkName\": \"physnet\", \"netAttachDefName\": \"ns/name\",\n"
+            "   \"reservedSubnets\": \"10.1.0.64/26\", \"infrastructureSubnets\": "
+            "\"10.1.0.8/29\",\n"
+            "   \"defaultGatewayIPs\": \"10.1.0.9\", \"role\": \"secondary\"}\n"
+            "(\"\" and 0 mean unset, as in upstream ovn-kubernetes; reserved, infrastructure\n"
+            "and gateway addresses are layer2 only and never a pod's dynamic address.)\n"
+            "Static requests: runtimeConfig.ips / runtimeConfig.mac (capabilities\n"
+            "\"ips\", \"mac\"), or CNI_ARGS IP=... and MAC=....\n"
+            "\n"
+            "Node configuration: $OSN_CONFIG, default %s (JSON: nb_remote,\n"
+            "ovs_remote, integration_bridge, default_physical_network, ready_timeout_ms,\n"
+            "log_file, ...; see the README).  An explicit \"mtu\" above the node's overlay\n"
+            "MTU (external networks: physical MTU) is refused.\n"
+            "\n"
+            "Errors: one JSON document on stdout with the CNI codes 1, 4, 5, 6, 7, 11,\n"
+            "50, 51 and osn's 100-103 (docs/errors.md); each failure is logged once.\n"
+            "\n"
+            "CNI versions: 0.1.0 0.2.0 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0\n",
+            OSN_NODECONF_DEFAULT_PATH);
 }
 
 /* Best effort: the cniVersion of a config we could not fully parse, so the
@@ -154,24 +165,73 @@ static const char *raw_version(const json_t *raw)
         return v && osn_cni_version_supported(v) ? v : NULL;
 }
 
-static int run(struct invocation *inv, struct osn_error *err)
+/* The node config first, so that every later failure (environment, config)
+ * reaches its log_file; a node config that does not load leaves the log on
+ * stderr, and is reported once the environment says which verb this is. */
+static int open_log(struct invocation *inv, struct osn_error *node_err)
 {
-        int r = osn_cni_env_read(getenv, &inv->env, err);
+        int r = osn_nodeconf_load(NULL, &inv->node, node_err);
         if (r < 0)
                 return r;
+        if (osn_log_open(inv->node->log_file, inv->node->log_level) < 0)
+                log_warn("cannot open log file %s: %m", inv->node->log_file);
+        return 0;
+}
+
+/* Logs what the plugin's config says that is probably a mistake (unknown
+ * keys close to a known one, duplicate keys); they never fail the verb. */
+static void log_warnings(const char *buf, size_t len)
+{
+        _cleanup_free_ struct osn_netconf_warning *w = NULL;
+        size_t n = 0;
+        if (osn_netconf_warnings(buf, len, &w, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                if (w[i].prev_line)
+                        log_warn("network config: %s (line %d, column %d; first at line %d, "
+                                 "column %d)",
+                                 w[i].msg, w[i].line, w[i].column, w[i].prev_line,
+                                 w[i].prev_column);
+                else
+                        log_warn("network config: %s (line %d, column %d)", w[i].msg, w[i].line,
+                                 w[i].column);
+        }
+}
+
+static int run(struct invocation *inv, struct osn_error *err)
+{
+        struct osn_error node_err = {0};
+        int node_r = open_log(inv, &node_err);
+
+        int r = osn_cni_env_read(getenv, &inv->env, err);
+        osn_log_set_context(inv->env.container_id);
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
-        if ((r = read_stdin(&buf, &len, err)) < 0)
+        /* The config even when the environment is bad: its network name
+         * and version serve the error and its log line (not from a
+         * terminal: someone who ran the plugin by hand gets the error now). */
+        struct osn_error stdin_err = {0};
+        int rs = r < 0 && isatty(STDIN_FILENO) ? -ENOTTY
+                                               : read_stdin(&buf, &len, r < 0 ? &stdin_err : err);
+        if (rs == 0) {
+                inv->raw = json_loadb(buf, len, 0, NULL);
+                inv->cni_version = raw_version(inv->raw);
+        }
+        if (r < 0)
                 return r;
-        inv->raw = json_loadb(buf, len, 0, NULL);
-        inv->cni_version = raw_version(inv->raw);
+        if (rs < 0)
+                return rs;
 
         if (inv->env.verb == OSN_VERB_VERSION) {
                 json_t *j = osn_cni_version_json(inv->cni_version);
                 return j ? osn_cni_print(j) : -ENOMEM;
         }
+        if (inv->env.nothing_to_delete[0]) {
+                log_info("DEL: %s; nothing to do", inv->env.nothing_to_delete);
+                return 0;
+        }
 
-        r = osn_netconf_parse(buf, len, "stdin", &inv->nc, err);
+        r = osn_netconf_parse(buf, len, NULL, &inv->nc, err);
         if (r < 0) {
                 /* DEL must not get stuck on a config that ADD refused:
                  * the network name is all it needs. */
@@ -185,17 +245,34 @@ static int run(struct invocation *inv, struct osn_error *err)
                         return -ENOMEM;
         } else {
                 inv->cni_version = inv->nc->cni_version;
+                if (inv->env.verb == OSN_VERB_ADD)
+                        log_warnings(buf, len);
                 if ((r = osn_cni_version_check(inv->nc->cni_version, inv->env.verb, err)) < 0)
                         return r;
         }
 
-        if ((r = osn_nodeconf_load(NULL, &inv->node, err)) < 0)
-                return r;
-        if (osn_log_open(inv->node->log_file, inv->node->log_level) < 0)
-                log_warn("cannot open log file %s: %m", inv->node->log_file);
-        osn_log_set_context(inv->env.container_id);
+        if (node_r < 0) {
+                *err = node_err;
+                return node_r;
+        }
         log_debug("%s network %s ifname %s netns %s", osn_cni_verb_name(inv->env.verb),
                   inv->nc->name, inv->env.ifname, inv->env.netns);
+
+        if (inv->env.verb == OSN_VERB_ADD) {
+                r = osn_netconf_check_mtu(inv->nc, inv->node->overlay_mtu, inv->node->physical_mtu,
+                                          err);
+                if (r < 0) {
+                        osn_error_details(err, "(node config %s)", inv->node->path);
+                        return r;
+                }
+        }
+        /* The pod's netns, before any work: a FIFO must not hang the
+         * plugin, and the host's own netns must not get the pod's end. */
+        if (inv->env.verb == OSN_VERB_ADD || inv->env.verb == OSN_VERB_CHECK) {
+                _cleanup_close_ int fd = -1;
+                if ((r = osn_netns_open_pod(inv->env.netns, &fd, err)) < 0)
+                        return r;
+        }
 
         for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
                 if (verbs[i].verb == inv->env.verb)
@@ -204,12 +281,61 @@ static int run(struct invocation *inv, struct osn_error *err)
                              osn_cni_verb_name(inv->env.verb));
 }
 
+/* Every failure leaves with a code docs/errors.md documents.  A library
+ * error without a code of its own (an errno and no words) or with
+ * OSN_CNI_INTERNAL (an invariant inside the OVSDB client or the ADD flow)
+ * gets one here: out of memory is worth a retry (11); an OVSDB exchange
+ * that went wrong is OVSDB's (100); anything else is a failed system call
+ * (5, I/O failure). */
+static void deliberate_code(struct osn_error *err, int r, enum osn_cni_verb verb)
+{
+        if (!osn_error_isset(err)) {
+                osn_error_set(err, r, r == -ENOMEM ? OSN_CNI_TRY_AGAIN_LATER : OSN_CNI_IO_FAILURE,
+                              "%s failed: %s", osn_cni_verb_name(verb), strerror(-r));
+                return;
+        }
+        if (err->code != OSN_CNI_INTERNAL)
+                return;
+        err->code = r == -ENOMEM                     ? OSN_CNI_TRY_AGAIN_LATER
+                    : startswith(err->msg, "OVSDB ") ? OSN_CNI_OVSDB_ERROR
+                                                     : OSN_CNI_IO_FAILURE;
+}
+
+/* The one log line of a failure: the verb, the attachment (pod, container,
+ * network, interface) and what failed. */
+static void log_failure(const struct invocation *inv, const struct osn_error *err)
+{
+        const struct osn_cni_env *e = &inv->env;
+        /* An environment that failed before CNI_ARGS was read: read it
+         * again, best effort, for the pod's name. */
+        struct osn_cni_args args = e->args;
+        struct osn_error ignored = {0};
+        if (!args.pod_name[0] && osn_cni_args_parse(getenv("CNI_ARGS"), &args, &ignored) < 0)
+                memset(&args, 0, sizeof(args));
+        const char *ns = args.pod_namespace, *pod = args.pod_name;
+        const char *net = inv->nc && inv->nc->name
+                              ? inv->nc->name
+                              : json_string_value(json_object_get(inv->raw, "name"));
+        /* A name from a config that did not parse may hold anything: the
+         * log line stays one line. */
+        for (const char *p = net; p && *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                        net = "(unprintable)";
+                        break;
+                }
+        log_error("%s failed: pod %s%s%s, container %s, network %s, interface %s: code %d: %s%s%s",
+                  osn_cni_verb_name(e->verb), ns[0] ? ns : "-", ns[0] || pod[0] ? "/" : "",
+                  pod[0] ? pod : "", e->container_id[0] ? e->container_id : "-",
+                  net && *net ? net : "-", e->ifname[0] ? e->ifname : "-", err->code, err->msg,
+                  err->details[0] ? " " : "", err->details);
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {0},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {0},
         };
         int c;
         while ((c = getopt_long(argc, argv, "hV", opts, NULL)) >= 0) {
@@ -230,11 +356,8 @@ int main(int argc, char **argv)
         struct osn_error err = {0};
         int r = run(&inv, &err);
         if (r < 0) {
-                if (!osn_error_isset(&err))
-                        osn_error_set(&err, r, OSN_CNI_INTERNAL, "%s failed: %s",
-                                      osn_cni_verb_name(inv.env.verb), strerror(-r));
-                log_error("%s failed: %s%s%s", osn_cni_verb_name(inv.env.verb), err.msg,
-                          err.details[0] ? " " : "", err.details);
+                deliberate_code(&err, r, inv.env.verb);
+                log_failure(&inv, &err);
                 json_t *j = osn_cni_error_json(&err, inv.cni_version);
                 if (j)
                         osn_cni_print(j);

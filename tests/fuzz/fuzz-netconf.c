@@ -7,8 +7,10 @@
  * - failure leaves *ret NULL and sets a one-line message with a CNI code
  *   (6 for JSON that does not decode, 1 or 7 for a config that does);
  * - success yields the promised shape: name/type/cniVersion set, at most
- *   one subnet per family, subnets are network addresses, excludes inside a
- *   subnet, external exactly for localnet, VLAN only on localnet;
+ *   one subnet per family, subnets are network addresses, excludes,
+ *   reserved and infrastructure ranges and gateways inside a subnet (the
+ *   last three on layer2 only), external exactly for localnet, VLAN only on
+ *   localnet;
  * - parsing is deterministic: the same bytes give the same fingerprint,
  *   and the fingerprint reads back (osn_netconf_fingerprint_parse()).
  */
@@ -33,13 +35,21 @@ static void check_model(const struct osn_netconf *nc)
         for (size_t i = 0; i < nc->n_subnets; i++)
                 if (!osn_cidr_is_network(&nc->subnets[i]))
                         __builtin_trap();
-        for (size_t i = 0; i < nc->n_excludes; i++) {
-                bool inside = false;
-                for (size_t j = 0; j < nc->n_subnets; j++)
-                        inside = inside || osn_cidr_contains(&nc->subnets[j], &nc->excludes[i]);
-                if (!inside)
-                        __builtin_trap();
-        }
+        const struct osn_cidr *const ranges[] = {nc->excludes, nc->reserved, nc->infrastructure,
+                                                 nc->gateways};
+        const size_t counts[] = {nc->n_excludes, nc->n_reserved, nc->n_infrastructure,
+                                 nc->n_gateways};
+        for (size_t k = 0; k < 4; k++)
+                for (size_t i = 0; i < counts[k]; i++) {
+                        bool inside = false;
+                        for (size_t j = 0; j < nc->n_subnets; j++)
+                                inside =
+                                    inside || osn_cidr_contains(&nc->subnets[j], &ranges[k][i]);
+                        if (!inside || (k > 0 && nc->topology != OSN_TOPO_LAYER2))
+                                __builtin_trap();
+                }
+        if (nc->n_gateways > 2)
+                __builtin_trap();
         if (nc->external != (nc->topology == OSN_TOPO_LOCALNET))
                 __builtin_trap();
         if (nc->vlan > 4094 || (nc->vlan && nc->topology != OSN_TOPO_LOCALNET))
@@ -60,8 +70,10 @@ static void exercise(const struct osn_netconf *nc)
         struct osn_netconf_settings st;
         if (osn_netconf_fingerprint_parse(fp, &st) < 0 || !st.has_topology ||
             st.topology != nc->topology || st.n_subnets != nc->n_subnets ||
-            st.n_excludes != nc->n_excludes || !st.has_mtu || st.mtu != nc->mtu ||
-            st.external != nc->external || (nc->external && st.vlan != nc->vlan))
+            st.n_excludes != nc->n_excludes || st.n_reserved != nc->n_reserved ||
+            st.n_infrastructure != nc->n_infrastructure || st.n_gateways != nc->n_gateways ||
+            !st.has_mtu || st.mtu != nc->mtu || st.external != nc->external ||
+            (nc->external && st.vlan != nc->vlan))
                 __builtin_trap();
         free(desc);
         json_decref(j);

@@ -106,6 +106,13 @@ static const struct {
     {ADD_ENV("CNI_IFNAME=a\tb", ), "CNI_IFNAME: \"a\\x09b\""},
     {ADD_ENV("CNI_IFNAME=.", ), "CNI_IFNAME: \".\" is not a valid interface name"},
     {ADD_ENV("CNI_IFNAME=..", ), "CNI_IFNAME: \"..\""},
+    {ADD_ENV("CNI_IFNAME=net\xff", ), "CNI_IFNAME: \"net\\xff\" is not valid UTF-8"},
+    {{"CNI_COMMAND=CHECK", "CNI_CONTAINERID=c", "CNI_NETNS=/x", "CNI_IFNAME=\xe9t", NULL},
+     "CNI_IFNAME: \"\\xe9t\" is not valid UTF-8"},
+    {ADD_ENV("CNI_IFNAME=caf\xc3\xa9", ), NULL},
+    {ADD_ENV("CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAME=p\xc3", ),
+     "CNI_ARGS: K8S_POD_NAME=\"p\\xc3\" is not valid UTF-8"},
+    {ADD_ENV("CNI_ARGS=FOO=\xff;K8S_POD_NAME=p", ), NULL}, /* unknown keys stay ignored */
     {ADD_ENV("CNI_ARGS=K8S_POD_NAME", ), "CNI_ARGS: item \"K8S_POD_NAME\" is not KEY=VALUE"},
     {ADD_ENV("CNI_ARGS=IP=10.0.0.300", ), "CNI_ARGS: IP=\"10.0.0.300\""},
 };
@@ -219,10 +226,46 @@ static const struct {
     {"IP=1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8,1.0.0.9",
      "CNI_ARGS: IP= carries more than 8 addresses"},
     {"IP=hello", "CNI_ARGS: IP=\"hello\""},
-    {"MAC=ff:ff:ff:ff:ff:ff", "CNI_ARGS: MAC=\"ff:ff:ff:ff:ff:ff\" is not a unicast MAC"},
+    {"MAC=ff:ff:ff:ff:ff:ff", "CNI_ARGS: MAC=\"ff:ff:ff:ff:ff:ff\" is a multicast MAC address"},
+    {"MAC=01:00:5e:00:00:01", "CNI_ARGS: MAC=\"01:00:5e:00:00:01\" is a multicast MAC address"},
+    {"MAC=00:00:00:00:00:00", "is the all-zero MAC address"},
+    {"MAC=0a:58:zz:0a:0a:05", "CNI_ARGS: MAC=\"0a:58:zz:0a:0a:05\" is not a MAC address"},
+    {"K8S_POD_NAME=caf\xe9", "CNI_ARGS: K8S_POD_NAME=\"caf\\xe9\" is not valid UTF-8"},
+    {"K8S_POD_NAMESPACE=\xc0\xaf", "CNI_ARGS: K8S_POD_NAMESPACE=\"\\xc0\\xaf\" is not valid UTF-8"},
+    {"K8S_POD_UID=\xed\xa0\x80", "is not valid UTF-8"},
     {"MAC=0a:58:0a:0a:0a", "CNI_ARGS: MAC=\"0a:58:0a:0a:0a\""},
     {"MAC=0a:58:0a:0a:0a:05:06:07", "CNI_ARGS: MAC=\"0a:58:0a:0a:0a:05:06:07\""},
 };
+
+/* A DEL of an attachment no ADD can have made (its names are not UTF-8)
+ * succeeds with nothing to do, saying why; a normal DEL has something. */
+static void test_del_impossible(void)
+{
+        static const char *const bad_ifname[] = {"CNI_COMMAND=DEL", "CNI_CONTAINERID=c0ffee",
+                                                 "CNI_IFNAME=net\xff", NULL};
+        static const char *const bad_args[] = {
+            "CNI_COMMAND=DEL", "CNI_CONTAINERID=c0ffee", "CNI_IFNAME=net1",
+            "CNI_ARGS=K8S_POD_NAMESPACE=n\xe9;K8S_POD_NAME=p", NULL};
+        static const char *const good[] = {"CNI_COMMAND=DEL", "CNI_CONTAINERID=c0ffee",
+                                           "CNI_IFNAME=net1", "CNI_ARGS=K8S_POD_NAME=p", NULL};
+        const char *const *cases[] = {bad_ifname, bad_args, good};
+        const char *why[] = {"CNI_IFNAME \"net\\xff\" is not valid UTF-8: no attachment can exist",
+                             "CNI_ARGS \"K8S_POD_NAMESPACE=n\\xe9\" is not valid UTF-8", ""};
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct osn_cni_env env;
+                struct osn_error err = {0};
+                fake_env = cases[i];
+                int r = osn_cni_env_read(fake_getenv, &env, &err);
+                CHECK(r == 0 && !osn_error_isset(&err), "del case %zu: r=%d %s", i, r, err.msg);
+                CHECK(why[i][0] ? strstr(env.nothing_to_delete, why[i]) != NULL
+                                : env.nothing_to_delete[0] == 0,
+                      "del case %zu: nothing_to_delete=\"%s\"", i, env.nothing_to_delete);
+        }
+        CHECK(osn_utf8_valid("", 0) && osn_utf8_valid("\xf0\x9f\x98\x80", 4) &&
+                  !osn_utf8_valid("\xf4\x90\x80\x80", 4) && !osn_utf8_valid("\xe2\x82", 2) &&
+                  !osn_utf8_valid("\xc1\xbf", 2),
+              "osn_utf8_valid edge cases");
+}
 
 static void format_ips(const struct osn_cni_args *a, char *buf, size_t len)
 {
@@ -531,7 +574,7 @@ static const struct {
     {"{\"interfaces\":[{}]}", "prevResult: interfaces[0].name must be an interface name"},
     {"{\"interfaces\":[{\"name\":\"abcdefghijklmnop\"}]}", "interfaces[0].name"},
     {"{\"interfaces\":[{\"name\":\"a\",\"mac\":\"ff:ff:ff:ff:ff:ff\"}]}",
-     "prevResult: interfaces[0].mac: \"ff:ff:ff:ff:ff:ff\" is not a unicast MAC"},
+     "prevResult: interfaces[0].mac: \"ff:ff:ff:ff:ff:ff\" is a multicast MAC address"},
     {"{\"interfaces\":[{\"name\":\"a\",\"mac\":1}]}", "interfaces[0].mac must be a string"},
     {"{\"interfaces\":[{\"name\":\"a\",\"mtu\":-1}]}", "interfaces[0].mtu must be an integer"},
     {"{\"interfaces\":[{\"name\":\"a\",\"sandbox\":1}]}", "interfaces[0].sandbox must be"},
@@ -589,7 +632,7 @@ static void test_errors(void)
               "details, unsupported version: %s", bs);
 
         _cleanup_json_ json_t *c = osn_cni_error_json(NULL, NULL);
-        CHECK(json_integer_value(json_object_get(c, "code")) == OSN_CNI_INTERNAL &&
+        CHECK(json_integer_value(json_object_get(c, "code")) == OSN_CNI_IO_FAILURE &&
                   streq(json_string_value(json_object_get(c, "cniVersion")), "1.1.0") &&
                   json_string_value(json_object_get(c, "msg")),
               "no error");
@@ -718,6 +761,7 @@ static void test_valid_attachments(void)
 int main(void)
 {
         test_env();
+        test_del_impossible();
         test_args();
         test_versions();
         test_results();

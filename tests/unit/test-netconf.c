@@ -8,6 +8,7 @@
  */
 #include "netconf.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -231,6 +232,36 @@ static const struct {
     {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n','topology':'layer2',"
      "'subnets':'10.0.0.0/24','mtu':65535}",
      "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=65535 external=no", OSN_DIALECT_UPSTREAM},
+    /* Upstream's e2e template writes every key, empty or not: "" and 0
+     * are unset, as its omitempty fields. */
+    {"{'cniVersion':'0.3.0','type':'ovn-k8s-cni-overlay','name':'abcde_l2','topology':'layer2',"
+     "'subnets':'10.128.0.0/16','excludeSubnets':'','reservedSubnets':'',"
+     "'infrastructureSubnets':'','defaultGatewayIPs':'','mtu':1300,'netAttachDefName':'ns/l2',"
+     "'vlanID':0,'allowPersistentIPs':false,'physicalNetworkName':'','role':''}",
+     "topology=layer2 subnets=10.128.0.0/16 excludes= mtu=1300 external=no", OSN_DIALECT_UPSTREAM},
+    {"{'cniVersion':'0.3.0','type':'ovn-k8s-cni-overlay','name':'ln','topology':'localnet',"
+     "'subnets':'','excludeSubnets':'','reservedSubnets':'','infrastructureSubnets':'',"
+     "'defaultGatewayIPs':'','mtu':0,'netAttachDefName':'','vlanID':0,"
+     "'allowPersistentIPs':false,'physicalNetworkName':'','role':'secondary'}",
+     "topology=localnet subnets= excludes= mtu=0 external=yes physnet=ln vlan=0",
+     OSN_DIALECT_UPSTREAM},
+    /* Empty upstream keys do not make a seed config mixed. */
+    {"{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n','subnet':'10.0.0.0/24',"
+     "'excludeSubnets':'','vlanID':0,'physicalNetworkName':''}",
+     "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=0 external=no", OSN_DIALECT_SEED},
+    /* The newer keys: last in the fingerprint, and only when set. */
+    {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n','topology':'layer2',"
+     "'subnets':'10.0.0.0/24,fd00:1::/64','excludeSubnets':'fd00:1::/120',"
+     "'reservedSubnets':'10.0.0.128/25, fd00:1::1:0/112','infrastructureSubnets':"
+     "'10.0.0.0/30,fd00:1::/126','defaultGatewayIPs':'fd00:1::1,10.0.0.1','role':'secondary'}",
+     "topology=layer2 subnets=10.0.0.0/24,fd00:1::/64 excludes=fd00:1::/120 mtu=0 external=no "
+     "reserved=10.0.0.128/25,fd00:1::1:0/112 infrastructure=10.0.0.0/30,fd00:1::/126 "
+     "gateways=10.0.0.1/32,fd00:1::1/128",
+     OSN_DIALECT_UPSTREAM},
+    {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n','topology':'layer2',"
+     "'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.254','ipam':{'type':''}}",
+     "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=0 external=no gateways=10.0.0.254/32",
+     OSN_DIALECT_UPSTREAM},
     /* Null is absent; unknown keys are ignored; the last duplicate wins. */
     {"{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n','subnet':null,'subnets':null,"
      "'mtu':null,'ipam':{},'dns':{'nameservers':['1.1.1.1']},'foo':[1,2,3],"
@@ -416,6 +447,16 @@ static void check_fingerprint_round_trip(const char *what, const struct osn_netc
         CHECK(st.n_excludes == nc->n_excludes &&
                   memcmp(st.excludes, nc->excludes, nc->n_excludes * sizeof(*nc->excludes)) == 0,
               "%s: excludes of %s", what, fp);
+        CHECK(st.n_reserved == nc->n_reserved &&
+                  memcmp(st.reserved, nc->reserved, nc->n_reserved * sizeof(*nc->reserved)) == 0,
+              "%s: reserved of %s", what, fp);
+        CHECK(st.n_infrastructure == nc->n_infrastructure &&
+                  memcmp(st.infrastructure, nc->infrastructure,
+                         nc->n_infrastructure * sizeof(*nc->infrastructure)) == 0,
+              "%s: infrastructure of %s", what, fp);
+        CHECK(st.n_gateways == nc->n_gateways &&
+                  memcmp(st.gateways, nc->gateways, nc->n_gateways * sizeof(*nc->gateways)) == 0,
+              "%s: gateways of %s", what, fp);
         CHECK(st.has_mtu && st.mtu == nc->mtu, "%s: mtu of %s", what, fp);
         CHECK(st.external == nc->external, "%s: external of %s", what, fp);
         if (nc->external) {
@@ -666,13 +707,13 @@ static const struct {
     {"{" L2 ",'excludeSubnets':'10.0.0.1'}", 7, {"key \"excludeSubnets\" needs \"subnets\""}},
     {"{" L2 ",'subnets':'10.0.0.0/24','excludeSubnets':'10.0.1.1'}",
      7,
-     {"key \"excludeSubnets\": \"10.0.1.1/32\" is not inside any subnet"}},
+     {"key \"excludeSubnets\": \"10.0.1.1/32\" is outside the subnets"}},
     {"{" L2 ",'subnets':'10.0.1.0/24','excludeSubnets':'10.0.0.0/16'}",
      7,
-     {"key \"excludeSubnets\": \"10.0.0.0/16\" is not inside any subnet"}},
+     {"key \"excludeSubnets\": \"10.0.0.0/16\" is outside the subnets"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','excludeSubnets':'fd00::1'}",
      7,
-     {"\"fd00::1/128\" is not inside any subnet"}},
+     {"\"fd00::1/128\" is outside the subnets"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','excludeSubnets':'10.0.0.5/30'}",
      7,
      {"key \"excludeSubnets\": \"10.0.0.5/30\" is not a network address",
@@ -701,9 +742,89 @@ static const struct {
     {"{" L2 ",'physicalNetworkName':'physnet'}",
      7,
      {"key \"physicalNetworkName\" is only valid with \"topology\": \"localnet\""}},
-    {"{" BASE_UP ",'topology':'localnet','physicalNetworkName':''}",
+    /* reservedSubnets, infrastructureSubnets, defaultGatewayIPs. */
+    {"{" BASE_UP ",'topology':'localnet','subnets':'10.0.0.0/24','reservedSubnets':'10.0.0.0/28'}",
      7,
-     {"key \"physicalNetworkName\" must not be empty"}},
+     {"key \"reservedSubnets\" is only valid with \"topology\": \"layer2\"", "\"localnet\""}},
+    {"{" BASE_UP ",'topology':'localnet','subnets':'10.0.0.0/24',"
+     "'infrastructureSubnets':'10.0.0.0/30'}",
+     7,
+     {"key \"infrastructureSubnets\" is only valid with \"topology\": \"layer2\""}},
+    {"{" BASE_UP ",'topology':'localnet','subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.1'}",
+     7,
+     {"key \"defaultGatewayIPs\" is only valid with \"topology\": \"layer2\""}},
+    {"{" L2 ",'reservedSubnets':'10.0.0.0/28'}", 7, {"key \"reservedSubnets\" needs \"subnets\""}},
+    {"{" L2 ",'defaultGatewayIPs':'10.0.0.1'}", 7, {"key \"defaultGatewayIPs\" needs \"subnets\""}},
+    {"{" L2 ",'subnets':'10.0.0.0/24,fd00::/64','reservedSubnets':'10.0.1.0/28'}",
+     7,
+     {"key \"reservedSubnets\": \"10.0.1.0/28\" is outside the subnets (10.0.0.0/24, fd00::/64)"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','infrastructureSubnets':'fd00::/126'}",
+     7,
+     {"key \"infrastructureSubnets\": \"fd00::/126\" is outside the subnets (10.0.0.0/24)"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','infrastructureSubnets':'10.0.0.5/30'}",
+     7,
+     {"key \"infrastructureSubnets\": \"10.0.0.5/30\" is not a network address"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','reservedSubnets':'10.0.0.0/28',"
+     "'infrastructureSubnets':'10.0.0.8/30'}",
+     7,
+     {"key \"reservedSubnets\": \"10.0.0.0/28\" overlaps \"infrastructureSubnets\" "
+      "\"10.0.0.8/30\""}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.1.1'}",
+     7,
+     {"key \"defaultGatewayIPs\": \"10.0.1.1\" is outside the subnets (10.0.0.0/24)"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.1/24'}",
+     7,
+     {"key \"defaultGatewayIPs\": \"10.0.0.1/24\" is not an IP address", "without a prefix"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.1,10.0.0.2'}",
+     7,
+     {"key \"defaultGatewayIPs\": \"10.0.0.2\" and \"10.0.0.1\" are both IPv4"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.0'}",
+     7,
+     {"key \"defaultGatewayIPs\": \"10.0.0.0\" is the network address of subnet \"10.0.0.0/24\""}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.255'}",
+     7,
+     {"\"10.0.0.255\" is the broadcast address of subnet \"10.0.0.0/24\""}},
+    {"{" L2 ",'subnets':'10.0.0.0/24,fd00::/64','infrastructureSubnets':'10.0.0.0/30',"
+     "'defaultGatewayIPs':'10.0.0.9,fd00::1'}",
+     7,
+     {"key \"defaultGatewayIPs\": \"10.0.0.9\" is outside the infrastructureSubnets "
+      "(10.0.0.0/30)"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.x'}",
+     7,
+     {"key \"defaultGatewayIPs\": \"10.0.0.x\" is not an IP address"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','infrastructureSubnets':'10.0.0.0/30',"
+     "'runtimeConfig':{'ips':['10.0.0.2/24']}}",
+     7,
+     {"key \"runtimeConfig.ips[0]\" 10.0.0.2 is inside infrastructureSubnets 10.0.0.0/30"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.1',"
+     "'runtimeConfig':{'ips':['10.0.0.1/24']}}",
+     7,
+     {"key \"runtimeConfig.ips[0]\" 10.0.0.1 is a gateway of network \"n\" (defaultGatewayIPs)"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','reservedSubnets':1}",
+     7,
+     {"key \"reservedSubnets\": expected a string, got 1"}},
+    {"{" BASE_UP ",'topology':'','subnets':'10.0.0.0/24'}",
+     7,
+     {"key \"topology\" is missing or empty: upstream ovn-kubernetes would make this a "
+      "\"layer3\" network"}},
+    /* What upstream refuses: a primary role, an IPAM plugin, its own
+     * network names. */
+    {"{" L2 ",'role':'primary'}",
+     7,
+     {"key \"role\": \"primary\" is not supported", "pod's primary (cluster) network"}},
+    {"{" L2 ",'role':'Secondary'}", 7, {"key \"role\": \"Secondary\" is not a role"}},
+    {"{" L2 ",'ipam':{'type':'host-local','subnet':'10.0.0.0/24'}}",
+     7,
+     {"key \"ipam\": an IPAM plugin (\"type\": \"host-local\") is not supported"}},
+    {"{" BASE_SEED ",'ipam':{'type':'whereabouts'}}", 7, {"key \"ipam\": an IPAM plugin"}},
+    {"{" L2 ",'ipam':'host-local'}", 7, {"key \"ipam\": expected an object"}},
+    {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'default','topology':'layer2'}",
+     7,
+     {"key \"name\": \"default\" is reserved by upstream ovn-kubernetes"}},
+    {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'ovn-kubernetes',"
+     "'topology':'localnet'}",
+     7,
+     {"key \"name\": \"ovn-kubernetes\" is reserved by upstream ovn-kubernetes"}},
     {"{" BASE_UP ",'topology':'localnet','physicalNetworkName':'a:b'}",
      7,
      {"key \"physicalNetworkName\": \"a:b\" must not contain ':' or ','"}},
@@ -721,19 +842,19 @@ static const struct {
      {"key \"runtimeConfig.ips[0]\": \"10.0.0.5\" has no prefix length"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','runtimeConfig':{'ips':['10.0.0.5/24','10.0.1.5/24']}}",
      7,
-     {"key \"runtimeConfig.ips[1]\": \"10.0.1.5/24\" is not inside any subnet"}},
+     {"key \"runtimeConfig.ips[1]\": \"10.0.1.5/24\" is outside the subnets"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','runtimeConfig':{'ips':['fd00::5/64']}}",
      7,
-     {"key \"runtimeConfig.ips[0]\": \"fd00::5/64\" is not inside any subnet"}},
+     {"key \"runtimeConfig.ips[0]\": \"fd00::5/64\" is outside the subnets"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','runtimeConfig':{'ips':['10.0.0.5/16']}}",
      7,
      {"key \"runtimeConfig.ips[0]\": \"10.0.0.5/16\" has prefix /16", "\"10.0.0.0/24\" is /24"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','runtimeConfig':{'ips':['10.0.0.0/24']}}",
      7,
-     {"\"10.0.0.0/24\" is the network address of subnet \"10.0.0.0/24\""}},
+     {"10.0.0.0 is the network address of subnet 10.0.0.0/24"}},
     {"{" L2 ",'subnets':'10.0.0.0/24','runtimeConfig':{'ips':['10.0.0.255/24']}}",
      7,
-     {"\"10.0.0.255/24\" is the broadcast address"}},
+     {"10.0.0.255 is the broadcast address"}},
     {"{" L2 ",'runtimeConfig':{'ips':['10.0.0.5/24','10.0.0.5/25']}}",
      7,
      {"key \"runtimeConfig.ips[1]\": \"10.0.0.5/25\" is listed twice"}},
@@ -746,7 +867,7 @@ static const struct {
      {"key \"runtimeConfig.ips\": 9 addresses; at most 8"}},
     {"{" L2 ",'runtimeConfig':{'mac':'01:00:5e:00:00:01'}}",
      7,
-     {"key \"runtimeConfig.mac\": \"01:00:5e:00:00:01\" is not a unicast MAC address"}},
+     {"key \"runtimeConfig.mac\": \"01:00:5e:00:00:01\" is a multicast MAC address"}},
     {"{" L2 ",'runtimeConfig':{'mac':'zz'}}", 7, {"key \"runtimeConfig.mac\": \"zz\""}},
 
     /* Decoding. */
@@ -840,6 +961,223 @@ static void test_error_place(void)
               "an error already set keeps its place: %s at %d, %d", err.msg, err.line, err.column);
 }
 
+/* osn_netconf_check_mtu(): an explicit mtu up to the node's limit for the
+ * topology, never above; unset always passes. */
+static void test_check_mtu(void)
+{
+        static const struct {
+                const char *json; /* single-quoted */
+                unsigned overlay, physical;
+                bool ok;
+                const char *needle;
+        } cases[] = {
+            {"{" L2 "}", 1442, 1500, true, NULL},
+            {"{" L2 ",'mtu':1442}", 1442, 1500, true, NULL},
+            {"{" L2 ",'mtu':1443}", 1442, 9000, false,
+             "key \"mtu\": 1443 is above this node's overlay MTU 1442"},
+            {"{" L2 ",'mtu':9000}", 1442, 1500, false, "overlay MTU 1442"},
+            {"{" BASE_UP ",'topology':'localnet','mtu':1500}", 1442, 1500, true, NULL},
+            {"{" BASE_UP ",'topology':'localnet','mtu':1501}", 9000, 1500, false,
+             "key \"mtu\": 1501 is above this node's physical MTU 1500 (node config "
+             "\"physical_mtu\")"},
+            {"{" BASE_SEED ",'has_external_connectivity':true,'mtu':9000}", 1442, 1500, false,
+             "physical MTU 1500"},
+            {"{" BASE_SEED ",'mtu':1500}", 1442, 1500, false, "overlay MTU 1442"},
+            {"{" L2 ",'mtu':9000}", 0, 0, true, NULL},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct osn_error err;
+                _cleanup_netconf_ struct osn_netconf *nc = parse(q(cases[i].json), &err);
+                CHECK(nc, "mtu case %zu: %s", i, err.msg);
+                if (!nc)
+                        continue;
+                osn_error_clear(&err);
+                int r = osn_netconf_check_mtu(nc, cases[i].overlay, cases[i].physical, &err);
+                CHECK((r == 0) == cases[i].ok, "mtu case %zu: r=%d %s", i, r, err.msg);
+                if (!cases[i].ok) {
+                        CHECK(err.code == OSN_CNI_INVALID_CONFIG, "mtu case %zu: code %d", i,
+                              err.code);
+                        CHECK(strstr(err.msg, cases[i].needle), "mtu case %zu: want \"%s\" in %s",
+                              i, cases[i].needle, err.msg);
+                }
+        }
+}
+
+/* osn_netconf_warnings(): did-you-mean for unknown keys near a known one,
+ * duplicates with both places; nothing for keys that are fine or far from
+ * any known one. */
+static void test_warnings(void)
+{
+        static const struct {
+                const char *json; /* single-quoted */
+                const char *want[3];
+                int line, column, prev_line, prev_column; /* of want[0] */
+        } cases[] = {
+            {"{" BASE_SEED ",'subnett':'10.0.0.0/24'}",
+             {"unknown key \"subnett\" is ignored; did you mean \"subnet\" or \"subnets\"?"},
+             1,
+             58,
+             0,
+             0},
+            {"{" BASE_SEED ",\n 'has_external_conectivity':true}",
+             {"unknown key \"has_external_conectivity\" is ignored; did you mean "
+              "\"has_external_connectivity\"?"},
+             2,
+             2,
+             0,
+             0},
+            {"{" L2 ",'VLANID':5,'exludeSubnets':'','mut':1400}",
+             {"unknown key \"VLANID\" is ignored; did you mean \"vlanID\"?",
+              "unknown key \"exludeSubnets\" is ignored; did you mean \"excludeSubnets\"?",
+              "unknown key \"mut\" is ignored; did you mean \"mtu\"?"},
+             1,
+             83,
+             0,
+             0},
+            {"{" BASE_SEED ",\n'subnet':'10.0.0.0/24',\n  'subnet':'10.1.0.0/24'}",
+             {"key \"subnet\" is given twice; the last one wins"},
+             3,
+             3,
+             2,
+             1},
+            /* Fine: known keys, CNI's and upstream's own, far-off names,
+             * nested objects. */
+            {"{" L2 ",'joinSubnet':'','logFile':'x','dns':{},'capabilities':{'ips':true},"
+             "'myOwnAnnotation':1,'runtimeConfig':{'subnett':1,'ips':[]},'x':{'name':1,'name':2}}",
+             {NULL},
+             0,
+             0,
+             0,
+             0},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                const char *json = q(cases[i].json);
+                struct osn_error err;
+                _cleanup_netconf_ struct osn_netconf *nc = parse(json, &err);
+                CHECK(nc, "warning case %zu parses: %s", i, err.msg);
+                _cleanup_free_ struct osn_netconf_warning *w = NULL;
+                size_t n = 0, want = 0;
+                while (want < 3 && cases[i].want[want])
+                        want++;
+                int r = osn_netconf_warnings(json, strlen(json), &w, &n);
+                CHECK(r == 0 && n == want, "warning case %zu: r=%d, %zu warnings, want %zu", i, r,
+                      n, want);
+                for (size_t k = 0; k < n && k < want; k++)
+                        CHECK(streq(w[k].msg, cases[i].want[k]), "warning case %zu: %s", i,
+                              w[k].msg);
+                if (n > 0 && want > 0)
+                        CHECK(w[0].line == cases[i].line && w[0].column == cases[i].column &&
+                                  w[0].prev_line == cases[i].prev_line &&
+                                  w[0].prev_column == cases[i].prev_column,
+                              "warning case %zu: at %d:%d (first %d:%d)", i, w[0].line, w[0].column,
+                              w[0].prev_line, w[0].prev_column);
+        }
+        /* Not a JSON object: no warnings (parsing says why). */
+        _cleanup_free_ struct osn_netconf_warning *w = NULL;
+        size_t n = 7;
+        CHECK(osn_netconf_warnings("{,", 2, &w, &n) == 0 && n == 0 && !w, "undecodable: none");
+
+        const char *words[] = {"NetworkAttachmentDefinition", "List"}, *near[2];
+        CHECK(osn_closest_words("NetworkAttachmentDefiniton", words, 2, near, 2) == 1 &&
+                  streq(near[0], "NetworkAttachmentDefinition"),
+              "kind typo");
+        CHECK(osn_closest_words("Pod", words, 2, near, 2) == 0, "far from any word");
+        CHECK(osn_closest_words("List", words, 2, near, 2) == 0, "an exact word");
+}
+
+/* tests/upstream/: every upstream-shaped config parses as upstream's
+ * dialect, with no error and no warning, and keeps the topology its file
+ * name says. */
+static void test_upstream_configs(void)
+{
+        DIR *d = opendir(OSN_TEST_DIR "/upstream");
+        REQUIRE(d);
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                size_t len = strlen(e->d_name);
+                if (len < 6 || !streq(e->d_name + len - 5, ".json"))
+                        continue;
+                char name[300];
+                snprintf(name, sizeof(name), "../../upstream/%s", e->d_name);
+                size_t blen = 0;
+                _cleanup_free_ char *buf = test_data_read(name, &blen);
+                CHECK(buf, "%s: cannot read", e->d_name);
+                if (!buf)
+                        continue;
+                n++;
+                struct osn_error err = {0};
+                _cleanup_netconf_ struct osn_netconf *nc = NULL;
+                CHECK(osn_netconf_parse(buf, blen, NULL, &nc, &err) == 0, "%s: %s", e->d_name,
+                      err.msg);
+                if (!nc)
+                        continue;
+                CHECK(nc->dialect == OSN_DIALECT_UPSTREAM, "%s: dialect", e->d_name);
+                bool localnet = strstr(e->d_name, "localnet") != NULL;
+                CHECK(nc->topology == (localnet ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2),
+                      "%s: topology", e->d_name);
+                CHECK(nc->nad_name != NULL, "%s: netAttachDefName", e->d_name);
+                _cleanup_free_ struct osn_netconf_warning *w = NULL;
+                size_t nw = 0;
+                CHECK(osn_netconf_warnings(buf, blen, &w, &nw) == 0 && nw == 0,
+                      "%s: %zu warnings (%s)", e->d_name, nw, nw ? w[0].msg : "");
+                CHECK(osn_netconf_check_mtu(nc, 1442, 1500, &err) == 0, "%s: mtu: %s", e->d_name,
+                      err.msg);
+        }
+        closedir(d);
+        CHECK(n >= 11, "tests/upstream holds %zu configs", n);
+}
+
+/* osn_netconf_check_static_ip(), as ADD calls it for CNI_ARGS IP= (bare
+ * addresses, prefixlen 0) and the parser for runtimeConfig.ips. */
+static void test_check_static_ip(void)
+{
+        struct osn_error err;
+        _cleanup_netconf_ struct osn_netconf *nc =
+            parse(q("{" L2 ",'subnets':'10.0.0.0/24,fd00::/64','reservedSubnets':'10.0.0.64/26',"
+                    "'infrastructureSubnets':'10.0.0.0/29','defaultGatewayIPs':'10.0.0.1',"
+                    "'excludeSubnets':'10.0.0.200/30,fd00::99'}"),
+                  &err);
+        REQUIRE(nc);
+        static const struct {
+                const char *ip;   /* bare = as CNI_ARGS IP= gives it */
+                const char *want; /* NULL = accepted */
+        } cases[] = {
+            {"10.0.0.100", NULL}, /* reserved: static requests may take it */
+            {"10.0.0.9/24", NULL},
+            {"fd00::5", NULL},
+            {"10.0.1.5", "CNI_ARGS IP=: \"10.0.1.5\" is outside the subnets of this network "
+                         "(10.0.0.0/24, fd00::/64)"},
+            {"10.0.0.5", "10.0.0.5 is inside infrastructureSubnets 10.0.0.0/29"},
+            {"10.0.0.9/25", "has prefix /25 but its subnet \"10.0.0.0/24\" is /24"},
+            {"10.0.0.255", "is the broadcast address of subnet 10.0.0.0/24"},
+            {"fd00::", "is the subnet-router anycast address of subnet fd00::/64"},
+            {"10.0.0.201", "10.0.0.201 is inside excludeSubnets 10.0.0.200/30"},
+            {"fd00::99/64", "fd00::99 is inside excludeSubnets fd00::99"},
+            {"10.0.0.204", NULL},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct osn_cidr ip = test_cidr(cases[i].ip);
+                if (!strchr(cases[i].ip, '/'))
+                        ip.prefixlen = 0;
+                osn_error_clear(&err);
+                int r = osn_netconf_check_static_ip(nc, &ip, "CNI_ARGS IP=", &err);
+                if (!cases[i].want)
+                        CHECK(r == 0, "static %s: %s", cases[i].ip, err.msg);
+                else
+                        CHECK(r < 0 && err.code == OSN_CNI_INVALID_CONFIG &&
+                                  strstr(err.msg, cases[i].want),
+                              "static %s: %s", cases[i].ip, err.msg);
+        }
+        /* The gateway: refused too (a bare address equal to it). */
+        struct osn_cidr gw = test_cidr("10.0.0.1");
+        gw.prefixlen = 0;
+        osn_error_clear(&err);
+        CHECK(osn_netconf_check_static_ip(nc, &gw, "CNI_ARGS IP=", &err) < 0 &&
+                  strstr(err.msg, "infrastructureSubnets"),
+              "gateway inside infrastructure: %s", err.msg);
+}
+
 static void test_is_osn_type(void)
 {
         CHECK(osn_netconf_is_osn_type("ovn-kubernetes"), "seed type");
@@ -859,6 +1197,10 @@ int main(void)
         test_fingerprint_parse();
         test_invalid();
         test_error_place();
+        test_check_mtu();
+        test_warnings();
+        test_upstream_configs();
+        test_check_static_ip();
         test_is_osn_type();
         printf("test-netconf: %zu valid and %zu invalid configs, %d checks, %d failed\n",
                ARRAY_SIZE(valid_cases), ARRAY_SIZE(invalid_cases), checks, failures);

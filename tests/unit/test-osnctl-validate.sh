@@ -77,6 +77,30 @@ else
 fi
 (cd "$GOLDEN/in" && "$OSNCTL" validate - <seed-tenant-network-1.yaml; echo "[exit $?]") >"$tmp/stdin.txt" 2>&1
 compare "stdin" "$GOLDEN/out/stdin.txt" "$tmp/stdin.txt"
+(cd "$GOLDEN/in" && "$OSNCTL" validate - </dev/null; echo "[exit $?]") >"$tmp/stdin-empty.txt" 2>&1
+compare "empty stdin" "$GOLDEN/out/stdin-empty.txt" "$tmp/stdin-empty.txt"
+
+# With -c NODE_CONFIG: the checks that need the node (tests/golden/validate/node).
+(cd "$GOLDEN/node" && "$OSNCTL" validate -c osn.json mtu.yaml; echo "[exit $?]") >"$tmp/node.txt" 2>&1
+compare "-c osn.json mtu.yaml" "$GOLDEN/out/node-mtu.txt" "$tmp/node.txt"
+
+# Deep nesting is refused in bounded time (libyaml is quadratic in depth).
+{
+    printf 'kind: x\nv: '
+    printf '%*s' 100000 '' | tr ' ' '['
+    printf '%*s' 100000 '' | tr ' ' ']'
+    printf '\n'
+} >"$tmp/deep.yaml"
+start=$(date +%s%N)
+out=$("$OSNCTL" validate "$tmp/deep.yaml")
+ms=$((($(date +%s%N) - start) / 1000000))
+if [[ $out == *"nested more than 100 levels deep"* && $ms -lt 2000 ]]; then
+    echo "PASS: 100,000 levels of nesting refused in $ms ms"
+    passed=$((passed + 1))
+else
+    echo "FAIL: deep nesting: $ms ms: $out"
+    failed=$((failed + 1))
+fi
 
 # Usage errors exit 2; a missing file is a problem (1), reported in line.
 "$OSNCTL" validate >/dev/null 2>&1
