@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# migration.sh: measure a live migration's interruption on the sandbox.
+# Sourced after tests/integration/lib.sh and cni.sh.
+#
+#   mig_pinger_start POD ADDR LOG   ping ADDR every 10 ms from POD (timestamped
+#                                   replies, "ping -D"); MIG_PINGER is its pid
+#   mig_pinger_stop                 ends it (by pid)
+#   mig_rarp POD IFNAME LOG [ROUNDS] the target announces itself (tests/vm/rarp.py)
+#   mig_interruption PINGLOG RARPLOG T_DOWN
+#                                   prints "GAP_MS EARLY" : from the first RARP
+#                                   frame to the first reply after it (ms), and
+#                                   how many replies came between the source's
+#                                   link down (T_DOWN, epoch seconds) and the
+#                                   RARP (0 when activation-strategy=rarp holds
+#                                   the target back as it should); "none EARLY"
+#                                   when no reply came after the RARP
+#   mig_stats MS...                 prints "n=N p50=X max=Y" (ms)
+#   sb_binding PORT                 "CHASSIS|ADDITIONAL|ACTIVATED" by chassis name
+#   mig_plug_by_hand NODE POD PORT MAC CIDR MTU
+#                                   what the plugin will do for a migration
+#                                   target, by hand: a veth with the port's MAC
+#                                   and address in POD, its host end on NODE's
+#                                   br-int with iface-id=PORT
+
+MIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+mig_pinger_start() {
+    local pod=$1 addr=$2 log=$3
+    ip netns exec "$(sandbox_prefix)-pod-$pod" ping -D -n -i 0.01 -W 1 "$addr" >"$log" 2>&1 &
+    MIG_PINGER=$!
+}
+
+mig_pinger_stop() {
+    if [[ -n "${MIG_PINGER:-}" ]]; then
+        kill "$MIG_PINGER" 2>/dev/null
+        wait "$MIG_PINGER" 2>/dev/null
+    fi
+    MIG_PINGER=""
+}
+
+mig_rarp() {
+    local pod=$1 ifn=$2 log=$3 rounds=${4:-1}
+    ip netns exec "$(sandbox_prefix)-pod-$pod" python3 "$MIG_DIR/rarp.py" --rounds "$rounds" "$ifn" >"$log"
+}
+
+mig_interruption() {
+    python3 - "$1" "$2" "$3" <<'EOF'
+import re, sys
+ping, rarp, tdown = sys.argv[1], sys.argv[2], float(sys.argv[3])
+try:
+    t0 = float(open(rarp).readline().split("t=")[1])
+except (IndexError, ValueError, OSError):
+    print("none -1")
+    sys.exit(0)
+rep = [float(m.group(1)) for m in
+       re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes from", open(ping).read(), re.M)]
+early = sum(1 for r in rep if tdown + 0.005 < r < t0)
+after = [r for r in rep if r >= t0]
+print("%.1f %d" % ((min(after) - t0) * 1000, early) if after else "none %d" % early)
+EOF
+}
+
+mig_stats() {
+    python3 - "$@" <<'EOF'
+import sys
+v = sorted(float(x) for x in sys.argv[1:])
+if not v:
+    print("n=0 p50=none max=none")
+else:
+    print("n=%d p50=%.1f max=%.1f" % (len(v), v[(len(v) - 1) // 2], v[-1]))
+EOF
+}
+
+# sb_binding PORT: the Port_Binding's chassis, additional chassis (names) and
+# options:additional-chassis-activated, "|"-separated.
+sb_binding() {
+    local ch add act n names=()
+    ch=$(sbctl --bare --columns=chassis find Port_Binding "logical_port=\"$1\"")
+    add=$(sbctl --bare --columns=additional_chassis find Port_Binding "logical_port=\"$1\"")
+    act=$(sbctl --bare --columns=options find Port_Binding "logical_port=\"$1\"" |
+        tr ' ' '\n' | sed -n 's/^additional-chassis-activated=//p')
+    [[ -z "$ch" ]] || ch=$(sbctl --bare --columns=name list Chassis "$ch")
+    for n in $add; do names+=("$(sbctl --bare --columns=name list Chassis "$n")"); done
+    echo "$ch|${names[*]}|$act"
+}
+
+mig_plug_by_hand() {
+    local node=$1 pod=$2 port=$3 mac=$4 cidr=$5 mtu=$6 pfx host
+    pfx=$(sandbox_prefix)
+    host=vmig-$pod
+    [[ -e "/var/run/netns/$pfx-pod-$pod" ]] || pod_add "$pod" >/dev/null
+    ip link add "$host" mtu "$mtu" type veth peer name net1 mtu "$mtu" netns "$pfx-pod-$pod" || return 1
+    ip link set "$host" netns "$pfx-node${node#node}" || return 1
+    in_pod "$pod" ip link set net1 address "$mac" || return 1
+    [[ -z "$cidr" ]] || in_pod "$pod" ip addr add "$cidr" dev net1 || return 1
+    in_pod "$pod" ethtool -K net1 tx off >/dev/null 2>&1
+    in_pod "$pod" ip link set lo up
+    on "$node" ip link set "$host" up || return 1
+    in_pod "$pod" ip link set net1 up || return 1
+    on "$node" ovs-vsctl add-port br-int "$host" -- set Interface "$host" "external_ids:iface-id=$port"
+}
+
+# mig_unplug_by_hand NODE POD: undoes mig_plug_by_hand.
+mig_unplug_by_hand() {
+    on "$1" ovs-vsctl --if-exists del-port br-int "vmig-$2"
+    on "$1" ip link del "vmig-$2" 2>/dev/null
+    return 0
+}
