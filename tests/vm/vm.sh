@@ -46,6 +46,7 @@ vm_require() {
 
 vm_image() {
     local out
+    [[ ! -s "${VM_KERNEL:-}" || ! -s "${VM_INITRD:-}" ]] || return 0
     out=$("$VM_ROOT/scripts/vm-image.sh") || return 1
     VM_KERNEL=$(sed -n 's/^KERNEL=//p' <<<"$out")
     VM_INITRD=$(sed -n 's/^INITRD=//p' <<<"$out")
@@ -124,8 +125,9 @@ vm_accel() {
 # the pod interface once the VM has taken its MAC (KubeVirt gives it a
 # random one; a fixed transform keeps the tests reproducible).
 _vm_other_mac() {
-    local m=${1,,}
-    printf '02:%s\n' "${m#??:}" | awk -F: '{ $2 = sprintf("%02x", xor(strtonum("0x" $2), 0xff)); print }' OFS=:
+    local -a o
+    IFS=: read -ra o <<<"${1,,}"
+    printf '02:%02x:%s:%s:%s:%s\n' $((0x${o[1]} ^ 0xff)) "${o[2]}" "${o[3]}" "${o[4]}" "${o[5]}"
 }
 
 # vm_bridge_binding NETNS IFNAME: KubeVirt's bridge binding inside netns
@@ -180,9 +182,16 @@ vm_start() {
     VM_PID=$!
     VM_T0=$(date +%s%N)
     VM_CONSOLE=$con
+    # The watchdog keeps no fd of the caller's (a pipe held open by its sleep
+    # would stall the caller's pipeline) and takes its sleep with it when
+    # vm_stop ends it.
     (
-        sleep "$t"
-        kill -KILL "$VM_PID" 2>/dev/null
+        exec </dev/null >/dev/null 2>&1
+        sleep "$t" &
+        s=$!
+        trap 'kill $s; exit 0' TERM
+        wait $s
+        kill -KILL "$VM_PID"
     ) &
     VM_WATCHDOG=$!
 }
