@@ -123,3 +123,4 @@ BENCH_PID=
 if command -v rsvg-convert >/dev/null && [[ -f "$OUT/latency.svg" ]]; then
     rsvg-convert "$OUT/latency.svg" -o "$OUT/latency.png" 2>/dev/null || true
 fi
+[[ "${BENCH_MIGRATION:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/migration.sh" || echo "bench: migration part failed" >&2
