@@ -160,8 +160,8 @@ if want dhcp; then
     in_pod g1 ip addr flush dev net1 scope global
     OUT=$(udhcpc_in g1)
     assert_eq "10.73.0.1" "$(dhcp_field "$OUT" router)" "dhcp: defaultGatewayIPs is the router option"
-    # Dual-stack: stateful DHCPv6 options on the port too (no client here:
-    # busybox-static has no udhcpc6; the NB side is checked).
+    # Dual-stack: stateful DHCPv6 too (busybox-static has no udhcpc6:
+    # tests/vm/dhcp6.py sends the Solicit).
     D6=$(net d6net ',"subnets":"10.74.0.0/24,fd00:74::/64"')
     expect_ok "dhcp: ADD d6 (node3) dual-stack" attach 3 d6 "$D6"
     P6=$(port_of_ip "$(pod_ip d6)")
@@ -172,6 +172,8 @@ if want dhcp; then
         [[ -n "$(nbctl --if-exists get DHCP_Options "$DO6" options:server_id)" ]] &&
             ok "dhcp: DHCPv6 options have a server_id" || fail "dhcp: DHCPv6 options without server_id"
     fi
+    OUT=$(in_pod d6 python3 "$ROOT/tests/vm/dhcp6.py" net1)
+    assert_eq "$(pod_ip d6 net1 6)" "$(dhcp_field "$OUT" addr)" "dhcp: DHCPv6 Advertise offers exactly the port's IPv6 address"
     for p in d1:1:D g1:2:G d6:3:D6; do
         IFS=: read -r pod node var <<<"$p"
         detach "$node" "$pod" "${!var}" >/dev/null

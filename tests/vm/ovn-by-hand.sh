@@ -99,13 +99,23 @@ if want dhcp; then
     OUT=$(udhcpc_in a)
     assert_eq "" "$OUT" "dhcp: reference cleared: no lease"
     in_pod a ip addr replace "$IPA/24" dev net1
-    # DHCPv6: OVN serves stateful DHCPv6 (dhcpv6_options, server_id = a MAC),
-    # but Debian's busybox-static has no udhcpc6 applet.
-    if busybox --list | grep -qx udhcpc6; then
-        echo "# udhcpc6 present: DHCPv6 check not written yet"
-    else
-        echo "# SKIP dhcp6: busybox-static $(busybox | head -n1 | awk '{print $2}') has no udhcpc6 applet"
-    fi
+    # DHCPv6, stateful: a DHCP_Options row with the IPv6 cidr and server_id
+    # (a MAC: OVN's server DUID is DUID-LL of it), referenced from the port's
+    # dhcpv6_options.  Debian's busybox-static has no udhcpc6: tests/vm/dhcp6.py
+    # sends the Solicit.
+    D6='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"d6net","topology":"layer2","subnets":"10.74.0.0/24,fd00:74::/64"}'
+    expect_ok "dhcp6: ADD dual-stack pod x (node2)" attach 2 x "$D6"
+    PX=osn.d6net.cid-x.net1
+    IP6X=$(pod_ip x net1 6)
+    OUT=$(in_pod x python3 "$ROOT/tests/vm/dhcp6.py" --tries 1 --timeout 1 net1)
+    assert_eq "OSN-DHCP6: timeout" "$OUT" "dhcp6: no dhcpv6_options on the port: no answer"
+    D6_UUID=$(nbctl create DHCP_Options 'cidr="fd00:74::/64"' 'options:server_id="0a:58:00:00:74:01"')
+    nbctl lsp-set-dhcpv6-options "$PX" "$D6_UUID"
+    nbctl --wait=hv sync
+    OUT=$(in_pod x python3 "$ROOT/tests/vm/dhcp6.py" net1)
+    echo "# $OUT"
+    assert_eq "$IP6X" "$(dhcp_field "$OUT" addr)" "dhcp6: the Advertise offers exactly the port's IPv6 address"
+    assert_eq "000300010a5800007401" "$(dhcp_field "$OUT" server_duid)" "dhcp6: server DUID is DUID-LL of server_id"
 fi
 
 # ------------------------------------------------------------------ migration
