@@ -32,8 +32,10 @@ MIG=$SANDBOX_DIR/mig
 mkdir -p "$MIG"
 UDHCPC_SCRIPT=$ROOT/tests/vm/guest/udhcpc.script
 
-NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"vmnet","topology":"layer2","subnets":"10.50.0.0/24"}'
-SWITCH=osn.vmnet
+# "dhcp": false keeps the plugin's own DHCP_Options (once it makes them) out
+# of the way of the ones made here by hand.
+NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"vmnet","topology":"layer2","subnets":"10.50.0.0/24","dhcp":false}'
+
 port_of() { echo "osn.vmnet.cid-$1.net1"; }
 
 # dhcp_by_hand: the DHCP_Options row the plugin is to make per network, and
@@ -103,7 +105,7 @@ if want dhcp; then
     # (a MAC: OVN's server DUID is DUID-LL of it), referenced from the port's
     # dhcpv6_options.  Debian's busybox-static has no udhcpc6: tests/vm/dhcp6.py
     # sends the Solicit.
-    D6='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"d6net","topology":"layer2","subnets":"10.74.0.0/24,fd00:74::/64"}'
+    D6='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"d6net","topology":"layer2","subnets":"10.74.0.0/24,fd00:74::/64","dhcp":false}'
     expect_ok "dhcp6: ADD dual-stack pod x (node2)" attach 2 x "$D6"
     PX=osn.d6net.cid-x.net1
     IP6X=$(pod_ip x net1 6)

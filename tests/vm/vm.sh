@@ -114,6 +114,7 @@ vm_accel() {
         if _vm_run_bounded 15 "${VM_ARGV[@]}" && grep -q '^OSN-VM: done' "$con"; then
             a=kvm
         fi
+        # shellcheck disable=SC2034 # for the caller
         VM_PROBE_S=$(awk -v n=$(($(date +%s%N) - t0)) 'BEGIN{printf "%.2f", n/1e9}')
         rm -f "$con"
     fi
@@ -157,6 +158,7 @@ vm_bridge_binding() {
         "${n[@]}" ethtool -K "$tap" tx off >/dev/null 2>&1
         "${n[@]}" ethtool -K "$br" tx off >/dev/null 2>&1
     fi
+    # shellcheck disable=SC2034 # for the caller
     VM_TAP=$tap VM_MAC=$mac VM_BRIDGE=$br
 }
 
