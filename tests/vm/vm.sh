@@ -18,7 +18,11 @@
 #                                  by itself ("OSN-VM: done" on the console)
 #   vm_stop                     -> kills VM_PID if it still runs
 #   vm_field CONSOLE WHAT KEY   -> a field of an "OSN-VM: WHAT ... KEY=value" line
+#   vm_hmp SOCKET CMD           -> one QEMU monitor (HMP) command, its answer
 #
+# VM_MONITOR=PATH gives the next vm_start an HMP monitor on that unix socket;
+# VM_QEMU_EXTRA adds words to its qemu command line (e.g. "-incoming
+# unix:PATH" for a live-migration target).
 # The guest (tests/vm/guest/init) prints "OSN-VM: ..." lines; see there.
 #
 # Userspace OVS datapath: the pod's veth is read by ovs-vswitchd through
@@ -55,12 +59,17 @@ vm_image() {
 
 # _vm_qemu CONSOLE ACCEL NETARGS CMDLINE: the qemu command line, in VM_ARGV.
 _vm_qemu() {
-    local console=$1 accel=$2 net=$3 cmdline=$4
+    local console=$1 accel=$2 net=$3 cmdline=$4 mon=none
+    [[ -z "${VM_MONITOR:-}" ]] || mon="unix:$VM_MONITOR,server,nowait"
     VM_ARGV=("$VM_QEMU" -nodefaults -no-user-config -no-reboot
         -accel "$accel" -m "$VM_MEM" -smp 1
-        -display none -monitor none -serial "file:$console"
+        -display none -monitor "$mon" -serial "file:$console"
         -kernel "$VM_KERNEL" -initrd "$VM_INITRD"
         -append "console=ttyS0 quiet loglevel=3 panic=-1 $cmdline")
+    if [[ -n "${VM_QEMU_EXTRA:-}" ]]; then
+        # shellcheck disable=SC2206 # words, e.g. "-incoming unix:/path"
+        VM_ARGV+=($VM_QEMU_EXTRA)
+    fi
     if [[ -n "$net" ]]; then
         # shellcheck disable=SC2206
         VM_ARGV+=($net)
@@ -228,6 +237,30 @@ vm_stop() {
 # of KEY=...; e.g. vm_field con dhcp ip -> 10.10.10.5/24.
 vm_field() {
     tr -d '\r' <"$1" | grep "^OSN-VM: $2 " | tail -n1 | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+
+# vm_hmp SOCKET CMD: sends one HMP command to a monitor made by VM_MONITOR
+# and prints the answer (bounded: 5 s).
+vm_hmp() {
+    python3 - "$1" "$2" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+buf = b""
+def until_prompt():
+    global buf
+    end = time.time() + 5
+    while b"(qemu) " not in buf and time.time() < end:
+        buf += s.recv(4096)
+    out, _, buf = buf.partition(b"(qemu) ")
+    return out
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+out = until_prompt().decode(errors="replace")
+# The monitor echoes the command line (with terminal escapes) first.
+print("\n".join(l for l in out.splitlines()[1:] if l.strip()))
+EOF
 }
 
 # As a command: tests/vm/vm.sh boot [CMDLINE...] boots once without network
