@@ -12,7 +12,13 @@
 #   DEL first leaves the port on the source) and a second ADD of I on the
 #   same node (refused).
 #
-#   MIG_TEST_ONLY=migrate|failed|samenode   one part (each sets up what it needs)
+#   MIG_TEST_ONLY=migrate|failed|samenode|qemu   parts, comma-separated (each
+#                                                sets up what it needs)
+#
+# "qemu" is the same with a real VM: KubeVirt's bridge binding in both
+# launcher pods, QEMU migrating over a unix socket, and QEMU's own RARP
+# frames activating the target (skipped, 77, without qemu when it is the
+# only part asked for).
 #
 # Written before the plugin side lands: until then it FAILs, each check on
 # its own line.  The OVN mechanism itself is proven by tests/vm/ovn-by-hand.sh
@@ -20,6 +26,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 . "$(dirname "$0")/../vm/migration.sh"
+. "$(dirname "$0")/../vm/vm.sh"
 command -v python3 >/dev/null || skip "missing python3 (the RARP sender)"
 command -v ethtool >/dev/null || skip "missing ethtool"
 plugin_test_up 3
@@ -147,6 +154,49 @@ if want samenode; then
         assert_eq "osn-node1||" "$(sb_binding "$PORT")" "samenode: the port stays on node1 alone"
         check "samenode: s1 still answers" ping_ok c "$IP"
         detach 1 s1 "$NET" >/dev/null
+    fi
+fi
+
+# ------------------------------------------------------------------ qemu
+if want qemu; then
+    if WHY=$(vm_require); then
+        # A network of its own, DHCP on (the default), so the VM leases.
+        QNET=$(jq -c '.name = "vmq" | .subnets = "10.61.0.0/24" | .args.cni["ipam-claim-reference"] = "testns/vmq.net1"' <<<"$NET")
+        QPLAIN=$(jq -c 'del(.args)' <<<"$QNET")
+        expect_ok "qemu: ADD pinger q3 (node3)" attach 3 q3 "$QPLAIN"
+        if attach 1 q1 "$QNET"; then
+            ok "qemu: ADD launcher pod q1 (node1) with identity testns/vmq.net1"
+            QIP=$(jq -r '.ips[0].address' <<<"$RESULT" | cut -d/ -f1)
+            QPORT=$(port_with "$QIP")
+            mig_qemu_source q1 || fail "qemu: the source VM did not lease: $(tr -d '\r' <"$MIG/vm-src.con" | grep OSN-VM | tr '\n' '|')"
+            assert_eq "$QIP/24" "${MQ_LEASE:-}" "qemu: the VM leased its port's address from the plugin's DHCP"
+            if attach 2 q2 "$QNET"; then
+                ok "qemu: ADD target launcher pod q2 (node2) with the same identity"
+                check "qemu: target QEMU listening in q2" mig_qemu_target q2
+                mig_qemu_migrate q3 "$QIP" && ok "qemu: QEMU's migration completed" || fail "qemu: migration did not complete"
+                echo "RESULT: plugin_qemu_migration qemu_downtime_ms=${MQ_DOWN:-?} ping_max_gap_ms=$MQ_GAP"
+                ((MQ_AFTER > 0)) && ok "qemu: pings resume on the migrated VM (max gap $MQ_GAP ms)" ||
+                    fail "qemu: no ping reply after the migration"
+                assert_eq "osn-node1|osn-node2|osn-node2" "$(sb_binding "$QPORT")" "qemu: QEMU's RARP activated node2"
+                mig_qemu_stop source
+                expect_ok "qemu: the source's DEL" detach 1 q1 "$QNET"
+                nbctl --wait=hv sync >/dev/null
+                assert_eq "osn-node2||" "$(sb_binding "$QPORT")" "qemu: after the source's DEL, bound to node2 only"
+                check "qemu: the VM on node2 still answers" ping_ok q3 "$QIP"
+                mig_qemu_stop target
+                detach 2 q2 "$QNET" >/dev/null
+            else
+                fail "qemu: target ADD: $RESULT"
+                mig_qemu_stop source
+            fi
+        else
+            fail "qemu: ADD q1: $RESULT"
+        fi
+        detach 3 q3 "$QPLAIN" >/dev/null
+    elif [[ "$ONLY" == qemu ]]; then
+        skip "$WHY"
+    else
+        echo "# qemu part skipped: $WHY"
     fi
 fi
 

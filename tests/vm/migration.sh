@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # MIG_*/MQ_* are for the caller
 # migration.sh: measure a live migration's interruption on the sandbox.
 # Sourced after tests/integration/lib.sh and cni.sh.
 #
@@ -105,4 +106,66 @@ mig_unplug_by_hand() {
     on "$1" ovs-vsctl --if-exists del-port br-int "vmig-$2"
     on "$1" ip link del "vmig-$2" 2>/dev/null
     return 0
+}
+
+# A real QEMU live migration between two launcher pods (needs tests/vm/vm.sh
+# sourced, and $MIG, a directory for sockets and logs):
+#   mig_qemu_source POD     bridge binding in POD, the VM started (it stays up
+#                           60 s) and its DHCP lease awaited (bounded);
+#                           MQ_LEASE is its address/prefix
+#   mig_qemu_target POD     bridge binding in POD, a QEMU waiting with
+#                           -incoming on $MIG/mig.sock
+#   mig_qemu_migrate PINGER ADDR
+#                           PINGER pings ADDR every 10 ms while QEMU migrates
+#                           (HMP "migrate" on the source's monitor, bounded);
+#                           MQ_DOWN = QEMU's reported downtime (ms), MQ_GAP =
+#                           the longest gap between replies around the
+#                           migration (ms), MQ_AFTER = replies after it began
+#   mig_qemu_stop source|target
+mig_qemu_source() {
+    vm_bridge_binding "$(sandbox_prefix)-pod-$1" net1 || return 1
+    VM_MONITOR=$MIG/mon1.sock vm_start "$(sandbox_prefix)-pod-$1" "$MIG/vm-src.con" 150 osn.stay=60 || return 1
+    MQ_S_PID=$VM_PID MQ_S_WD=$VM_WATCHDOG
+    wait_until 60 grep -q '^OSN-VM: link eth0' "$MIG/vm-src.con" || return 1
+    MQ_LEASE=$(vm_field "$MIG/vm-src.con" "dhcp bound" ip)
+}
+
+mig_qemu_target() {
+    vm_bridge_binding "$(sandbox_prefix)-pod-$1" net1 || return 1
+    VM_MONITOR=$MIG/mon2.sock VM_QEMU_EXTRA="-incoming unix:$MIG/mig.sock" \
+        vm_start "$(sandbox_prefix)-pod-$1" "$MIG/vm-dst.con" 150 osn.stay=60 || return 1
+    MQ_T_PID=$VM_PID MQ_T_WD=$VM_WATCHDOG
+    wait_until 20 test -S "$MIG/mig.sock"
+}
+
+mig_qemu_migrate() {
+    local t rc=0 info
+    mig_pinger_start "$1" "$2" "$MIG/ping.qemu.log"
+    sleep 0.5
+    t=$(date +%s.%N)
+    vm_hmp "$MIG/mon1.sock" "migrate -d unix:$MIG/mig.sock" >/dev/null
+    wait_until 60 bash -c "source '$MIG_DIR/vm.sh'; vm_hmp '$MIG/mon1.sock' 'info migrate' | grep -q 'Migration status: completed'" || rc=1
+    info=$(vm_hmp "$MIG/mon1.sock" "info migrate")
+    sleep 1.5
+    mig_pinger_stop
+    MQ_DOWN=$(sed -n 's/^downtime: \([0-9]*\) ms.*/\1/p' <<<"$info")
+    read -r MQ_GAP MQ_AFTER < <(python3 - "$MIG/ping.qemu.log" "$t" <<'PY'
+import re, sys
+r = [float(m.group(1)) for m in
+     re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes", open(sys.argv[1]).read(), re.M)]
+t = float(sys.argv[2])
+pts = [x for x in r if x < t][-1:] + [x for x in r if x >= t]
+gaps = [b - a for a, b in zip(pts, pts[1:])]
+print("%.0f %d" % (max(gaps) * 1000 if gaps else -1, sum(1 for x in r if x >= t)))
+PY
+    )
+    return $rc
+}
+
+mig_qemu_stop() {
+    if [[ "$1" == source ]]; then
+        VM_PID=$MQ_S_PID VM_WATCHDOG=$MQ_S_WD vm_stop
+    else
+        VM_PID=$MQ_T_PID VM_WATCHDOG=$MQ_T_WD vm_stop
+    fi
 }

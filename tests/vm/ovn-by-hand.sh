@@ -286,54 +286,29 @@ if want vmmigrate; then
     dhcp_by_hand "$PW"
     nbctl lsp-set-options "$PW" requested-chassis=osn-node1
     nbctl --wait=hv sync
-    vm_bridge_binding "$(sandbox_prefix)-pod-w1" net1 || fail "vmmigrate: bridge binding in w1"
-    VM_MONITOR=$MIG/mon1.sock vm_start "$(sandbox_prefix)-pod-w1" "$MIG/w1.con" 150 osn.stay=60
-    S_PID=$VM_PID S_WD=$VM_WATCHDOG
-    wait_until 60 grep -q '^OSN-VM: link eth0' "$MIG/w1.con" ||
-        fail "vmmigrate: the source VM did not come up: $(tr -d '\r' <"$MIG/w1.con" | tail -n 3 | tr '\n' '|')"
-    assert_eq "$IPW/24" "$(vm_field "$MIG/w1.con" "dhcp bound" ip)" "vmmigrate: the source VM leased its address"
+    mig_qemu_source w1 || fail "vmmigrate: the source VM did not come up: $(tr -d '\r' <"$MIG/vm-src.con" | tail -n 3 | tr '\n' '|')"
+    assert_eq "$IPW/24" "${MQ_LEASE:-}" "vmmigrate: the source VM leased its address"
     check "vmmigrate: pod c (node3) pings the VM on node1" ping_ok c "$IPW"
     check "vmmigrate: target pod w2 plugged on node2 with the port's iface-id" \
         mig_plug_by_hand 2 w2 "$PW" "$MACW" "" 1442
-    vm_bridge_binding "$(sandbox_prefix)-pod-w2" net1 || fail "vmmigrate: bridge binding in w2"
     nbctl lsp-set-options "$PW" requested-chassis=osn-node1,osn-node2 activation-strategy=rarp
     wait_until 10 bash -c "[[ \$('$SANDBOX' sbctl --dir '$SANDBOX_DIR' --bare --columns=additional_chassis find Port_Binding logical_port=$PW) != '' ]]" ||
         fail "vmmigrate: no additional_chassis"
-    VM_MONITOR=$MIG/mon2.sock VM_QEMU_EXTRA="-incoming unix:$MIG/mig.sock" \
-        vm_start "$(sandbox_prefix)-pod-w2" "$MIG/w2.con" 150 osn.stay=60
-    T_PID=$VM_PID T_WD=$VM_WATCHDOG
-    wait_until 20 test -S "$MIG/mig.sock" || fail "vmmigrate: the target QEMU does not listen"
-    mig_pinger_start c "$IPW" "$MIG/ping.vm.log"
-    sleep 0.5
-    TMIG=$(date +%s.%N)
-    vm_hmp "$MIG/mon1.sock" "migrate -d unix:$MIG/mig.sock" >/dev/null
-    wait_until 60 bash -c "source '$ROOT/tests/vm/vm.sh'; vm_hmp '$MIG/mon1.sock' 'info migrate' | grep -q 'Migration status: completed'" &&
-        ok "vmmigrate: QEMU's migration completed" || fail "vmmigrate: migration did not complete: $(vm_hmp "$MIG/mon1.sock" 'info migrate' | grep -i status)"
-    INFO=$(vm_hmp "$MIG/mon1.sock" "info migrate")
-    sleep 1.5
-    mig_pinger_stop
-    DOWN=$(sed -n 's/^downtime: \([0-9]*\) ms.*/\1/p' <<<"$INFO")
-    GAPV=$(python3 -c "
-import re
-r=[float(m.group(1)) for m in re.finditer(r'^\[(\d+\.\d+)\] \d+ bytes', open('$MIG/ping.vm.log').read(), re.M)]
-t=$TMIG
-before=[x for x in r if x<t]; after=[x for x in r if x>=t]
-pts=before[-1:]+after
-print('%.0f %d' % (max((b-a for a,b in zip(pts,pts[1:])), default=-1)*1000, len(after)))")
-    read -r GAPMS NAFTER <<<"$GAPV"
-    echo "RESULT: qemu_migration qemu_downtime_ms=${DOWN:-?} ping_max_gap_ms=$GAPMS replies_after=$NAFTER"
-    ((NAFTER > 0)) && ok "vmmigrate: pings resume on the migrated VM (max gap $GAPMS ms, QEMU downtime ${DOWN:-?} ms)" ||
+    check "vmmigrate: target QEMU listening in w2 (node2)" mig_qemu_target w2
+    mig_qemu_migrate c "$IPW" && ok "vmmigrate: QEMU's migration completed" || fail "vmmigrate: QEMU's migration did not complete"
+    echo "RESULT: qemu_migration qemu_downtime_ms=${MQ_DOWN:-?} ping_max_gap_ms=$MQ_GAP replies_after=$MQ_AFTER"
+    ((MQ_AFTER > 0)) && ok "vmmigrate: pings resume on the migrated VM (max gap $MQ_GAP ms, QEMU downtime ${MQ_DOWN:-?} ms)" ||
         fail "vmmigrate: no ping reply after the migration"
     assert_eq "osn-node1|osn-node2|osn-node2" "$(sb_binding "$PW")" "vmmigrate: QEMU's own RARP activated node2 (additional-chassis-activated)"
     nbctl lsp-set-options "$PW" requested-chassis=osn-node2
     nbctl --wait=hv sync
-    VM_PID=$S_PID VM_WATCHDOG=$S_WD vm_stop
+    mig_qemu_stop source
     vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=$PW" | while read -r i; do
         [[ -z "$i" ]] || vsctl 1 del-port br-int "$i"
     done
     assert_eq "osn-node2||" "$(sb_binding "$PW")" "vmmigrate: the source gone, the port is bound to node2 only"
     check "vmmigrate: the VM on node2 still answers" ping_ok c "$IPW"
-    VM_PID=$T_PID VM_WATCHDOG=$T_WD vm_stop
+    mig_qemu_stop target
 fi
 
 finish
