@@ -35,8 +35,8 @@ PLUGIN_STATS="not run" BYHAND_STATS="not run" PLUGIN_GAPS=() BYHAND_LINE="" QEMU
 
 if [[ ",$PARTS," == *,plugin,* ]]; then
     plugin_test_up 3
-    M=$SANDBOX_DIR/mig
-    mkdir -p "$M"
+    MIG=$SANDBOX_DIR/mig
+    mkdir -p "$MIG"
     NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"bmig","topology":"layer2",
           "subnets":"10.80.0.0/24","allowPersistentIPs":true,
           "args":{"cni":{"ipam-claim-reference":"bench/vm.net1"}}}'
@@ -58,15 +58,8 @@ if [[ ",$PARTS," == *,plugin,* ]]; then
                 PLUGIN_STATS="unsupported: the target got $got, not the identity's $IP (no migration support in this plugin)"
                 break
             fi
-            mig_pinger_start c "$IP" "$M/ping.$i.log"
-            sleep 0.3
-            in_pod "$src" ip link set net1 down
-            TDOWN=$(date +%s.%N)
-            sleep 0.1
-            mig_rarp "$dst" net1 "$M/rarp.$i.log" 1
-            sleep 0.25
-            mig_pinger_stop
-            read -r GAP _ < <(mig_interruption "$M/ping.$i.log" "$M/rarp.$i.log" "$TDOWN")
+            mig_switch c "$IP" "$src" "$dst" "$i"
+            GAP=$MIG_GAP
             if [[ "$GAP" == none ]]; then MISSED=$((MISSED + 1)); else PLUGIN_GAPS+=("$GAP"); fi
             detach "$srcnode" "$src" "$NET" >/dev/null
             pod_del "$src" >/dev/null

@@ -100,15 +100,8 @@ expect_ok "ADD pinger c (node3), no identity" attach 3 c "$PLAIN"
 if want migrate; then
     SRCPOD=a
     if source_up a 1 && target_add b 2 1; then
-        mig_pinger_start c "$IP" "$MIG/ping.log"
-        sleep 0.5
-        in_pod a ip link set net1 down
-        TDOWN=$(date +%s.%N)
-        sleep 0.3
-        check "b sends RARP" mig_rarp b net1 "$MIG/rarp.log" 5
-        sleep 0.3
-        mig_pinger_stop
-        read -r GAP EARLY < <(mig_interruption "$MIG/ping.log" "$MIG/rarp.log" "$TDOWN")
+        mig_switch c "$IP" a b first 5
+        GAP=$MIG_GAP EARLY=$MIG_EARLY
         assert_eq "0" "$EARLY" "migrate: no reply from the target before its RARP"
         [[ "$GAP" != none ]] && ok "migrate: pings resume on b after its RARP (${GAP} ms)" ||
             fail "migrate: no reply after b's RARP"
@@ -172,12 +165,8 @@ if want qemu; then
             assert_eq "$QIP/24" "${MQ_LEASE:-}" "qemu: the VM leased its port's address from the plugin's DHCP"
             if attach 2 q2 "$QNET"; then
                 ok "qemu: ADD target launcher pod q2 (node2) with the same identity"
-                check "qemu: target QEMU listening in q2" mig_qemu_target q2
-                mig_qemu_migrate q3 "$QIP" && ok "qemu: QEMU's migration completed" || fail "qemu: migration did not complete"
-                echo "RESULT: plugin_qemu_migration qemu_downtime_ms=${MQ_DOWN:-?} ping_max_gap_ms=$MQ_GAP"
-                ((MQ_AFTER > 0)) && ok "qemu: pings resume on the migrated VM (max gap $MQ_GAP ms)" ||
-                    fail "qemu: no ping reply after the migration"
-                assert_eq "osn-node1|osn-node2|osn-node2" "$(sb_binding "$QPORT")" "qemu: QEMU's RARP activated node2"
+                mig_qemu_target q2 && ok "qemu: target QEMU listening in q2" || fail "qemu: no target QEMU in q2"
+                mig_qemu_switch qemu q3 "$QIP" "$QPORT" 1 2
                 mig_qemu_stop source
                 expect_ok "qemu: the source's DEL" detach 1 q1 "$QNET"
                 nbctl --wait=hv sync >/dev/null

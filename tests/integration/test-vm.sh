@@ -50,6 +50,15 @@ udhcpc_in() {
     in_pod "$1" timeout 15 busybox udhcpc -i net1 -s "$UDHCPC_SCRIPT" -O mtu -t 3 -T 1 -n -q -f 2>/dev/null | grep ' bound '
 }
 dhcp_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+# second_mac_reachable SENDER PEER N: SENDER gets a macvlan with a second MAC
+# and 192.168.N.10, PEER 192.168.N.20 on its own interface; PEER pings it.
+second_mac_reachable() {
+    in_pod "$2" ip addr add "192.168.$3.20/24" dev net1
+    in_pod "$1" ip link add mv0 link net1 address "02:$3:00:00:00:10" type macvlan mode bridge
+    in_pod "$1" ip addr add "192.168.$3.10/24" dev mv0
+    in_pod "$1" ip link set mv0 up
+    ping_ok "$2" "192.168.$3.10"
+}
 
 # ------------------------------------------------------------------ persist
 if want persist; then
@@ -208,21 +217,13 @@ if want macsec; then
     Q1=$(nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/container-id"=cid-q1' | sed '/^$/d')
     assert_eq "" "$(nbctl --bare --columns=port_security list Logical_Switch_Port "$Q1")" "macsec: no port security"
     assert_contains "$(nbctl --bare --columns=addresses list Logical_Switch_Port "$Q1")" "unknown" "macsec: the port accepts unknown MACs"
-    in_pod q2 ip addr add 192.168.78.20/24 dev net1
-    in_pod q1 ip link add mv0 link net1 address 02:78:00:00:00:10 type macvlan mode bridge
-    in_pod q1 ip addr add 192.168.78.10/24 dev mv0
-    in_pod q1 ip link set mv0 up
-    check "macsec: q1 sends from a second MAC and is reachable from node3" ping_ok q2 192.168.78.10
+    check "macsec: q1 sends from a second MAC and is reachable from node3" second_mac_reachable q1 q2 78
     detach 1 q1 "$MS" >/dev/null
     detach 3 q2 "$MS" >/dev/null
     # Enabled (the default) on the same shape: the second MAC is dropped.
     ME=$(net menet '')
     attach 1 r1 "$ME" >/dev/null && attach 3 r2 "$ME" >/dev/null || fail "macsec control: ADD: $RESULT"
-    in_pod r2 ip addr add 192.168.79.20/24 dev net1
-    in_pod r1 ip link add mv0 link net1 address 02:79:00:00:00:10 type macvlan mode bridge
-    in_pod r1 ip addr add 192.168.79.10/24 dev mv0
-    in_pod r1 ip link set mv0 up
-    check_fails "macsec control: with port security a second MAC is dropped" ping_ok r2 192.168.79.10
+    check_fails "macsec control: with port security a second MAC is dropped" second_mac_reachable r1 r2 79
     detach 1 r1 "$ME" >/dev/null
     detach 3 r2 "$ME" >/dev/null
     # Refused on a network with a subnet, as upstream.

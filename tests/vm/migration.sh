@@ -122,6 +122,8 @@ mig_unplug_by_hand() {
 #                           the longest gap between replies around the
 #                           migration (ms), MQ_AFTER = replies after it began
 #   mig_qemu_stop source|target
+# Call them in the test's own shell, not in $(...) or "check": they set
+# the MQ_* variables (the pids among them).
 mig_qemu_source() {
     vm_bridge_binding "$(sandbox_prefix)-pod-$1" net1 || return 1
     VM_MONITOR=$MIG/mon1.sock vm_start "$(sandbox_prefix)-pod-$1" "$MIG/vm-src.con" 150 osn.stay=60 || return 1
@@ -163,9 +165,50 @@ PY
 }
 
 mig_qemu_stop() {
+    # Not started (a failed step): nothing to stop.
+    local MQ_S_PID=${MQ_S_PID:-} MQ_S_WD=${MQ_S_WD:-} MQ_T_PID=${MQ_T_PID:-} MQ_T_WD=${MQ_T_WD:-}
     if [[ "$1" == source ]]; then
         VM_PID=$MQ_S_PID VM_WATCHDOG=$MQ_S_WD vm_stop
     else
         VM_PID=$MQ_T_PID VM_WATCHDOG=$MQ_T_WD vm_stop
     fi
+}
+
+# mig_qemu_switch LABEL PINGER ADDR PORT SRCNODE DSTNODE: mig_qemu_migrate and
+# what must hold after it, as PASS/FAIL lines (in the caller's shell, so they
+# count): the migration completed, pings came back, QEMU's own RARP
+# activated DSTNODE; and one "RESULT: LABEL ..." line with the numbers.
+mig_qemu_switch() {
+    local label=$1 pinger=$2 addr=$3 port=$4 s=$5 d=$6
+    if mig_qemu_migrate "$pinger" "$addr"; then
+        ok "$label: QEMU's migration completed"
+    else
+        fail "$label: QEMU's migration did not complete"
+    fi
+    echo "RESULT: $label qemu_downtime_ms=${MQ_DOWN:-?} ping_max_gap_ms=$MQ_GAP replies_after=$MQ_AFTER"
+    if ((MQ_AFTER > 0)); then
+        ok "$label: pings resume on the migrated VM (max gap $MQ_GAP ms, QEMU downtime ${MQ_DOWN:-?} ms)"
+    else
+        fail "$label: no ping reply after the migration"
+    fi
+    assert_eq "osn-node$s|osn-node$d|osn-node$d" "$(sb_binding "$port")" \
+        "$label: QEMU's own RARP activated node$d (additional-chassis-activated)"
+}
+
+# mig_switch PINGER ADDR SRCPOD DSTPOD TAG [ROUNDS]: one measured switch-over
+# with pods (the port already names both chassis): PINGER pings ADDR every
+# 10 ms, SRCPOD's link goes down, DSTPOD sends RARP.  Sets MIG_GAP (ms, or
+# "none") and MIG_EARLY (replies between the link down and the RARP); logs in
+# $MIG/ping.TAG.log and $MIG/rarp.TAG.log.
+mig_switch() {
+    local pinger=$1 addr=$2 src=$3 dst=$4 tag=$5 rounds=${6:-1} tdown
+    mig_pinger_start "$pinger" "$addr" "$MIG/ping.$tag.log"
+    sleep 0.3
+    in_pod "$src" ip link set net1 down
+    tdown=$(date +%s.%N)
+    sleep 0.1
+    mig_rarp "$dst" net1 "$MIG/rarp.$tag.log" "$rounds"
+    sleep 0.25
+    mig_pinger_stop
+    read -r MIG_GAP MIG_EARLY < <(mig_interruption "$MIG/ping.$tag.log" "$MIG/rarp.$tag.log" "$tdown")
 }
