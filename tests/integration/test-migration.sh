@@ -60,6 +60,9 @@ chk() {
 
 # source_up POD NODE: the identity's first attachment; sets IP, MAC, PORT.
 source_up() {
+    # Each part's source may hold the address with another MAC than the last
+    # part's (until persistence lands): let c resolve it anew.
+    in_pod c ip neigh flush dev net1 2>/dev/null
     if ! attach "$2" "$1" "$NET"; then
         fail "ADD $1 (node$2) with identity $CLAIM: $RESULT"
         return 1
