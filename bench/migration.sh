@@ -82,7 +82,7 @@ if [[ ",$PARTS," == *,byhand,* ]]; then
     BYHAND_ONLY=$parts MIG_RUNS=$N "$ROOT/tests/vm/ovn-by-hand.sh" >"$LOG" 2>&1
     BYHAND_LINE=$(sed -n 's/^RESULT: by_hand_migration //p' "$LOG")
     BYHAND_STATS=${BYHAND_LINE%% gaps_ms=*}
-    QEMU_LINE=$(sed -n 's/^RESULT: qemu_migration //p' "$LOG")
+    QEMU_LINE=$(sed -n 's/^RESULT: vmmigrate //p' "$LOG")
     [[ -n "$BYHAND_STATS" ]] || BYHAND_STATS="failed: $(grep -E '^(FAIL|SKIP)' "$LOG" | head -n 3 | tr '\n' ' ')"
     rm -f "$LOG"
 fi
