@@ -15,6 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 . "$(dirname "$0")/../vm/vm.sh"
+. "$(dirname "$0")/../vm/dhcp.sh"
 ONLY=${VM_TEST_ONLY:-}
 want() { [[ -z "$ONLY" || ",$ONLY," == *",$1,"* ]]; }
 if want dhcp || want dhcpoff || want vm; then
@@ -24,7 +25,6 @@ if want vm; then
     WHY=$(vm_require) || skip "$WHY"
 fi
 plugin_test_up 3
-UDHCPC_SCRIPT=$ROOT/tests/vm/guest/udhcpc.script
 ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns"
 
 # net NAME JSON-FRAGMENT: an upstream layer2 NAD config.
@@ -46,10 +46,6 @@ port_of_ip() {
     nbctl -f csv --no-headings --columns=name,addresses list Logical_Switch_Port 2>/dev/null |
         grep -E "[ ]$1([ \"]|\$)" | cut -d, -f1 | tr -d '"' | head -n1
 }
-udhcpc_in() {
-    in_pod "$1" timeout 15 busybox udhcpc -i net1 -s "$UDHCPC_SCRIPT" -O mtu -t 3 -T 1 -n -q -f 2>/dev/null | grep ' bound '
-}
-dhcp_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 # second_mac_reachable SENDER PEER N: SENDER gets a macvlan with a second MAC
 # and 192.168.N.10, PEER 192.168.N.20 on its own interface; PEER pings it.
 second_mac_reachable() {
@@ -163,6 +159,8 @@ if want dhcp; then
     assert_eq "$IPD/24" "$(dhcp_field "$OUT" ip)" "dhcp: udhcpc in a flushed pod gets exactly its port's address"
     assert_eq "1400" "$(dhcp_field "$OUT" mtu)" "dhcp: the lease carries the MTU option"
     assert_eq "none" "$(dhcp_field "$OUT" router)" "dhcp: the lease names no router"
+    # KubeVirt guests renew by unicast to the server id (after an ARP for it).
+    assert_eq "unicast" "$(udhcpc_renew d1)" "dhcp: a unicast renew to the server id is answered"
     # A gateway named in the NAD becomes the router option.
     G=$(net gnet ',"subnets":"10.73.0.0/24","defaultGatewayIPs":"10.73.0.1"')
     expect_ok "dhcp: ADD g1 (node2) on a network with a gateway" attach 2 g1 "$G"
@@ -181,7 +179,7 @@ if want dhcp; then
         [[ -n "$(nbctl --if-exists get DHCP_Options "$DO6" options:server_id)" ]] &&
             ok "dhcp: DHCPv6 options have a server_id" || fail "dhcp: DHCPv6 options without server_id"
     fi
-    OUT=$(in_pod d6 python3 "$ROOT/tests/vm/dhcp6.py" net1)
+    OUT=$(dhcp6_in d6)
     assert_eq "$(pod_ip d6 net1 6)" "$(dhcp_field "$OUT" addr)" "dhcp: DHCPv6 Advertise offers exactly the port's IPv6 address"
     for p in d1:1:D g1:2:G d6:3:D6; do
         IFS=: read -r pod node var <<<"$p"

@@ -17,6 +17,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/integration/cni.sh"
 . "$ROOT/tests/vm/migration.sh"
 . "$ROOT/tests/vm/vm.sh"
+. "$ROOT/tests/vm/dhcp.sh"
 _OSN_TEST=ovn-by-hand
 
 ONLY=${BYHAND_ONLY:-}
@@ -30,7 +31,6 @@ fi
 plugin_test_up 3
 MIG=$SANDBOX_DIR/mig
 mkdir -p "$MIG"
-UDHCPC_SCRIPT=$ROOT/tests/vm/guest/udhcpc.script
 
 # "dhcp": false keeps the plugin's own DHCP_Options (once it makes them) out
 # of the way of the ones made here by hand.
@@ -53,14 +53,6 @@ dhcp_by_hand() {
     nbctl lsp-set-dhcpv4-options "$1" "$DHCP_UUID"
 }
 
-# udhcpc_in POD [ARGS]: one bounded DHCP exchange on net1, the lease
-# applied; prints the script's "OSN-DHCP: bound ..." line.
-udhcpc_in() {
-    local pod=$1
-    shift
-    in_pod "$pod" timeout 15 busybox udhcpc -i net1 -s "$UDHCPC_SCRIPT" -O mtu -t 3 -T 1 -n -q -f "$@" 2>/dev/null | grep " bound "
-}
-dhcp_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 
 expect_ok "ADD pod a (node1)" attach 1 a "$NET"
 expect_ok "ADD pod c (node3)" attach 3 c "$NET"
@@ -88,6 +80,16 @@ if want dhcp; then
     assert_eq "3600" "$(dhcp_field "$OUT" lease)" "dhcp: lease time"
     assert_eq "1442" "$(in_pod a cat /sys/class/net/net1/mtu)" "dhcp: the lease script applied the MTU"
     check "dhcp: pod a reaches pod c with its leased address" ping_ok a "$IPC"
+    # Renewal: a client renews by unicast to server_id, and must first ARP for
+    # it.  On a switch without a router nothing answers that ARP, so only
+    # udhcpc's broadcast fallback is answered.  A localport LSP holding
+    # "server_mac server_id" makes OVN's ARP responder answer it.
+    assert_eq "broadcast" "$(udhcpc_renew a)" "dhcp renew: without a server port only the broadcast fallback is answered"
+    nbctl lsp-add osn.vmnet osn.vmnet.dhcp-server -- lsp-set-type osn.vmnet.dhcp-server localport \
+        -- lsp-set-addresses osn.vmnet.dhcp-server "0a:58:0a:32:00:01 10.50.0.1"
+    nbctl --wait=hv sync
+    in_pod a ip neigh flush dev net1
+    assert_eq "unicast" "$(udhcpc_renew a)" "dhcp renew: with a localport holding server_mac/server_id, the unicast renew is answered"
     # A router appears when the options name one.
     nbctl set DHCP_Options "$DHCP_UUID" options:router=10.50.0.254
     nbctl --wait=hv sync
@@ -109,12 +111,12 @@ if want dhcp; then
     expect_ok "dhcp6: ADD dual-stack pod x (node2)" attach 2 x "$D6"
     PX=osn.d6net.cid-x.net1
     IP6X=$(pod_ip x net1 6)
-    OUT=$(in_pod x python3 "$ROOT/tests/vm/dhcp6.py" --tries 1 --timeout 1 net1)
+    OUT=$(dhcp6_in x --tries 1 --timeout 1)
     assert_eq "OSN-DHCP6: timeout" "$OUT" "dhcp6: no dhcpv6_options on the port: no answer"
     D6_UUID=$(nbctl create DHCP_Options 'cidr="fd00:74::/64"' 'options:server_id="0a:58:00:00:74:01"')
     nbctl lsp-set-dhcpv6-options "$PX" "$D6_UUID"
     nbctl --wait=hv sync
-    OUT=$(in_pod x python3 "$ROOT/tests/vm/dhcp6.py" net1)
+    OUT=$(dhcp6_in x)
     echo "# $OUT"
     assert_eq "$IP6X" "$(dhcp_field "$OUT" addr)" "dhcp6: the Advertise offers exactly the port's IPv6 address"
     assert_eq "000300010a5800007401" "$(dhcp_field "$OUT" server_duid)" "dhcp6: server DUID is DUID-LL of server_id"
