@@ -127,3 +127,4 @@ fi
 # The server-side cost of the address claims' guards (bench/guard.py): an
 # ovsdb-server of its own, no sandbox needed.
 BENCH_OUT="$OUT" python3 "$ROOT/bench/guard.py" | tee "$OUT/guard.txt"
+[[ "${BENCH_MIGRATION:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/migration.sh" || echo "bench: migration part failed" >&2
