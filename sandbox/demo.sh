@@ -166,4 +166,4 @@ echo "  $SB exec --dir $DIR 1 -- $OSNCTL networks"
 echo "  less $DIR/node1/osn-cni.log"
 echo "re-run the demo with: make demo (it starts the pods over)"
 echo "and remove it with: $SB down --dir $DIR"
-[[ $fails -eq 0 ]] || { echo "demo: $fails check(s) failed"; exit 1; }
+[[ $fails -eq 0 ]] || { echo "demo: $fails check(s) failed (sandbox $DIR; logs in $DIR/*.log and $DIR/node*/)"; exit 1; }

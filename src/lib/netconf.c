@@ -13,9 +13,9 @@
  *   osn refuse configs that every other plugin accepts (jansson's default;
  *   JSON_REJECT_DUPLICATES is deliberately not used).
  * - null: a key whose value is JSON null is treated as absent, again as Go
- *   does.  Likewise "mtu": 0 and "vlanID": 0 mean "not set" (upstream's
- *   fields are omitempty integers), and an empty "subnet(s)" string means no
- *   subnet.
+ *   does.  Likewise every "" string and 0 integer means "not set" (upstream's
+ *   fields are omitempty; its e2e template writes every key, empty or not),
+ *   and such a key does not decide the dialect.
  * - "mtu", "netAttachDefName" and "allowPersistentIPs" are valid in both
  *   dialects and do not decide the dialect; every other dialect key does.
  * - An upstream config without "topology" is refused: upstream would make

@@ -15,14 +15,15 @@
  * and "ovn-k8s-cni-overlay" upstream.  An upstream config must name its
  * "topology" (upstream's default, layer3, is not supported).  As with Go's
  * encoding/json, JSON null counts as absent, the last duplicate key wins,
- * and, as upstream's omitempty fields, "" / 0 / false mean unset
- * ("mtu": 0, "vlanID": 0, "physicalNetworkName": "", "role": "", any list
- * ""), and such a key does not decide the dialect.  "role": "primary", an
- * "ipam" block with a "type" and, in the upstream dialect, the network
- * names "default" and "ovn-kubernetes" are refused, as upstream does.
- * reservedSubnets, infrastructureSubnets and defaultGatewayIPs are layer2
- * only (as upstream) and lie inside the subnets (docs/design.md, dialects).  Unknown keys are
- * ignored, as CNI expects; a known key with a wrong type or an impossible value is an
+ * and, as upstream's omitempty fields, "" and 0 mean unset ("mtu": 0,
+ * "vlanID": 0, "physicalNetworkName": "", "role": "", "topology": "", any
+ * list ""), and such a key does not decide the dialect.  "role":
+ * "primary", an "ipam" block with a "type" and, in the upstream dialect,
+ * the network names "default" and "ovn-kubernetes" are refused, as
+ * upstream does.  reservedSubnets, infrastructureSubnets and
+ * defaultGatewayIPs are layer2 only (as upstream) and lie inside the
+ * subnets (docs/design.md, "Dialects").  Unknown keys are ignored, as CNI
+ * expects; a known key with a wrong type or an impossible value is an
  * OSN_CNI_INVALID_CONFIG error whose message names the key and the value
  * (an unsupported cniVersion is OSN_CNI_INCOMPATIBLE_VERSION).  Malformed
  * JSON is OSN_CNI_DECODE_FAILURE with the line and column of the first error
@@ -62,7 +63,9 @@ struct osn_netconf {
 
         struct osn_cidr subnets[OSN_MAX_SUBNETS]; /* at most one per family in practice */
         size_t n_subnets;
-        struct osn_cidr excludes[OSN_MAX_EXCLUDES]; /* excludeSubnets, IPv4 and IPv6 */
+        /* excludeSubnets, IPv4 and IPv6: never a pod's address, dynamic or
+         * static (upstream's allocator reserves them). */
+        struct osn_cidr excludes[OSN_MAX_EXCLUDES];
         size_t n_excludes;
         /* Upstream's reservedSubnets: never handed out dynamically, but a
          * static request (runtimeConfig.ips, IP=) may take them. */

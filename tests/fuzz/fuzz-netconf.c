@@ -12,7 +12,8 @@
  *   last three on layer2 only), external exactly for localnet, VLAN only on
  *   localnet;
  * - parsing is deterministic: the same bytes give the same fingerprint,
- *   and the fingerprint reads back (osn_netconf_fingerprint_parse()).
+ *   and the fingerprint reads back (osn_netconf_fingerprint_parse());
+ * - warnings (osn_netconf_warnings()) point at keys inside the text.
  */
 #include "cni.h"
 #include "netconf.h"
@@ -103,11 +104,32 @@ static void exercise(const struct osn_netconf *nc)
         free(a);
 }
 
+/* The warnings' hand-written key scanner: every place it reports lies in
+ * the text, a duplicate's first place before its second, and every message
+ * is one line. */
+static void check_warnings(const char *buf, size_t size)
+{
+        struct osn_netconf_warning *w = NULL;
+        size_t n = 0;
+        if (osn_netconf_warnings(buf, size, &w, &n) < 0)
+                __builtin_trap();
+        for (size_t i = 0; i < n; i++) {
+                if (w[i].offset >= size || buf[w[i].offset] != '"' || w[i].line < 1 ||
+                    w[i].column < 1 || !w[i].msg[0] || strchr(w[i].msg, '\n'))
+                        __builtin_trap();
+                if (w[i].prev_line &&
+                    (w[i].prev_offset >= w[i].offset || buf[w[i].prev_offset] != '"'))
+                        __builtin_trap();
+        }
+        free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (size > 65536)
                 return 0;
         const char *buf = (const char *)data;
+        check_warnings(buf, size);
         struct osn_netconf *nc = NULL;
         struct osn_error err = {0};
         int r = osn_netconf_parse(buf, size, "stdin", &nc, &err);
