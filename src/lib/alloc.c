@@ -70,6 +70,9 @@ static const char *reason_text(enum osn_block_reason r)
         case OSN_BLOCK_PHYSICAL_GATEWAY:
                 return "the physical gateway (the first address, kept for the router of an "
                        "external network) of subnet";
+        case OSN_BLOCK_DHCP_SERVER:
+                return "the address OVN's DHCP server answers from (the first address; name a "
+                       "gateway in defaultGatewayIPs or set \"dhcp\": false to free it) of subnet";
         case OSN_BLOCK_GATEWAY:
                 return "a gateway address (defaultGatewayIPs) of";
         case OSN_BLOCK_EXCLUDED:
@@ -93,6 +96,8 @@ const char *osn_block_reason_name(enum osn_block_reason r)
                 return "subnet-router anycast";
         case OSN_BLOCK_PHYSICAL_GATEWAY:
                 return "physical gateway";
+        case OSN_BLOCK_DHCP_SERVER:
+                return "DHCP server";
         case OSN_BLOCK_GATEWAY:
                 return "defaultGatewayIPs";
         case OSN_BLOCK_EXCLUDED:
@@ -146,6 +151,33 @@ static void add_list(struct osn_alloc_subnet *s, const struct osn_cidr *v, size_
                 add_cidr(s, &v[i], reason);
 }
 
+static bool has_gateway(const struct osn_netconf *nc, int family)
+{
+        for (size_t i = 0; i < nc->n_gateways; i++)
+                if (nc->gateways[i].family == family)
+                        return true;
+        return false;
+}
+
+int osn_alloc_dhcp_server(const struct osn_alloc *a, const struct osn_netconf *nc, size_t idx,
+                          struct osn_cidr *ret)
+{
+        if (idx >= a->n_subnets)
+                return -ENOENT;
+        const struct osn_alloc_subnet *s = &a->subnets[idx];
+        if (s->subnet.family != AF_INET || s->subnet.prefixlen > 30)
+                return -ENOENT;
+        for (size_t i = 0; i < nc->n_gateways; i++)
+                if (nc->gateways[i].family == AF_INET &&
+                    osn_cidr_contains(&s->subnet, &nc->gateways[i])) {
+                        *ret = nc->gateways[i];
+                        ret->prefixlen = s->subnet.prefixlen;
+                        return 0;
+                }
+        *ret = addr_from_value(AF_INET, addr_value(&s->subnet) + 1, s->subnet.prefixlen);
+        return 0;
+}
+
 void osn_alloc_init(struct osn_alloc *a, const struct osn_netconf *nc)
 {
         memset(a, 0, sizeof(*a));
@@ -161,6 +193,8 @@ void osn_alloc_init(struct osn_alloc *a, const struct osn_netconf *nc)
                         add_range(s, s->last, s->last, OSN_BLOCK_BROADCAST, sub);
                         if (nc->external)
                                 add_range(s, 1, 1, OSN_BLOCK_PHYSICAL_GATEWAY, sub);
+                        else if (nc->dhcp && !has_gateway(nc, AF_INET))
+                                add_range(s, 1, 1, OSN_BLOCK_DHCP_SERVER, sub);
                 } else if (sub->family == AF_INET6 && sub->prefixlen <= 126) {
                         add_range(s, 0, 0, OSN_BLOCK_ANYCAST, sub);
                 }

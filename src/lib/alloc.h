@@ -11,6 +11,8 @@
  *     IPv6 subnet-router anycast address (offset 0, prefixes up to /126);
  *   - on an external network, the IPv4 subnet's first address: the physical
  *     gateway out there (as ovn-kubernetes' localnet convention);
+ *   - on a network with OVN's DHCP and no defaultGatewayIPs, the IPv4
+ *     subnet's first address: the DHCP server's (osn_alloc_dhcp_server());
  *   - excludeSubnets, infrastructureSubnets and defaultGatewayIPs;
  * and some are "reserved": upstream's reservedSubnets, which dynamic
  * allocation never hands out but a static request may take.
@@ -43,6 +45,7 @@ enum osn_block_reason {
         OSN_BLOCK_BROADCAST,
         OSN_BLOCK_ANYCAST,
         OSN_BLOCK_PHYSICAL_GATEWAY,
+        OSN_BLOCK_DHCP_SERVER,    /* the address OVN's DHCP server answers from */
         OSN_BLOCK_GATEWAY,        /* defaultGatewayIPs */
         OSN_BLOCK_EXCLUDED,       /* excludeSubnets */
         OSN_BLOCK_INFRASTRUCTURE, /* infrastructureSubnets */
@@ -120,6 +123,13 @@ void osn_alloc_range_bounds(const struct osn_alloc_subnet *s, const struct osn_a
 /* The NAD key (or convention) behind a reason: "excludeSubnets",
  * "physical gateway", "reservedSubnets", ... */
 const char *osn_block_reason_name(enum osn_block_reason r);
+
+/* The address OVN's DHCPv4 server of subnet 'idx' answers from (its
+ * server_id): the IPv4 defaultGatewayIPs address, else the subnet's first
+ * address, which the allocator then keeps out of every pod's reach.
+ * -ENOENT for an IPv6 or a /31 or /32 subnet. */
+int osn_alloc_dhcp_server(const struct osn_alloc *a, const struct osn_netconf *nc, size_t idx,
+                          struct osn_cidr *ret) _nonnull_(1, 2, 4);
 
 /* The MAC osn derives from a port's addresses when none is requested:
  * 0a:58 followed by the IPv4 address (as ovn-kubernetes does), or by the

@@ -139,6 +139,43 @@ static int connect_both(const struct osn_nodeconf *node, int64_t deadline, struc
         return r;
 }
 
+/* --- identities --- */
+
+/* The attachment's persistent identity, with allowPersistentIPs: the
+ * claim reference Multus passes as args.cni, else the requested MAC (KubeVirt
+ * passes the VM's); NULL without one (then allowPersistentIPs changes
+ * nothing, and 'why' says so when not NULL).  'buf' holds a MAC. */
+static const char *attach_identity(const struct osn_netconf *nc, const struct osn_cni_env *env,
+                                   char buf[OSN_MAC_STRLEN], const char **why)
+{
+        if (why)
+                *why = NULL;
+        if (!nc || !nc->allow_persistent_ips)
+                return NULL;
+        if (nc->claim_ref)
+                return nc->claim_ref;
+        if (nc->has_static_mac)
+                return osn_mac_format(nc->static_mac, buf, OSN_MAC_STRLEN);
+        if (env->args.has_mac)
+                return osn_mac_format(env->args.mac, buf, OSN_MAC_STRLEN);
+        if (why)
+                *why = "allowPersistentIPs is set but the attachment has no identity (no "
+                       "args.cni[\"ipam-claim-reference\"] and no requested MAC): its "
+                       "addresses last as long as the pod";
+        return NULL;
+}
+
+/* The logical port of an attachment: named for its identity when it has
+ * one (so that any node and any container finds it), else for the
+ * container and interface. */
+static char *attachment_port_name(const struct osn_netconf *nc, const struct osn_cni_env *env)
+{
+        char mac[OSN_MAC_STRLEN];
+        const char *id = attach_identity(nc, env, mac, NULL);
+        return id ? osn_identity_port_name(nc->name, id)
+                  : osn_port_name(nc->name, env->container_id, env->ifname);
+}
+
 /* --- ADD --- */
 
 /* What the request asks for, decided before anything is touched. */
@@ -151,6 +188,8 @@ struct add_plan {
         const char *physnet; /* resolved; NULL when not external */
         char *fingerprint;
         struct osn_alloc alloc;
+        const char *identity; /* persistent, or NULL */
+        char identity_mac[OSN_MAC_STRLEN];
 };
 
 struct add_state {
@@ -179,9 +218,17 @@ static void add_rollback(struct add_state *st)
         if (st->veth && osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e))
                 log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
         osn_error_clear(&e);
-        if (st->nb_port && st->nb &&
-            osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0)
+        if (st->nb_port && st->nb && st->plan.identity) {
+                /* An identity's port outlives a failed ADD as it outlives a
+                 * DEL: back to the source of a migration, or a reservation. */
+                if (osn_nb_release_identity(st->nb, st->req->nc->name, st->port,
+                                            st->req->node->node_name, st->req->env->container_id,
+                                            deadline, &e) < 0)
+                        log_warn("rollback: releasing identity port %s: %s", st->port, e.msg);
+        } else if (st->nb_port && st->nb &&
+                   osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0) {
                 log_warn("rollback: removing logical port %s: %s", st->port, e.msg);
+        }
 }
 
 /* Static addresses: runtimeConfig.ips win over CNI_ARGS IP=; a bare IP=
@@ -234,6 +281,10 @@ static int plan_add(struct add_state *st, struct osn_error *err)
         struct add_plan *p = &st->plan;
 
         osn_alloc_init(&p->alloc, nc);
+        const char *why;
+        p->identity = attach_identity(nc, req->env, p->identity_mac, &why);
+        if (why)
+                log_info("ADD %s: %s", nc->name, why);
         int r = plan_static_ips(req, p, err);
         if (r < 0)
                 return r;
@@ -317,6 +368,9 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .static_ips = st->plan.static_ips,
             .n_static_ips = st->plan.n_static_ips,
             .port_ids = ids,
+            .mtu = st->plan.mtu,
+            .chassis = st->node.system_id[0] ? st->node.system_id : NULL,
+            .identity = st->plan.identity,
         };
         memcpy(spec->mac, st->plan.mac, 6);
         int r = osn_nb_attach_start(st->nb, spec, &st->nba, err);
@@ -398,6 +452,10 @@ static int finish_nb_attach(struct add_state *st, struct osn_error *err)
                 return r;
         if (memcmp(st->nbp.mac, st->veth_mac, 6) == 0)
                 return 0;
+        if (!st->veth) {
+                memcpy(st->veth_mac, st->nbp.mac, 6); /* the veth is made with it */
+                return 0;
+        }
         char m[OSN_MAC_STRLEN];
         log_info("port %s: the pod's interface takes MAC %s", st->port,
                  osn_mac_format(st->nbp.mac, m, sizeof(m)));
@@ -456,10 +514,12 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
             (r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0 ||
             (r = check_node(st, err)) < 0)
                 return r;
-        remove_stale(st);
 
         /* Pipelined: the NB transaction goes out now, and the server (then
-         * northd) works on it while we do the kernel and OVS work. */
+         * northd) works on it while we do the kernel and OVS work.  But an
+         * identity's port may be held on this node by another pod, whose
+         * veth has our name: the NB decides before this node's pieces are
+         * touched. */
         const char *ids[] = {OSN_EXT_NETWORK,
                              nc->name,
                              OSN_EXT_CONTAINER,
@@ -479,8 +539,16 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                              NULL};
         struct osn_port_spec spec;
         _cleanup_json_ json_t *iface_init = NULL;
-        if ((r = start_nb_attach(st, &spec, ids, err)) < 0 || (r = make_veth(st, err)) < 0 ||
-            (r = plug_ovs(st, &iface_init, err)) < 0 || (r = finish_nb_attach(st, err)) < 0 ||
+        bool decide_first = st->plan.identity != NULL;
+        if (!decide_first)
+                remove_stale(st);
+        if ((r = start_nb_attach(st, &spec, ids, err)) < 0 ||
+            (decide_first && (r = finish_nb_attach(st, err)) < 0))
+                return r;
+        if (decide_first)
+                remove_stale(st);
+        if ((r = make_veth(st, err)) < 0 || (r = plug_ovs(st, &iface_init, err)) < 0 ||
+            (!decide_first && (r = finish_nb_attach(st, err)) < 0) ||
             (r = osn_pod_configure(st->netns_fd, env->ifname, st->nbp.ips, st->nbp.n_ips, err)) <
                 0 ||
             (r = wait_installed(st, iface_init, err)) < 0)
@@ -488,10 +556,11 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
 
         /* Peers that knew one of these addresses with another MAC (a pod
          * deleted before) learn the new one now, not when their neighbour
-         * entry ages out. */
+         * entry ages out.  Not a migration's target: OVN passes nothing of
+         * it before its RARP, and the source still answers for it. */
         struct osn_error e = {0};
-        if (osn_pod_announce(st->netns_fd, env->ifname, st->nbp.mac, st->nbp.ips, st->nbp.n_ips,
-                             &e) < 0)
+        if (!st->nbp.migration && osn_pod_announce(st->netns_fd, env->ifname, st->nbp.mac,
+                                                   st->nbp.ips, st->nbp.n_ips, &e) < 0)
                 log_warn("ADD %s: %s", nc->name, e.msg);
 
         fill_add_result(st, ret);
@@ -515,8 +584,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
                    struct osn_error *err)
 {
         struct add_state st = {.req = req, .netns_fd = -1};
-        _cleanup_free_ char *port =
-            osn_port_name(req->nc->name, req->env->container_id, req->env->ifname);
+        _cleanup_free_ char *port = attachment_port_name(req->nc, req->env);
         if (!port)
                 return -ENOMEM;
         if (strlen(port) >= sizeof(st.port))
@@ -558,19 +626,35 @@ int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *n
 }
 
 int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
-                   const char *network, struct osn_error *err)
+                   const struct osn_netconf *nc, struct osn_error *err)
 {
         int64_t deadline = osn_now_ms() + node->ready_timeout_ms;
-        _cleanup_free_ char *port = osn_port_name(network, env->container_id, env->ifname);
+        char mac[OSN_MAC_STRLEN];
+        const char *identity = attach_identity(nc, env, mac, NULL);
+        _cleanup_free_ char *port = attachment_port_name(nc, env);
         if (!port)
                 return -ENOMEM;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         int r = connect_both(node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
-        r = osn_attach_remove(nb, ovs, network, port, deadline, err);
-        if (r >= 0)
-                log_info("DEL %s: port %s removed (or already gone)", network, port);
+        if (identity) {
+                /* This node's pieces go; the port stays for its identity. */
+                char host[IFNAMSIZ];
+                osn_host_ifname(port, host);
+                if ((r = osn_ovs_del_port(ovs, host, deadline, err)) < 0)
+                        return r;
+                r = osn_link_delete(host, err);
+                if (r < 0 && r != -ENODEV)
+                        return r;
+                osn_error_clear(err);
+                r = osn_nb_release_identity(nb, nc->name, port, node->node_name, env->container_id,
+                                            deadline, err);
+        } else {
+                r = osn_attach_remove(nb, ovs, nc->name, port, deadline, err);
+                if (r >= 0)
+                        log_info("DEL %s: port %s removed (or already gone)", nc->name, port);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -581,7 +665,7 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         const struct osn_netconf *nc = req->nc;
         const struct osn_cni_env *env = req->env;
         int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        _cleanup_free_ char *port = osn_port_name(nc->name, env->container_id, env->ifname);
+        _cleanup_free_ char *port = attachment_port_name(nc, env);
         if (!port)
                 return -ENOMEM;
         char host[IFNAMSIZ];
@@ -724,11 +808,29 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
                         const char *ifn = osn_ovsdb_map_get(ids, OSN_EXT_IFNAME);
                         if (!cid || !ifn || is_valid(valid, n_valid, cid, ifn))
                                 continue;
-                        _cleanup_free_ char *port = osn_port_name(nc->name, cid, ifn);
-                        if (!port)
+                        /* The port's own name (an identity's is not made of the
+                         * container id): the NB row's, or the OVS iface-id. */
+                        const char *named = k == 0
+                                                ? osn_ovsdb_map_get(ids, "iface-id")
+                                                : json_string_value(json_object_get(row, "name"));
+                        _cleanup_free_ char *port =
+                            named ? strdup(named) : osn_port_name(nc->name, cid, ifn);
+                        _cleanup_free_ char *id_prefix = osn_identity_port_name(nc->name, "");
+                        if (!port || !id_prefix)
                                 return -ENOMEM;
                         struct osn_error e = {0};
-                        r = osn_attach_remove(nb, ovs, nc->name, port, deadline, &e);
+                        if (startswith(port, id_prefix)) {
+                                /* A persistent identity: its port stays. */
+                                char host[IFNAMSIZ];
+                                osn_host_ifname(port, host);
+                                if (osn_ovs_del_port(ovs, host, deadline, &e) >= 0)
+                                        (void)osn_link_delete(host, NULL);
+                                osn_error_clear(&e);
+                                r = osn_nb_release_identity(
+                                    nb, nc->name, port, req->node->node_name, cid, deadline, &e);
+                        } else {
+                                r = osn_attach_remove(nb, ovs, nc->name, port, deadline, &e);
+                        }
                         if (r < 0) {
                                 log_warn("GC %s: removing %s: %s", nc->name, port, e.msg);
                                 continue;

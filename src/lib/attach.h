@@ -32,9 +32,12 @@ struct osn_attach_req {
 
 int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
                    struct osn_error *err) _wur_;
-/* 'network' is the netconf name (DEL needs nothing else of the config). */
+/* DEL needs the netconf's name, and, for a persistent identity
+ * (allowPersistentIPs with a claim reference or a requested MAC), what
+ * names it: the identity's port then stays (a reservation, or the other
+ * side of a live migration), and only this node's pieces go. */
 int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
-                   const char *network, struct osn_error *err) _wur_;
+                   const struct osn_netconf *nc, struct osn_error *err) _wur_;
 int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err) _wur_;
 /* Removes this node's attachments of req->nc's network that are not among
  * the 'n_valid' entries of 'valid' (osn_cni_valid_attachments_parse();

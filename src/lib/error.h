@@ -36,10 +36,10 @@ enum osn_cni_code {
         OSN_CNI_NOT_AVAILABLE = 50,
         OSN_CNI_LIMITED_CONNECTIVITY = 51,
         /* osn-specific, >= 100 as the spec reserves them for plugins. */
-        OSN_CNI_OVSDB_ERROR = 100,    /* the database refused a transaction */
-        OSN_CNI_NETLINK_ERROR = 101,  /* the kernel refused a link operation */
-        OSN_CNI_CONFLICT = 102,       /* network settings or address conflict */
-        OSN_CNI_CHECK_FAILED = 103,   /* CHECK found the attachment not as ADD left it */
+        OSN_CNI_OVSDB_ERROR = 100,   /* the database refused a transaction */
+        OSN_CNI_NETLINK_ERROR = 101, /* the kernel refused a link operation */
+        OSN_CNI_CONFLICT = 102,      /* network settings or address conflict */
+        OSN_CNI_CHECK_FAILED = 103,  /* CHECK found the attachment not as ADD left it */
         OSN_CNI_INTERNAL = 999,
 };
 
@@ -65,7 +65,7 @@ struct osn_error {
  * Returns -abs(errno_hint) (or -EINVAL when errno_hint is 0) so that callers
  * can write `return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG, ...)`. */
 int osn_error_set(struct osn_error *err, int errno_hint, int code, const char *fmt, ...)
-        _printf_(4, 5);
+    _printf_(4, 5);
 
 /* Appends to the details of an error that is set (no-op when not set). */
 void osn_error_details(struct osn_error *err, const char *fmt, ...) _printf_(2, 3);

@@ -543,10 +543,15 @@ static void inv_netconf(const struct osn_inv_network *n, struct osn_netconf *nc)
         memcpy(nc->subnets, n->subnets, n->n_subnets * sizeof(nc->subnets[0]));
         nc->n_excludes = n->n_excludes;
         memcpy(nc->excludes, n->excludes, n->n_excludes * sizeof(nc->excludes[0]));
+        nc->dhcp = !n->external;
         if (n->fingerprint) {
                 struct osn_netconf_settings st;
                 (void)osn_netconf_fingerprint_parse(n->fingerprint, &st);
                 settings_extra(&st, nc);
+                if (strstr(n->fingerprint, " dhcp=on"))
+                        nc->dhcp = true;
+                else if (strstr(n->fingerprint, " dhcp=off"))
+                        nc->dhcp = false;
         }
 }
 
@@ -589,7 +594,8 @@ size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range 
                                 continue; /* network, broadcast, anycast: not exclusions */
                         struct osn_inv_range x = {.why = osn_block_reason_name(r->reason)};
                         osn_alloc_range_bounds(sub, r, &x.first, &x.last);
-                        x.has_cidr = r->reason != OSN_BLOCK_PHYSICAL_GATEWAY;
+                        x.has_cidr = r->reason != OSN_BLOCK_PHYSICAL_GATEWAY &&
+                                     r->reason != OSN_BLOCK_DHCP_SERVER;
                         x.cidr = r->source;
                         ret[k++] = x;
                 }

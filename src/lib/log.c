@@ -51,9 +51,10 @@ void osn_log(enum osn_log_level level, const char *fmt, ...)
         struct tm tm;
         gettimeofday(&tv, NULL);
         gmtime_r(&tv.tv_sec, &tm);
-        int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %d %s %s%s", tm.tm_year + 1900,
-                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000,
-                         (int)getpid(), names[level], log_ctx, log_ctx[0] ? ": " : "");
+        int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %d %s %s%s",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec, (long)tv.tv_usec / 1000, (int)getpid(), names[level], log_ctx,
+                         log_ctx[0] ? ": " : "");
         va_list ap;
         va_start(ap, fmt);
         if (n >= 0 && (size_t)n < sizeof(line))

@@ -603,6 +603,47 @@ static int key_persistent_ips(struct parse_ctx *c, const char *key, const json_t
         return 0;
 }
 
+static int key_dhcp(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        c->nc->has_dhcp = true;
+        c->nc->dhcp = json_is_true(v);
+        return 0;
+}
+
+/* Upstream's proposed "macSecurityMode" (ovn-kubernetes PR 6746). */
+static int key_mac_security(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        const char *m = json_string_value(v);
+        if (!*m || streq(m, "enabled"))
+                return 0;
+        if (streq(m, "disabled")) {
+                c->nc->mac_security_disabled = true;
+                return 0;
+        }
+        return invalid(c, "key \"%s\": %s is not \"enabled\" or \"disabled\"", key, SHOW(v));
+}
+
+static const json_t *get_key(const json_t *root, const char *key);
+
+/* "args" (CONVENTIONS.md): args.cni["ipam-claim-reference"], the
+ * persistent identity of an attachment; the rest is someone else's. */
+static int key_args(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        const json_t *cni = get_key(v, "cni");
+        const json_t *ref = cni ? get_key(cni, "ipam-claim-reference") : NULL;
+        if (!ref || json_is_null(ref))
+                return 0;
+        if (!json_is_string(ref) || json_string_length(ref) == 0 ||
+            json_string_length(ref) > OSN_NAME_MAX)
+                return invalid(c,
+                               "key \"args.cni.ipam-claim-reference\": %s is not a name of 1 to "
+                               "%d bytes",
+                               SHOW(ref), OSN_NAME_MAX);
+        free(c->nc->claim_ref);
+        c->nc->claim_ref = strdup(json_string_value(ref));
+        return c->nc->claim_ref ? 0 : -ENOMEM;
+}
+
 /* runtimeConfig (capability arguments, CONVENTIONS.md): "ips" and "mac".
  * Every other capability is someone else's and ignored. */
 static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t *v)
@@ -650,8 +691,6 @@ static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t
         }
         return 0;
 }
-
-static const json_t *get_key(const json_t *root, const char *key);
 
 /* Upstream refuses an "ipam" block with a type (ErrorUnsupportedIPAMKey in
  * ovn-kubernetes' pkg/util/multi_network.go): the network's addresses are
@@ -705,6 +744,9 @@ static const struct key_info {
     {"mtu", K_COMMON, false, T_INT, key_mtu},
     {"netAttachDefName", K_COMMON, false, T_STRING, key_nad_name},
     {"allowPersistentIPs", K_COMMON, false, T_BOOL, key_persistent_ips},
+    {"dhcp", K_COMMON, false, T_BOOL, key_dhcp},
+    {"macSecurityMode", K_COMMON, false, T_STRING, key_mac_security},
+    {"args", K_COMMON, false, T_OBJECT, key_args},
     {"ipam", K_COMMON, false, T_OBJECT, key_ipam},
     {"runtimeConfig", K_COMMON, false, T_OBJECT, key_runtime_config},
     {"prevResult", K_COMMON, false, T_OBJECT, key_prev_result},
@@ -950,6 +992,13 @@ static int check_across_keys(struct parse_ctx *c)
                                        OSN_MTU_MIN_IPV6);
 
         /* Static addresses: see osn_netconf_check_static_ip(). */
+        if (!nc->has_dhcp)
+                nc->dhcp = !nc->external;
+        if (nc->mac_security_disabled && nc->n_subnets > 0)
+                return invalid(c, "key \"macSecurityMode\": \"disabled\" needs a network without "
+                                  "subnets (as upstream): osn's address claims and port security "
+                                  "are what keep one pod from using another's address; remove "
+                                  "\"subnets\" or the key");
         for (size_t i = 0; i < nc->n_static_ips; i++) {
                 char what[48];
                 struct osn_error e = {0};
@@ -1217,6 +1266,7 @@ void osn_netconf_free(struct osn_netconf *nc)
         free(nc->type);
         free(nc->physical_network);
         free(nc->nad_name);
+        free(nc->claim_ref);
         json_decref(nc->prev_result);
         json_decref(nc->raw);
         free(nc);
@@ -1539,6 +1589,10 @@ char *osn_netconf_fingerprint(const struct osn_netconf *nc)
         /* Newer keys go last and only when set, so that a network that an
          * older osn created (and whose NAD has none of them) keeps its
          * fingerprint. */
+        if (nc->has_dhcp && nc->dhcp == nc->external)
+                sb_printf(&sb, " dhcp=%s", nc->dhcp ? "on" : "off");
+        if (nc->mac_security_disabled)
+                sb_printf(&sb, " macsecurity=disabled");
         static const char *const newer[] = {"reserved", "infrastructure", "gateways"};
         const struct osn_cidr *const lists[] = {nc->reserved, nc->infrastructure, nc->gateways};
         const size_t counts[] = {nc->n_reserved, nc->n_infrastructure, nc->n_gateways};

@@ -94,6 +94,18 @@ struct osn_netconf {
         char *nad_name; /* netAttachDefName, may be NULL */
         bool allow_persistent_ips;
 
+        /* VMs.  "dhcp": OVN's native DHCP for the network (default: on for
+         * overlay networks, off for external ones, whose physical network
+         * often has its own server); 'dhcp' is the effective value.
+         * "macSecurityMode": "disabled" turns port security off (no subnet
+         * only).  args.cni["ipam-claim-reference"] (Multus passes a network
+         * selection element's cni-args as args.cni) names a persistent
+         * identity; NULL when absent. */
+        bool has_dhcp;
+        bool dhcp;
+        bool mac_security_disabled;
+        char *claim_ref;
+
         /* runtimeConfig / capabilities */
         struct osn_cidr static_ips[OSN_MAX_STATIC]; /* runtimeConfig.ips (with prefix) */
         size_t n_static_ips;

@@ -23,6 +23,12 @@ char *osn_port_name(const char *network, const char *container_id, const char *i
         return asprintf(&s, "osn.%s.%s.%s", network, container_id, ifname) < 0 ? NULL : s;
 }
 
+char *osn_identity_port_name(const char *network, const char *identity)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s.id.%s", network, identity) < 0 ? NULL : s;
+}
+
 char *osn_localnet_port_name(const char *network)
 {
         char *s = NULL;
@@ -331,6 +337,8 @@ struct osn_nb_attach {
         struct osn_cidr *used;             /* those claims, when read */
         size_t n_used;
 
+        bool dhcp_exists; /* CREATE: the network's DHCP_Options rows survived */
+
         json_t *ops; /* in flight */
         struct attach_ops idx;
         int64_t id;
@@ -406,17 +414,125 @@ static int choose_addresses(struct osn_nb_attach *at, struct osn_error *err)
         return 0;
 }
 
+/* --- DHCP (OVN's native server) --- */
+
+/* A network's DHCP_Options row for one family has a UUID derived from the
+ * network's name (ovsdb-server(7): insert takes a "uuid"), so that every
+ * ADD can point its port at it without reading it. */
+static void dhcp_uuid(const char *network, int family, char buf[37])
+{
+        uint64_t h1 = osn_alloc_seed(network) ^ (family == AF_INET ? 0x4444 : 0x6666);
+        uint64_t h2 = h1 * 0x9e3779b97f4a7c15ull ^ (h1 >> 29);
+        h2 ^= h2 >> 31;
+        snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+                 (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
+                 (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
+                 (unsigned long long)(h2 & 0xffffffffffffull));
+}
+
+/* The families of nc's subnets that get DHCP: bit 0 IPv4, bit 1 IPv6. */
+static unsigned dhcp_families(const struct osn_netconf *nc)
+{
+        unsigned f = 0;
+        for (size_t i = 0; nc->dhcp && i < nc->n_subnets; i++)
+                f |= nc->subnets[i].family == AF_INET ? 1u : 2u;
+        return f;
+}
+
+/* The server's MAC: 0a:59 and four bytes of the network's hash, a prefix no
+ * MAC osn derives for a port uses. */
+static void dhcp_server_mac(const char *network, char buf[OSN_MAC_STRLEN])
+{
+        uint64_t h = osn_alloc_seed(network);
+        snprintf(buf, OSN_MAC_STRLEN, "0a:59:%02x:%02x:%02x:%02x", (unsigned)(h >> 24) & 0xff,
+                 (unsigned)(h >> 16) & 0xff, (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
+}
+
+/* The insert of the DHCP_Options row of subnet 'idx' (NULL for a subnet
+ * without DHCP). */
+static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
+{
+        const struct osn_netconf *nc = spec->nc;
+        const struct osn_cidr *sub = &spec->alloc->subnets[idx].subnet;
+        char uuid[37], cidr[OSN_CIDR_STRLEN], mac[OSN_MAC_STRLEN], mtu[16], srv[OSN_CIDR_STRLEN],
+            gw[OSN_CIDR_STRLEN] = "";
+        dhcp_uuid(nc->name, sub->family, uuid);
+        osn_cidr_format(sub, cidr, sizeof(cidr));
+        dhcp_server_mac(nc->name, mac);
+        snprintf(mtu, sizeof(mtu), "%u", spec->mtu ? spec->mtu : 1500);
+        json_t *opts;
+        if (sub->family == AF_INET) {
+                struct osn_cidr server;
+                if (osn_alloc_dhcp_server(spec->alloc, nc, idx, &server) < 0)
+                        return NULL;
+                osn_addr_format(&server, srv, sizeof(srv));
+                for (size_t i = 0; i < nc->n_gateways; i++)
+                        if (nc->gateways[i].family == AF_INET)
+                                osn_addr_format(&nc->gateways[i], gw, sizeof(gw));
+                const char *kv[] = {"server_id", srv,          "server_mac",
+                                    mac,         "lease_time", "3600",
+                                    "mtu",       mtu,          gw[0] ? "router" : NULL,
+                                    gw,          NULL};
+                opts = osn_ovsdb_map(kv);
+        } else {
+                const char *kv[] = {"server_id", mac, NULL};
+                opts = osn_ovsdb_map(kv);
+        }
+        const char *ids[] = {OSN_EXT_NETWORK, nc->name, NULL};
+        return json_pack("{s:s, s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
+                         "DHCP_Options", "uuid", uuid, "row", "cidr", cidr, "options", opts,
+                         "external_ids", osn_ovsdb_map(ids));
+}
+
+/* Deletes the network's DHCP_Options rows (none is no error). */
+static void append_dhcp_delete(json_t *ops, const char *network)
+{
+        json_array_append_new(ops,
+                              json_pack("{s:s, s:s, s:o}", "op", "delete", "table", "DHCP_Options",
+                                        "where", ids_include(OSN_EXT_NETWORK, network)));
+}
+
 static json_t *port_row(const struct osn_nb_attach *at)
 {
+        const struct osn_port_spec *spec = at->spec;
+        const struct osn_netconf *nc = spec->nc;
         _cleanup_free_ char *addrs = addresses_string(at->mac, at->ips, at->n_ips);
-        json_t *ids = osn_ovsdb_map(at->spec->port_ids);
+        json_t *ids = osn_ovsdb_map(spec->port_ids);
         if (!addrs || !ids)
                 return json_decref(ids), NULL;
         for (size_t i = 0; i < at->n_claims; i++)
-                map_add(ids, at->claims[i], at->spec->nc->name);
-        return json_pack("{s:s, s:o, s:o, s:o}", "name", at->spec->port_name, "addresses",
-                         string_set1(addrs), "port_security", string_set1(addrs), "external_ids",
-                         ids);
+                map_add(ids, at->claims[i], nc->name);
+        json_t *row;
+        if (nc->mac_security_disabled) {
+                /* No port security, and frames to MACs OVN does not know
+                 * reach this port too (a VM that bridges other MACs). */
+                row = json_pack("{s:s, s:o, s:o, s:o}", "name", spec->port_name, "addresses",
+                                osn_ovsdb_set(json_pack("[s,s]", addrs, "unknown")),
+                                "port_security", osn_ovsdb_set(json_array()), "external_ids", ids);
+        } else {
+                row = json_pack("{s:s, s:o, s:o, s:o}", "name", spec->port_name, "addresses",
+                                string_set1(addrs), "port_security", string_set1(addrs),
+                                "external_ids", ids);
+        }
+        unsigned fams = dhcp_families(nc);
+        char u[37];
+        if (row && (fams & 1)) {
+                dhcp_uuid(nc->name, AF_INET, u);
+                json_object_set_new(row, "dhcpv4_options", osn_ovsdb_uuid(u));
+        }
+        if (row && (fams & 2)) {
+                dhcp_uuid(nc->name, AF_INET6, u);
+                json_object_set_new(row, "dhcpv6_options", osn_ovsdb_uuid(u));
+        }
+        if (row && spec->identity) {
+                map_add(ids, OSN_EXT_IDENTITY, spec->identity);
+                map_add(ids, OSN_EXT_CHASSIS, spec->chassis ? spec->chassis : "");
+                if (spec->chassis && *spec->chassis)
+                        json_object_set_new(row, "options",
+                                            osn_ovsdb_map((const char *const[]){
+                                                "requested-chassis", spec->chassis, NULL}));
+        }
+        return row;
 }
 
 static int append(json_t *ops, json_t *op)
@@ -544,6 +660,14 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                 append(ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
                                       "Logical_Switch", "row", "name", at->sw_name, "external_ids",
                                       switch_ids(spec), "ports", osn_ovsdb_set(sw_ports)));
+                /* The network's DHCP server, unless a row of an earlier
+                 * life of the network is still there (then it serves). */
+                for (size_t i = 0; !at->dhcp_exists && i < spec->alloc->n_subnets; i++) {
+                        unsigned fam = spec->alloc->subnets[i].subnet.family == AF_INET ? 1u : 2u;
+                        json_t *op = (dhcp_families(spec->nc) & fam) ? dhcp_insert(spec, i) : NULL;
+                        if (op)
+                                append(ops, op);
+                }
                 return ops;
         }
         append(ops, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
@@ -668,6 +792,277 @@ static int next_candidate(struct osn_nb_attach *at, int s, int64_t deadline, str
         return 0;
 }
 
+/* --- persistent identities --- */
+
+/* The value of 'key' in a NULL-terminated key, value, ... list. */
+static const char *kv_get(const char *const *kv, const char *key)
+{
+        for (size_t i = 0; kv && kv[i]; i += 2)
+                if (streq(kv[i], key))
+                        return kv[i + 1];
+        return NULL;
+}
+
+/* One guarded change of a port: it still has the external_ids we read
+ * ('row'), then external_ids loses 'del_ids' and gains 'add_ids', options
+ * loses 'del_opts' and gains 'add_opts' (maps; may be NULL; stolen).
+ * -EAGAIN when the port changed meanwhile. */
+static int port_update(struct osn_ovsdb *nb, const json_t *row, const char *const *del_ids,
+                       json_t *add_ids, const char *const *del_opts, json_t *add_opts,
+                       const char *why, int64_t deadline, struct osn_error *err)
+{
+        const char *uuid = osn_ovsdb_row_uuid(row);
+        json_t *del_i = json_array(), *del_o = json_array();
+        for (size_t i = 0; del_ids && del_ids[i]; i++)
+                json_array_append_new(del_i, json_string(del_ids[i]));
+        for (size_t i = 0; del_opts && del_opts[i]; i++)
+                json_array_append_new(del_o, json_string(del_opts[i]));
+        json_t *muts = json_pack("[[s,s,o],[s,s,o]]", "external_ids", "delete",
+                                 osn_ovsdb_set(del_i), "options", "delete", osn_ovsdb_set(del_o));
+        if (add_ids)
+                json_array_append_new(muts,
+                                      json_pack("[s,s,o]", "external_ids", "insert", add_ids));
+        if (add_opts)
+                json_array_append_new(muts, json_pack("[s,s,o]", "options", "insert", add_opts));
+        json_t *ops = json_pack(
+            "[o,o,{s:s, s:s, s:o, s:o}]", op_comment("osn: %s", why),
+            op_wait("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)), "external_ids",
+                    json_pack("[{s:O}]", "external_ids", json_object_get(row, "external_ids"))),
+            "op", "mutate", "table", "Logical_Switch_Port", "where",
+            where_eq("_uuid", osn_ovsdb_uuid(uuid)), "mutations", muts);
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r == -EAGAIN)
+                osn_error_clear(err);
+        return r;
+}
+
+/* The keys that say who holds an attachment now. */
+static const char *const holder_keys[] = {
+    OSN_EXT_CONTAINER,     OSN_EXT_IFNAME,     OSN_EXT_NODE,
+    OSN_EXT_POD_NS,        OSN_EXT_POD_NAME,   OSN_EXT_POD_UID,
+    OSN_EXT_NAD,           OSN_EXT_CHASSIS,    OSN_EXT_RESERVATION,
+    OSN_EXT_RESERVED_AT,   OSN_EXT_MIG_NODE,   OSN_EXT_MIG_CHASSIS,
+    OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
+
+/* Takes the addresses and MAC of an identity's port as the result. */
+static int adopt(struct osn_nb_attach *at, const json_t *own, struct osn_nb_port *ret,
+                 struct osn_error *err)
+{
+        const char *a = osn_nb_port_addresses(own, NULL);
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        int n = a ? osn_ovn_parse_addresses(a, at->spec->nc, mac, ips, OSN_MAX_STATIC) : -EINVAL;
+        if (n < 0)
+                return osn_error_set(err, -EPROTO, OSN_CNI_CONFLICT,
+                                     "port %s of identity \"%s\" holds no usable addresses "
+                                     "(\"%s\"); release it (osnctl release)",
+                                     at->spec->port_name, at->spec->identity, a ? a : "");
+        if (at->spec->mac_requested && memcmp(mac, at->spec->mac, 6) != 0) {
+                char m[OSN_MAC_STRLEN];
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "identity \"%s\" of network \"%s\" holds MAC %s, not the "
+                                     "requested one; release it (osnctl release) to change it",
+                                     at->spec->identity, at->spec->nc->name,
+                                     osn_mac_format(mac, m, sizeof(m)));
+        }
+        memcpy(at->mac, mac, 6);
+        at->n_ips = (size_t)n;
+        memcpy(at->ips, ips, (size_t)n * sizeof(ips[0]));
+        fill_result(at, osn_ovsdb_row_uuid(own), false, ret);
+        return 1;
+}
+
+/* An ADD found its identity's port: bind a reservation here, adopt our own
+ * (a retried ADD), become a live migration's target, or refuse.  1 adopted,
+ * 0 to read again, or an error. */
+static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t deadline,
+                         struct osn_nb_port *ret, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
+        const json_t *ids = json_object_get(own, "external_ids");
+        const char *me = kv_get(spec->port_ids, OSN_EXT_NODE);
+        const char *cid = kv_get(spec->port_ids, OSN_EXT_CONTAINER);
+        const char *ifname = kv_get(spec->port_ids, OSN_EXT_IFNAME);
+        const char *node = osn_ovsdb_map_get(ids, OSN_EXT_NODE);
+        const char *holder = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
+        const char *mig = osn_ovsdb_map_get(ids, OSN_EXT_MIG_NODE);
+        const char *chassis = spec->chassis ? spec->chassis : "";
+        int r;
+
+        if (streq(osn_ovsdb_map_get(ids, OSN_EXT_RESERVATION), "true") || !node || !*node) {
+                json_t *add = osn_ovsdb_map(spec->port_ids);
+                map_add(add, OSN_EXT_CHASSIS, chassis);
+                r = port_update(
+                    at->nb, own, holder_keys, add,
+                    (const char *const[]){"requested-chassis", "activation-strategy", NULL},
+                    osn_ovsdb_map((const char *const[]){"requested-chassis", chassis, NULL}),
+                    "bind a reserved identity", deadline, err);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r < 0 || (r = adopt(at, own, ret, err)) < 0)
+                        return r;
+                ret->rebound = true;
+                log_info("identity %s of network %s: reservation bound to %s", spec->identity,
+                         spec->nc->name, me);
+                return 1;
+        }
+        if (streq(node, me)) {
+                if (streq(holder, cid))
+                        return adopt(at, own, ret, err); /* a retried ADD */
+                return osn_error_set(
+                    err, -EEXIST, OSN_CNI_CONFLICT,
+                    "identity \"%s\" of network \"%s\" is already attached on node %s by pod "
+                    "%s/%s (container %s); one identity is attached once per node (a live "
+                    "migration's target runs on another node)",
+                    spec->identity, spec->nc->name, node,
+                    osn_ovsdb_map_get(ids, OSN_EXT_POD_NS) ?: "?",
+                    osn_ovsdb_map_get(ids, OSN_EXT_POD_NAME) ?: "?", holder ? holder : "?");
+        }
+        if (mig && *mig) {
+                if (streq(mig, me) && streq(osn_ovsdb_map_get(ids, OSN_EXT_MIG_CONTAINER), cid)) {
+                        if ((r = adopt(at, own, ret, err)) > 0)
+                                ret->migration = true; /* a retried target ADD */
+                        return r;
+                }
+                return osn_error_set(err, -EBUSY, OSN_CNI_CONFLICT,
+                                     "identity \"%s\" of network \"%s\" is migrating from node "
+                                     "%s to node %s already; one migration at a time",
+                                     spec->identity, spec->nc->name, node, mig);
+        }
+        /* Bound and live on another node: this ADD is a live migration's
+         * target.  The port gets both chassis; the target's traffic flows
+         * once it announces itself with RARP (QEMU does, after the
+         * switch-over); the source's DEL then hands the port over. */
+        const char *src = osn_ovsdb_map_get(ids, OSN_EXT_CHASSIS);
+        _cleanup_free_ char *both = NULL;
+        if (asprintf(&both, "%s,%s", src && *src ? src : node, chassis) < 0)
+                return -ENOMEM;
+        const char *add_kv[] = {OSN_EXT_MIG_NODE,
+                                me,
+                                OSN_EXT_MIG_CHASSIS,
+                                chassis,
+                                OSN_EXT_MIG_CONTAINER,
+                                cid,
+                                OSN_EXT_MIG_IFNAME,
+                                ifname,
+                                NULL};
+        r = port_update(at->nb, own, NULL, osn_ovsdb_map(add_kv),
+                        (const char *const[]){"requested-chassis", "activation-strategy", NULL},
+                        osn_ovsdb_map((const char *const[]){"requested-chassis", both,
+                                                            "activation-strategy", "rarp", NULL}),
+                        "live migration target", deadline, err);
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0 || (r = adopt(at, own, ret, err)) < 0)
+                return r;
+        ret->migration = true;
+        log_info("identity %s of network %s: migrating from %s to %s (requested-chassis=%s, "
+                 "activation-strategy=rarp)",
+                 spec->identity, spec->nc->name, node, me, both);
+        return 1;
+}
+
+int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const char *port_name,
+                            const char *node, const char *cid, int64_t deadline,
+                            struct osn_error *err)
+{
+        static const char *const cols[] = {"_uuid", "external_ids", "options", NULL};
+        static const char *const mig_keys[] = {OSN_EXT_MIG_NODE, OSN_EXT_MIG_CHASSIS,
+                                               OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
+        static const char *const ha_opts[] = {"requested-chassis", "activation-strategy", NULL};
+        for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
+                json_t *ops = json_pack(
+                    "[o]", osn_ovsdb_op_select("Logical_Switch_Port",
+                                               where_eq("name", json_string(port_name)), cols));
+                _cleanup_json_ json_t *res = NULL;
+                int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+                if (r < 0)
+                        return r;
+                json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+                if (!row)
+                        return 0;
+                const json_t *ids = json_object_get(row, "external_ids");
+                if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), network))
+                        return osn_error_set(err, -EPERM, OSN_CNI_CONFLICT,
+                                             "logical switch port \"%s\" was not created by "
+                                             "osn; left alone",
+                                             port_name);
+                const char *holder_node = osn_ovsdb_map_get(ids, OSN_EXT_NODE);
+                const char *holder = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
+                const char *mig = osn_ovsdb_map_get(ids, OSN_EXT_MIG_NODE);
+                const char *mig_cid = osn_ovsdb_map_get(ids, OSN_EXT_MIG_CONTAINER);
+                const char *src_chassis = osn_ovsdb_map_get(ids, OSN_EXT_CHASSIS);
+                const char *dst_chassis = osn_ovsdb_map_get(ids, OSN_EXT_MIG_CHASSIS);
+                const char *why;
+                if (streq(mig, node) && streq(mig_cid, cid)) {
+                        /* The target's DEL first: a failed migration.  The
+                         * port stays on the source alone. */
+                        why = "failed live migration: back to the source";
+                        r = port_update(
+                            nb, row, mig_keys, NULL, ha_opts,
+                            osn_ovsdb_map((const char *const[]){
+                                "requested-chassis", src_chassis ? src_chassis : "", NULL}),
+                            why, deadline, err);
+                } else if (streq(holder_node, node) && streq(holder, cid) && mig && *mig) {
+                        /* The source's DEL after the switch-over: the target
+                         * holds the port from now on. */
+                        why = "live migration done: the target holds the port";
+                        const char *add_kv[] = {OSN_EXT_NODE,
+                                                mig,
+                                                OSN_EXT_CHASSIS,
+                                                dst_chassis ? dst_chassis : "",
+                                                OSN_EXT_CONTAINER,
+                                                mig_cid ? mig_cid : "",
+                                                OSN_EXT_IFNAME,
+                                                osn_ovsdb_map_get(ids, OSN_EXT_MIG_IFNAME) ?: "",
+                                                NULL};
+                        static const char *const moved[] = {
+                            OSN_EXT_NODE,          OSN_EXT_CHASSIS,    OSN_EXT_CONTAINER,
+                            OSN_EXT_IFNAME,        OSN_EXT_MIG_NODE,   OSN_EXT_MIG_CHASSIS,
+                            OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
+                        r = port_update(
+                            nb, row, moved, osn_ovsdb_map(add_kv), ha_opts,
+                            osn_ovsdb_map((const char *const[]){
+                                "requested-chassis", dst_chassis ? dst_chassis : "", NULL}),
+                            why, deadline, err);
+                } else if (streq(holder_node, node) && streq(holder, cid)) {
+                        /* The last DEL of a persistent attachment: the port
+                         * (MAC and addresses) stays for its identity. */
+                        why = "keep a persistent identity as a reservation";
+                        char now[32];
+                        snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+                        const char *add_kv[] = {OSN_EXT_RESERVATION,
+                                                "true",
+                                                OSN_EXT_RESERVED_AT,
+                                                now,
+                                                OSN_EXT_LAST_NODE,
+                                                node,
+                                                NULL};
+                        static const char *const gone[] = {OSN_EXT_NODE,
+                                                           OSN_EXT_CHASSIS,
+                                                           OSN_EXT_CONTAINER,
+                                                           OSN_EXT_IFNAME,
+                                                           OSN_EXT_POD_UID,
+                                                           OSN_EXT_LAST_NODE,
+                                                           NULL};
+                        r = port_update(nb, row, gone, osn_ovsdb_map(add_kv), ha_opts, NULL, why,
+                                        deadline, err);
+                } else {
+                        return 0; /* somebody else's now: nothing of ours is left */
+                }
+                if (r == -EAGAIN)
+                        continue;
+                if (r == 0)
+                        log_info("DEL %s: port %s: %s", network, port_name, why);
+                return r < 0 ? r : 1;
+        }
+        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                             "network \"%s\": port %s kept changing under %d attempts to release "
+                             "it; try again",
+                             network, port_name, MAX_GUARD_RETRIES);
+}
+
 /* The switch guard did not hold (or the port name exists): read the network
  * and decide how to attach.  1 when the port is already there and adopted
  * into 'ret' (a retried ADD), 0 to try again with at->mode set. */
@@ -675,17 +1070,21 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                       struct osn_error *err)
 {
         static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
-        static const char *const port_cols[] = {"_uuid", "addresses", "dynamic_addresses",
-                                                "external_ids", NULL};
+        static const char *const port_cols[] = {"_uuid",        "addresses", "dynamic_addresses",
+                                                "external_ids", "options",   NULL};
         static const char *const ln_cols[] = {"_uuid", NULL};
         const struct osn_port_spec *spec = at->spec;
         const struct osn_netconf *nc = spec->nc;
         json_t *ops =
             select_network(at->sw_name, spec->port_name, at->ln_name, sw_cols, port_cols, ln_cols);
+        json_array_append_new(ops, osn_ovsdb_op_select("DHCP_Options",
+                                                       ids_include(OSN_EXT_NETWORK, nc->name),
+                                                       (const char *const[]){"_uuid", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
+        at->dhcp_exists = json_array_size(osn_ovsdb_result_rows(res, 3)) > 0;
         json_t *sws = osn_ovsdb_result_rows(res, 0);
         json_t *own = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
         const char *ln_uuid = osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
@@ -712,6 +1111,8 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                                      at->sw_name, OSN_EXT_NETWORK, nc->name);
         const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
         bool same = streq(fp, spec->fingerprint);
+        if (same && own && spec->identity)
+                return bind_identity(at, own, deadline, ret, err);
         if (same && own) {
                 /* A retried ADD: our port is there already.  Keep it when it
                  * holds what this request asks for; else replace it. */
@@ -759,7 +1160,7 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                 /* No attachment but ours (from an earlier try): replace the
                  * switch with one of the new settings. */
                 r = osn_nb_delete_switch_if(
-                    at->nb, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
+                    at->nb, nc->name, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
                     "re-create with new settings, no attachments", deadline, err);
                 if (r == -EAGAIN) {
                         osn_error_clear(err);
@@ -870,8 +1271,9 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                              spec->nc->name, MAX_ATTACH_TRIES, spec->port_name);
 }
 
-int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const json_t *ports,
-                            const char *why, int64_t deadline, struct osn_error *err)
+int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,
+                            const json_t *ports, const char *why, int64_t deadline,
+                            struct osn_error *err)
 {
         json_t *where = where_eq("_uuid", osn_ovsdb_uuid(switch_uuid));
         json_t *ops =
@@ -881,6 +1283,9 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const
                       "op", "delete", "table", "Logical_Switch", "where", where);
         if (!ops)
                 return -ENOMEM;
+        /* Its DHCP server goes with it (DHCP_Options is a root table). */
+        if (network)
+                append_dhcp_delete(ops, network);
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -982,7 +1387,7 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         /* We were the last after all.  An ADD attaching
                          * meanwhile makes the guard fail, and the switch
                          * stays: it is theirs now. */
-                        r = osn_nb_delete_switch_if(nb, osn_ovsdb_row_uuid(sw),
+                        r = osn_nb_delete_switch_if(nb, network, osn_ovsdb_row_uuid(sw),
                                                     json_object_get(after, "ports"),
                                                     "last attachment detached", deadline, err);
                         if (r == -EAGAIN) {

@@ -50,6 +50,18 @@
 char *osn_switch_name(const char *network);
 char *osn_port_name(const char *network, const char *container_id, const char *ifname);
 char *osn_localnet_port_name(const char *network);
+/* "osn.<network>.id.<identity>": the port of a persistent identity. */
+char *osn_identity_port_name(const char *network, const char *identity);
+
+#define OSN_EXT_IDENTITY      "osn/identity"
+#define OSN_EXT_CHASSIS       "osn/chassis"
+#define OSN_EXT_RESERVATION   "osn/reservation" /* "true": unbound, kept for its identity */
+#define OSN_EXT_RESERVED_AT   "osn/reserved-at" /* Unix time of the DEL that made it one */
+#define OSN_EXT_LAST_NODE     "osn/last-node"
+#define OSN_EXT_MIG_NODE      "osn/migration-node" /* the target of a live migration */
+#define OSN_EXT_MIG_CHASSIS   "osn/migration-chassis"
+#define OSN_EXT_MIG_CONTAINER "osn/migration-container-id"
+#define OSN_EXT_MIG_IFNAME    "osn/migration-ifname"
 
 /* Addresses (alloc.h decides which; this module claims them).  A port
  * holds each of its IPs and its MAC as a claim in its external_ids:
@@ -75,17 +87,25 @@ struct osn_alloc;
  * osn_nb_attach_free(). */
 struct osn_port_spec {
         const struct osn_netconf *nc;
-        const struct osn_alloc *alloc;  /* nc's address space */
-        const char *physical_network;   /* resolved; NULL when not external */
+        const struct osn_alloc *alloc; /* nc's address space */
+        const char *physical_network;  /* resolved; NULL when not external */
         const char *fingerprint;
         const char *port_name;
-        bool mac_requested;             /* runtimeConfig.mac / MAC= */
-        uint8_t mac[6];                 /* the requested MAC, else the MAC of a port without IPs */
+        bool mac_requested; /* runtimeConfig.mac / MAC= */
+        uint8_t mac[6];     /* the requested MAC, else the MAC of a port without IPs */
         const struct osn_cidr *static_ips; /* requested, with prefixes, checked with
                                             * osn_alloc_check_static(); n may be 0 */
         size_t n_static_ips;
         /* external_ids of the port, NULL-terminated key, value, ... list */
         const char *const *port_ids;
+        unsigned mtu;        /* the network's MTU, for its DHCP options */
+        const char *chassis; /* this node's chassis (OVS system-id) */
+        /* A persistent identity (a VM's claim reference or MAC), or NULL.
+         * Its port is named for it (osn_identity_port_name()), pinned to
+         * its chassis (options:requested-chassis), outlives DEL as a
+         * reservation, and an ADD of it on another node while it is bound
+         * makes this node the target of a live migration. */
+        const char *identity;
 };
 
 /* What the NB holds for the attachment once osn_nb_attach_finish() is done. */
@@ -93,6 +113,8 @@ struct osn_nb_port {
         char uuid[37];
         bool created;        /* this ADD inserted it (else a retried ADD found its own) */
         bool switch_created; /* ... and the network's switch with it */
+        bool migration;      /* this node became the target of a live migration */
+        bool rebound;        /* a reservation of its identity was bound here */
         uint8_t mac[6];
         struct osn_cidr ips[OSN_MAX_STATIC]; /* with their subnets' prefixes */
         size_t n_ips;
@@ -139,6 +161,16 @@ static inline void osn_nb_attach_freep(struct osn_nb_attach **at)
 int osn_nb_network_addresses(struct osn_ovsdb *nb, const char *network, int64_t deadline,
                              struct osn_cidr **ret, size_t *ret_n, struct osn_error *err) _wur_;
 
+/* DEL of a persistent identity's attachment on 'node' (container 'cid'):
+ * the port stays.  The migration target's DEL (a failed migration) pins it
+ * back to the source; the source's DEL during a migration hands it to the
+ * target; else it becomes a reservation (unbound, osn/reservation=true).
+ * Nothing when somebody else holds it now.  Guarded by the port's
+ * external_ids as read; 0 also when the port is gone. */
+int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const char *port_name,
+                            const char *node, const char *cid, int64_t deadline,
+                            struct osn_error *err) _wur_;
+
 /* Removes the port (by name) from its switch; deletes the switch when no
  * other attachment is left.  Succeeds when the port or the switch is already
  * gone.  Returns 1 when something was removed, 0 when there was nothing. */
@@ -147,11 +179,13 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
 
 /* Deletes switch 'switch_uuid' (and, by garbage collection, its ports)
  * only if its ports are still exactly 'ports' (the OVSDB set as read):
- * the guard that keeps a delete from racing a concurrent ADD.  'why' goes
- * into the transaction's comment.  1 deleted, 0 already gone, -EAGAIN when
- * the ports changed meanwhile. */
-int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *switch_uuid, const json_t *ports,
-                            const char *why, int64_t deadline, struct osn_error *err) _wur_;
+ * the guard that keeps a delete from racing a concurrent ADD; the
+ * network's DHCP_Options rows go in the same transaction ('network' may be
+ * NULL when unknown).  'why' goes into the transaction's comment.  1 deleted, 0 already gone,
+ * -EAGAIN when the ports changed meanwhile. */
+int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,
+                            const json_t *ports, const char *why, int64_t deadline,
+                            struct osn_error *err) _wur_;
 
 /* Reads one port by name: *ret_row is the row with columns _uuid, addresses,
  * dynamic_addresses, port_security, external_ids, up (new reference), or

@@ -21,7 +21,7 @@
 
 struct osn_ovs_node {
         char bridge_uuid[37];
-        char datapath_type[32];   /* "system", "netdev", "" */
+        char datapath_type[32];     /* "system", "netdev", "" */
         char bridge_mappings[1024]; /* external_ids:ovn-bridge-mappings */
         char system_id[256];        /* external_ids:system-id (the chassis name) */
 };

@@ -296,8 +296,9 @@ static int execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                         if (r >= 0)
                                 r = r ? -EAGAIN : 1;
                 } else {
-                        r = osn_nb_delete_switch_if(
-                            nb, n->uuid, n->ports, "osnctl gc: no attachment left", deadline, &err);
+                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports,
+                                                    "osnctl gc: no attachment left", deadline,
+                                                    &err);
                 }
                 if (r == -ENOMEM)
                         return r;

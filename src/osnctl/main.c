@@ -1092,6 +1092,25 @@ static const struct command {
      "  -n, --dry-run   print what would be removed, remove nothing\n"
      "  --orphans       see above\n",
      COMMON_OPTIONS "dry-run\0orphans\0", true, osnctl_gc},
+    {"reservations", "reservations [NETWORK]", "list the addresses kept for VMs' identities",
+     "One line per reservation: the logical port of a persistent identity\n"
+     "(allowPersistentIPs with args.cni[\"ipam-claim-reference\"] or a requested MAC)\n"
+     "whose last attachment was deleted.  Its MAC and addresses wait for the next\n"
+     "ADD of that identity, on any node; nobody else gets them.  Kept until\n"
+     "released: osn never drops one by itself.\n"
+     "  NETWORK      the network\n"
+     "  IDENTITY     the claim reference or the MAC\n"
+     "  ADDRESSES    MAC and IPs it keeps\n"
+     "  AGE          since the DEL that made it a reservation\n"
+     "  LAST NODE    where it was attached last\n"
+     "  PORT         its logical port (-o wide)\n",
+     VIEW_OPTIONS, true, osnctl_reservations},
+    {"release", "release [--dry-run] NETWORK IDENTITY", "free a VM identity's reservation",
+     "Removes the reservation of IDENTITY on NETWORK (see osnctl reservations):\n"
+     "its logical port, so its MAC and addresses go back to the network, and the\n"
+     "network's switch when that was its last port.  Refused while the identity\n"
+     "is attached somewhere.\n",
+     COMMON_OPTIONS "nb\0dry-run\0", true, osnctl_release},
     {"validate", "validate FILE|DIR|- ...", "check NAD manifests and CNI configs",
      "Reads NetworkAttachmentDefinition manifests (YAML or JSON, several \"---\"\n"
      "documents per file, \"kind: List\" with items), bare CNI configs (JSON with\n"

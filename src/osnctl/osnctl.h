@@ -122,6 +122,13 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv);
 int osnctl_gc(struct osnctl *ctl, int argc, char **argv);
 int osnctl_nodes(struct osnctl *ctl, int argc, char **argv);
 int osnctl_trace(struct osnctl *ctl, int argc, char **argv);
+int osnctl_reservations(struct osnctl *ctl, int argc, char **argv);
+int osnctl_release(struct osnctl *ctl, int argc, char **argv);
+/* Releases every reservation older than 'older_than_s' seconds (only
+ * reports with 'dry_run'), appending {"port", "result"[, "why"]} objects
+ * to 'report'.  Returns how many, or negative errno. */
+int osnctl_release_older(struct osn_ovsdb *nb, long long older_than_s, bool dry_run,
+                         int64_t deadline, json_t *report, struct osn_error *err);
 
 /* Views shared by several commands (main.c). */
 json_t *osnctl_network_json(const struct osn_inv_network *n);

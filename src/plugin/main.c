@@ -82,7 +82,7 @@ static int cmd_add(struct invocation *inv, struct osn_error *err)
 
 static int cmd_del(struct invocation *inv, struct osn_error *err)
 {
-        return osn_attach_del(inv->node, &inv->env, inv->nc->name, err);
+        return osn_attach_del(inv->node, &inv->env, inv->nc, err);
 }
 
 static int cmd_check(struct invocation *inv, struct osn_error *err)

@@ -1,0 +1,175 @@
+/* osnctl reservations / release: the persistent identities of VMs whose
+ * attachments are gone but whose logical ports (MAC and addresses) osn
+ * keeps for them (ovn.h: osn/reservation).  Reading them needs only the NB
+ * DB (--nb works without a node config); release removes the port through
+ * osn_nb_remove_port(), the same removal DEL uses, so the network goes
+ * with its last port. */
+#include <stdio.h>
+#include <time.h>
+
+#include "ovn.h"
+#include "osnctl.h"
+
+static const struct osnctl_column reservation_cols[] = {
+    {"NETWORK", "network", NULL},     {"IDENTITY", "identity", NULL},
+    {"ADDRESSES", "addresses", NULL}, {"AGE", "age", NULL},
+    {"LAST NODE", "last_node", NULL}, {"PORT", "port", NULL, OSNCTL_COL_WIDE},
+};
+
+static void age_text(long long secs, char *buf, size_t len)
+{
+        if (secs < 0)
+                snprintf(buf, len, "?");
+        else if (secs < 120)
+                snprintf(buf, len, "%llds", secs);
+        else if (secs < 2 * 3600)
+                snprintf(buf, len, "%lldm", secs / 60);
+        else if (secs < 2 * 86400)
+                snprintf(buf, len, "%lldh", secs / 3600);
+        else
+                snprintf(buf, len, "%lldd", secs / 86400);
+}
+
+/* The reservations (of 'network' only when not NULL) as view rows. */
+static int read_reservations(struct osn_ovsdb *nb, const char *network, int64_t deadline,
+                             json_t **ret, struct osn_error *err)
+{
+        const char *kv[] = {OSN_EXT_RESERVATION, "true", network ? OSN_EXT_NETWORK : NULL, network,
+                            NULL};
+        json_t *ops = json_pack(
+            "[o]",
+            osn_ovsdb_op_select(
+                "Logical_Switch_Port",
+                json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv))),
+                (const char *const[]){"name", "addresses", "external_ids", NULL}));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        json_t *rows = json_array(), *row;
+        size_t i;
+        long long now = (long long)time(NULL);
+        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        {
+                const json_t *ids = json_object_get(row, "external_ids");
+                const char *at = osn_ovsdb_map_get(ids, OSN_EXT_RESERVED_AT);
+                long long since = at ? strtoll(at, NULL, 10) : -1;
+                char age[32];
+                age_text(since >= 0 ? now - since : -1, age, sizeof(age));
+                json_array_append_new(
+                    rows, json_pack("{s:s?, s:s?, s:s?, s:s, s:I, s:s?, s:s?}", "network",
+                                    osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), "identity",
+                                    osn_ovsdb_map_get(ids, OSN_EXT_IDENTITY), "addresses",
+                                    osn_nb_port_addresses(row, NULL), "age", age, "age_seconds",
+                                    (json_int_t)(since >= 0 ? now - since : -1), "last_node",
+                                    osn_ovsdb_map_get(ids, OSN_EXT_LAST_NODE), "port",
+                                    json_string_value(json_object_get(row, "name"))));
+        }
+        *ret = rows;
+        return 0;
+}
+
+int osnctl_reservations(struct osnctl *ctl, int argc, char **argv)
+{
+        if (argc > 1) {
+                osnctl_err("reservations takes at most a NETWORK (see osnctl reservations --help)");
+                return OSNCTL_USAGE;
+        }
+        int r = osnctl_load_node_optional(ctl);
+        if (r)
+                return r;
+        int64_t deadline = osnctl_deadline(ctl);
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL;
+        if ((r = osnctl_connect_nb(ctl, deadline, &nb)))
+                return r;
+        struct osn_error err = {0};
+        _cleanup_json_ json_t *rows = NULL;
+        if (read_reservations(nb, argc ? argv[0] : NULL, deadline, &rows, &err) < 0) {
+                osnctl_err("%s", err.msg);
+                return OSNCTL_PROBLEMS;
+        }
+        return osnctl_render_list(ctl, "reservations", rows, reservation_cols,
+                                  ARRAY_SIZE(reservation_cols), "no reservations");
+}
+
+int osnctl_release(struct osnctl *ctl, int argc, char **argv)
+{
+        if (argc != 2) {
+                osnctl_err("release takes NETWORK IDENTITY (see osnctl release --help)");
+                return OSNCTL_USAGE;
+        }
+        int r = osnctl_load_node_optional(ctl);
+        if (r)
+                return r;
+        int64_t deadline = osnctl_deadline(ctl);
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL;
+        if ((r = osnctl_connect_nb(ctl, deadline, &nb)))
+                return r;
+        _cleanup_free_ char *port = osn_identity_port_name(argv[0], argv[1]);
+        if (!port)
+                return OSNCTL_PROBLEMS;
+        struct osn_error err = {0};
+        _cleanup_json_ json_t *row = NULL;
+        if (osn_nb_get_port(nb, port, deadline, &row, &err) < 0) {
+                osnctl_err("%s", err.msg);
+                return OSNCTL_PROBLEMS;
+        }
+        const json_t *ids = row ? json_object_get(row, "external_ids") : NULL;
+        if (!row || !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), argv[0])) {
+                osnctl_err("network \"%s\" holds no identity \"%s\" (osnctl reservations lists "
+                           "them)",
+                           argv[0], argv[1]);
+                return OSNCTL_PROBLEMS;
+        }
+        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_RESERVATION), "true")) {
+                osnctl_err("identity \"%s\" of network \"%s\" is attached on node %s (pod %s/%s); "
+                           "only a reservation (no attachment) can be released",
+                           argv[1], argv[0], osn_ovsdb_map_get(ids, OSN_EXT_NODE) ?: "?",
+                           osn_ovsdb_map_get(ids, OSN_EXT_POD_NS) ?: "?",
+                           osn_ovsdb_map_get(ids, OSN_EXT_POD_NAME) ?: "?");
+                return OSNCTL_PROBLEMS;
+        }
+        if (ctl->dry_run) {
+                printf("would release %s (port %s)\n", argv[1], port);
+                return OSNCTL_OK;
+        }
+        if (osn_nb_remove_port(nb, argv[0], port, deadline, &err) < 0) {
+                osnctl_err("%s", err.msg);
+                return OSNCTL_PROBLEMS;
+        }
+        if (!ctl->json)
+                printf("released identity %s of network %s (port %s)\n", argv[1], argv[0], port);
+        else
+                printf("{\"released\": {\"network\": \"%s\", \"port\": \"%s\"}}\n", argv[0], port);
+        return OSNCTL_OK;
+}
+
+int osnctl_release_older(struct osn_ovsdb *nb, long long older_than_s, bool dry_run,
+                         int64_t deadline, json_t *report, struct osn_error *err)
+{
+        _cleanup_json_ json_t *rows = NULL;
+        int r = read_reservations(nb, NULL, deadline, &rows, err);
+        if (r < 0)
+                return r;
+        json_t *row;
+        size_t i;
+        int n = 0;
+        json_array_foreach(rows, i, row)
+        {
+                json_int_t age = json_integer_value(json_object_get(row, "age_seconds"));
+                const char *net = json_string_value(json_object_get(row, "network"));
+                const char *port = json_string_value(json_object_get(row, "port"));
+                if (age < older_than_s || !net || !port)
+                        continue;
+                struct osn_error e = {0};
+                if (!dry_run && osn_nb_remove_port(nb, net, port, deadline, &e) < 0) {
+                        json_array_append_new(report, json_pack("{s:s, s:s, s:s}", "port", port,
+                                                                "result", "failed", "why", e.msg));
+                        continue;
+                }
+                json_array_append_new(report, json_pack("{s:s, s:s}", "port", port, "result",
+                                                        dry_run ? "would release" : "released"));
+                n++;
+        }
+        return n;
+}
