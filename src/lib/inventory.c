@@ -262,6 +262,7 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 n->switch_name =
                     dup_opt(json_string_value(json_object_get(row, "name")), false, &failed);
                 n->fingerprint = dup_opt(ext_id(row, OSN_EXT_FINGERPRINT), true, &failed);
+                n->claims = streq(ext_id(row, OSN_EXT_IPAM), OSN_IPAM_CLAIMS);
                 n->topology = dup_opt(ext_id(row, OSN_EXT_TOPOLOGY), true, &failed);
                 n->ports = json_incref(json_object_get(row, "ports"));
                 n->exclude_ips =
@@ -543,7 +544,9 @@ static void inv_netconf(const struct osn_inv_network *n, struct osn_netconf *nc)
         memcpy(nc->subnets, n->subnets, n->n_subnets * sizeof(nc->subnets[0]));
         nc->n_excludes = n->n_excludes;
         memcpy(nc->excludes, n->excludes, n->n_excludes * sizeof(nc->excludes[0]));
-        nc->dhcp = !n->external;
+        /* Networks made by osn's allocator have its DHCP server (an older
+         * osn made none). */
+        nc->dhcp = n->claims && !n->external;
         if (n->fingerprint) {
                 struct osn_netconf_settings st;
                 (void)osn_netconf_fingerprint_parse(n->fingerprint, &st);

@@ -62,6 +62,7 @@ struct osn_inv_network {
         char *switch_name; /* the Logical_Switch name */
         char *fingerprint; /* osn/fingerprint, may be NULL */
         char *topology;    /* osn/topology ("layer2", "localnet"), may be NULL */
+        bool claims;       /* osn/ipam=claims: made by (or migrated to) osn's allocator */
         struct osn_cidr subnets[OSN_MAX_SUBNETS];
         size_t n_subnets;
         struct osn_cidr excludes[OSN_MAX_EXCLUDES];

@@ -80,9 +80,9 @@ TXT=$(ctl 1 networks)
 assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: the default columns"
 TXT=$(ctl 1 networks -o wide)
 assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS NODES USED/FREE EXCLUDED SWITCH" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks -o wide: more columns"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 osn-node1,osn-node3 2/252 - osn.tenant-overlay" \
+assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 osn-node1,osn-node3 2/251 10.10.10.1 osn.tenant-overlay" \
     "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks -o wide: tenant-overlay's used/free and switch"
-assert_eq "green layer2 10.30.0.0/24 - 1300 1 osn-node2 1/246 10.30.0.0/29 osn.green" \
+assert_eq "green layer2 10.30.0.0/24 - 1300 1 osn-node2 1/246 10.30.0.0/29, 10.30.0.1 osn.green" \
     "$(awk '$1 == "green"' <<<"$TXT" | tr -s ' ')" "networks -o wide: green's used/free and exclusion"
 TXT=$(ctl 1 --output wide attachments)
 assert_eq "NETWORK POD CONTAINER INTERFACE NODE MAC IPS READY PORT NAD NETNS" "$(head -1 <<<"$TXT" | tr -s ' ')" "attachments -o wide (given before the command): more columns"
@@ -112,14 +112,14 @@ J=$(ctl 1 show tenant-overlay --json)
 jq_eq "$J" '[.network.mtu, .network.effective_mtu.value, .network.effective_mtu.source] | map(tostring) | join(" ")' \
     "null 1442 node overlay_mtu" "show: no MTU in the netconf -> the node's overlay MTU (1500 - 58)"
 jq_eq "$J" '.network.usage | map([.subnet, .capacity, .used, .free] | map(tostring) | join(" ")) | join(",")' \
-    "10.10.10.0/24 254 2 252" "show: tenant-overlay used/free"
+    "10.10.10.0/24 253 2 251" "show: tenant-overlay used/free"
 assert_eq "1442" "$(in_pod a cat /sys/class/net/net1/mtu)" "the pod's MTU is what show says"
 TXT=$(ctl 1 show tenant-overlay)
 assert_contains "$TXT" "mtu:             1442 (node overlay_mtu)" "show: the effective MTU in text"
-assert_contains "$TXT" "addresses:       10.10.10.0/24: 2 used, 252 free of 254" "show: used/free in text"
+assert_contains "$TXT" "addresses:       10.10.10.0/24: 2 used, 251 free of 253" "show: used/free in text"
 J=$(ctl 1 show green --json)
 jq_eq "$J" '[.network.effective_mtu.value, .network.effective_mtu.source, (.network.excluded | map(.range + " " + .source) | join(","))] | map(tostring) | join(" ")' \
-    "1300 netconf 10.30.0.0/29 excludeSubnets" "show green: the netconf's MTU and its excludeSubnets"
+    "1300 netconf 10.30.0.0/29 excludeSubnets,10.30.0.1 DHCP server" "show green: the netconf's MTU and its excludeSubnets"
 jq_eq "$J" '.network.usage | map([.subnet, .capacity, .used, .free] | map(tostring) | join(" ")) | join(",")' \
     "10.30.0.0/24 247 1 246" "show green: 256 - broadcast - the /29 (with the network address)"
 assert_eq "1300" "$(in_pod g cat /sys/class/net/net1/mtu)" "green's pod has MTU 1300"
@@ -223,7 +223,7 @@ PMAN=$OSN_BUILD/src/osnctl/ovn-kubernetes.8
 COMP=$OSN_BUILD/src/osnctl/osnctl.bash
 check "osnctl.8, ovn-kubernetes.8 and osnctl.bash were built and are not empty" test -s "$MAN" -a -s "$PMAN" -a -s "$COMP"
 CMDS=$("$OSNCTL" --help | awk '/^Commands:/ { c = 1; next } c && /^$/ { exit } c && /^  [a-z]/ { print $1 }')
-assert_eq "networks attachments show nodes trace status gc validate" "$(echo $CMDS)" "--help lists every command"
+assert_eq "networks attachments show nodes trace status gc reservations release validate" "$(echo $CMDS)" "--help lists every command"
 missing_man="" missing_comp=""
 for c in $CMDS; do
     grep -qx ".SS $c" "$MAN" || missing_man="$missing_man $c"
