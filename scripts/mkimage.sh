@@ -29,7 +29,7 @@ bins=("$build/src/plugin/ovn-kubernetes" "$build/src/osnctl/osnctl"
       "$build/deploy/installer/osn-install")
 for b in "${bins[@]}"; do
     [[ -x "$b" ]] || { echo "mkimage: not built: $b" >&2; exit 1; }
-    if file -b "$b" 2>/dev/null | grep -q 'dynamically linked'; then
+    if readelf -l "$b" | grep -q 'Requesting program interpreter'; then
         echo "mkimage: $b is dynamically linked; configure $build with -Dstatic=true" >&2
         exit 1
     fi
