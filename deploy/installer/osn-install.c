@@ -80,6 +80,24 @@ static int join(char *buf, size_t size, const char *dir, const char *name)
         return 0;
 }
 
+/* mkdir -p 'dir', mode 0755 for what it creates. */
+static int make_dirs(const char *dir)
+{
+        char buf[4096];
+        int n = snprintf(buf, sizeof(buf), "%s/", dir);
+        if (n < 0 || (size_t)n >= sizeof(buf))
+                return fail("path too long: %s", dir);
+        for (char *p = buf + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return fail("mkdir %s: %m", buf);
+                *p = '/';
+        }
+        return 0;
+}
+
 /* The whole of 'path' (malloc'd, *ret_len bytes), or NULL with errno. */
 static char *read_all(const char *path, size_t *ret_len)
 {
@@ -285,8 +303,8 @@ int main(int argc, char **argv)
         char physnet[256];
         first_mapping(node.bridge_mappings, physnet, sizeof(physnet));
 
-        if (mkdir(conf_dir, 0750) < 0 && errno != EEXIST)
-                return fail("mkdir %s: %m", conf_dir), 1;
+        if (make_dirs(conf_dir) < 0)
+                return 1;
         _cleanup_json_ json_t *conf = json_object();
         json_object_set_new(conf, "node_name", json_string(node_name));
         json_object_set_new(conf, "nb_remote", json_string(nb_remote));
@@ -352,8 +370,8 @@ int main(int argc, char **argv)
         if (wrote_conf < 0)
                 return 1;
 
-        if (mkdir(cni_dir, 0755) < 0 && errno != EEXIST)
-                return fail("mkdir %s: %m", cni_dir), 1;
+        if (make_dirs(cni_dir) < 0)
+                return 1;
         int wrote_plugin = copy_file(src_dir, PLUGIN, cni_dir, PLUGIN, 0755);
         if (wrote_plugin < 0)
                 return 1;
