@@ -7,9 +7,9 @@
  *      external_ids:system-id (the OVN chassis name) becomes node_name,
  *      ovn-bridge-mappings gives the default physical network (its first
  *      mapping) unless OSN_DEFAULT_PHYSICAL_NETWORK names one.
- *   2. Copies the TLS files of a mounted Secret (OSN_TLS_DIR: tls.key,
- *      tls.crt, ca.crt, the kubernetes.io/tls names) into the node's config
- *      directory, mode 0600, when OSN_TLS_DIR is set.
+ *   2. For ssl: remotes, copies the TLS files of a mounted Secret
+ *      (OSN_TLS_DIR: tls.key, tls.crt, ca.crt, the kubernetes.io/tls names)
+ *      into the node's config directory, mode 0600.
  *   3. Writes the node config (node.json) from the environment and step 1,
  *      and loads it back with the plugin's own parser: a config the plugin
  *      would refuse is never installed.
@@ -21,7 +21,8 @@
  * content is already the wanted one is left alone, so re-running is
  * idempotent, and running a newer image upgrades in place.  Exit 0 when all
  * is installed, 1 with one message on stderr otherwise.  Nothing but the
- * files above is changed; no daemon is left running.
+ * files above is changed.  With --stay it then waits for SIGTERM and exits
+ * 0: the main container of the DaemonSet, doing nothing while it waits.
  *
  * Environment (defaults for the DaemonSet, where the host's directories are
  * mounted under /host and the OVS socket at its host path):
@@ -41,6 +42,7 @@
  *   OSN_LOG_MAX_FILES            the node config keys of the same name
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -271,13 +273,9 @@ static void first_mapping(const char *mappings, char *buf, size_t size)
         buf[n] = 0;
 }
 
-int main(int argc, char **argv)
+/* Steps 1-4 of the contract; 0, or 1 after one message on stderr. */
+static int install(void)
 {
-        if (argc > 1) {
-                fprintf(stderr, "usage: %s (configured by its environment; see docs/install.md)\n",
-                        argv[0]);
-                return streq(argv[1], "--help") || streq(argv[1], "-h") ? 0 : 1;
-        }
         const char *nb_remote = getenv("OSN_NB_REMOTE");
         if (!nb_remote || !*nb_remote)
                 return fail("OSN_NB_REMOTE is not set (e.g. ssl:10.0.0.1:6641,ssl:10.0.0.2:6641)"),
@@ -316,7 +314,9 @@ int main(int argc, char **argv)
                 json_object_set_new(conf, "default_physical_network", json_string(dpn));
 
         const char *tls_dir = getenv("OSN_TLS_DIR");
-        if (tls_dir && *tls_dir) {
+        /* TLS files only for ssl: remotes: the DaemonSet mounts the Secret
+         * as optional, so that plain tcp: clusters need none. */
+        if (tls_dir && *tls_dir && strstr(nb_remote, "ssl:")) {
                 static const char *const files[][3] = {
                     {"tls.key", "nb-privkey.pem", "nb_private_key"},
                     {"tls.crt", "nb-cert.pem", "nb_certificate"},
@@ -383,5 +383,34 @@ int main(int argc, char **argv)
                wrote_conf ? "written" : "unchanged", cni_dir, PLUGIN,
                wrote_plugin ? "installed" : "unchanged", ALIAS,
                wrote_alias ? "linked" : "unchanged");
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        bool stay = argc == 2 && streq(argv[1], "--stay");
+        if (argc > 1 && !stay) {
+                fprintf(stderr,
+                        "usage: %s [--stay]\n"
+                        "Installs the osn CNI plugin and its node config on this node, as\n"
+                        "configured by OSN_* environment variables (docs/install.md), and\n"
+                        "exits; with --stay, then waits for SIGTERM (a DaemonSet's main\n"
+                        "container, so that the pod stays up and a restart re-installs).\n",
+                        argv[0]);
+                return streq(argv[1], "--help") || streq(argv[1], "-h") ? 0 : 1;
+        }
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        /* Blocked before installing, so that a SIGTERM during the install is
+         * taken by sigwait() below rather than killing a half-done write. */
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        int r = install();
+        if (r || !stay)
+                return r;
+        fflush(stdout);
+        int sig;
+        sigwait(&set, &sig);
         return 0;
 }
