@@ -19,23 +19,15 @@
 # `make image`), else made in this test's temp dir.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
+. "$(dirname "$0")/ctr.sh"
 require_root_and_tools
 for t in meson ninja chroot unshare readelf sha256sum jq; do
     command -v "$t" >/dev/null || skip "missing tool '$t' (scripts/deps.sh installs it)"
 done
 
 T=$(mktemp -d /tmp/osn-deploy.XXXXXX)
-CTD_PID=""
 deploy_cleanup() {
-    if [[ -n "$CTD_PID" ]]; then
-        kill "$CTD_PID" 2>/dev/null
-        local i
-        for i in $(seq 50); do
-            kill -0 "$CTD_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$CTD_PID" 2>/dev/null
-    fi
+    ctr_down
     rm -rf "$T"
 }
 trap 'deploy_cleanup' EXIT
@@ -234,38 +226,12 @@ assert_contains "$OUT" "OSN_NB_REMOTE" "and says what is missing"
 check "and changes nothing" cmp "$T/before.json" "$H/etc/osn/node.json"
 
 # --- 5. the image under containerd ------------------------------------------
-if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null || ! command -v runc >/dev/null; then
-    skip "missing containerd/ctr/runc (scripts/deps.sh installs containerd)"
-fi
 IMG=$T/osn-node.oci.tar
 OUT=$("$ROOT/scripts/mkimage.sh" "$SB" "$IMG" localhost/osn-node:test 2>&1)
 assert_eq "0" "$?" "mkimage.sh: $OUT"
 echo "# image: $(stat -c %s "$IMG") bytes"
-C=$T/ctd
-mkdir -p "$C"
-cat >"$C/config.toml" <<EOF
-version = 2
-root = "$C/root"
-state = "$C/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$C/containerd.sock"
-[ttrpc]
-  address = "$C/containerd.sock.ttrpc"
-[debug]
-  address = "$C/debug.sock"
-EOF
-containerd --config "$C/config.toml" >"$C/containerd.log" 2>&1 &
-CTD_PID=$!
-CTR=(ctr --address "$C/containerd.sock" --namespace osn-test)
-if ! wait_until 20 "${CTR[@]}" version; then
-    tail -5 "$C/containerd.log" | sed 's/^/# /'
-    fail "containerd did not answer within 20 s"
-    finish
-fi
-ok "containerd started (pid $CTD_PID, its own root, state and socket)"
-OUT=$(timeout 120 "${CTR[@]}" images import --snapshotter native "$IMG" 2>&1)
-assert_eq "0" "$?" "ctr images import: ${OUT:0:200}"
+ctr_up "$T/ctd" || finish
+ctr_import "$IMG"
 assert_contains "$("${CTR[@]}" images ls -q)" "localhost/osn-node:test" "the image is known by its name"
 CH=$T/ctrhost
 mkdir -p "$CH/opt/cni/bin" "$CH/etc/osn"
