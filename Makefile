@@ -6,7 +6,7 @@ BUILD       ?= build
 CHECK_BUILD ?= build-check
 MESON_FLAGS ?=
 
-.PHONY: all deps build demo check unit bench fuzz format clean image
+.PHONY: all deps build demo check unit bench fuzz format clean image image-ovn
 
 all: build
 
@@ -44,6 +44,11 @@ $(IMAGE_BUILD)/build.ninja:
 image: deps $(IMAGE_BUILD)/build.ninja
 	ninja -C $(IMAGE_BUILD) src/plugin/ovn-kubernetes src/osnctl/osnctl deploy/installer/osn-install
 	scripts/mkimage.sh $(IMAGE_BUILD) $(IMAGE)
+
+# osn's own OVN (deploy/ovn/): Debian's OVN packages as an OCI tarball.
+image-ovn: deps
+	mkdir -p $(IMAGE_BUILD)
+	scripts/mkimage-ovn.sh $(IMAGE_BUILD)/osn-ovn.oci.tar
 
 bench: build
 	OSN_BUILD=$(CURDIR)/$(BUILD) bench/run.sh
