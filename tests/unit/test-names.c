@@ -8,11 +8,20 @@
  * only because it derives the same names.  Changing any of these functions
  * would orphan every attachment made before an upgrade, so each expected
  * value below was computed independently (FNV-1a 64 by hand, in Python)
- * from the functions as shipped, and must not change.  Needs no root. */
+ * from the functions as shipped, and must not change.
+ *
+ * The same holds for a network's fingerprint, stored on its logical switch
+ * when the first attachment creates it: every later ADD compares its NAD's
+ * fingerprint with the stored one and refuses a difference.  A newer osn
+ * that wrote a different fingerprint for the same NAD would refuse every
+ * ADD to every network that exists at upgrade time.  A change to the
+ * fingerprint must therefore stay equal for the NADs below (e.g. a new key
+ * only written when set), or come with a migration.  Needs no root. */
 #include <net/if.h>
 #include <stdio.h>
 
 #include "attach.h"
+#include "netconf.h"
 #include "ovn.h"
 #include "testlib.h"
 
@@ -31,6 +40,28 @@ static const struct {
     {"tenant-overlay-ext-network", "cid-b", "net2", "osn.tenant-overlay-ext-network.cid-b.net2",
      "osn62844888daa3", "c2:04:92:e0:03:84"},
     {"n", "c", "i", "osn.n.c.i", "osn38fb05c9885d", "da:26:6e:e3:89:a6"},
+};
+
+/* The example NADs of deploy/examples/, one per dialect and topology. */
+static const struct {
+        const char *config, *fingerprint;
+} fingerprints[] = {
+    {"{\"cniVersion\":\"0.3.1\",\"type\":\"ovn-kubernetes\",\"name\":\"tenant-overlay\","
+     "\"subnet\":\"10.10.10.0/24\"}",
+     "topology=layer2 subnets=10.10.10.0/24 excludes= mtu=0 external=no"},
+    {"{\"cniVersion\":\"0.3.1\",\"type\":\"ovn-kubernetes\",\"name\":\"tenant-overlay-ext-"
+     "network\",\"subnet\":\"10.10.20.0/24\",\"has_external_connectivity\":true}",
+     "topology=localnet subnets=10.10.20.0/24 excludes= mtu=0 external=yes physnet= vlan=0"},
+    {"{\"cniVersion\":\"1.0.0\",\"type\":\"ovn-k8s-cni-overlay\",\"name\":\"l2net\","
+     "\"topology\":\"layer2\",\"subnets\":\"10.100.0.0/24,fd00:100::/64\","
+     "\"excludeSubnets\":\"10.100.0.0/29\",\"mtu\":1400,\"netAttachDefName\":\"default/l2net\"}",
+     "topology=layer2 subnets=10.100.0.0/24,fd00:100::/64 excludes=10.100.0.0/29 mtu=1400 "
+     "external=no"},
+    {"{\"cniVersion\":\"1.0.0\",\"type\":\"ovn-k8s-cni-overlay\",\"name\":\"vlan10\","
+     "\"topology\":\"localnet\",\"physicalNetworkName\":\"physnet\",\"vlanID\":10,"
+     "\"subnets\":\"192.168.10.0/24\"}",
+     "topology=localnet subnets=192.168.10.0/24 excludes= mtu=0 external=yes physnet=physnet "
+     "vlan=10"},
 };
 
 int main(void)
@@ -61,6 +92,22 @@ int main(void)
         }
         _cleanup_free_ char *sw = osn_switch_name("tenant-overlay");
         CHECK(streq(sw, "osn.tenant-overlay"), "switch name %s", sw ? sw : "(null)");
+        _cleanup_free_ char *ln = osn_localnet_port_name("vlan10");
+        CHECK(streq(ln, "osn.vlan10.localnet"), "localnet port name %s", ln ? ln : "(null)");
+
+        for (size_t i = 0; i < ARRAY_SIZE(fingerprints); i++) {
+                struct osn_error err = {0};
+                _cleanup_netconf_ struct osn_netconf *nc = NULL;
+                int r = osn_netconf_parse(fingerprints[i].config, strlen(fingerprints[i].config),
+                                          "test", &nc, &err);
+                CHECK(r == 0, "%s: %s", fingerprints[i].config, err.msg);
+                if (r < 0)
+                        continue;
+                _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+                CHECK(streq(fp, fingerprints[i].fingerprint),
+                      "fingerprint: got \"%s\", want \"%s\"", fp ? fp : "(null)",
+                      fingerprints[i].fingerprint);
+        }
         printf("test-names: %d checks, %d failures\n", checks, failures);
         return failures ? 1 : 0;
 }
