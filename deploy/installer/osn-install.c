@@ -219,23 +219,28 @@ static int copy_file(const char *src_dir, const char *name, const char *dst_dir,
         return install_file(dst_dir, dst_name, data, len, mode);
 }
 
-/* Reads the node's OVS DB, retrying the connection until the deadline. */
+/* Reads the node's OVS DB, retrying until the deadline (OVS may be starting,
+ * ovn-controller may not have made the integration bridge yet).  On failure
+ * the message is that of the last attempt that failed for a reason of its
+ * own (no socket, no bridge), not the one the deadline cut short. */
 static int read_ovs(const char *remote, int timeout_ms, const char *bridge,
                     struct osn_ovs_node *ret)
 {
         int64_t deadline = osn_now_ms() + timeout_ms;
-        struct osn_error err = {0};
+        char why[sizeof(((struct osn_error *)0)->msg)] = "";
         for (;;) {
                 _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
-                err = (struct osn_error){0};
+                struct osn_error err = {0};
                 int r = osn_ovsdb_connect(remote, NULL, deadline, &ovs, &err);
                 if (r >= 0)
                         r = osn_ovs_read_node(ovs, bridge, deadline, ret, &err);
                 if (r >= 0)
                         return 0;
+                if (osn_ms_left(deadline) > 0 || !why[0])
+                        snprintf(why, sizeof(why), "%s", err.msg);
                 if (osn_ms_left(deadline) == 0)
                         return fail("cannot read the node's OVS DB at %s within %d ms: %s", remote,
-                                    timeout_ms, err.msg);
+                                    timeout_ms, why);
                 usleep(200 * 1000);
         }
 }

@@ -11,6 +11,10 @@
 #   ctr_down            kills the tasks it still runs, removes its
 #                       containers, then stops containerd, by pid (bounded);
 #                       safe to call twice.
+#   static_build DIR    sets SB to a -Dstatic=true build with the plugin,
+#                       osnctl and osn-install: $OSN_STATIC_BUILD when set
+#                       (e.g. build-static from `make image`), else one made
+#                       in DIR; exits the test (FAIL) when it cannot build.
 # Images are unpacked with the native snapshotter (plain directories: no
 # overlay mounts to leave behind, and any filesystem under the temp dir
 # works).
@@ -66,4 +70,17 @@ ctr_down() {
     done
     kill -9 "$CTD_PID" 2>/dev/null
     CTD_PID=""
+}
+
+static_build() {
+    SB=${OSN_STATIC_BUILD:-}
+    [[ -z "$SB" ]] || return 0
+    SB=$1
+    if ! meson setup "$SB" "$ROOT" --buildtype=release -Dstatic=true >"$SB.setup.log" 2>&1 ||
+        ! ninja -C "$SB" src/plugin/ovn-kubernetes src/osnctl/osnctl \
+            deploy/installer/osn-install >"$SB.ninja.log" 2>&1; then
+        tail -20 "$SB.setup.log" "$SB.ninja.log" 2>/dev/null | sed 's/^/# /'
+        fail "static build (-Dstatic=true)"
+        exit 1
+    fi
 }

@@ -16,7 +16,7 @@
 #      `ctr run` with a host CNI dir and the node's OVS socket mounted; the
 #      plugin lands there and attaches a pod on that node.
 # The static build is $OSN_STATIC_BUILD when set (e.g. build-static from
-# `make image`), else made in this test's temp dir.
+# `make image`), else made in this test's temp dir (ctr.sh, static_build).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 . "$(dirname "$0")/ctr.sh"
@@ -33,17 +33,7 @@ deploy_cleanup() {
 trap 'deploy_cleanup' EXIT
 
 # --- 1. static build and install layout ------------------------------------
-SB=${OSN_STATIC_BUILD:-}
-if [[ -z "$SB" ]]; then
-    SB=$T/static
-    if ! meson setup "$SB" "$ROOT" --buildtype=release -Dstatic=true >"$T/setup.log" 2>&1 ||
-        ! ninja -C "$SB" src/plugin/ovn-kubernetes src/osnctl/osnctl \
-            deploy/installer/osn-install >"$T/ninja.log" 2>&1; then
-        tail -20 "$T/setup.log" "$T/ninja.log" 2>/dev/null | sed 's/^/# /'
-        fail "static build (-Dstatic=true)"
-        exit 1
-    fi
-fi
+static_build "$T/static"
 DEST=$T/destdir
 if meson install -C "$SB" --destdir "$DEST" >"$T/install.log" 2>&1; then
     ok "meson install --destdir"

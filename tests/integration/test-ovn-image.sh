@@ -9,10 +9,14 @@
 # NB logical port into an SB Port_Binding; after the NB leader is killed,
 # the two members left elect a leader and still commit writes; a restarted
 # member (its database file kept, as on the node's /var/lib/ovn) rejoins.
+# Then a node of that OVN, as the ovn-node DaemonSet runs it (ovs.sh db,
+# ovs.sh vswitchd, controller.sh; the userspace datapath, as no kernel module
+# is loaded here), osn installed on it by the osn-node image, and two pods
+# attached by that plugin, pinging each other through this OVN.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ctr.sh"
 require_root_and_tools
-for t in dpkg-query jq python3; do
+for t in dpkg-query jq python3 meson ninja; do
     command -v "$t" >/dev/null || skip "missing $t"
 done
 python3 -c 'import yaml' 2>/dev/null || skip "missing PyYAML (python3-yaml)"
@@ -24,8 +28,10 @@ NS=osn-ovnimg-${T##*.}
 cleanup() {
     local rc=$?
     ctr_down
+    ip netns del "$NS-pod-a" 2>/dev/null
+    ip netns del "$NS-pod-b" 2>/dev/null
     ip netns del "$NS" 2>/dev/null
-    rm -rf "$T"
+    [[ -n "${OSN_KEEP_T:-}" ]] || rm -rf "$T"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -97,10 +103,10 @@ for db in nb:OVN_Northbound sb:OVN_Southbound; do
     fi
 done
 
-NB=tcp:10.254.0.1:6641,tcp:10.254.0.2:6641,tcp:10.254.0.3:6641
-SB=tcp:10.254.0.1:6642,tcp:10.254.0.2:6642,tcp:10.254.0.3:6642
-nbctl_ns() { ip netns exec "$NS" timeout 20 ovn-nbctl --db="$NB" --timeout=15 "$@"; }
-sbctl_ns() { ip netns exec "$NS" timeout 20 ovn-sbctl --db="$SB" --timeout=15 "$@"; }
+NB_REMOTES=tcp:10.254.0.1:6641,tcp:10.254.0.2:6641,tcp:10.254.0.3:6641
+SB_REMOTES=tcp:10.254.0.1:6642,tcp:10.254.0.2:6642,tcp:10.254.0.3:6642
+nbctl_ns() { ip netns exec "$NS" timeout 20 ovn-nbctl --db="$NB_REMOTES" --timeout=15 "$@"; }
+sbctl_ns() { ip netns exec "$NS" timeout 20 ovn-sbctl --db="$SB_REMOTES" --timeout=15 "$@"; }
 check "NB write through the cluster" nbctl_ns ls-add sw0 -- lsp-add sw0 p1
 has_binding() { [[ -n "$(sbctl_ns --bare --columns=_uuid find Port_Binding logical_port="$1")" ]]; }
 if wait_until 30 has_binding p1; then
@@ -145,4 +151,84 @@ if [[ -n "$leader" ]]; then
 else
     fail "no NB leader to kill"
 fi
+# --- a node of this OVN, and osn on it --------------------------------------
+static_build "$T/static"
+OUT=$("$ROOT/scripts/mkimage.sh" "$SB" "$T/osn-node.oci.tar" localhost/osn-node:test 2>&1)
+assert_eq "0" "$?" "mkimage.sh (the osn-node image)"
+ctr_import "$T/osn-node.oci.tar"
+N=$T/node
+mkdir -p "$N/etc" "$N/ovs" "$N/ovn" "$N/cni" "$N/osn"
+OVSDB=unix:$N/ovs/db.sock
+# node_task NAME SCRIPT ARG...: one container of the ovn-node DaemonSet.
+node_task() {
+    local name=$1
+    shift
+    "${CTR[@]}" run -d --snapshotter native --privileged --with-ns "network:/var/run/netns/$NS" \
+        --log-uri "file://$T/logs/$name.log" \
+        --mount "type=bind,src=$T/scripts,dst=/scripts,options=rbind:ro" \
+        --mount "type=bind,src=$N/etc,dst=/etc/openvswitch,options=rbind:rw" \
+        --mount "type=bind,src=$N/ovs,dst=/var/run/openvswitch,options=rbind:rw" \
+        --mount "type=bind,src=$N/ovn,dst=/var/run/ovn,options=rbind:rw" \
+        --env NODE_NAME=node-a --env HOST_IP=10.254.0.1 --env CENTRAL_IPS="$IPS" \
+        --env BRIDGE_MAPPINGS="" --env ENCAP_TYPE=geneve \
+        localhost/osn-ovn:test "$name" /bin/sh "$@" >/dev/null
+}
+node_task ovsdb-server /scripts/ovs.sh db
+if wait_until 20 ovs-vsctl --db="$OVSDB" --no-wait --timeout=2 show; then
+    ok "the node's ovsdb-server (ovs.sh db) answers on the mounted socket"
+else
+    fail "no node ovsdb-server within 20 s"
+    tail -5 "$T/logs/ovsdb-server.log" | sed 's/^/#   /'
+fi
+# No kernel module here: br-int on the userspace datapath.
+ovs-vsctl --db="$OVSDB" --no-wait set open_vswitch . external_ids:ovn-bridge-datapath-type=netdev
+node_task ovs-vswitchd /scripts/ovs.sh vswitchd
+node_task ovn-controller /scripts/controller.sh
+has_chassis() { [[ -n "$(sbctl_ns --bare --columns=name find Chassis name=node-a)" ]]; }
+has_brint() { ovs-vsctl --db="$OVSDB" --no-wait --timeout=2 br-exists br-int; }
+if wait_until 30 has_chassis && wait_until 30 has_brint; then
+    ok "ovn-controller (controller.sh) registered chassis node-a and made br-int"
+else
+    fail "no chassis node-a / br-int within 30 s"
+    sbctl_ns --bare --columns=name list Chassis 2>&1 | sed 's/^/#   chassis: /'
+    ovs-vsctl --db="$OVSDB" --no-wait --timeout=2 br-exists br-int 2>&1 | sed 's/^/#   br-int: /'
+    echo "#   br-exists: $?"
+    tail -n 5 "$T"/logs/ovs-vswitchd.log "$T"/logs/ovn-controller.log | sed 's/^/#   /'
+fi
+
+OUT=$(timeout 120 "${CTR[@]}" run --rm --snapshotter native \
+    --mount "type=bind,src=$N/cni,dst=/host/opt/cni/bin,options=rbind:rw" \
+    --mount "type=bind,src=$N/osn,dst=/host/etc/osn,options=rbind:rw" \
+    --mount "type=bind,src=$N/ovs,dst=/var/run/openvswitch,options=rbind:rw" \
+    --env OSN_NB_REMOTE="$NB_REMOTES" --env OSN_NODE_OVS_REMOTE="$OVSDB" \
+    --env OSN_HOST_CONFIG_DIR="$N/osn" --env OSN_LOG_FILE="$T/plugin.log" \
+    localhost/osn-node:test osn-install 2>&1)
+assert_eq "0" "$?" "the osn-node image installed osn on the node: $OUT"
+assert_eq "node-a" "$(jq -r .node_name "$N/osn/node.json" 2>/dev/null)" "node_name is the system-id controller.sh set"
+
+NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"own-ovn","topology":"layer2","subnets":"10.78.0.0/24"}'
+# osn_cni VERB POD: the installed plugin, on the node (its network namespace).
+osn_cni() {
+    ip netns exec "$NS" env OSN_CONFIG="$N/osn/node.json" CNI_COMMAND="$1" CNI_CONTAINERID="$2" \
+        CNI_NETNS="/var/run/netns/$NS-pod-$2" CNI_IFNAME=net1 CNI_PATH="$N/cni" CNI_ARGS="" \
+        "$N/cni/ovn-kubernetes" <<<"$NET"
+}
+for p in a b; do
+    ip netns add "$NS-pod-$p"
+    if OUT=$(osn_cni ADD "$p"); then
+        ok "ADD pod $p through osn's own OVN"
+    else
+        fail "ADD pod $p: $OUT"
+    fi
+done
+ipb=$(ip netns exec "$NS-pod-b" ip -4 -o addr show dev net1 2>/dev/null | awk '{split($4, a, "/"); print a[1]}')
+[[ $ipb == 10.78.0.* ]] && ok "pod b has $ipb from OVN" || fail "pod b address '$ipb'"
+check "pod a pings pod b over the image's OVS and OVN" \
+    ip netns exec "$NS-pod-a" ping -c 2 -i 0.2 -W 2 "$ipb"
+for p in a b; do
+    OUT=$(osn_cni DEL "$p")
+    assert_eq "0" "$?" "DEL pod $p: $OUT"
+done
+assert_eq "" "$(nbctl_ns --bare --columns=name find Logical_Switch 'external_ids:"osn/network"="own-ovn"')" \
+    "the last DEL removed the network's switch"
 finish
