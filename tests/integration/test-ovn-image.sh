@@ -13,6 +13,7 @@
 # ovs.sh vswitchd, controller.sh; the userspace datapath, as no kernel module
 # is loaded here), osn installed on it by the osn-node image, and two pods
 # attached by that plugin, pinging each other through this OVN.
+# OSN_KEEP_T=1 keeps the temp dir (the containers' logs are in logs/).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ctr.sh"
 require_root_and_tools
