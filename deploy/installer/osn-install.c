@@ -351,14 +351,19 @@ static int install(void)
                 return fail("out of memory"), 1;
         size_t text_len = strlen(text);
         char tmpconf[4096];
-        if (join(tmpconf, sizeof(tmpconf), conf_dir, ".node.json.check") < 0)
-                return 1;
+        int n =
+            snprintf(tmpconf, sizeof(tmpconf), "%s/.node.json.check.%d", conf_dir, (int)getpid());
+        if (n < 0 || (size_t)n >= sizeof(tmpconf))
+                return fail("path too long: %s", conf_dir), 1;
         {
                 /* Load it as the plugin would, from a scratch file. */
                 _cleanup_close_ int fd =
                     open(tmpconf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-                if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len)
-                        return fail("write %s: %m", tmpconf), 1;
+                if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len) {
+                        fail("write %s: %m", tmpconf);
+                        unlink(tmpconf);
+                        return 1;
+                }
         }
         struct osn_error err = {0};
         _cleanup_nodeconf_ struct osn_nodeconf *nc = NULL;
