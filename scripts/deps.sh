@@ -19,7 +19,7 @@ PACKAGES=(
     ovn-central ovn-host ovn-common
     iproute2 iputils-ping procps ethtool
     containernetworking-plugins jq clang openssl
-    containerd python3-yaml busybox-static
+    containerd python3-yaml busybox-static strace
 )
 
 missing=()

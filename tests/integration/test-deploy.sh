@@ -7,6 +7,7 @@
 #      binary and its node config; /proc, /sys, /run and the two OVSDB
 #      sockets bind-mounted): VERSION, then ADD of two pods that ping each
 #      other over OVN, DEL, nothing left; its default log file is created;
+#      and (strace) no NSS lookup with address remotes, one with a host name;
 #   3. log rotation under 8 concurrent plugin ADDs and 8 DELs: every line
 #      whole, every invocation's first line present, files bounded;
 #   4. osn-install run directly: the node config from env + the node's OVS,
@@ -122,6 +123,23 @@ nothing_left "after DEL from the empty root: nothing left"
     fail "no /var/log/osn in the root"
 assert_contains "$(cat "$R/var/log/osn/cni.log" 2>/dev/null)" "DBG ca: ADD network chroot-l2" \
     "the plugin logged to the default /var/log/osn/cni.log"
+
+# No name service on the hot path: with addresses as remotes the static
+# plugin opens none of glibc's NSS files; with a host name it does (the
+# control that shows the check can see it).
+nss_files() {
+    jq -n --arg nb "$1" --arg ovs "unix:$NODE_DIR/db.sock" \
+        '{nb_remote: $nb, ovs_remote: $ovs, log_file: "-"}' >"$T/nss.json"
+    OSN_CONFIG=$T/nss.json CNI_COMMAND=STATUS strace -f -e trace=openat,open,connect \
+        "$DEST$CNIDIR/ovn-kubernetes" <<<'{"cniVersion":"1.1.0","type":"ovn-kubernetes","name":"x"}' 2>&1 |
+        grep -oE 'nsswitch.conf|/etc/hosts|resolv.conf|nscd/socket|libnss_[a-z]+' | sort -u | tr '\n' ' '
+}
+if command -v strace >/dev/null; then
+    assert_eq "" "$(nss_files tcp:127.0.0.1:1,tcp:[::1]:1)" "no NSS lookup with address remotes (strace)"
+    assert_contains "$(nss_files tcp:localhost:1)" "nsswitch.conf" "a host name remote does go through NSS (the control)"
+else
+    echo "# strace not installed: NSS check not run (scripts/deps.sh installs it)"
+fi
 
 # --- 3. rotation under 8 concurrent plugin runs -----------------------------
 LOGD=$T/rotlog
