@@ -15,7 +15,10 @@
 #      refusal without OSN_NB_REMOTE;
 #   5. the image (scripts/mkimage.sh) under containerd: `ctr images import`,
 #      `ctr run` with a host CNI dir and the node's OVS socket mounted; the
-#      plugin lands there and attaches a pod on that node.
+#      plugin lands there and attaches two pods on that node;
+#   6. an upgrade in place: another build of the plugin replaces it while the
+#      pods run; they keep pinging, and the new binary's CHECK and DEL find
+#      and remove what the old one made (nothing orphaned).
 # The static build is $OSN_STATIC_BUILD when set (e.g. build-static from
 # `make image`), else made in this test's temp dir (ctr.sh, static_build).
 . "$(dirname "$0")/lib.sh"
@@ -258,22 +261,44 @@ check "the plugin landed in the host CNI dir (the build's, stripped)" cmp "$T/st
 [[ -x "$CH/opt/cni/bin/ovn-kubernetes" && -L "$CH/opt/cni/bin/ovn-k8s-cni-overlay" ]] &&
     ok "plugin and ovn-k8s-cni-overlay in the host CNI dir" || fail "plugin not installed by the image"
 jq_eq "$(cat "$CH/etc/osn/node.json" 2>/dev/null)" '.node_name' "osn-node1" "node config written by the image, node name from OVS"
-PLUGIN=$CH/opt/cni/bin/ovn-kubernetes
-pod_add img >/dev/null
-if RESULT=$(ip netns exec "$NODE_NS" env OSN_CONFIG="$CH/etc/osn/node.json" CNI_COMMAND=ADD \
-    CNI_CONTAINERID=img CNI_NETNS="/var/run/netns/$(sandbox_prefix)-pod-img" CNI_IFNAME=net1 \
-    CNI_PATH="$CH/opt/cni/bin" CNI_ARGS="" "$PLUGIN" <<<"$NET"); then
-    ok "the plugin the image installed attaches a pod on node1"
-else
-    fail "the plugin the image installed attaches a pod on node1: $RESULT"
-fi
+# host_cni VERB POD [CONF]: the plugin in the host CNI dir, on node1, as
+# kubelet/Multus would run it.
+host_cni() {
+    ip netns exec "$NODE_NS" env OSN_CONFIG="$CH/etc/osn/node.json" CNI_COMMAND="$1" \
+        CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$(sandbox_prefix)-pod-$2" CNI_IFNAME=net1 \
+        CNI_PATH="$CH/opt/cni/bin" CNI_ARGS="" "$CH/opt/cni/bin/ovn-kubernetes" <<<"${3:-$NET}"
+}
+for p in img img2; do
+    pod_add "$p" >/dev/null
+    if RESULT=$(host_cni ADD "$p"); then
+        ok "the plugin the image installed attaches pod $p on node1"
+    else
+        fail "the plugin the image installed attaches pod $p on node1: $RESULT"
+    fi
+done
 jq_eq "$RESULT" '.interfaces[] | select(.sandbox != null) | .name' "net1" "its result names the pod interface"
-[[ $(pod_ip img) == 10.77.0.* ]] && ok "pod has an address from OVN ($(pod_ip img))" || fail "pod address '$(pod_ip img)'"
-OUT=$(ip netns exec "$NODE_NS" env OSN_CONFIG="$CH/etc/osn/node.json" CNI_COMMAND=DEL \
-    CNI_CONTAINERID=img CNI_NETNS="/var/run/netns/$(sandbox_prefix)-pod-img" CNI_IFNAME=net1 \
-    CNI_PATH="$CH/opt/cni/bin" CNI_ARGS="" "$PLUGIN" <<<"$NET")
-assert_eq "0" "$?" "and detaches it: $OUT"
-pod_del img >/dev/null
-nothing_left "after the image's plugin DEL: nothing left"
+IMG2=$(pod_ip img2)
+[[ $IMG2 == 10.77.0.* ]] && ok "pod has an address from OVN ($IMG2)" || fail "pod address '$IMG2'"
+check "pod img pings pod img2" ping_ok img "$IMG2"
+
+# Upgrade in place: another build of the plugin (the one under test, built
+# separately) replaces the image's while the pods run.  The pods are not
+# touched; the new binary's CHECK and DEL find what the old one made.
+mkdir -p "$T/newsrc"
+cp "$OSN_BUILD/src/plugin/ovn-kubernetes" "$T/newsrc/ovn-kubernetes"
+OUT=$(env OSN_NB_REMOTE="unix:$SANDBOX_DIR/nb.sock" OSN_CNI_BIN_DIR="$CH/opt/cni/bin" \
+    OSN_CONFIG_DIR="$CH/etc/osn" OSN_HOST_CONFIG_DIR="$CH/etc/osn" OSN_SOURCE_DIR="$T/newsrc" \
+    OSN_OVS_REMOTE="unix:$NODE_DIR/db.sock" OSN_LOG_FILE="$T/ctr-plugin.log" "$INST" 2>&1)
+assert_contains "$OUT" "ovn-kubernetes installed" "upgrade: a new plugin binary replaced the image's"
+check "upgrade: the CNI dir now holds the new binary" cmp "$T/newsrc/ovn-kubernetes" "$CH/opt/cni/bin/ovn-kubernetes"
+check "pods keep their network across the upgrade (img pings img2)" ping_ok img "$IMG2"
+CHK=$(jq -c --argjson p "$RESULT" '. + {prevResult: $p}' <<<"$NET")
+check "the new binary's CHECK accepts what the old one made" host_cni CHECK img2 "$CHK"
+for p in img img2; do
+    OUT=$(host_cni DEL "$p")
+    assert_eq "0" "$?" "the new binary's DEL removes pod $p: $OUT"
+    pod_del "$p" >/dev/null
+done
+nothing_left "after the upgrade and DEL: nothing orphaned"
 assert_eq "" "$("${CTR[@]}" containers ls -q)" "no container left in containerd"
 finish
