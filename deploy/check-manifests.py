@@ -29,7 +29,10 @@ refuse and what would break osn at run time:
              type; images are the ones this repository builds, at --version;
   osn rules  every DaemonSet tolerates every taint (operator Exists with no
              key), and nothing asks for the API (no ServiceAccount token
-             unless a manifest says why).
+             unless a manifest says why); every container running the osn
+             installer mounts the host's /opt/cni/bin, /etc/osn and
+             /var/run/openvswitch where osn-install expects them and gets
+             OSN_NB_REMOTE.
 Prints one line per error (FILE:DOC: path: message) and exits 1 if any.
 """
 import base64
@@ -346,6 +349,21 @@ def check_pod(where, d, t, version, defined):
             for k, q in ((c.get("resources") or {}).get(group) or {}).items():
                 if not QUANTITY.match(str(q)):
                     err(cw, f"resources.{group}.{k}: {q!r} is not a quantity")
+    # The installer's contract (deploy/installer/osn-install.c): these host
+    # directories at these paths, and the NB remote in its environment.
+    for c in containers:
+        if not str(c.get("image", "")).startswith("localhost/osn-node:"):
+            continue
+        cw = f"{where} container {c.get('name')}"
+        mounts = {m.get("mountPath"): volumes.get(m.get("name"), {})
+                  for m in c.get("volumeMounts") or []}
+        for host, inside in (("/opt/cni/bin", "/host/opt/cni/bin"), ("/etc/osn", "/host/etc/osn"),
+                             ("/var/run/openvswitch", "/var/run/openvswitch")):
+            hp = (mounts.get(inside) or {}).get("hostPath") or {}
+            if hp.get("path") != host:
+                err(cw, f"osn-install needs the host's {host} mounted at {inside}")
+        if "OSN_NB_REMOTE" not in {e.get("name") for e in c.get("env") or []}:
+            err(cw, "osn-install needs OSN_NB_REMOTE in its environment")
     if kind == "DaemonSet":
         if not any(t.get("operator") == "Exists" and not t.get("key")
                    for t in spec.get("tolerations") or []):

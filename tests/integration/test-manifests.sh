@@ -63,6 +63,8 @@ mutant service ovn/ovn-central.yaml "serviceName: ovn-central" "serviceName: ovn
 mutant hostpath ovn/ovn-node.yaml "type: Directory}" "type: Dir}" 1 "hostPath.type"
 mutant nad examples/nad-layer2.yaml '"topology": "layer2",' '"topology": "layer2",,' 1 "spec.config is not JSON"
 mutant token osn-node.yaml "automountServiceAccountToken: false" "automountServiceAccountToken: true" 1 "automountServiceAccountToken"
+mutant cni-dir osn-node.yaml "path: /opt/cni/bin," "path: /usr/libexec/cni," 1 "needs the host's /opt/cni/bin mounted"
+mutant nb-env osn-node.yaml "name: OSN_NB_REMOTE" "name: OSN_NB_REMOTES" 1 "needs OSN_NB_REMOTE"
 mutant namespace ovn/ovn-config.yaml "namespace: osn-system" "namespace: osn" 1 "is not defined by a Namespace"
 
 OSNCTL=$OSN_BUILD/src/osnctl/osnctl
