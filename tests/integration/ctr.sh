@@ -55,7 +55,7 @@ ctr_import() {
 
 ctr_down() {
     [[ -n "$CTD_PID" ]] || return 0
-    local c i
+    local c
     for c in $("${CTR[@]}" tasks ls -q 2>/dev/null); do
         timeout 10 "${CTR[@]}" tasks kill -s KILL "$c" >/dev/null 2>&1
     done
@@ -64,7 +64,7 @@ ctr_down() {
         timeout 10 "${CTR[@]}" containers delete "$c" >/dev/null 2>&1
     done
     kill "$CTD_PID" 2>/dev/null
-    for i in $(seq 50); do
+    for _ in $(seq 50); do
         kill -0 "$CTD_PID" 2>/dev/null || break
         sleep 0.1
     done
