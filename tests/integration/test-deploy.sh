@@ -7,7 +7,9 @@
 #      binary and its node config; /proc, /sys, /run and the two OVSDB
 #      sockets bind-mounted): VERSION, then ADD of two pods that ping each
 #      other over OVN, DEL, nothing left; its default log file is created;
-#      and (strace) no NSS lookup with address remotes, one with a host name;
+#      the same over ssl: (an NB relay over TLS: OpenSSL is linked in, a
+#      server certificate of another CA is refused); and (strace) no NSS
+#      lookup with address remotes, one with a host name;
 #   3. log rotation under 8 concurrent plugin ADDs and 8 DELs: every line
 #      whole, every invocation's first line present, files bounded;
 #   4. osn-install run directly: the node config from env + the node's OVS,
@@ -32,6 +34,8 @@ done
 T=$(mktemp -d /tmp/osn-deploy.XXXXXX)
 deploy_cleanup() {
     ctr_down
+    # The TLS relay of section 2, by the pid it wrote.
+    [[ -s "$T/relay.pid" ]] && kill "$(cat "$T/relay.pid")" 2>/dev/null
     rm -rf "$T"
 }
 trap 'deploy_cleanup' EXIT
@@ -90,7 +94,7 @@ in_root() {
     local verb=$1 cid=$2 netns=$3 ifname=$4 conf=$5
     ip netns exec "$NODE_NS" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin R="$R" NB="$SANDBOX_DIR/nb.sock" DB="$NODE_DIR/db.sock" \
         CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_NETNS="$netns" CNI_IFNAME="$ifname" \
-        CNI_PATH=/opt/cni/bin \
+        CNI_PATH=/opt/cni/bin OSN_CONFIG="${ROOT_CONFIG:-/etc/osn/node.json}" \
         CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=$cid" \
         bash -c 'mount --rbind /proc "$R/proc" && mount --rbind /sys "$R/sys" &&
                  mount --rbind /run "$R/run" && mount --bind "$NB" "$R/sock/nb.sock" &&
@@ -126,6 +130,60 @@ nothing_left "after DEL from the empty root: nothing left"
     fail "no /var/log/osn in the root"
 assert_contains "$(cat "$R/var/log/osn/cni.log" 2>/dev/null)" "DBG ca: ADD network chroot-l2" \
     "the plugin logged to the default /var/log/osn/cni.log"
+
+# TLS from the empty root: the static plugin has OpenSSL linked in, so an
+# ssl: remote needs nothing from the host but the three PEM files.  The NB
+# is served over TLS by an OVSDB relay of the sandbox's NB inside node1's
+# netns (it forwards every transaction to the NB).
+if command -v openssl >/dev/null; then
+    P=$T/pki
+    mkdir -p "$P"
+    if ! (cd "$P" && K="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes" &&
+        for ca in ca other-ca; do
+            # shellcheck disable=SC2086
+            openssl req -x509 -new $K -keyout $ca.key -out $ca.pem -days 2 -subj "/CN=osn-$ca" || exit 1
+        done &&
+        for who in server client; do
+            # shellcheck disable=SC2086
+            openssl req -new $K -keyout $who.key -out $who.csr -subj "/CN=$who" &&
+                openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+                    -out $who.pem -days 2 || exit 1
+        done) >"$T/pki.log" 2>&1; then
+        fail "making test certificates: $(tail -3 "$T/pki.log")"
+    fi
+    ip netns exec "$NODE_NS" ovsdb-server --detach --no-chdir --pidfile="$T/relay.pid" \
+        --log-file="$T/relay.log" -vconsole:off --unixctl="$T/relay.ctl" --remote=pssl:16641:127.0.0.1 \
+        --private-key="$P/server.key" --certificate="$P/server.pem" --ca-cert="$P/ca.pem" \
+        "relay:OVN_Northbound:unix:$SANDBOX_DIR/nb.sock" 2>"$T/relay.err"
+    relay_up() {
+        ip netns exec "$NODE_NS" ovn-nbctl --no-leader-only --timeout=2 --db=ssl:127.0.0.1:16641 \
+            -p "$P/client.key" -c "$P/client.pem" -C "$P/ca.pem" ls-list
+    }
+    wait_until 10 relay_up && ok "an NB relay serves the sandbox's NB over TLS in node1" ||
+        fail "NB relay over TLS not up within 10 s"
+    cp "$P/client.key" "$P/client.pem" "$P/ca.pem" "$P/other-ca.pem" "$R/etc/osn/"
+    for ca in ca other-ca; do
+        jq -n --arg ca "/etc/osn/$ca.pem" '{node_name: "osn-node1",
+            nb_remote: "ssl:127.0.0.1:16641", ovs_remote: "unix:/sock/db.sock",
+            nb_private_key: "/etc/osn/client.key", nb_certificate: "/etc/osn/client.pem",
+            nb_ca_cert: $ca}' >"$R/etc/osn/tls-$ca.json"
+    done
+    pod_add ct >/dev/null
+    if OUT=$(ROOT_CONFIG=/etc/osn/tls-ca.json in_root ADD ct "/run/netns/$(sandbox_prefix)-pod-ct" net1 "$NET"); then
+        ok "ADD over ssl: from the empty root (OpenSSL linked in, no host library)"
+    else
+        fail "ADD over ssl: from the empty root: $OUT"
+    fi
+    OUT=$(ROOT_CONFIG=/etc/osn/tls-other-ca.json in_root ADD ct2 "/run/netns/$(sandbox_prefix)-pod-ct" net2 "$NET")
+    assert_contains "$OUT" "certificate verify failed" "a server certificate from another CA is refused"
+    OUT=$(ROOT_CONFIG=/etc/osn/tls-ca.json in_root DEL ct "/run/netns/$(sandbox_prefix)-pod-ct" net1 "$NET")
+    assert_eq "0" "$?" "DEL over ssl: from the empty root: $OUT"
+    pod_del ct >/dev/null
+    nothing_left "after the TLS ADD/DEL: nothing left"
+    kill "$(cat "$T/relay.pid")" && rm -f "$T/relay.pid"
+else
+    echo "# openssl CLI missing: TLS from the empty root not tested (scripts/deps.sh installs it)"
+fi
 
 # No name service on the hot path: with addresses as remotes the static
 # plugin opens none of glibc's NSS files; with a host name it does (the
