@@ -338,6 +338,19 @@ jq_eq "$RESULT" '.interfaces[] | select(.sandbox != null) | .name' "net1" "its r
 IMG2=$(pod_ip img2)
 [[ $IMG2 == 10.77.0.* ]] && ok "pod has an address from OVN ($IMG2)" || fail "pod address '$IMG2'"
 check "pod img pings pod img2" ping_ok img "$IMG2"
+# osnctl from the image, as `kubectl exec ... -c installed -- osnctl` runs
+# it: the node config at /etc/osn, the OVS socket, and (here) the NB socket.
+OUT=$(timeout 60 "${CTR[@]}" run --rm --snapshotter native \
+    --mount "type=bind,src=$CH/etc/osn,dst=/etc/osn,options=rbind:ro" \
+    --mount "type=bind,src=$NODE_DIR/db.sock,dst=$NODE_DIR/db.sock,options=bind:rw" \
+    --mount "type=bind,src=$SANDBOX_DIR/nb.sock,dst=$SANDBOX_DIR/nb.sock,options=bind:rw" \
+    localhost/osn-node:test osnctl-test /osn/bin/osnctl --json attachments --network chroot-l2 2>&1)
+got=$(jq -r '[.. | objects | select(has("container_id")) | .container_id] | sort | join(" ")' <<<"$OUT" 2>/dev/null)
+if [[ "$got" == "img img2" ]]; then
+    ok "osnctl in the image lists the two attachments"
+else
+    fail "osnctl in the image lists the two attachments: got '$got' from: $OUT"
+fi
 
 # Upgrade in place: another build of the plugin (the one under test, built
 # separately) replaces the image's while the pods run.  The pods are not
