@@ -6,7 +6,7 @@ BUILD       ?= build
 CHECK_BUILD ?= build-check
 MESON_FLAGS ?=
 
-.PHONY: all deps build demo check unit bench fuzz format clean
+.PHONY: all deps build demo check unit bench fuzz format clean image image-ovn
 
 all: build
 
@@ -33,6 +33,23 @@ unit: deps $(CHECK_BUILD)/build.ninja
 	ninja -C $(CHECK_BUILD)
 	OSN_BUILD=$(CURDIR)/$(CHECK_BUILD) tests/run.sh $(CHECK_BUILD) --suite unit
 
+# The node image (docs/install.md): static binaries from their own build,
+# written as an OCI image layout tarball by scripts/mkimage.sh.
+IMAGE_BUILD ?= build-static
+IMAGE       ?= $(IMAGE_BUILD)/osn-node.oci.tar
+
+$(IMAGE_BUILD)/build.ninja:
+	meson setup $(IMAGE_BUILD) --buildtype=release -Dstatic=true $(MESON_FLAGS)
+
+image: deps $(IMAGE_BUILD)/build.ninja
+	ninja -C $(IMAGE_BUILD) src/plugin/ovn-kubernetes src/osnctl/osnctl deploy/installer/osn-install
+	scripts/mkimage.sh $(IMAGE_BUILD) $(IMAGE)
+
+# osn's own OVN (deploy/ovn/): Debian's OVN packages as an OCI tarball.
+image-ovn: deps
+	mkdir -p $(IMAGE_BUILD)
+	scripts/mkimage-ovn.sh $(IMAGE_BUILD)/osn-ovn.oci.tar
+
 bench: build
 	OSN_BUILD=$(CURDIR)/$(BUILD) bench/run.sh
 
@@ -45,4 +62,4 @@ format:
 	clang-format -i src/*/*.c src/*/*.h tests/unit/*.c tests/fuzz/*.c
 
 clean:
-	rm -rf $(BUILD) $(CHECK_BUILD) build-fuzz
+	rm -rf $(BUILD) $(CHECK_BUILD) $(IMAGE_BUILD) build-fuzz

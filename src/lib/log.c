@@ -2,25 +2,78 @@
 #include "log.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 static int log_fd = STDERR_FILENO;
 static enum osn_log_level log_level = OSN_LOG_INFO;
 static char log_ctx[80];
 
+/* The file sink: its name (rotation renames by name), the lock beside it,
+ * and the bound.  log_path[0] == 0 while the sink is stderr. */
+static char log_path[PATH_MAX];
+static int lock_fd = -1;
+static uint64_t max_bytes;
+static unsigned max_files;
+
+/* mkdir -p of the directory part of 'path'. */
+static int make_parents(const char *path)
+{
+        char dir[PATH_MAX];
+        int n = snprintf(dir, sizeof(dir), "%s", path);
+        if (n < 0 || (size_t)n >= sizeof(dir))
+                return -ENAMETOOLONG;
+        for (char *p = dir + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = 0;
+                if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        return 0;
+}
+
+static int open_file(const char *path)
+{
+        return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
 int osn_log_open(const char *path, enum osn_log_level level)
 {
         log_level = level;
         if (!path || !*path || streq(path, "-"))
                 return 0;
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        char lock[PATH_MAX];
+        int n = snprintf(lock, sizeof(lock), "%s.lock", path);
+        if (n < 0 || (size_t)n >= sizeof(lock))
+                return -ENAMETOOLONG;
+        int fd = open_file(path);
+        if (fd < 0 && errno == ENOENT) {
+                int r = make_parents(path);
+                if (r < 0)
+                        return r;
+                fd = open_file(path);
+        }
         if (fd < 0)
                 return -errno;
         osn_log_close();
         log_fd = fd;
+        /* Same length as 'lock' minus ".lock": fits. */
+        snprintf(log_path, sizeof(log_path), "%s", path);
+        /* Without its lock file the sink still works, only never rotates. */
+        lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
         return 0;
+}
+
+void osn_log_set_rotation(uint64_t bytes, unsigned files)
+{
+        max_bytes = bytes;
+        max_files = files < OSN_LOG_MAX_FILES_LIMIT ? files : OSN_LOG_MAX_FILES_LIMIT;
 }
 
 void osn_log_set_level(enum osn_log_level level)
@@ -38,6 +91,90 @@ void osn_log_close(void)
         if (log_fd != STDERR_FILENO)
                 close(log_fd);
         log_fd = STDERR_FILENO;
+        if (lock_fd >= 0)
+                close(lock_fd);
+        lock_fd = -1;
+        log_path[0] = 0;
+}
+
+/* FILE.i into 'buf'; FILE itself for i == 0. */
+static int rotated_name(char *buf, size_t size, unsigned i)
+{
+        int n = i ? snprintf(buf, size, "%s.%u", log_path, i) : snprintf(buf, size, "%s", log_path);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Makes log_fd the file that log_path names now (another process may have
+ * rotated it away), and returns its size, or -1 (then log_fd is left as it
+ * was).  Called with the lock held, shared or exclusive. */
+static long long current_size(void)
+{
+        struct stat mine, named;
+        if (fstat(log_fd, &mine) < 0)
+                return -1;
+        if (stat(log_path, &named) == 0 && named.st_ino == mine.st_ino &&
+            named.st_dev == mine.st_dev)
+                return mine.st_size;
+        int fd = open_file(log_path);
+        if (fd < 0 || fstat(fd, &mine) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        close(log_fd);
+        log_fd = fd;
+        return mine.st_size;
+}
+
+/* FILE -> FILE.1 -> ... -> FILE.max_files (the oldest removed), then a new
+ * FILE.  Called with the lock held exclusively. */
+static void rotate(void)
+{
+        char from[PATH_MAX], to[PATH_MAX];
+        if (max_files == 0) {
+                unlink(log_path);
+        } else {
+                for (unsigned i = max_files; i > 0; i--) {
+                        if (rotated_name(from, sizeof(from), i - 1) < 0 ||
+                            rotated_name(to, sizeof(to), i) < 0)
+                                return;
+                        if (rename(from, to) < 0 && errno != ENOENT)
+                                return;
+                }
+        }
+        int fd = open_file(log_path);
+        if (fd < 0)
+                return;
+        close(log_fd);
+        log_fd = fd;
+}
+
+static void write_line(const char *line, size_t n)
+{
+        ssize_t w;
+        if (!log_path[0] || !max_bytes || lock_fd < 0) {
+                w = write(log_fd, line, n);
+                (void)w;
+                return;
+        }
+        if (flock(lock_fd, LOCK_SH) < 0)
+                return;
+        long long size = current_size();
+        if (size > 0 && (uint64_t)size + n > max_bytes) {
+                /* flock() cannot upgrade atomically: another process may
+                 * rotate in between, so look again under the exclusive lock. */
+                if (flock(lock_fd, LOCK_EX) < 0)
+                        goto out;
+                size = current_size();
+                if (size > 0 && (uint64_t)size + n > max_bytes)
+                        rotate();
+        }
+        if (size >= 0) {
+                w = write(log_fd, line, n);
+                (void)w;
+        }
+out:
+        flock(lock_fd, LOCK_UN);
 }
 
 void osn_log(enum osn_log_level level, const char *fmt, ...)
@@ -62,11 +199,11 @@ void osn_log(enum osn_log_level level, const char *fmt, ...)
         va_end(ap);
         if (n < 0)
                 n = 0;
+        /* A longer line is cut (it still ends in a newline): one write per
+         * line is what keeps concurrent invocations' lines whole. */
         if ((size_t)n >= sizeof(line) - 1)
                 n = sizeof(line) - 2;
         line[n++] = '\n';
-        /* One write per line: O_APPEND keeps concurrent invocations' lines whole. */
-        ssize_t w = write(log_fd, line, n);
-        (void)w;
+        write_line(line, (size_t)n);
         errno = saved;
 }

@@ -93,12 +93,15 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
         nc->node_name = strdup(host);
         nc->ovs_remote = strdup("unix:/var/run/openvswitch/db.sock");
         nc->integration_bridge = strdup("br-int");
-        if (!nc->path || !nc->node_name || !nc->ovs_remote || !nc->integration_bridge) {
+        nc->log_file = strdup(OSN_LOG_DEFAULT_FILE);
+        if (!nc->path || !nc->node_name || !nc->ovs_remote || !nc->integration_bridge ||
+            !nc->log_file) {
                 osn_nodeconf_free(nc);
                 return -ENOMEM;
         }
 
         long long underlay = 1500, overlay = 0, physical = 1500, timeout = 20000;
+        long long log_bytes = OSN_LOG_DEFAULT_MAX_BYTES, log_files = OSN_LOG_DEFAULT_MAX_FILES;
         int r = 0;
         const char *level = NULL;
         _cleanup_free_ char *level_s = NULL;
@@ -117,7 +120,10 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
             (r = get_uint(path, root, "underlay_mtu", 576, 65535, &underlay, err)) < 0 ||
             (r = get_uint(path, root, "overlay_mtu", 576, 65535, &overlay, err)) < 0 ||
             (r = get_uint(path, root, "physical_mtu", 576, 65535, &physical, err)) < 0 ||
-            (r = get_uint(path, root, "ready_timeout_ms", 1000, 300000, &timeout, err)) < 0) {
+            (r = get_uint(path, root, "ready_timeout_ms", 1000, 300000, &timeout, err)) < 0 ||
+            (r = get_uint(path, root, "log_max_bytes", 0, 1LL << 40, &log_bytes, err)) < 0 ||
+            (r = get_uint(path, root, "log_max_files", 0, OSN_LOG_MAX_FILES_LIMIT, &log_files,
+                          err)) < 0) {
                 osn_nodeconf_free(nc);
                 return r;
         }
@@ -151,6 +157,12 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
         nc->overlay_mtu = (unsigned)overlay;
         nc->physical_mtu = (unsigned)physical;
         nc->ready_timeout_ms = (int)timeout;
+        nc->log_max_bytes = (uint64_t)log_bytes;
+        nc->log_max_files = (unsigned)log_files;
+        /* The log sink is per process and this file is its only source of
+         * bounds: hand them over here, so that every program that loads
+         * the node config and then opens its log_file rotates it. */
+        osn_log_set_rotation(nc->log_max_bytes, nc->log_max_files);
         nc->ssl.private_key = nc->nb_private_key;
         nc->ssl.certificate = nc->nb_certificate;
         nc->ssl.ca_cert = nc->nb_ca_cert;

@@ -20,9 +20,14 @@
  *     "overlay_mtu": 1442,                     overrides the line above
  *     "physical_mtu": 1500,                    localnet networks' default
  *     "ready_timeout_ms": 20000,               bound of one ADD (1000..300000)
- *     "log_file": "/var/log/osn/cni.log",      default: stderr
- *     "log_level": "info"                      err|warn|info|debug
+ *     "log_file": "/var/log/osn/cni.log",      default; "-" = stderr
+ *     "log_level": "info",                     err|warn|info|debug
+ *     "log_max_bytes": 10485760,               rotate beyond (0 = never)
+ *     "log_max_files": 5                       rotated files kept (0..100)
  *   }
+ *
+ * Loading also hands log_max_bytes/log_max_files to log.c
+ * (osn_log_set_rotation()): the log file is opened after the config is read.
  *
  * Errors are OSN_CNI_INVALID_CONFIG and name the file and the key.
  * Ownership: osn_nodeconf_load() returns a heap object freed with
@@ -51,8 +56,10 @@ struct osn_nodeconf {
         unsigned overlay_mtu;
         unsigned physical_mtu;
         int ready_timeout_ms;
-        char *log_file; /* may be NULL */
+        char *log_file; /* default OSN_LOG_DEFAULT_FILE; "-" = stderr */
         enum osn_log_level log_level;
+        uint64_t log_max_bytes; /* 0 = never rotate */
+        unsigned log_max_files;
 };
 
 /* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */
