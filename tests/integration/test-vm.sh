@@ -228,7 +228,7 @@ if want macsec; then
     OUT=$(cni 1 ADD cid-ms "$(pod_add ms)" net1 "$(net mssub ',"subnets":"10.76.0.0/24","macSecurityMode":"disabled"')" "$ARGS;K8S_POD_NAME=ms")
     jq_eq "$OUT" '.code' "7" "macsec: disabled on a network with a subnet is refused (invalid config)"
     jq_eq "$OUT" '.msg | test("macSecurityMode")' "true" "macsec: the error names macSecurityMode"
-    OUT=$(cni 1 ADD cid-ms "$(pod_netns ms)" net1 "$(net msbad ',"macSecurityMode":"off"')" "$ARGS;K8S_POD_NAME=ms")
+    OUT=$(cni 1 ADD cid-ms2 "$(pod_add ms2)" net1 "$(net msbad ',"macSecurityMode":"off"')" "$ARGS;K8S_POD_NAME=ms2")
     jq_eq "$OUT" '.code' "7" "macsec: a value other than enabled/disabled is refused"
 fi
 
