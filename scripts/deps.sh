@@ -19,7 +19,7 @@ PACKAGES=(
     ovn-central ovn-host ovn-common
     iproute2 iputils-ping procps ethtool
     containernetworking-plugins jq clang openssl
-    qemu-system-x86 busybox-static python3 containerd python3-yaml strace
+    qemu-system-x86 busybox-static python3 containerd python3-yaml strace tcpdump
 )
 
 missing=()

@@ -18,6 +18,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/vm/migration.sh"
 . "$ROOT/tests/vm/vm.sh"
 . "$ROOT/tests/vm/dhcp.sh"
+. "$ROOT/tests/vm/mac.sh"
 _OSN_TEST=ovn-by-hand
 
 ONLY=${BYHAND_ONLY:-}
@@ -219,19 +220,30 @@ if want portsec; then
     expect_ok "portsec: ADD p1 (node1) on a network without subnet" attach 1 p1 "$L2"
     expect_ok "portsec: ADD p2 (node3)" attach 3 p2 "$L2"
     P1=osn.l2free.cid-p1.net1
-    in_pod p2 ip addr add 192.168.77.20/24 dev net1
     # p1 sends from a second MAC (a macvlan on its interface, as a nested VM would).
-    in_pod p1 ip link add mv0 link net1 address 02:77:00:00:00:10 type macvlan mode bridge
-    in_pod p1 ip addr add 192.168.77.10/24 dev mv0
-    in_pod p1 ip link set mv0 up
-    check_fails "portsec: with port security (control), the second MAC is dropped" ping_ok p2 192.168.77.10
+    check_fails "portsec: with port security (control), the second MAC is dropped" second_mac_reachable p1 p2 77
     # The recipe: no port_security, addresses = the port's MAC and "unknown".
     nbctl lsp-set-port-security "$P1" -- lsp-set-addresses "$P1" "$(nbctl lsp-get-addresses "$P1" | head -n1)" unknown
     nbctl --wait=hv sync
-    check "portsec: off + unknown: the second MAC is reachable across nodes" ping_ok p2 192.168.77.10
+    check "portsec: off + unknown: the second MAC is reachable across nodes (p2 resolved it to the second MAC)" second_mac_reachable p1 p2 77
     FDB=$(sbctl --bare --columns=mac find FDB mac=\"02:77:00:00:00:10\")
     assert_eq "02:77:00:00:00:10" "$FDB" "portsec: OVN learnt the second MAC in SB FDB (unicast to it is not flooded)"
     echo "# SB FDB: $(sbctl --bare --columns=mac,port_key list FDB | tr '\n' ' ')"
+    # A third port with the same recipe (node2) must not see unicast to the
+    # learnt MAC: OVN delivers it by FDB instead of flooding "unknown" ports.
+    if command -v tcpdump >/dev/null; then
+        N1=$(unicast_seen_by p1 02:77:00:00:00:10 p2 192.168.77.10)
+        ((N1 > 0)) && ok "portsec: the capture sees the unicast where it belongs (p1: $N1 frames)" ||
+            fail "portsec: capture control: p1 saw no frame to its second MAC ($(tail -n 3 "$MIG/cap.p1.err" | tr '\n' ' '))"
+        expect_ok "portsec: ADD p3 (node2)" attach 2 p3 "$L2"
+        P3=osn.l2free.cid-p3.net1
+        nbctl lsp-set-port-security "$P3" -- lsp-set-addresses "$P3" "$(nbctl lsp-get-addresses "$P3" | head -n1)" unknown
+        nbctl --wait=hv sync
+        assert_eq "0" "$(unicast_seen_by p3 02:77:00:00:00:10 p2 192.168.77.10)" \
+            "portsec: another unknown-accepting port sees no unicast to the learnt MAC (no flooding)"
+    else
+        echo "# no tcpdump: flooding not checked"
+    fi
 fi
 
 # ------------------------------------------------------------------ a real VM
