@@ -54,9 +54,11 @@ BINDIR=$(meson introspect --buildoptions "$SB" | jq -r '.[] | select(.name=="bin
 CNIDIR=$(meson introspect --buildoptions "$SB" | jq -r '.[] | select(.name=="cni_bin_dir") | .value')
 assert_eq "/opt/cni/bin" "$CNIDIR" "cni_bin_dir defaults to /opt/cni/bin"
 want=$(printf '%s\n' "f $CNIDIR/ovn-kubernetes" "l $CNIDIR/ovn-k8s-cni-overlay" \
-    "f $PREFIX/$BINDIR/osnctl" | sort)
+    "f $PREFIX/$BINDIR/osnctl" "f $PREFIX/share/man/man8/osnctl.8" \
+    "f $PREFIX/share/man/man8/ovn-kubernetes.8" \
+    "f $PREFIX/share/bash-completion/completions/osnctl.bash" | sort)
 got=$(cd "$DEST" && find . -not -type d -printf '%y %p\n' | sed 's| \./| /|' | sort)
-assert_eq "$want" "$got" "installed files: exactly the plugin, its link, osnctl"
+assert_eq "$want" "$got" "installed files: exactly the plugin, its link, osnctl, their man pages, osnctl's completion"
 assert_eq "ovn-kubernetes" "$(readlink "$DEST$CNIDIR/ovn-k8s-cni-overlay")" \
     "ovn-k8s-cni-overlay links to ovn-kubernetes beside it"
 for b in "$DEST$CNIDIR/ovn-kubernetes" "$DEST$PREFIX/$BINDIR/osnctl" "$SB/deploy/installer/osn-install"; do
