@@ -430,7 +430,7 @@ def report(meta, phase_s):
     names = {"osn": "osn", "bridge": "bridge+host-local", "shell": "shell script",
              "floor": "OVN floor"}
     verbs = {"plug": "plug->installed", "nb": "NB insert->installed",
-             "nb-addr": "NB insert->address"}
+             "nb-addr": "NB insert->row seen"}
     modes = {"seq": "sequential", "conc": f"{CONC} at once"}
     tags = {"": "", "scale0": " [scale net, before]", "scale": f" [+{SCALE_PORTS} ports]",
             "ctl0": " [seed net, before]", "ctl": " [seed net, after]"}
@@ -555,7 +555,7 @@ def report(meta, phase_s):
     for label, key in (("osn ADD", "osn/ADD/seq"), ("osn DEL", "osn/DEL/seq"),
                        ("OVN floor plug->installed", "floor/plug/seq"),
                        ("OVN floor NB insert->installed", "floor/nb/seq"),
-                       ("OVN floor NB insert->address", "floor/nb-addr/seq")):
+                       ("OVN floor NB insert->row seen", "floor/nb-addr/seq")):
         a, b = L(key + "/scale0", "p50"), L(key + "/scale", "p50")
         if a is None or b is None:
             continue
@@ -652,41 +652,32 @@ def anchors(path, nad=None, tag="a"):
 
 
 def prefill(switch, network, count):
-    """count ports in one NB transaction, as osn would have made them (its
-    external_ids, "MAC dynamic"), not plugged; waits for northd to give all
-    of them an address and for every chassis to catch up."""
+    """count ports in one NB transaction, as osn makes them (its
+    external_ids and address claims, static "MAC IP" addresses in the scale
+    network's 10.100.0.0/20, from .16 on), not plugged; waits for every
+    chassis to catch up."""
     ops = []
     names = []
     for i in range(count):
         cid = f"prefill{i}"
         name = f"osn.{network}.{cid}.net1"
         names.append(["named-uuid", f"p{i}"])
+        v = 16 + i
+        ip = f"10.100.{(v >> 8) & 0x0f}.{v & 0xff}"
+        mac = "0a:58:0a:64:%02x:%02x" % ((v >> 8) & 0x0f, v & 0xff)
         ids = {"osn/network": network, "osn/container-id": cid, "osn/ifname": "net1",
                "osn/node": f"osn-node{1 + i % NODES}", "osn/pod-namespace": "bench",
-               "osn/pod-name": cid, "osn/pod-uid": "", "osn/nad": ""}
-        mac = "0a:58:%02x:%02x:%02x:%02x" % (0x64, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff)
+               "osn/pod-name": cid, "osn/pod-uid": "", "osn/nad": "",
+               f"osn/ip/{ip}": network, f"osn/mac/{mac}": network}
         ops.append({"op": "insert", "table": "Logical_Switch_Port", "uuid-name": f"p{i}",
-                    "row": {"name": name, "addresses": f"{mac} dynamic",
+                    "row": {"name": name, "addresses": f"{mac} {ip}",
+                            "port_security": f"{mac} {ip}",
                             "external_ids": ovsdb.ovs_map(ids)}})
     ops.append({"op": "mutate", "table": "Logical_Switch", "where": [["name", "==", switch]],
                 "mutations": [["ports", "insert", ["set", names]]]})
     t0 = time.monotonic()
     NB.transact("OVN_Northbound", ops, time.monotonic() + 120)
     t_txn = time.monotonic() - t0
-    dl = time.monotonic() + 120
-    while True:
-        res, _ = NB.transact("OVN_Northbound", [
-            {"op": "select", "table": "Logical_Switch_Port",
-             "where": [["external_ids", "includes", ovsdb.ovs_map({"osn/network": network})]],
-             "columns": ["dynamic_addresses", "addresses"]}], dl)
-        rows = res[0]["rows"]
-        pending = sum(1 for r in rows if "dynamic" in str(r["addresses"]) and
-                      not [v for v in ovsdb.set_values(r["dynamic_addresses"]) if v])
-        if pending == 0:
-            break
-        if time.monotonic() > dl:
-            raise RuntimeError(f"prefill: {pending} ports still without an address")
-        time.sleep(0.2)
     t_addr = time.monotonic() - t0
     settle(timeout=120)
     t_hv = time.monotonic() - t0

@@ -229,7 +229,7 @@ class Floor:
     # NB rows
     def lsp_insert(self, switch, port, mac, dl, send_only=False):
         ops = [{"op": "insert", "table": "Logical_Switch_Port", "uuid-name": "lsp",
-                "row": {"name": port, "addresses": f"{mac} dynamic"}},
+                "row": {"name": port, "addresses": mac, "port_security": mac}},
                {"op": "mutate", "table": "Logical_Switch", "where": [["name", "==", switch]],
                 "mutations": [["ports", "insert", ["set", [["named-uuid", "lsp"]]]]]}]
         if send_only:
@@ -278,8 +278,9 @@ class Floor:
 
     @staticmethod
     def has_dyn(port):
-        return lambda r: (r["name"] == port and
-                          any(v for v in ovsdb.set_values(r.get("dynamic_addresses"))))
+        """The port's row is in NB (osn gives addresses itself: nothing of
+        northd's to wait for)."""
+        return lambda r: r["name"] == port
 
     def cleanup(self, switch, host, port, dl):
         self.port_delete(host, dl)
@@ -311,8 +312,9 @@ class Floor:
     def nbinsert(self, req):
         """NB insert -> ovn-installed: the port is already plugged (an OVS
         interface whose iface-id names a port that does not exist yet); the
-        LSP ("MAC dynamic") is inserted at t0.  Also reports when northd's
-        address appears in NB (insert -> dynamic_addresses)."""
+        LSP (its MAC as address and port security, as osn's ports carry
+        theirs) is inserted at t0.  Also reports when the row appears in NB's
+        monitor (the insert committed)."""
         sw, port, host, mac = req["switch"], req["port"], req["host"], req["mac"]
         dl = time.monotonic() + float(req.get("timeout", 20))
         self.veth(host)

@@ -639,15 +639,36 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
         if (r < 0)
                 return r;
         if (identity) {
-                /* This node's pieces go; the port stays for its identity. */
+                /* This node's pieces go, if they are still this container's
+                 * (a late DEL must not take the veth of the pod that holds
+                 * the identity now: it has the same name); the port stays
+                 * for its identity. */
                 char host[IFNAMSIZ];
                 osn_host_ifname(port, host);
-                if ((r = osn_ovs_del_port(ovs, host, deadline, err)) < 0)
+                _cleanup_json_ json_t *ifaces = NULL;
+                if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
                         return r;
-                r = osn_link_delete(host, err);
-                if (r < 0 && r != -ENODEV)
-                        return r;
-                osn_error_clear(err);
+                bool ours = true;
+                json_t *it;
+                size_t i;
+                json_array_foreach(ifaces, i, it)
+                {
+                        if (streq(json_string_value(json_object_get(it, "name")), host))
+                                ours = streq(osn_ovsdb_map_get(json_object_get(it, "external_ids"),
+                                                               OSN_EXT_CONTAINER),
+                                             env->container_id);
+                }
+                if (ours) {
+                        if ((r = osn_ovs_del_port(ovs, host, deadline, err)) < 0)
+                                return r;
+                        r = osn_link_delete(host, err);
+                        if (r < 0 && r != -ENODEV)
+                                return r;
+                        osn_error_clear(err);
+                } else {
+                        log_info("DEL %s: veth %s belongs to another container now; left alone",
+                                 nc->name, host);
+                }
                 r = osn_nb_release_identity(nb, nc->name, port, node->node_name, env->container_id,
                                             deadline, err);
         } else {

@@ -109,6 +109,20 @@ if want persist; then
     else
         fail "persist: ADD with a requested MAC: $RESULT"
     fi
+    # A late (repeated) DEL of a container that held the identity before must
+    # not take the interface of the one that holds it now on the same node
+    # (both veths have the identity port's name).
+    P9=$(with_claim "$(net p9net ',"subnets":"10.79.0.0/24","allowPersistentIPs":true')" testns/vm9.net1)
+    if add_as 1 v9a cid-v9a "$P9" && del_as 1 v9a cid-v9a "$P9" && add_as 1 v9b cid-v9b "$P9"; then
+        del_as 1 v9a cid-v9a "$P9" && ok "persist: a late DEL of the old container succeeds" ||
+            fail "persist: the late DEL failed"
+        check "persist: ... and leaves the new container's interface alone" \
+            in_pod v9b ip link show net1
+        del_as 1 v9b cid-v9b "$P9"
+        "$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release p9net testns/vm9.net1 >/dev/null
+    else
+        fail "persist: re-ADD on the same node: $RESULT"
+    fi
     # Control: the same claim reference without allowPersistentIPs.
     C=$(with_claim "$(net cnet ',"subnets":"10.71.0.0/24"')" testns/vm2.net1)
     if add_as 1 vm2 cid-c1 "$C"; then
