@@ -348,8 +348,8 @@ int osn_jsonrpc_start(struct osn_jsonrpc *s, const char *method, json_t *params,
         int64_t id = s->next_id++;
         char key[24];
         id_key(id, key);
-        json_t *msg = json_pack("{s:s, s:o, s:I}", "method", method, "params", params, "id",
-                                (json_int_t)id);
+        json_t *msg =
+            json_pack("{s:s, s:o, s:I}", "method", method, "params", params, "id", (json_int_t)id);
         if (!msg || json_object_set_new(s->replies, key, json_null()) < 0) {
                 json_decref(msg);
                 return -ENOMEM;
@@ -403,8 +403,8 @@ const char *osn_jsonrpc_error_text(const json_t *e, char *buf, size_t len)
         if (!str)
                 str = json_string_value(json_object_get(e, "error"));
         const char *d = json_string_value(json_object_get(e, "details"));
-        int n = snprintf(buf, len, "%s%s%s", str ? str : "unknown error", d ? ": " : "",
-                         d ? d : "");
+        int n =
+            snprintf(buf, len, "%s%s%s", str ? str : "unknown error", d ? ": " : "", d ? d : "");
         if (n >= (int)len && len > 4)
                 memcpy(buf + len - 4, "...", 4);
         return buf;

@@ -82,8 +82,8 @@ int osn_jsonrpc_wait(struct osn_jsonrpc *s, int64_t deadline, int64_t until);
 /* Sends request 'method' with 'params' (a JSON array, stolen even on
  * failure) and returns its id in *ret_id.  -EINVAL when 'params' is NULL
  * (e.g. a failed json_pack()), the sticky error when the session broke. */
-int osn_jsonrpc_start(struct osn_jsonrpc *s, const char *method, json_t *params,
-                      int64_t *ret_id) _wur_;
+int osn_jsonrpc_start(struct osn_jsonrpc *s, const char *method, json_t *params, int64_t *ret_id)
+    _wur_;
 
 /* The reply to request 'id' once it arrived (the whole message, borrowed;
  * it stays until osn_jsonrpc_forget()), NULL while it has not. */
@@ -96,8 +96,8 @@ void osn_jsonrpc_forget(struct osn_jsonrpc *s, int64_t id);
  * reference); the id is forgotten either way.  -ETIMEDOUT at the deadline,
  * the session's error when it broke first (a reply that arrived before the
  * break counts). */
-int osn_jsonrpc_finish(struct osn_jsonrpc *s, int64_t id, int64_t deadline,
-                       json_t **ret_reply) _wur_;
+int osn_jsonrpc_finish(struct osn_jsonrpc *s, int64_t id, int64_t deadline, json_t **ret_reply)
+    _wur_;
 
 /* One call on a fresh session to 'remote': start, finish, close.  The
  * reply's "result" (new reference) on success; a reply with a non-null

@@ -75,9 +75,9 @@ struct osn_ovsdb {
         size_t n_remotes, cur; /* remotes[cur] is (or was last) in use */
         size_t failed_opens;   /* consecutive members that would not do */
         char *ssl_key, *ssl_cert, *ssl_ca;
-        bool fixed;        /* from_fd(): one session, no checks, no moving */
-        char *db;          /* the database members are checked for */
-        bool check_wanted; /* a check is due before the next request */
+        bool fixed;                        /* from_fd(): one session, no checks, no moving */
+        char *db;                          /* the database members are checked for */
+        bool check_wanted;                 /* a check is due before the next request */
         int64_t check_wire, check_sent_ms; /* the check in flight on 'rpc', or 0 */
         bool verified;                     /* 'rpc' passed its check */
         int64_t min_index;                 /* highest _Server index seen */
@@ -87,9 +87,9 @@ struct osn_ovsdb {
         struct req *reqs;
         size_t n_reqs, cap_reqs;
         int64_t next_id;
-        json_t *monitors; /* monitor id -> its monitor_cond params */
-        json_t *updates;  /* queued [monitor id, table-updates2], oldest first */
-        int error;        /* 'fixed' only: the sticky failure */
+        json_t *monitors;       /* monitor id -> its monitor_cond params */
+        json_t *updates;        /* queued [monitor id, table-updates2], oldest first */
+        int error;              /* 'fixed' only: the sticky failure */
         char last_problem[256]; /* why the last member was left, for errors */
         char name[256];         /* remote in use or last used */
 };
@@ -172,14 +172,18 @@ static void send_req(struct osn_ovsdb *c, struct req *q)
         q->sent_ms = osn_now_ms();
 }
 
-/* Sends the _Server check on the member in use. */
+/* Sends the _Server check on the member in use: the database's row, and
+ * (a second select, so that the schema itself, tens of kB, is not sent)
+ * whether its schema is still empty, as it is until a member has joined. */
 static void send_check(struct osn_ovsdb *c)
 {
         c->check_wanted = false;
-        json_t *params = json_pack(
-            "[s, {s:s, s:s, s:[[s, s, s]], s:[s, s, s, s, s, s]}]", "_Server", "op", "select",
-            "table", "Database", "where", "name", "==", c->db, "columns", "name", "model",
-            "connected", "leader", "index", "schema");
+        json_t *params = json_pack("[s, {s:s, s:s, s:[[s, s, s]], s:[s, s, s, s, s]},"
+                                   " {s:s, s:s, s:[[s, s, s], [s, s, [s, []]]], s:[s]}]",
+                                   "_Server", "op", "select", "table", "Database", "where", "name",
+                                   "==", c->db, "columns", "name", "model", "connected", "leader",
+                                   "index", "op", "select", "table", "Database", "where", "name",
+                                   "==", c->db, "schema", "==", "set", "columns", "name");
         int64_t wire;
         if (osn_jsonrpc_start(c->rpc, "transact", params, &wire) < 0)
                 return;
@@ -332,9 +336,8 @@ static void move_on(struct osn_ovsdb *c, bool may_drain, const char *why)
                         if ((c->reqs[i].kind == REQ_MONITOR || c->reqs[i].kind == REQ_RESUME) &&
                             streq(c->reqs[i].monitor_id, mid))
                                 pending = true;
-                if (!pending &&
-                    add_req(c, REQ_RESUME, "monitor_cond", NULL, json_incref(mparams), mid, NULL) <
-                        0)
+                if (!pending && add_req(c, REQ_RESUME, "monitor_cond", NULL, json_incref(mparams),
+                                        mid, NULL) < 0)
                         log_debug("%s: cannot set monitor \"%s\" up again", c->name, mid);
         }
 }
@@ -381,6 +384,7 @@ static int open_member(struct osn_ovsdb *c, bool same_first, int64_t deadline,
 /* Reads the verdict of the check reply 'reply' on the member in use. */
 static void judge_member(struct osn_ovsdb *c, const json_t *reply)
 {
+        c->progress++; /* a verdict, whatever it is, is news for step() */
         const json_t *error = json_object_get(reply, "error");
         if (error && !json_is_null(error)) {
                 /* A server older than OVS 2.9 has no _Server: nothing to
@@ -398,7 +402,7 @@ static void judge_member(struct osn_ovsdb *c, const json_t *reply)
         bool connected = json_is_true(json_object_get(row, "connected"));
         bool leader = json_is_true(json_object_get(row, "leader"));
         const json_t *index = json_object_get(row, "index");
-        const json_t *schema = json_object_get(row, "schema");
+        bool joining = json_array_size(osn_ovsdb_result_rows(result, 1)) > 0;
         bool clustered = streq(model, "clustered");
         char why[128];
         if (!connected) {
@@ -407,7 +411,7 @@ static void judge_member(struct osn_ovsdb *c, const json_t *reply)
                                   : "not connected to its storage or relay source");
                 return;
         }
-        if (clustered && (!json_is_string(schema) || !*json_string_value(schema))) {
+        if (clustered && joining) {
                 move_on(c, false, "still joining the cluster");
                 return;
         }
@@ -455,8 +459,12 @@ static void collect(struct osn_ovsdb *c, struct osn_jsonrpc *s)
                 }
                 /* A monitor set up again: its contents now, as an update. */
                 const json_t *result = json_object_get(reply, "result");
-                if (json_is_object(result) && json_object_get(c->monitors, q->monitor_id))
-                        queue_update_params(c, json_pack("[s, O]", q->monitor_id, result));
+                if (json_is_object(result) && json_object_get(c->monitors, q->monitor_id)) {
+                        json_t *params = json_pack("[s, O]", q->monitor_id, result);
+                        if (params)
+                                queue_update_params(c, params);
+                        json_decref(params);
+                }
                 remove_req(c, q);
         }
 }
@@ -535,8 +543,8 @@ static int step(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
                         return 0;
                 }
         }
-        if (c->progress != progress)
-                return 0; /* the caller has something to look at */
+        if (c->progress != progress || (!c->rpc && !c->fixed))
+                return 0; /* something to look at, or a member to find */
         /* Silence. */
         int64_t until = 0;
         now = osn_now_ms();
@@ -566,10 +574,11 @@ static int step(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
         struct pollfd p[2];
         nfds_t n = 0;
         if (c->rpc)
-                p[n++] = (struct pollfd){osn_jsonrpc_fd(c->rpc), osn_jsonrpc_poll_events(c->rpc), 0};
+                p[n++] =
+                    (struct pollfd){osn_jsonrpc_fd(c->rpc), osn_jsonrpc_poll_events(c->rpc), 0};
         if (c->drain)
-                p[n++] = (struct pollfd){osn_jsonrpc_fd(c->drain), osn_jsonrpc_poll_events(c->drain),
-                                         0};
+                p[n++] =
+                    (struct pollfd){osn_jsonrpc_fd(c->drain), osn_jsonrpc_poll_events(c->drain), 0};
         if (now >= deadline)
                 return -ETIMEDOUT;
         int64_t end = until && until < deadline ? until : deadline;
@@ -590,8 +599,8 @@ static int conn_error(struct osn_ovsdb *c, const char *what, int r, struct osn_e
                                      c->name, what, c->last_problem[0] ? " (last problem: " : "",
                                      c->last_problem[0] ? c->last_problem : "");
         int code = r == -EPROTO || r == -EMSGSIZE ? OSN_CNI_OVSDB_ERROR : OSN_CNI_TRY_AGAIN_LATER;
-        const char *detail = c->rpc && osn_jsonrpc_error(c->rpc) ? osn_jsonrpc_error_detail(c->rpc)
-                                                                 : strerror(-r);
+        const char *detail =
+            c->rpc && osn_jsonrpc_error(c->rpc) ? osn_jsonrpc_error_detail(c->rpc) : strerror(-r);
         return osn_error_set(err, r, code, "OVSDB %s: \"%s\" failed: %s", c->name, what, detail);
 }
 
@@ -635,8 +644,7 @@ static int finish_req(struct osn_ovsdb *c, const char *method, int64_t id, int64
 }
 
 static int start_req(struct osn_ovsdb *c, enum req_kind kind, const char *method, const char *db,
-                     json_t *params, const char *monitor_id, int64_t *ret_id,
-                     struct osn_error *err)
+                     json_t *params, const char *monitor_id, int64_t *ret_id, struct osn_error *err)
 {
         int r = add_req(c, kind, method, db, params, monitor_id, ret_id);
         if (r == -EINVAL)
@@ -779,8 +787,7 @@ int osn_ovsdb_monitor_cond_start(struct osn_ovsdb *c, const char *db, const char
                                      monitor_id);
         }
         if (!params)
-                return start_req(c, REQ_MONITOR, "monitor_cond", db, NULL, monitor_id, ret_id,
-                                 err);
+                return start_req(c, REQ_MONITOR, "monitor_cond", db, NULL, monitor_id, ret_id, err);
         if (json_object_set(c->monitors, monitor_id, params) < 0) {
                 json_decref(params);
                 return conn_error(c, "monitor_cond", -ENOMEM, err);
@@ -916,8 +923,8 @@ int osn_ovsdb_reconnect(struct osn_ovsdb *c, int64_t deadline, struct osn_error 
                 osn_jsonrpc_close(c->drain);
                 c->drain = NULL;
         }
-        bool healthy = c->rpc && !osn_jsonrpc_error(c->rpc) && !c->check_wire &&
-                       (c->verified || !c->db);
+        bool healthy =
+            c->rpc && !osn_jsonrpc_error(c->rpc) && !c->check_wire && (c->verified || !c->db);
         if (healthy) {
                 /* Cheap proof that the member still does: ask it again. */
                 if (c->db)
