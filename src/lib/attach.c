@@ -1,6 +1,9 @@
 /* attach: see attach.h and DESIGN.md §3. */
 #include "attach.h"
 
+#include "gcplan.h"
+#include "inventory.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 
@@ -652,15 +655,6 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
 
 /* --- GC --- */
 
-static bool is_valid(const struct osn_cni_attachment *valid, size_t n_valid, const char *cid,
-                     const char *ifname)
-{
-        for (size_t i = 0; i < n_valid; i++)
-                if (streq(valid[i].container_id, cid) && streq(valid[i].ifname, ifname))
-                        return true;
-        return false;
-}
-
 int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachment *valid,
                   size_t n_valid, struct osn_error *err)
 {
@@ -670,47 +664,47 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
         int r = connect_both(req->node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
-
-        /* This node's attachments of the network: the local OVS ports, and
-         * the NB ports that name this node (a port whose OVS side was lost). */
-        _cleanup_json_ json_t *ifaces = NULL, *res = NULL;
-        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
+        /* The planner osnctl gc uses (gcplan.h): this node's OVS ports of
+         * the network that the runtime no longer lists go; logical ports
+         * without an OVS port stay (an ADD between its NB insert and its
+         * OVS plug looks like that). */
+        _cleanup_json_ json_t *ifaces = NULL, *actions = json_array(), *keep = json_array();
+        _cleanup_inventory_ struct osn_inventory *inv = NULL;
+        struct osn_inv_filter filter = {.network = nc->name};
+        if (!actions || !keep)
+                return -ENOMEM;
+        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0 ||
+            (r = osn_inventory_read(nb, &filter, deadline, &inv, err)) < 0)
                 return r;
-        const char *kv[] = {OSN_EXT_NETWORK, nc->name, OSN_EXT_NODE, req->node->node_name, NULL};
-        json_t *ops = json_pack("[{s:s, s:s, s:[o], s:[s,s]}]", "op", "select", "table",
-                                "Logical_Switch_Port", "where",
-                                osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)),
-                                "columns", "name", "external_ids");
-        if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+        struct osn_gc_req gc = {.mode = OSN_GC_LOCAL,
+                                .node = req->node->node_name,
+                                .network = nc->name,
+                                .have_valid = true,
+                                .valid = valid,
+                                .n_valid = n_valid};
+        size_t failures = 0;
+        if ((r = osn_gc_plan(&gc, ifaces, inv, actions, keep)) < 0 ||
+            (r = osn_gc_execute(nb, ovs, inv, actions, deadline, &failures)) < 0)
                 return r;
-
-        json_t *rows[2] = {ifaces, osn_ovsdb_result_rows(res, 0)};
         int removed = 0;
-        for (int k = 0; k < 2; k++) {
-                json_t *row;
-                size_t i;
-                json_array_foreach(rows[k], i, row)
-                {
-                        const json_t *ids = json_object_get(row, "external_ids");
-                        const char *cid = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
-                        const char *ifn = osn_ovsdb_map_get(ids, OSN_EXT_IFNAME);
-                        if (!cid || !ifn || is_valid(valid, n_valid, cid, ifn))
-                                continue;
-                        _cleanup_free_ char *port = osn_port_name(nc->name, cid, ifn);
-                        if (!port)
-                                return -ENOMEM;
-                        struct osn_error e = {0};
-                        r = osn_attach_remove(nb, ovs, nc->name, port, deadline, &e);
-                        if (r < 0) {
-                                log_warn("GC %s: removing %s: %s", nc->name, port, e.msg);
-                                continue;
-                        }
-                        if (r > 0) {
-                                log_info("GC %s: removed %s", nc->name, port);
-                                removed++;
-                        }
+        size_t i;
+        const json_t *a;
+        json_array_foreach(actions, i, a)
+        {
+                const char *object = json_string_value(json_object_get(a, "object"));
+                const char *result = json_string_value(json_object_get(a, "result"));
+                const char *name = json_string_value(
+                    json_object_get(a, streq(object, "attachment") ? "port" : "network"));
+                if (streq(result, "failed"))
+                        log_warn("GC %s: removing %s %s: %s", nc->name, object, name,
+                                 json_string_value(json_object_get(a, "error")));
+                else if (streq(result, "removed")) {
+                        log_info("GC %s: removed %s %s", nc->name, object, name);
+                        removed += streq(object, "attachment");
                 }
         }
+        json_array_foreach(keep, i, a) log_info("GC %s: left alone: %s", nc->name,
+                                                json_string_value(json_object_get(a, "reason")));
         return removed;
 }
 

@@ -178,6 +178,7 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
         p->pod_name = dup_opt(ext_id(row, OSN_EXT_POD_NAME), true, failed);
         p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
         p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
+        p->reservation = streq(ext_id(row, "osn/reservation"), "true");
         p->addresses = dup_opt(osn_nb_port_addresses(row, NULL), true, failed);
         p->up = json_is_true(json_object_get(row, "up"));
         return *failed ? -ENOMEM : 0;

@@ -50,8 +50,9 @@ struct osn_inv_port {
         uint8_t mac[6];
         struct osn_cidr ips[OSN_INV_MAX_IPS]; /* with the prefix of their subnet */
         size_t n_ips;
-        bool up;     /* LSP "up": bound and claimed by ovn-controller */
-        bool orphan; /* no osn switch holds it */
+        bool up;          /* LSP "up": bound and claimed by ovn-controller */
+        bool orphan;      /* no osn switch holds it */
+        bool reservation; /* external_ids osn/reservation=true: a persistent identity's port */
 };
 
 struct osn_inv_network {

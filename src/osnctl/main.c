@@ -376,6 +376,8 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
                            ctl->network);
                 return OSNCTL_PROBLEMS;
         }
+        if ((r = osnctl_mark_unresponsive(ctl, inv, osnctl_deadline(ctl))))
+                return r;
         _cleanup_json_ json_t *rows = json_array();
         for (size_t i = 0; i < inv->n_ports; i++)
                 json_array_append_new(rows, osnctl_port_json(&inv->ports[i]));
@@ -613,6 +615,9 @@ enum {
         OPT_NETWORK = 256,
         OPT_NODE,
         OPT_ORPHANS,
+        OPT_FORCE,
+        OPT_UNRESPONSIVE,
+        OPT_RELEASE_RESERVATIONS,
         OPT_OVN_RUNDIR,
         OPT_VERSION,
 };
@@ -628,6 +633,9 @@ static const struct option all_options[] = {
     {"node", required_argument, NULL, OPT_NODE},
     {"dry-run", no_argument, NULL, 'n'},
     {"orphans", no_argument, NULL, OPT_ORPHANS},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"unresponsive", required_argument, NULL, OPT_UNRESPONSIVE},
+    {"release-reservations", no_argument, NULL, OPT_RELEASE_RESERVATIONS},
     {"ovn-rundir", required_argument, NULL, OPT_OVN_RUNDIR},
     {"version", no_argument, NULL, OPT_VERSION},
     {0},
@@ -698,7 +706,10 @@ static const struct command {
      "  --ovn-rundir DIR    ovn-controller's run directory (default $OVN_RUNDIR,\n"
      "                      else /var/run/ovn)\n",
      COMMON_OPTIONS "ovn-rundir\0", true, cmd_status},
-    {"gc", "gc [--dry-run] [--orphans]", "remove what dead pods left on this node",
+    {"gc",
+     "gc [--dry-run] [--orphans] [--node NODE [--force] | --unresponsive SECONDS] "
+     "[--release-reservations]",
+     "remove what dead pods and lost nodes left",
      "On this node (node config node_name and its local OVS DB):\n"
      "  - every attachment whose pod network namespace is gone (the OVS\n"
      "    interface's external_ids:osn/netns no longer exists, or is no longer a\n"
@@ -710,14 +721,30 @@ static const struct command {
      "    meanwhile on any node wins and the switch stays;\n"
      "  - with --orphans, also this node's logical ports that have no OVS port\n"
      "    here (a crashed ADD).  Not by default: an ADD in progress looks the same.\n"
+     "For a node that is gone (--node NODE, or every node found by\n"
+     "--unresponsive): every logical port osn holds for it (its addresses with\n"
+     "it) and the networks this leaves empty, in the NB only (its OVS cannot be\n"
+     "reached).  Whether a node still follows is OVN's own probe: NB_Global.nb_cfg\n"
+     "is bumped and each chassis' Chassis_Private.nb_cfg (in the SB DB this node's\n"
+     "ovn-controller uses, external_ids:ovn-remote) must follow within the bound.\n"
+     "--node refuses a node that follows (10 s bound) unless --force; a probe that\n"
+     "cannot conclude (ovn-northd not passing nb_cfg on) removes nothing.\n"
+     "Persistent reservations (ports with external_ids osn/reservation=true) are\n"
+     "kept unless --release-reservations.\n"
      "Objects without osn's external_ids are never touched; a switch that holds\n"
      "a port osn did not create is kept.  Prints what it removed; exits 1 when\n"
-     "a removal failed.  Run it on the node, where the plugin runs (in its network\n"
-     "namespace): the host ends of the veths are there.\n"
+     "a removal failed or a node was refused.  Run it on a node, where the plugin\n"
+     "runs (in its network namespace): the host ends of the veths are there.\n"
      "Options:\n"
-     "  -n, --dry-run   print what would be removed, remove nothing\n"
-     "  --orphans       see above\n",
-     COMMON_OPTIONS "dry-run\0orphans\0", true, osnctl_gc},
+     "  -n, --dry-run              print what would be removed, remove nothing\n"
+     "  --orphans                  see above\n"
+     "  --node NODE                NODE is gone: remove its attachments (NB only)\n"
+     "  --force                    with --node: even if NODE still follows\n"
+     "  --unresponsive SECONDS     treat every node whose ovn-controller does not\n"
+     "                             follow within SECONDS (1..600) as gone\n"
+     "  --release-reservations     remove persistent reservations too\n",
+     COMMON_OPTIONS "dry-run\0orphans\0node\0force\0unresponsive\0release-reservations\0", true,
+     osnctl_gc},
     {"validate", "validate FILE|DIR|- ...", "check NAD manifests and CNI configs",
      "Reads NetworkAttachmentDefinition manifests (YAML or JSON, several \"---\"\n"
      "documents per file, \"kind: List\" with items), bare CNI configs (JSON with\n"
@@ -868,6 +895,23 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                 case OPT_ORPHANS:
                         ctl->orphans = true;
                         break;
+                case OPT_FORCE:
+                        ctl->force = true;
+                        break;
+                case OPT_RELEASE_RESERVATIONS:
+                        ctl->release_reservations = true;
+                        break;
+                case OPT_UNRESPONSIVE: {
+                        int ms = 0;
+                        if (parse_timeout(optarg, &ms) < 0 || ms > 600) {
+                                osnctl_err("--unresponsive: \"%s\" is not a number of seconds "
+                                           "(1..600)",
+                                           optarg);
+                                return OSNCTL_USAGE;
+                        }
+                        ctl->unresponsive_s = ms;
+                        break;
+                }
                 case OPT_OVN_RUNDIR:
                         ctl->ovn_rundir = optarg;
                         break;
