@@ -712,29 +712,34 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
 
 int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err)
 {
+        /* The probes osnctl status runs (inventory.h), mapped to CNI STATUS:
+         * one status function, so the two cannot disagree. */
         const struct osn_nodeconf *node = req->node;
         int64_t deadline =
             osn_now_ms() + (node->ready_timeout_ms < 5000 ? node->ready_timeout_ms : 5000);
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        struct osn_error e = {0};
-        int r = connect_both(node, deadline, &nb, &ovs, &e);
-        if (r >= 0)
-                r = osn_ovsdb_echo(nb, deadline, &e);
-        struct osn_ovs_node on;
-        if (r >= 0)
-                r = osn_ovs_read_node(ovs, node->integration_bridge, deadline, &on, &e);
+        struct osn_node_status st;
+        int r = osn_inventory_status(node, NULL, deadline, &st);
         if (r < 0)
-                return osn_error_set(err, r, OSN_CNI_NOT_AVAILABLE,
-                                     "osn cannot attach pods on node %s: %s %s", node->node_name,
-                                     e.msg, e.details);
+                return osn_error_set(err, r, OSN_CNI_INTERNAL, "STATUS: %s", strerror(-r));
+        const char *what = NULL, *why = NULL;
+        if (st.nb != OSN_PROBE_OK)
+                what = "the OVN NB DB", why = st.nb_error;
+        else if (st.ovs != OSN_PROBE_OK)
+                what = "the local OVS DB", why = st.ovs_error;
+        else if (st.bridge != OSN_PROBE_OK)
+                what = "the integration bridge", why = st.bridge_error;
+        if (what)
+                return osn_error_set(err, -ENOTCONN, OSN_CNI_NOT_AVAILABLE,
+                                     "osn cannot attach pods on node %s: %s: %s", node->node_name,
+                                     what, why[0] ? why : "unreachable");
         /* Overlay networks work; networks bridged to the default physical
          * network would fail their ADD here. */
         const char *physnet = node->default_physical_network;
-        if (physnet && !osn_ovs_maps_physnet(on.bridge_mappings, physnet))
+        if (physnet && !osn_ovs_maps_physnet(st.node.bridge_mappings, physnet))
                 return osn_error_set(err, -ENOENT, OSN_CNI_LIMITED_CONNECTIVITY,
                                      "node %s does not map its default physical network \"%s\" "
                                      "(ovn-bridge-mappings=\"%s\"): networks with external "
                                      "connectivity cannot attach here",
-                                     node->node_name, physnet, on.bridge_mappings);
+                                     node->node_name, physnet, st.node.bridge_mappings);
         return 0;
 }

@@ -505,9 +505,22 @@ int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         set_text(st->nb_remote, sizeof(st->nb_remote), "%s", node->nb_remote);
         int r = osn_ovsdb_connect(node->nb_remote, &node->ssl, deadline, &nb, &e);
+        st->nb_cfg = -1;
         if (r >= 0) {
                 set_text(st->nb_remote, sizeof(st->nb_remote), "%s", osn_ovsdb_remote(nb));
                 r = probe_db(nb, OSN_NB_DB, deadline, &e);
+        }
+        if (r >= 0) {
+                /* What ovn-controller's ovn-nb-cfg is compared with. */
+                json_t *ops = json_pack("[{s:s, s:s, s:[], s:[s]}]", "op", "select", "table",
+                                        "NB_Global", "where", "columns", "nb_cfg");
+                _cleanup_json_ json_t *res = NULL;
+                if (osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) >= 0) {
+                        const json_t *v = json_object_get(
+                            json_array_get(osn_ovsdb_result_rows(res, 0), 0), "nb_cfg");
+                        if (json_is_integer(v))
+                                st->nb_cfg = json_integer_value(v);
+                }
         }
         if (r == -ENOMEM)
                 return r;

@@ -122,6 +122,7 @@ struct osn_node_status {
         char bridge_error[640];
         struct osn_ovs_node node;  /* valid when bridge == OK */
         char nb_cfg_installed[32]; /* bridge external_ids:ovn-nb-cfg, "" when absent */
+        long long nb_cfg;          /* NB_Global.nb_cfg, -1 when unknown */
 
         /* ovn-controller's own answer to "connection-status" over its
          * unixctl socket: whether its session to the SB DB is up. */

@@ -469,7 +469,7 @@ static json_t *status_json(const struct osnctl *ctl, const struct osn_node_statu
             " s:{s:o, s:s, s:o}, s:{s:o, s:s, s:o},"
             " s:{s:s, s:o, s:o, s:o},"
             " s:o,"
-            " s:{s:o, s:o, s:o, s:o, s:o},"
+            " s:{s:o, s:o, s:o, s:o, s:o, s:o},"
             " s:o, s:o}",
             "ok", ok, "version", OSN_VERSION, "node", nc->node_name, "config", nc->path, "nb", "ok",
             probe_json(st->nb), "remote", st->nb_remote, "error",
@@ -486,9 +486,10 @@ static json_t *status_json(const struct osnctl *ctl, const struct osn_node_statu
             "nb_cfg_installed",
             st->nb_cfg_installed[0] ? json_integer(strtoll(st->nb_cfg_installed, NULL, 10))
                                     : json_null(),
-            "error", str_or_null(st->controller_error[0] ? st->controller_error : NULL),
-            "physical_networks", mappings_json(bridge ? st->node.bridge_mappings : NULL),
-            "default_physical_network", physdef);
+            "nb_cfg_nb", st->nb_cfg >= 0 ? json_integer(st->nb_cfg) : json_null(), "error",
+            str_or_null(st->controller_error[0] ? st->controller_error : NULL), "physical_networks",
+            mappings_json(bridge ? st->node.bridge_mappings : NULL), "default_physical_network",
+            physdef);
 }
 
 static void fmt_db(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -521,8 +522,15 @@ static void fmt_controller(const json_t *v, const json_t *row, char *buf, size_t
         const json_t *c = json_object_get(v, "connected"), *e = json_object_get(v, "error");
         const json_t *cfg = json_object_get(v, "nb_cfg_installed");
         const char *st = json_string_value(json_object_get(v, "status"));
-        char flows[64] = "";
-        if (json_is_integer(cfg))
+        const json_t *nbcfg = json_object_get(v, "nb_cfg_nb");
+        char flows[128] = "";
+        if (json_is_integer(cfg) && json_is_integer(nbcfg))
+                snprintf(flows, sizeof(flows),
+                         "; flows installed up to nb_cfg %" JSON_INTEGER_FORMAT
+                         " (NB is at %" JSON_INTEGER_FORMAT "%s)",
+                         json_integer_value(cfg), json_integer_value(nbcfg),
+                         json_integer_value(cfg) < json_integer_value(nbcfg) ? ": BEHIND" : "");
+        else if (json_is_integer(cfg))
                 snprintf(flows, sizeof(flows),
                          "; flows installed up to nb_cfg %" JSON_INTEGER_FORMAT,
                          json_integer_value(cfg));
