@@ -342,10 +342,21 @@ static void move_on(struct osn_ovsdb *c, bool may_drain, const char *why)
         }
 }
 
+/* Appends "; what" to the NUL-terminated 'buf' (size 'len'); a cut is
+ * marked with "...". */
+static void add_reason(char *buf, size_t len, const char *what)
+{
+        size_t have = strlen(buf);
+        int w = snprintf(buf + have, len - have, "%s%s", have ? "; " : "", what);
+        if (w >= (int)(len - have) && len > 4)
+                memcpy(buf + len - 4, "...", 4);
+}
+
 /* Opens the next member after 'cur' (or 'cur' itself when 'same_first'),
- * sends its check and every request not sent.  0, or the last failure. */
-static int open_member(struct osn_ovsdb *c, bool same_first, int64_t deadline,
-                       struct osn_error *err)
+ * sends its check and every request not sent.  0, or the last failure;
+ * each failure is added to 'reasons' (size 'len'; may be NULL). */
+static int open_member(struct osn_ovsdb *c, bool same_first, int64_t deadline, char *reasons,
+                       size_t len)
 {
         int r = -ECONNREFUSED;
         for (size_t k = 0; k < c->n_remotes; k++) {
@@ -364,8 +375,8 @@ static int open_member(struct osn_ovsdb *c, bool same_first, int64_t deadline,
                                          strerror(-r));
                         log_debug("%s", e.msg);
                         note_problem(c, "%s", e.msg);
-                        if (err && k + 1 == c->n_remotes)
-                                *err = e;
+                        if (reasons)
+                                add_reason(reasons, len, e.msg);
                         c->failed_opens++;
                         continue;
                 }
@@ -482,7 +493,7 @@ static bool busy(const struct osn_ovsdb *c, const struct osn_jsonrpc *s)
  * sessions, judges checks, files replies, notices silence, then polls until
  * something may have changed.  0 to go on, -ETIMEDOUT at the deadline, or
  * ('fixed' connections) the session's failure. */
-static int step(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
+static int step(struct osn_ovsdb *c, int64_t deadline)
 {
         unsigned progress = c->progress;
         int64_t now = osn_now_ms();
@@ -496,7 +507,7 @@ static int step(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
                                 poll(NULL, 0, osn_ms_left(until));
                         c->failed_opens = 0;
                 }
-                int r = open_member(c, c->moves == 0 && !c->last_problem[0], deadline, err);
+                int r = open_member(c, false, deadline, NULL, 0);
                 if (r == -ENOMEM)
                         return r;
                 return 0;
@@ -617,7 +628,7 @@ static int finish_req(struct osn_ovsdb *c, const char *method, int64_t id, int64
                                      method, id);
         int r = 0;
         while (!q->reply) {
-                r = step(c, deadline, NULL);
+                r = step(c, deadline);
                 q = find_req(c, id);
                 if (r < 0 || !q)
                         break;
@@ -851,7 +862,7 @@ int osn_ovsdb_wait_update(struct osn_ovsdb *c, const char *monitor_id, int64_t d
         for (;;) {
                 if (take_update(c, monitor_id, ret_update))
                         return 0;
-                int r = step(c, deadline, NULL);
+                int r = step(c, deadline);
                 if (take_update(c, monitor_id, ret_update))
                         return 0;
                 if (r < 0)
@@ -896,7 +907,7 @@ int osn_ovsdb_settle(struct osn_ovsdb *c, int64_t deadline, struct osn_error *er
                                 waiting = true;
                 if (!waiting)
                         return 0;
-                int r = step(c, deadline, NULL);
+                int r = step(c, deadline);
                 if (r < 0) {
                         /* Abandoned: close the session so that nothing of
                          * it can commit after what the caller does next. */
@@ -935,12 +946,12 @@ int osn_ovsdb_reconnect(struct osn_ovsdb *c, int64_t deadline, struct osn_error 
                 move_on(c, false, "reconnecting");
         }
         if (!c->db) {
-                if (!c->rpc && open_member(c, true, deadline, NULL) < 0)
+                if (!c->rpc && open_member(c, true, deadline, NULL, 0) < 0)
                         return conn_error(c, "reconnect", -ECONNREFUSED, err);
                 return osn_ovsdb_echo(c, deadline, err);
         }
         while (!(c->rpc && c->verified && !c->check_wire)) {
-                int r = step(c, deadline, NULL);
+                int r = step(c, deadline);
                 if (r < 0)
                         return conn_error(c, "reconnect", r, err);
         }
@@ -1027,10 +1038,11 @@ void osn_ovsdb_close(struct osn_ovsdb *c)
                         osn_jsonrpc_forget(c->rpc, wire);
                 }
         }
-        osn_jsonrpc_close_gracefully(c->rpc, GOODBYE_MS);
-        osn_jsonrpc_close(c->drain);
+        /* Requests first: they name the sessions they are on. */
         while (c->n_reqs)
                 remove_req(c, &c->reqs[c->n_reqs - 1]);
+        osn_jsonrpc_close_gracefully(c->rpc, GOODBYE_MS);
+        osn_jsonrpc_close(c->drain);
         free(c->reqs);
         for (size_t i = 0; i < c->n_remotes; i++)
                 free(c->remotes[i]);
@@ -1117,28 +1129,10 @@ int osn_ovsdb_connect(const char *remotes, const struct osn_ssl_opts *ssl, int64
         set_name(c, c->remotes[0]);
         /* Every remote is tried once; the reasons of all are reported. */
         char reasons[sizeof(err->msg)] = "";
-        size_t rlen = 0;
-        for (size_t k = 0; k < c->n_remotes; k++) {
-                c->cur = k;
-                int64_t now = osn_now_ms();
-                int64_t left = deadline > now ? deadline - now : 0;
-                int64_t attempt = now + left / (int64_t)(c->n_remotes - k);
-                struct osn_ssl_opts o = {c->ssl_key, c->ssl_cert, c->ssl_ca};
-                struct osn_error e = {0};
-                r = osn_jsonrpc_open(c->remotes[k], &o, attempt, &c->rpc, &e);
-                if (r >= 0) {
-                        set_name(c, c->remotes[k]);
-                        osn_jsonrpc_set_notify(c->rpc, on_notify, c);
-                        *ret = c;
-                        return 0;
-                }
-                if (!osn_error_isset(&e))
-                        snprintf(e.msg, sizeof(e.msg), "%s: %s", c->remotes[k], strerror(-r));
-                log_debug("%s", e.msg);
-                int w = snprintf(reasons + rlen, sizeof(reasons) - rlen, "%s%s", rlen ? "; " : "",
-                                 e.msg);
-                if (w > 0)
-                        rlen = rlen + w < sizeof(reasons) ? rlen + w : sizeof(reasons) - 1;
+        r = open_member(c, true, deadline, reasons, sizeof(reasons));
+        if (r >= 0) {
+                *ret = c;
+                return 0;
         }
         osn_ovsdb_close(c);
         return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER, "cannot connect to OVSDB: %s",
