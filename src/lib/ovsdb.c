@@ -406,7 +406,9 @@ static void judge_member(struct osn_ovsdb *c, const json_t *reply)
         const json_t *result = json_object_get(reply, "result");
         const json_t *row = json_array_get(osn_ovsdb_result_rows(result, 0), 0);
         if (!row) {
-                move_on(c, false, "does not hold the database");
+                /* Not this server's database at all: nothing to choose;
+                 * the request itself gets the server's own error. */
+                c->verified = true;
                 return;
         }
         const char *model = json_string_value(json_object_get(row, "model"));
