@@ -129,6 +129,12 @@ static void print_text(const json_t *out)
                        name ? " " : "", name ? name : "",
                        json_string_value(json_object_get(a, "reason")));
         }
+        const json_t *lost = json_object_get(out, "lost_nodes");
+        if (json_array_size(lost) > 0) {
+                printf("lost node(s):");
+                json_array_foreach(lost, i, a) printf(" %s", json_string_value(a));
+                printf("\n");
+        }
         printf("gc on node %s: %s %zu attachment(s) and %zu network(s)\n",
                json_string_value(json_object_get(out, "node")), dry ? "would remove" : "removed",
                n_att, n_net);
