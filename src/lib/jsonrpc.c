@@ -419,7 +419,7 @@ int osn_jsonrpc_call(const char *remote, const char *method, json_t *params, int
                 json_decref(params);
                 return r;
         }
-        int64_t id;
+        int64_t id = 0;
         _cleanup_json_ json_t *reply = NULL;
         r = osn_jsonrpc_start(s, method, params, &id);
         if (r >= 0)

@@ -163,7 +163,7 @@ static void send_req(struct osn_ovsdb *c, struct req *q)
 {
         if (!c->rpc || q->on || q->reply)
                 return;
-        int64_t wire;
+        int64_t wire = 0;
         int r = osn_jsonrpc_start(c->rpc, q->method, json_incref(q->params), &wire);
         if (r < 0)
                 return; /* the session broke: step() moves on and sends it again */
@@ -184,7 +184,7 @@ static void send_check(struct osn_ovsdb *c)
                                    "==", c->db, "columns", "name", "model", "connected", "leader",
                                    "index", "op", "select", "table", "Database", "where", "name",
                                    "==", c->db, "schema", "==", "set", "columns", "name");
-        int64_t wire;
+        int64_t wire = 0;
         if (osn_jsonrpc_start(c->rpc, "transact", params, &wire) < 0)
                 return;
         c->check_wire = wire;
@@ -671,7 +671,7 @@ static int start_req(struct osn_ovsdb *c, enum req_kind kind, const char *method
 static int rpc(struct osn_ovsdb *c, const char *method, const char *db, json_t *params,
                int64_t deadline, json_t **ret_result, struct osn_error *err)
 {
-        int64_t id;
+        int64_t id = 0;
         int r = start_req(c, REQ_READ, method, db, params, NULL, &id, err);
         return r < 0 ? r : finish_req(c, method, id, deadline, ret_result, err);
 }
@@ -750,7 +750,7 @@ int osn_ovsdb_transact(struct osn_ovsdb *c, const char *db, json_t *ops, int64_t
                        json_t **ret_result, struct osn_error *err)
 {
         _cleanup_json_ json_t *owned_ops = ops; /* stolen, even on failure */
-        int64_t id;
+        int64_t id = 0;
         int r = osn_ovsdb_transact_start(c, db, owned_ops, &id, err);
         return r < 0 ? r
                      : osn_ovsdb_transact_finish(c, db, owned_ops, id, deadline, ret_result, err);
@@ -833,7 +833,7 @@ int osn_ovsdb_monitor_cond(struct osn_ovsdb *c, const char *db, const char *moni
                            const char *table, json_t *where, const char *const *columns,
                            int64_t deadline, json_t **ret_initial, struct osn_error *err)
 {
-        int64_t id;
+        int64_t id = 0;
         int r = osn_ovsdb_monitor_cond_start(c, db, monitor_id, table, where, columns, &id, err);
         return r < 0 ? r
                      : osn_ovsdb_monitor_cond_finish(c, monitor_id, id, deadline, ret_initial, err);
@@ -1033,7 +1033,7 @@ void osn_ovsdb_close(struct osn_ovsdb *c)
                 json_t *v;
                 json_object_foreach(c->monitors, id, v)
                 {
-                        int64_t wire;
+                        int64_t wire = 0;
                         if (osn_jsonrpc_start(c->rpc, "monitor_cancel", json_pack("[s]", id),
                                               &wire) < 0)
                                 break;
