@@ -65,7 +65,7 @@ run_layout() {
             -v what=$([[ $col == 1 ]] && echo ADD || echo DEL) '
             {a[NR] = $c / 1000}
             END {
-                n = asort(a)
+                n = NR
                 printf "%-22s %s  p50 %6.1f  p90 %6.1f  p99 %6.1f ms  (n=%d)\n", label, what,
                     a[int(n * 0.50 + 0.5)], a[int(n * 0.90 + 0.5)], a[int(n * 0.99 + 0.5)], n
             }'
