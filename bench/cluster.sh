@@ -74,8 +74,9 @@ run_layout() {
     DIR=""
 }
 
-{
-    echo "# osn sequential ADD/DEL latency, $SEQ cycles each, node1 of 2, $(date -u +%FT%TZ)"
-    run_layout "standalone NB"
-    run_layout "Raft NB (3 members)" --nb-cluster 3
-} | tee "$OUT/cluster.txt"
+# In this shell, not a pipeline's subshell: the EXIT trap must see DIR.
+echo "# osn sequential ADD/DEL latency, $SEQ cycles each, node1 of 2, $(date -u +%FT%TZ)" \
+    >"$OUT/cluster.txt"
+run_layout "standalone NB" >>"$OUT/cluster.txt"
+run_layout "Raft NB (3 members)" --nb-cluster 3 >>"$OUT/cluster.txt"
+cat "$OUT/cluster.txt"
