@@ -1,6 +1,9 @@
 /* attach: see attach.h and DESIGN.md §3. */
 #include "attach.h"
 
+#include "gcplan.h"
+#include "inventory.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 
@@ -212,6 +215,19 @@ static void add_rollback(struct add_state *st)
 {
         struct osn_error e = {0};
         int64_t deadline = osn_now_ms() + CLEANUP_TIMEOUT_MS;
+        /* Before removing anything: let the NB transaction in flight (if
+         * any) come to its answer, so that it cannot commit after the
+         * removal, and make sure the connection works (another member of a
+         * Raft cluster if this one broke or lost the majority). */
+        if (st->nb_port && st->nb) {
+                if (osn_ovsdb_settle(st->nb, deadline, &e) < 0)
+                        log_info("rollback: the NB transaction in flight did not settle: %s",
+                                 e.msg);
+                osn_error_clear(&e);
+                if (osn_ovsdb_reconnect(st->nb, deadline, &e) < 0)
+                        log_warn("rollback: no usable NB member: %s", e.msg);
+                osn_error_clear(&e);
+        }
         if (st->ovs_port && st->ovs && osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0)
                 log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
         osn_error_clear(&e);
@@ -785,15 +801,6 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
 
 /* --- GC --- */
 
-static bool is_valid(const struct osn_cni_attachment *valid, size_t n_valid, const char *cid,
-                     const char *ifname)
-{
-        for (size_t i = 0; i < n_valid; i++)
-                if (streq(valid[i].container_id, cid) && streq(valid[i].ifname, ifname))
-                        return true;
-        return false;
-}
-
 int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachment *valid,
                   size_t n_valid, struct osn_error *err)
 {
@@ -803,65 +810,47 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
         int r = connect_both(req->node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
-
-        /* This node's attachments of the network: the local OVS ports, and
-         * the NB ports that name this node (a port whose OVS side was lost). */
-        _cleanup_json_ json_t *ifaces = NULL, *res = NULL;
-        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
+        /* The planner osnctl gc uses (gcplan.h): this node's OVS ports of
+         * the network that the runtime no longer lists go; logical ports
+         * without an OVS port stay (an ADD between its NB insert and its
+         * OVS plug looks like that). */
+        _cleanup_json_ json_t *ifaces = NULL, *actions = json_array(), *keep = json_array();
+        _cleanup_inventory_ struct osn_inventory *inv = NULL;
+        struct osn_inv_filter filter = {.network = nc->name};
+        if (!actions || !keep)
+                return -ENOMEM;
+        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0 ||
+            (r = osn_inventory_read(nb, &filter, deadline, &inv, err)) < 0)
                 return r;
-        const char *kv[] = {OSN_EXT_NETWORK, nc->name, OSN_EXT_NODE, req->node->node_name, NULL};
-        json_t *ops = json_pack("[{s:s, s:s, s:[o], s:[s,s]}]", "op", "select", "table",
-                                "Logical_Switch_Port", "where",
-                                osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)),
-                                "columns", "name", "external_ids");
-        if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+        struct osn_gc_req gc = {.mode = OSN_GC_LOCAL,
+                                .node = req->node->node_name,
+                                .network = nc->name,
+                                .have_valid = true,
+                                .valid = valid,
+                                .n_valid = n_valid};
+        size_t failures = 0;
+        if ((r = osn_gc_plan(&gc, ifaces, inv, actions, keep)) < 0 ||
+            (r = osn_gc_execute(nb, ovs, inv, actions, deadline, &failures)) < 0)
                 return r;
-
-        json_t *rows[2] = {ifaces, osn_ovsdb_result_rows(res, 0)};
         int removed = 0;
-        for (int k = 0; k < 2; k++) {
-                json_t *row;
-                size_t i;
-                json_array_foreach(rows[k], i, row)
-                {
-                        const json_t *ids = json_object_get(row, "external_ids");
-                        const char *cid = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
-                        const char *ifn = osn_ovsdb_map_get(ids, OSN_EXT_IFNAME);
-                        if (!cid || !ifn || is_valid(valid, n_valid, cid, ifn))
-                                continue;
-                        /* The port's own name (an identity's is not made of the
-                         * container id): the NB row's, or the OVS iface-id. */
-                        const char *named = k == 0
-                                                ? osn_ovsdb_map_get(ids, "iface-id")
-                                                : json_string_value(json_object_get(row, "name"));
-                        _cleanup_free_ char *port =
-                            named ? strdup(named) : osn_port_name(nc->name, cid, ifn);
-                        _cleanup_free_ char *id_prefix = osn_identity_port_name(nc->name, "");
-                        if (!port || !id_prefix)
-                                return -ENOMEM;
-                        struct osn_error e = {0};
-                        if (startswith(port, id_prefix)) {
-                                /* A persistent identity: its port stays. */
-                                char host[IFNAMSIZ];
-                                osn_host_ifname(port, host);
-                                if (osn_ovs_del_port(ovs, host, deadline, &e) >= 0)
-                                        (void)osn_link_delete(host, NULL);
-                                osn_error_clear(&e);
-                                r = osn_nb_release_identity(
-                                    nb, nc->name, port, req->node->node_name, cid, deadline, &e);
-                        } else {
-                                r = osn_attach_remove(nb, ovs, nc->name, port, deadline, &e);
-                        }
-                        if (r < 0) {
-                                log_warn("GC %s: removing %s: %s", nc->name, port, e.msg);
-                                continue;
-                        }
-                        if (r > 0) {
-                                log_info("GC %s: removed %s", nc->name, port);
-                                removed++;
-                        }
+        size_t i;
+        const json_t *a;
+        json_array_foreach(actions, i, a)
+        {
+                const char *object = json_string_value(json_object_get(a, "object"));
+                const char *result = json_string_value(json_object_get(a, "result"));
+                const char *name = json_string_value(
+                    json_object_get(a, streq(object, "attachment") ? "port" : "network"));
+                if (streq(result, "failed"))
+                        log_warn("GC %s: removing %s %s: %s", nc->name, object, name,
+                                 json_string_value(json_object_get(a, "error")));
+                else if (streq(result, "removed")) {
+                        log_info("GC %s: removed %s %s", nc->name, object, name);
+                        removed += streq(object, "attachment");
                 }
         }
+        json_array_foreach(keep, i, a) log_info("GC %s: left alone: %s", nc->name,
+                                                json_string_value(json_object_get(a, "reason")));
         return removed;
 }
 
@@ -869,29 +858,34 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
 
 int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err)
 {
+        /* The probes osnctl status runs (inventory.h), mapped to CNI STATUS:
+         * one status function, so the two cannot disagree. */
         const struct osn_nodeconf *node = req->node;
         int64_t deadline =
             osn_now_ms() + (node->ready_timeout_ms < 5000 ? node->ready_timeout_ms : 5000);
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        struct osn_error e = {0};
-        int r = connect_both(node, deadline, &nb, &ovs, &e);
-        if (r >= 0)
-                r = osn_ovsdb_echo(nb, deadline, &e);
-        struct osn_ovs_node on;
-        if (r >= 0)
-                r = osn_ovs_read_node(ovs, node->integration_bridge, deadline, &on, &e);
+        struct osn_node_status st;
+        int r = osn_inventory_status(node, NULL, deadline, &st);
         if (r < 0)
-                return osn_error_set(err, r, OSN_CNI_NOT_AVAILABLE,
-                                     "osn cannot attach pods on node %s: %s %s", node->node_name,
-                                     e.msg, e.details);
+                return osn_error_set(err, r, OSN_CNI_INTERNAL, "STATUS: %s", strerror(-r));
+        const char *what = NULL, *why = NULL;
+        if (st.nb != OSN_PROBE_OK)
+                what = "the OVN NB DB", why = st.nb_error;
+        else if (st.ovs != OSN_PROBE_OK)
+                what = "the local OVS DB", why = st.ovs_error;
+        else if (st.bridge != OSN_PROBE_OK)
+                what = "the integration bridge", why = st.bridge_error;
+        if (what)
+                return osn_error_set(err, -ENOTCONN, OSN_CNI_NOT_AVAILABLE,
+                                     "osn cannot attach pods on node %s: %s: %s", node->node_name,
+                                     what, why[0] ? why : "unreachable");
         /* Overlay networks work; networks bridged to the default physical
          * network would fail their ADD here. */
         const char *physnet = node->default_physical_network;
-        if (physnet && !osn_ovs_maps_physnet(on.bridge_mappings, physnet))
+        if (physnet && !osn_ovs_maps_physnet(st.node.bridge_mappings, physnet))
                 return osn_error_set(err, -ENOENT, OSN_CNI_LIMITED_CONNECTIVITY,
                                      "node %s does not map its default physical network \"%s\" "
                                      "(ovn-bridge-mappings=\"%s\"): networks with external "
                                      "connectivity cannot attach here",
-                                     node->node_name, physnet, on.bridge_mappings);
+                                     node->node_name, physnet, st.node.bridge_mappings);
         return 0;
 }

@@ -2,6 +2,7 @@
 #include "inventory.h"
 
 #include "alloc.h"
+#include "jsonrpc.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -186,6 +187,7 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
         p->pod_name = dup_opt(ext_id(row, OSN_EXT_POD_NAME), true, failed);
         p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
         p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
+        p->reservation = streq(ext_id(row, "osn/reservation"), "true");
         p->addresses = dup_opt(osn_nb_port_addresses(row, NULL), true, failed);
         p->dynamic_addresses = dup_opt(
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "dynamic_addresses"), 0)), true,
@@ -715,89 +717,21 @@ int osn_unixctl_call(const char *path, const char *command, int64_t deadline, ch
                      struct osn_error *err)
 {
         char remote[PATH_MAX + 8];
-        snprintf(remote, sizeof(remote), "unix:%s", path);
-        struct osn_stream *s = NULL;
-        int r = osn_stream_open(remote, NULL, deadline, &s, err);
+        if (snprintf(remote, sizeof(remote), "unix:%s", path) >= (int)sizeof(remote))
+                return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_IO_FAILURE,
+                                     "unixctl socket path too long: %s", path);
+        /* unixctl is JSON-RPC: the command is the method, its arguments the
+         * params, the answer a string "result" (or a string "error"). */
+        _cleanup_json_ json_t *result = NULL;
+        int r = osn_jsonrpc_call(remote, command, json_array(), deadline, OSN_CNI_IO_FAILURE,
+                                 &result, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *req = NULL, *buf = NULL;
-        json_t *msg = json_pack("{s:i, s:s, s:[]}", "id", 0, "method", command, "params");
-        req = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-        json_decref(msg);
-        if (!req) {
-                osn_stream_close(s);
-                return -ENOMEM;
-        }
-        size_t sent = 0, len = strlen(req), have = 0, cap = 0;
-        ssize_t frame = 0;
-        while (frame == 0) {
-                bool want_write = sent < len;
-                if (want_write) {
-                        ssize_t n = osn_stream_send(s, req + sent, len - sent);
-                        if (n > 0) {
-                                sent += (size_t)n;
-                                continue;
-                        }
-                        if (n != -EAGAIN) {
-                                r = (int)n;
-                                break;
-                        }
-                } else {
-                        if (have == cap) {
-                                cap = cap ? cap * 2 : 4096;
-                                if (cap > (1u << 24)) {
-                                        r = -E2BIG;
-                                        break;
-                                }
-                                char *b = realloc(buf, cap);
-                                if (!b) {
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                                buf = b;
-                        }
-                        ssize_t n = osn_stream_recv(s, buf + have, cap - have);
-                        if (n > 0) {
-                                have += (size_t)n;
-                                frame = osn_jsonrpc_frame(buf, have);
-                                if (frame < 0)
-                                        r = (int)frame;
-                                continue;
-                        }
-                        if (n != -EAGAIN) {
-                                r = (int)n;
-                                break;
-                        }
-                }
-                struct pollfd pfd = {osn_stream_fd(s), osn_stream_poll_events(s, want_write), 0};
-                int left = osn_ms_left(deadline);
-                if (left == 0) {
-                        r = -ETIMEDOUT;
-                        break;
-                }
-                int pr = poll(&pfd, 1, left);
-                if (pr < 0 && errno != EINTR) {
-                        r = -errno;
-                        break;
-                }
-        }
-        osn_stream_close(s);
-        if (frame <= 0)
-                return osn_error_set(err, r < 0 ? r : -EPROTO, OSN_CNI_IO_FAILURE,
-                                     "%s: no answer to \"%s\": %s", path, command,
-                                     strerror(r < 0 ? -r : EPROTO));
-        _cleanup_json_ json_t *reply = json_loadb(buf, (size_t)frame, 0, NULL);
-        const json_t *error = json_object_get(reply, "error");
-        const char *result = json_string_value(json_object_get(reply, "result"));
-        if (error && !json_is_null(error)) {
-                const char *e = json_string_value(error);
-                return osn_error_set(err, -EPROTO, OSN_CNI_IO_FAILURE, "%s: \"%s\" failed: %s",
-                                     path, command, e ? e : "(not a string)");
-        }
-        if (!result)
+        const char *text = json_string_value(result);
+        if (!text)
                 return osn_error_set(err, -EPROTO, OSN_CNI_IO_FAILURE,
                                      "%s: malformed answer to \"%s\"", path, command);
-        char *out = strdup(result);
+        char *out = strdup(text);
         if (!out)
                 return -ENOMEM;
         size_t n = strlen(out);
@@ -877,9 +811,22 @@ int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         set_text(st->nb_remote, sizeof(st->nb_remote), "%s", node->nb_remote);
         int r = osn_ovsdb_connect(node->nb_remote, &node->ssl, deadline, &nb, &e);
+        st->nb_cfg = -1;
         if (r >= 0) {
                 set_text(st->nb_remote, sizeof(st->nb_remote), "%s", osn_ovsdb_remote(nb));
                 r = probe_db(nb, OSN_NB_DB, deadline, &e);
+        }
+        if (r >= 0) {
+                /* What ovn-controller's ovn-nb-cfg is compared with. */
+                json_t *ops = json_pack("[{s:s, s:s, s:[], s:[s]}]", "op", "select", "table",
+                                        "NB_Global", "where", "columns", "nb_cfg");
+                _cleanup_json_ json_t *res = NULL;
+                if (osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) >= 0) {
+                        const json_t *v = json_object_get(
+                            json_array_get(osn_ovsdb_result_rows(res, 0), 0), "nb_cfg");
+                        if (json_is_integer(v))
+                                st->nb_cfg = json_integer_value(v);
+                }
         }
         if (r == -ENOMEM)
                 return r;

@@ -52,8 +52,9 @@ struct osn_inv_port {
         uint8_t mac[6];
         struct osn_cidr ips[OSN_INV_MAX_IPS]; /* with the prefix of their subnet */
         size_t n_ips;
-        bool up;     /* LSP "up": bound and claimed by ovn-controller */
-        bool orphan; /* no osn switch holds it */
+        bool up;          /* LSP "up": bound and claimed by ovn-controller */
+        bool orphan;      /* no osn switch holds it */
+        bool reservation; /* external_ids osn/reservation=true: a persistent identity's port */
 };
 
 struct osn_inv_network {
@@ -187,6 +188,7 @@ struct osn_node_status {
         char bridge_error[640];
         struct osn_ovs_node node;  /* valid when bridge == OK */
         char nb_cfg_installed[32]; /* bridge external_ids:ovn-nb-cfg, "" when absent */
+        long long nb_cfg;          /* NB_Global.nb_cfg, -1 when unknown */
 
         /* ovn-controller's own answer to "connection-status" over its
          * unixctl socket: whether its session to the SB DB is up. */

@@ -1,314 +1,601 @@
 /* ovsdb: see ovsdb.h.
  *
- * Design: one input buffer framed incrementally (the scanner keeps its state
- * across reads, so a message that trickles in is scanned once, not once per
- * read), one output buffer flushed whenever the socket allows, and three
- * small JSON containers as the state the blocking wrappers wait on:
- * 'replies' (request id -> reply), 'monitors' (active monitor ids) and
- * 'updates' (queued update2 params, oldest first).  A connection that broke
- * (EOF, malformed input) stays broken: every later call returns the error.
+ * Design.  A connection is a list of remotes (shuffled once), the session
+ * to the member in use ('rpc', jsonrpc.h), at most one earlier session kept
+ * only to hear the answers to writes it already forwarded ('drain'), and
+ * the requests in flight ('reqs').  Every request remembers its method and
+ * params, so that it can be sent again on another member, and which session
+ * carries it (NULL: not sent, waiting for a member).
+ *
+ * Checking a member.  The first request that names a database other than
+ * _Server is preceded, in the same write, by a select of that database's
+ * row in _Server.Database.  ovsdb-server answers the requests of one session
+ * in order and a _Server select at once, so the verdict arrives before any
+ * other reply; until it has, no other reply is handed to a caller.  A
+ * member is acceptable when its database is connected (in contact with the
+ * cluster's majority, or a relay with its source), clustered databases also
+ * need it to be the leader, to have joined (a schema) and an index not below
+ * the highest index seen (min_index).  An unacceptable member is left for
+ * the next one (move_on()).
+ *
+ * Moving on.  Replies not yet handed out on the old session are dropped and
+ * their requests sent again on the next member, except writes on a member
+ * that is a connected follower: that member forwards them to the leader and
+ * answers once they are visible (ovsdb(7)), so their answers are waited for
+ * on the old session (now 'drain').  Writes on a broken or silent member
+ * are sent again after its session is closed (see ovsdb.h for why that is
+ * safe for guarded transactions).  Monitors are registered again; their
+ * initial contents are queued as an update.
+ *
+ * Silence.  A request without an answer for 'stall_ms' makes the client ask
+ * the member again (the same _Server select): a live member answers at
+ * once even while a write waits inside it; a member that lost the majority
+ * answers "not connected"; a frozen or cut-off one does not answer for
+ * another 'stall_ms' and is left.
  */
 #include "ovsdb.h"
-
-#include <sys/socket.h>
 
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/random.h>
 
+#include "jsonrpc.h"
 #include "log.h"
 
-#define MAX_MSG_SIZE      ((size_t)64 << 20) /* one message, in or out */
-#define MAX_DEPTH         1000               /* nesting of one message */
-#define READ_CHUNK        ((size_t)64 << 10)
-#define MAX_READS_PER_RUN 64 /* so that a flooding server cannot starve deadlines */
+#define DEFAULT_STALL_MS 1000
+#define GOODBYE_MS       50  /* how long closing spends ending sessions cleanly */
+#define BACKOFF_MS       100 /* between rounds over remotes none of which would do */
+#define MAX_REMOTES      32
 
-/* State of the incremental frame scanner; all zero = at a message start. */
-struct frame_scan {
-        size_t pos;     /* bytes of the current message scanned so far */
-        unsigned depth; /* open braces and brackets */
-        bool started;   /* first '{' or '[' seen */
-        bool in_string;
-        bool escape; /* previous byte was a backslash inside a string */
+enum req_kind {
+        REQ_READ,    /* changes nothing: may be sent again anywhere */
+        REQ_WRITE,   /* a transaction with an op that changes the database */
+        REQ_MONITOR, /* monitor_cond of a caller */
+        REQ_RESUME,  /* internal: monitor_cond sent again on a new member */
+};
+
+struct req {
+        int64_t id; /* the caller's id (REQ_RESUME: 0) */
+        enum req_kind kind;
+        char *method;
+        json_t *params;
+        char *monitor_id;       /* REQ_MONITOR, REQ_RESUME */
+        struct osn_jsonrpc *on; /* session that carries it; NULL = not sent */
+        int64_t wire_id;        /* its id on 'on' */
+        int64_t sent_ms;        /* when sent, or when its member last answered a check */
+        json_t *reply;          /* the whole reply message, once answered */
 };
 
 struct osn_ovsdb {
-        struct osn_stream *stream;
-        int error;               /* sticky: set once the connection broke */
-        char error_detail[256];  /* what was wrong, for the user */
-        int64_t next_id;         /* JSON-RPC ids are integers 1, 2, ... */
-        char *ibuf;              /* received bytes ... */
-        size_t ioff, ilen, icap; /* ... ibuf[ioff..ilen) not yet parsed */
-        struct frame_scan scan;  /* of ibuf[ioff..ilen) */
-        char *obuf;              /* bytes to send ... */
-        size_t ooff, olen, ocap; /* ... obuf[ooff..olen) not yet sent */
-        json_t *replies;         /* "<id>" -> null while awaited, then the reply */
-        json_t *monitors;        /* active monitor id -> true */
-        json_t *updates;         /* queued update2 params, oldest first */
+        struct osn_jsonrpc *rpc;   /* the member in use; NULL between members */
+        struct osn_jsonrpc *drain; /* an earlier member answering forwarded writes */
+        char *remotes[MAX_REMOTES];
+        size_t n_remotes, cur; /* remotes[cur] is (or was last) in use */
+        size_t failed_opens;   /* consecutive members that would not do */
+        char *ssl_key, *ssl_cert, *ssl_ca;
+        bool fixed;                        /* from_fd(): one session, no checks, no moving */
+        char *db;                          /* the database members are checked for */
+        bool check_wanted;                 /* a check is due before the next request */
+        int64_t check_wire, check_sent_ms; /* the check in flight on 'rpc', or 0 */
+        bool verified;                     /* 'rpc' passed its check */
+        int64_t min_index;                 /* highest _Server index seen */
+        int stall_ms;
+        int moves;
+        unsigned progress; /* bumped by every reply filed and update queued */
+        struct req *reqs;
+        size_t n_reqs, cap_reqs;
+        int64_t next_id;
+        json_t *monitors;       /* monitor id -> its monitor_cond params */
+        json_t *updates;        /* queued [monitor id, table-updates2], oldest first */
+        int error;              /* 'fixed' only: the sticky failure */
+        char last_problem[256]; /* why the last member was left, for errors */
+        char name[256];         /* remote in use or last used */
 };
 
-/* Scans buf[f->pos..len) for the end of the message that starts at buf[0].
- * Returns its length (and resets 'f' for the next message), 0 when more
- * bytes are needed (f remembers how far it got), or -EPROTO. */
-static ssize_t frame_scan(struct frame_scan *f, const char *buf, size_t len)
+static void set_name(struct osn_ovsdb *c, const char *name)
 {
-        for (; f->pos < len; f->pos++) {
-                char ch = buf[f->pos];
-                if (!f->started) {
-                        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-                                continue;
-                        if (ch != '{' && ch != '[')
-                                return -EPROTO;
-                        f->started = true;
-                }
-                if (f->in_string) {
-                        if (f->escape)
-                                f->escape = false;
-                        else if (ch == '\\')
-                                f->escape = true;
-                        else if (ch == '"')
-                                f->in_string = false;
-                } else if (ch == '"') {
-                        f->in_string = true;
-                } else if (ch == '{' || ch == '[') {
-                        if (++f->depth > MAX_DEPTH)
-                                return -EPROTO;
-                } else if (ch == '}' || ch == ']') {
-                        if (--f->depth == 0) {
-                                size_t n = f->pos + 1;
-                                *f = (struct frame_scan){0};
-                                return (ssize_t)n;
-                        }
-                }
-        }
-        return 0;
+        snprintf(c->name, sizeof(c->name), "%s", name);
 }
 
-ssize_t osn_jsonrpc_frame(const char *buf, size_t len)
+_printf_(2, 3) static void note_problem(struct osn_ovsdb *c, const char *fmt, ...)
 {
-        struct frame_scan f = {0};
-        return frame_scan(&f, buf, len);
-}
-
-/* Marks the connection broken with 'r' and remembers why. */
-_printf_(3, 4) static int conn_fail(struct osn_ovsdb *c, int r, const char *fmt, ...)
-{
-        if (c->error)
-                return c->error;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(c->error_detail, sizeof(c->error_detail), fmt, ap);
+        int n = vsnprintf(c->last_problem, sizeof(c->last_problem), fmt, ap);
         va_end(ap);
-        c->error = r;
-        log_debug("%s: %s", osn_stream_name(c->stream), c->error_detail);
-        return r;
-}
-
-/* Makes room for 'need' more bytes after *len in a buffer. */
-static int buf_reserve(char **buf, size_t *cap, size_t len, size_t need)
-{
-        if (*cap - len >= need)
-                return 0;
-        size_t ncap = *cap ? *cap : READ_CHUNK;
-        while (ncap - len < need)
-                ncap *= 2;
-        char *p = realloc(*buf, ncap);
-        if (!p)
-                return -ENOMEM;
-        *buf = p;
-        *cap = ncap;
-        return 0;
-}
-
-/* json_dump_callback() sink that appends to the output buffer. */
-static int append_output(const char *data, size_t size, void *c_)
-{
-        struct osn_ovsdb *c = c_;
-        if (c->olen - c->ooff + size > MAX_MSG_SIZE)
-                return -1;
-        if (buf_reserve(&c->obuf, &c->ocap, c->olen, size) < 0)
-                return -1;
-        memcpy(c->obuf + c->olen, data, size);
-        c->olen += size;
-        return 0;
-}
-
-/* Writes what the socket takes of the output buffer. */
-static int flush_output(struct osn_ovsdb *c)
-{
-        while (c->ooff < c->olen) {
-                ssize_t n = osn_stream_send(c->stream, c->obuf + c->ooff, c->olen - c->ooff);
-                if (n == -EAGAIN)
-                        return 0;
-                if (n < 0)
-                        return conn_fail(c, (int)n, "send failed: %s", strerror((int)-n));
-                c->ooff += n;
-        }
-        c->ooff = c->olen = 0;
-        return 0;
-}
-
-/* Queues 'msg' (stolen) for sending and starts sending it. */
-static int send_msg(struct osn_ovsdb *c, json_t *msg)
-{
-        if (!msg)
-                return -ENOMEM;
-        size_t olen = c->olen;
-        int r = json_dump_callback(msg, append_output, c, JSON_COMPACT);
-        json_decref(msg);
-        if (r < 0) {
-                c->olen = olen; /* drop a partial message */
-                return conn_fail(c, -ENOBUFS, "output buffer full (the server does not read)");
-        }
-        return flush_output(c);
-}
-
-/* Answers a request from the server: "echo" returns its params, anything
- * else an "unknown method" error (JSON-RPC wants every request answered). */
-static int answer_request(struct osn_ovsdb *c, const char *method, json_t *id, json_t *params)
-{
-        if (streq(method, "echo"))
-                return send_msg(c, json_pack("{s:O, s:O, s:n}", "id", id, "result",
-                                             params ? params : json_null(), "error"));
-        log_debug("%s: answering unknown request \"%s\"", osn_stream_name(c->stream), method);
-        return send_msg(
-            c, json_pack("{s:O, s:n, s:s}", "id", id, "result", "error", "unknown method"));
-}
-
-/* Queues an update2 notification (params [monitor id, table-updates2]) when
- * it belongs to an active monitor. */
-static int queue_update(struct osn_ovsdb *c, json_t *params)
-{
-        if (!json_is_array(params) || json_array_size(params) != 2 ||
-            !json_is_object(json_array_get(params, 1)))
-                return conn_fail(c, -EPROTO, "malformed update2 notification");
-        const char *id = json_string_value(json_array_get(params, 0));
-        if (!id || !json_object_get(c->monitors, id)) {
-                log_debug("%s: dropping update2 of unknown monitor", osn_stream_name(c->stream));
-                return 0;
-        }
-        return json_array_append(c->updates, params) < 0 ? -ENOMEM : 0;
-}
-
-/* Files one received message: answers requests, queues notifications,
- * stores replies that a caller awaits.  Borrows 'msg'. */
-static int dispatch(struct osn_ovsdb *c, json_t *msg)
-{
-        if (!json_is_object(msg))
-                return conn_fail(c, -EPROTO, "message is not a JSON object");
-        json_t *method = json_object_get(msg, "method");
-        json_t *id = json_object_get(msg, "id");
-        json_t *params = json_object_get(msg, "params");
-        if (method) {
-                if (!json_is_string(method))
-                        return conn_fail(c, -EPROTO, "\"method\" is not a string");
-                const char *m = json_string_value(method);
-                if (id && !json_is_null(id))
-                        return answer_request(c, m, id, params);
-                if (streq(m, "update2"))
-                        return queue_update(c, params);
-                log_debug("%s: ignoring notification \"%s\"", osn_stream_name(c->stream), m);
-                return 0;
-        }
-        if (!id || (!json_object_get(msg, "result") && !json_object_get(msg, "error")))
-                return conn_fail(c, -EPROTO, "message is neither a request nor a reply");
-        if (json_is_integer(id)) {
-                char key[24];
-                snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-                json_t *slot = json_object_get(c->replies, key);
-                if (json_is_null(slot))
-                        return json_object_set(c->replies, key, msg) < 0 ? -ENOMEM : 0;
-        }
-        log_debug("%s: dropping unexpected reply", osn_stream_name(c->stream));
-        return 0;
-}
-
-/* Parses and dispatches every complete message in the input buffer. */
-static int parse_input(struct osn_ovsdb *c)
-{
-        for (;;) {
-                const char *start = c->ibuf + c->ioff;
-                ssize_t n = frame_scan(&c->scan, start, c->ilen - c->ioff);
-                if (n < 0)
-                        return conn_fail(c, -EPROTO, "not a JSON-RPC message (or nested too deep)");
-                if (n == 0)
-                        break;
-                json_error_t jerr;
-                json_t *msg = json_loadb(start, n, 0, &jerr);
-                c->ioff += n;
-                if (!msg)
-                        return conn_fail(c, -EPROTO, "invalid JSON: %s", jerr.text);
-                int r = dispatch(c, msg);
-                json_decref(msg);
-                if (r < 0)
-                        return r;
-        }
-        if (c->ilen - c->ioff > MAX_MSG_SIZE)
-                return conn_fail(c, -EMSGSIZE, "message larger than %zu bytes", MAX_MSG_SIZE);
-        /* Keep the unparsed tail at the start: the scanner's position is
-         * relative to it, so it stays valid. */
-        memmove(c->ibuf, c->ibuf + c->ioff, c->ilen - c->ioff);
-        c->ilen -= c->ioff;
-        c->ioff = 0;
-        return 0;
-}
-
-int osn_ovsdb_run(struct osn_ovsdb *c)
-{
-        if (c->error)
-                return c->error;
-        int r = flush_output(c);
-        if (r < 0)
-                return r;
-        for (int i = 0; i < MAX_READS_PER_RUN; i++) {
-                if (buf_reserve(&c->ibuf, &c->icap, c->ilen, READ_CHUNK) < 0)
-                        return -ENOMEM;
-                ssize_t n = osn_stream_recv(c->stream, c->ibuf + c->ilen, c->icap - c->ilen);
-                if (n == -EAGAIN)
-                        break;
-                if (n == -ECONNRESET)
-                        return conn_fail(c, -ECONNRESET,
-                                         c->ilen > 0 ? "connection closed in "
-                                                       "the middle of a message"
-                                                     : "connection closed");
-                if (n < 0)
-                        return conn_fail(c, (int)n, "receive failed: %s", strerror((int)-n));
-                c->ilen += n;
-                r = parse_input(c);
-                if (r < 0)
-                        return r;
-        }
-        /* Echo replies queued by parse_input() go out now. */
-        return flush_output(c);
-}
-
-int osn_ovsdb_fd(const struct osn_ovsdb *c)
-{
-        return osn_stream_fd(c->stream);
-}
-
-bool osn_ovsdb_want_write(const struct osn_ovsdb *c)
-{
-        return c->olen > c->ooff;
+        if (n >= (int)sizeof(c->last_problem))
+                memcpy(c->last_problem + sizeof(c->last_problem) - 4, "...", 4);
 }
 
 const char *osn_ovsdb_remote(const struct osn_ovsdb *c)
 {
-        return osn_stream_name(c->stream);
+        return c->name;
 }
 
-/* Polls for what the connection needs, for at most the time left until
- * 'deadline'.  Returns 0 when the caller should run again, -ETIMEDOUT when
- * no time is left. */
-static int wait_io(struct osn_ovsdb *c, int64_t deadline)
+int64_t osn_ovsdb_min_index(const struct osn_ovsdb *c)
 {
-        int left = osn_ms_left(deadline);
-        if (left == 0)
+        return c->min_index;
+}
+
+int osn_ovsdb_moves(const struct osn_ovsdb *c)
+{
+        return c->moves;
+}
+
+void osn_ovsdb_set_stall_ms(struct osn_ovsdb *c, int ms)
+{
+        c->stall_ms = ms > 0 ? ms : DEFAULT_STALL_MS;
+}
+
+/* --- Requests --- */
+
+static struct req *find_req(struct osn_ovsdb *c, int64_t id)
+{
+        for (size_t i = 0; i < c->n_reqs; i++)
+                if (c->reqs[i].id == id && c->reqs[i].kind != REQ_RESUME)
+                        return &c->reqs[i];
+        return NULL;
+}
+
+static void req_unsend(struct req *q)
+{
+        if (q->on)
+                osn_jsonrpc_forget(q->on, q->wire_id);
+        q->on = NULL;
+}
+
+static void remove_req(struct osn_ovsdb *c, struct req *q)
+{
+        req_unsend(q);
+        free(q->method);
+        free(q->monitor_id);
+        json_decref(q->params);
+        json_decref(q->reply);
+        size_t i = (size_t)(q - c->reqs);
+        memmove(q, q + 1, (c->n_reqs - i - 1) * sizeof(*q));
+        c->n_reqs--;
+}
+
+/* Sends 'q' on the member in use (when there is one that may carry it). */
+static void send_req(struct osn_ovsdb *c, struct req *q)
+{
+        if (!c->rpc || q->on || q->reply)
+                return;
+        int64_t wire = 0;
+        int r = osn_jsonrpc_start(c->rpc, q->method, json_incref(q->params), &wire);
+        if (r < 0)
+                return; /* the session broke: step() moves on and sends it again */
+        q->on = c->rpc;
+        q->wire_id = wire;
+        q->sent_ms = osn_now_ms();
+}
+
+/* Sends the _Server check on the member in use: the database's row, and
+ * (a second select, so that the schema itself, tens of kB, is not sent)
+ * whether its schema is still empty, as it is until a member has joined. */
+static void send_check(struct osn_ovsdb *c)
+{
+        c->check_wanted = false;
+        json_t *params = json_pack("[s, {s:s, s:s, s:[[s, s, s]], s:[s, s, s, s, s]},"
+                                   " {s:s, s:s, s:[[s, s, s], [s, s, [s, []]]], s:[s]}]",
+                                   "_Server", "op", "select", "table", "Database", "where", "name",
+                                   "==", c->db, "columns", "name", "model", "connected", "leader",
+                                   "index", "op", "select", "table", "Database", "where", "name",
+                                   "==", c->db, "schema", "==", "set", "columns", "name");
+        int64_t wire = 0;
+        if (osn_jsonrpc_start(c->rpc, "transact", params, &wire) < 0)
+                return;
+        c->check_wire = wire;
+        c->check_sent_ms = osn_now_ms();
+}
+
+/* A transaction changes the database unless all its ops only read. */
+static enum req_kind transact_kind(const json_t *ops)
+{
+        size_t i;
+        const json_t *op;
+        json_array_foreach(ops, i, op)
+        {
+                const char *o = json_string_value(json_object_get(op, "op"));
+                if (!streq(o, "select") && !streq(o, "wait") && !streq(o, "comment") &&
+                    !streq(o, "assert"))
+                        return REQ_WRITE;
+        }
+        return REQ_READ;
+}
+
+/* Adds a request (taking 'params', even on failure) and sends it when a
+ * member is in use; the first one for a database starts the member's check
+ * in the same write. */
+static int add_req(struct osn_ovsdb *c, enum req_kind kind, const char *method, const char *db,
+                   json_t *params, const char *monitor_id, int64_t *ret_id)
+{
+        if (!params)
+                return -EINVAL;
+        if (c->fixed && c->error) {
+                json_decref(params);
+                return c->error;
+        }
+        if (c->n_reqs == c->cap_reqs) {
+                size_t ncap = c->cap_reqs ? 2 * c->cap_reqs : 8;
+                struct req *n = realloc(c->reqs, ncap * sizeof(*n));
+                if (!n) {
+                        json_decref(params);
+                        return -ENOMEM;
+                }
+                c->reqs = n;
+                c->cap_reqs = ncap;
+        }
+        if (!c->fixed && db && !streq(db, "_Server") && !c->db) {
+                c->db = strdup(db);
+                if (!c->db) {
+                        json_decref(params);
+                        return -ENOMEM;
+                }
+                c->check_wanted = true;
+        }
+        struct req *q = &c->reqs[c->n_reqs];
+        *q = (struct req){.id = kind == REQ_RESUME ? 0 : c->next_id++,
+                          .kind = kind,
+                          .method = strdup(method),
+                          .params = params,
+                          .monitor_id = monitor_id ? strdup(monitor_id) : NULL};
+        if (!q->method || (monitor_id && !q->monitor_id)) {
+                free(q->method);
+                free(q->monitor_id);
+                json_decref(params);
+                return -ENOMEM;
+        }
+        c->n_reqs++;
+        if (c->rpc && c->check_wanted)
+                send_check(c);
+        send_req(c, q);
+        if (ret_id)
+                *ret_id = q->id;
+        return 0;
+}
+
+/* --- Members --- */
+
+static void queue_update_params(struct osn_ovsdb *c, json_t *params)
+{
+        if (json_array_append(c->updates, params) < 0)
+                log_debug("%s: out of memory: update2 dropped", c->name);
+        c->progress++;
+}
+
+/* Notifications of the member in use: update2 of an active monitor. */
+static int on_notify(void *aux, const char *method, json_t *params)
+{
+        struct osn_ovsdb *c = aux;
+        if (!streq(method, "update2")) {
+                log_debug("%s: ignoring notification \"%s\"", c->name, method);
+                return 0;
+        }
+        if (json_array_size(params) != 2 || !json_is_object(json_array_get(params, 1)))
+                return -EPROTO;
+        const char *id = json_string_value(json_array_get(params, 0));
+        if (!id || !json_object_get(c->monitors, id)) {
+                log_debug("%s: dropping an update2 nobody monitors", c->name);
+                return 0;
+        }
+        queue_update_params(c, params);
+        return 0;
+}
+
+/* Leaves the member in use ('why' says why, for the log and for errors).
+ * 'may_drain': the member is a live follower of a connected cluster, so
+ * writes it already received will be answered there. */
+static void move_on(struct osn_ovsdb *c, bool may_drain, const char *why)
+{
+        struct osn_jsonrpc *old = c->rpc;
+        if (!old)
+                return;
+        log_info("OVSDB %s: %s; trying another member", c->name, why);
+        note_problem(c, "%s: %s", c->name, why);
+        c->rpc = NULL;
+        c->verified = false;
+        c->check_wire = 0;
+        c->check_wanted = c->db != NULL;
+        c->moves++;
+        c->failed_opens++;
+        osn_jsonrpc_set_notify(old, NULL, NULL);
+        bool keep = false;
+        for (size_t i = 0; i < c->n_reqs; i++) {
+                struct req *q = &c->reqs[i];
+                if (q->on != old || q->reply)
+                        continue;
+                if (may_drain && q->kind == REQ_WRITE)
+                        keep = true;
+                else
+                        req_unsend(q);
+        }
+        if (keep) {
+                if (c->drain) {
+                        for (size_t i = 0; i < c->n_reqs; i++)
+                                if (c->reqs[i].on == c->drain && !c->reqs[i].reply)
+                                        c->reqs[i].on = NULL;
+                        osn_jsonrpc_close(c->drain);
+                }
+                c->drain = old;
+        } else {
+                /* Closed before anything is sent again: ovsdb-server drops
+                 * the triggers of a closed session, so a write that waits
+                 * inside this member cannot commit later from here. */
+                osn_jsonrpc_close(old);
+        }
+        /* Monitors that were set up there are set up again. */
+        const char *mid;
+        json_t *mparams;
+        json_object_foreach(c->monitors, mid, mparams)
+        {
+                bool pending = false;
+                for (size_t i = 0; i < c->n_reqs; i++)
+                        if ((c->reqs[i].kind == REQ_MONITOR || c->reqs[i].kind == REQ_RESUME) &&
+                            streq(c->reqs[i].monitor_id, mid))
+                                pending = true;
+                if (!pending && add_req(c, REQ_RESUME, "monitor_cond", NULL, json_incref(mparams),
+                                        mid, NULL) < 0)
+                        log_debug("%s: cannot set monitor \"%s\" up again", c->name, mid);
+        }
+}
+
+/* Appends "; what" to the NUL-terminated 'buf' (size 'len'); a cut is
+ * marked with "...". */
+static void add_reason(char *buf, size_t len, const char *what)
+{
+        size_t have = strlen(buf);
+        int w = snprintf(buf + have, len - have, "%s%s", have ? "; " : "", what);
+        if (w >= (int)(len - have) && len > 4)
+                memcpy(buf + len - 4, "...", 4);
+}
+
+/* Opens the next member after 'cur' (or 'cur' itself when 'same_first'),
+ * sends its check and every request not sent.  0, or the last failure;
+ * each failure is added to 'reasons' (size 'len'; may be NULL). */
+static int open_member(struct osn_ovsdb *c, bool same_first, int64_t deadline, char *reasons,
+                       size_t len)
+{
+        int r = -ECONNREFUSED;
+        for (size_t k = 0; k < c->n_remotes; k++) {
+                size_t i = (c->cur + (same_first ? k : k + 1)) % c->n_remotes;
+                /* Share the time left among the remotes not yet tried, so
+                 * that one black hole does not eat the whole deadline. */
+                int64_t now = osn_now_ms();
+                int64_t left = deadline > now ? deadline - now : 0;
+                int64_t attempt = now + left / (int64_t)(c->n_remotes - k);
+                struct osn_ssl_opts ssl = {c->ssl_key, c->ssl_cert, c->ssl_ca};
+                struct osn_error e = {0};
+                r = osn_jsonrpc_open(c->remotes[i], &ssl, attempt, &c->rpc, &e);
+                if (r < 0) {
+                        if (!osn_error_isset(&e))
+                                snprintf(e.msg, sizeof(e.msg), "%s: %s", c->remotes[i],
+                                         strerror(-r));
+                        log_debug("%s", e.msg);
+                        note_problem(c, "%s", e.msg);
+                        if (reasons)
+                                add_reason(reasons, len, e.msg);
+                        c->failed_opens++;
+                        continue;
+                }
+                c->cur = i;
+                set_name(c, c->remotes[i]);
+                osn_jsonrpc_set_notify(c->rpc, on_notify, c);
+                if (c->db)
+                        send_check(c);
+                for (size_t j = 0; j < c->n_reqs; j++)
+                        send_req(c, &c->reqs[j]);
+                return 0;
+        }
+        return r;
+}
+
+/* Reads the verdict of the check reply 'reply' on the member in use. */
+static void judge_member(struct osn_ovsdb *c, const json_t *reply)
+{
+        c->progress++; /* a verdict, whatever it is, is news for step() */
+        const json_t *error = json_object_get(reply, "error");
+        if (error && !json_is_null(error)) {
+                /* A server older than OVS 2.9 has no _Server: nothing to
+                 * check, and nothing better to move to. */
+                c->verified = true;
+                return;
+        }
+        const json_t *result = json_object_get(reply, "result");
+        const json_t *row = json_array_get(osn_ovsdb_result_rows(result, 0), 0);
+        if (!row) {
+                /* Not this server's database at all: nothing to choose;
+                 * the request itself gets the server's own error. */
+                c->verified = true;
+                return;
+        }
+        const char *model = json_string_value(json_object_get(row, "model"));
+        bool connected = json_is_true(json_object_get(row, "connected"));
+        bool leader = json_is_true(json_object_get(row, "leader"));
+        const json_t *index = json_object_get(row, "index");
+        bool joining = json_array_size(osn_ovsdb_result_rows(result, 1)) > 0;
+        bool clustered = streq(model, "clustered");
+        char why[128];
+        if (!connected) {
+                move_on(c, false,
+                        clustered ? "not connected to the cluster's majority"
+                                  : "not connected to its storage or relay source");
+                return;
+        }
+        if (clustered && joining) {
+                move_on(c, false, "still joining the cluster");
+                return;
+        }
+        if (clustered && !leader) {
+                move_on(c, true, "not the cluster leader");
+                return;
+        }
+        if (clustered && json_is_integer(index)) {
+                int64_t idx = json_integer_value(index);
+                if (idx < c->min_index) {
+                        snprintf(why, sizeof(why),
+                                 "stale: its index %" PRId64 " is older than %" PRId64
+                                 " already seen",
+                                 idx, c->min_index);
+                        move_on(c, false, why);
+                        return;
+                }
+                c->min_index = idx;
+        }
+        c->verified = true;
+        c->failed_opens = 0;
+        /* Everything in flight was just answered for by a live member. */
+        int64_t now = osn_now_ms();
+        for (size_t i = 0; i < c->n_reqs; i++)
+                if (c->reqs[i].on == c->rpc)
+                        c->reqs[i].sent_ms = now;
+}
+
+/* Takes the replies that arrived on 's' into their requests. */
+static void collect(struct osn_ovsdb *c, struct osn_jsonrpc *s)
+{
+        for (size_t i = 0; i < c->n_reqs;) {
+                struct req *q = &c->reqs[i];
+                json_t *reply = q->on == s && !q->reply ? osn_jsonrpc_reply(s, q->wire_id) : NULL;
+                if (!reply) {
+                        i++;
+                        continue;
+                }
+                q->reply = json_incref(reply);
+                req_unsend(q);
+                c->progress++;
+                if (q->kind != REQ_RESUME) {
+                        i++;
+                        continue;
+                }
+                /* A monitor set up again: its contents now, as an update. */
+                const json_t *result = json_object_get(reply, "result");
+                if (json_is_object(result) && json_object_get(c->monitors, q->monitor_id)) {
+                        json_t *params = json_pack("[s, O]", q->monitor_id, result);
+                        if (params)
+                                queue_update_params(c, params);
+                        json_decref(params);
+                }
+                remove_req(c, q);
+        }
+}
+
+/* Whether a request on 's' is unanswered. */
+static bool busy(const struct osn_ovsdb *c, const struct osn_jsonrpc *s)
+{
+        for (size_t i = 0; i < c->n_reqs; i++)
+                if (c->reqs[i].on == s && !c->reqs[i].reply)
+                        return true;
+        return false;
+}
+
+/* One turn of the machine: (re)opens a member when none is in use, runs the
+ * sessions, judges checks, files replies, notices silence, then polls until
+ * something may have changed.  0 to go on, -ETIMEDOUT at the deadline, or
+ * ('fixed' connections) the session's failure. */
+static int step(struct osn_ovsdb *c, int64_t deadline)
+{
+        unsigned progress = c->progress;
+        int64_t now = osn_now_ms();
+        if (!c->rpc && !c->fixed) {
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                /* A whole round of members that would not do: pause. */
+                if (c->failed_opens >= c->n_remotes) {
+                        int64_t until = now + BACKOFF_MS < deadline ? now + BACKOFF_MS : deadline;
+                        while (osn_now_ms() < until)
+                                poll(NULL, 0, osn_ms_left(until));
+                        c->failed_opens = 0;
+                }
+                int r = open_member(c, false, deadline, NULL, 0);
+                if (r == -ENOMEM)
+                        return r;
+                return 0;
+        }
+        if (c->rpc) {
+                int r = osn_jsonrpc_run(c->rpc);
+                if (c->check_wire) {
+                        json_t *reply = osn_jsonrpc_reply(c->rpc, c->check_wire);
+                        if (reply) {
+                                json_incref(reply);
+                                osn_jsonrpc_forget(c->rpc, c->check_wire);
+                                c->check_wire = 0;
+                                judge_member(c, reply);
+                                json_decref(reply);
+                        }
+                }
+                if (c->rpc && (c->verified || c->fixed || !c->db))
+                        collect(c, c->rpc);
+                if (c->rpc && r < 0) {
+                        if (c->fixed) {
+                                c->error = r;
+                                return r;
+                        }
+                        char why[300];
+                        snprintf(why, sizeof(why), "%s", osn_jsonrpc_error_detail(c->rpc));
+                        move_on(c, false, why);
+                        return 0;
+                }
+        }
+        if (c->drain) {
+                int r = osn_jsonrpc_run(c->drain);
+                collect(c, c->drain);
+                if (r < 0 || !busy(c, c->drain)) {
+                        for (size_t i = 0; i < c->n_reqs; i++)
+                                if (c->reqs[i].on == c->drain && !c->reqs[i].reply)
+                                        c->reqs[i].on = NULL; /* sent again below */
+                        if (r < 0)
+                                osn_jsonrpc_close(c->drain);
+                        else
+                                osn_jsonrpc_close_gracefully(c->drain, GOODBYE_MS);
+                        c->drain = NULL;
+                        for (size_t i = 0; i < c->n_reqs; i++)
+                                send_req(c, &c->reqs[i]);
+                        return 0;
+                }
+        }
+        if (c->progress != progress || (!c->rpc && !c->fixed))
+                return 0; /* something to look at, or a member to find */
+        /* Silence. */
+        int64_t until = 0;
+        now = osn_now_ms();
+        if (c->rpc && !c->fixed && c->db) {
+                if (c->check_wire) {
+                        if (now - c->check_sent_ms >= c->stall_ms) {
+                                char why[96];
+                                snprintf(why, sizeof(why), "no answer for %d ms", c->stall_ms);
+                                move_on(c, false, why);
+                                return 0;
+                        }
+                        until = c->check_sent_ms + c->stall_ms;
+                } else {
+                        for (size_t i = 0; i < c->n_reqs; i++) {
+                                const struct req *q = &c->reqs[i];
+                                if (q->on != c->rpc || q->reply)
+                                        continue;
+                                if (now - q->sent_ms >= c->stall_ms) {
+                                        send_check(c); /* still there? */
+                                        return 0;
+                                }
+                                if (!until || q->sent_ms + c->stall_ms < until)
+                                        until = q->sent_ms + c->stall_ms;
+                        }
+                }
+        }
+        struct pollfd p[2];
+        nfds_t n = 0;
+        if (c->rpc)
+                p[n++] =
+                    (struct pollfd){osn_jsonrpc_fd(c->rpc), osn_jsonrpc_poll_events(c->rpc), 0};
+        if (c->drain)
+                p[n++] =
+                    (struct pollfd){osn_jsonrpc_fd(c->drain), osn_jsonrpc_poll_events(c->drain), 0};
+        if (now >= deadline)
                 return -ETIMEDOUT;
-        struct pollfd p = {.fd = osn_ovsdb_fd(c),
-                           .events = osn_stream_poll_events(c->stream, osn_ovsdb_want_write(c))};
-        if (poll(&p, 1, left) < 0 && errno != EINTR)
+        int64_t end = until && until < deadline ? until : deadline;
+        if (poll(p, n, osn_ms_left(end)) < 0 && errno != EINTR)
                 return -errno;
         return 0;
 }
@@ -317,117 +604,76 @@ static int wait_io(struct osn_ovsdb *c, int64_t deadline)
  * database's.  Returns r. */
 static int conn_error(struct osn_ovsdb *c, const char *what, int r, struct osn_error *err)
 {
-        const char *remote = osn_ovsdb_remote(c);
-        if (r == -ETIMEDOUT)
-                return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
-                                     "OVSDB %s: no answer to \"%s\" before the deadline", remote,
-                                     what);
         if (r == -ENOMEM)
                 return osn_error_set(err, r, OSN_CNI_INTERNAL, "out of memory");
+        if (r == -ETIMEDOUT)
+                return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
+                                     "OVSDB %s: no answer to \"%s\" before the deadline%s%s",
+                                     c->name, what, c->last_problem[0] ? " (last problem: " : "",
+                                     c->last_problem[0] ? c->last_problem : "");
         int code = r == -EPROTO || r == -EMSGSIZE ? OSN_CNI_OVSDB_ERROR : OSN_CNI_TRY_AGAIN_LATER;
-        osn_error_set(err, r, code, "OVSDB %s: \"%s\" failed: %s", remote, what,
-                      c->error ? c->error_detail : strerror(-r));
-        return r;
+        const char *detail =
+            c->rpc && osn_jsonrpc_error(c->rpc) ? osn_jsonrpc_error_detail(c->rpc) : strerror(-r);
+        return osn_error_set(err, r, code, "OVSDB %s: \"%s\" failed: %s", c->name, what, detail);
 }
 
-/* Formats a JSON-RPC or OVSDB <error> (a string, or an object with "error"
- * and "details") into 'buf'. */
-static const char *error_text(const json_t *e, char *buf, size_t len)
-{
-        const char *s = json_string_value(e);
-        if (!s)
-                s = json_string_value(json_object_get(e, "error"));
-        const char *d = json_string_value(json_object_get(e, "details"));
-        snprintf(buf, len, "%s%s%s", s ? s : "unknown error", d ? ": " : "", d ? d : "");
-        return buf;
-}
-
-/* Sends request 'method' with 'params' (stolen) and waits for its reply.
- * Returns 0 and the "result" (new reference), -EPROTO when the server
- * answered with an error, or the connection's failure. */
-static int rpc_start(struct osn_ovsdb *c, const char *method, json_t *params, int64_t *ret_id,
-                     struct osn_error *err)
-{
-        if (c->error) {
-                json_decref(params);
-                return conn_error(c, method, c->error, err);
-        }
-        char key[24];
-        int64_t id = c->next_id++;
-        snprintf(key, sizeof(key), "%" PRId64, id);
-        if (!params)
-                return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
-                                     "OVSDB %s: cannot build the \"%s\" request "
-                                     "(a name that is not UTF-8?)",
-                                     osn_ovsdb_remote(c), method);
-        if (json_object_set_new(c->replies, key, json_null()) < 0) {
-                json_decref(params);
-                return conn_error(c, method, -ENOMEM, err);
-        }
-        json_t *msg = json_object();
-        if (!msg || json_object_set_new(msg, "method", json_string(method)) < 0 ||
-            json_object_set_new(msg, "id", json_integer(id)) < 0) {
-                json_decref(params);
-                json_decref(msg);
-                json_object_del(c->replies, key);
-                return conn_error(c, method, -ENOMEM, err);
-        }
-        int r = json_object_set_new(msg, "params", params) < 0 ? -ENOMEM : send_msg(c, msg);
-        if (r < 0) {
-                json_object_del(c->replies, key);
-                return conn_error(c, method, r, err);
-        }
-        *ret_id = id;
-        return 0;
-}
-
-/* Waits for the reply to request 'id' (sent by rpc_start()).  Returns 0 and
- * the "result" (new reference), -EPROTO when the server answered with an
- * error, or the connection's failure. */
-static int rpc_finish(struct osn_ovsdb *c, const char *method, int64_t id, int64_t deadline,
+/* Waits for the reply to the caller's request 'id' and hands out its
+ * "result" (new reference), or -EPROTO for an error reply, or the
+ * connection's failure.  The request is done with either way. */
+static int finish_req(struct osn_ovsdb *c, const char *method, int64_t id, int64_t deadline,
                       json_t **ret_result, struct osn_error *err)
 {
-        char key[24];
-        snprintf(key, sizeof(key), "%" PRId64, id);
-        if (!json_object_get(c->replies, key))
+        struct req *q = find_req(c, id);
+        if (!q)
                 return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
-                                     "OVSDB %s: no %s request %" PRId64 " is pending",
-                                     osn_ovsdb_remote(c), method, id);
+                                     "OVSDB %s: no %s request %" PRId64 " is pending", c->name,
+                                     method, id);
         int r = 0;
-        _cleanup_json_ json_t *reply = NULL;
-        while (r >= 0) {
-                int run_r = osn_ovsdb_run(c);
-                /* A reply that arrived before the connection broke counts. */
-                json_t *slot = json_object_get(c->replies, key);
-                if (slot && !json_is_null(slot)) {
-                        reply = json_incref(slot);
+        while (!q->reply) {
+                r = step(c, deadline);
+                q = find_req(c, id);
+                if (r < 0 || !q)
                         break;
-                }
-                r = run_r < 0 ? run_r : wait_io(c, deadline);
         }
-        json_object_del(c->replies, key);
-        if (!reply)
-                return conn_error(c, method, r, err);
-
+        if (!q || !q->reply) {
+                if (q)
+                        remove_req(c, q);
+                if (c->fixed && c->error)
+                        r = c->error;
+                return conn_error(c, method, r < 0 ? r : -ECONNRESET, err);
+        }
+        _cleanup_json_ json_t *reply = TAKE_PTR(q->reply);
+        remove_req(c, q);
         json_t *error = json_object_get(reply, "error");
         if (error && !json_is_null(error)) {
                 char buf[sizeof(err->msg)];
                 return osn_error_set(err, -EPROTO, OSN_CNI_OVSDB_ERROR,
-                                     "OVSDB %s: \"%s\" failed: %s", osn_ovsdb_remote(c), method,
-                                     error_text(error, buf, sizeof(buf)));
+                                     "OVSDB %s: \"%s\" failed: %s", c->name, method,
+                                     osn_jsonrpc_error_text(error, buf, sizeof(buf)));
         }
         json_t *result = json_object_get(reply, "result");
         *ret_result = json_incref(result ? result : json_null());
         return 0;
 }
 
-/* One request, one reply: rpc_start() then rpc_finish(). */
-static int rpc(struct osn_ovsdb *c, const char *method, json_t *params, int64_t deadline,
-               json_t **ret_result, struct osn_error *err)
+static int start_req(struct osn_ovsdb *c, enum req_kind kind, const char *method, const char *db,
+                     json_t *params, const char *monitor_id, int64_t *ret_id, struct osn_error *err)
 {
-        int64_t id;
-        int r = rpc_start(c, method, params, &id, err);
-        return r < 0 ? r : rpc_finish(c, method, id, deadline, ret_result, err);
+        int r = add_req(c, kind, method, db, params, monitor_id, ret_id);
+        if (r == -EINVAL)
+                return osn_error_set(err, r, OSN_CNI_INTERNAL,
+                                     "OVSDB %s: cannot build the \"%s\" request "
+                                     "(a name that is not UTF-8?)",
+                                     c->name, method);
+        return r < 0 ? conn_error(c, method, r, err) : 0;
+}
+
+static int rpc(struct osn_ovsdb *c, const char *method, const char *db, json_t *params,
+               int64_t deadline, json_t **ret_result, struct osn_error *err)
+{
+        int64_t id = 0;
+        int r = start_req(c, REQ_READ, method, db, params, NULL, &id, err);
+        return r < 0 ? r : finish_req(c, method, id, deadline, ret_result, err);
 }
 
 /* Finds the first operation error in a transact 'result' (RFC 7047 4.1.3:
@@ -483,14 +729,14 @@ int osn_ovsdb_transact_start(struct osn_ovsdb *c, const char *db, const json_t *
         json_t *params = json_pack("[s]", db);
         if (params && json_array_extend(params, (json_t *)ops) < 0)
                 params = (json_decref(params), NULL);
-        return rpc_start(c, "transact", params, ret_id, err);
+        return start_req(c, transact_kind(ops), "transact", db, params, NULL, ret_id, err);
 }
 
 int osn_ovsdb_transact_finish(struct osn_ovsdb *c, const char *db, const json_t *ops, int64_t id,
                               int64_t deadline, json_t **ret_result, struct osn_error *err)
 {
         _cleanup_json_ json_t *result = NULL;
-        int r = rpc_finish(c, "transact", id, deadline, &result, err);
+        int r = finish_req(c, "transact", id, deadline, &result, err);
         if (r < 0)
                 return r;
         r = check_transact(c, db, ops, result, err);
@@ -504,7 +750,7 @@ int osn_ovsdb_transact(struct osn_ovsdb *c, const char *db, json_t *ops, int64_t
                        json_t **ret_result, struct osn_error *err)
 {
         _cleanup_json_ json_t *owned_ops = ops; /* stolen, even on failure */
-        int64_t id;
+        int64_t id = 0;
         int r = osn_ovsdb_transact_start(c, db, owned_ops, &id, err);
         return r < 0 ? r
                      : osn_ovsdb_transact_finish(c, db, owned_ops, id, deadline, ret_result, err);
@@ -517,6 +763,17 @@ static void drop_updates(struct osn_ovsdb *c, const char *monitor_id)
                 if (streq(json_string_value(json_array_get(json_array_get(c->updates, i), 0)),
                           monitor_id))
                         json_array_remove(c->updates, i);
+}
+
+/* Forgets monitor 'monitor_id': its registration, queued updates and any
+ * setting up again in flight. */
+static void forget_monitor(struct osn_ovsdb *c, const char *monitor_id)
+{
+        json_object_del(c->monitors, monitor_id);
+        drop_updates(c, monitor_id);
+        for (size_t i = c->n_reqs; i-- > 0;)
+                if (c->reqs[i].kind == REQ_RESUME && streq(c->reqs[i].monitor_id, monitor_id))
+                        remove_req(c, &c->reqs[i]);
 }
 
 int osn_ovsdb_monitor_cond_start(struct osn_ovsdb *c, const char *db, const char *monitor_id,
@@ -539,35 +796,33 @@ int osn_ovsdb_monitor_cond_start(struct osn_ovsdb *c, const char *db, const char
         if (json_object_get(c->monitors, monitor_id)) {
                 json_decref(params);
                 return osn_error_set(err, -EEXIST, OSN_CNI_INTERNAL,
-                                     "OVSDB %s: monitor \"%s\" already exists", osn_ovsdb_remote(c),
+                                     "OVSDB %s: monitor \"%s\" already exists", c->name,
                                      monitor_id);
         }
-        if (json_object_set_new(c->monitors, monitor_id, json_true()) < 0) {
+        if (!params)
+                return start_req(c, REQ_MONITOR, "monitor_cond", db, NULL, monitor_id, ret_id, err);
+        if (json_object_set(c->monitors, monitor_id, params) < 0) {
                 json_decref(params);
                 return conn_error(c, "monitor_cond", -ENOMEM, err);
         }
         /* Registered before the request goes out: updates that arrive
          * before the caller finishes are queued, not dropped. */
-        int r = rpc_start(c, "monitor_cond", params, ret_id, err);
-        if (r < 0) {
+        int r = start_req(c, REQ_MONITOR, "monitor_cond", db, params, monitor_id, ret_id, err);
+        if (r < 0)
                 json_object_del(c->monitors, monitor_id);
-                return r;
-        }
-        return 0;
+        return r;
 }
 
 int osn_ovsdb_monitor_cond_finish(struct osn_ovsdb *c, const char *monitor_id, int64_t id,
                                   int64_t deadline, json_t **ret_initial, struct osn_error *err)
 {
         _cleanup_json_ json_t *result = NULL;
-        int r = rpc_finish(c, "monitor_cond", id, deadline, &result, err);
+        int r = finish_req(c, "monitor_cond", id, deadline, &result, err);
         if (r >= 0 && !json_is_object(result))
                 r = osn_error_set(err, -EPROTO, OSN_CNI_OVSDB_ERROR,
-                                  "OVSDB %s: monitor_cond: the result is not an object",
-                                  osn_ovsdb_remote(c));
+                                  "OVSDB %s: monitor_cond: the result is not an object", c->name);
         if (r < 0) {
-                json_object_del(c->monitors, monitor_id);
-                drop_updates(c, monitor_id);
+                forget_monitor(c, monitor_id);
                 return r;
         }
         *ret_initial = TAKE_PTR(result);
@@ -578,7 +833,7 @@ int osn_ovsdb_monitor_cond(struct osn_ovsdb *c, const char *db, const char *moni
                            const char *table, json_t *where, const char *const *columns,
                            int64_t deadline, json_t **ret_initial, struct osn_error *err)
 {
-        int64_t id;
+        int64_t id = 0;
         int r = osn_ovsdb_monitor_cond_start(c, db, monitor_id, table, where, columns, &id, err);
         return r < 0 ? r
                      : osn_ovsdb_monitor_cond_finish(c, monitor_id, id, deadline, ret_initial, err);
@@ -605,15 +860,13 @@ int osn_ovsdb_wait_update(struct osn_ovsdb *c, const char *monitor_id, int64_t d
 {
         if (!json_object_get(c->monitors, monitor_id))
                 return osn_error_set(err, -ENOENT, OSN_CNI_INTERNAL, "OVSDB %s: no monitor \"%s\"",
-                                     osn_ovsdb_remote(c), monitor_id);
+                                     c->name, monitor_id);
         for (;;) {
                 if (take_update(c, monitor_id, ret_update))
                         return 0;
-                int r = osn_ovsdb_run(c);
+                int r = step(c, deadline);
                 if (take_update(c, monitor_id, ret_update))
                         return 0;
-                if (r >= 0)
-                        r = wait_io(c, deadline);
                 if (r < 0)
                         return conn_error(c, "wait for update2", r, err);
         }
@@ -621,151 +874,269 @@ int osn_ovsdb_wait_update(struct osn_ovsdb *c, const char *monitor_id, int64_t d
 
 int osn_ovsdb_monitor_cancel(struct osn_ovsdb *c, const char *monitor_id, int64_t deadline)
 {
+        /* Whatever the server says, the caller is done with this monitor. */
+        forget_monitor(c, monitor_id);
         _cleanup_json_ json_t *result = NULL;
-        int r = rpc(c, "monitor_cancel", json_pack("[s]", monitor_id), deadline, &result, NULL);
-        /* Whatever the server said, the caller is done with this monitor. */
-        json_object_del(c->monitors, monitor_id);
-        drop_updates(c, monitor_id);
-        return r;
+        return rpc(c, "monitor_cancel", NULL, json_pack("[s]", monitor_id), deadline, &result,
+                   NULL);
 }
 
 int osn_ovsdb_echo(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
 {
         _cleanup_json_ json_t *result = NULL;
-        return rpc(c, "echo", json_pack("[s]", "osn"), deadline, &result, err);
+        return rpc(c, "echo", NULL, json_pack("[s]", "osn"), deadline, &result, err);
 }
 
 int osn_ovsdb_list_dbs(struct osn_ovsdb *c, int64_t deadline, json_t **ret, struct osn_error *err)
 {
         _cleanup_json_ json_t *result = NULL;
-        int r = rpc(c, "list_dbs", json_array(), deadline, &result, err);
+        int r = rpc(c, "list_dbs", NULL, json_array(), deadline, &result, err);
         if (r < 0)
                 return r;
         if (!json_is_array(result))
                 return osn_error_set(err, -EPROTO, OSN_CNI_OVSDB_ERROR,
-                                     "OVSDB %s: list_dbs: the result is not an array",
-                                     osn_ovsdb_remote(c));
+                                     "OVSDB %s: list_dbs: the result is not an array", c->name);
         *ret = TAKE_PTR(result);
         return 0;
 }
 
-/* Wraps an open stream (taken, even on failure) in a connection. */
-static int conn_new(struct osn_stream *s, struct osn_ovsdb **ret)
+int osn_ovsdb_settle(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
+{
+        for (;;) {
+                bool waiting = false;
+                for (size_t i = 0; i < c->n_reqs; i++)
+                        if (!c->reqs[i].reply && c->reqs[i].kind != REQ_RESUME)
+                                waiting = true;
+                if (!waiting)
+                        return 0;
+                int r = step(c, deadline);
+                if (r < 0) {
+                        /* Abandoned: close the session so that nothing of
+                         * it can commit after what the caller does next. */
+                        for (size_t i = c->n_reqs; i-- > 0;)
+                                if (!c->reqs[i].reply)
+                                        remove_req(c, &c->reqs[i]);
+                        if (!c->fixed)
+                                move_on(c, false, "requests abandoned at the caller's deadline");
+                        return conn_error(c, "settle", r, err);
+                }
+        }
+}
+
+int osn_ovsdb_reconnect(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
+{
+        if (c->fixed)
+                return c->error ? conn_error(c, "reconnect", c->error, err) : 0;
+        /* Unanswered requests are given up: their session is closed before
+         * another one is opened. */
+        for (size_t i = c->n_reqs; i-- > 0;)
+                if (!c->reqs[i].reply && c->reqs[i].kind != REQ_RESUME)
+                        remove_req(c, &c->reqs[i]);
+        if (c->drain) {
+                osn_jsonrpc_close(c->drain);
+                c->drain = NULL;
+        }
+        bool healthy =
+            c->rpc && !osn_jsonrpc_error(c->rpc) && !c->check_wire && (c->verified || !c->db);
+        if (healthy) {
+                /* Cheap proof that the member still does: ask it again. */
+                if (c->db)
+                        send_check(c);
+                else
+                        c->check_wanted = false;
+        } else if (c->rpc) {
+                move_on(c, false, "reconnecting");
+        }
+        if (!c->db) {
+                if (!c->rpc && open_member(c, true, deadline, NULL, 0) < 0)
+                        return conn_error(c, "reconnect", -ECONNREFUSED, err);
+                return osn_ovsdb_echo(c, deadline, err);
+        }
+        while (!(c->rpc && c->verified && !c->check_wire)) {
+                int r = step(c, deadline);
+                if (r < 0)
+                        return conn_error(c, "reconnect", r, err);
+        }
+        return 0;
+}
+
+/* --- Non-blocking core --- */
+
+int osn_ovsdb_fd(const struct osn_ovsdb *c)
+{
+        return c->rpc ? osn_jsonrpc_fd(c->rpc) : -1;
+}
+
+bool osn_ovsdb_want_write(const struct osn_ovsdb *c)
+{
+        return c->rpc && (osn_jsonrpc_poll_events(c->rpc) & POLLOUT);
+}
+
+int osn_ovsdb_run(struct osn_ovsdb *c)
+{
+        if (c->fixed && c->error)
+                return c->error;
+        if (!c->rpc)
+                return c->fixed ? c->error : 0;
+        int r = osn_jsonrpc_run(c->rpc);
+        if (c->fixed) {
+                collect(c, c->rpc);
+                if (r < 0)
+                        c->error = r;
+        }
+        return r;
+}
+
+static struct osn_ovsdb *conn_alloc(void)
 {
         struct osn_ovsdb *c = calloc(1, sizeof(*c));
-        if (!c) {
-                osn_stream_close(s);
-                return -ENOMEM;
-        }
-        c->stream = s;
+        if (!c)
+                return NULL;
         c->next_id = 1;
-        c->replies = json_object();
+        c->stall_ms = DEFAULT_STALL_MS;
         c->monitors = json_object();
         c->updates = json_array();
-        if (!c->replies || !c->monitors || !c->updates) {
+        if (!c->monitors || !c->updates) {
                 osn_ovsdb_close(c);
-                return -ENOMEM;
+                return NULL;
         }
-        *ret = c;
-        return 0;
+        return c;
 }
 
 int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret)
 {
-        struct osn_stream *s;
-        int r = osn_stream_from_fd(fd, name, &s);
-        if (r < 0)
-                return r;
-        return conn_new(s, ret);
-}
-
-/* How long osn_ovsdb_close() spends ending the session cleanly. */
-#define GOODBYE_MS 50
-
-/* Ends the session cleanly.  A client that closes with bytes unread makes
- * the kernel reset the connection, and ovsdb-server logs a warning for each
- * reset: one per plugin run in a busy cluster.  So cancel the monitors
- * (their updates are what would arrive unread; the replies need no wait),
- * half-close, and read to the server's end of file, within GOODBYE_MS.
- * TLS sessions are left to the stream's own shutdown. */
-static void goodbye(struct osn_ovsdb *c)
-{
-        if (c->error || startswith(osn_ovsdb_remote(c), "ssl:"))
-                return;
-        const char *id;
-        json_t *v;
-        json_object_foreach(c->monitors, id, v)
-        {
-                if (send_msg(c, json_pack("{s:s, s:[s], s:I}", "method", "monitor_cancel", "params",
-                                          id, "id", (json_int_t)c->next_id++)) < 0)
-                        return;
+        struct osn_ovsdb *c = conn_alloc();
+        if (!c) {
+                close(fd);
+                return -ENOMEM;
         }
-        int64_t deadline = osn_now_ms() + GOODBYE_MS;
-        while (osn_ovsdb_want_write(c))
-                if (wait_io(c, deadline) < 0 || flush_output(c) < 0)
-                        return;
-        if (shutdown(osn_ovsdb_fd(c), SHUT_WR) < 0)
-                return;
-        /* Replies to the cancels are dropped: nobody awaits their ids. */
-        while (osn_ovsdb_run(c) == 0 && wait_io(c, deadline) == 0)
-                ;
+        c->fixed = true;
+        set_name(c, name);
+        int r = osn_jsonrpc_from_fd(fd, name, &c->rpc);
+        if (r < 0) {
+                osn_ovsdb_close(c);
+                return r;
+        }
+        osn_jsonrpc_set_notify(c->rpc, on_notify, c);
+        *ret = c;
+        return 0;
 }
 
 void osn_ovsdb_close(struct osn_ovsdb *c)
 {
         if (!c)
                 return;
-        goodbye(c);
-        osn_stream_close(c->stream);
-        free(c->ibuf);
-        free(c->obuf);
-        json_decref(c->replies);
+        if (c->rpc && !osn_jsonrpc_error(c->rpc)) {
+                /* Cancel the monitors: their updates are what would arrive
+                 * unread and make the server log a reset. */
+                const char *id;
+                json_t *v;
+                json_object_foreach(c->monitors, id, v)
+                {
+                        int64_t wire = 0;
+                        if (osn_jsonrpc_start(c->rpc, "monitor_cancel", json_pack("[s]", id),
+                                              &wire) < 0)
+                                break;
+                        osn_jsonrpc_forget(c->rpc, wire);
+                }
+        }
+        /* Requests first: they name the sessions they are on. */
+        while (c->n_reqs)
+                remove_req(c, &c->reqs[c->n_reqs - 1]);
+        osn_jsonrpc_close_gracefully(c->rpc, GOODBYE_MS);
+        osn_jsonrpc_close(c->drain);
+        free(c->reqs);
+        for (size_t i = 0; i < c->n_remotes; i++)
+                free(c->remotes[i]);
+        free(c->ssl_key);
+        free(c->ssl_cert);
+        free(c->ssl_ca);
+        free(c->db);
         json_decref(c->monitors);
         json_decref(c->updates);
         free(c);
 }
 
-int osn_ovsdb_connect(const char *remotes, const struct osn_ssl_opts *ssl, int64_t deadline,
-                      struct osn_ovsdb **ret, struct osn_error *err)
+static int dup_opt(const char *s, char **ret)
+{
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Splits 'remotes' into c->remotes and shuffles them: every process starts
+ * at a random member, so that a cluster's clients spread (and find the
+ * leader after at most n - 1 moves). */
+static int parse_remotes(struct osn_ovsdb *c, const char *remotes)
 {
         _cleanup_free_ char *copy = strdup(remotes);
         if (!copy)
                 return -ENOMEM;
-        size_t n = 0;
-        for (const char *p = remotes; *p; p++)
-                n += *p == ',';
-        n++;
-
-        char reasons[sizeof(err->msg)] = "";
-        size_t rlen = 0, i = 0;
-        int r = -EINVAL;
         char *save = NULL;
-        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 tok += strspn(tok, " \t");
                 tok[strcspn(tok, " \t")] = '\0';
                 if (!*tok)
                         continue;
-                /* Share the time left among the remotes not yet tried, so
-                 * that one black hole does not eat the whole deadline. */
-                int64_t now = osn_now_ms();
-                int64_t left = deadline > now ? deadline - now : 0;
-                int64_t attempt_deadline = now + left / (int64_t)(n > i ? n - i : 1);
-                struct osn_error e = {0};
-                struct osn_stream *s;
-                r = osn_stream_open(tok, ssl, attempt_deadline, &s, &e);
-                if (r >= 0)
-                        return conn_new(s, ret);
-                if (!osn_error_isset(&e))
-                        snprintf(e.msg, sizeof(e.msg), "%s: %s", tok, strerror(-r));
-                log_debug("%s", e.msg);
-                int w = snprintf(reasons + rlen, sizeof(reasons) - rlen, "%s%s", rlen ? "; " : "",
-                                 e.msg);
-                if (w > 0)
-                        rlen = rlen + w < sizeof(reasons) ? rlen + w : sizeof(reasons) - 1;
+                if (c->n_remotes == MAX_REMOTES)
+                        return -E2BIG;
+                if (!(c->remotes[c->n_remotes] = strdup(tok)))
+                        return -ENOMEM;
+                c->n_remotes++;
         }
-        if (!rlen)
+        const char *noshuffle = getenv("OSN_OVSDB_NO_SHUFFLE");
+        if (noshuffle && *noshuffle)
+                return 0;
+        for (size_t i = c->n_remotes; i > 1; i--) {
+                uint32_t rnd = 0;
+                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                        rnd = (uint32_t)(osn_now_ms() ^ getpid());
+                size_t j = rnd % i;
+                char *t = c->remotes[i - 1];
+                c->remotes[i - 1] = c->remotes[j];
+                c->remotes[j] = t;
+        }
+        return 0;
+}
+
+int osn_ovsdb_connect(const char *remotes, const struct osn_ssl_opts *ssl, int64_t deadline,
+                      struct osn_ovsdb **ret, struct osn_error *err)
+{
+        struct osn_ovsdb *c = conn_alloc();
+        if (!c)
+                return -ENOMEM;
+        int r = parse_remotes(c, remotes);
+        if (r >= 0 && ssl)
+                r = dup_opt(ssl->private_key, &c->ssl_key) < 0 ||
+                            dup_opt(ssl->certificate, &c->ssl_cert) < 0 ||
+                            dup_opt(ssl->ca_cert, &c->ssl_ca) < 0
+                        ? -ENOMEM
+                        : 0;
+        if (r == -E2BIG) {
+                osn_ovsdb_close(c);
+                return osn_error_set(err, r, OSN_CNI_INVALID_CONFIG,
+                                     "more than %d OVSDB remotes in \"%s\"", MAX_REMOTES, remotes);
+        }
+        if (r < 0) {
+                osn_ovsdb_close(c);
+                return r;
+        }
+        if (!c->n_remotes) {
+                osn_ovsdb_close(c);
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                      "no OVSDB remote given (\"%s\")", remotes);
+        }
+        set_name(c, c->remotes[0]);
+        /* Every remote is tried once; the reasons of all are reported. */
+        char reasons[sizeof(err->msg)] = "";
+        r = open_member(c, true, deadline, reasons, sizeof(reasons));
+        if (r >= 0) {
+                *ret = c;
+                return 0;
+        }
+        osn_ovsdb_close(c);
         return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER, "cannot connect to OVSDB: %s",
                              reasons);
 }

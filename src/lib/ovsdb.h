@@ -1,17 +1,75 @@
-/* ovsdb: osn's own OVSDB JSON-RPC client (RFC 7047 + ovsdb-server(7)).
+/* ovsdb: osn's own OVSDB client (RFC 7047, ovsdb-server(7), ovsdb(7)).
  *
- * One `struct osn_ovsdb` is one connection to one ovsdb-server.  It speaks
- * JSON-RPC 1.0 over a byte stream (stream.h: unix:, tcp:, ssl:), frames
- * messages by scanning for the end of each top-level JSON value (so a message
- * split across reads, or several in one read, is handled), answers the
- * server's "echo" requests itself, and queues "update2" notifications of
- * conditional monitors for the caller.
+ * One `struct osn_ovsdb` is one logical connection to one database service:
+ * a standalone ovsdb-server, or a Raft cluster given as all its members'
+ * remotes.  It sits on the JSON-RPC layer (jsonrpc.h: framing, echo, ids)
+ * and adds what is about databases: transactions, conditional monitors
+ * ("update2" notifications queued for the caller), and the choice of
+ * member.
  *
- * The core is a non-blocking state machine: osn_ovsdb_run() consumes what the
- * socket has, osn_ovsdb_fd() is what to poll().  The blocking wrappers below
- * (transact, monitor, wait_update) are built on it and every one of them is
- * bounded by an absolute deadline on osn_now_ms()'s clock: none ever waits
- * longer.  A deadline that passes yields -ETIMEDOUT.
+ * Members (clusters, ovsdb(7)).  Remotes are shuffled once per process
+ * (OSN_OVSDB_NO_SHUFFLE=1 in the environment keeps the given order, for
+ * tests).  The first request naming a database is preceded, in the same
+ * write and so in the same round trip, by a select of that database's row
+ * in _Server.Database; no reply is handed to a caller before that verdict.
+ * A member is used only when the database there is "connected" (in contact
+ * with the cluster's majority; a relay with its source) and, for a
+ * clustered database, it is the leader, has finished joining, and its
+ * "index" is not older than the highest index this connection has seen
+ * (ovsdb-idl's min_index).  Leader-only holds for every request, reads too,
+ * so that a read that decides a write never sees a follower's older copy.
+ * A standalone database always does.
+ *
+ * Moving to another member happens inside the blocking calls, within the
+ * caller's deadline, when the member is unacceptable, when its connection
+ * breaks (EOF, e.g. the leader was killed), or when it falls silent: a
+ * request unanswered for the stall bound (osn_ovsdb_set_stall_ms(), default
+ * 1000 ms) makes the client ask the member's _Server again; a member that
+ * answers is live (a slow write is left to finish), one that does not for
+ * another stall bound is left.  What was in flight is then sent again to
+ * the next member, after the old session is closed (ovsdb-server drops
+ * the waiting triggers of a closed session), with these rules:
+ *   - reads (transactions of only select/wait/comment/assert, monitor_cond,
+ *     echo, list_dbs) are always sent again;
+ *   - monitors already set up are set up again; their next update is the
+ *     whole current contents as "initial" rows (rows deleted meanwhile are
+ *     not reported as deleted);
+ *   - a write sent to a member found to be a live follower (before its
+ *     verdict arrived) is NOT sent again: the follower forwards it to the
+ *     leader and answers once its result is visible there (ovsdb(7)), so
+ *     its answer is awaited on that session;
+ *   - a write on a member that broke, fell silent or lost the majority may
+ *     or may not have committed, and IS sent again.  That is safe only for
+ *     transactions whose second run cannot do harm: every write osn makes
+ *     is one of them.  Inserts of named rows are guarded by a "wait" on the
+ *     name (or by a unique index), so a second run after a commit fails
+ *     with -EAGAIN/-EEXIST, the answer of a lost race, which the caller
+ *     already handles by re-reading (and then finds its own row: a retried
+ *     ADD converges); deletes and "mutate ... delete" by name or uuid find
+ *     nothing the second time.  A caller with a write that is not of this
+ *     kind must not use a clustered remote list.
+ *
+ * Pipelining.  Requests may be started one after another and finished
+ * later, in any order.  What one sees of another depends on the member:
+ *   - standalone server and cluster leader: ovsdb-server runs a session's
+ *     requests in the order sent, each to its end (a write on a leader:
+ *     until Raft has committed it) before the next, so every request sees
+ *     every write started before it on this connection, and the replies
+ *     come in that order.  Measured on OVS 3.1 with a 3-member cluster
+ *     (test-ovsdb-cluster): a select started right after an insert, in the
+ *     same write, saw it 20 times in 20 on the leader;
+ *   - follower: the write is forwarded and answered late, reads are
+ *     answered at once from the follower's copy: the same select saw the
+ *     insert 3 and 6 times in 20 on the two followers, and its reply came
+ *     first.
+ * That is why followers are never used (see Members): on a connection that
+ * has moved, every request runs on a leader.  Monitors are the exception by
+ * nature: an update may arrive before or after the reply of the write that
+ * caused it.  After a move, requests are sent again in the order they were
+ * started.
+ *
+ * Every blocking call is bounded by an absolute deadline on osn_now_ms()'s
+ * clock; a deadline that passes yields -ETIMEDOUT (code 11 in 'err').
  *
  * Ownership: functions that take a json_t * documented as "stolen" always
  * take the reference, even on failure.  Returned json_t * are new references
@@ -24,6 +82,7 @@
 #define OSN_OVSDB_H
 
 #include "error.h"
+#include "jsonrpc.h"
 #include "stream.h"
 #include "util.h"
 
@@ -31,9 +90,11 @@ struct osn_ovsdb;
 
 /* Connects to the first reachable of the comma-separated 'remotes'
  * ("unix:/run/ovn/ovnnb_db.sock", "tcp:10.0.0.1:6641",
- * "ssl:[fd00::1]:6641,ssl:10.0.0.2:6641").  Remotes are tried in order until
- * one answers; each failure is logged at debug and the last one is reported
- * in 'err' (code OSN_CNI_TRY_AGAIN_LATER, naming every remote tried).
+ * "ssl:[fd00::1]:6641,ssl:10.0.0.2:6641"; at most 32), shuffled.  Remotes
+ * are tried until one accepts the connection; each failure is logged at
+ * debug and, when none does, 'err' names every remote tried (code
+ * OSN_CNI_TRY_AGAIN_LATER).  Whether that member will do is learnt with the
+ * first request (see above), not here, so connecting costs no round trip.
  * 'ssl' is needed only for ssl: remotes (may be NULL otherwise). */
 int osn_ovsdb_connect(const char *remotes, const struct osn_ssl_opts *ssl, int64_t deadline,
                       struct osn_ovsdb **ret, struct osn_error *err) _wur_;
@@ -46,8 +107,42 @@ static inline void osn_ovsdb_closep(struct osn_ovsdb **c)
 }
 #define _cleanup_ovsdb_ _cleanup_(osn_ovsdb_closep)
 
-/* The remote this connection reached, e.g. "unix:/tmp/x/nb.sock". */
+/* The remote in use (or last used), e.g. "unix:/tmp/x/nb.sock". */
 const char *osn_ovsdb_remote(const struct osn_ovsdb *c);
+
+/* The stall bound (see above); 'ms' <= 0 restores the default. */
+void osn_ovsdb_set_stall_ms(struct osn_ovsdb *c, int ms);
+/* The highest _Server index seen (0 for standalone databases), and how many
+ * times the connection moved to another member: for tests and logs. */
+int64_t osn_ovsdb_min_index(const struct osn_ovsdb *c);
+int osn_ovsdb_moves(const struct osn_ovsdb *c);
+
+/* For the rollback of a failed operation.
+ *
+ * osn_ovsdb_settle() drives every request still in flight (started, not
+ * finished) to its answer, moving to other members as above, and keeps the
+ * answers for their _finish() calls, which then return at once.  0 when
+ * nothing is unanswered any more.  -ETIMEDOUT (and 'err') when some are
+ * still unanswered at 'deadline': those are abandoned (their _finish()
+ * returns -EINVAL) and their session is closed, so that, with ovsdb-server
+ * dropping the waiting triggers of a closed session, what the caller does
+ * next is ordered after anything they may still have committed.
+ *
+ * osn_ovsdb_reconnect() makes the connection usable again, whatever state
+ * it is in: requests still unanswered are abandoned (as above; settle
+ * first to keep their answers), a working verified member is asked once
+ * more whether it still does, and otherwise (broken, silent, not the leader
+ * any more) the next acceptable member is found, within 'deadline'.
+ * Monitors are set up again there.  0 when a member that does is in use;
+ * else -ETIMEDOUT (code 11) naming the last problem seen.
+ *
+ * An ADD's rollback: settle(c, rollback_deadline), read the outcome of the
+ * insert from its _finish(), then (on any failure) reconnect(c,
+ * rollback_deadline) and remove by name: the removal runs on a member that
+ * has every committed write, after anything the abandoned session could
+ * still commit. */
+int osn_ovsdb_settle(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err) _wur_;
+int osn_ovsdb_reconnect(struct osn_ovsdb *c, int64_t deadline, struct osn_error *err) _wur_;
 
 /* Runs "transact" on database 'db' with the operations in 'ops' (a JSON
  * array, stolen) and waits for the reply.
@@ -87,9 +182,9 @@ int osn_ovsdb_wait_update(struct osn_ovsdb *c, const char *monitor_id, int64_t d
 int osn_ovsdb_monitor_cancel(struct osn_ovsdb *c, const char *monitor_id, int64_t deadline);
 
 /* Pipelining: the two calls above, split into sending the request and
- * waiting for its reply, so that a caller can send several requests (they
- * are answered in order) and do other work, e.g. netlink, while the server
- * works.  *ret_id names the request for its _finish().  transact_start()
+ * waiting for its reply, so that a caller can send several requests (see
+ * "Pipelining" above for what one sees of another) and do other work, e.g.
+ * netlink, while the server works.  *ret_id names the request for its _finish().  transact_start()
  * borrows 'ops', which _finish() needs again (for its error messages);
  * monitor_cond_start() steals 'where' and registers the monitor at once, so
  * that no update is lost before its _finish(). */
@@ -113,20 +208,24 @@ int osn_ovsdb_list_dbs(struct osn_ovsdb *c, int64_t deadline, json_t **ret, stru
 
 /* --- Non-blocking core --- */
 
-/* The fd to poll() for POLLIN (and POLLOUT while osn_ovsdb_want_write()). */
+/* The fd of the member in use (-1 between members) to poll() for POLLIN
+ * (and POLLOUT while osn_ovsdb_want_write()). */
 int osn_ovsdb_fd(const struct osn_ovsdb *c);
 bool osn_ovsdb_want_write(const struct osn_ovsdb *c);
 
 /* Reads and writes what the socket allows without blocking; answers echo;
- * files replies and notifications.  0, or negative errno when the connection
- * is broken (-ECONNRESET on EOF, -EPROTO on a malformed message, -EMSGSIZE
- * for a message over 64 MiB).  A broken connection stays broken: every later
- * call returns the same error at once. */
+ * files replies and notifications.  0, or negative errno when the session
+ * to the member is broken (-ECONNRESET on EOF, -EPROTO on a malformed
+ * message, -EMSGSIZE for a message over 64 MiB).  On a connection made by
+ * osn_ovsdb_from_fd() a broken session stays broken: every later call
+ * returns the same error at once; one made by osn_ovsdb_connect() moves to
+ * another member in the next blocking call. */
 int osn_ovsdb_run(struct osn_ovsdb *c);
 
 /* For tests and the fuzzer: a connection over an already connected socket
  * (e.g. one end of a socketpair() whose other end plays the server), named
- * 'name'.  Takes 'fd', even on failure. */
+ * 'name': one member, no _Server check, no moving.  Takes 'fd', even on
+ * failure. */
 int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret) _wur_;
 
 /* --- Small helpers to build operations (all return new references) --- */
@@ -160,14 +259,5 @@ const char *osn_ovsdb_map_get(const json_t *map, const char *key);
  * osn_ovsdb_set_at(). */
 size_t osn_ovsdb_set_size(const json_t *set);
 const json_t *osn_ovsdb_set_at(const json_t *set, size_t i);
-
-/* --- Framing, exposed for tests and the fuzzer --- */
-
-/* Scans 'buf' (len bytes) for the end of the first complete top-level JSON
- * value (object or array, as JSON-RPC sends), skipping leading whitespace.
- * Returns its length in bytes (so buf[0..n) holds one value), 0 when more
- * bytes are needed, or -EPROTO when the bytes cannot start a JSON-RPC
- * message.  Strings and escapes are honoured; nesting is bounded (1000). */
-ssize_t osn_jsonrpc_frame(const char *buf, size_t len);
 
 #endif

@@ -1,315 +1,92 @@
-/* osnctl gc: removes what dead pods left on this node (see its --help in
- * main.c).
+/* osnctl gc: removes what dead pods, and lost nodes, left behind (see its
+ * --help in main.c).
  *
- * The plan is made from one read of each database: this node's OVS
- * interfaces that carry osn's ids (the authority for what is attached here,
- * with the pod's netns path) and the NB inventory (the networks, their
- * attachments, and the ports that name this node).  Removal then goes
- * through osn_attach_remove(), exactly as the plugin's DEL, which also
- * deletes a network's switch with its last attachment (guarded).  A network
- * that was already empty is deleted here, guarded the same way: an OVSDB
- * "wait" that its ports are still exactly the ones read, so an attachment
- * that another node adds meanwhile makes the delete fail, and the switch
- * stays.  --dry-run stops after the plan.
+ * The plan and its execution are gcplan.h's, shared with the plugin's CNI
+ * GC: this file reads what exists (one read of each database), picks the
+ * mode and prints.
+ *
+ * Modes:
+ * - this node (default): its OVS interfaces with osn's ids and the NB
+ *   inventory; dead pods (netns gone) are removed as the plugin's DEL
+ *   removes them;
+ * - --node NAME: NAME is lost; every logical port that names it goes (NB
+ *   only).  Refused while NAME's ovn-controller still follows the NB (the
+ *   nb_cfg probe, bounded by --unresponsive SECONDS or 10 s), unless
+ *   --force;
+ * - --unresponsive SECONDS: the probe finds the nodes whose chassis do not
+ *   follow within SECONDS; each is treated as --node.  This node never is.
+ * --dry-run stops after the plan.
  */
-#include <linux/magic.h>
-#include <sys/vfs.h>
-
 #include "attach.h"
+#include "gcplan.h"
 #include "inventory.h"
-#include "netlink.h"
 #include "osnctl.h"
 #include "ovn.h"
 #include "ovs.h"
 
-#ifndef NSFS_MAGIC
-#define NSFS_MAGIC 0x6e736673
-#endif
+#define DEFAULT_PROBE_MS     10000
+#define ATTACHMENTS_PROBE_MS 2000
 
-enum netns_state { NETNS_ALIVE, NETNS_GONE, NETNS_UNKNOWN };
-
-/* Whether the pod's network namespace still exists.  A path that is there
- * but is no longer a namespace (an unmounted /var/run/netns entry that a
- * crash left behind) counts as gone. */
-static enum netns_state netns_state(const char *path, char *why, size_t len)
+/* Probes which chassis follow, through the SB this node's ovn-controller
+ * uses.  Prints why on failure. */
+static int probe(struct osnctl *ctl, struct osn_ovsdb *nb, struct osn_ovsdb *ovs, int bound_ms,
+                 int64_t deadline, json_t **ret)
 {
-        if (!path || !*path) {
-                snprintf(why, len, "the OVS interface does not record the pod's netns");
-                return NETNS_UNKNOWN;
-        }
-        int fd = -1;
-        int r = osn_netns_open(path, &fd);
-        if (r == -ENOENT) {
-                snprintf(why, len, "its netns %s is gone", path);
-                return NETNS_GONE;
-        }
+        struct osn_error err = {0};
+        _cleanup_free_ char *sb_remote = NULL;
+        _cleanup_ovsdb_ struct osn_ovsdb *sb = NULL;
+        int r = osn_gc_sb_remote(ovs, deadline, &sb_remote, &err);
+        if (r >= 0)
+                r = osn_ovsdb_connect(sb_remote, &ctl->node->ssl, deadline, &sb, &err);
+        if (r >= 0)
+                r = osn_gc_probe_chassis(nb, sb, ctl->node_name, bound_ms, deadline, ret, &err);
         if (r < 0) {
-                snprintf(why, len, "cannot check its netns %s: %s", path, strerror(-r));
-                return NETNS_UNKNOWN;
-        }
-        struct statfs sf;
-        r = fstatfs(fd, &sf) < 0 ? -errno : 0;
-        close(fd);
-        if (r < 0) {
-                snprintf(why, len, "cannot check its netns %s: %s", path, strerror(-r));
-                return NETNS_UNKNOWN;
-        }
-        if ((unsigned long)sf.f_type != NSFS_MAGIC) {
-                snprintf(why, len, "its netns %s is no longer a network namespace", path);
-                return NETNS_GONE;
-        }
-        return NETNS_ALIVE;
-}
-
-static const struct osn_inv_port *find_port(const struct osn_inventory *inv, const char *name)
-{
-        for (size_t i = 0; i < inv->n_ports; i++)
-                if (streq(inv->ports[i].name, name))
-                        return &inv->ports[i];
-        return NULL;
-}
-
-static json_t *str_or_null(const char *s)
-{
-        return s && *s ? json_string(s) : json_null();
-}
-
-/* One planned removal of an attachment. */
-static json_t *attachment_action(const char *network, const char *port, const char *pod_ns,
-                                 const char *pod_name, const char *cid, const char *ifname,
-                                 const char *netns, const char *reason)
-{
-        char pod[520] = "";
-        if (pod_ns && *pod_ns && pod_name && *pod_name)
-                snprintf(pod, sizeof(pod), "%s/%s", pod_ns, pod_name);
-        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s}", "object", "attachment",
-                         "network", network, "port", port, "pod", str_or_null(pod), "container_id",
-                         str_or_null(cid), "interface", str_or_null(ifname), "netns",
-                         str_or_null(netns), "reason", reason, "result", "planned");
-}
-
-static json_t *network_action(const struct osn_inv_network *n, const char *reason)
-{
-        return json_pack("{s:s, s:s, s:o, s:s, s:s}", "object", "network", "network", n->name,
-                         "switch", str_or_null(n->switch_name), "reason", reason, "result",
-                         "planned");
-}
-
-static json_t *kept(const char *object, const char *name, const char *reason)
-{
-        return json_pack("{s:s, s:o, s:s}", "object", object, "name", str_or_null(name), "reason",
-                         reason);
-}
-
-static bool planned(const json_t *actions, const char *port)
-{
-        size_t i;
-        const json_t *a;
-        json_array_foreach(actions, i, a)
-        {
-                if (streq(json_string_value(json_object_get(a, "port")), port))
-                        return true;
-        }
-        return false;
-}
-
-static size_t planned_in(const json_t *actions, const char *network)
-{
-        size_t i, n = 0;
-        const json_t *a;
-        json_array_foreach(actions, i, a)
-        {
-                n += streq(json_string_value(json_object_get(a, "object")), "attachment") &&
-                     streq(json_string_value(json_object_get(a, "network")), network);
-        }
-        return n;
-}
-
-static void set_result(json_t *a, const char *result, const char *error)
-{
-        json_object_set_new(a, "result", json_string(result));
-        if (error)
-                json_object_set_new(a, "error", json_string(error));
-}
-
-/* Deletes a network's switch that had no attachment when it was read,
- * unless its ports changed since.  1 deleted, 0 already gone, -EAGAIN when
- * the guard failed (an attachment arrived). */
-/* Whether the switch of 'n' still exists (after its last attachment went). */
-static int switch_exists(struct osn_ovsdb *nb, const struct osn_inv_network *n, int64_t deadline)
-{
-        json_t *ops = json_pack(
-            "[{s:s, s:s, s:[o], s:[s]}]", "op", "select", "table", "Logical_Switch", "where",
-            osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)), "columns", "_uuid");
-        _cleanup_json_ json_t *res = NULL;
-        int r = ops ? osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) : -ENOMEM;
-        if (r < 0)
-                return r;
-        return json_array_size(osn_ovsdb_result_rows(res, 0)) > 0;
-}
-
-/* The plan: what to remove (actions) and what is left alone and why (kept). */
-static int plan(struct osnctl *ctl, const json_t *ifaces, const struct osn_inventory *inv,
-                json_t *actions, json_t *keep)
-{
-        const char *me = ctl->node->node_name;
-        size_t i;
-        const json_t *row;
-        char why[PATH_MAX + 128];
-
-        /* This node's attachments whose pod is gone. */
-        json_array_foreach(ifaces, i, row)
-        {
-                const json_t *ids = json_object_get(row, "external_ids");
-                const char *iname = json_string_value(json_object_get(row, "name"));
-                const char *net = osn_ovsdb_map_get(ids, OSN_EXT_NETWORK);
-                const char *cid = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
-                const char *ifn = osn_ovsdb_map_get(ids, OSN_EXT_IFNAME);
-                const char *netns = osn_ovsdb_map_get(ids, OSN_EXT_NETNS);
-                if (!net || !cid || !ifn) {
-                        json_array_append_new(keep,
-                                              kept("interface", iname,
-                                                   "its external_ids lack osn/container-id or "
-                                                   "osn/ifname"));
-                        continue;
-                }
-                _cleanup_free_ char *port = osn_port_name(net, cid, ifn);
-                if (!port)
-                        return -ENOMEM;
-                enum netns_state st = netns_state(netns, why, sizeof(why));
-                if (st == NETNS_ALIVE)
-                        continue;
-                if (st == NETNS_UNKNOWN) {
-                        json_array_append_new(keep, kept("attachment", port, why));
-                        continue;
-                }
-                const struct osn_inv_port *p = find_port(inv, port);
-                json_array_append_new(
-                    actions,
-                    attachment_action(net, port,
-                                      p ? p->pod_namespace : osn_ovsdb_map_get(ids, OSN_EXT_POD_NS),
-                                      p ? p->pod_name : osn_ovsdb_map_get(ids, OSN_EXT_POD_NAME),
-                                      cid, ifn, netns, why));
-        }
-
-        /* Logical ports that name this node but have no OVS port here. */
-        size_t n_orphans = 0;
-        for (size_t k = 0; k < inv->n_ports; k++) {
-                const struct osn_inv_port *p = &inv->ports[k];
-                if (!streq(p->node, me))
-                        continue;
-                bool local = false;
-                json_array_foreach(ifaces, i, row)
-                {
-                        const json_t *ids = json_object_get(row, "external_ids");
-                        local |= streq(osn_ovsdb_map_get(ids, "iface-id"), p->name);
-                }
-                if (local || planned(actions, p->name))
-                        continue;
-                if (!ctl->orphans) {
-                        n_orphans++;
-                        continue;
-                }
-                json_array_append_new(actions,
-                                      attachment_action(p->network, p->name, p->pod_namespace,
-                                                        p->pod_name, p->container_id, p->ifname,
-                                                        NULL, "no OVS port on this node"));
-        }
-        if (n_orphans) {
-                snprintf(why, sizeof(why),
-                         "%zu logical port(s) of this node have no OVS port here (an ADD in "
-                         "progress, or a crashed one); osnctl gc --orphans removes them",
-                         n_orphans);
-                json_array_append_new(keep, kept("orphans", NULL, why));
-        }
-
-        /* Networks with no attachment left. */
-        for (size_t k = 0; k < inv->n_networks; k++) {
-                const struct osn_inv_network *n = &inv->networks[k];
-                size_t going = planned_in(actions, n->name);
-                if (n->n_attachments > going)
-                        continue;
-                if (n->n_foreign > 0) {
-                        snprintf(why, sizeof(why),
-                                 "no attachment left, but its switch holds %zu port(s) osn did "
-                                 "not create",
-                                 n->n_foreign);
-                        json_array_append_new(keep, kept("network", n->name, why));
-                        continue;
-                }
-                json_array_append_new(actions, network_action(n, going ? "its last attachment goes"
-                                                                       : "no attachment left"));
+                osnctl_err("gc: probing which nodes follow the NB: %s",
+                           err.msg[0] ? err.msg : strerror(-r));
+                return OSNCTL_PROBLEMS;
         }
         return 0;
 }
 
-static int execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn_inventory *inv,
-                   json_t *actions, int64_t deadline, size_t *failures)
+int osnctl_mark_unresponsive(struct osnctl *ctl, struct osn_inventory *inv, int64_t deadline)
 {
-        size_t i;
-        json_t *a;
-        /* Attachments first: a network's switch goes with its last one. */
-        json_array_foreach(actions, i, a)
-        {
-                if (!streq(json_string_value(json_object_get(a, "object")), "attachment"))
-                        continue;
-                struct osn_error err = {0};
-                int r = osn_attach_remove(nb, ovs, json_string_value(json_object_get(a, "network")),
-                                          json_string_value(json_object_get(a, "port")), deadline,
-                                          &err);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0) {
-                        set_result(a, "failed", err.msg[0] ? err.msg : strerror(-r));
-                        (*failures)++;
-                } else {
-                        set_result(a, r > 0 ? "removed" : "already gone", NULL);
-                }
+        bool others = false;
+        for (size_t i = 0; i < inv->n_ports; i++)
+                others |= inv->ports[i].up && !streq(inv->ports[i].node, ctl->node->node_name);
+        if (!others)
+                return 0;
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
+        _cleanup_json_ json_t *probed = NULL;
+        int r = osnctl_connect_ovs(ctl, deadline, &ovs);
+        if (!r)
+                r = osnctl_connect_nb(ctl, deadline, &nb);
+        if (!r)
+                r = probe(ctl, nb, ovs, ATTACHMENTS_PROBE_MS, deadline, &probed);
+        if (r)
+                return r;
+        for (size_t i = 0; i < inv->n_ports; i++) {
+                struct osn_inv_port *p = &inv->ports[i];
+                if (p->up && p->node && !streq(p->node, ctl->node->node_name) &&
+                    !osn_gc_node_follows(probed, p->node))
+                        p->up = false;
         }
-        json_array_foreach(actions, i, a)
-        {
-                if (!streq(json_string_value(json_object_get(a, "object")), "network"))
+        return 0;
+}
+
+/* The nodes that own attachments and do not follow (never this one). */
+static int unresponsive_nodes(const struct osnctl *ctl, const struct osn_inventory *inv,
+                              const json_t *probe, json_t *ret)
+{
+        for (size_t i = 0; i < inv->n_ports; i++) {
+                const char *node = inv->ports[i].node;
+                if (!node || streq(node, ctl->node->node_name) || osn_gc_node_follows(probe, node))
                         continue;
-                const struct osn_inv_network *n =
-                    osn_inventory_network(inv, json_string_value(json_object_get(a, "network")));
-                struct osn_error err = {0};
-                int r;
+                bool seen = false;
                 size_t k;
-                const json_t *b;
-                bool stuck = false;
-                json_array_foreach(actions, k, b)
-                {
-                        stuck |= streq(json_string_value(json_object_get(b, "network")),
-                                       n ? n->name : NULL) &&
-                                 streq(json_string_value(json_object_get(b, "result")), "failed");
-                }
-                if (stuck) {
-                        set_result(a, "kept", "not all of its attachments could be removed");
-                        continue;
-                }
-                if (!n) {
-                        r = 0;
-                } else if (n->n_attachments > 0) {
-                        /* It went with its last attachment, unless a new one
-                         * arrived (the guard in osn_nb_remove_port()). */
-                        r = switch_exists(nb, n, deadline);
-                        if (r >= 0)
-                                r = r ? -EAGAIN : 1;
-                } else {
-                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports,
-                                                    "osnctl gc: no attachment left", deadline,
-                                                    &err);
-                }
-                if (r == -ENOMEM)
-                        return r;
-                if (r == -EAGAIN)
-                        set_result(a, "kept", "an attachment arrived meanwhile");
-                else if (r < 0) {
-                        set_result(a, "failed", err.msg[0] ? err.msg : strerror(-r));
-                        (*failures)++;
-                } else {
-                        set_result(a, r > 0 ? "removed" : "already gone", NULL);
-                }
+                const json_t *v;
+                json_array_foreach(ret, k, v) seen |= streq(json_string_value(v), node);
+                if (!seen && json_array_append_new(ret, json_string(node)) < 0)
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -352,6 +129,12 @@ static void print_text(const json_t *out)
                        name ? " " : "", name ? name : "",
                        json_string_value(json_object_get(a, "reason")));
         }
+        const json_t *lost = json_object_get(out, "lost_nodes");
+        if (json_array_size(lost) > 0) {
+                printf("lost node(s):");
+                json_array_foreach(lost, i, a) printf(" %s", json_string_value(a));
+                printf("\n");
+        }
         printf("gc on node %s: %s %zu attachment(s) and %zu network(s)\n",
                json_string_value(json_object_get(out, "node")), dry ? "would remove" : "removed",
                n_att, n_net);
@@ -363,36 +146,98 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("gc takes no arguments (see osnctl gc --help)");
                 return OSNCTL_USAGE;
         }
+        if (ctl->node_name && ctl->unresponsive_s) {
+                osnctl_err("gc: --node and --unresponsive do not go together");
+                return OSNCTL_USAGE;
+        }
+        if (ctl->force && !ctl->node_name) {
+                osnctl_err("gc: --force only goes with --node");
+                return OSNCTL_USAGE;
+        }
         int r = osnctl_load_node(ctl);
         if (r)
                 return r;
+        bool lost_mode = ctl->node_name || ctl->unresponsive_s;
+        if (ctl->node_name && streq(ctl->node_name, ctl->node->node_name)) {
+                osnctl_err("gc: --node %s is this node; run gc here without --node",
+                           ctl->node_name);
+                return OSNCTL_USAGE;
+        }
+        int bound_ms = ctl->unresponsive_s ? ctl->unresponsive_s * 1000 : DEFAULT_PROBE_MS;
         int64_t deadline = osnctl_deadline(ctl);
+        if (lost_mode && deadline < osn_now_ms() + bound_ms + 5000)
+                deadline = osn_now_ms() + bound_ms + 5000; /* the probe's bound, and the work */
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         if ((r = osnctl_connect_ovs(ctl, deadline, &ovs)) ||
             (r = osnctl_connect_nb(ctl, deadline, &nb)))
                 return r;
 
         struct osn_error err = {0};
-        _cleanup_json_ json_t *ifaces = NULL;
+        _cleanup_json_ json_t *ifaces = NULL, *probed = NULL, *lost = json_array();
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        r = osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, &err);
+        if (!lost)
+                return OSNCTL_PROBLEMS;
+        r = lost_mode ? 0 : osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, &err);
         if (r >= 0)
                 r = osn_inventory_read(nb, NULL, deadline, &inv, &err);
         if (r < 0) {
                 osnctl_err("gc: reading what exists: %s", err.msg[0] ? err.msg : strerror(-r));
                 return OSNCTL_PROBLEMS;
         }
+        if (lost_mode && !(ctl->node_name && ctl->force)) {
+                if ((r = probe(ctl, nb, ovs, bound_ms, deadline, &probed)))
+                        return r;
+        }
+        char reason[128];
+        if (ctl->node_name) {
+                if (probed && osn_gc_node_follows(probed, ctl->node_name)) {
+                        osnctl_err("gc: node %s still follows the NB (its ovn-controller "
+                                   "installed NB_Global.nb_cfg %lld within %d s); not removing "
+                                   "its attachments (--force does)",
+                                   ctl->node_name,
+                                   (long long)json_integer_value(json_object_get(probed, "nb_cfg")),
+                                   bound_ms / 1000);
+                        return OSNCTL_PROBLEMS;
+                }
+                snprintf(reason, sizeof(reason), "%s",
+                         probed ? "its ovn-controller does not follow the NB" : "--force");
+                json_array_append_new(lost, json_string(ctl->node_name));
+        } else if (ctl->unresponsive_s) {
+                if (unresponsive_nodes(ctl, inv, probed, lost) < 0)
+                        return OSNCTL_PROBLEMS;
+                snprintf(reason, sizeof(reason),
+                         "its ovn-controller did not follow the NB within %d s",
+                         ctl->unresponsive_s);
+        }
 
         _cleanup_json_ json_t *out =
-            json_pack("{s:s, s:b, s:[], s:[]}", "node", ctl->node->node_name, "dry_run",
-                      ctl->dry_run, "actions", "kept");
+            json_pack("{s:s, s:b, s:O, s:[], s:[]}", "node", ctl->node->node_name, "dry_run",
+                      ctl->dry_run, "lost_nodes", lost, "actions", "kept");
         if (!out)
                 return OSNCTL_PROBLEMS;
         json_t *actions = json_object_get(out, "actions"), *keep = json_object_get(out, "kept");
         size_t failures = 0;
-        r = plan(ctl, ifaces, inv, actions, keep);
+        struct osn_gc_req req = {.mode = OSN_GC_LOCAL,
+                                 .node = ctl->node->node_name,
+                                 .orphans = ctl->orphans,
+                                 .release_reservations = ctl->release_reservations};
+        r = 0;
+        if (!lost_mode) {
+                r = osn_gc_plan(&req, ifaces, inv, actions, keep);
+        } else {
+                size_t i;
+                const json_t *v;
+                json_array_foreach(lost, i, v)
+                {
+                        req.mode = OSN_GC_NODE_LOST;
+                        req.node = json_string_value(v);
+                        req.reason = reason;
+                        if (r >= 0)
+                                r = osn_gc_plan(&req, NULL, inv, actions, keep);
+                }
+        }
         if (r >= 0 && !ctl->dry_run)
-                r = execute(nb, ovs, inv, actions, deadline, &failures);
+                r = osn_gc_execute(nb, lost_mode ? NULL : ovs, inv, actions, deadline, &failures);
         if (r < 0) {
                 osnctl_err("gc: %s", strerror(-r));
                 return OSNCTL_PROBLEMS;

@@ -626,6 +626,8 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
                            ctl->network);
                 return OSNCTL_PROBLEMS;
         }
+        if ((r = osnctl_mark_unresponsive(ctl, inv, osnctl_deadline(ctl))))
+                return r;
         _cleanup_json_ json_t *rows = port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL);
         mark_netns(ctl, rows);
         r = osnctl_render_list(ctl, "attachments", rows, attachment_cols,
@@ -715,7 +717,7 @@ static json_t *status_json(const struct osnctl *ctl, const struct osn_node_statu
             " s:{s:o, s:s, s:o}, s:{s:o, s:s, s:o},"
             " s:{s:s, s:o, s:o, s:o},"
             " s:o,"
-            " s:{s:o, s:o, s:o, s:o, s:o},"
+            " s:{s:o, s:o, s:o, s:o, s:o, s:o},"
             " s:o, s:o}",
             "ok", ok, "version", OSN_VERSION, "node", nc->node_name, "config", nc->path, "nb", "ok",
             probe_json(st->nb), "remote", st->nb_remote, "error",
@@ -732,8 +734,9 @@ static json_t *status_json(const struct osnctl *ctl, const struct osn_node_statu
             "nb_cfg_installed",
             st->nb_cfg_installed[0] ? json_integer(strtoll(st->nb_cfg_installed, NULL, 10))
                                     : json_null(),
-            "error", str_or_null(st->controller_error[0] ? st->controller_error : NULL),
-            "physical_networks", osnctl_mappings_json(bridge ? st->node.bridge_mappings : NULL),
+            "nb_cfg_nb", st->nb_cfg >= 0 ? json_integer(st->nb_cfg) : json_null(), "error",
+            str_or_null(st->controller_error[0] ? st->controller_error : NULL), "physical_networks",
+            osnctl_mappings_json(bridge ? st->node.bridge_mappings : NULL),
             "default_physical_network", physdef);
 }
 
@@ -767,8 +770,15 @@ static void fmt_controller(const json_t *v, const json_t *row, char *buf, size_t
         const json_t *c = json_object_get(v, "connected"), *e = json_object_get(v, "error");
         const json_t *cfg = json_object_get(v, "nb_cfg_installed");
         const char *st = json_string_value(json_object_get(v, "status"));
-        char flows[64] = "";
-        if (json_is_integer(cfg))
+        const json_t *nbcfg = json_object_get(v, "nb_cfg_nb");
+        char flows[128] = "";
+        if (json_is_integer(cfg) && json_is_integer(nbcfg))
+                snprintf(flows, sizeof(flows),
+                         "; flows installed up to nb_cfg %" JSON_INTEGER_FORMAT
+                         " (NB is at %" JSON_INTEGER_FORMAT "%s)",
+                         json_integer_value(cfg), json_integer_value(nbcfg),
+                         json_integer_value(cfg) < json_integer_value(nbcfg) ? ": BEHIND" : "");
+        else if (json_is_integer(cfg))
                 snprintf(flows, sizeof(flows),
                          "; flows installed up to nb_cfg %" JSON_INTEGER_FORMAT,
                          json_integer_value(cfg));
@@ -861,6 +871,9 @@ enum {
         OPT_NETWORK = 256,
         OPT_NODE,
         OPT_ORPHANS,
+        OPT_FORCE,
+        OPT_UNRESPONSIVE,
+        OPT_RELEASE_RESERVATIONS,
         OPT_OVN_RUNDIR,
         OPT_VERSION,
         OPT_NO_HEADERS,
@@ -882,6 +895,9 @@ static const struct option all_options[] = {
     {"node", required_argument, NULL, OPT_NODE},
     {"dry-run", no_argument, NULL, 'n'},
     {"orphans", no_argument, NULL, OPT_ORPHANS},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"unresponsive", required_argument, NULL, OPT_UNRESPONSIVE},
+    {"release-reservations", no_argument, NULL, OPT_RELEASE_RESERVATIONS},
     {"ovn-rundir", required_argument, NULL, OPT_OVN_RUNDIR},
     {"version", no_argument, NULL, OPT_VERSION},
     {"output", required_argument, NULL, 'o'},
@@ -1072,7 +1088,10 @@ static const struct command {
      "  --ovn-rundir DIR    ovn-controller's run directory (default $OVN_RUNDIR,\n"
      "                      else /var/run/ovn)\n",
      COMMON_OPTIONS "ovn-rundir\0", true, cmd_status},
-    {"gc", "gc [--dry-run] [--orphans]", "remove what dead pods left on this node",
+    {"gc",
+     "gc [--dry-run] [--orphans] [--node NODE [--force] | --unresponsive SECONDS] "
+     "[--release-reservations]",
+     "remove what dead pods and lost nodes left",
      "On this node (node config node_name and its local OVS DB):\n"
      "  - every attachment whose pod network namespace is gone (the OVS\n"
      "    interface's external_ids:osn/netns no longer exists, or is no longer a\n"
@@ -1084,14 +1103,30 @@ static const struct command {
      "    meanwhile on any node wins and the switch stays;\n"
      "  - with --orphans, also this node's logical ports that have no OVS port\n"
      "    here (a crashed ADD).  Not by default: an ADD in progress looks the same.\n"
+     "For a node that is gone (--node NODE, or every node found by\n"
+     "--unresponsive): every logical port osn holds for it (its addresses with\n"
+     "it) and the networks this leaves empty, in the NB only (its OVS cannot be\n"
+     "reached).  Whether a node still follows is OVN's own probe: NB_Global.nb_cfg\n"
+     "is bumped and each chassis' Chassis_Private.nb_cfg (in the SB DB this node's\n"
+     "ovn-controller uses, external_ids:ovn-remote) must follow within the bound.\n"
+     "--node refuses a node that follows (10 s bound) unless --force; a probe that\n"
+     "cannot conclude (ovn-northd not passing nb_cfg on) removes nothing.\n"
+     "Persistent reservations (ports with external_ids osn/reservation=true) are\n"
+     "kept unless --release-reservations.\n"
      "Objects without osn's external_ids are never touched; a switch that holds\n"
      "a port osn did not create is kept.  Prints what it removed; exits 1 when\n"
-     "a removal failed.  Run it on the node, where the plugin runs (in its network\n"
-     "namespace): the host ends of the veths are there.\n"
+     "a removal failed or a node was refused.  Run it on a node, where the plugin\n"
+     "runs (in its network namespace): the host ends of the veths are there.\n"
      "Options:\n"
-     "  -n, --dry-run   print what would be removed, remove nothing\n"
-     "  --orphans       see above\n",
-     COMMON_OPTIONS "dry-run\0orphans\0", true, osnctl_gc},
+     "  -n, --dry-run              print what would be removed, remove nothing\n"
+     "  --orphans                  see above\n"
+     "  --node NODE                NODE is gone: remove its attachments (NB only)\n"
+     "  --force                    with --node: even if NODE still follows\n"
+     "  --unresponsive SECONDS     treat every node whose ovn-controller does not\n"
+     "                             follow within SECONDS (1..600) as gone\n"
+     "  --release-reservations     remove persistent reservations too\n",
+     COMMON_OPTIONS "dry-run\0orphans\0node\0force\0unresponsive\0release-reservations\0", true,
+     osnctl_gc},
     {"reservations", "reservations [NETWORK]", "list the addresses kept for VMs' identities",
      "One line per reservation: the logical port of a persistent identity\n"
      "(allowPersistentIPs with args.cni[\"ipam-claim-reference\"] or a requested MAC)\n"
@@ -1331,6 +1366,23 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                 case OPT_ORPHANS:
                         ctl->orphans = true;
                         break;
+                case OPT_FORCE:
+                        ctl->force = true;
+                        break;
+                case OPT_RELEASE_RESERVATIONS:
+                        ctl->release_reservations = true;
+                        break;
+                case OPT_UNRESPONSIVE: {
+                        int ms = 0;
+                        if (parse_timeout(optarg, &ms) < 0 || ms > 600) {
+                                osnctl_err("--unresponsive: \"%s\" is not a number of seconds "
+                                           "(1..600)",
+                                           optarg);
+                                return OSNCTL_USAGE;
+                        }
+                        ctl->unresponsive_s = ms;
+                        break;
+                }
                 case OPT_OVN_RUNDIR:
                         ctl->ovn_rundir = optarg;
                         break;

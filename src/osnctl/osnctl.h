@@ -30,9 +30,12 @@ struct osnctl {
         int timeout_ms; /* --timeout; 0 = the node config's ready_timeout_ms */
         bool verbose;
         const char *network;       /* attachments --network */
-        const char *node_name;     /* attachments --node */
+        const char *node_name;     /* attachments --node, gc --node */
         bool dry_run;              /* gc --dry-run */
         bool orphans;              /* gc --orphans */
+        bool force;                /* gc --force (with --node) */
+        int unresponsive_s;        /* gc --unresponsive SECONDS; 0 = not given */
+        bool release_reservations; /* gc --release-reservations */
         const char *ovn_rundir;    /* status --ovn-rundir */
         struct osn_nodeconf *node; /* loaded by osnctl_load_node() */
         /* Global options (output.c, main.c). */
@@ -129,6 +132,11 @@ int osnctl_release(struct osnctl *ctl, int argc, char **argv);
  * to 'report'.  Returns how many, or negative errno. */
 int osnctl_release_older(struct osn_ovsdb *nb, long long older_than_s, bool dry_run,
                          int64_t deadline, json_t *report, struct osn_error *err);
+/* For "attachments": marks not ready (up = false) the attachments of other
+ * nodes whose ovn-controller does not follow the NB (gc's probe, 2 s
+ * bound; only when some other node's attachment claims to be ready).  On
+ * failure prints why and returns OSNCTL_PROBLEMS. */
+int osnctl_mark_unresponsive(struct osnctl *ctl, struct osn_inventory *inv, int64_t deadline);
 
 /* Views shared by several commands (main.c). */
 json_t *osnctl_network_json(const struct osn_inv_network *n);

@@ -13,7 +13,9 @@
 # Environment: OSN_BUILD (default ROOT/build) is where the built binaries are
 # (the plugin: $OSN_BUILD/src/plugin/ovn-kubernetes); OSN_KEEP=1 leaves the
 # sandbox up after the test for a post-mortem (remove it with "osn-sandbox
-# down --dir DIR").
+# down --dir DIR"); OSN_TEST_NB_CLUSTER=M (OSN_TEST_SB_CLUSTER=M) makes
+# sandbox_up build the NB (SB) as a Raft cluster of M members, so that any
+# suite runs against a clustered NB unchanged.
 #
 # Assertions count in the test's own shell: do not call them in a subshell
 # ( $(...), a pipeline's right-hand side ), or they will not be counted.
@@ -86,10 +88,17 @@ _osn_dump_logs() {
     done
 }
 
-# sandbox_up N: a fresh N-node sandbox in a new directory; sets SANDBOX_DIR.
-# Exits the test (status 1) if it cannot come up.
+# sandbox_up N [--nb-cluster M] [--sb-cluster M]: a fresh N-node sandbox
+# in a new directory; sets SANDBOX_DIR.  The cluster options default to
+# $OSN_TEST_NB_CLUSTER / $OSN_TEST_SB_CLUSTER (unset: standalone).  Exits the
+# test (status 1) if it cannot come up.
 sandbox_up() {
     local n=${1:-3}
+    shift || true
+    local layout=()
+    [[ -z "${OSN_TEST_NB_CLUSTER:-}" ]] || layout+=(--nb-cluster "$OSN_TEST_NB_CLUSTER")
+    [[ -z "${OSN_TEST_SB_CLUSTER:-}" ]] || layout+=(--sb-cluster "$OSN_TEST_SB_CLUSTER")
+    layout+=("$@")
     SANDBOX_DIR=$(mktemp -d /tmp/osn-it.XXXXXX) || {
         echo "FAIL: mktemp"
         exit 1
@@ -98,15 +107,25 @@ sandbox_up() {
     trap _osn_cleanup EXIT
     trap 'exit 130' INT TERM
     local t0=$SECONDS
-    if ! "$SANDBOX" up --dir "$SANDBOX_DIR" --nodes "$n" >"$SANDBOX_DIR.up.log" 2>&1; then
+    if ! "$SANDBOX" up --dir "$SANDBOX_DIR" --nodes "$n" "${layout[@]}" \
+        >"$SANDBOX_DIR.up.log" 2>&1; then
         sed 's/^/# /' "$SANDBOX_DIR.up.log"
         rm -f "$SANDBOX_DIR.up.log"
-        fail "osn-sandbox up --nodes $n"
+        fail "osn-sandbox up --nodes $n ${layout[*]}"
         exit 1
     fi
     rm -f "$SANDBOX_DIR.up.log"
-    echo "# sandbox with $n node(s) up in $SANDBOX_DIR ($((SECONDS - t0)) s)"
+    echo "# sandbox with $n node(s) ${layout[*]} up in $SANDBOX_DIR ($((SECONDS - t0)) s)"
 }
+
+# nb_member ACTION [K]: osn-sandbox nb-member on the test's sandbox
+# (stop|kill|start|freeze|thaw K, or leader).
+nb_member() { "$SANDBOX" nb-member --dir "$SANDBOX_DIR" "$@"; }
+
+# nb_remote_prefix: what every NB remote of the sandbox starts with
+# ("unix:DIR/nb.sock", a socket, or for a cluster the directory of the
+# members' sockets).
+nb_remote_prefix() { echo "unix:$SANDBOX_DIR/nb.sock"; }
 
 sandbox_down() {
     "$SANDBOX" down --dir "$SANDBOX_DIR"

@@ -31,8 +31,13 @@ static void cleanup(void)
         if (getpid() != main_pid)
                 return;
         for (size_t i = 0; i < n_servers; i++)
-                kill(servers[i], SIGTERM);
+                if (servers[i] > 0) {
+                        kill(servers[i], SIGCONT); /* a frozen member must see SIGTERM */
+                        kill(servers[i], SIGTERM);
+                }
         for (size_t i = 0; i < n_servers; i++) {
+                if (servers[i] <= 0)
+                        continue;
                 int64_t deadline = osn_now_ms() + 3000;
                 while (waitpid(servers[i], NULL, WNOHANG) == 0) {
                         if (osn_now_ms() > deadline) {
@@ -153,5 +158,152 @@ void testserver_start_nb(const char *name, const char *const *remote_args)
                 }
                 REQUIRE(osn_now_ms() < deadline);
                 usleep(20000);
+        }
+}
+
+/* --- Raft clusters --- */
+
+#define MAX_MEMBERS 5
+
+static char cluster_name[64];
+static int cluster_n;
+static size_t member_slot[MAX_MEMBERS + 1]; /* index into servers[] */
+
+static const char *member_path(int i, const char *ext)
+{
+        static char bufs[8][512];
+        static int next;
+        char *b = bufs[next++ % 8];
+        REQUIRE(snprintf(b, sizeof(bufs[0]), "%s/%s%d%s", tmpdir, cluster_name, i, ext) <
+                (int)sizeof(bufs[0]));
+        return b;
+}
+
+const char *testserver_member_remote(int i)
+{
+        static char bufs[8][600];
+        static int next;
+        char *b = bufs[next++ % 8];
+        snprintf(b, sizeof(bufs[0]), "unix:%s", member_path(i, ".sock"));
+        return b;
+}
+
+pid_t testserver_member_pid(int i)
+{
+        return servers[member_slot[i]];
+}
+
+/* Member i's row of _Server.Database, or NULL when it does not answer. */
+static json_t *member_server_row(int i)
+{
+        struct osn_ovsdb *c = NULL;
+        json_t *res = NULL, *row = NULL;
+        if (osn_ovsdb_connect(testserver_member_remote(i), NULL, osn_now_ms() + 300, &c, NULL) < 0)
+                return NULL;
+        json_t *ops = json_pack("[{s:s, s:s, s:[[s, s, s]]}]", "op", "select", "table", "Database",
+                                "where", "name", "==", "OVN_Northbound");
+        if (osn_ovsdb_transact(c, "_Server", ops, osn_now_ms() + 300, &res, NULL) == 0)
+                row = json_incref(json_array_get(osn_ovsdb_result_rows(res, 0), 0));
+        json_decref(res);
+        osn_ovsdb_close(c);
+        return row;
+}
+
+void testserver_member_start(int i)
+{
+        char unixctl[600], log[600], remote[600];
+        snprintf(unixctl, sizeof(unixctl), "--unixctl=%s", member_path(i, ".ctl"));
+        snprintf(log, sizeof(log), "--log-file=%s", member_path(i, ".log"));
+        snprintf(remote, sizeof(remote), "--remote=punix:%s", member_path(i, ".sock"));
+        char *argv[] = {"ovsdb-server", (char *)member_path(i, ".db"),
+                        unixctl,        log,
+                        "--no-chdir",   "-vconsole:off",
+                        remote,         NULL};
+        servers[member_slot[i]] = testserver_spawn(argv);
+        int64_t deadline = osn_now_ms() + 10000;
+        for (;;) {
+                struct osn_ovsdb *c = NULL;
+                if (osn_ovsdb_connect(testserver_member_remote(i), NULL, osn_now_ms() + 500, &c,
+                                      NULL) == 0) {
+                        osn_ovsdb_close(c);
+                        return;
+                }
+                REQUIRE(osn_now_ms() < deadline);
+                usleep(20000);
+        }
+}
+
+void testserver_member_kill(int i)
+{
+        pid_t pid = servers[member_slot[i]];
+        if (pid <= 0)
+                return;
+        kill(pid, SIGKILL);
+        REQUIRE(waitpid(pid, NULL, 0) == pid);
+        servers[member_slot[i]] = 0;
+}
+
+int testserver_cluster_leader(int ms)
+{
+        int64_t deadline = osn_now_ms() + ms;
+        do {
+                for (int i = 1; i <= cluster_n; i++) {
+                        if (testserver_member_pid(i) <= 0)
+                                continue;
+                        json_t *row = member_server_row(i);
+                        bool leader = json_is_true(json_object_get(row, "leader")) &&
+                                      json_is_true(json_object_get(row, "connected"));
+                        json_decref(row);
+                        if (leader)
+                                return i;
+                }
+                usleep(50000);
+        } while (osn_now_ms() < deadline);
+        return 0;
+}
+
+void testserver_start_cluster(const char *name, int n)
+{
+        REQUIRE(n >= 1 && n <= MAX_MEMBERS && !cluster_n);
+        REQUIRE(snprintf(cluster_name, sizeof(cluster_name), "%s", name) <
+                (int)sizeof(cluster_name));
+        cluster_n = n;
+        char raft1[600];
+        snprintf(raft1, sizeof(raft1), "unix:%s", member_path(1, ".raft"));
+        for (int i = 1; i <= n; i++) {
+                char raft[600];
+                snprintf(raft, sizeof(raft), "unix:%s", member_path(i, ".raft"));
+                char *create[] = {"ovsdb-tool",
+                                  "create-cluster",
+                                  (char *)member_path(i, ".db"),
+                                  TESTSERVER_NB_SCHEMA,
+                                  raft,
+                                  NULL};
+                char *join[] = {"ovsdb-tool",
+                                "join-cluster",
+                                (char *)member_path(i, ".db"),
+                                "OVN_Northbound",
+                                raft,
+                                raft1,
+                                NULL};
+                REQUIRE(testserver_run(i == 1 ? create : join) == 0);
+                REQUIRE(n_servers < ARRAY_SIZE(servers));
+                member_slot[i] = n_servers++;
+                testserver_member_start(i);
+        }
+        /* Joined: every member connected, with the schema. */
+        int64_t deadline = osn_now_ms() + 20000;
+        for (int i = 1; i <= n; i++) {
+                for (;;) {
+                        json_t *row = member_server_row(i);
+                        const char *schema = json_string_value(json_object_get(row, "schema"));
+                        bool ok =
+                            json_is_true(json_object_get(row, "connected")) && schema && *schema;
+                        json_decref(row);
+                        if (ok)
+                                break;
+                        REQUIRE(osn_now_ms() < deadline);
+                        usleep(50000);
+                }
         }
 }

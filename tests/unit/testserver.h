@@ -41,4 +41,21 @@ int testserver_run(char *const argv[]);
  * Returns once it accepts connections. */
 void testserver_start_nb(const char *name, const char *const *remote_args);
 
+/* A Raft cluster of 'n' (1..5) members of the OVN Northbound database:
+ * member i (1-based) keeps <dir>/<name><i>.db, serves punix:<name><i>.sock,
+ * speaks Raft on unix:<name><i>.raft.  Returns once every member is
+ * connected to the cluster.  One cluster per test process. */
+void testserver_start_cluster(const char *name, int n);
+/* "unix:<dir>/<name><i>.sock" (static buffer, one of 8 in rotation). */
+const char *testserver_member_remote(int i);
+/* Member i's pid (0 while stopped). */
+pid_t testserver_member_pid(int i);
+/* Kills member i (SIGKILL: no goodbye, as a crash) and reaps it. */
+void testserver_member_kill(int i);
+/* Starts member i again on its database (returns once it accepts). */
+void testserver_member_start(int i);
+/* The member that is leader now (1-based), waiting up to 'ms' for one to
+ * be elected; 0 when none is. */
+int testserver_cluster_leader(int ms);
+
 #endif

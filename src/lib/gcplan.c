@@ -1,0 +1,620 @@
+/* gcplan: see gcplan.h. */
+#include "gcplan.h"
+
+#include <linux/magic.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/vfs.h>
+
+#include "attach.h"
+#include "log.h"
+#include "netlink.h"
+#include "ovn.h"
+#include "ovs.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+
+enum netns_state { NETNS_ALIVE, NETNS_GONE, NETNS_UNKNOWN };
+
+/* Whether the pod's network namespace still exists.  A path that is there
+ * but is no longer a namespace (an unmounted /var/run/netns entry that a
+ * crash left behind) counts as gone. */
+static enum netns_state netns_state(const char *path, char *why, size_t len)
+{
+        if (!path || !*path) {
+                snprintf(why, len, "the OVS interface does not record the pod's netns");
+                return NETNS_UNKNOWN;
+        }
+        int fd = -1;
+        int r = osn_netns_open(path, &fd);
+        if (r == -ENOENT) {
+                snprintf(why, len, "its netns %s is gone", path);
+                return NETNS_GONE;
+        }
+        if (r < 0) {
+                snprintf(why, len, "cannot check its netns %s: %s", path, strerror(-r));
+                return NETNS_UNKNOWN;
+        }
+        struct statfs sf;
+        r = fstatfs(fd, &sf) < 0 ? -errno : 0;
+        close(fd);
+        if (r < 0) {
+                snprintf(why, len, "cannot check its netns %s: %s", path, strerror(-r));
+                return NETNS_UNKNOWN;
+        }
+        if ((unsigned long)sf.f_type != NSFS_MAGIC) {
+                snprintf(why, len, "its netns %s is no longer a network namespace", path);
+                return NETNS_GONE;
+        }
+        return NETNS_ALIVE;
+}
+
+static const struct osn_inv_port *find_port(const struct osn_inventory *inv, const char *name)
+{
+        for (size_t i = 0; i < inv->n_ports; i++)
+                if (streq(inv->ports[i].name, name))
+                        return &inv->ports[i];
+        return NULL;
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s && *s ? json_string(s) : json_null();
+}
+
+/* Appends 'v' (stolen) to 'a'; -ENOMEM when either failed. */
+static int push(json_t *a, json_t *v)
+{
+        return v && json_array_append_new(a, v) == 0 ? 0 : -ENOMEM;
+}
+
+/* One planned removal of an attachment. */
+static json_t *attachment_action(const char *network, const char *port, const char *pod_ns,
+                                 const char *pod_name, const char *cid, const char *ifname,
+                                 const char *netns, const char *node, bool lost, const char *reason)
+{
+        char pod[520] = "";
+        if (pod_ns && *pod_ns && pod_name && *pod_name)
+                snprintf(pod, sizeof(pod), "%s/%s", pod_ns, pod_name);
+        return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:s}", "object",
+                         "attachment", "network", network, "port", port, "pod", str_or_null(pod),
+                         "container_id", str_or_null(cid), "interface", str_or_null(ifname),
+                         "netns", str_or_null(netns), "node", str_or_null(node), "node_lost", lost,
+                         "reason", reason, "result", "planned");
+}
+
+static json_t *network_action(const struct osn_inv_network *n, const char *reason)
+{
+        return json_pack("{s:s, s:s, s:o, s:s, s:s}", "object", "network", "network", n->name,
+                         "switch", str_or_null(n->switch_name), "reason", reason, "result",
+                         "planned");
+}
+
+static json_t *kept(const char *object, const char *name, const char *reason)
+{
+        return json_pack("{s:s, s:o, s:s}", "object", object, "name", str_or_null(name), "reason",
+                         reason);
+}
+
+static bool planned(const json_t *actions, const char *object, const char *key, const char *name)
+{
+        size_t i;
+        const json_t *a;
+        json_array_foreach(actions, i, a)
+        {
+                if (streq(json_string_value(json_object_get(a, "object")), object) &&
+                    streq(json_string_value(json_object_get(a, key)), name))
+                        return true;
+        }
+        return false;
+}
+
+static size_t planned_in(const json_t *actions, const char *network)
+{
+        size_t i, n = 0;
+        const json_t *a;
+        json_array_foreach(actions, i, a)
+        {
+                n += streq(json_string_value(json_object_get(a, "object")), "attachment") &&
+                     streq(json_string_value(json_object_get(a, "network")), network);
+        }
+        return n;
+}
+
+static bool is_valid(const struct osn_gc_req *req, const char *cid, const char *ifname)
+{
+        for (size_t i = 0; i < req->n_valid; i++)
+                if (streq(req->valid[i].container_id, cid) && streq(req->valid[i].ifname, ifname))
+                        return true;
+        return false;
+}
+
+/* A reservation is kept unless asked otherwise; true when 'p' is kept so. */
+static int keep_reservation(const struct osn_gc_req *req, const struct osn_inv_port *p,
+                            json_t *keep, bool *ret_kept)
+{
+        *ret_kept = p && p->reservation && !req->release_reservations;
+        if (!*ret_kept)
+                return 0;
+        return push(keep, kept("attachment", p->name,
+                               "a persistent reservation (osn/reservation=true); "
+                               "--release-reservations removes it"));
+}
+
+/* LOCAL: this node's attachments, from its OVS interfaces. */
+static int plan_local(const struct osn_gc_req *req, const json_t *ifaces,
+                      const struct osn_inventory *inv, json_t *actions, json_t *keep)
+{
+        size_t i;
+        const json_t *row;
+        char why[PATH_MAX + 128];
+        int r;
+        json_array_foreach(ifaces, i, row)
+        {
+                const json_t *ids = json_object_get(row, "external_ids");
+                const char *iname = json_string_value(json_object_get(row, "name"));
+                const char *net = osn_ovsdb_map_get(ids, OSN_EXT_NETWORK);
+                const char *cid = osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER);
+                const char *ifn = osn_ovsdb_map_get(ids, OSN_EXT_IFNAME);
+                const char *netns = osn_ovsdb_map_get(ids, OSN_EXT_NETNS);
+                if (req->network && !streq(net, req->network))
+                        continue;
+                if (!net || !cid || !ifn) {
+                        if ((r = push(keep, kept("interface", iname,
+                                                 "its external_ids lack osn/container-id or "
+                                                 "osn/ifname"))) < 0)
+                                return r;
+                        continue;
+                }
+                /* The port's own name: a persistent identity's is not made
+                 * of the container id. */
+                const char *iface_id = osn_ovsdb_map_get(ids, "iface-id");
+                _cleanup_free_ char *port = iface_id ? strdup(iface_id) : osn_port_name(net, cid, ifn);
+                if (!port)
+                        return -ENOMEM;
+                if (req->have_valid) {
+                        if (is_valid(req, cid, ifn))
+                                continue;
+                        snprintf(why, sizeof(why), "not among the runtime's valid attachments");
+                } else {
+                        enum netns_state st = netns_state(netns, why, sizeof(why));
+                        if (st == NETNS_ALIVE)
+                                continue;
+                        if (st == NETNS_UNKNOWN) {
+                                if ((r = push(keep, kept("attachment", port, why))) < 0)
+                                        return r;
+                                continue;
+                        }
+                }
+                const struct osn_inv_port *p = find_port(inv, port);
+                bool res;
+                if ((r = keep_reservation(req, p, keep, &res)) < 0)
+                        return r;
+                if (res)
+                        continue;
+                r = push(actions, attachment_action(
+                                      net, port,
+                                      p ? p->pod_namespace : osn_ovsdb_map_get(ids, OSN_EXT_POD_NS),
+                                      p ? p->pod_name : osn_ovsdb_map_get(ids, OSN_EXT_POD_NAME),
+                                      cid, ifn, netns, req->node, false, why));
+                if (r < 0)
+                        return r;
+        }
+
+        /* Logical ports that name this node but have no OVS port here. */
+        size_t n_orphans = 0;
+        for (size_t k = 0; k < inv->n_ports; k++) {
+                const struct osn_inv_port *p = &inv->ports[k];
+                if (!streq(p->node, req->node) ||
+                    (req->network && !streq(p->network, req->network)))
+                        continue;
+                bool local = false;
+                json_array_foreach(ifaces, i, row)
+                {
+                        const json_t *ids = json_object_get(row, "external_ids");
+                        local |= streq(osn_ovsdb_map_get(ids, "iface-id"), p->name);
+                }
+                if (local || planned(actions, "attachment", "port", p->name))
+                        continue;
+                if (!req->orphans) {
+                        n_orphans++;
+                        continue;
+                }
+                bool res;
+                if ((r = keep_reservation(req, p, keep, &res)) < 0)
+                        return r;
+                if (res)
+                        continue;
+                if ((r = push(actions,
+                              attachment_action(p->network, p->name, p->pod_namespace, p->pod_name,
+                                                p->container_id, p->ifname, NULL, req->node, false,
+                                                "no OVS port on this node"))) < 0)
+                        return r;
+        }
+        if (n_orphans) {
+                snprintf(why, sizeof(why),
+                         "%zu logical port(s) of this node have no OVS port here (an ADD in "
+                         "progress, or a crashed one); osnctl gc --orphans removes them",
+                         n_orphans);
+                if ((r = push(keep, kept("orphans", NULL, why))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* NODE_LOST: every logical port that names the node. */
+static int plan_lost(const struct osn_gc_req *req, const struct osn_inventory *inv, json_t *actions,
+                     json_t *keep)
+{
+        char why[512];
+        snprintf(why, sizeof(why), "node %s is lost%s%s", req->node, req->reason ? ": " : "",
+                 req->reason ? req->reason : "");
+        for (size_t k = 0; k < inv->n_ports; k++) {
+                const struct osn_inv_port *p = &inv->ports[k];
+                if (!streq(p->node, req->node) ||
+                    (req->network && !streq(p->network, req->network)))
+                        continue;
+                if (planned(actions, "attachment", "port", p->name))
+                        continue;
+                bool res;
+                int r = keep_reservation(req, p, keep, &res);
+                if (r < 0)
+                        return r;
+                if (res)
+                        continue;
+                if ((r = push(actions, attachment_action(p->network, p->name, p->pod_namespace,
+                                                         p->pod_name, p->container_id, p->ifname,
+                                                         NULL, req->node, true, why))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int osn_gc_plan(const struct osn_gc_req *req, const json_t *ifaces, const struct osn_inventory *inv,
+                json_t *actions, json_t *keep)
+{
+        int r = req->mode == OSN_GC_LOCAL ? plan_local(req, ifaces, inv, actions, keep)
+                                          : plan_lost(req, inv, actions, keep);
+        if (r < 0)
+                return r;
+        /* Networks with no attachment left. */
+        char why[256];
+        for (size_t k = 0; k < inv->n_networks; k++) {
+                const struct osn_inv_network *n = &inv->networks[k];
+                if (req->network && !streq(n->name, req->network))
+                        continue;
+                size_t going = planned_in(actions, n->name);
+                if (n->n_attachments > going || planned(actions, "network", "network", n->name))
+                        continue;
+                if (n->n_foreign > 0) {
+                        snprintf(why, sizeof(why),
+                                 "no attachment left, but its switch holds %zu port(s) osn did "
+                                 "not create",
+                                 n->n_foreign);
+                        if (!planned(keep, "network", "name", n->name) &&
+                            (r = push(keep, kept("network", n->name, why))) < 0)
+                                return r;
+                        continue;
+                }
+                if ((r = push(actions, network_action(n, going ? "its last attachment goes"
+                                                               : "no attachment left"))) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void set_result(json_t *a, const char *result, const char *error)
+{
+        json_object_set_new(a, "result", json_string(result));
+        if (error)
+                json_object_set_new(a, "error", json_string(error));
+}
+
+/* Whether the switch of 'n' still exists (after its last attachment went). */
+static int switch_exists(struct osn_ovsdb *nb, const struct osn_inv_network *n, int64_t deadline)
+{
+        json_t *ops = json_pack(
+            "[{s:s, s:s, s:[o], s:[s]}]", "op", "select", "table", "Logical_Switch", "where",
+            osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)), "columns", "_uuid");
+        _cleanup_json_ json_t *res = NULL;
+        int r = ops ? osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) : -ENOMEM;
+        if (r < 0)
+                return r;
+        return json_array_size(osn_ovsdb_result_rows(res, 0)) > 0;
+}
+
+int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn_inventory *inv,
+                   json_t *actions, int64_t deadline, size_t *failures)
+{
+        size_t i;
+        json_t *a;
+        /* Attachments first: a network's switch goes with its last one. */
+        json_array_foreach(actions, i, a)
+        {
+                if (!streq(json_string_value(json_object_get(a, "object")), "attachment"))
+                        continue;
+                struct osn_error err = {0};
+                const char *net = json_string_value(json_object_get(a, "network"));
+                const char *port = json_string_value(json_object_get(a, "port"));
+                bool lost = json_is_true(json_object_get(a, "node_lost"));
+                /* A persistent identity's port stays (the other side of a
+                 * migration, or a reservation), as its DEL leaves it; this
+                 * node's pieces go.  A lost node's OVS cannot be reached:
+                 * NB only. */
+                _cleanup_free_ char *id_prefix = osn_identity_port_name(net ? net : "", "");
+                const char *node = json_string_value(json_object_get(a, "node"));
+                const char *cid = json_string_value(json_object_get(a, "container_id"));
+                int r;
+                if (!id_prefix || !port) {
+                        r = -ENOMEM;
+                } else if (startswith(port, id_prefix)) {
+                        char host[IFNAMSIZ];
+                        osn_host_ifname(port, host);
+                        r = lost || !ovs ? 0 : osn_ovs_del_port(ovs, host, deadline, &err);
+                        if (r >= 0 && !lost && ovs)
+                                (void)osn_link_delete(host, NULL);
+                        if (r >= 0)
+                                r = osn_nb_release_identity(nb, net, port, node ? node : "",
+                                                            cid ? cid : "", deadline, &err);
+                } else {
+                        r = lost || !ovs ? osn_nb_remove_port(nb, net, port, deadline, &err)
+                                         : osn_attach_remove(nb, ovs, net, port, deadline, &err);
+                }
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        set_result(a, "failed", err.msg[0] ? err.msg : strerror(-r));
+                        (*failures)++;
+                } else {
+                        set_result(a, r > 0 ? "removed" : "already gone", NULL);
+                }
+        }
+        json_array_foreach(actions, i, a)
+        {
+                if (!streq(json_string_value(json_object_get(a, "object")), "network"))
+                        continue;
+                const struct osn_inv_network *n =
+                    osn_inventory_network(inv, json_string_value(json_object_get(a, "network")));
+                struct osn_error err = {0};
+                int r;
+                size_t k;
+                const json_t *b;
+                bool stuck = false;
+                json_array_foreach(actions, k, b)
+                {
+                        stuck |= streq(json_string_value(json_object_get(b, "network")),
+                                       n ? n->name : NULL) &&
+                                 streq(json_string_value(json_object_get(b, "result")), "failed");
+                }
+                if (stuck) {
+                        set_result(a, "kept", "not all of its attachments could be removed");
+                        continue;
+                }
+                if (!n) {
+                        r = 0;
+                } else if (n->n_attachments > 0) {
+                        /* It went with its last attachment, unless a new one
+                         * arrived (the guard in osn_nb_remove_port()). */
+                        r = switch_exists(nb, n, deadline);
+                        if (r >= 0)
+                                r = r ? -EAGAIN : 1;
+                } else {
+                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports,
+                                                    "osn gc: no attachment left", deadline, &err);
+                }
+                if (r == -ENOMEM)
+                        return r;
+                if (r == -EAGAIN)
+                        set_result(a, "kept", "an attachment arrived meanwhile");
+                else if (r < 0) {
+                        set_result(a, "failed", err.msg[0] ? err.msg : strerror(-r));
+                        (*failures)++;
+                } else {
+                        set_result(a, r > 0 ? "removed" : "already gone", NULL);
+                }
+        }
+        return 0;
+}
+
+/* --- Liveness --- */
+
+int osn_gc_sb_remote(struct osn_ovsdb *ovs, int64_t deadline, char **ret, struct osn_error *err)
+{
+        json_t *ops = json_pack("[{s:s, s:s, s:[], s:[s]}]", "op", "select", "table",
+                                "Open_vSwitch", "where", "columns", "external_ids");
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        const char *remote = osn_ovsdb_map_get(
+            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "external_ids"),
+            "ovn-remote");
+        if (!remote || !*remote)
+                return osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
+                                     "the local Open_vSwitch row has no external_ids:ovn-remote "
+                                     "(where ovn-controller finds the SB DB)");
+        *ret = strdup(remote);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* nb_cfg of every Chassis_Private row in 'rows' (monitor contents, by
+ * uuid) into 'state' (uuid -> {name, chassis, nb_cfg}); updates merge. */
+static void track_chassis(json_t *state, const json_t *tu)
+{
+        const char *uuid;
+        json_t *upd;
+        json_object_foreach(json_object_get(tu, "Chassis_Private"), uuid, upd)
+        {
+                if (json_object_get(upd, "delete")) {
+                        json_object_del(state, uuid);
+                        continue;
+                }
+                const json_t *v = json_object_get(upd, "initial");
+                if (!v)
+                        v = json_object_get(upd, "insert");
+                if (!v)
+                        v = json_object_get(upd, "modify");
+                json_t *cur = json_object_get(state, uuid);
+                if (!cur) {
+                        cur = json_object();
+                        if (!cur || json_object_set_new(state, uuid, cur) < 0)
+                                continue;
+                }
+                const char *key;
+                json_t *val;
+                json_object_foreach((json_t *)v, key, val) json_object_set(cur, key, val);
+        }
+}
+
+/* The hostname of chassis 'name' in a select of Chassis (name, hostname). */
+static const char *hostname_of(const json_t *chassis_rows, const char *name)
+{
+        size_t i;
+        const json_t *row;
+        json_array_foreach(chassis_rows, i, row)
+        {
+                if (streq(json_string_value(json_object_get(row, "name")), name))
+                        return json_string_value(json_object_get(row, "hostname"));
+        }
+        return NULL;
+}
+
+/* Whether the probe is over: northd passed 'want' on and every chassis
+ * (or, with 'node', that node's chassis) reported it. */
+static bool done(const json_t *state, const json_t *chassis_rows, const char *node, json_int_t want,
+                 json_int_t sb_cfg)
+{
+        if (sb_cfg < want)
+                return false;
+        const char *uuid;
+        json_t *c;
+        json_object_foreach((json_t *)state, uuid, c)
+        {
+                const char *name = json_string_value(json_object_get(c, "name"));
+                bool follows = json_integer_value(json_object_get(c, "nb_cfg")) >= want;
+                if (node && (streq(name, node) || streq(hostname_of(chassis_rows, name), node)))
+                        return follows;
+                if (!node && !follows)
+                        return false;
+        }
+        return !node;
+}
+
+static json_int_t sb_global_cfg(const json_t *tu, json_int_t cur)
+{
+        const char *uuid;
+        json_t *upd;
+        json_object_foreach(json_object_get(tu, "SB_Global"), uuid, upd)
+        {
+                const json_t *v = json_object_get(upd, "initial");
+                if (!v)
+                        v = json_object_get(upd, "insert");
+                if (!v)
+                        v = json_object_get(upd, "modify");
+                const json_t *n = json_object_get(v, "nb_cfg");
+                if (json_is_integer(n))
+                        cur = json_integer_value(n);
+        }
+        return cur;
+}
+
+int osn_gc_probe_chassis(struct osn_ovsdb *nb, struct osn_ovsdb *sb, const char *node, int bound_ms,
+                         int64_t deadline, json_t **ret, struct osn_error *err)
+{
+        int64_t until = osn_now_ms() + bound_ms;
+        if (until > deadline)
+                until = deadline;
+        /* Watch first, then bump: no answer can be missed. */
+        _cleanup_json_ json_t *state = json_object(), *init = NULL, *ginit = NULL;
+        if (!state)
+                return -ENOMEM;
+        int r = osn_ovsdb_monitor_cond(sb, "OVN_Southbound", "osn-chassis", "Chassis_Private", NULL,
+                                       (const char *const[]){"name", "nb_cfg", NULL}, deadline,
+                                       &init, err);
+        if (r >= 0)
+                r = osn_ovsdb_monitor_cond(sb, "OVN_Southbound", "osn-sbglobal", "SB_Global", NULL,
+                                           (const char *const[]){"nb_cfg", NULL}, deadline, &ginit,
+                                           err);
+        if (r < 0)
+                return r;
+        track_chassis(state, init);
+        json_int_t sb_cfg = sb_global_cfg(ginit, -1);
+        /* Chassis names and hostnames (a node is either). */
+        json_t *cops = json_pack("[{s:s, s:s, s:[], s:[s, s]}]", "op", "select", "table", "Chassis",
+                                 "where", "columns", "name", "hostname");
+        _cleanup_json_ json_t *cres = NULL;
+        if ((r = osn_ovsdb_transact(sb, "OVN_Southbound", cops, deadline, &cres, err)) < 0)
+                return r;
+        const json_t *chassis_rows = osn_ovsdb_result_rows(cres, 0);
+
+        json_t *ops =
+            json_pack("[{s:s, s:s, s:[], s:[[s, s, i]]}, {s:s, s:s, s:[], s:[s]}]", "op", "mutate",
+                      "table", "NB_Global", "where", "mutations", "nb_cfg", "+=", 1, "op", "select",
+                      "table", "NB_Global", "where", "columns", "nb_cfg");
+        _cleanup_json_ json_t *res = NULL;
+        if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+                return r;
+        json_int_t want = json_integer_value(
+            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 1), 0), "nb_cfg"));
+
+        while (!done(state, chassis_rows, node, want, sb_cfg) && osn_now_ms() < until) {
+                /* Both monitors share the connection: wait for either. */
+                _cleanup_json_ json_t *tu = NULL;
+                r = osn_ovsdb_wait_update(sb, "osn-chassis",
+                                          until < osn_now_ms() + 50 ? until : osn_now_ms() + 50,
+                                          &tu, NULL);
+                if (r >= 0)
+                        track_chassis(state, tu);
+                else if (r != -ETIMEDOUT)
+                        return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
+                                             "SB %s: lost while probing chassis",
+                                             osn_ovsdb_remote(sb));
+                json_t *g;
+                while (osn_ovsdb_wait_update(sb, "osn-sbglobal", osn_now_ms(), &g, NULL) >= 0) {
+                        sb_cfg = sb_global_cfg(g, sb_cfg);
+                        json_decref(g);
+                }
+        }
+        if (sb_cfg < want)
+                return osn_error_set(err, -ETIMEDOUT, OSN_CNI_TRY_AGAIN_LATER,
+                                     "ovn-northd did not pass NB_Global.nb_cfg %lld on to the SB "
+                                     "within %d ms: cannot tell which nodes follow",
+                                     (long long)want, bound_ms);
+
+        json_t *out = json_pack("{s:I, s:[]}", "nb_cfg", want, "chassis");
+        if (!out)
+                return -ENOMEM;
+        json_t *list = json_object_get(out, "chassis");
+        const char *uuid;
+        json_t *c;
+        json_object_foreach(state, uuid, c)
+        {
+                const char *name = json_string_value(json_object_get(c, "name"));
+                const char *host = hostname_of(chassis_rows, name);
+                json_int_t cfg = json_integer_value(json_object_get(c, "nb_cfg"));
+                json_array_append_new(
+                    list, json_pack("{s:o, s:o, s:I, s:b}", "name", str_or_null(name), "hostname",
+                                    str_or_null(host), "nb_cfg", cfg, "following", cfg >= want));
+        }
+        log_debug("chassis probe: nb_cfg %lld, %zu chassis", (long long)want,
+                  json_array_size(list));
+        *ret = out;
+        return 0;
+}
+
+bool osn_gc_node_follows(const json_t *probe, const char *node)
+{
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(probe, "chassis"), i, c)
+        {
+                if ((streq(json_string_value(json_object_get(c, "name")), node) ||
+                     streq(json_string_value(json_object_get(c, "hostname")), node)) &&
+                    json_is_true(json_object_get(c, "following")))
+                        return true;
+        }
+        return false;
+}
