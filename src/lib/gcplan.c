@@ -16,7 +16,6 @@
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-
 enum netns_state { NETNS_ALIVE, NETNS_GONE, NETNS_UNKNOWN };
 
 /* Whether the pod's network namespace still exists.  A path that is there
@@ -172,7 +171,8 @@ static int plan_local(const struct osn_gc_req *req, const json_t *ifaces,
                 /* The port's own name: a persistent identity's is not made
                  * of the container id. */
                 const char *iface_id = osn_ovsdb_map_get(ids, "iface-id");
-                _cleanup_free_ char *port = iface_id ? strdup(iface_id) : osn_port_name(net, cid, ifn);
+                _cleanup_free_ char *port =
+                    iface_id ? strdup(iface_id) : osn_port_name(net, cid, ifn);
                 if (!port)
                         return -ENOMEM;
                 if (req->have_valid) {

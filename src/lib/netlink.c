@@ -715,7 +715,7 @@ static int announce_round(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
 static void announce_later(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
                            const struct osn_cidr *addrs, size_t n)
 {
-        static const int delays_ms[] = {50, 150, 300, 500};
+        static const int delays_ms[] = {50, 150, 300, 600, 1000, 2000};
         pid_t child = fork();
         if (child < 0)
                 return;

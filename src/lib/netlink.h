@@ -98,11 +98,13 @@ int osn_pod_set_mac(int netns_fd, const char *ifname, const uint8_t mac[6], stru
  * advertisement with the override flag per IPv6 address), so peers that
  * knew an address with another MAC (a deleted pod's) update their
  * neighbour entries at once.  Never blocks: a frame the queue cannot take
- * is an error, not a wait.  The round is repeated 50, 150, 300 and 500 ms
- * later by a detached process (as QEMU announces a migrated guest several
- * times): a frame sent in the instant the port becomes ready can be lost
- * while the remote chassis catch up, and a peer's entry should not depend
- * on that instant.  That process holds only the socket and no stdio; the
+ * is an error, not a wait.  The round is repeated 50, 150, 300, 600, 1000
+ * and 2000 ms later by a detached process (as QEMU announces a migrated
+ * guest several times): ovn-installed says the port's binding is installed
+ * on this chassis, not that ovn-northd has compiled its logical flows yet
+ * (port security), and until it has, OVN drops what the port sends; on a
+ * loaded control plane that takes a while, and a peer's entry should not
+ * depend on the instant.  That process holds only the socket and no stdio; the
  * caller never waits for it. */
 int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
                      const struct osn_cidr *addrs, size_t n, struct osn_error *err) _wur_;

@@ -50,6 +50,10 @@ static int probe(struct osnctl *ctl, struct osn_ovsdb *nb, struct osn_ovsdb *ovs
 
 int osnctl_mark_unresponsive(struct osnctl *ctl, struct osn_inventory *inv, int64_t deadline)
 {
+        /* The probe reads the SB through this node's OVS (ovn-remote):
+         * without a node config (--nb alone) there is nothing to ask. */
+        if (!ctl->node)
+                return 0;
         bool others = false;
         for (size_t i = 0; i < inv->n_ports; i++)
                 others |= inv->ports[i].up && !streq(inv->ports[i].node, ctl->node->node_name);
