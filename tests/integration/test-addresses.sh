@@ -155,7 +155,12 @@ expect_ok "pod B takes 10.64.0.50 with another MAC (node3)" attach 3 rb "$RU" ne
 # (announcements and replies alike) until it has; the repeats (up to 2 s
 # later) then do it: 3 s leaves room for that load.
 # (ping -c N -w D fails unless all N come back: count the replies instead.)
-replied() { in_pod peer ping "$@" 2>/dev/null | grep -q ' bytes from '; }
+# (Not "ping | grep -q": with pipefail, ping's SIGPIPE would fail it.)
+replied() {
+    local out
+    out=$(in_pod peer ping "$@" 2>/dev/null)
+    grep -q ' bytes from ' <<<"$out"
+}
 check "the peer reaches B within 3 s, without a neighbour flush" \
     replied -c 30 -i 0.1 -w 3 10.64.0.50
 check "... over IPv6 too" replied -6 -c 30 -i 0.1 -w 3 fd64::50
