@@ -35,6 +35,8 @@
 #   OSN_KEEP=1              leave the sandbox up (remove it with
 #                           "sandbox/osn-sandbox down --dir DIR")
 #   BENCH_STARTUP=20        VERSION runs of each plugin (process start cost)
+#   BENCH_MIGRATION=0       skip the live-migration interruption (bench/migration.sh)
+#   BENCH_CLUSTER=0         skip ADD/DEL on a Raft NB beside standalone (bench/cluster.sh)
 # Needs root, OVS/OVN (scripts/deps.sh), python3 (stdlib only) and a C
 # compiler (bench/spawn.c, built into the sandbox dir); installs
 # containernetworking-plugins with apt-get when /usr/lib/cni/bridge is missing.
@@ -128,3 +130,5 @@ fi
 # ovsdb-server of its own, no sandbox needed.
 BENCH_OUT="$OUT" python3 "$ROOT/bench/guard.py" | tee "$OUT/guard.txt"
 [[ "${BENCH_MIGRATION:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/migration.sh" || echo "bench: migration part failed" >&2
+# ADD/DEL on a 3-member Raft NB beside a standalone one (bench/cluster.sh).
+[[ "${BENCH_CLUSTER:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/cluster.sh" || echo "bench: cluster part failed" >&2

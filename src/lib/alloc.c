@@ -11,7 +11,7 @@ static unsigned family_bits(int family)
         return family == AF_INET ? 32 : 128;
 }
 
-static osn_u128 addr_value(const struct osn_cidr *c)
+osn_u128 osn_addr_value(const struct osn_cidr *c)
 {
         if (c->family == AF_INET)
                 return ntohl(c->addr.v4.s_addr);
@@ -21,7 +21,7 @@ static osn_u128 addr_value(const struct osn_cidr *c)
         return v;
 }
 
-static struct osn_cidr addr_from_value(int family, osn_u128 v, unsigned prefixlen)
+struct osn_cidr osn_addr_from_value(int family, osn_u128 v, unsigned prefixlen)
 {
         struct osn_cidr c = {.family = family, .prefixlen = prefixlen};
         if (family == AF_INET) {
@@ -136,7 +136,7 @@ static void add_cidr(struct osn_alloc_subnet *s, const struct osn_cidr *x,
                 return;
         unsigned bits = family_bits(x->family);
         struct osn_cidr xn = osn_cidr_network(x);
-        osn_u128 base = addr_value(&s->subnet), lo = addr_value(&xn);
+        osn_u128 base = osn_addr_value(&s->subnet), lo = osn_addr_value(&xn);
         osn_u128 hi = lo + low_mask(bits - x->prefixlen);
         osn_u128 end = base + s->last;
         if (hi < base || lo > end)
@@ -174,7 +174,7 @@ int osn_alloc_dhcp_server(const struct osn_alloc *a, const struct osn_netconf *n
                         ret->prefixlen = s->subnet.prefixlen;
                         return 0;
                 }
-        *ret = addr_from_value(AF_INET, addr_value(&s->subnet) + 1, s->subnet.prefixlen);
+        *ret = osn_addr_from_value(AF_INET, osn_addr_value(&s->subnet) + 1, s->subnet.prefixlen);
         return 0;
 }
 
@@ -209,9 +209,9 @@ void osn_alloc_range_bounds(const struct osn_alloc_subnet *s, const struct osn_a
                             struct osn_cidr *ret_first, struct osn_cidr *ret_last)
 {
         unsigned host = family_bits(s->subnet.family);
-        osn_u128 base = addr_value(&s->subnet);
-        *ret_first = addr_from_value(s->subnet.family, base + r->lo, host);
-        *ret_last = addr_from_value(s->subnet.family, base + r->hi, host);
+        osn_u128 base = osn_addr_value(&s->subnet);
+        *ret_first = osn_addr_from_value(s->subnet.family, base + r->lo, host);
+        *ret_last = osn_addr_from_value(s->subnet.family, base + r->hi, host);
 }
 
 int osn_alloc_subnet_of(const struct osn_alloc *a, const struct osn_cidr *ip)
@@ -257,7 +257,7 @@ int osn_alloc_check_static(const struct osn_alloc *a, const struct osn_cidr *ip,
         }
         const struct osn_alloc_subnet *s = &a->subnets[idx];
         const struct osn_alloc_range *r =
-            range_at(s, addr_value(ip) - addr_value(&s->subnet), false);
+            range_at(s, osn_addr_value(ip) - osn_addr_value(&s->subnet), false);
         if (!r)
                 return 0;
         osn_addr_format(ip, b, sizeof(b));
@@ -327,7 +327,8 @@ int osn_alloc_candidate(const struct osn_alloc *a, size_t idx, uint64_t seed, un
         osn_u128 off;
         if (!next_open(s, start_offset(s, seed, attempt), &off) && !next_open(s, 0, &off))
                 return -ENOSPC;
-        *ret = addr_from_value(s->subnet.family, addr_value(&s->subnet) + off, s->subnet.prefixlen);
+        *ret = osn_addr_from_value(s->subnet.family, osn_addr_value(&s->subnet) + off,
+                                   s->subnet.prefixlen);
         return 0;
 }
 
@@ -337,11 +338,11 @@ static size_t used_offsets(const struct osn_alloc_subnet *s, const struct osn_ci
                            size_t n_used, osn_u128 *out)
 {
         size_t n = 0;
-        osn_u128 base = addr_value(&s->subnet);
+        osn_u128 base = osn_addr_value(&s->subnet);
         for (size_t i = 0; i < n_used; i++) {
                 if (!osn_cidr_contains(&s->subnet, &used[i]))
                         continue;
-                osn_u128 v = addr_value(&used[i]) - base;
+                osn_u128 v = osn_addr_value(&used[i]) - base;
                 size_t k = n++;
                 while (k > 0 && out[k - 1] > v) {
                         out[k] = out[k - 1];
@@ -408,7 +409,8 @@ int osn_alloc_pick_free(const struct osn_alloc *a, size_t idx, uint64_t seed,
         if (!scan_free(s, offs, n, start, s->last, &off) &&
             (start == 0 || !scan_free(s, offs, n, 0, start - 1, &off)))
                 return -ENOSPC;
-        *ret = addr_from_value(s->subnet.family, addr_value(&s->subnet) + off, s->subnet.prefixlen);
+        *ret = osn_addr_from_value(s->subnet.family, osn_addr_value(&s->subnet) + off,
+                                   s->subnet.prefixlen);
         return 0;
 }
 

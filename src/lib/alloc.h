@@ -140,6 +140,11 @@ int osn_alloc_mac_for(const struct osn_cidr *ips, size_t n, uint8_t ret_mac[6]);
 /* A seed for a port name (FNV-1a 64). */
 uint64_t osn_alloc_seed(const char *port_name) _nonnull_(1);
 
+/* An address as a number (IPv4 in the low 32 bits), and back (with
+ * 'prefixlen'), so that ranges can be clipped, merged and counted. */
+osn_u128 osn_addr_value(const struct osn_cidr *c) _nonnull_(1);
+struct osn_cidr osn_addr_from_value(int family, osn_u128 v, unsigned prefixlen);
+
 /* Decimal, into buf (>= 40 bytes). Returns buf. */
 char *osn_u128_format(osn_u128 v, char *buf, size_t len);
 

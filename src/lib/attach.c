@@ -211,10 +211,13 @@ struct add_state {
         bool nb_port, veth, ovs_port; /* what to undo on failure */
 };
 
-static void add_rollback(struct add_state *st)
+/* Undoes what a failed ADD made, and says what in the error's details
+ * (so the failure's one log line and the runtime both know). */
+static void add_rollback(struct add_state *st, struct osn_error *err)
 {
         struct osn_error e = {0};
         int64_t deadline = osn_now_ms() + CLEANUP_TIMEOUT_MS;
+        char done[256] = "", left[256] = "";
         /* Before removing anything: let the NB transaction in flight (if
          * any) come to its answer, so that it cannot commit after the
          * removal, and make sure the connection works (another member of a
@@ -228,23 +231,50 @@ static void add_rollback(struct add_state *st)
                         log_warn("rollback: no usable NB member: %s", e.msg);
                 osn_error_clear(&e);
         }
-        if (st->ovs_port && st->ovs && osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0)
-                log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
+#define NOTE(buf, what) strncat(buf, buf[0] ? ", " what : what, sizeof(buf) - strlen(buf) - 1)
+        if (st->ovs_port && st->ovs) {
+                if (osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0) {
+                        log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
+                        NOTE(left, "OVS port");
+                } else {
+                        NOTE(done, "OVS port");
+                }
+        }
         osn_error_clear(&e);
-        if (st->veth && osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e))
-                log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
+        if (st->veth) {
+                if (osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e)) {
+                        log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
+                        NOTE(left, "veth");
+                } else {
+                        NOTE(done, "veth");
+                }
+        }
         osn_error_clear(&e);
         if (st->nb_port && st->nb && st->plan.identity) {
                 /* An identity's port outlives a failed ADD as it outlives a
                  * DEL: back to the source of a migration, or a reservation. */
                 if (osn_nb_release_identity(st->nb, st->req->nc->name, st->port,
                                             st->req->node->node_name, st->req->env->container_id,
-                                            deadline, &e) < 0)
+                                            deadline, &e) < 0) {
                         log_warn("rollback: releasing identity port %s: %s", st->port, e.msg);
-        } else if (st->nb_port && st->nb &&
-                   osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0) {
-                log_warn("rollback: removing logical port %s: %s", st->port, e.msg);
+                        NOTE(left, "identity port");
+                } else {
+                        NOTE(done, "identity port released");
+                }
+        } else if (st->nb_port && st->nb) {
+                if (osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0) {
+                        log_warn("rollback: removing logical port %s: %s", st->port, e.msg);
+                        NOTE(left, "logical port");
+                } else {
+                        NOTE(done, "logical port (if it was made)");
+                }
         }
+#undef NOTE
+        if (done[0])
+                osn_error_details(err, "(rolled back: %s)", done);
+        if (left[0])
+                osn_error_details(err, "(left behind, for the runtime's DEL or osnctl gc: %s)",
+                                  left);
 }
 
 /* Static addresses: runtimeConfig.ips win over CNI_ARGS IP=; a bare IP=
@@ -613,7 +643,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
         if (r < 0)
-                add_rollback(&st);
+                add_rollback(&st, err);
         osn_nb_attach_free(st.nba);
         free(st.plan.fingerprint);
         if (st.netns_fd >= 0)

@@ -428,24 +428,12 @@ static unsigned family_bits(int family)
 
 static u128 addr_value(const struct osn_cidr *c)
 {
-        if (c->family == AF_INET)
-                return ntohl(c->addr.v4.s_addr);
-        u128 v = 0;
-        for (size_t i = 0; i < 16; i++)
-                v = v << 8 | c->addr.bytes[i];
-        return v;
+        return osn_addr_value(c);
 }
 
 static struct osn_cidr value_addr(int family, u128 v)
 {
-        struct osn_cidr c = {.family = family, .prefixlen = family_bits(family)};
-        if (family == AF_INET) {
-                c.addr.v4.s_addr = htonl((uint32_t)v);
-        } else {
-                for (size_t i = 16; i-- > 0; v >>= 8)
-                        c.addr.bytes[i] = (uint8_t)v;
-        }
-        return c;
+        return osn_addr_from_value(family, v, family_bits(family));
 }
 
 /* Whether an OVN address string "MAC IP..." names 'addr' among its IPs. */

@@ -1211,6 +1211,24 @@ static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline, stru
         return next_candidate(at, is_mac ? mac_subnet(at) : at->ip_subnet[k], deadline, err);
 }
 
+/* An OVSDB error as a tenant reads it: what osn was doing, with the
+ * server's words (a "constraint violation", say) kept as details. */
+static int attach_error(const struct osn_nb_attach *at, int r, struct osn_error *err)
+{
+        if (!err || err->code != OSN_CNI_OVSDB_ERROR)
+                return r;
+        char raw[sizeof(err->msg)], det[sizeof(err->details)];
+        snprintf(raw, sizeof(raw), "%s", err->msg);
+        snprintf(det, sizeof(det), "%s", err->details);
+        osn_error_clear(err);
+        osn_error_set(err, r, OSN_CNI_OVSDB_ERROR,
+                      "the OVN NB DB refused to attach port %s to network \"%s\"; osn did not "
+                      "expect this: see the details, and report it",
+                      at->spec->port_name, at->spec->nc->name);
+        osn_error_details(err, "(OVSDB: %s%s%s)", raw, det[0] ? "; " : "", det);
+        return r;
+}
+
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err)
 {
@@ -1252,7 +1270,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                         while (k < at->idx.n_claims && at->idx.claim[k] != op)
                                 k++;
                         if (k == at->idx.n_claims)
-                                return r;
+                                return attach_error(at, r, err);
                         osn_error_clear(err);
                         r = claim_lost(at, k, deadline, ret, err);
                 } else if (r == -EEXIST) {
@@ -1260,7 +1278,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                         osn_error_clear(err);
                         r = reconsider(at, deadline, ret, err);
                 } else {
-                        return r;
+                        return attach_error(at, r, err);
                 }
                 if (r != 0)
                         return r < 0 ? r : 0; /* 1: adopted into 'ret' */

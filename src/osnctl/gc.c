@@ -246,6 +246,31 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("gc: %s", strerror(-r));
                 return OSNCTL_PROBLEMS;
         }
+        if (ctl->reservations_older_s > 0) {
+                json_t *released = json_array();
+                json_object_set_new(out, "reservations", released);
+                struct osn_error e = {0};
+                if (osnctl_release_older(nb, ctl->reservations_older_s, ctl->dry_run, deadline,
+                                         released, &e) < 0) {
+                        osnctl_err("gc: reservations: %s", e.msg);
+                        return OSNCTL_PROBLEMS;
+                }
+                size_t k;
+                const json_t *x;
+                json_array_foreach(released, k, x)
+                {
+                        failures +=
+                            streq(json_string_value(json_object_get(x, "result")), "failed");
+                        if (!ctl->json)
+                                printf("%s reservation %s%s%s\n",
+                                       json_string_value(json_object_get(x, "result")),
+                                       json_string_value(json_object_get(x, "port")),
+                                       json_object_get(x, "why") ? ": " : "",
+                                       json_object_get(x, "why")
+                                           ? json_string_value(json_object_get(x, "why"))
+                                           : "");
+                }
+        }
         if (ctl->json)
                 osnctl_print_json(out);
         else

@@ -874,6 +874,7 @@ enum {
         OPT_FORCE,
         OPT_UNRESPONSIVE,
         OPT_RELEASE_RESERVATIONS,
+        OPT_RESERVATIONS_OLDER,
         OPT_OVN_RUNDIR,
         OPT_VERSION,
         OPT_NO_HEADERS,
@@ -898,6 +899,7 @@ static const struct option all_options[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"unresponsive", required_argument, NULL, OPT_UNRESPONSIVE},
     {"release-reservations", no_argument, NULL, OPT_RELEASE_RESERVATIONS},
+    {"reservations-older-than", required_argument, NULL, OPT_RESERVATIONS_OLDER},
     {"ovn-rundir", required_argument, NULL, OPT_OVN_RUNDIR},
     {"version", no_argument, NULL, OPT_VERSION},
     {"output", required_argument, NULL, 'o'},
@@ -1090,7 +1092,7 @@ static const struct command {
      COMMON_OPTIONS "ovn-rundir\0", true, cmd_status},
     {"gc",
      "gc [--dry-run] [--orphans] [--node NODE [--force] | --unresponsive SECONDS] "
-     "[--release-reservations]",
+     "[--release-reservations] [--reservations-older-than SECONDS]",
      "remove what dead pods and lost nodes left",
      "On this node (node config node_name and its local OVS DB):\n"
      "  - every attachment whose pod network namespace is gone (the OVS\n"
@@ -1124,9 +1126,15 @@ static const struct command {
      "  --force                    with --node: even if NODE still follows\n"
      "  --unresponsive SECONDS     treat every node whose ovn-controller does not\n"
      "                             follow within SECONDS (1..600) as gone\n"
-     "  --release-reservations     remove persistent reservations too\n",
-     COMMON_OPTIONS "dry-run\0orphans\0node\0force\0unresponsive\0release-reservations\0", true,
-     osnctl_gc},
+     "  --release-reservations     remove persistent reservations too\n"
+     "  --reservations-older-than SECONDS\n"
+     "                             also release, cluster-wide, every VM identity's\n"
+     "                             reservation older than SECONDS (see osnctl\n"
+     "                             reservations); by default they are kept until\n"
+     "                             released\n",
+     COMMON_OPTIONS "dry-run\0orphans\0node\0force\0unresponsive\0release-reservations\0"
+                    "reservations-older-than\0",
+     true, osnctl_gc},
     {"reservations", "reservations [NETWORK]", "list the addresses kept for VMs' identities",
      "One line per reservation: the logical port of a persistent identity\n"
      "(allowPersistentIPs with args.cni[\"ipam-claim-reference\"] or a requested MAC)\n"
@@ -1372,6 +1380,18 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                 case OPT_RELEASE_RESERVATIONS:
                         ctl->release_reservations = true;
                         break;
+                case OPT_RESERVATIONS_OLDER: {
+                        char *end = NULL;
+                        long long v = strtoll(optarg, &end, 10);
+                        if (!end || *end || end == optarg || v < 1) {
+                                osnctl_err("--reservations-older-than: \"%s\" is not a number "
+                                           "of seconds (>= 1)",
+                                           optarg);
+                                return OSNCTL_USAGE;
+                        }
+                        ctl->reservations_older_s = v;
+                        break;
+                }
                 case OPT_UNRESPONSIVE: {
                         int ms = 0;
                         if (parse_timeout(optarg, &ms) < 0 || ms > 600) {

@@ -29,15 +29,16 @@ struct osnctl {
         bool json;
         int timeout_ms; /* --timeout; 0 = the node config's ready_timeout_ms */
         bool verbose;
-        const char *network;       /* attachments --network */
-        const char *node_name;     /* attachments --node, gc --node */
-        bool dry_run;              /* gc --dry-run */
-        bool orphans;              /* gc --orphans */
-        bool force;                /* gc --force (with --node) */
-        int unresponsive_s;        /* gc --unresponsive SECONDS; 0 = not given */
-        bool release_reservations; /* gc --release-reservations */
-        const char *ovn_rundir;    /* status --ovn-rundir */
-        struct osn_nodeconf *node; /* loaded by osnctl_load_node() */
+        const char *network;            /* attachments --network */
+        const char *node_name;          /* attachments --node, gc --node */
+        bool dry_run;                   /* gc --dry-run */
+        bool orphans;                   /* gc --orphans */
+        bool force;                     /* gc --force (with --node) */
+        int unresponsive_s;             /* gc --unresponsive SECONDS; 0 = not given */
+        bool release_reservations;      /* gc --release-reservations */
+        long long reservations_older_s; /* gc --reservations-older-than; 0 = no */
+        const char *ovn_rundir;         /* status --ovn-rundir */
+        struct osn_nodeconf *node;      /* loaded by osnctl_load_node() */
         /* Global options (output.c, main.c). */
         bool wide;             /* -o wide: the OSNCTL_COL_WIDE columns too */
         bool no_headers;       /* --no-headers */

@@ -16,6 +16,17 @@ static const struct osnctl_column reservation_cols[] = {
     {"LAST NODE", "last_node", NULL}, {"PORT", "port", NULL, OSNCTL_COL_WIDE},
 };
 
+/* The node config when there is one (--nb works without), the deadline, the
+ * NB.  0 or an osnctl exit code. */
+static int connect_nb(struct osnctl *ctl, int64_t *ret_deadline, struct osn_ovsdb **ret)
+{
+        int r = osnctl_load_node_optional(ctl);
+        if (r)
+                return r;
+        *ret_deadline = osnctl_deadline(ctl);
+        return osnctl_connect_nb(ctl, *ret_deadline, ret);
+}
+
 static void age_text(long long secs, char *buf, size_t len)
 {
         if (secs < 0)
@@ -75,12 +86,10 @@ int osnctl_reservations(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("reservations takes at most a NETWORK (see osnctl reservations --help)");
                 return OSNCTL_USAGE;
         }
-        int r = osnctl_load_node_optional(ctl);
-        if (r)
-                return r;
-        int64_t deadline = osnctl_deadline(ctl);
+        int64_t deadline;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL;
-        if ((r = osnctl_connect_nb(ctl, deadline, &nb)))
+        int r = connect_nb(ctl, &deadline, &nb);
+        if (r)
                 return r;
         struct osn_error err = {0};
         _cleanup_json_ json_t *rows = NULL;
@@ -98,12 +107,10 @@ int osnctl_release(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("release takes NETWORK IDENTITY (see osnctl release --help)");
                 return OSNCTL_USAGE;
         }
-        int r = osnctl_load_node_optional(ctl);
-        if (r)
-                return r;
-        int64_t deadline = osnctl_deadline(ctl);
+        int64_t deadline;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL;
-        if ((r = osnctl_connect_nb(ctl, deadline, &nb)))
+        int r = connect_nb(ctl, &deadline, &nb);
+        if (r)
                 return r;
         _cleanup_free_ char *port = osn_identity_port_name(argv[0], argv[1]);
         if (!port)

@@ -21,6 +21,8 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 assert_eq "1" "$rc" "ADD fails while ovn-northd is stopped"
 jq_eq "$RESULT" '.code' "11" "with code 11 (try again later)"
 jq_eq "$RESULT" '.msg | test("northd")' true "naming what did not answer"
+jq_eq "$RESULT" '.details | test("rolled back: OVS port, veth, logical port")' true \
+    "and saying what it rolled back"
 ((ms >= 2500 && ms < 8000)) && ok "within its 3 s bound ($ms ms)" || fail "took $ms ms for a 3 s bound"
 nothing_left "the failed ADD left nothing"
 attach 1 f2 "$L2"; rc=$?

@@ -105,7 +105,13 @@ if want persist; then
         assert_eq "$IPM" "$(res_ip)" "persist: the requested MAC is the identity without a claim reference"
         del_as 3 m2 cid-m2 "$PM"
         del_as 2 mfill cid-mfill "$(net pnet ',"subnets":"10.70.0.0/24","allowPersistentIPs":true')"
-        "$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release pnet 02:00:00:70:00:42 >/dev/null 2>&1
+        # osnctl gc frees reservations older than asked, and only those.
+        sleep 2
+        on 1 "$OSN_BUILD/src/osnctl/osnctl" gc --reservations-older-than 3600 >/dev/null 2>&1
+        [[ -n "$(port_of_ip "$IPM")" ]] && ok "persist: gc keeps a reservation younger than asked" ||
+            fail "persist: gc --reservations-older-than 3600 released a 2 s old reservation"
+        OUT=$(on 1 "$OSN_BUILD/src/osnctl/osnctl" gc --reservations-older-than 1 2>&1)
+        assert_eq "" "$(port_of_ip "$IPM")" "persist: gc --reservations-older-than 1 releases it ($OUT)"
     else
         fail "persist: ADD with a requested MAC: $RESULT"
     fi
