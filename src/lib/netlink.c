@@ -725,11 +725,16 @@ static void announce_later(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
         }
         if (fork() != 0)
                 _exit(0);
-        /* Off the runtime's pipes, so that nobody waits for us. */
+        /* Off the runtime's pipes, so that nobody waits for us, and holding
+         * nothing of the plugin's but the packet socket (not its DB
+         * connections, its log, the pod's netns). */
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int k = 0; k < 3; k++)
                 if (devnull >= 0)
                         dup2(devnull, k);
+        if (fd > 3)
+                (void)close_range(3, (unsigned)fd - 1, 0);
+        (void)close_range((unsigned)fd + 1, ~0u, 0);
         for (size_t i = 0; i < ARRAY_SIZE(delays_ms); i++) {
                 int prev = i ? delays_ms[i - 1] : 0;
                 struct timespec ts = {.tv_sec = 0,
