@@ -873,6 +873,21 @@ static int adopt(struct osn_nb_attach *at, const json_t *own, struct osn_nb_port
         return 1;
 }
 
+/* Changes the identity's port (port_update(), replacing its chassis
+ * options) and takes its addresses as the result: 1, 0 to read again
+ * (it changed meanwhile), or an error. */
+static int update_and_adopt(struct osn_nb_attach *at, const json_t *own, const char *const *del_ids,
+                            json_t *add_ids, json_t *add_opts, const char *why, int64_t deadline,
+                            struct osn_nb_port *ret, struct osn_error *err)
+{
+        int r = port_update(at->nb, own, del_ids, add_ids,
+                            (const char *const[]){"requested-chassis", "activation-strategy", NULL},
+                            add_opts, why, deadline, err);
+        if (r == -EAGAIN)
+                return 0;
+        return r < 0 ? r : adopt(at, own, ret, err);
+}
+
 /* An ADD found its identity's port: bind a reservation here, adopt our own
  * (a retried ADD), become a live migration's target, or refuse.  1 adopted,
  * 0 to read again, or an error. */
@@ -893,14 +908,11 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
         if (streq(osn_ovsdb_map_get(ids, OSN_EXT_RESERVATION), "true") || !node || !*node) {
                 json_t *add = osn_ovsdb_map(spec->port_ids);
                 map_add(add, OSN_EXT_CHASSIS, chassis);
-                r = port_update(
-                    at->nb, own, holder_keys, add,
-                    (const char *const[]){"requested-chassis", "activation-strategy", NULL},
+                r = update_and_adopt(
+                    at, own, holder_keys, add,
                     osn_ovsdb_map((const char *const[]){"requested-chassis", chassis, NULL}),
-                    "bind a reserved identity", deadline, err);
-                if (r == -EAGAIN)
-                        return 0;
-                if (r < 0 || (r = adopt(at, own, ret, err)) < 0)
+                    "bind a reserved identity", deadline, ret, err);
+                if (r <= 0)
                         return r;
                 ret->rebound = true;
                 log_info("identity %s of network %s: reservation bound to %s", spec->identity,
@@ -947,14 +959,11 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
                                 OSN_EXT_MIG_IFNAME,
                                 ifname,
                                 NULL};
-        r = port_update(at->nb, own, NULL, osn_ovsdb_map(add_kv),
-                        (const char *const[]){"requested-chassis", "activation-strategy", NULL},
-                        osn_ovsdb_map((const char *const[]){"requested-chassis", both,
-                                                            "activation-strategy", "rarp", NULL}),
-                        "live migration target", deadline, err);
-        if (r == -EAGAIN)
-                return 0;
-        if (r < 0 || (r = adopt(at, own, ret, err)) < 0)
+        r = update_and_adopt(at, own, NULL, osn_ovsdb_map(add_kv),
+                             osn_ovsdb_map((const char *const[]){
+                                 "requested-chassis", both, "activation-strategy", "rarp", NULL}),
+                             "live migration target", deadline, ret, err);
+        if (r <= 0)
                 return r;
         ret->migration = true;
         log_info("identity %s of network %s: migrating from %s to %s (requested-chassis=%s, "
