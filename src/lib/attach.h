@@ -7,9 +7,14 @@
  *   port, logical port or switch it made), and a retried ADD (after a
  *   failure or a kill) converges: stale pieces of the same attachment are
  *   removed or reused.
- * - Every wait is bounded by the node config's ready_timeout_ms; a wait for
- *   OVN (northd assigning addresses, ovn-controller installing flows) that
- *   runs out yields OSN_CNI_TRY_AGAIN_LATER.
+ * - Every wait is bounded by the node config's ready_timeout_ms; the wait
+ *   for OVN (ovn-controller installing the port's flows, which needs
+ *   ovn-northd's port binding) that runs out yields OSN_CNI_TRY_AGAIN_LATER.
+ *   osn chooses the addresses itself (alloc.h, ovn.h): nothing waits for
+ *   northd's IPAM.
+ * - A persistent identity's port (allowPersistentIPs) outlives its DEL as a
+ *   reservation, and an ADD of it on another node is a live migration's
+ *   target (ovn.h).
  * - DEL succeeds when the netns, the veth, the ports or the switch are
  *   already gone, and when called twice.
  * - Waits use OVSDB conditional monitors on the one row concerned: no polling
