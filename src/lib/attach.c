@@ -1,4 +1,4 @@
-/* attach: see attach.h and DESIGN.md §3. */
+/* attach: see attach.h and docs/design.md, "One ADD, step by step". */
 #include "attach.h"
 
 #include "gcplan.h"

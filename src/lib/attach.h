@@ -1,6 +1,6 @@
 /* attach: the CNI verbs, as flows over ovn.h (NB), ovs.h (local OVS) and
- * netlink.h (kernel).  DESIGN.md §3 is the step-by-step description; this is
- * its code.
+ * netlink.h (kernel).  docs/design.md, "One ADD, step by step" is the step-by-step description;
+ * this is its code.
  *
  * Guarantees:
  * - ADD either succeeds completely or leaves nothing behind (no veth, OVS

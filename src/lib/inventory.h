@@ -2,7 +2,7 @@
  * this node can work at all (status probes).  Read-only: nothing here
  * writes to any database.
  *
- * The model is the one ovn.h writes (DESIGN.md §4):
+ * The model is the one ovn.h writes (docs/design.md, "The OVN objects"):
  * - a network is a Logical_Switch with external_ids:osn/network; its
  *   settings come from the switch itself: the fingerprint osn stored
  *   (topology, subnets, excludes, MTU), other_config (subnet, ipv6_prefix:

@@ -39,7 +39,7 @@
 #define OSN_MTU_MAX      65535
 #define OSN_VLAN_MAX     4094
 
-/* The plugin types osn serves (DESIGN.md §2): the seed's name and
+/* The plugin types osn serves (docs/design.md, "Architecture"): the seed's name and
  * upstream's, one binary under both. */
 static const char *const osn_types[] = {"ovn-kubernetes", "ovn-k8s-cni-overlay"};
 

@@ -1,6 +1,6 @@
 /* netconf: the CNI network configuration, from either dialect, into one model.
  *
- * Dialects (DESIGN.md §5), told apart by the keys present:
+ * Dialects (docs/design.md, "Dialects"), told apart by the keys present:
  *   seed      {"type": "ovn-kubernetes", "subnet": "CIDR",
  *              "has_external_connectivity": bool}
  *   upstream  {"type": "ovn-k8s-cni-overlay", "topology": "layer2"|"localnet",

@@ -2,7 +2,7 @@
  *
  * Tenants never choose where the plugin connects: the NB remote(s), TLS
  * material, the local OVS DB, the integration bridge and the default
- * physical network live here, not in the NAD (DESIGN.md §6).
+ * physical network live here, not in the NAD (the README, "Node config").
  *
  * Location: $OSN_CONFIG when set, else /etc/osn/node.json.  Format (JSON;
  * unknown keys are ignored, every key but nb_remote has a default):

@@ -1,4 +1,4 @@
-/* ovn: osn's objects in the OVN Northbound DB (DESIGN.md §4).
+/* ovn: osn's objects in the OVN Northbound DB (docs/design.md, "The OVN objects").
  *
  * One network = one Logical_Switch named "osn.<network>", owned by osn
  * (external_ids "osn/network", "osn/fingerprint", "osn/topology").  One

@@ -1,4 +1,4 @@
-/* osnctl: the operator CLI (DESIGN.md §2).  Shared by its command files.
+/* osnctl: the operator CLI (docs/design.md, "Architecture").  Shared by its command files.
  *
  * Every command gathers its facts once, as JSON (the `--json` output), and
  * the text output is rendered from that same JSON by the table and field
