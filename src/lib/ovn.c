@@ -715,7 +715,10 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
         if (!at->sw_name || !at->ln_name)
                 return -ENOMEM;
         int r = choose_addresses(at, err);
-        /* A subnet without any address to hand out: _finish() says so. */
+        /* A subnet without any address to hand out: _finish() says so (the
+         * caller's veth meanwhile gets the fallback MAC). */
+        if (r == -ENOSPC)
+                memcpy(at->mac, spec->mac, 6);
         if (r < 0 && r != -ENOSPC)
                 return r;
         if (r == 0 && (r = send_attach(at, err)) < 0)

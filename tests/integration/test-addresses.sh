@@ -118,6 +118,13 @@ assert_eq "$FREED" "$(pod_ip f7)" "with the one free address"
 for i in 1 2 4 5; do detach $(( i % 3 + 1 )) "f$i" "$FULL" >/dev/null; done
 detach 1 f7 "$FULL" >/dev/null
 
+# A subnet with nothing to hand out at all (all excluded): said so, at once.
+AX='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"allx","topology":"layer2","subnets":"10.61.0.0/29","excludeSubnets":"10.61.0.0/29"}'
+attach 1 z1 "$AX"
+jq_eq "$RESULT" '(.code == 11) and (.msg | test("subnet 10.61.0.0/29 of network \"allx\" is full: 0 of 0"))' true \
+    "a subnet whose every address is excluded: code 11, naming it"
+pod_del z1 >/dev/null
+
 # --- IPv6-only and dual-stack, /60 and /120 ----------------------------------
 for sn in "fd60::/60" "fd61::/120" "10.62.0.0/24,fd62::/60" "10.63.0.0/24,fd63::/120"; do
     name="v6-$(tr -c 'a-z0-9' '-' <<<"$sn" | sed 's/-*$//')"
