@@ -228,13 +228,13 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                                  e.msg);
                 osn_error_clear(&e);
                 if (osn_ovsdb_reconnect(st->nb, deadline, &e) < 0)
-                        log_warn("rollback: no usable NB member: %s", e.msg);
+                        log_info("rollback: no usable NB member: %s", e.msg);
                 osn_error_clear(&e);
         }
 #define NOTE(buf, what) strncat(buf, buf[0] ? ", " what : what, sizeof(buf) - strlen(buf) - 1)
         if (st->ovs_port && st->ovs) {
                 if (osn_ovs_del_port(st->ovs, st->host, deadline, &e) < 0) {
-                        log_warn("rollback: removing OVS port %s: %s", st->host, e.msg);
+                        log_info("rollback: removing OVS port %s: %s", st->host, e.msg);
                         NOTE(left, "OVS port");
                 } else {
                         NOTE(done, "OVS port");
@@ -243,7 +243,7 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
         osn_error_clear(&e);
         if (st->veth) {
                 if (osn_link_delete(st->host, &e) < 0 && osn_error_isset(&e)) {
-                        log_warn("rollback: deleting veth %s: %s", st->host, e.msg);
+                        log_info("rollback: deleting veth %s: %s", st->host, e.msg);
                         NOTE(left, "veth");
                 } else {
                         NOTE(done, "veth");
@@ -256,14 +256,14 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                 if (osn_nb_release_identity(st->nb, st->req->nc->name, st->port,
                                             st->req->node->node_name, st->req->env->container_id,
                                             deadline, &e) < 0) {
-                        log_warn("rollback: releasing identity port %s: %s", st->port, e.msg);
+                        log_info("rollback: releasing identity port %s: %s", st->port, e.msg);
                         NOTE(left, "identity port");
                 } else {
                         NOTE(done, "identity port released");
                 }
         } else if (st->nb_port && st->nb) {
                 if (osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0) {
-                        log_warn("rollback: removing logical port %s: %s", st->port, e.msg);
+                        log_info("rollback: removing logical port %s: %s", st->port, e.msg);
                         NOTE(left, "logical port");
                 } else {
                         NOTE(done, "logical port (if it was made)");
@@ -395,7 +395,7 @@ static void remove_stale(struct add_state *st)
         log_info("removing stale veth %s of an earlier ADD", st->host);
         struct osn_error e = {0};
         if (osn_ovs_del_port(st->ovs, st->host, st->deadline, &e) < 0)
-                log_warn("removing stale OVS port %s: %s", st->host, e.msg);
+                log_info("removing stale OVS port %s: %s", st->host, e.msg);
         (void)osn_link_delete(st->host, NULL);
 }
 
@@ -607,7 +607,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         struct osn_error e = {0};
         if (!st->nbp.migration && osn_pod_announce(st->netns_fd, env->ifname, st->nbp.mac,
                                                    st->nbp.ips, st->nbp.n_ips, &e) < 0)
-                log_warn("ADD %s: %s", nc->name, e.msg);
+                log_info("ADD %s: %s", nc->name, e.msg);
 
         fill_add_result(st, ret);
         _cleanup_free_ char *addrs = NULL;
@@ -872,7 +872,7 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
                 const char *name = json_string_value(
                     json_object_get(a, streq(object, "attachment") ? "port" : "network"));
                 if (streq(result, "failed"))
-                        log_warn("GC %s: removing %s %s: %s", nc->name, object, name,
+                        log_info("GC %s: removing %s %s: %s", nc->name, object, name,
                                  json_string_value(json_object_get(a, "error")));
                 else if (streq(result, "removed")) {
                         log_info("GC %s: removed %s %s", nc->name, object, name);
