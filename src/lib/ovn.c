@@ -979,19 +979,14 @@ int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const cha
                             const char *node, const char *cid, int64_t deadline,
                             struct osn_error *err)
 {
-        static const char *const cols[] = {"_uuid", "external_ids", "options", NULL};
         static const char *const mig_keys[] = {OSN_EXT_MIG_NODE, OSN_EXT_MIG_CHASSIS,
                                                OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
         static const char *const ha_opts[] = {"requested-chassis", "activation-strategy", NULL};
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
-                json_t *ops = json_pack(
-                    "[o]", osn_ovsdb_op_select("Logical_Switch_Port",
-                                               where_eq("name", json_string(port_name)), cols));
-                _cleanup_json_ json_t *res = NULL;
-                int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+                _cleanup_json_ json_t *row = NULL;
+                int r = osn_nb_get_port(nb, port_name, deadline, &row, err);
                 if (r < 0)
                         return r;
-                json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
                 if (!row)
                         return 0;
                 const json_t *ids = json_object_get(row, "external_ids");
@@ -1327,7 +1322,8 @@ int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadlin
                     struct osn_error *err)
 {
         static const char *const cols[] = {
-            "_uuid", "addresses", "dynamic_addresses", "port_security", "external_ids", "up", NULL};
+            "_uuid", "addresses", "dynamic_addresses", "port_security", "external_ids", "options",
+            "up",    NULL};
         json_t *ops =
             json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
                                                  where_eq("name", json_string(port_name)), cols));

@@ -188,7 +188,7 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
                             struct osn_error *err) _wur_;
 
 /* Reads one port by name: *ret_row is the row with columns _uuid, addresses,
- * dynamic_addresses, port_security, external_ids, up (new reference), or
+ * dynamic_addresses, port_security, external_ids, options, up (new reference), or
  * NULL when there is none. */
 int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadline, json_t **ret_row,
                     struct osn_error *err) _wur_;
