@@ -102,6 +102,7 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
 
         long long underlay = 1500, overlay = 0, physical = 1500, timeout = 20000;
         long long log_bytes = OSN_LOG_DEFAULT_MAX_BYTES, log_files = OSN_LOG_DEFAULT_MAX_FILES;
+        long long pool = OSN_POOL_DEFAULT_SIZE;
         int r = 0;
         const char *level = NULL;
         _cleanup_free_ char *level_s = NULL;
@@ -123,7 +124,8 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
             (r = get_uint(path, root, "ready_timeout_ms", 1000, 300000, &timeout, err)) < 0 ||
             (r = get_uint(path, root, "log_max_bytes", 0, 1LL << 40, &log_bytes, err)) < 0 ||
             (r = get_uint(path, root, "log_max_files", 0, OSN_LOG_MAX_FILES_LIMIT, &log_files,
-                          err)) < 0) {
+                          err)) < 0 ||
+            (r = get_uint(path, root, "pool_size", 0, OSN_POOL_MAX_SIZE, &pool, err)) < 0) {
                 osn_nodeconf_free(nc);
                 return r;
         }
@@ -159,6 +161,7 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
         nc->ready_timeout_ms = (int)timeout;
         nc->log_max_bytes = (uint64_t)log_bytes;
         nc->log_max_files = (unsigned)log_files;
+        nc->pool_size = (unsigned)pool;
         /* The log sink is per process and this file is its only source of
          * bounds: hand them over here, so that every program that loads
          * the node config and then opens its log_file rotates it. */

@@ -23,8 +23,13 @@
  *     "log_file": "/var/log/osn/cni.log",      default; "-" = stderr
  *     "log_level": "info",                     err|warn|info|debug
  *     "log_max_bytes": 10485760,               rotate beyond (0 = never)
- *     "log_max_files": 5                       rotated files kept (0..100)
+ *     "log_max_files": 5,                      rotated files kept (0..100)
+ *     "pool_size": 4                           spare ports per network (0..64; 0 = off)
  *   }
+ *
+ * pool_size: how many spare logical ports each network keeps, compiled by
+ * ovn-northd ahead of time, so that an ADD binds one instead of waiting for
+ * northd (ovn.h, "Pools").  0 turns pools off: every ADD inserts its port.
  *
  * Loading also hands log_max_bytes/log_max_files to log.c
  * (osn_log_set_rotation()): the log file is opened after the config is read.
@@ -60,7 +65,11 @@ struct osn_nodeconf {
         enum osn_log_level log_level;
         uint64_t log_max_bytes; /* 0 = never rotate */
         unsigned log_max_files;
+        unsigned pool_size; /* spares per network; 0 = no pools */
 };
+
+#define OSN_POOL_DEFAULT_SIZE 4
+#define OSN_POOL_MAX_SIZE     64
 
 /* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */
 int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_error *err) _wur_;
