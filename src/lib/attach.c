@@ -786,9 +786,11 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
         const char *lsp = iface_id ? iface_id : port;
         r = osn_attach_remove(nb, ovs, nc->name, lsp, env->container_id, env->ifname,
                               node->pool_size, deadline, err);
-        if (r >= 0 && !iface_id) {
-                /* No OVS port (a DEL again, or an ADD that stopped before
-                 * its plug): a spare it claimed is found by its ids. */
+        if (r >= 0) {
+                /* Spares this container holds that its OVS port does not
+                 * name (a DEL again, an ADD killed between its claim and its
+                 * veth and then retried): found by their ids, a scan of the
+                 * port table, DEL's only cost that grows with the NB. */
                 int n = osn_nb_detach_container(nb, nc->name, env->container_id, env->ifname,
                                                 node->pool_size, deadline, err);
                 r = n < 0 ? n : r + n;
@@ -830,6 +832,14 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                 return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
                                      "logical port %s of network \"%s\" does not exist", port,
                                      nc->name);
+        const char *holder =
+            osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_CONTAINER);
+        if (osn_is_spare_port(nc->name, port, NULL) && !streq(holder, env->container_id))
+                return osn_error_set(err, -ESTALE, OSN_CNI_CHECK_FAILED,
+                                     "logical port %s, which this attachment's OVS port names, is "
+                                     "held by %s%s, not by container %s",
+                                     port, holder ? "container " : "no container (a spare)",
+                                     holder ? holder : "", env->container_id);
         const char *addrs =
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
         uint8_t mac[6];

@@ -402,6 +402,7 @@ struct osn_nb_attach {
 
         /* Pools (ovn.h, "Pools"). */
         bool pool;            /* this ADD may claim a spare */
+        bool own_exists;      /* ... but its own port is there (an earlier try) */
         json_t *sw_row;       /* the switch as last read for the pool (_uuid, external_ids) */
         json_t *sw_ids;       /* its external_ids as this ADD left them (the top-up's guard) */
         struct spare *spares; /* its pool index */
@@ -772,8 +773,12 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
 {
         const struct osn_port_spec *spec = at->spec;
         json_t *ops = json_pack(
-            "[o]", osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
-                                       (const char *const[]){"_uuid", "external_ids", NULL}));
+            "[o,o]",
+            osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
+                                (const char *const[]){"_uuid", "external_ids", NULL}),
+            osn_ovsdb_op_select("Logical_Switch_Port",
+                                where_eq("name", json_string(spec->port_name)),
+                                (const char *const[]){"_uuid", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -783,6 +788,9 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         json_decref(at->sw_ids);
         at->sw_row = at->sw_ids = NULL;
         at->n_spares = 0;
+        /* An earlier try of this ADD made the attachment's own port: the
+         * attach adopts it (or replaces it), no spare is claimed. */
+        at->own_exists = json_array_size(osn_ovsdb_result_rows(res, 1)) > 0;
         json_t *sw = json_array_get(rows, 0);
         const json_t *ids = json_object_get(sw, "external_ids");
         if (json_array_size(rows) != 1 ||
@@ -835,7 +843,7 @@ static void take_spare(struct osn_nb_attach *at, size_t k)
  * that concurrent ADDs spread over the pool), or attach without one. */
 static void pool_decide(struct osn_nb_attach *at)
 {
-        if (at->n_spares > 0) {
+        if (at->n_spares > 0 && !at->own_exists) {
                 take_spare(at, at->seed % at->n_spares);
                 return;
         }
