@@ -409,6 +409,7 @@ struct osn_nb_attach {
         size_t n_spares;
         size_t claim; /* CLAIM: which spare */
         unsigned evictions;
+        bool evicted;       /* a spare gave its addresses to this ADD */
         json_t *refill_ops; /* the top-up in flight */
         int64_t refill_id;
         bool refill_in_flight;
@@ -999,7 +1000,7 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
  * of pool_size, at most REFILL_MAX. */
 static void refill_start(struct osn_nb_attach *at)
 {
-        if (!at->pool || !at->sw_row || !at->sw_ids)
+        if (!(at->pool || at->evicted) || !at->sw_row || !at->sw_ids)
                 return;
         size_t have = index_size(at->sw_ids), want = at->spec->pool_size;
         if (have >= want)
@@ -1015,6 +1016,14 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                 return;
         const char *net = at->spec->nc->name;
         struct osn_error e = {0};
+        if (at->evicted && !at->refill_in_flight && at->spec->pool_size > 0) {
+                /* This ADD took a spare's address: a replacement for it. */
+                if (read_pool(at, deadline, &e) == 0)
+                        refill_start(at);
+                else
+                        log_info("network %s: pool not topped up: %s", net, e.msg);
+                osn_error_clear(&e);
+        }
         for (int tries = 0; at->refill_in_flight; tries++) {
                 _cleanup_json_ json_t *res = NULL;
                 at->refill_in_flight = false;
@@ -1075,8 +1084,10 @@ static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadl
                 osn_error_clear(err);
                 return 0;
         }
-        if (r == 0)
+        if (r == 0) {
                 log_info("network %s: spare %s evicted for %s", net, uuid, at->spec->port_name);
+                at->evicted = true;
+        }
         return r;
 }
 
