@@ -28,9 +28,16 @@ NBJQ='def v: if type == "array" then
 # lsps NET: the network's logical ports, a JSON array of {_uuid, name, type,
 # addresses (an array), external_ids (an object)}.
 lsps() {
-    nbctl --format=json --columns=_uuid,name,type,addresses,external_ids \
+    nbctl --format=json --columns=_uuid,name,type,addresses,port_security,dhcpv4_options,external_ids \
         find Logical_Switch_Port "external_ids:\"osn/network\"=\"$1\"" |
-        jq -c "$NBJQ | map(.addresses |= (if type == \"string\" then [.] else . end))"
+        jq -c "$NBJQ | map(.addresses |= (if type == \"string\" then [.] else . end)
+                            | .port_security |= (if type == \"string\" then [.] else . end)
+                            | .dhcpv4_options |= (if type == \"string\" then . else (.[0] // \"\") end))"
+}
+# dhcp4_of NET: the uuid of the network's IPv4 DHCP_Options ("" if none).
+dhcp4_of() {
+    nbctl --bare --columns=_uuid,cidr find DHCP_Options "external_ids:\"osn/network\"=\"$1\"" |
+        paste -sd' ' | tr -s ' ' '\n' | paste - - | awk '$2 ~ /\./ {print $1; exit}'
 }
 # switch_ids NET: the external_ids of switch osn.NET ({} when it is gone).
 switch_ids() {
@@ -40,14 +47,15 @@ switch_ids() {
 
 # pool_report NET WANT: "ok", or what is wrong with the network's pool:
 # WANT spares ("" = any number), each named osn.NET.spare.<its _uuid>,
-# without holder ids, listed in the switch's index (osn/spare/<uuid> = its
+# without holder ids, its port security its addresses, its DHCPv4 options
+# the network's, listed in the switch's index (osn/spare/<uuid> = its
 # addresses) and the index has no other key; and no IP or MAC is on two of
 # the network's ports.
 pool_report() {
     local net=$1 want=$2 ports sw
     ports=$(lsps "$net") || { echo "cannot read the ports"; return; }
     sw=$(switch_ids "$net") || { echo "cannot read the switch"; return; }
-    jq -r --arg net "$net" --arg want "$want" --argjson sw "$sw" '
+    jq -r --arg net "$net" --arg want "$want" --argjson sw "$sw" --arg dhcp "$(dhcp4_of "$net")" '
         ($sw | to_entries | map(select(.key | startswith("osn/spare/")))
              | map({key: (.key | ltrimstr("osn/spare/")), value}) | from_entries) as $idx
         | map(select(.external_ids["osn/spare"] == "true")) as $sp
@@ -61,6 +69,10 @@ pool_report() {
                    | "spare \(.name) has holder ids \(.external_ids | tostring)"),
             ($sp[] | select(($idx[._uuid] // "") != (.addresses[0] // ""))
                    | "spare \(.name) has addresses \(.addresses | tostring), its index entry \($idx[._uuid] // "none")"),
+            ($sp[] | select(.port_security != .addresses)
+                   | "spare \(.name) has port_security \(.port_security | tostring), addresses \(.addresses | tostring)"),
+            ($sp[] | select(.dhcpv4_options != $dhcp)
+                   | "spare \(.name) has dhcpv4_options \"\(.dhcpv4_options)\", the network'"'"'s are \"\($dhcp)\""),
             ($idx | keys[] | select(. as $u | $spu | any(. == $u) | not)
                   | "index key osn/spare/\(.) names no spare"),
             (map(select(.type != "localnet") | (.addresses[0] // "") | split(" ")[]
@@ -183,6 +195,16 @@ P1='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"pool1","topology"
 expect_ok "pool1: the first ADD (node1)" attach 1 a1 "$P1"
 assert_eq ok "$(pool_at pool1 $POOL)" "pool1: after the first ADD the switch has $POOL spares, each in its index"
 assert_eq ok "$(ports_report pool1 cid-a1)" "pool1: and one attachment (a1)"
+# northd has compiled them (each has its Port_Binding), and nothing binds them.
+unbound_spares() {
+    local n c
+    for n in $(spares_json pool1 | jq -r '.[].name'); do
+        c=$(sbctl --bare --columns=_uuid,chassis find Port_Binding "logical_port=$n" | sed '/^$/d' | wc -w)
+        [[ $c == 1 ]] || return 1
+    done
+    [[ -n "${n:-}" ]]
+}
+check "pool1: every spare has its Port_Binding (compiled by northd), with no chassis" wait_until 10 unbound_spares
 
 BEFORE=$(spares_json pool1)
 expect_ok "pool1: ADD a2 (node2)" attach 2 a2 "$P1"
@@ -463,10 +485,17 @@ jq_eq "$RESULT" '.code' "11" "tiny: with code 11 (try again later)"
 jq_eq "$RESULT" '.msg | test("subnet 10.84.0.0/29 of network \"tiny\" is full")' true "tiny: saying the subnet is full ($(jq -r .msg <<<"$RESULT"))"
 assert_eq "null" "$(port_of tiny cid-t6)" "tiny: the refused ADD left no port"
 FREED=$(pod_ip t3)
+T3=$(port_of tiny cid-t3)
+assert_contains "$(jq -r .name <<<"$T3")" "osn.tiny.spare." "tiny: t3 is on a pool port"
 expect_ok "tiny: DEL t3" detach 1 t3 "$PT"
-assert_eq ok "$(pool_report tiny "" )" "tiny: spares and index agree after the DEL"
+# The pool had no spare (fewer than pool_size): the DEL returns the port.
+assert_eq ok "$(pool_at tiny 1)" "tiny: the DEL returned t3's port to the pool (1 spare, in the index)"
+same "$(jq -c '[._uuid, .addresses[0]]' <<<"$T3")" "$(spares_json tiny | jq -c '.[0] | [._uuid, .addresses[0]]')" \
+    "tiny: the spare is t3's port, with its MAC and address"
 expect_ok "tiny: the next ADD succeeds" attach 1 t7 "$PT"
 same "$FREED" "$(pod_ip t7)" "tiny: with the one free address"
+same "$(jq -r .name <<<"$T3")" "$(jq -r .name <<<"$(port_of tiny cid-t7)")" "tiny: on t3's old port"
+assert_eq ok "$(pool_at tiny 0)" "tiny: no spare left"
 for i in 1 2 4 5; do detach $(( i % 3 + 1 )) "t$i" "$PT" >/dev/null; done
 detach 1 t7 "$PT" >/dev/null
 assert_eq ok "$(gone tiny)" "tiny: the last DEL removes it"
