@@ -440,18 +440,23 @@ expect_ok "poolgc: g1" attach 1 g1 "$PG"
 expect_ok "poolgc: g2" attach 1 g2 "$PG"
 RG2=$RESULT
 expect_ok "poolgc: g3" attach 1 g3 "$PG"
+expect_ok "poolgc: g4" attach 1 g4 "$PG"
 G2=$(jq -r .name <<<"$(port_of poolgc cid-g2)")
 assert_contains "$G2" "osn.poolgc.spare." "poolgc: g2 is on a pool port"
+G4=$(jq -r .name <<<"$(port_of poolgc cid-g4)")
+assert_contains "$G4" "osn.poolgc.spare." "poolgc: g4 is on a pool port"
 CHK=$(jq -c --argjson p "$RG2" '. + {prevResult: $p}' <<<"$PG")
 check "poolgc: CHECK of g2 (a pool port) passes" cni 1 CHECK cid-g2 "$(pod_netns g2)" net1 "$CHK"
 in_pod g2 ip link del net1
 check_fails "poolgc: CHECK of g2 fails once its veth is gone" cni 1 CHECK cid-g2 "$(pod_netns g2)" net1 "$CHK"
 jq_eq "$(cni 1 CHECK cid-g2 "$(pod_netns g2)" net1 "$CHK")" '.code' "103" "poolgc: with osn's CHECK code"
 G3=$(jq -r .name <<<"$(port_of poolgc cid-g3)")
-GCC=$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID":"cid-g1","ifname":"net1"}]}' <<<"$PG")
-check "poolgc: GC keeping only g1" cni 1 GC "" "" "" "$GCC"
+GCC=$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID":"cid-g1","ifname":"net1"},{"containerID":"cid-g4","ifname":"net1"}]}' <<<"$PG")
+check "poolgc: GC keeping g1 and g4" cni 1 GC "" "" "" "$GCC"
 assert_eq "null null" "$(port_of poolgc cid-g2) $(port_of poolgc cid-g3)" "poolgc: GC removed g2's and g3's attachments"
-assert_eq ok "$(ports_report poolgc cid-g1)" "poolgc: what is left is g1 and spares"
+assert_eq ok "$(ports_report poolgc cid-g1 cid-g4)" "poolgc: what is left is g1, g4 and spares"
+assert_eq "$G4" "$(iface_id 1 cid-g4)" "poolgc: g4 keeps its pool port and OVS port"
+check "poolgc: g4 still reaches g1" ping_ok g4 "$(pod_ip g1)"
 ns=$(n_spares poolgc)
 (( ns <= POOL )) && ok "poolgc: $ns spares, not beyond the target $POOL" || fail "poolgc: $ns spares after GC, more than $POOL"
 assert_eq ok "$(pool_report poolgc "")" "poolgc: the spares and their index agree"
@@ -460,6 +465,7 @@ assert_eq "0 0" "$(grep -c "\"$G2\"" <<<"$IDS") $(grep -c "\"$G3\"" <<<"$IDS")" 
     "poolgc: no OVS interface on node1 is left with g2's or g3's iface-id ($G2, $G3)"
 assert_eq "" "$(in_pod g3 ip -o link show net1 2>/dev/null)" "poolgc: GC removed g3's veth"
 check "poolgc: GC with an empty valid-attachments list" cni 1 GC "" "" "" "$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$PG")"
+assert_eq "" "$(in_pod g4 ip -o link show net1 2>/dev/null)" "poolgc: GC removed g4's veth (a pool port's)"
 assert_eq ok "$(gone poolgc)" "poolgc: the network with spares only is gone (switch, ports, DHCP_Options)"
 nothing_left "poolgc: nothing left on any node"
 
