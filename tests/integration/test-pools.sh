@@ -11,6 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 POOL=4
+export OSN_POOL_SIZE=$POOL # the sandbox writes it into every node's osn.json
 plugin_test_up 3
 OUT=$(mktemp -d)
 
@@ -183,11 +184,6 @@ plugin_pids() {
     done
 }
 
-# The pool size of this test, in every node's osn.json (not OSN_POOL_SIZE
-# at "up": the sandbox's heredoc drops the key's quotes, "pool_size" comes
-# out bare and the node config does not parse).
-set_pool_size $POOL
-
 # =============================================================================
 # 1, 2: the pool is made by the first ADD and stays at its target; an ADD
 # binds a spare.
@@ -309,16 +305,26 @@ kill -CONT "$CTL3"
 assert_eq "osn.pool1.spare.$K1U" "$(jq -r .name <<<"$(port_of pool1 cid-k1)")" "kill: k1's claim is a pool port"
 expect_ok "kill: the retried ADD of k1 (same container id) succeeds" attach 3 k1 "$P1"
 K1=$(port_of pool1 cid-k1)
-same "$K1U" "$(jq -r ._uuid <<<"$K1")" "kill: the retry attached the port the killed ADD had claimed"
+# The claimed port is attached on the retry, or back in the pool, or gone
+# (then its address is free): never left holding k1's claim beside it.
+K1W=$(lsps pool1 | jq -r --arg u "$K1U" --arg k "$(jq -r ._uuid <<<"$K1")" '
+    [.[] | select(._uuid == $u)][0] as $p
+    | if $p == null then "removed"
+      elif $u == $k then "attached on the retry"
+      elif $p.external_ids["osn/spare"] == "true" and ($p.external_ids["osn/container-id"] | not) then "returned to the pool"
+      else "lost: \($p | tostring)" end')
+[[ $K1W != lost* ]] && ok "kill: the killed ADD's claim was $K1W" || fail "kill: the killed ADD's claim $K1U: $K1W"
 same "$(lsp_ip "$K1")" "$(jq -r '.ips[0].address | split("/")[0]' <<<"$RESULT" 2>/dev/null)" "kill: the retry's result has its address"
 same "$(lsp_ip "$K1")" "$(pod_ip k1)" "kill: and the pod has it"
 assert_eq "1" "$(in_pod k1 ip -o link show | grep -c 'net1@')" "kill: one interface in the pod"
-assert_eq "osn.pool1.spare.$K1U" "$(iface_id 3 cid-k1)" "kill: its OVS iface-id on node3 is the port"
+assert_eq "$(jq -r .name <<<"$K1")" "$(iface_id 3 cid-k1)" "kill: its OVS iface-id on node3 is its port"
+assert_contains "$(jq -r .name <<<"$K1")" "osn.pool1.spare." "kill: a pool port"
 live+=(cid-k1)
 assert_eq ok "$(ports_report pool1 "${live[@]}")" "kill: every port is a live attachment or a spare, k1 on one port"
 assert_eq ok "$(pool_at pool1 $POOL)" "kill: the pool is at $POOL"
 check "kill: k1 (node3) reaches a1 (node1)" ping_ok k1 "$(pod_ip a1)"
-assert_eq "$((N0 + 1))" "$(lsps pool1 | jq length)" "kill: one port more than before ($N0 + k1): nothing lost, nothing leaked"
+assert_eq "$((${#live[@]} + POOL))" "$(lsps pool1 | jq length)" \
+    "kill: ${#live[@]} attachments + $POOL spares, nothing lost, nothing leaked (before k1's ADD: $N0 ports)"
 
 # Killed, then deleted without a retry (the runtime gives up on the pod).
 N0=$(lsps pool1 | jq length)
@@ -332,7 +338,8 @@ expect_ok "kill: DEL of k2" detach 3 k2 "$P1"
 assert_eq "null" "$(port_of pool1 cid-k2)" "kill: after DEL no port carries k2's container id"
 assert_eq ok "$(ports_report pool1 "${live[@]}")" "kill: every port is a live attachment or a spare"
 assert_eq ok "$(pool_at pool1 $POOL)" "kill: the pool is at $POOL"
-assert_eq "$N0" "$(lsps pool1 | jq length)" "kill: as many ports as before k2's ADD ($N0)"
+assert_eq "$((${#live[@]} + POOL))" "$(lsps pool1 | jq length)" \
+    "kill: ${#live[@]} attachments + $POOL spares, as before k2's ADD ($N0 ports)"
 assert_eq "" "$(vsctl 3 --bare --columns=name find Interface 'external_ids:"osn/container-id"="cid-k2"' | sed '/^$/d')" \
     "kill: no OVS port of k2 on node3"
 K2H=$(host_ifname "osn.pool1.cid-k2.net1")
@@ -414,8 +421,13 @@ for i in $(seq 1 16); do
     [[ $(iface_id "$node" "cid-c$i") == "$(jq -r .name <<<"$pj")" ]] || mism="$mism c$i: iface-id $(iface_id "$node" "cid-c$i") is not $(jq -r .name <<<"$pj");"
 done
 assert_eq "" "$mism" "pool16: each result's MAC and address, and each OVS iface-id, are those of the pod's own port"
-assert_eq "16" "$(for i in $(seq 1 16); do jq -r '.ips[0].address' "$OUT/c$i.json"; done | sort -u | grep -c '^10\.82\.0\.')" \
+assert_eq "" "$(for i in $(seq 1 16); do echo "c$i $(jq -r '.ips[0].address' "$OUT/c$i.json")"; done |
+    awk '{n[$2]++; w[$2] = w[$2] " " $1} END {for (a in n) if (n[a] > 1) printf "%s held by%s; ", a, w[a]}')" \
     "pool16: 16 distinct addresses in the results"
+assert_eq "" "$(for n in 1 2 3; do vsctl "$n" --bare --columns=external_ids find Interface 'external_ids:"osn/network"="pool16"' |
+    tr ' ' '\n' | sed -n "s/^iface-id=/node$n /p"; done |
+    awk '{n[$2]++; w[$2] = w[$2] " " $1} END {for (p in n) if (n[p] > 1) printf "%s plugged on%s; ", p, w[p]}')" \
+    "pool16: no logical port is plugged twice (OVS iface-ids over the 3 nodes)"
 unreach=""
 for i in $(seq 1 16); do ping_ok c0 "$(jq -r '.ips[0].address | split("/")[0]' "$OUT/c$i.json")" || unreach="$unreach c$i"; done
 assert_eq "" "$unreach" "pool16: c0 (node1) reaches all 16"
