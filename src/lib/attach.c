@@ -197,7 +197,8 @@ struct add_plan {
 
 struct add_state {
         const struct osn_attach_req *req;
-        char port[512];
+        char name[OSN_PORT_NAME_SIZE]; /* the attachment's own port name */
+        char port[OSN_PORT_NAME_SIZE]; /* the port it binds: its own, or a claimed spare */
         char host[IFNAMSIZ];
         int netns_fd;
         int64_t deadline;
@@ -343,7 +344,7 @@ static int plan_add(struct add_state *st, struct osn_error *err)
         else if (req->env->args.has_mac)
                 memcpy(p->mac, req->env->args.mac, 6);
         else
-                osn_port_mac(st->port, p->mac);
+                osn_port_mac(st->name, p->mac);
         p->mtu = nc->mtu ? nc->mtu : nc->external ? node->physical_mtu : node->overlay_mtu;
         if (nc->external) {
                 p->physnet =
@@ -420,7 +421,7 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .alloc = &st->plan.alloc,
             .physical_network = st->plan.physnet,
             .fingerprint = st->plan.fingerprint,
-            .port_name = st->port,
+            .port_name = st->name,
             .mac_requested = st->plan.mac_requested,
             .static_ips = st->plan.static_ips,
             .n_static_ips = st->plan.n_static_ips,
@@ -659,12 +660,13 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
         _cleanup_free_ char *port = attachment_port_name(req->nc, req->env);
         if (!port)
                 return -ENOMEM;
-        if (strlen(port) >= sizeof(st.port))
+        if (strlen(port) >= sizeof(st.name))
                 return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
                                      "the logical port name of network \"%s\", container %s, "
                                      "interface %s is %zu bytes; at most %zu fit",
                                      req->nc->name, req->env->container_id, req->env->ifname,
-                                     strlen(port), sizeof(st.port) - 1);
+                                     strlen(port), sizeof(st.name) - 1);
+        memcpy(st.name, port, strlen(port) + 1);
         memcpy(st.port, port, strlen(port) + 1);
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
