@@ -484,7 +484,16 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
          * them out. */
         if (node) {
                 json_array_extend(ports, osn_ovsdb_result_rows(res, 2));
-                json_array_extend(ports, osn_ovsdb_result_rows(res, 3));
+                /* Of the ports that say spare, only the true spares: one
+                 * that names a holder is an attachment, maybe another
+                 * node's. */
+                size_t i;
+                json_t *row;
+                json_array_foreach(osn_ovsdb_result_rows(res, 3), i, row)
+                {
+                        if (is_spare(row))
+                                json_array_append(ports, row);
+                }
         }
 
         struct osn_inventory *inv = calloc(1, sizeof(*inv));
