@@ -342,6 +342,37 @@ static void set_result(json_t *a, const char *result, const char *error)
                 json_object_set_new(a, "error", json_string(error));
 }
 
+/* The host side of an attachment on this node, named after 'port'
+ * (osn_host_ifname()): its OVS port, then its veth (gone with the pod's
+ * netns, as a rule; a failure there is no failure of the removal). */
+static int remove_host_side(struct osn_ovsdb *ovs, const char *port, int64_t deadline,
+                            struct osn_error *err)
+{
+        char host[IFNAMSIZ];
+        osn_host_ifname(port, host);
+        int r = osn_ovs_del_port(ovs, host, deadline, err);
+        if (r >= 0)
+                (void)osn_link_delete(host, NULL);
+        return r < 0 ? r : 0;
+}
+
+/* Removes a live node's attachment as the plugin's DEL does: its OVS port,
+ * its host veth, its logical port.  The host side is named after the port
+ * osn_port_name() gives the container and interface: for a claimed pool
+ * port (named osn.NET.spare.UUID) that is not the logical port's name,
+ * which osn_attach_remove() derives it from, so such a port's host side
+ * goes here by its own name first. */
+static int remove_local(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *net,
+                        const char *port, const char *cid, const char *ifname, int64_t deadline,
+                        struct osn_error *err)
+{
+        _cleanup_free_ char *own = cid && ifname ? osn_port_name(net, cid, ifname) : NULL;
+        if (cid && ifname && !own)
+                return -ENOMEM;
+        int r = own && !streq(own, port) ? remove_host_side(ovs, own, deadline, err) : 0;
+        return r < 0 ? r : osn_attach_remove(nb, ovs, net, port, deadline, err);
+}
+
 /* Writes the outcome 'r' of action 'a' into it: removed (r > 0), already
  * gone (0), kept because a guard held (-EAGAIN, when 'kept_why' says why),
  * else failed (counted in *failures). */
@@ -461,17 +492,16 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                 if (!id_prefix || !port) {
                         r = -ENOMEM;
                 } else if (startswith(port, id_prefix)) {
-                        char host[IFNAMSIZ];
-                        osn_host_ifname(port, host);
-                        r = lost || !ovs ? 0 : osn_ovs_del_port(ovs, host, deadline, &err);
-                        if (r >= 0 && !lost && ovs)
-                                (void)osn_link_delete(host, NULL);
+                        r = lost || !ovs ? 0 : remove_host_side(ovs, port, deadline, &err);
                         if (r >= 0)
                                 r = osn_nb_release_identity(nb, net, port, node ? node : "",
                                                             cid ? cid : "", deadline, &err);
+                } else if (lost || !ovs) {
+                        r = osn_nb_remove_port(nb, net, port, deadline, &err);
                 } else {
-                        r = lost || !ovs ? osn_nb_remove_port(nb, net, port, deadline, &err)
-                                         : osn_attach_remove(nb, ovs, net, port, deadline, &err);
+                        r = remove_local(nb, ovs, net, port, cid,
+                                         json_string_value(json_object_get(a, "interface")),
+                                         deadline, &err);
                 }
                 if (r == -ENOMEM)
                         return r;

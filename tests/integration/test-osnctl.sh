@@ -185,29 +185,40 @@ gc_summary() { jq -r '[.actions[] | .object + ":" + (.port // .network) + ":" + 
 
 expect_ok "ADD pod g (node1) to tenant-overlay" attach 1 g "$SEED1"
 expect_ok "ADD pod h (node2) to tenant-overlay" attach 2 h "$SEED1"
+expect_ok "ADD pod k (node1) to tenant-overlay" attach 1 k "$SEED1"
+# Pod k's port becomes a claimed pool port, by hand (an ADD that took a
+# spare: the port named osn.NET.spare.UUID with the pod's ids, the OVS
+# iface-id that name, the host veth named after the container's own port
+# name): an attachment like any other.
+KU=$(nbctl --bare --columns=_uuid find Logical_Switch_Port name=osn.tenant-overlay.cid-k.net1)
+KP=osn.tenant-overlay.spare.$KU
+KHOST=$(vsctl 1 --bare --columns=name find Interface 'external_ids:iface-id="osn.tenant-overlay.cid-k.net1"')
+nbctl set Logical_Switch_Port "$KU" "name=$KP"
+vsctl 1 set Interface "$KHOST" "external_ids:iface-id=$KP"
 S1=$(make_spare tenant-overlay 0a:58:0a:0a:0a:f1 10.10.10.241) || fail "make spare 1"
 S2=$(make_spare tenant-overlay 0a:58:0a:0a:0a:f2 10.10.10.242) || fail "make spare 2"
 SP1=osn.tenant-overlay.spare.$S1 SP2=osn.tenant-overlay.spare.$S2
 J=$(ctl 3 networks --json)
 jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares, (.spare_ports | map(.port) | sort | join(",")), (.nodes | join(",")), (.stale_pool_keys | length), .unindexed_spares] | map(tostring) | join(" ")' \
-    "2 2 $(printf '%s\n' "$SP1" "$SP2" | sort | paste -sd,) osn-node1,osn-node2 0 0" "networks --json: 2 attachments, the 2 spares apart (no node of theirs), index consistent"
-jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .usage[0].used' "4" "networks --json: used counts the spares' addresses"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: SPARES 2, ATTACHMENTS 2"
+    "3 2 $(printf '%s\n' "$SP1" "$SP2" | sort | paste -sd,) osn-node1,osn-node2 0 0" "networks --json: 3 attachments (the claimed pool port one of them), the 2 spares apart (no node of theirs), index consistent"
+jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .usage[0].used' "5" "networks --json: used counts the spares' addresses"
+assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
 J=$(ctl 3 attachments --json)
-jq_eq "$J" '[.attachments[].port] | sort | join(",")' "osn.tenant-overlay.cid-g.net1,osn.tenant-overlay.cid-h.net1" "attachments: the pods only, never a spare"
-assert_eq "g h" "$(ctl 3 attachments --network tenant-overlay --no-headers | awk '{print $2}' | sed 's|testns/||' | sort | tr '\n' ' ' | sed 's/ $//')" "attachments --network (text): the pods only"
+jq_eq "$J" '[.attachments[].port] | sort | join(",")' "$(printf '%s\n' osn.tenant-overlay.cid-g.net1 osn.tenant-overlay.cid-h.net1 "$KP" | sort | paste -sd,)" "attachments: the pods only, never a spare"
+jq_eq "$J" "[.attachments[] | select(.port == \"$KP\") | .pod] | join(\",\")" "testns/k" "attachments: the claimed pool port, with its pod"
+assert_eq "g h k" "$(ctl 3 attachments --network tenant-overlay --no-headers | awk '{print $2}' | sed 's|testns/||' | sort | tr '\n' ' ' | sed 's/ $//')" "attachments --network (text): the pods only"
 OUT=$(ctl 3 attachments --ip 10.10.10.241 2>&1); rc=$?
 assert_eq "1" "$rc" "attachments --ip of a spare's address: exit 1 (no attachment holds it)"
 assert_contains "$OUT" "spare $SP1 of network tenant-overlay" "and it names the spare that does"
 J=$(ctl 3 show tenant-overlay --json)
 jq_eq "$J" '[.network.spares, (.spares | map(.port + "=" + (.ips | join(",")) + "=" + (.indexed | tostring)) | sort | join(" ")), (.attachments | length)] | map(tostring) | join(" ")' \
-    "2 $(printf '%s\n' "$SP1=10.10.10.241/24=true" "$SP2=10.10.10.242/24=true" | sort | paste -sd' ') 2" "show --json: the spares with their addresses, apart from the 2 attachments"
+    "2 $(printf '%s\n' "$SP1=10.10.10.241/24=true" "$SP2=10.10.10.242/24=true" | sort | paste -sd' ') 3" "show --json: the spares with their addresses, apart from the 3 attachments"
 TXT=$(ctl 3 show tenant-overlay)
 assert_eq "spares: 2" "$(grep '^spares:' <<<"$TXT" | tr -s ' ')" "show: a spares line"
 assert_eq "$SP1 0a:58:0a:0a:0a:f1 10.10.10.241/24 yes" "$(awk -v p="$SP1" '$1 == p' <<<"$TXT" | tr -s ' ')" "show: one line per spare"
-assert_eq "2" "$(grep -c '^testns/' <<<"$TXT")" "show: the attachments are still the pods'"
+assert_eq "3" "$(grep -c '^testns/' <<<"$TXT")" "show: the attachments are still the pods'"
 J=$(ctl 2 gc --node osn-node1 --force --dry-run --json)
-jq_eq "$J" '[.actions[] | select(.object == "attachment") | .port] | join(",")' "osn.tenant-overlay.cid-g.net1" "gc --node (a lost node, dry run): its attachment, never a spare"
+jq_eq "$J" '[.actions[] | select(.object == "attachment") | .port] | join(",")' "osn.tenant-overlay.cid-g.net1,$KP" "gc --node (a lost node, dry run): its attachments, never a spare"
 
 # A stale index key: shown, and gc removes it (and only it).
 nbctl set Logical_Switch osn.tenant-overlay 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"="0a:58:0a:0a:0a:f9 10.10.10.249"'
@@ -227,7 +238,15 @@ J=$(ctl 2 gc --json)
 assert_eq "attachment:osn.tenant-overlay.cid-h.net1:removed" "$(gc_summary "$J")" "gc on node2: pod h's attachment only"
 check "spare 1 is kept" lsp_exists "$SP1"
 check "spare 2 is kept" lsp_exists "$SP2"
-assert_eq "osn.tenant-overlay" "$(osn_switches)" "the network stays (pod g is still attached)"
+assert_eq "osn.tenant-overlay" "$(osn_switches)" "the network stays (pods g and k are still attached)"
+jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares] | map(tostring) | join(" ")' "2 2" "networks: 2 attachments, 2 spares"
+
+# Pod k's claimed pool port goes as a whole: OVS port and logical port.
+pod_del k >/dev/null
+J=$(ctl 1 gc --json)
+assert_eq "attachment:$KP:removed" "$(gc_summary "$J")" "gc on node1: the dead pod's claimed pool port"
+assert_eq "" "$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"$KP\"")" "its OVS port is gone (named after the container's port, not the logical port)"
+check_fails "its logical port is gone" lsp_exists "$KP"
 jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares] | map(tostring) | join(" ")' "1 2" "networks: 1 attachment, 2 spares"
 
 # The last attachment goes: the network, left with only spares, goes too.
