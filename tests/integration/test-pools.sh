@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Port pools (issue 13, the NB layout of /work/wt/POOL-CONTRACT.md): each
+# Port pools (issue 13, the NB layout in ovn.h, "Pools", and docs/design.md): each
 # network keeps pool_size spare logical ports that ovn-northd has already
 # compiled, and an ADD on the common path binds one of them.  Shown on the
 # sandbox: the first ADD makes the pool and it stays at its target; an ADD
