@@ -774,12 +774,15 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
 {
         const struct osn_port_spec *spec = at->spec;
         json_t *ops = json_pack(
-            "[o,o]",
-            osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
-                                (const char *const[]){"_uuid", "external_ids", NULL}),
-            osn_ovsdb_op_select("Logical_Switch_Port",
-                                where_eq("name", json_string(spec->port_name)),
-                                (const char *const[]){"_uuid", NULL}));
+            "[o]", osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
+                                       (const char *const[]){"_uuid", "external_ids", NULL}));
+        /* A retried ADD may find the attachment's own port, made by the
+         * earlier try (a scan of the port table by name: only then). */
+        if (spec->earlier_try)
+                json_array_append_new(
+                    ops, osn_ovsdb_op_select("Logical_Switch_Port",
+                                             where_eq("name", json_string(spec->port_name)),
+                                             (const char *const[]){"_uuid", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -791,7 +794,7 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         at->n_spares = 0;
         /* An earlier try of this ADD made the attachment's own port: the
          * attach adopts it (or replaces it), no spare is claimed. */
-        at->own_exists = json_array_size(osn_ovsdb_result_rows(res, 1)) > 0;
+        at->own_exists = spec->earlier_try && json_array_size(osn_ovsdb_result_rows(res, 1)) > 0;
         json_t *sw = json_array_get(rows, 0);
         const json_t *ids = json_object_get(sw, "external_ids");
         if (json_array_size(rows) != 1 ||
@@ -2150,8 +2153,8 @@ int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_na
 }
 
 int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
-                            const char *ifname, unsigned pool_size, int64_t deadline,
-                            struct osn_error *err)
+                            const char *ifname, bool spares_only, unsigned pool_size,
+                            int64_t deadline, struct osn_error *err)
 {
         const char *kv[] = {OSN_EXT_NETWORK, network, OSN_EXT_CONTAINER, cid, OSN_EXT_IFNAME,
                             ifname,          NULL};
@@ -2170,7 +2173,7 @@ int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const cha
         json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
         {
                 const char *name = json_string_value(json_object_get(row, "name"));
-                if (!osn_is_spare_port(network, name, NULL))
+                if (!name || (spares_only && !osn_is_spare_port(network, name, NULL)))
                         continue;
                 if ((r = detach(nb, network, name, cid, pool_size, deadline, err)) < 0)
                         return r;
