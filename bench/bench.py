@@ -87,8 +87,9 @@ def scale_points():
 
 SCALE_POINTS = scale_points()
 SCALE_SEQ = env_int("BENCH_SCALE_SEQ", 20)
-SCALE_CTL = env_int("BENCH_SCALE_CTL", 10)
-SCALE_SHELL = env_int("BENCH_SCALE_SHELL", 5)
+SCALE_FLOOR = env_int("BENCH_SCALE_FLOOR", 12)
+SCALE_CTL = env_int("BENCH_SCALE_CTL", 5)
+SCALE_SHELL = env_int("BENCH_SCALE_SHELL", 3)
 MAX_FAILURES = env_int("BENCH_MAX_FAILURES", 10)
 STARTUP_N = env_int("BENCH_STARTUP", 20)
 JOB_TIMEOUT = 60  # s; the plugin's own bound is ready_timeout_ms (20 s)
@@ -432,8 +433,9 @@ PW_, PH_ = 470, 340  # one panel
 
 def _log_ticks(lo, hi):
     d, out = lo, []
+    steps = (1, 2, 5) if hi / lo <= 1000 else (1, 3)  # fewer labels over 4+ decades
     while d <= hi * 1.0001:
-        for m in (1, 2, 5):
+        for m in steps:
             if d * m <= hi * 1.0001:
                 out.append(d * m)
         d *= 10
@@ -569,7 +571,8 @@ def report(meta, phase_s):
     R = {"meta": meta, "phases_s": phase_s, "config": {
         "seq": SEQ, "shell_seq": SHELL_SEQ, "floor": FLOOR_N, "conc": CONC,
         "conc_rounds": CONC_ROUNDS, "shell_conc_rounds": SHELL_CONC_ROUNDS, "pool_size": POOL_SIZE,
-        "scale_points": SCALE_POINTS, "scale_seq": SCALE_SEQ, "scale_ctl": SCALE_CTL,
+        "scale_points": SCALE_POINTS, "scale_seq": SCALE_SEQ, "scale_floor": SCALE_FLOOR,
+        "scale_ctl": SCALE_CTL,
         "scale_shell": SCALE_SHELL},
         "latency_ms": {}, "resources": {}, "ratios": {}, "targets": [], "failures": FAILURES}
     lines = []
@@ -1015,11 +1018,14 @@ def main():
                 # without pools, OVN's two floors on the same switch, and
                 # (a control) the pool path on the seed network, which holds
                 # no prefilled ports: what grows with the NB, not the network.
-                for i in range(SCALE_SEQ):
-                    cycle("osn", "seq", [(1, f"osn-{tag}-{i}", pod("seq1"))], tag=tag, nad=SCALE_NAD)
-                    cycle("osn-nopool", "seq", [(1, f"osnnp-{tag}-{i}", pod("seq1"))], tag=tag, nad=SCALE_NAD)
-                    floor_sample("plug", 1, sw, i, tag)
-                    floor_sample("nb", 1, sw, i, tag)
+                for i in range(max(SCALE_SEQ, SCALE_FLOOR)):
+                    if i < SCALE_SEQ:
+                        cycle("osn", "seq", [(1, f"osn-{tag}-{i}", pod("seq1"))], tag=tag, nad=SCALE_NAD)
+                        cycle("osn-nopool", "seq", [(1, f"osnnp-{tag}-{i}", pod("seq1"))], tag=tag,
+                              nad=SCALE_NAD)
+                    if i < SCALE_FLOOR:
+                        floor_sample("plug", 1, sw, i, tag)
+                        floor_sample("nb", 1, sw, i, tag)
                     if i < SCALE_CTL:
                         cycle("osn", "seq", [(1, f"osn-ctl{tag}-{i}", pod("seq1"))], tag="ctl" + tag)
                 if pt > 0:

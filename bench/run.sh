@@ -35,9 +35,10 @@
 #                           NB sizes to measure at ("": skip the scale part;
 #                           BENCH_SCALE_PORTS=N alone means "0 N")
 #   BENCH_SCALE_SEQ=20      at each: osn cycles with and without pools on the
-#                           scale net, and floor samples of each kind
-#   BENCH_SCALE_CTL=10      at each: pool cycles on the seed net (a control)
-#   BENCH_SCALE_SHELL=5     at each but +0: shell cycles
+#                           scale net
+#   BENCH_SCALE_FLOOR=12    at each: floor samples of each kind on it
+#   BENCH_SCALE_CTL=5       at each: pool cycles on the seed net (a control)
+#   BENCH_SCALE_SHELL=3     at each but +0: shell cycles
 #   BENCH_OUT=bench/out     where the results go
 #   OSN_KEEP=1              leave the sandbox up (remove it with
 #                           "sandbox/osn-sandbox down --dir DIR")
