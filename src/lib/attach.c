@@ -197,7 +197,8 @@ struct add_plan {
 
 struct add_state {
         const struct osn_attach_req *req;
-        char port[512];
+        char name[OSN_PORT_NAME_SIZE]; /* the attachment's own port name */
+        char port[OSN_PORT_NAME_SIZE]; /* the port it binds: its own, or a claimed spare */
         char host[IFNAMSIZ];
         int netns_fd;
         int64_t deadline;
@@ -262,7 +263,10 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                         NOTE(done, "identity port released");
                 }
         } else if (st->nb_port && st->nb) {
-                if (osn_nb_remove_port(st->nb, st->req->nc->name, st->port, deadline, &e) < 0) {
+                /* A claimed spare is released only while it is this
+                 * container's (the claim may have lost to another ADD). */
+                if (osn_nb_detach(st->nb, st->req->nc->name, st->port, st->req->env->container_id,
+                                  st->req->node->pool_size, deadline, &e) < 0) {
                         log_info("rollback: removing logical port %s: %s", st->port, e.msg);
                         NOTE(left, "logical port");
                 } else {
@@ -340,7 +344,7 @@ static int plan_add(struct add_state *st, struct osn_error *err)
         else if (req->env->args.has_mac)
                 memcpy(p->mac, req->env->args.mac, 6);
         else
-                osn_port_mac(st->port, p->mac);
+                osn_port_mac(st->name, p->mac);
         p->mtu = nc->mtu ? nc->mtu : nc->external ? node->physical_mtu : node->overlay_mtu;
         if (nc->external) {
                 p->physnet =
@@ -396,7 +400,15 @@ static void remove_stale(struct add_state *st)
         struct osn_error e = {0};
         if (osn_ovs_del_port(st->ovs, st->host, st->deadline, &e) < 0)
                 log_info("removing stale OVS port %s: %s", st->host, e.msg);
+        osn_error_clear(&e);
         (void)osn_link_delete(st->host, NULL);
+        /* A spare that try claimed goes back (its own port, named for the
+         * container, is adopted by the attach itself). */
+        const struct osn_cni_env *env = st->req->env;
+        if (!st->plan.identity &&
+            osn_nb_detach_container(st->nb, st->req->nc->name, env->container_id, env->ifname,
+                                    st->req->node->pool_size, st->deadline, &e) < 0)
+                log_info("releasing the spare of an earlier ADD: %s", e.msg);
 }
 
 /* Sends the NB transaction; the server commits while we do the rest. */
@@ -409,7 +421,7 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .alloc = &st->plan.alloc,
             .physical_network = st->plan.physnet,
             .fingerprint = st->plan.fingerprint,
-            .port_name = st->port,
+            .port_name = st->name,
             .mac_requested = st->plan.mac_requested,
             .static_ips = st->plan.static_ips,
             .n_static_ips = st->plan.n_static_ips,
@@ -417,13 +429,16 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .mtu = st->plan.mtu,
             .chassis = st->node.system_id[0] ? st->node.system_id : NULL,
             .identity = st->plan.identity,
+            .pool_size = st->req->node->pool_size,
         };
         memcpy(spec->mac, st->plan.mac, 6);
-        int r = osn_nb_attach_start(st->nb, spec, &st->nba, err);
+        int r = osn_nb_attach_start(st->nb, spec, st->deadline, &st->nba, err);
         if (r < 0)
                 return r;
-        st->nb_port = true; /* from here on, a failure removes the port by name */
+        st->nb_port = true; /* from here on, a failure removes (or returns) the port by name */
         osn_nb_attach_expected_mac(st->nba, st->veth_mac);
+        /* A claimed spare keeps its name: the iface-id is the spare's. */
+        snprintf(st->port, sizeof(st->port), "%s", osn_nb_attach_expected_port(st->nba));
         return 0;
 }
 
@@ -496,6 +511,14 @@ static int finish_nb_attach(struct add_state *st, struct osn_error *err)
         int r = osn_nb_attach_finish(st->nba, st->deadline, &st->nbp, err);
         if (r < 0)
                 return r;
+        if (!streq(st->nbp.name, st->port)) {
+                /* Another spare than the one first claimed (that one was
+                 * taken meanwhile), or no spare after all. */
+                snprintf(st->port, sizeof(st->port), "%s", st->nbp.name);
+                if (st->ovs_port && (r = osn_ovs_set_iface_id(st->ovs, st->host, "iface-id",
+                                                              st->port, st->deadline, err)) < 0)
+                        return r;
+        }
         if (memcmp(st->nbp.mac, st->veth_mac, 6) == 0)
                 return 0;
         if (!st->veth) {
@@ -609,6 +632,10 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                                                    st->nbp.ips, st->nbp.n_ips, &e) < 0)
                 log_info("ADD %s: %s", nc->name, e.msg);
 
+        /* The pool's top-up went out with the attach; its answer is in by
+         * now, or soon. */
+        osn_nb_attach_refill(st->nba, st->deadline);
+
         fill_add_result(st, ret);
         _cleanup_free_ char *addrs = NULL;
         char m[OSN_MAC_STRLEN];
@@ -633,12 +660,13 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
         _cleanup_free_ char *port = attachment_port_name(req->nc, req->env);
         if (!port)
                 return -ENOMEM;
-        if (strlen(port) >= sizeof(st.port))
+        if (strlen(port) >= sizeof(st.name))
                 return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
                                      "the logical port name of network \"%s\", container %s, "
                                      "interface %s is %zu bytes; at most %zu fit",
                                      req->nc->name, req->env->container_id, req->env->ifname,
-                                     strlen(port), sizeof(st.port) - 1);
+                                     strlen(port), sizeof(st.name) - 1);
+        memcpy(st.name, port, strlen(port) + 1);
         memcpy(st.port, port, strlen(port) + 1);
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
@@ -655,11 +683,20 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
 
 /* --- DEL --- */
 
+void osn_attachment_host(const char *network, const char *port, const char *cid, const char *ifname,
+                         char buf[IFNAMSIZ])
+{
+        _cleanup_free_ char *own =
+            osn_is_spare_port(network, port, NULL) ? osn_port_name(network, cid, ifname) : NULL;
+        osn_host_ifname(own ? own : port, buf);
+}
+
 int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
-                      const char *port, int64_t deadline, struct osn_error *err)
+                      const char *port, const char *cid, const char *ifname, unsigned pool_size,
+                      int64_t deadline, struct osn_error *err)
 {
         char host[IFNAMSIZ];
-        osn_host_ifname(port, host);
+        osn_attachment_host(network, port, cid, ifname, host);
         int r = osn_ovs_del_port(ovs, host, deadline, err);
         if (r < 0)
                 return r;
@@ -667,8 +704,28 @@ int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *n
         if (r < 0 && r != -ENODEV)
                 return r;
         osn_error_clear(err);
-        r = osn_nb_remove_port(nb, network, port, deadline, err);
-        return r;
+        return osn_nb_detach(nb, network, port, cid, pool_size, deadline, err);
+}
+
+/* The OVS iface-id of this node's interface 'host' of 'network' (NULL when
+ * there is none), malloc'd into *ret. */
+static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *host,
+                      int64_t deadline, char **ret, struct osn_error *err)
+{
+        _cleanup_json_ json_t *ifaces = NULL;
+        int r = osn_ovs_list_attachments(ovs, network, deadline, &ifaces, err);
+        if (r < 0)
+                return r;
+        *ret = NULL;
+        json_t *it;
+        size_t i;
+        json_array_foreach(ifaces, i, it)
+        {
+                const char *id = osn_ovsdb_map_get(json_object_get(it, "external_ids"), "iface-id");
+                if (streq(json_string_value(json_object_get(it, "name")), host) && id)
+                        return (*ret = strdup(id)) ? 0 : -ENOMEM;
+        }
+        return 0;
 }
 
 int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
@@ -717,11 +774,27 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
                 }
                 r = osn_nb_release_identity(nb, nc->name, port, node->node_name, env->container_id,
                                             deadline, err);
-        } else {
-                r = osn_attach_remove(nb, ovs, nc->name, port, deadline, err);
-                if (r >= 0)
-                        log_info("DEL %s: port %s removed (or already gone)", nc->name, port);
+                return r < 0 ? r : 0;
         }
+        /* The port the veth is plugged into says which logical port it is
+         * (a claimed spare's name is not the container's). */
+        char host[IFNAMSIZ];
+        osn_host_ifname(port, host);
+        _cleanup_free_ char *iface_id = NULL;
+        if ((r = iface_port(ovs, nc->name, host, deadline, &iface_id, err)) < 0)
+                return r;
+        const char *lsp = iface_id ? iface_id : port;
+        r = osn_attach_remove(nb, ovs, nc->name, lsp, env->container_id, env->ifname,
+                              node->pool_size, deadline, err);
+        if (r >= 0 && !iface_id) {
+                /* No OVS port (a DEL again, or an ADD that stopped before
+                 * its plug): a spare it claimed is found by its ids. */
+                int n = osn_nb_detach_container(nb, nc->name, env->container_id, env->ifname,
+                                                node->pool_size, deadline, err);
+                r = n < 0 ? n : r + n;
+        }
+        if (r >= 0)
+                log_info("DEL %s: port %s %s", nc->name, lsp, r > 0 ? "detached" : "already gone");
         return r < 0 ? r : 0;
 }
 
@@ -742,6 +815,14 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         int r = connect_both(req->node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
+        /* A claimed spare's logical port is the one the veth's OVS port names. */
+        _cleanup_free_ char *iface_id = NULL;
+        if ((r = iface_port(ovs, nc->name, host, deadline, &iface_id, err)) < 0)
+                return r;
+        if (iface_id && osn_is_spare_port(nc->name, iface_id, NULL)) {
+                free(port);
+                port = TAKE_PTR(iface_id);
+        }
         _cleanup_json_ json_t *row = NULL;
         if ((r = osn_nb_get_port(nb, port, deadline, &row, err)) < 0)
                 return r;

@@ -360,8 +360,10 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                                 r = osn_nb_release_identity(nb, net, port, node ? node : "",
                                                             cid ? cid : "", deadline, &err);
                 } else {
+                        const char *ifn = json_string_value(json_object_get(a, "interface"));
                         r = lost || !ovs ? osn_nb_remove_port(nb, net, port, deadline, &err)
-                                         : osn_attach_remove(nb, ovs, net, port, deadline, &err);
+                                         : osn_attach_remove(nb, ovs, net, port, cid ? cid : "",
+                                                             ifn ? ifn : "", 0, deadline, &err);
                 }
                 if (r == -ENOMEM)
                         return r;
@@ -402,7 +404,7 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                         if (r >= 0)
                                 r = r ? -EAGAIN : 1;
                 } else {
-                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports,
+                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports, NULL,
                                                     "osn gc: no attachment left", deadline, &err);
                 }
                 if (r == -ENOMEM)

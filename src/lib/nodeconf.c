@@ -1,6 +1,8 @@
 /* nodeconf: see nodeconf.h. */
 #include "nodeconf.h"
 
+#include "ovn.h"
+
 #include <stdio.h>
 
 const char *osn_nodeconf_default_path(void)

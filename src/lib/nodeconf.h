@@ -65,11 +65,8 @@ struct osn_nodeconf {
         enum osn_log_level log_level;
         uint64_t log_max_bytes; /* 0 = never rotate */
         unsigned log_max_files;
-        unsigned pool_size; /* spares per network; 0 = no pools */
+        unsigned pool_size; /* spares per network; 0 = no pools (ovn.h, "Pools") */
 };
-
-#define OSN_POOL_DEFAULT_SIZE 4
-#define OSN_POOL_MAX_SIZE     64
 
 /* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */
 int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_error *err) _wur_;

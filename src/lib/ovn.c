@@ -3,8 +3,10 @@
 #include "ovn.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/random.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -27,6 +29,31 @@ char *osn_identity_port_name(const char *network, const char *identity)
 {
         char *s = NULL;
         return asprintf(&s, "osn.%s.id.%s", network, identity) < 0 ? NULL : s;
+}
+
+char *osn_spare_port_name(const char *network, const char *uuid)
+{
+        char *s;
+        return asprintf(&s, "osn.%s.spare.%s", network, uuid) < 0 ? NULL : s;
+}
+
+bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37])
+{
+        size_t nl = strlen(network);
+        if (!port_name || strncmp(port_name, "osn.", 4) != 0 ||
+            strncmp(port_name + 4, network, nl) != 0 ||
+            strncmp(port_name + 4 + nl, ".spare.", 7) != 0)
+                return false;
+        const char *u = port_name + 4 + nl + 7;
+        if (strlen(u) != 36)
+                return false;
+        for (size_t i = 0; i < 36; i++)
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? u[i] != '-'
+                                                            : !isxdigit((uint8_t)u[i]))
+                        return false;
+        if (uuid)
+                memcpy(uuid, u, 37);
+        return true;
 }
 
 char *osn_localnet_port_name(const char *network)
@@ -63,6 +90,14 @@ static json_t *op_wait(const char *table, json_t *where, const char *column, jso
         return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:o, s:i}", "op", "wait", "table", table,
                          "where", where, "columns", column, "until", "==", "rows", rows, "timeout",
                          0);
+}
+
+/* The guard "some row matches 'where'" (a wait until the rows are not
+ * none, timeout 0). */
+static json_t *op_exists(const char *table, json_t *where)
+{
+        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op", "wait", "table", table,
+                         "where", where, "columns", "_uuid", "until", "!=", "rows", "timeout", 0);
 }
 
 static json_t *op_comment(const char *fmt, ...) _printf_(1, 2);
@@ -190,15 +225,24 @@ static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
         return row;
 }
 
-/* Number of attachments on a switch: its ports minus the localnet port. */
+/* Whether 'uuid' is in the pool index of a switch's external_ids. */
+static bool indexed_spare(const json_t *sw_ids, const char *uuid)
+{
+        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        snprintf(key, sizeof(key), "%s%s", OSN_EXT_SPARE_INDEX, uuid ? uuid : "");
+        return uuid && osn_ovsdb_map_get(sw_ids, key);
+}
+
+/* Number of attachments on a switch: its ports minus the localnet port
+ * and the spares. */
 static size_t attachment_count(const json_t *sw_row, const char *localnet_uuid)
 {
         const json_t *ports = json_object_get(sw_row, "ports");
+        const json_t *ids = json_object_get(sw_row, "external_ids");
         size_t n = osn_ovsdb_set_size(ports), count = 0;
         for (size_t i = 0; i < n; i++) {
-                const json_t *u = osn_ovsdb_set_at(ports, i);
-                if (!localnet_uuid ||
-                    !streq(json_string_value(json_array_get(u, 1)), localnet_uuid))
+                const char *u = json_string_value(json_array_get(osn_ovsdb_set_at(ports, i), 1));
+                if ((!localnet_uuid || !streq(u, localnet_uuid)) && !indexed_spare(ids, u))
                         count++;
         }
         return count;
@@ -307,6 +351,15 @@ int osn_nb_network_addresses(struct osn_ovsdb *nb, const char *network, int64_t 
 enum attach_mode {
         ATTACH_JOIN,   /* the switch exists with these settings */
         ATTACH_CREATE, /* no switch yet: the first attachment makes it */
+        ATTACH_CLAIM,  /* a spare of the network's pool becomes the port */
+};
+
+/* A spare as the switch's pool index lists it. */
+struct spare {
+        char uuid[37];
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        size_t n_ips;
 };
 
 /* Where each operation of the attach transaction sits (-1 = absent). */
@@ -314,7 +367,8 @@ struct attach_ops {
         int switch_guard;
         int claim[OSN_MAX_CLAIMS];
         size_t n_claims;
-        int insert_port;
+        int insert_port; /* CLAIM: the mutate that makes the spare the port */
+        int spare_guard; /* CLAIM: "it is still a spare" */
 };
 
 struct osn_nb_attach {
@@ -343,7 +397,23 @@ struct osn_nb_attach {
         struct attach_ops idx;
         int64_t id;
         bool in_flight;
-        json_t *port_row; /* the inserted row, for the result */
+        json_t *port_row;                   /* the inserted row, for the result */
+        char port_name[OSN_PORT_NAME_SIZE]; /* the port of the transaction in flight */
+
+        /* Pools (ovn.h, "Pools"). */
+        bool pool;            /* this ADD may claim a spare */
+        json_t *sw_row;       /* the switch as last read for the pool (_uuid, external_ids) */
+        json_t *sw_ids;       /* its external_ids as this ADD left them (the top-up's guard) */
+        struct spare *spares; /* its pool index */
+        size_t n_spares;
+        size_t claim; /* CLAIM: which spare */
+        unsigned evictions;
+        json_t *refill_ops; /* the top-up in flight */
+        int64_t refill_id;
+        bool refill_in_flight;
+        int refill_guard;
+        unsigned refill_lost; /* claims its spares lost */
+        bool refill_near_full;
 };
 
 /* After this many lost claims in a subnet an ADD reads the network's
@@ -358,14 +428,23 @@ void osn_nb_attach_free(struct osn_nb_attach *at)
         free(at->sw_name);
         free(at->ln_name);
         free(at->used);
+        free(at->spares);
         json_decref(at->ops);
         json_decref(at->port_row);
+        json_decref(at->sw_row);
+        json_decref(at->sw_ids);
+        json_decref(at->refill_ops);
         free(at);
 }
 
 void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6])
 {
         memcpy(ret_mac, at->mac, 6);
+}
+
+const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at)
+{
+        return at->port_name;
 }
 
 /* The subnet of the MAC: the one whose address it was derived from. */
@@ -492,27 +571,34 @@ static void append_dhcp_delete(json_t *ops, const char *network)
                                         "where", ids_include(OSN_EXT_NETWORK, network)));
 }
 
-static json_t *port_row(const struct osn_nb_attach *at)
+/* A Logical_Switch_Port row of the network: 'name', 'mac' and 'ips'
+ * (addresses, port security, DHCP), external_ids 'ids' (stolen) with the
+ * claims of the addresses added. */
+static json_t *lsp_row(const struct osn_port_spec *spec, const char *name, const uint8_t mac[6],
+                       const struct osn_cidr *ips, size_t n_ips, json_t *ids)
 {
-        const struct osn_port_spec *spec = at->spec;
         const struct osn_netconf *nc = spec->nc;
-        _cleanup_free_ char *addrs = addresses_string(at->mac, at->ips, at->n_ips);
-        json_t *ids = osn_ovsdb_map(spec->port_ids);
+        _cleanup_free_ char *addrs = addresses_string(mac, ips, n_ips);
         if (!addrs || !ids)
                 return json_decref(ids), NULL;
-        for (size_t i = 0; i < at->n_claims; i++)
-                map_add(ids, at->claims[i], nc->name);
+        char key[OSN_CLAIM_KEY_STRLEN];
+        for (size_t i = 0; i < n_ips; i++) {
+                claim_key_ip(&ips[i], key);
+                map_add(ids, key, nc->name);
+        }
+        claim_key_mac(mac, key);
+        map_add(ids, key, nc->name);
         json_t *row;
         if (nc->mac_security_disabled) {
                 /* No port security, and frames to MACs OVN does not know
                  * reach this port too (a VM that bridges other MACs). */
-                row = json_pack("{s:s, s:o, s:o, s:o}", "name", spec->port_name, "addresses",
+                row = json_pack("{s:s, s:o, s:o, s:o}", "name", name, "addresses",
                                 osn_ovsdb_set(json_pack("[s,s]", addrs, "unknown")),
                                 "port_security", osn_ovsdb_set(json_array()), "external_ids", ids);
         } else {
-                row = json_pack("{s:s, s:o, s:o, s:o}", "name", spec->port_name, "addresses",
-                                string_set1(addrs), "port_security", string_set1(addrs),
-                                "external_ids", ids);
+                row =
+                    json_pack("{s:s, s:o, s:o, s:o}", "name", name, "addresses", string_set1(addrs),
+                              "port_security", string_set1(addrs), "external_ids", ids);
         }
         unsigned fams = dhcp_families(nc);
         char u[37];
@@ -524,7 +610,16 @@ static json_t *port_row(const struct osn_nb_attach *at)
                 dhcp_uuid(nc->name, AF_INET6, u);
                 json_object_set_new(row, "dhcpv6_options", osn_ovsdb_uuid(u));
         }
+        return row;
+}
+
+static json_t *port_row(const struct osn_nb_attach *at)
+{
+        const struct osn_port_spec *spec = at->spec;
+        json_t *ids = osn_ovsdb_map(spec->port_ids);
+        json_t *row = lsp_row(spec, spec->port_name, at->mac, at->ips, at->n_ips, ids);
         if (row && spec->identity) {
+                ids = json_object_get(row, "external_ids");
                 map_add(ids, OSN_EXT_IDENTITY, spec->identity);
                 map_add(ids, OSN_EXT_CHASSIS, spec->chassis ? spec->chassis : "");
                 if (spec->chassis && *spec->chassis)
@@ -612,26 +707,453 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
         return r;
 }
 
-/* The one builder of the attach transaction, in its two shapes. */
+/* --- pools (see ovn.h, "Pools") --- */
+
+/* At most this many spares per top-up: each costs its claim guards. */
+#define REFILL_MAX   2
+#define REFILL_TRIES 4
+
+static void index_key(const char *uuid, char buf[sizeof(OSN_EXT_SPARE_INDEX) + 36])
+{
+        snprintf(buf, sizeof(OSN_EXT_SPARE_INDEX) + 36, "%s%s", OSN_EXT_SPARE_INDEX, uuid);
+}
+
+/* A random (version 4) UUID for a new spare. */
+static void new_uuid(char buf[37])
+{
+        static uint64_t counter;
+        uint8_t b[16];
+        if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+                char s[64];
+                snprintf(s, sizeof(s), "%lld.%d.%llu", (long long)osn_now_ms(), (int)getpid(),
+                         (unsigned long long)++counter);
+                uint64_t h1 = osn_alloc_seed(s), h2 = h1 * 0x9e3779b97f4a7c15ull ^ counter;
+                memcpy(b, &h1, 8);
+                memcpy(b + 8, &h2, 8);
+        }
+        b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+        b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+        snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+                 b[13], b[14], b[15]);
+}
+
+/* The number of spares in a switch's pool index. */
+static size_t index_size(const json_t *sw_ids)
+{
+        size_t n = 0, i;
+        const json_t *pair;
+        json_array_foreach(json_array_get(sw_ids, 1), i, pair)
+        {
+                const char *k = json_string_value(json_array_get(pair, 0));
+                n += k && strncmp(k, OSN_EXT_SPARE_INDEX, strlen(OSN_EXT_SPARE_INDEX)) == 0;
+        }
+        return n;
+}
+
+/* A copy of the map 'ids' without 'key'. */
+static json_t *map_without(const json_t *ids, const char *key)
+{
+        json_t *m = osn_ovsdb_map((const char *const[]){NULL});
+        size_t i;
+        const json_t *pair;
+        json_array_foreach(json_array_get(ids, 1), i, pair)
+        {
+                if (!streq(json_string_value(json_array_get(pair, 0)), key))
+                        json_array_append(json_array_get(m, 1), (json_t *)pair);
+        }
+        return m;
+}
+
+/* Reads the network's switch (_uuid, external_ids) and its pool index into
+ * at->spares.  A switch that is not osn's with this request's settings
+ * gives no spares (the attach transaction's guard then sorts it out). */
+static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
+        json_t *ops = json_pack(
+            "[o]", osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
+                                       (const char *const[]){"_uuid", "external_ids", NULL}));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        json_t *rows = osn_ovsdb_result_rows(res, 0);
+        json_decref(at->sw_row);
+        json_decref(at->sw_ids);
+        at->sw_row = at->sw_ids = NULL;
+        at->n_spares = 0;
+        json_t *sw = json_array_get(rows, 0);
+        const json_t *ids = json_object_get(sw, "external_ids");
+        if (json_array_size(rows) != 1 ||
+            !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), spec->nc->name) ||
+            !streq(osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT), spec->fingerprint) ||
+            !streq(osn_ovsdb_map_get(ids, OSN_EXT_IPAM), OSN_IPAM_CLAIMS))
+                return 0;
+        at->sw_row = json_incref(sw);
+        at->sw_ids = json_deep_copy(ids);
+        const json_t *pairs = json_array_get(ids, 1);
+        free(at->spares);
+        at->spares = calloc(json_array_size(pairs) + 1, sizeof(*at->spares));
+        if (!at->spares || !at->sw_ids)
+                return -ENOMEM;
+        size_t i, plen = strlen(OSN_EXT_SPARE_INDEX);
+        const json_t *pair;
+        json_array_foreach(pairs, i, pair)
+        {
+                const char *k = json_string_value(json_array_get(pair, 0));
+                const char *v = json_string_value(json_array_get(pair, 1));
+                if (!k || !v || strncmp(k, OSN_EXT_SPARE_INDEX, plen) != 0 ||
+                    strlen(k + plen) != 36)
+                        continue;
+                struct spare *sp = &at->spares[at->n_spares];
+                int n = osn_ovn_parse_addresses(v, spec->nc, sp->mac, sp->ips, OSN_MAX_STATIC);
+                if (n < 0 || (size_t)n != spec->alloc->n_subnets)
+                        continue; /* not what this network hands out: leave it to gc */
+                memcpy(sp->uuid, k + plen, 37);
+                sp->n_ips = (size_t)n;
+                at->n_spares++;
+        }
+        return 0;
+}
+
+/* This try claims spare 'k': its MAC and addresses become the port's. */
+static void take_spare(struct osn_nb_attach *at, size_t k)
+{
+        const struct spare *sp = &at->spares[k];
+        at->mode = ATTACH_CLAIM;
+        at->claim = k;
+        memcpy(at->mac, sp->mac, 6);
+        at->n_ips = sp->n_ips;
+        memcpy(at->ips, sp->ips, sp->n_ips * sizeof(sp->ips[0]));
+        at->n_claims = 0;
+        snprintf(at->port_name, sizeof(at->port_name), "osn.%s.spare.%s", at->spec->nc->name,
+                 sp->uuid);
+}
+
+/* After the pool was read: claim a spare (picked by the port's seed, so
+ * that concurrent ADDs spread over the pool), or attach without one. */
+static void pool_decide(struct osn_nb_attach *at)
+{
+        if (at->n_spares > 0) {
+                take_spare(at, at->seed % at->n_spares);
+                return;
+        }
+        at->mode = ATTACH_JOIN;
+        snprintf(at->port_name, sizeof(at->port_name), "%s", at->spec->port_name);
+}
+
+static bool among(const struct osn_cidr *v, size_t n, const struct osn_cidr *c)
+{
+        for (size_t i = 0; i < n; i++)
+                if (osn_addr_equal(&v[i], c))
+                        return true;
+        return false;
+}
+
+/* The addresses of a new spare with 'uuid': a candidate per subnet that
+ * none of 'pend' (this transaction's) holds, or, once candidates were lost
+ * (at->refill_near_full), one the network's claims leave free.  -ENOSPC
+ * when a subnet has none. */
+static int spare_addresses(struct osn_nb_attach *at, const char *uuid, const struct osn_cidr *pend,
+                           size_t n_pend, struct spare *sp)
+{
+        const struct osn_alloc *a = at->spec->alloc;
+        uint64_t seed = osn_alloc_seed(uuid);
+        sp->n_ips = 0;
+        for (size_t s = 0; s < a->n_subnets && s < OSN_MAX_STATIC; s++) {
+                struct osn_cidr c;
+                bool found = false;
+                for (unsigned k = 0; !at->refill_near_full && !found && k < 16; k++) {
+                        int r = osn_alloc_candidate(a, s, seed, k, &c);
+                        if (r < 0)
+                                return r;
+                        found = !among(pend, n_pend, &c) && !among(sp->ips, sp->n_ips, &c);
+                }
+                if (!found) {
+                        size_t n = at->n_used + n_pend + sp->n_ips;
+                        _cleanup_free_ struct osn_cidr *used = calloc(n + 1, sizeof(*used));
+                        if (!used)
+                                return -ENOMEM;
+                        if (at->n_used)
+                                memcpy(used, at->used, at->n_used * sizeof(*used));
+                        if (n_pend)
+                                memcpy(used + at->n_used, pend, n_pend * sizeof(*used));
+                        memcpy(used + at->n_used + n_pend, sp->ips, sp->n_ips * sizeof(*used));
+                        int r = osn_alloc_pick_free(a, s, seed, used, n, &c);
+                        if (r < 0)
+                                return r;
+                }
+                sp->ips[sp->n_ips++] = c;
+        }
+        if (sp->n_ips == 0 || osn_alloc_mac_for(sp->ips, sp->n_ips, sp->mac) < 0) {
+                /* No IPv4 to derive it from: locally administered, unicast. */
+                uint64_t h = seed * 0x9e3779b97f4a7c15ull;
+                for (int i = 0; i < 6; i++)
+                        sp->mac[i] = (uint8_t)(h >> (8 * i));
+                sp->mac[0] = (uint8_t)((sp->mac[0] & 0xfc) | 0x02);
+        }
+        memcpy(sp->uuid, uuid, 37);
+        return 0;
+}
+
+/* Appends up to 'k' new spares to 'ops': each its claim guards (when
+ * 'guards'; a new switch needs none) and its insert, its reference to
+ * 'ports' (an array) and its index key to 'index' (a map).  The number
+ * made: fewer when the subnet has no more free addresses. */
+static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool guards,
+                         json_t *ports, json_t *index)
+{
+        const struct osn_port_spec *spec = at->spec;
+        const char *net = spec->nc->name;
+        struct osn_cidr pend[OSN_MAX_STATIC * (OSN_POOL_MAX_SIZE + 1)];
+        size_t n_pend = 0, made = 0;
+        for (size_t i = 0; i < at->n_ips; i++)
+                pend[n_pend++] = at->ips[i];
+        for (; made < k && made < OSN_POOL_MAX_SIZE; made++) {
+                struct spare sp;
+                char uuid[37], key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                new_uuid(uuid);
+                int r = spare_addresses(at, uuid, pend, n_pend, &sp);
+                if (r == -ENOSPC)
+                        break;
+                if (r < 0)
+                        return r;
+                _cleanup_free_ char *name = osn_spare_port_name(net, uuid);
+                _cleanup_free_ char *addrs = addresses_string(sp.mac, sp.ips, sp.n_ips);
+                json_t *row = name
+                                  ? lsp_row(spec, name, sp.mac, sp.ips, sp.n_ips,
+                                            osn_ovsdb_map((const char *const[]){
+                                                OSN_EXT_NETWORK, net, OSN_EXT_SPARE, "true", NULL}))
+                                  : NULL;
+                if (!row || !addrs)
+                        return json_decref(row), -ENOMEM;
+                if (guards) {
+                        char claim[OSN_CLAIM_KEY_STRLEN];
+                        for (size_t q = 0; q <= sp.n_ips; q++) {
+                                if (q < sp.n_ips)
+                                        claim_key_ip(&sp.ips[q], claim);
+                                else
+                                        claim_key_mac(sp.mac, claim);
+                                append(ops, op_wait("Logical_Switch_Port", ids_include(claim, net),
+                                                    "name", json_array()));
+                        }
+                }
+                append(ops, json_pack("{s:s, s:s, s:s, s:o}", "op", "insert", "table",
+                                      "Logical_Switch_Port", "uuid", uuid, "row", row));
+                json_array_append_new(ports, osn_ovsdb_uuid(uuid));
+                index_key(uuid, key);
+                map_add(index, key, addrs);
+                memcpy(pend + n_pend, sp.ips, sp.n_ips * sizeof(sp.ips[0]));
+                n_pend += sp.n_ips;
+        }
+        return (int)made;
+}
+
+/* Sends the top-up of the pool by up to 'k' spares, guarded by the index
+ * as this ADD left it (at->sw_ids): of concurrent top-ups one commits, the
+ * others read the pool again. */
+static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err)
+{
+        const char *net = at->spec->nc->name;
+        const char *sw = osn_ovsdb_row_uuid(at->sw_row);
+        json_t *ops = json_array(), *ports = json_array();
+        json_t *index = osn_ovsdb_map((const char *const[]){NULL});
+        if (!ops || !ports || !index) {
+                json_decref(ops), json_decref(ports), json_decref(index);
+                return -ENOMEM;
+        }
+        append(ops, op_comment("osn: top up the pool of network %s", net));
+        at->refill_guard =
+            append(ops, op_wait("Logical_Switch", where_eq("_uuid", osn_ovsdb_uuid(sw)),
+                                "external_ids", json_pack("[{s:O}]", "external_ids", at->sw_ids)));
+        int made = append_spares(at, ops, k, true, ports, index);
+        if (made <= 0) {
+                json_decref(ops), json_decref(ports), json_decref(index);
+                if (made == 0)
+                        log_info("network %s: no free address for another spare; the pool stays "
+                                 "at %zu",
+                                 net, index_size(at->sw_ids));
+                return made;
+        }
+        append(ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}", "op", "mutate", "table",
+                              "Logical_Switch", "where", where_eq("_uuid", osn_ovsdb_uuid(sw)),
+                              "mutations", "ports", "insert", osn_ovsdb_set(ports), "external_ids",
+                              "insert", index));
+        json_decref(at->refill_ops);
+        at->refill_ops = ops;
+        int r = osn_ovsdb_transact_start(at->nb, OSN_NB_DB, at->refill_ops, &at->refill_id, err);
+        at->refill_in_flight = r >= 0;
+        return r;
+}
+
+/* The top-up after this ADD's own port is settled: what the pool lacks
+ * of pool_size, at most REFILL_MAX. */
+static void refill_start(struct osn_nb_attach *at)
+{
+        if (!at->pool || !at->sw_row || !at->sw_ids)
+                return;
+        size_t have = index_size(at->sw_ids), want = at->spec->pool_size;
+        if (have >= want)
+                return;
+        struct osn_error e = {0};
+        if (refill_send(at, want - have < REFILL_MAX ? want - have : REFILL_MAX, &e) < 0)
+                log_info("network %s: pool not topped up: %s", at->spec->nc->name, e.msg);
+}
+
+void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
+{
+        if (!at)
+                return;
+        const char *net = at->spec->nc->name;
+        struct osn_error e = {0};
+        for (int tries = 0; at->refill_in_flight; tries++) {
+                _cleanup_json_ json_t *res = NULL;
+                at->refill_in_flight = false;
+                int r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->refill_ops, at->refill_id,
+                                                  deadline, &res, &e);
+                if (r == 0) {
+                        log_debug("network %s: pool topped up", net);
+                        return;
+                }
+                if (r != -EAGAIN || tries + 1 >= REFILL_TRIES)
+                        break;
+                bool index_changed = e.failed_op == at->refill_guard;
+                osn_error_clear(&e);
+                if (index_changed) {
+                        /* Another ADD or DEL changed the pool: read it again. */
+                        if ((r = read_pool(at, deadline, &e)) < 0)
+                                break;
+                } else if (++at->refill_lost >= 2 && !at->refill_near_full) {
+                        /* Its addresses were taken: pick from the claims. */
+                        free(at->used);
+                        at->used = NULL;
+                        if ((r = osn_nb_network_addresses(at->nb, net, deadline, &at->used,
+                                                          &at->n_used, &e)) < 0)
+                                break;
+                        at->refill_near_full = true;
+                }
+                refill_start(at);
+        }
+        if (osn_error_isset(&e))
+                log_info("network %s: pool not topped up: %s", net, e.msg);
+}
+
+/* Spare 'uuid' holds an address this ADD must have (a static request, or
+ * one of the last free ones): it goes, guarded by "still a spare".  0 to
+ * try again (also when somebody claimed it meanwhile). */
+static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadline,
+                       struct osn_error *err)
+{
+        const char *net = at->spec->nc->name;
+        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        index_key(uuid, key);
+        json_t *ops = json_pack(
+            "[o,o,{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}]",
+            op_comment("osn: network %s: spare %s gives up its addresses for %s", net, uuid,
+                       at->spec->port_name),
+            op_exists("Logical_Switch_Port",
+                      json_pack("[o,o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(uuid)),
+                                osn_ovsdb_cond("external_ids", "includes",
+                                               osn_ovsdb_map((const char *const[]){
+                                                   OSN_EXT_SPARE, "true", NULL})))),
+            "op", "mutate", "table", "Logical_Switch", "where",
+            where_eq("name", json_string(at->sw_name)), "mutations", "ports", "delete",
+            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid))), "external_ids", "delete",
+            osn_ovsdb_set(json_pack("[s]", key)));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r == -EAGAIN) {
+                osn_error_clear(err);
+                return 0;
+        }
+        if (r == 0)
+                log_info("network %s: spare %s evicted for %s", net, uuid, at->spec->port_name);
+        return r;
+}
+
+/* The subnet is full but for spares: one goes (bounded), and the claims
+ * are read again.  1 when one went, 0 when there is none. */
+static int evict_for_full(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        if (at->evictions++ >= OSN_POOL_MAX_SIZE)
+                return 0;
+        int r = read_pool(at, deadline, err);
+        if (r < 0 || at->n_spares == 0)
+                return r;
+        if ((r = evict_spare(at, at->spares[0].uuid, deadline, err)) < 0)
+                return r;
+        free(at->used);
+        at->used = NULL;
+        at->n_used = 0;
+        r = osn_nb_network_addresses(at->nb, at->spec->nc->name, deadline, &at->used, &at->n_used,
+                                     err);
+        return r < 0 ? r : 1;
+}
+
+/* A claim of a spare lost its race: another spare, or the pool read again
+ * (and, when it is empty, an attachment without one). */
+static int spare_lost(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        at->spares[at->claim] = at->spares[--at->n_spares];
+        if (at->n_spares == 0) {
+                int r = read_pool(at, deadline, err);
+                if (r < 0)
+                        return r;
+        }
+        pool_decide(at);
+        return 0;
+}
+
+/* The one builder of the attach transaction, in its three shapes. */
 static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
 {
         const struct osn_port_spec *spec = at->spec;
         const char *net = spec->nc->name;
         json_t *ops = json_array();
         json_decref(at->port_row);
-        at->port_row = port_row(at);
+        at->port_row = at->mode == ATTACH_CLAIM ? json_object() : port_row(at);
         if (!ops || !at->port_row)
                 return json_decref(ops), NULL;
         memset(idx, -1, sizeof(*idx));
         append(ops, op_comment("osn: attach %s to network %s", spec->port_name, net));
+        if (at->mode == ATTACH_CLAIM) {
+                /* The spare is still one; it becomes the attachment and
+                 * leaves the pool's index. */
+                const struct spare *sp = &at->spares[at->claim];
+                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                index_key(sp->uuid, key);
+                json_t *lsp = where_eq("_uuid", osn_ovsdb_uuid(sp->uuid));
+                idx->spare_guard = append(
+                    ops, op_exists("Logical_Switch_Port",
+                                   json_pack("[O,o]", json_array_get(lsp, 0),
+                                             osn_ovsdb_cond("external_ids", "includes",
+                                                            osn_ovsdb_map((const char *const[]){
+                                                                OSN_EXT_SPARE, "true", NULL})))));
+                idx->insert_port = append(
+                    ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}", "op", "mutate", "table",
+                                   "Logical_Switch_Port", "where", lsp, "mutations", "external_ids",
+                                   "delete", osn_ovsdb_set(json_pack("[s]", OSN_EXT_SPARE)),
+                                   "external_ids", "insert", osn_ovsdb_map(spec->port_ids)));
+                append(ops,
+                       json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
+                                 "Logical_Switch", "where",
+                                 where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(at->sw_row))),
+                                 "mutations", "external_ids", "delete",
+                                 osn_ovsdb_set(json_pack("[s]", key))));
+                return ops;
+        }
         json_t *sw_where = NULL;
         switch (at->mode) {
         case ATTACH_JOIN:
-                /* The switch exists with exactly these settings. */
+                /* The switch exists with exactly these settings (its pool
+                 * index may be anything). */
                 sw_where = where_eq("name", json_string(at->sw_name));
                 idx->switch_guard =
-                    append(ops, op_wait("Logical_Switch", json_deep_copy(sw_where), "external_ids",
-                                        json_pack("[{s:o}]", "external_ids", switch_ids(spec))));
+                    append(ops, op_exists("Logical_Switch",
+                                          json_pack("[O,o]", json_array_get(sw_where, 0),
+                                                    osn_ovsdb_cond("external_ids", "includes",
+                                                                   switch_ids(spec)))));
                 break;
         case ATTACH_CREATE:
                 /* Nobody created the switch since we looked. */
@@ -639,6 +1161,8 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                 idx->switch_guard = append(ops, op_wait("Logical_Switch",
                                                         where_eq("name", json_string(at->sw_name)),
                                                         "name", json_array()));
+                break;
+        case ATTACH_CLAIM:
                 break;
         }
         idx->n_claims = at->n_claims;
@@ -651,15 +1175,23 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                                   "Logical_Switch_Port", "row", at->port_row, "uuid-name", "lsp"));
         if (at->mode == ATTACH_CREATE) {
                 json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
+                json_t *sw_ids = switch_ids(spec);
                 if (spec->nc->external) {
                         json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
                         append(ops, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
                                               "Logical_Switch_Port", "row",
                                               localnet_row(spec, at->ln_name), "uuid-name", "ln"));
                 }
+                /* The pool, full from the start.  No claim guards: no port of
+                 * the network outlives its switch, and this one is new. */
+                if (spec->pool_size > 0 &&
+                    append_spares(at, ops, spec->pool_size, false, sw_ports, sw_ids) < 0) {
+                        json_decref(sw_ports), json_decref(sw_ids);
+                        return json_decref(ops), NULL;
+                }
                 append(ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
                                       "Logical_Switch", "row", "name", at->sw_name, "external_ids",
-                                      switch_ids(spec), "ports", osn_ovsdb_set(sw_ports)));
+                                      sw_ids, "ports", osn_ovsdb_set(sw_ports)));
                 /* The network's DHCP server, unless a row of an earlier
                  * life of the network is still there (then it serves). */
                 for (size_t i = 0; !at->dhcp_exists && i < spec->alloc->n_subnets; i++) {
@@ -693,6 +1225,8 @@ static void fill_result(const struct osn_nb_attach *at, const char *uuid, bool c
 {
         memset(ret, 0, sizeof(*ret));
         snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid ? uuid : "");
+        snprintf(ret->name, sizeof(ret->name), "%s", at->port_name);
+        ret->pooled = at->mode == ATTACH_CLAIM;
         ret->created = created;
         ret->switch_created = created && at->mode == ATTACH_CREATE;
         memcpy(ret->mac, at->mac, 6);
@@ -700,7 +1234,7 @@ static void fill_result(const struct osn_nb_attach *at, const char *uuid, bool c
         memcpy(ret->ips, at->ips, at->n_ips * sizeof(at->ips[0]));
 }
 
-int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
                         struct osn_nb_attach **ret, struct osn_error *err)
 {
         _cleanup_nb_attach_ struct osn_nb_attach *at = calloc(1, sizeof(*at));
@@ -714,7 +1248,23 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
         at->ln_name = osn_localnet_port_name(spec->nc->name);
         if (!at->sw_name || !at->ln_name)
                 return -ENOMEM;
-        int r = choose_addresses(at, err);
+        snprintf(at->port_name, sizeof(at->port_name), "%s", spec->port_name);
+        /* The pool path: one indexed read of the switch, then the claim. */
+        at->pool = spec->pool_size > 0 && !spec->identity && !spec->mac_requested &&
+                   spec->n_static_ips == 0;
+        int r;
+        if (at->pool) {
+                if ((r = read_pool(at, deadline, err)) < 0)
+                        return r;
+                pool_decide(at);
+                if (at->mode == ATTACH_CLAIM) {
+                        if ((r = send_attach(at, err)) < 0)
+                                return r;
+                        *ret = TAKE_PTR(at);
+                        return 0;
+                }
+        }
+        r = choose_addresses(at, err);
         /* A subnet without any address to hand out: _finish() says so (the
          * caller's veth meanwhile gets the fallback MAC). */
         if (r == -ENOSPC)
@@ -735,7 +1285,7 @@ static int read_claim_holder(struct osn_nb_attach *at, const char *claim, int64_
         json_t *ops = json_pack(
             "[o]",
             osn_ovsdb_op_select("Logical_Switch_Port", ids_include(claim, at->spec->nc->name),
-                                (const char *const[]){"name", "external_ids", NULL}));
+                                (const char *const[]){"_uuid", "name", "external_ids", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -1168,6 +1718,7 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                  * switch with one of the new settings. */
                 r = osn_nb_delete_switch_if(
                     at->nb, nc->name, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
+                    json_object_get(sw, "external_ids"),
                     "re-create with new settings, no attachments", deadline, err);
                 if (r == -EAGAIN) {
                         osn_error_clear(err);
@@ -1197,6 +1748,11 @@ static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline, stru
         char who[512], b[OSN_CIDR_STRLEN];
         describe_holder(holder, who, sizeof(who));
         bool is_mac = k == at->n_claims - 1;
+        bool wanted = is_mac ? spec->mac_requested || mac_subnet(at) < 0 : at->ip_subnet[k] < 0;
+        if (wanted &&
+            streq(osn_ovsdb_map_get(json_object_get(holder, "external_ids"), OSN_EXT_SPARE),
+                  "true"))
+                return evict_spare(at, osn_ovsdb_row_uuid(holder), deadline, err); /* requested */
         if (is_mac && spec->mac_requested)
                 return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
                                      "MAC %s requested for network \"%s\" is already used by %s",
@@ -1243,7 +1799,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
         for (int tries = 0; tries < MAX_ATTACH_TRIES; tries++) {
                 int r = 0;
                 if (!at->in_flight) {
-                        r = choose_addresses(at, err);
+                        r = at->mode == ATTACH_CLAIM ? 0 : choose_addresses(at, err);
                         if (r == -ENOSPC) {
                                 for (size_t s = 0; s < spec->alloc->n_subnets; s++) {
                                         struct osn_cidr c;
@@ -1251,9 +1807,18 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                                                 ? osn_alloc_pick_free(spec->alloc, s, at->seed,
                                                                       at->used, at->n_used, &c) < 0
                                                 : osn_alloc_candidate(spec->alloc, s, at->seed, 0,
-                                                                      &c) < 0)
-                                                return subnet_full(at, s, err);
+                                                                      &c) < 0) {
+                                                /* Spares do not keep a pod out. */
+                                                if ((r = evict_for_full(at, deadline, err)) < 0)
+                                                        return r;
+                                                if (r == 0)
+                                                        return subnet_full(at, s, err);
+                                                at->near_full[s] = true;
+                                                break;
+                                        }
                                 }
+                                if (r == 1)
+                                        continue;
                         }
                         if (r < 0 || (r = send_attach(at, err)) < 0)
                                 return r;
@@ -1262,11 +1827,30 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                 at->in_flight = false;
                 r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->ops, at->id, deadline, &res,
                                               err);
+                if (r == 0 && at->mode == ATTACH_CLAIM) {
+                        const struct spare *sp = &at->spares[at->claim];
+                        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                        index_key(sp->uuid, key);
+                        json_t *left = map_without(at->sw_ids, key);
+                        json_decref(at->sw_ids);
+                        at->sw_ids = left;
+                        fill_result(at, sp->uuid, true, ret);
+                        refill_start(at);
+                        return 0;
+                }
                 if (r == 0) {
                         const json_t *u = json_object_get(
                             json_array_get(res, (size_t)at->idx.insert_port), "uuid");
                         fill_result(at, json_string_value(json_array_get(u, 1)), true, ret);
+                        refill_start(at);
                         return 0;
+                }
+                if (r == -EAGAIN && at->mode == ATTACH_CLAIM &&
+                    (err ? err->failed_op : -1) == at->idx.spare_guard) {
+                        osn_error_clear(err);
+                        if ((r = spare_lost(at, deadline, err)) < 0)
+                                return r;
+                        continue;
                 }
                 int op = err ? err->failed_op : -1;
                 if (r == -EAGAIN && op == at->idx.switch_guard) {
@@ -1297,17 +1881,20 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
 }
 
 int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,
-                            const json_t *ports, const char *why, int64_t deadline,
-                            struct osn_error *err)
+                            const json_t *ports, const json_t *external_ids, const char *why,
+                            int64_t deadline, struct osn_error *err)
 {
         json_t *where = where_eq("_uuid", osn_ovsdb_uuid(switch_uuid));
-        json_t *ops =
-            json_pack("[o,o,{s:s, s:s, s:o}]", op_comment("osn: delete network (%s)", why),
-                      op_wait("Logical_Switch", json_deep_copy(where), "ports",
-                              json_pack("[{s:O}]", "ports", ports)),
-                      "op", "delete", "table", "Logical_Switch", "where", where);
+        json_t *ops = json_pack("[o,o]", op_comment("osn: delete network (%s)", why),
+                                op_wait("Logical_Switch", json_deep_copy(where), "ports",
+                                        json_pack("[{s:O}]", "ports", ports)));
         if (!ops)
-                return -ENOMEM;
+                return json_decref(where), -ENOMEM;
+        if (external_ids)
+                append(ops, op_wait("Logical_Switch", json_deep_copy(where), "external_ids",
+                                    json_pack("[{s:O}]", "external_ids", external_ids)));
+        int del = append(ops, json_pack("{s:s, s:s, s:o}", "op", "delete", "table",
+                                        "Logical_Switch", "where", where));
         /* Its DHCP server goes with it (DHCP_Options is a root table). */
         if (network)
                 append_dhcp_delete(ops, network);
@@ -1315,7 +1902,9 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
-        return json_integer_value(json_object_get(json_array_get(res, 2), "count")) > 0 ? 1 : 0;
+        return json_integer_value(json_object_get(json_array_get(res, (size_t)del), "count")) > 0
+                   ? 1
+                   : 0;
 }
 
 int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadline, json_t **ret_row,
@@ -1336,17 +1925,39 @@ int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadlin
         return 0;
 }
 
-int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *port_name,
-                       int64_t deadline, struct osn_error *err)
+/* The UUIDs of the spares a switch's external_ids index. */
+static json_t *index_uuids(const json_t *sw_ids)
+{
+        json_t *v = json_array();
+        size_t i, plen = strlen(OSN_EXT_SPARE_INDEX);
+        const json_t *pair;
+        json_array_foreach(json_array_get(sw_ids, 1), i, pair)
+        {
+                const char *k = json_string_value(json_array_get(pair, 0));
+                if (k && strncmp(k, OSN_EXT_SPARE_INDEX, plen) == 0 && strlen(k + plen) == 36)
+                        json_array_append_new(v, osn_ovsdb_uuid(k + plen));
+        }
+        return v;
+}
+
+/* The one detach: removes port 'port_name' from its switch, or, with
+ * 'pool' > 0 and a claimed spare held by 'cid', returns it to a pool that
+ * is short, and trims the pool to 'pool'; deletes the switch when no
+ * attachment is left.  'cid' NULL: whoever holds it; 'pool' 0: no return,
+ * no trim. */
+static int detach(struct osn_ovsdb *nb, const char *network, const char *port_name, const char *cid,
+                  unsigned pool, int64_t deadline, struct osn_error *err)
 {
         static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
-        static const char *const port_cols[] = {"_uuid", "external_ids", NULL};
+        static const char *const port_cols[] = {"_uuid", "external_ids", "addresses", NULL};
         _cleanup_free_ char *sw_name = osn_switch_name(network);
         _cleanup_free_ char *ln_name = osn_localnet_port_name(network);
         if (!sw_name || !ln_name)
                 return -ENOMEM;
+        char spare_uuid[37];
+        bool spare_named = osn_is_spare_port(network, port_name, spare_uuid);
 
-        for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
+        for (int attempt = 0; attempt < MAX_GUARD_RETRIES * 2; attempt++) {
                 json_t *ops =
                     select_network(sw_name, port_name, ln_name, sw_cols, port_cols, port_cols);
                 _cleanup_json_ json_t *res = NULL;
@@ -1359,14 +1970,21 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                     osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
                 if (!port)
                         return 0;
-                if (!streq(
-                        osn_ovsdb_map_get(json_object_get(port, "external_ids"), OSN_EXT_NETWORK),
-                        network))
+                const json_t *pids = json_object_get(port, "external_ids");
+                if (!streq(osn_ovsdb_map_get(pids, OSN_EXT_NETWORK), network))
                         return osn_error_set(err, -EPERM, OSN_CNI_CONFLICT,
                                              "logical switch port \"%s\" was not created by osn; "
                                              "left alone",
                                              port_name);
+                if (cid && spare_named &&
+                    (streq(osn_ovsdb_map_get(pids, OSN_EXT_SPARE), "true") ||
+                     !streq(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER), cid))) {
+                        log_info("port %s is no longer held by container %s; left alone", port_name,
+                                 cid);
+                        return 0;
+                }
                 const char *port_uuid = osn_ovsdb_row_uuid(port);
+                json_t *port_where = where_eq("_uuid", osn_ovsdb_uuid(port_uuid));
                 json_t *tx;
                 if (!sw ||
                     !streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"), OSN_EXT_NETWORK),
@@ -1374,32 +1992,98 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         /* An orphan port (its switch is gone or not ours):
                          * nothing references it, delete it directly. */
                         tx = json_pack("[{s:s, s:s, s:o}]", "op", "delete", "table",
-                                       "Logical_Switch_Port", "where",
-                                       where_eq("_uuid", osn_ovsdb_uuid(port_uuid)));
-                } else {
-                        /* Detach, and in the same transaction ask whether the
-                         * switch is now empty (but for its localnet port).
-                         * Transactions are serialized, so of several concurrent
-                         * DELs the one that commits last sees the final state
-                         * and removes the switch.  The condition is evaluated
-                         * by the server: the ports themselves are never read,
-                         * however many there are. */
-                        const char *sw_uuid = osn_ovsdb_row_uuid(sw);
-                        json_t *empty =
-                            ln_uuid ? json_pack("[o]", osn_ovsdb_uuid(ln_uuid)) : json_array();
-                        tx = json_pack(
-                            "[o,{s:s, s:s, s:o, s:[[s,s,o]]},o]",
-                            op_comment("osn: detach %s from network %s", port_name, network), "op",
-                            "mutate", "table", "Logical_Switch", "where",
-                            where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)), "mutations", "ports",
-                            "delete", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid))),
-                            osn_ovsdb_op_select(
-                                "Logical_Switch",
-                                json_pack("[o,o]",
-                                          osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(sw_uuid)),
-                                          osn_ovsdb_cond("ports", "==", osn_ovsdb_set(empty))),
-                                (const char *const[]){"ports", NULL}));
+                                       "Logical_Switch_Port", "where", port_where);
+                        _cleanup_json_ json_t *tres = NULL;
+                        r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
+                        return r < 0 ? r : 1;
                 }
+                /* Guarded by the switch's external_ids as read, its pool
+                 * index with them (and by the holder for a spare, whose
+                 * index key may have come back meanwhile): the port leaves
+                 * the switch or goes back to the pool, the pool is trimmed,
+                 * and the same transaction asks whether the switch is now
+                 * empty but for its localnet port and its spares.
+                 * Transactions are serialized, so of several concurrent
+                 * DELs the one that commits last sees the final state.  The
+                 * condition is evaluated by the server: the ports themselves
+                 * are never read, however many there are. */
+                const char *sw_uuid = osn_ovsdb_row_uuid(sw);
+                const json_t *sw_ids = json_object_get(sw, "external_ids");
+                json_t *sw_where = where_eq("_uuid", osn_ovsdb_uuid(sw_uuid));
+                json_t *spares = index_uuids(sw_ids);
+                const char *addrs = NULL;
+                const json_t *aset = json_object_get(port, "addresses");
+                for (size_t i = 0; i < osn_ovsdb_set_size(aset); i++)
+                        if (!streq(json_string_value(osn_ovsdb_set_at(aset, i)), "unknown"))
+                                addrs = json_string_value(osn_ovsdb_set_at(aset, i));
+                bool back =
+                    cid && spare_named && pool > 0 && addrs && json_array_size(spares) < pool;
+                tx = json_pack("[o,o]",
+                               op_comment("osn: detach %s from network %s%s", port_name, network,
+                                          back ? " (back to its pool)" : ""),
+                               op_wait("Logical_Switch", json_deep_copy(sw_where), "external_ids",
+                                       json_pack("[{s:O}]", "external_ids", sw_ids)));
+                if (cid && spare_named)
+                        append(tx, op_exists("Logical_Switch_Port",
+                                             json_pack("[O,o]", json_array_get(port_where, 0),
+                                                       osn_ovsdb_cond(
+                                                           "external_ids", "includes",
+                                                           osn_ovsdb_map((const char *const[]){
+                                                               OSN_EXT_CONTAINER, cid, NULL})))));
+                if (back) {
+                        json_t *del = json_array();
+                        for (size_t i = 0; holder_keys[i]; i++)
+                                json_array_append_new(del, json_string(holder_keys[i]));
+                        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                        index_key(spare_uuid, key);
+                        append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}", "op", "mutate",
+                                             "table", "Logical_Switch_Port", "where", port_where,
+                                             "mutations", "external_ids", "delete",
+                                             osn_ovsdb_set(del), "external_ids", "insert",
+                                             osn_ovsdb_map((const char *const[]){OSN_EXT_SPARE,
+                                                                                 "true", NULL})));
+                        append(tx,
+                               json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
+                                         "Logical_Switch", "where", sw_where, "mutations",
+                                         "external_ids", "insert",
+                                         osn_ovsdb_map((const char *const[]){key, addrs, NULL})));
+                        json_array_append_new(spares, osn_ovsdb_uuid(spare_uuid));
+                } else {
+                        append(tx, json_pack(
+                                       "{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
+                                       "Logical_Switch", "where", sw_where, "mutations", "ports",
+                                       "delete",
+                                       osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid)))));
+                }
+                if (pool > 0 && json_array_size(spares) > pool) {
+                        /* More spares than the pool's size (concurrent
+                         * top-ups, or a smaller pool_size now): trim. */
+                        json_t *drop = json_array(), *keys = json_array();
+                        while (json_array_size(spares) > pool) {
+                                size_t last = json_array_size(spares) - 1;
+                                json_t *u = json_array_get(spares, last);
+                                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                                index_key(json_string_value(json_array_get(u, 1)), key);
+                                json_array_append_new(keys, json_string(key));
+                                json_array_append(drop, u);
+                                json_array_remove(spares, last);
+                        }
+                        append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}", "op", "mutate",
+                                             "table", "Logical_Switch", "where", sw_where,
+                                             "mutations", "ports", "delete", osn_ovsdb_set(drop),
+                                             "external_ids", "delete", osn_ovsdb_set(keys)));
+                }
+                if (ln_uuid)
+                        json_array_append_new(spares, osn_ovsdb_uuid(ln_uuid));
+                int q =
+                    append(tx, osn_ovsdb_op_select(
+                                   "Logical_Switch",
+                                   json_pack("[o,o]",
+                                             osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(sw_uuid)),
+                                             osn_ovsdb_cond("ports", "==", osn_ovsdb_set(spares))),
+                                   (const char *const[]){"ports", "external_ids", NULL}));
+                json_decref(sw_where);
+                json_decref(port_where);
                 _cleanup_json_ json_t *tres = NULL;
                 r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
                 if (r == -EAGAIN) {
@@ -1408,13 +2092,14 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                 }
                 if (r < 0)
                         return r;
-                json_t *after = json_array_get(osn_ovsdb_result_rows(tres, 2), 0);
+                json_t *after = json_array_get(osn_ovsdb_result_rows(tres, (size_t)q), 0);
                 if (after) {
-                        /* We were the last after all.  An ADD attaching
-                         * meanwhile makes the guard fail, and the switch
-                         * stays: it is theirs now. */
-                        r = osn_nb_delete_switch_if(nb, network, osn_ovsdb_row_uuid(sw),
+                        /* We were the last after all.  An ADD attaching or
+                         * claiming a spare meanwhile makes the guard fail,
+                         * and the switch stays: it is theirs now. */
+                        r = osn_nb_delete_switch_if(nb, network, sw_uuid,
                                                     json_object_get(after, "ports"),
+                                                    json_object_get(after, "external_ids"),
                                                     "last attachment detached", deadline, err);
                         if (r == -EAGAIN) {
                                 osn_error_clear(err);
@@ -1422,11 +2107,55 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
                         }
                         if (r < 0)
                                 return r;
+                } else if (back) {
+                        log_info("port %s of network %s returned to its pool", port_name, network);
                 }
                 return 1;
         }
         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
                              "network \"%s\": the NB DB kept changing under %d attempts to detach "
                              "%s; try again",
-                             network, MAX_GUARD_RETRIES, port_name);
+                             network, MAX_GUARD_RETRIES * 2, port_name);
+}
+
+int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *port_name,
+                       int64_t deadline, struct osn_error *err)
+{
+        return detach(nb, network, port_name, NULL, 0, deadline, err);
+}
+
+int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_name, const char *cid,
+                  unsigned pool_size, int64_t deadline, struct osn_error *err)
+{
+        return detach(nb, network, port_name, cid, pool_size, deadline, err);
+}
+
+int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
+                            const char *ifname, unsigned pool_size, int64_t deadline,
+                            struct osn_error *err)
+{
+        const char *kv[] = {OSN_EXT_NETWORK, network, OSN_EXT_CONTAINER, cid, OSN_EXT_IFNAME,
+                            ifname,          NULL};
+        json_t *ops = json_pack(
+            "[o]", osn_ovsdb_op_select("Logical_Switch_Port",
+                                       json_pack("[o]", osn_ovsdb_cond("external_ids", "includes",
+                                                                       osn_ovsdb_map(kv))),
+                                       (const char *const[]){"name", NULL}));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        int found = 0;
+        size_t i;
+        const json_t *row;
+        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        {
+                const char *name = json_string_value(json_object_get(row, "name"));
+                if (!osn_is_spare_port(network, name, NULL))
+                        continue;
+                if ((r = detach(nb, network, name, cid, pool_size, deadline, err)) < 0)
+                        return r;
+                found++;
+        }
+        return found;
 }

@@ -81,6 +81,42 @@ char *osn_identity_port_name(const char *network, const char *identity);
 #define OSN_MAX_CLAIMS       (OSN_MAX_STATIC + 1)
 #define OSN_CLAIM_KEY_STRLEN (sizeof(OSN_EXT_CLAIM_IP) + OSN_CIDR_STRLEN)
 
+/* Pools.  A network keeps up to the node config's pool_size spare ports:
+ * Logical_Switch_Ports made ahead of time, each with its addresses, MAC,
+ * port security and DHCP options, so that ovn-northd has compiled them
+ * before any pod needs one.  A spare is named "osn.<network>.spare.<U>",
+ * inserted with _uuid U, carries external_ids osn/spare=true and its
+ * address claims, and is bound to no chassis.  The switch indexes its
+ * spares in its own external_ids, "osn/spare/<U>" = the spare's address
+ * string, so that an ADD finds them with one indexed read of the switch;
+ * every transaction changes a spare and its index key together.
+ *
+ * An ADD that asks for nothing particular (a dynamic address, no requested
+ * MAC, no persistent identity) claims a spare: guarded by "it is still a
+ * spare", it takes the attachment's external_ids and leaves the index, and
+ * keeps its name (the OVS iface-id) and addresses.  The ADD then tops the
+ * pool up in a transaction of its own, guarded by the index it read (so
+ * concurrent ADDs never overfill it) and not waited for on the ADD's path;
+ * a replacement that finds no free address is simply not made, so a
+ * nearly full subnet keeps no spares beyond what is free.  A static
+ * request for an address a spare holds evicts the spare.  The first ADD of
+ * a network fills its pool.  DEL returns a claimed spare to the pool when
+ * the pool is short (it keeps its MAC and addresses together, so peers'
+ * neighbour caches stay right), else removes it; either way it trims the
+ * pool back to its size.  The network's last attachment takes the switch,
+ * and its spares, with it. */
+#define OSN_EXT_SPARE         "osn/spare"  /* "true" on a spare port */
+#define OSN_EXT_SPARE_INDEX   "osn/spare/" /* + UUID, on the switch */
+#define OSN_PORT_NAME_SIZE    512          /* any port name osn makes, with its NUL */
+#define OSN_POOL_DEFAULT_SIZE 4            /* node config "pool_size" */
+#define OSN_POOL_MAX_SIZE     64
+
+/* "osn.<network>.spare.<uuid>" (malloc'd). */
+char *osn_spare_port_name(const char *network, const char *uuid);
+/* Whether 'port_name' is the name of a spare of 'network'; its UUID into
+ * 'uuid' (may be NULL). */
+bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37]);
+
 struct osn_alloc;
 
 /* What an ADD asks of the NB DB.  Borrowed by osn_nb_attach_start() until
@@ -106,15 +142,19 @@ struct osn_port_spec {
          * reservation, and an ADD of it on another node while it is bound
          * makes this node the target of a live migration. */
         const char *identity;
+        unsigned pool_size; /* the node's pool_size (0: no pools) */
 };
 
 /* What the NB holds for the attachment once osn_nb_attach_finish() is done. */
 struct osn_nb_port {
         char uuid[37];
-        bool created;        /* this ADD inserted it (else a retried ADD found its own) */
-        bool switch_created; /* ... and the network's switch with it */
-        bool migration;      /* this node became the target of a live migration */
-        bool rebound;        /* a reservation of its identity was bound here */
+        char name[OSN_PORT_NAME_SIZE]; /* the port's name (a claimed spare's differs from
+                                        * the spec's), also the OVS iface-id */
+        bool pooled;                   /* a spare was claimed for it */
+        bool created;                  /* this ADD inserted it (else a retried ADD found its own) */
+        bool switch_created;           /* ... and the network's switch with it */
+        bool migration;                /* this node became the target of a live migration */
+        bool rebound;                  /* a reservation of its identity was bound here */
         uint8_t mac[6];
         struct osn_cidr ips[OSN_MAX_STATIC]; /* with their subnets' prefixes */
         size_t n_ips;
@@ -140,11 +180,17 @@ struct osn_nb_port {
  * for the server's evaluation of the claim guards (a scan of the port
  * table's external_ids; see the README for its measured cost). */
 struct osn_nb_attach;
-int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
                         struct osn_nb_attach **ret, struct osn_error *err) _wur_;
 void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6]);
+/* The name the port gets if that transaction commits (the iface-id). */
+const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err) _wur_;
+/* After _finish(): waits (within 'deadline') for the pool's top-up and
+ * retries it when a guard did not hold, a few times.  Never an error: a
+ * pool that could not be filled is logged and filled by a later ADD. */
+void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline);
 /* Accepts NULL.  An unfinished transaction's answer is left to the
  * connection (it is matched by id and dropped). */
 void osn_nb_attach_free(struct osn_nb_attach *at);
@@ -172,20 +218,39 @@ int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const cha
                             struct osn_error *err) _wur_;
 
 /* Removes the port (by name) from its switch; deletes the switch when no
- * other attachment is left.  Succeeds when the port or the switch is already
- * gone.  Returns 1 when something was removed, 0 when there was nothing. */
+ * other attachment is left (spares are not attachments: they go with it).
+ * Succeeds when the port or the switch is already gone.  Returns 1 when
+ * something was removed, 0 when there was nothing. */
 int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *port_name,
                        int64_t deadline, struct osn_error *err) _wur_;
 
+/* DEL's end of an attachment of container 'cid' held by port 'port_name':
+ * as osn_nb_remove_port(), but a claimed spare returns to the pool when the
+ * network has fewer than 'pool_size' spares, and the pool is trimmed back
+ * to 'pool_size' (0: neither).  A spare-named port that another container
+ * holds now (or that is a spare again) is left alone: 0. */
+int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_name, const char *cid,
+                  unsigned pool_size, int64_t deadline, struct osn_error *err) _wur_;
+
+/* The claimed spares container 'cid' interface 'ifname' holds on 'network'
+ * (by their external_ids: a scan of the port table, for DELs that lost the
+ * OVS interface, and ADDs retried after a kill): each goes through
+ * osn_nb_detach().  The number found. */
+int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
+                            const char *ifname, unsigned pool_size, int64_t deadline,
+                            struct osn_error *err) _wur_;
+
 /* Deletes switch 'switch_uuid' (and, by garbage collection, its ports)
- * only if its ports are still exactly 'ports' (the OVSDB set as read):
- * the guard that keeps a delete from racing a concurrent ADD; the
+ * only if its ports are still exactly 'ports' (the OVSDB set as read) and,
+ * when 'external_ids' is not NULL, its external_ids too (a claim of a spare
+ * changes only those): the guard that keeps a delete from racing a
+ * concurrent ADD; the
  * network's DHCP_Options rows go in the same transaction ('network' may be
  * NULL when unknown).  'why' goes into the transaction's comment.  1 deleted, 0 already gone,
  * -EAGAIN when the ports changed meanwhile. */
 int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,
-                            const json_t *ports, const char *why, int64_t deadline,
-                            struct osn_error *err) _wur_;
+                            const json_t *ports, const json_t *external_ids, const char *why,
+                            int64_t deadline, struct osn_error *err) _wur_;
 
 /* Reads one port by name: *ret_row is the row with columns _uuid, addresses,
  * dynamic_addresses, port_security, external_ids, options, up (new reference), or

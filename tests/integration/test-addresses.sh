@@ -5,6 +5,9 @@
 # full subnet fails at once; IPv6 of any prefix length; a reused address
 # reaches its peers at once (gratuitous ARP / unsolicited NA); a network
 # made by an older osn (northd's IPAM) keeps its addresses.
+# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
+# as an ADD without a pool does; the pool path has its own suite (test-pools).
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 plugin_test_up 3

@@ -4,6 +4,9 @@
 # (its rollback settles the transaction in flight, reconnects, and removes
 # what it made).  Standalone: the one NB server is killed and started again;
 # with OSN_TEST_NB_CLUSTER=3: the leader is killed and started again.
+# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
+# as an ADD without a pool does; the pool path has its own suite (test-pools).
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 plugin_test_up 3

@@ -7,6 +7,9 @@
 # on another network), nodes (encap IPs, tunnels, nb_cfg against NB's,
 # physical networks, a chassis that falls behind), and the generated man
 # pages and bash completion.
+# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
+# as an ADD without a pool does; the pool path has its own suite (test-pools).
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 require_root_and_tools

@@ -6,6 +6,9 @@
 # left (and its network when it was the last), empty osn networks, and
 # (with --orphans) logical ports without an OVS port, while foreign OVN
 # objects stay untouched.
+# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
+# as an ADD without a pool does; the pool path has its own suite (test-pools).
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 require_root_and_tools

@@ -2,6 +2,9 @@
 # The CNI plugin on the sandbox with real OVN (issue 3): the seed's first NAD
 # across nodes, isolation, static requests, no-subnet, dual-stack, conflicts,
 # every CNI verb and version, DEL idempotency, GC, STATUS.
+# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
+# as an ADD without a pool does; the pool path has its own suite (test-pools).
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 plugin_test_up 3
