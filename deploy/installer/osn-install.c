@@ -39,7 +39,7 @@
  *   OSN_TLS_DIR                  a mounted kubernetes.io/tls Secret (+ ca.crt)
  *   OSN_INTEGRATION_BRIDGE, OSN_UNDERLAY_MTU, OSN_PHYSICAL_MTU,
  *   OSN_READY_TIMEOUT_MS, OSN_LOG_FILE, OSN_LOG_LEVEL, OSN_LOG_MAX_BYTES,
- *   OSN_LOG_MAX_FILES            the node config keys of the same name
+ *   OSN_LOG_MAX_FILES, OSN_POOL_SIZE  the node config keys of the same name
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -340,6 +340,7 @@ static int install(void)
             set_int_from_env(conf, "ready_timeout_ms", "OSN_READY_TIMEOUT_MS") < 0 ||
             set_int_from_env(conf, "log_max_bytes", "OSN_LOG_MAX_BYTES") < 0 ||
             set_int_from_env(conf, "log_max_files", "OSN_LOG_MAX_FILES") < 0 ||
+            set_int_from_env(conf, "pool_size", "OSN_POOL_SIZE") < 0 ||
             set_str_from_env(conf, "log_file", "OSN_LOG_FILE") < 0 ||
             set_str_from_env(conf, "log_level", "OSN_LOG_LEVEL") < 0)
                 return 1;

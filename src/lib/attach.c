@@ -210,6 +210,7 @@ struct add_state {
         struct osn_nb_port nbp;
         uint8_t veth_mac[6];
         bool nb_port, veth, ovs_port; /* what to undo on failure */
+        bool earlier_try;             /* remove_stale() found a veth of an earlier try */
 };
 
 /* Undoes what a failed ADD made, and says what in the error's details
@@ -396,6 +397,7 @@ static void remove_stale(struct add_state *st)
 {
         if (osn_link_exists(st->host) <= 0)
                 return;
+        st->earlier_try = true;
         log_info("removing stale veth %s of an earlier ADD", st->host);
         struct osn_error e = {0};
         if (osn_ovs_del_port(st->ovs, st->host, st->deadline, &e) < 0)
@@ -406,7 +408,7 @@ static void remove_stale(struct add_state *st)
          * container, is adopted by the attach itself). */
         const struct osn_cni_env *env = st->req->env;
         if (!st->plan.identity &&
-            osn_nb_detach_container(st->nb, st->req->nc->name, env->container_id, env->ifname,
+            osn_nb_detach_container(st->nb, st->req->nc->name, env->container_id, env->ifname, true,
                                     st->req->node->pool_size, st->deadline, &e) < 0)
                 log_info("releasing the spare of an earlier ADD: %s", e.msg);
 }
@@ -430,6 +432,7 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .chassis = st->node.system_id[0] ? st->node.system_id : NULL,
             .identity = st->plan.identity,
             .pool_size = st->req->node->pool_size,
+            .earlier_try = st->earlier_try,
         };
         memcpy(spec->mac, st->plan.mac, 6);
         int r = osn_nb_attach_start(st->nb, spec, st->deadline, &st->nba, err);
@@ -786,10 +789,13 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
         const char *lsp = iface_id ? iface_id : port;
         r = osn_attach_remove(nb, ovs, nc->name, lsp, env->container_id, env->ifname,
                               node->pool_size, deadline, err);
-        if (r >= 0 && !iface_id) {
-                /* No OVS port (a DEL again, or an ADD that stopped before
-                 * its plug): a spare it claimed is found by its ids. */
-                int n = osn_nb_detach_container(nb, nc->name, env->container_id, env->ifname,
+        if (r >= 0) {
+                /* Ports this container holds that its OVS port does not
+                 * name (an ADD killed before its veth and then retried: the
+                 * spare it claimed, or its own port): found by their ids, a
+                 * scan of the port table, DEL's only cost that grows with
+                 * the NB. */
+                int n = osn_nb_detach_container(nb, nc->name, env->container_id, env->ifname, false,
                                                 node->pool_size, deadline, err);
                 r = n < 0 ? n : r + n;
         }
@@ -830,6 +836,14 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                 return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
                                      "logical port %s of network \"%s\" does not exist", port,
                                      nc->name);
+        const char *holder =
+            osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_CONTAINER);
+        if (osn_is_spare_port(nc->name, port, NULL) && !streq(holder, env->container_id))
+                return osn_error_set(err, -ESTALE, OSN_CNI_CHECK_FAILED,
+                                     "logical port %s, which this attachment's OVS port names, is "
+                                     "held by %s%s, not by container %s",
+                                     port, holder ? "container " : "no container (a spare)",
+                                     holder ? holder : "", env->container_id);
         const char *addrs =
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
         uint8_t mac[6];

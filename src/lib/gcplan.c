@@ -1,6 +1,7 @@
 /* gcplan: see gcplan.h. */
 #include "gcplan.h"
 
+#include <ctype.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <stdio.h>
@@ -87,9 +88,21 @@ static json_t *attachment_action(const char *network, const char *port, const ch
 
 static json_t *network_action(const struct osn_inv_network *n, const char *reason)
 {
-        return json_pack("{s:s, s:s, s:o, s:s, s:s}", "object", "network", "network", n->name,
-                         "switch", str_or_null(n->switch_name), "reason", reason, "result",
-                         "planned");
+        return json_pack("{s:s, s:s, s:o, s:s, s:I, s:s}", "object", "network", "network", n->name,
+                         "switch", str_or_null(n->switch_name), "reason", reason, "spares",
+                         (json_int_t)n->n_spares, "result", "planned");
+}
+
+/* The removal of the stale keys of a network's pool index. */
+static json_t *pool_index_action(const struct osn_inv_network *n)
+{
+        json_t *keys = json_array();
+        for (size_t i = 0; keys && i < n->n_stale_index; i++)
+                json_array_append_new(keys, json_string(n->stale_index[i]));
+        return json_pack("{s:s, s:s, s:o, s:o, s:s, s:s}", "object", "pool-index", "network",
+                         n->name, "switch", str_or_null(n->switch_name), "keys", keys, "reason",
+                         "index keys osn/spare/<U> of its switch with no spare port U on it",
+                         "result", "planned");
 }
 
 static json_t *kept(const char *object, const char *name, const char *reason)
@@ -299,8 +312,24 @@ int osn_gc_plan(const struct osn_gc_req *req, const json_t *ifaces, const struct
                                 return r;
                         continue;
                 }
-                if ((r = push(actions, network_action(n, going ? "its last attachment goes"
-                                                               : "no attachment left"))) < 0)
+                if (n->n_spares)
+                        snprintf(why, sizeof(why), "%s; its %zu spare port(s) go with it",
+                                 going ? "its last attachment goes" : "no attachment left",
+                                 n->n_spares);
+                else
+                        snprintf(why, sizeof(why), "%s",
+                                 going ? "its last attachment goes" : "no attachment left");
+                if ((r = push(actions, network_action(n, why))) < 0)
+                        return r;
+        }
+        /* Stale pool index keys of the networks that stay. */
+        for (size_t k = 0; req->repair_pool_index && k < inv->n_networks; k++) {
+                const struct osn_inv_network *n = &inv->networks[k];
+                if ((req->network && !streq(n->name, req->network)) || !n->n_stale_index ||
+                    planned(actions, "network", "network", n->name) ||
+                    planned(actions, "pool-index", "network", n->name))
+                        continue;
+                if ((r = push(actions, pool_index_action(n))) < 0)
                         return r;
         }
         return 0;
@@ -313,17 +342,112 @@ static void set_result(json_t *a, const char *result, const char *error)
                 json_object_set_new(a, "error", json_string(error));
 }
 
-/* Whether the switch of 'n' still exists (after its last attachment went). */
-static int switch_exists(struct osn_ovsdb *nb, const struct osn_inv_network *n, int64_t deadline)
+/* The host side of an attachment on this node, named after 'port'
+ * (osn_host_ifname()): its OVS port, then its veth (gone with the pod's
+ * netns, as a rule; a failure there is no failure of the removal). */
+static int remove_host_side(struct osn_ovsdb *ovs, const char *port, int64_t deadline,
+                            struct osn_error *err)
 {
-        json_t *ops = json_pack(
-            "[{s:s, s:s, s:[o], s:[s]}]", "op", "select", "table", "Logical_Switch", "where",
-            osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)), "columns", "_uuid");
-        _cleanup_json_ json_t *res = NULL;
-        int r = ops ? osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) : -ENOMEM;
+        char host[IFNAMSIZ];
+        osn_host_ifname(port, host);
+        int r = osn_ovs_del_port(ovs, host, deadline, err);
+        if (r >= 0)
+                (void)osn_link_delete(host, NULL);
+        return r < 0 ? r : 0;
+}
+
+/* Writes the outcome 'r' of action 'a' into it: removed (r > 0), already
+ * gone (0), kept because a guard held (-EAGAIN, when 'kept_why' says why),
+ * else failed (counted in *failures). */
+static void record(json_t *a, int r, const struct osn_error *err, const char *kept_why,
+                   size_t *failures)
+{
+        if (r == -EAGAIN && kept_why) {
+                set_result(a, "kept", kept_why);
+        } else if (r < 0) {
+                set_result(a, "failed", err->msg[0] ? err->msg : strerror(-r));
+                (*failures)++;
+        } else {
+                set_result(a, r > 0 ? "removed" : "already gone", NULL);
+        }
+}
+
+/* After the last attachment of 'n' went, its switch should have gone with
+ * it (osn_nb_remove_port() and osn_attach_remove() delete it when no other
+ * attachment is left).  One still there holds a new attachment, which
+ * wins (-EAGAIN), or only spares: then it goes as an empty network does,
+ * guarded by what is read now.  1 removed, 0 already gone. */
+static int delete_if_empty(struct osn_ovsdb *nb, const struct osn_inv_network *n, int64_t deadline,
+                           struct osn_error *err)
+{
+        struct osn_inv_filter f = {.network = n->name};
+        _cleanup_inventory_ struct osn_inventory *now = NULL;
+        int r = osn_inventory_read(nb, &f, deadline, &now, err);
         if (r < 0)
                 return r;
-        return json_array_size(osn_ovsdb_result_rows(res, 0)) > 0;
+        const struct osn_inv_network *m = osn_inventory_network(now, n->name);
+        if (!m || !streq(m->uuid, n->uuid))
+                return 1; /* gone with its last attachment */
+        if (m->n_attachments > 0 || m->n_foreign > 0)
+                return -EAGAIN;
+        return osn_nb_delete_switch_if(nb, m->name, m->uuid, m->ports, m->external_ids,
+                                       "osn gc: no attachment left", deadline, err);
+}
+
+/* Whether 's' is an OVSDB uuid ("8-4-4-4-12" hex digits). */
+static bool is_uuid(const char *s)
+{
+        size_t i = 0;
+        for (; s[i] && i < 36; i++)
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+                                                            : !isxdigit((unsigned char)s[i]))
+                        return false;
+        return i == 36 && !s[i];
+}
+
+/* Removes the stale keys of action 'a' from the switch's external_ids,
+ * each guarded by "no spare port U exists" (one made or returned meanwhile
+ * keeps its key).  1 removed, 0 the switch is gone, -EAGAIN a guard
+ * failed. */
+static int remove_stale_keys(struct osn_ovsdb *nb, const struct osn_inv_network *n, const json_t *a,
+                             int64_t deadline, struct osn_error *err)
+{
+        static const char *const spare_kv[] = {OSN_EXT_SPARE, "true", NULL};
+        const json_t *keys = json_object_get(a, "keys");
+        json_t *ops =
+            json_pack("[{s:s, s:s}]", "op", "comment", "comment", "osn gc: stale pool index keys");
+        size_t i;
+        const json_t *k;
+        json_array_foreach(keys, i, k)
+        {
+                const char *u = json_string_value(k) + strlen(OSN_EXT_SPARE_INDEX);
+                if (!ops || !is_uuid(u))
+                        continue; /* no port can have that uuid */
+                json_t *where =
+                    json_pack("[o, o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(u)),
+                              osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(spare_kv)));
+                json_array_append_new(ops, json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op",
+                                                     "wait", "table", "Logical_Switch_Port",
+                                                     "where", where, "columns", "name", "until",
+                                                     "==", "rows", "timeout", 0));
+        }
+        size_t mutate = json_array_size(ops);
+        if (ops)
+                json_array_append_new(
+                    ops,
+                    json_pack("{s:s, s:s, s:[o], s:[[s, s, o]]}", "op", "mutate", "table",
+                              "Logical_Switch", "where",
+                              osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)), "mutations",
+                              "external_ids", "delete", osn_ovsdb_set(json_deep_copy(keys))));
+        if (!ops || json_array_size(ops) != mutate + 1) {
+                json_decref(ops);
+                return -ENOMEM;
+        }
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        return json_integer_value(json_object_get(json_array_get(res, mutate), "count")) > 0;
 }
 
 int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn_inventory *inv,
@@ -351,28 +475,20 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                 if (!id_prefix || !port) {
                         r = -ENOMEM;
                 } else if (startswith(port, id_prefix)) {
-                        char host[IFNAMSIZ];
-                        osn_host_ifname(port, host);
-                        r = lost || !ovs ? 0 : osn_ovs_del_port(ovs, host, deadline, &err);
-                        if (r >= 0 && !lost && ovs)
-                                (void)osn_link_delete(host, NULL);
+                        r = lost || !ovs ? 0 : remove_host_side(ovs, port, deadline, &err);
                         if (r >= 0)
                                 r = osn_nb_release_identity(nb, net, port, node ? node : "",
                                                             cid ? cid : "", deadline, &err);
+                } else if (lost || !ovs) {
+                        r = osn_nb_remove_port(nb, net, port, deadline, &err);
                 } else {
                         const char *ifn = json_string_value(json_object_get(a, "interface"));
-                        r = lost || !ovs ? osn_nb_remove_port(nb, net, port, deadline, &err)
-                                         : osn_attach_remove(nb, ovs, net, port, cid ? cid : "",
-                                                             ifn ? ifn : "", 0, deadline, &err);
+                        r = osn_attach_remove(nb, ovs, net, port, cid ? cid : "", ifn ? ifn : "", 0,
+                                              deadline, &err);
                 }
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0) {
-                        set_result(a, "failed", err.msg[0] ? err.msg : strerror(-r));
-                        (*failures)++;
-                } else {
-                        set_result(a, r > 0 ? "removed" : "already gone", NULL);
-                }
+                record(a, r, &err, NULL, failures);
         }
         json_array_foreach(actions, i, a)
         {
@@ -398,25 +514,30 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                 if (!n) {
                         r = 0;
                 } else if (n->n_attachments > 0) {
-                        /* It went with its last attachment, unless a new one
-                         * arrived (the guard in osn_nb_remove_port()). */
-                        r = switch_exists(nb, n, deadline);
-                        if (r >= 0)
-                                r = r ? -EAGAIN : 1;
+                        r = delete_if_empty(nb, n, deadline, &err);
                 } else {
-                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports, NULL,
+                        /* Guarded by its ports and its external_ids: a
+                         * claimed spare changes the pool index, not the
+                         * ports. */
+                        r = osn_nb_delete_switch_if(nb, n->name, n->uuid, n->ports, n->external_ids,
                                                     "osn gc: no attachment left", deadline, &err);
                 }
                 if (r == -ENOMEM)
                         return r;
-                if (r == -EAGAIN)
-                        set_result(a, "kept", "an attachment arrived meanwhile");
-                else if (r < 0) {
-                        set_result(a, "failed", err.msg[0] ? err.msg : strerror(-r));
-                        (*failures)++;
-                } else {
-                        set_result(a, r > 0 ? "removed" : "already gone", NULL);
-                }
+                record(a, r, &err, "an attachment arrived meanwhile (or its pool changed)",
+                       failures);
+        }
+        json_array_foreach(actions, i, a)
+        {
+                if (!streq(json_string_value(json_object_get(a, "object")), "pool-index"))
+                        continue;
+                const struct osn_inv_network *n =
+                    osn_inventory_network(inv, json_string_value(json_object_get(a, "network")));
+                struct osn_error err = {0};
+                int r = n ? remove_stale_keys(nb, n, a, deadline, &err) : 0;
+                if (r == -ENOMEM)
+                        return r;
+                record(a, r, &err, "a spare of that uuid appeared meanwhile", failures);
         }
         return 0;
 }

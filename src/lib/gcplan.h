@@ -4,7 +4,8 @@
  *
  * A plan is JSON, the shape `osnctl gc --json` prints: "actions" (objects
  * "attachment" with network, port, pod, container_id, interface, netns,
- * reason, result; objects "network" with network, switch, reason, result)
+ * reason, result; objects "network" with network, switch, spares, reason,
+ * result; objects "pool-index" with network, switch, keys, reason, result)
  * and "kept" (object, name, reason: what was looked at and left alone).
  *
  * What a plan removes:
@@ -18,16 +19,24 @@
  *   cannot be reached), every logical port that names it, NB only;
  * - in both, every osn network this leaves with no attachment (a network
  *   that was already empty too), unless its switch holds ports osn did not
- *   make.
+ *   make.  A pool's spares (inventory.h) are not attachments: they never
+ *   become attachment actions (nothing plugs them, they name no node), a
+ *   network with nothing but spares is empty, and they go with its switch;
+ * - with 'repair_pool_index', the stale keys of the pool index of every
+ *   network that stays (osn/spare/<U> with no spare port U on its switch).
  * Persistent reservations (logical ports with external_ids
  * osn/reservation=true) are kept unless 'release_reservations'.
  *
  * Executing a plan removes each attachment through osn_attach_remove()
  * (live node: OVS port, veth, logical port) or osn_nb_remove_port() (lost
- * node), both of which delete the switch with its last port, guarded
- * against a concurrent ADD; an already-empty network goes through
- * osn_nb_delete_switch_if(), guarded the same way.  Each action gets its
- * "result": removed, already gone, kept (a guard held), failed (+ error).
+ * node), both of which delete the switch with its last attachment,
+ * guarded against a concurrent ADD (a switch still there afterwards with
+ * only spares left is deleted as an empty one); an already-empty network
+ * goes through osn_nb_delete_switch_if(), guarded by the switch's ports and
+ * external_ids as read (a claim changes the pool index, not the ports).
+ * A stale index key goes by a mutate of the switch's external_ids, guarded
+ * by a wait that no spare port U exists.  Each action gets its "result":
+ * removed, already gone, kept (a guard held), failed (+ error).
  *
  * Liveness (OVN's own probe, as `ovn-nbctl --wait=hv sync`): bump
  * NB_Global.nb_cfg; northd copies it to SB_Global, and every live
@@ -62,6 +71,7 @@ struct osn_gc_req {
         size_t n_valid;
         bool orphans;              /* LOCAL: also NB ports without an OVS port here */
         bool release_reservations; /* also ports with osn/reservation=true */
+        bool repair_pool_index;    /* also remove stale pool index keys (osnctl gc) */
         const char *reason;        /* NODE_LOST: why the node counts as lost */
 };
 

@@ -64,7 +64,11 @@ static void network_clear(struct osn_inv_network *n)
         for (size_t i = 0; i < n->n_nodes; i++)
                 free(n->nodes[i]);
         free(n->nodes);
+        for (size_t i = 0; i < n->n_stale_index; i++)
+                free(n->stale_index[i]);
+        free(n->stale_index);
         json_decref(n->ports);
+        json_decref(n->external_ids);
 }
 
 void osn_inventory_free(struct osn_inventory *inv)
@@ -75,8 +79,11 @@ void osn_inventory_free(struct osn_inventory *inv)
                 network_clear(&inv->networks[i]);
         for (size_t i = 0; i < inv->n_ports; i++)
                 port_clear(&inv->ports[i]);
+        for (size_t i = 0; i < inv->n_spares; i++)
+                port_clear(&inv->spares[i]);
         free(inv->networks);
         free(inv->ports);
+        free(inv->spares);
         free(inv);
 }
 
@@ -236,6 +243,47 @@ static int add_node(struct osn_inv_network *n, const char *node)
         return 0;
 }
 
+/* A pool's spare (inventory.h): marked so, and naming no holder. */
+static bool is_spare(const json_t *row)
+{
+        const char *cid = ext_id(row, OSN_EXT_CONTAINER);
+        return streq(ext_id(row, OSN_EXT_SPARE), "true") && (!cid || !*cid);
+}
+
+/* The index keys of network 'n' (its switch's osn/spare/<U>) whose U is
+ * not a spare on that switch ('owners': the spares' uuids with the network
+ * whose switch holds them, sorted by uuid). */
+static int stale_keys(struct osn_inv_network *n, size_t idx, const struct port_owner *owners,
+                      size_t n_owners)
+{
+        const json_t *pairs = streq(json_string_value(json_array_get(n->external_ids, 0)), "map")
+                                  ? json_array_get(n->external_ids, 1)
+                                  : NULL;
+        size_t i;
+        const json_t *pair;
+        json_array_foreach(pairs, i, pair)
+        {
+                const char *key = json_string_value(json_array_get(pair, 0));
+                if (!key || !startswith(key, OSN_EXT_SPARE_INDEX))
+                        continue;
+                struct port_owner k = {key + strlen(OSN_EXT_SPARE_INDEX), 0}, *o = NULL;
+                if (n_owners)
+                        o = bsearch(&k, owners, n_owners, sizeof(*owners), cmp_owner);
+                if (o && o->network == idx)
+                        continue;
+                char **v = realloc(n->stale_index, (n->n_stale_index + 1) * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                n->stale_index = v;
+                if (!(v[n->n_stale_index] = strdup(key)))
+                        return -ENOMEM;
+                n->n_stale_index++;
+        }
+        if (n->n_stale_index > 1)
+                qsort(n->stale_index, n->n_stale_index, sizeof(char *), cmp_strp);
+        return 0;
+}
+
 /* 'all_ports': every port of the switches read was selected, so a port
  * missing among the rows is one without osn's ids (a foreign one). */
 static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, bool all_ports)
@@ -244,9 +292,11 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
         size_t n_sw = json_array_size(switches), n_lsp = json_array_size(ports);
         inv->networks = calloc(n_sw ? n_sw : 1, sizeof(*inv->networks));
         inv->ports = calloc(n_lsp ? n_lsp : 1, sizeof(*inv->ports));
-        _cleanup_free_ struct port_owner *owners = NULL;
-        size_t n_owners = 0, cap_owners = 0;
-        if (!inv->networks || !inv->ports)
+        inv->spares = calloc(n_lsp ? n_lsp : 1, sizeof(*inv->spares));
+        _cleanup_free_ struct port_owner *owners = NULL, *spare_owners = NULL;
+        size_t n_owners = 0, cap_owners = 0, n_spare_owners = 0;
+        spare_owners = calloc(n_lsp ? n_lsp : 1, sizeof(*spare_owners));
+        if (!inv->networks || !inv->ports || !inv->spares || !spare_owners)
                 return -ENOMEM;
 
         /* Networks, and which of them holds each port uuid. */
@@ -267,6 +317,7 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 n->claims = streq(ext_id(row, OSN_EXT_IPAM), OSN_IPAM_CLAIMS);
                 n->topology = dup_opt(ext_id(row, OSN_EXT_TOPOLOGY), true, &failed);
                 n->ports = json_incref(json_object_get(row, "ports"));
+                n->external_ids = json_incref(json_object_get(row, "external_ids"));
                 n->exclude_ips =
                     dup_opt(osn_ovsdb_map_get(json_object_get(row, "other_config"), "exclude_ips"),
                             true, &failed);
@@ -295,9 +346,9 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
         if (n_owners)
                 qsort(owners, n_owners, sizeof(*owners), cmp_owner);
 
-        /* Ports: the localnet port describes its network; the others are
-         * attachments.  The ports a switch holds that are not among the
-         * rows with osn/network are foreign. */
+        /* Ports: the localnet port describes its network; spares are its
+         * pool; the others are attachments.  The ports a switch holds that
+         * are not among the rows with osn/network are foreign. */
         _cleanup_free_ bool *osn_port_seen = calloc(n_owners ? n_owners : 1, sizeof(bool));
         if (!osn_port_seen)
                 return -ENOMEM;
@@ -333,17 +384,35 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                         n->vlan = json_is_integer(tag) ? (unsigned)json_integer_value(tag) : 0;
                         continue;
                 }
-                struct osn_inv_port *p = &inv->ports[inv->n_ports++];
+                bool spare = is_spare(row);
+                struct osn_inv_port *p =
+                    spare ? &inv->spares[inv->n_spares++] : &inv->ports[inv->n_ports++];
                 if (fill_port(p, row, &failed) < 0)
                         return -ENOMEM;
                 p->orphan = !n;
+                p->spare = spare;
                 port_addresses(p, n);
-                if (n) {
+                if (n && spare) {
+                        char ikey[sizeof(OSN_EXT_SPARE_INDEX) + sizeof(p->uuid)];
+                        snprintf(ikey, sizeof(ikey), "%s%s", OSN_EXT_SPARE_INDEX, p->uuid);
+                        p->indexed = osn_ovsdb_map_get(n->external_ids, ikey) != NULL;
+                        n->n_spares++;
+                        n->n_unindexed += !p->indexed;
+                        spare_owners[n_spare_owners++] = (struct port_owner){p->uuid, own->network};
+                } else if (n) {
                         n->n_attachments++;
                         if (add_node(n, p->node) < 0)
                                 return -ENOMEM;
                 }
         }
+
+        /* Pool indexes, against the spares just read (before the networks
+         * are sorted: spare_owners holds their indexes). */
+        if (n_spare_owners)
+                qsort(spare_owners, n_spare_owners, sizeof(*spare_owners), cmp_owner);
+        for (size_t k = 0; k < inv->n_networks; k++)
+                if (stale_keys(&inv->networks[k], k, spare_owners, n_spare_owners) < 0)
+                        return -ENOMEM;
 
         for (size_t k = 0; all_ports && k < n_owners; k++)
                 if (!osn_port_seen[k])
@@ -355,6 +424,7 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                               cmp_strp);
         qsort(inv->networks, inv->n_networks, sizeof(*inv->networks), cmp_network);
         qsort(inv->ports, inv->n_ports, sizeof(*inv->ports), cmp_port);
+        qsort(inv->spares, inv->n_spares, sizeof(*inv->spares), cmp_port);
         return failed ? -ENOMEM : 0;
 }
 
@@ -390,6 +460,17 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
                 json_array_append_new(where, osn_ovsdb_cond("type", "==", json_string("localnet")));
                 json_array_append_new(ops,
                                       osn_ovsdb_op_select("Logical_Switch_Port", where, lsp_cols));
+                /* And the spares, which name no node either (a port that
+                 * names this node is in the first select already). */
+                const char *spare_kv[] = {OSN_EXT_SPARE, "true", NULL};
+                const char *node_kv[] = {OSN_EXT_NODE, node, NULL};
+                where = where_includes(sw_kv);
+                json_array_append_new(
+                    where, osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(spare_kv)));
+                json_array_append_new(
+                    where, osn_ovsdb_cond("external_ids", "excludes", osn_ovsdb_map(node_kv)));
+                json_array_append_new(ops,
+                                      osn_ovsdb_op_select("Logical_Switch_Port", where, lsp_cols));
         }
         if (!ops)
                 return -ENOMEM;
@@ -399,9 +480,21 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
                 return r;
         json_t *switches = osn_ovsdb_result_rows(res, 0);
         json_t *ports = osn_ovsdb_result_rows(res, 1);
-        /* Localnet ports carry no osn/node: a node filter left them out. */
-        if (node)
+        /* Localnet ports and spares carry no osn/node: a node filter left
+         * them out. */
+        if (node) {
                 json_array_extend(ports, osn_ovsdb_result_rows(res, 2));
+                /* Of the ports that say spare, only the true spares: one
+                 * that names a holder is an attachment, maybe another
+                 * node's. */
+                size_t i;
+                json_t *row;
+                json_array_foreach(osn_ovsdb_result_rows(res, 3), i, row)
+                {
+                        if (is_spare(row))
+                                json_array_append(ports, row);
+                }
+        }
 
         struct osn_inventory *inv = calloc(1, sizeof(*inv));
         if (!inv)
@@ -621,19 +714,24 @@ static void usage_of(const struct osn_inventory *inv, const struct osn_inv_netwo
                 range_to_cidrs(&legacy[i], nc.excludes, &nc.n_excludes, OSN_MAX_EXCLUDES);
         struct osn_alloc a;
         osn_alloc_init(&a, &nc);
+        /* The attachments' addresses, then the spares': both are claimed. */
+        const struct osn_inv_port *sets[] = {inv->ports, inv->spares};
+        const size_t n_sets[] = {inv->n_ports, inv->n_spares};
         size_t n_held = 0;
-        for (size_t i = 0; i < inv->n_ports; i++)
-                if (streq(inv->ports[i].network, n->name))
-                        n_held += inv->ports[i].n_ips;
+        for (size_t s = 0; s < ARRAY_SIZE(sets); s++)
+                for (size_t i = 0; i < n_sets[s]; i++)
+                        if (streq(sets[s][i].network, n->name))
+                                n_held += sets[s][i].n_ips;
         _cleanup_free_ struct osn_cidr *held = calloc(n_held ? n_held : 1, sizeof(*held));
         n_held = 0;
-        for (size_t i = 0; held && i < inv->n_ports; i++) {
-                const struct osn_inv_port *p = &inv->ports[i];
-                if (!streq(p->network, n->name))
-                        continue;
-                memcpy(held + n_held, p->ips, p->n_ips * sizeof(p->ips[0]));
-                n_held += p->n_ips;
-        }
+        for (size_t s = 0; held && s < ARRAY_SIZE(sets); s++)
+                for (size_t i = 0; i < n_sets[s]; i++) {
+                        const struct osn_inv_port *p = &sets[s][i];
+                        if (!streq(p->network, n->name))
+                                continue;
+                        memcpy(held + n_held, p->ips, p->n_ips * sizeof(p->ips[0]));
+                        n_held += p->n_ips;
+                }
         struct osn_alloc_usage au;
         osn_alloc_usage(&a, idx, held, held ? n_held : 0, &au);
         osn_u128 cap = au.capacity + au.reserved, in_pool = au.used + au.reserved_used;

@@ -14,6 +14,20 @@
  *   they say "dynamic", what northd assigned), its readiness the "up"
  *   column (northd sets it once ovn-controller has bound the port on its
  *   chassis).
+ * - a spare (a port pool's, issue 13) is a Logical_Switch_Port with
+ *   external_ids osn/network and osn/spare=true and no osn/container-id:
+ *   pre-provisioned, bound to nothing, naming no node.
+ *   It is not an attachment: n_attachments and nodes leave it out, and it
+ *   is listed apart (inventory->spares).  A claimed pool port (osn/spare
+ *   gone, holder ids recorded) is an ordinary attachment, whatever its name.
+ *   A port that says both osn/spare=true and osn/container-id names a
+ *   holder, so it counts as an attachment: mistaking a pod's port for a
+ *   spare could lose it;
+ * - a network's pool index is its switch's external_ids osn/spare/<U>
+ *   (one key per spare, U the spare's _uuid).  Every change of a pool
+ *   changes the spare and its key in one transaction, so a key whose U is
+ *   not a spare on that switch is stale, and a spare without a key is
+ *   unindexed; both are reported here, neither is a guess.
  * Objects without osn's external_ids are not part of the inventory, except
  * that a network counts the foreign ports somebody put on its switch.
  *
@@ -21,7 +35,9 @@
  * table), so what it returns is one snapshot.  Cost: OVSDB conditions cannot
  * test whether a key is present, so without a filter every switch and port
  * is read and the ones without osn/network are dropped here; a network or
- * node filter narrows the port select on the server.
+ * node filter narrows the port select on the server (with a node filter
+ * the spares, which name no node, are read by a select of their own, so
+ * that pools and their indexes are whole in every read).
  *
  * Ownership: osn_inventory_read() returns a heap object freed with
  * osn_inventory_free() (accepts NULL); every string inside belongs to it.
@@ -33,6 +49,7 @@
 #include "error.h"
 #include "netconf.h"
 #include "nodeconf.h"
+#include "ovn.h" /* the pool's keys: OSN_EXT_SPARE, OSN_EXT_SPARE_INDEX */
 #include "ovs.h"
 #include "ovsdb.h"
 #include "util.h"
@@ -55,6 +72,8 @@ struct osn_inv_port {
         bool up;          /* LSP "up": bound and claimed by ovn-controller */
         bool orphan;      /* no osn switch holds it */
         bool reservation; /* external_ids osn/reservation=true: a persistent identity's port */
+        bool spare;       /* a pool's spare (see above): in inventory->spares, never ports */
+        bool indexed;     /* spares: its switch's index has osn/spare/<uuid> */
 };
 
 struct osn_inv_network {
@@ -78,8 +97,13 @@ struct osn_inv_network {
         size_t n_attachments;
         char **nodes; /* sorted, distinct osn/node of the attachments */
         size_t n_nodes;
-        size_t n_foreign; /* ports on the switch without osn's external_ids */
-        json_t *ports;    /* the switch's "ports" column as read (for guards) */
+        size_t n_foreign;   /* ports on the switch without osn's external_ids */
+        size_t n_spares;    /* its pool: spare ports on the switch (not attachments) */
+        size_t n_unindexed; /* of those, the ones its index has no key for */
+        char **stale_index; /* sorted index keys ("osn/spare/<U>") whose U is no spare here */
+        size_t n_stale_index;
+        json_t *ports;        /* the switch's "ports" column as read (for guards) */
+        json_t *external_ids; /* the switch's "external_ids" as read (for guards) */
 };
 
 struct osn_inventory {
@@ -87,6 +111,8 @@ struct osn_inventory {
         size_t n_networks;
         struct osn_inv_port *ports; /* attachments, sorted by network, pod, ifname */
         size_t n_ports;
+        struct osn_inv_port *spares; /* spares, sorted by network, name */
+        size_t n_spares;
 };
 
 struct osn_inv_filter {
@@ -95,7 +121,8 @@ struct osn_inv_filter {
 };
 
 /* Reads the inventory in one NB transaction.  With a node filter, networks
- * count (and list nodes of) that node's attachments only. */
+ * count (and list nodes of) that node's attachments only; their spares and
+ * pool indexes are always whole. */
 int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter, int64_t deadline,
                        struct osn_inventory **ret, struct osn_error *err) _wur_;
 void osn_inventory_free(struct osn_inventory *inv);
@@ -146,9 +173,10 @@ size_t osn_inv_exclusions(const struct osn_inv_network *n, struct osn_inv_range 
  *             infrastructureSubnets, defaultGatewayIPs; overlaps counted
  *             once); reservedSubnets count (static requests take them);
  *   used      distinct addresses inside the subnet that the network's
- *             attachments hold (their IPs as osn_inventory_read() parsed
- *             them from "addresses", or "dynamic_addresses" while those say
- *             "dynamic");
+ *             attachments and spares hold (their IPs as
+ *             osn_inventory_read() parsed them from "addresses", or
+ *             "dynamic_addresses" while those say "dynamic"; a spare's
+ *             address is claimed as an attachment's is);
  *   free      capacity - used, 0 when more are held than there is room for
  *             (static requests inside an excluded range).
  * 'huge': more than 2^63 addresses (an IPv6 /64, say): capacity and free
@@ -160,7 +188,8 @@ struct osn_inv_usage {
 };
 
 /* One entry per subnet of 'n' (in its order), at most 'max'; returns how
- * many.  'inv' supplies the ports (those whose network is n->name). */
+ * many.  'inv' supplies the ports and spares (those whose network is
+ * n->name). */
 size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_inv_network *n,
                             struct osn_inv_usage *ret, size_t max);
 

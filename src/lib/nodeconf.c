@@ -57,10 +57,13 @@ static int get_uint(const char *path, json_t *root, const char *key, long long m
         json_t *v = json_object_get(root, key);
         if (!v)
                 return 0;
-        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+                _cleanup_free_ char *got = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
                 return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                     "node config %s: key \"%s\" must be an integer in %lld..%lld",
-                                     path, key, min, max);
+                                     "node config %s: key \"%s\" is %.64s; it must be an integer "
+                                     "in %lld..%lld",
+                                     path, key, got ? got : "?", min, max);
+        }
         *dst = json_integer_value(v);
         return 0;
 }

@@ -402,12 +402,14 @@ struct osn_nb_attach {
 
         /* Pools (ovn.h, "Pools"). */
         bool pool;            /* this ADD may claim a spare */
+        bool own_exists;      /* ... but its own port is there (an earlier try) */
         json_t *sw_row;       /* the switch as last read for the pool (_uuid, external_ids) */
         json_t *sw_ids;       /* its external_ids as this ADD left them (the top-up's guard) */
         struct spare *spares; /* its pool index */
         size_t n_spares;
         size_t claim; /* CLAIM: which spare */
         unsigned evictions;
+        bool evicted;       /* a spare gave its addresses to this ADD */
         json_t *refill_ops; /* the top-up in flight */
         int64_t refill_id;
         bool refill_in_flight;
@@ -774,6 +776,13 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         json_t *ops = json_pack(
             "[o]", osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
                                        (const char *const[]){"_uuid", "external_ids", NULL}));
+        /* A retried ADD may find the attachment's own port, made by the
+         * earlier try (a scan of the port table by name: only then). */
+        if (spec->earlier_try)
+                json_array_append_new(
+                    ops, osn_ovsdb_op_select("Logical_Switch_Port",
+                                             where_eq("name", json_string(spec->port_name)),
+                                             (const char *const[]){"_uuid", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -783,6 +792,9 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         json_decref(at->sw_ids);
         at->sw_row = at->sw_ids = NULL;
         at->n_spares = 0;
+        /* An earlier try of this ADD made the attachment's own port: the
+         * attach adopts it (or replaces it), no spare is claimed. */
+        at->own_exists = spec->earlier_try && json_array_size(osn_ovsdb_result_rows(res, 1)) > 0;
         json_t *sw = json_array_get(rows, 0);
         const json_t *ids = json_object_get(sw, "external_ids");
         if (json_array_size(rows) != 1 ||
@@ -835,7 +847,7 @@ static void take_spare(struct osn_nb_attach *at, size_t k)
  * that concurrent ADDs spread over the pool), or attach without one. */
 static void pool_decide(struct osn_nb_attach *at)
 {
-        if (at->n_spares > 0) {
+        if (at->n_spares > 0 && !at->own_exists) {
                 take_spare(at, at->seed % at->n_spares);
                 return;
         }
@@ -991,7 +1003,7 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
  * of pool_size, at most REFILL_MAX. */
 static void refill_start(struct osn_nb_attach *at)
 {
-        if (!at->pool || !at->sw_row || !at->sw_ids)
+        if (!(at->pool || at->evicted) || !at->sw_row || !at->sw_ids)
                 return;
         size_t have = index_size(at->sw_ids), want = at->spec->pool_size;
         if (have >= want)
@@ -1007,6 +1019,14 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                 return;
         const char *net = at->spec->nc->name;
         struct osn_error e = {0};
+        if (at->evicted && !at->refill_in_flight && at->spec->pool_size > 0) {
+                /* This ADD took a spare's address: a replacement for it. */
+                if (read_pool(at, deadline, &e) == 0)
+                        refill_start(at);
+                else
+                        log_info("network %s: pool not topped up: %s", net, e.msg);
+                osn_error_clear(&e);
+        }
         for (int tries = 0; at->refill_in_flight; tries++) {
                 _cleanup_json_ json_t *res = NULL;
                 at->refill_in_flight = false;
@@ -1067,8 +1087,10 @@ static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadl
                 osn_error_clear(err);
                 return 0;
         }
-        if (r == 0)
+        if (r == 0) {
                 log_info("network %s: spare %s evicted for %s", net, uuid, at->spec->port_name);
+                at->evicted = true;
+        }
         return r;
 }
 
@@ -2131,8 +2153,8 @@ int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_na
 }
 
 int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
-                            const char *ifname, unsigned pool_size, int64_t deadline,
-                            struct osn_error *err)
+                            const char *ifname, bool spares_only, unsigned pool_size,
+                            int64_t deadline, struct osn_error *err)
 {
         const char *kv[] = {OSN_EXT_NETWORK, network, OSN_EXT_CONTAINER, cid, OSN_EXT_IFNAME,
                             ifname,          NULL};
@@ -2151,7 +2173,7 @@ int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const cha
         json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
         {
                 const char *name = json_string_value(json_object_get(row, "name"));
-                if (!osn_is_spare_port(network, name, NULL))
+                if (!name || (spares_only && !osn_is_spare_port(network, name, NULL)))
                         continue;
                 if ((r = detach(nb, network, name, cid, pool_size, deadline, err)) < 0)
                         return r;

@@ -143,6 +143,7 @@ struct osn_port_spec {
          * makes this node the target of a live migration. */
         const char *identity;
         unsigned pool_size; /* the node's pool_size (0: no pools) */
+        bool earlier_try;   /* an earlier try of this ADD left its veth */
 };
 
 /* What the NB holds for the attachment once osn_nb_attach_finish() is done. */
@@ -232,13 +233,13 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
 int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_name, const char *cid,
                   unsigned pool_size, int64_t deadline, struct osn_error *err) _wur_;
 
-/* The claimed spares container 'cid' interface 'ifname' holds on 'network'
- * (by their external_ids: a scan of the port table, for DELs that lost the
- * OVS interface, and ADDs retried after a kill): each goes through
- * osn_nb_detach().  The number found. */
+/* The ports container 'cid' interface 'ifname' holds on 'network' (by their
+ * external_ids: a scan of the port table, for DEL, and for ADDs retried
+ * after a kill), only its claimed spares when 'spares_only': each goes
+ * through osn_nb_detach().  The number found. */
 int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
-                            const char *ifname, unsigned pool_size, int64_t deadline,
-                            struct osn_error *err) _wur_;
+                            const char *ifname, bool spares_only, unsigned pool_size,
+                            int64_t deadline, struct osn_error *err) _wur_;
 
 /* Deletes switch 'switch_uuid' (and, by garbage collection, its ports)
  * only if its ports are still exactly 'ports' (the OVSDB set as read) and,

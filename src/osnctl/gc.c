@@ -98,7 +98,7 @@ static int unresponsive_nodes(const struct osnctl *ctl, const struct osn_invento
 static void print_text(const json_t *out)
 {
         bool dry = json_is_true(json_object_get(out, "dry_run"));
-        size_t i, n_att = 0, n_net = 0;
+        size_t i, n_att = 0, n_net = 0, n_keys = 0;
         const json_t *a;
         json_array_foreach(json_object_get(out, "actions"), i, a)
         {
@@ -106,6 +106,26 @@ static void print_text(const json_t *out)
                 const char *result = json_string_value(json_object_get(a, "result"));
                 const char *err = json_string_value(json_object_get(a, "error"));
                 bool att = streq(object, "attachment");
+                if (streq(object, "pool-index")) {
+                        const json_t *keys = json_object_get(a, "keys");
+                        bool done = streq(result, "removed") || streq(result, "already gone");
+                        if (dry || done)
+                                n_keys += json_array_size(keys);
+                        printf("%s %zu stale pool index key(s) of network %s (",
+                               dry                     ? "would remove"
+                               : done                  ? "removed"
+                               : streq(result, "kept") ? "kept"
+                                                       : "FAILED to remove",
+                               json_array_size(keys),
+                               json_string_value(json_object_get(a, "network")));
+                        size_t k;
+                        const json_t *key;
+                        json_array_foreach(keys, k, key)
+                            printf("%s%s", k ? " " : "", json_string_value(key));
+                        printf("): %s%s%s%s\n", json_string_value(json_object_get(a, "reason")),
+                               err ? " [" : "", err ? err : "", err ? "]" : "");
+                        continue;
+                }
                 const char *name = json_string_value(json_object_get(a, att ? "port" : "network"));
                 const char *verb = dry                             ? "would remove"
                                    : streq(result, "removed")      ? "removed"
@@ -139,9 +159,12 @@ static void print_text(const json_t *out)
                 json_array_foreach(lost, i, a) printf(" %s", json_string_value(a));
                 printf("\n");
         }
-        printf("gc on node %s: %s %zu attachment(s) and %zu network(s)\n",
+        printf("gc on node %s: %s %zu attachment(s) and %zu network(s)",
                json_string_value(json_object_get(out, "node")), dry ? "would remove" : "removed",
                n_att, n_net);
+        if (n_keys)
+                printf(", and %zu stale pool index key(s)", n_keys);
+        printf("\n");
 }
 
 int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
@@ -224,7 +247,8 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
         struct osn_gc_req req = {.mode = OSN_GC_LOCAL,
                                  .node = ctl->node->node_name,
                                  .orphans = ctl->orphans,
-                                 .release_reservations = ctl->release_reservations};
+                                 .release_reservations = ctl->release_reservations,
+                                 .repair_pool_index = true};
         r = 0;
         if (!lost_mode) {
                 r = osn_gc_plan(&req, ifaces, inv, actions, keep);

@@ -205,17 +205,39 @@ static json_t *str_or_null(const char *s)
 
 json_t *osnctl_network_json(const struct osn_inv_network *n)
 {
-        return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o}",
-                         "name", n->name, "switch", str_or_null(n->switch_name), "topology",
-                         str_or_null(n->topology), "subnets",
-                         osn_cidrs_to_json(n->subnets, n->n_subnets), "exclude_subnets",
-                         osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
-                         n->mtu_known && n->mtu ? json_integer(n->mtu) : json_null(), "external",
-                         n->external, "physical_network", str_or_null(n->physical_network), "vlan",
-                         n->vlan ? json_integer(n->vlan) : json_null(), "localnet_port",
-                         str_or_null(n->localnet_port), "attachments", (json_int_t)n->n_attachments,
-                         "nodes", string_array(n->nodes, n->n_nodes), "foreign_ports",
-                         (json_int_t)n->n_foreign, "fingerprint", str_or_null(n->fingerprint));
+        return json_pack(
+            "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I}",
+            "name", n->name, "switch", str_or_null(n->switch_name), "topology",
+            str_or_null(n->topology), "subnets", osn_cidrs_to_json(n->subnets, n->n_subnets),
+            "exclude_subnets", osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
+            n->mtu_known && n->mtu ? json_integer(n->mtu) : json_null(), "external", n->external,
+            "physical_network", str_or_null(n->physical_network), "vlan",
+            n->vlan ? json_integer(n->vlan) : json_null(), "localnet_port",
+            str_or_null(n->localnet_port), "attachments", (json_int_t)n->n_attachments, "nodes",
+            string_array(n->nodes, n->n_nodes), "foreign_ports", (json_int_t)n->n_foreign,
+            "fingerprint", str_or_null(n->fingerprint), "spares", (json_int_t)n->n_spares,
+            "stale_pool_keys", string_array(n->stale_index, n->n_stale_index), "unindexed_spares",
+            (json_int_t)n->n_unindexed);
+}
+
+json_t *osnctl_spare_json(const struct osn_inv_port *p)
+{
+        char mac[OSN_MAC_STRLEN];
+        return json_pack(
+            "{s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "network", p->network, "port", p->name, "uuid",
+            json_string(p->uuid), "mac",
+            p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
+            osn_cidrs_to_json(p->ips, p->n_ips), "indexed", p->indexed, "orphan", p->orphan);
+}
+
+/* The spares of network 'name' as osnctl_spare_json() rows. */
+static json_t *spare_rows(const struct osn_inventory *inv, const char *name)
+{
+        json_t *rows = json_array();
+        for (size_t i = 0; rows && i < inv->n_spares; i++)
+                if (streq(inv->spares[i].network, name))
+                        json_array_append_new(rows, osnctl_spare_json(&inv->spares[i]));
+        return rows;
 }
 
 json_t *osnctl_port_json(const struct osn_inv_port *p)
@@ -250,6 +272,21 @@ static void fmt_external(const json_t *v, const json_t *row, char *buf, size_t l
                          json_integer_value(vlan));
         else
                 snprintf(buf, len, "%s", json_is_string(pn) ? json_string_value(pn) : "?");
+}
+
+/* "4", or "4 (index: 1 stale key, 1 unindexed)" when the pool index and
+ * the spares disagree. */
+static void fmt_spares(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        size_t stale = json_array_size(json_object_get(row, "stale_pool_keys"));
+        json_int_t unindexed = json_integer_value(json_object_get(row, "unindexed_spares"));
+        osnctl_format_value(v, buf, len);
+        if (!stale && !unindexed)
+                return;
+        size_t off = strlen(buf);
+        snprintf(buf + off, len - off,
+                 " (index: %zu stale key(s), %" JSON_INTEGER_FORMAT " unindexed)", stale,
+                 unindexed);
 }
 
 static void fmt_mtu(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -337,14 +374,15 @@ static json_t *usage_json(const struct osn_inventory *inv, const struct osn_inv_
 }
 
 /* osnctl_network_json() plus what needs the whole inventory and the node:
- * "effective_mtu", "excluded", "usage". */
+ * "effective_mtu", "excluded", "usage", "spare_ports". */
 static json_t *network_view(const struct osnctl *ctl, const struct osn_inventory *inv,
                             const struct osn_inv_network *n)
 {
         json_t *o = osnctl_network_json(n);
         if (o && (json_object_set_new(o, "effective_mtu", mtu_json(ctl, n)) < 0 ||
                   json_object_set_new(o, "excluded", exclusions_json(n)) < 0 ||
-                  json_object_set_new(o, "usage", usage_json(inv, n)) < 0)) {
+                  json_object_set_new(o, "usage", usage_json(inv, n)) < 0 ||
+                  json_object_set_new(o, "spare_ports", spare_rows(inv, n->name)) < 0)) {
                 json_decref(o);
                 return NULL;
         }
@@ -420,6 +458,7 @@ static const struct osnctl_column network_cols[] = {
     {"EXTERNAL", "external", fmt_external},
     {"MTU", "mtu", fmt_mtu},
     {"ATTACHMENTS", "attachments", NULL},
+    {"SPARES", "spares", fmt_spares},
     {"NODES", "nodes", NULL},
     {"USED/FREE", "usage", fmt_usage_short, OSNCTL_COL_WIDE},
     {"EXCLUDED", "excluded", fmt_excluded, OSNCTL_COL_WIDE},
@@ -436,6 +475,7 @@ static const struct osnctl_column network_fields[] = {
     {"external", "external", fmt_external},
     {"mtu", "effective_mtu", fmt_effective_mtu},
     {"attachments", "attachments", NULL},
+    {"spares", "spares", fmt_spares},
     {"nodes", "nodes", NULL},
     {"foreign ports", "foreign_ports", NULL},
     {"fingerprint", "fingerprint", NULL},
@@ -463,6 +503,21 @@ static const struct osnctl_column attachment_cols[] = {
     {"PORT", "port", NULL, OSNCTL_COL_WIDE},
     {"NAD", "nad", NULL, OSNCTL_COL_WIDE},
     {"NETNS", "netns", fmt_netns, OSNCTL_COL_WIDE},
+};
+
+static void fmt_indexed(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s",
+                 json_is_true(json_object_get(row, "orphan")) ? "orphan"
+                 : json_is_true(v)                            ? "yes"
+                                                              : "NO");
+}
+
+static const struct osnctl_column spare_cols[] = {
+    {"SPARE", "port", NULL},
+    {"MAC", "mac", NULL},
+    {"IPS", "ips", NULL},
+    {"INDEXED", "indexed", fmt_indexed},
 };
 
 int osnctl_read_inventory(struct osnctl *ctl, const struct osn_inv_filter *f,
@@ -630,9 +685,23 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
                 return r;
         _cleanup_json_ json_t *rows = port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL);
         mark_netns(ctl, rows);
+        /* A spare is no attachment, but it does hold its address: say so
+         * rather than "nobody". */
+        char empty[512] = "no attachments";
+        if (ctl->ip)
+                snprintf(empty, sizeof(empty), "no attachment holds that address");
+        for (size_t i = 0; ctl->ip && i < inv->n_spares; i++) {
+                const struct osn_inv_port *p = &inv->spares[i];
+                if (by_ip ? osn_inv_port_holds_ip(p, &ip) : osn_inv_port_holds_mac(p, mac)) {
+                        snprintf(empty, sizeof(empty),
+                                 "no attachment holds that address; spare %s of network %s "
+                                 "(a pool's, unclaimed) does",
+                                 p->name, p->network);
+                        break;
+                }
+        }
         r = osnctl_render_list(ctl, "attachments", rows, attachment_cols,
-                               ARRAY_SIZE(attachment_cols),
-                               ctl->ip ? "no attachment holds that address" : "no attachments");
+                               ARRAY_SIZE(attachment_cols), empty);
         /* Like grep: asking who holds an address that nobody holds is 1. */
         return r ? r : ctl->ip && json_array_size(rows) == 0 ? OSNCTL_PROBLEMS : 0;
 }
@@ -656,10 +725,11 @@ static int cmd_show(struct osnctl *ctl, int argc, char **argv)
                 return OSNCTL_PROBLEMS;
         }
         _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL);
+        _cleanup_json_ json_t *spares = spare_rows(inv, argv[0]);
         mark_netns(ctl, rows);
         _cleanup_json_ json_t *out =
-            json_pack("{s:o, s:O}", "network", n ? network_view(ctl, inv, n) : json_null(),
-                      "attachments", rows);
+            json_pack("{s:o, s:O, s:O}", "network", n ? network_view(ctl, inv, n) : json_null(),
+                      "attachments", rows, "spares", spares);
         if (!out || ctl->json)
                 return osnctl_render_object(ctl, out, NULL, 0);
         if (n)
@@ -669,6 +739,10 @@ static int cmd_show(struct osnctl *ctl, int argc, char **argv)
                 printf("network \"%s\" has no logical switch; its ports are orphans\n", argv[0]);
         printf("\n");
         osnctl_table(attachment_cols + 1, ARRAY_SIZE(attachment_cols) - 1, rows, "no attachments");
+        if (json_array_size(spares) > 0) {
+                printf("\n");
+                osnctl_table(spare_cols, ARRAY_SIZE(spare_cols), spares, NULL);
+        }
         return 0;
 }
 
@@ -826,6 +900,16 @@ static void fmt_node(const json_t *v, const json_t *row, char *buf, size_t len)
                  json_string_value(json_object_get(row, "config")));
 }
 
+static void fmt_pool(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        json_int_t n = json_integer_value(v);
+        if (n > 0)
+                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " spare port(s) per network (pool_size)",
+                         n);
+        else
+                snprintf(buf, len, "off (pool_size 0: every ADD makes its port)");
+}
+
 static const struct osnctl_column status_fields[] = {
     {"osn version", "version", NULL},
     {"node", "node", fmt_node},
@@ -836,6 +920,7 @@ static const struct osnctl_column status_fields[] = {
     {"ovn-controller", "ovn_controller", fmt_controller},
     {"physical networks", "physical_networks", fmt_mappings},
     {"default physical network", "default_physical_network", fmt_physdef},
+    {"port pool", "pool_size", fmt_pool},
 };
 
 static int cmd_status(struct osnctl *ctl, int argc, char **argv)
@@ -854,6 +939,10 @@ static int cmd_status(struct osnctl *ctl, int argc, char **argv)
                 return OSNCTL_PROBLEMS;
         }
         _cleanup_json_ json_t *out = status_json(ctl, &st);
+        if (out && json_object_set_new(out, "pool_size", json_integer(ctl->node->pool_size)) < 0) {
+                json_decref(out);
+                out = NULL;
+        }
         if (!out) {
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
@@ -977,17 +1066,23 @@ static const struct command {
      "  EXTERNAL     the physical network and VLAN of its localnet port, or -\n"
      "  MTU          the MTU the NAD asked for, or \"default\" (the node's)\n"
      "  ATTACHMENTS  how many pod interfaces are attached\n"
+     "  SPARES       its port pool: spare logical ports made ahead of ADDs\n"
+     "               (external_ids osn/spare=true; not attachments), and\n"
+     "               \"(index: K stale key(s), M unindexed)\" when the pool index\n"
+     "               on the switch (osn/spare/UUID keys) and the spares disagree\n"
+     "               (gc removes stale keys)\n"
      "  NODES        the nodes those attachments are on (osn/node of the ports)\n"
      "With -o wide also:\n"
-     "  USED/FREE    per subnet: addresses the attachments hold / addresses left\n"
-     "               (see \"show\")\n"
+     "  USED/FREE    per subnet: addresses the attachments and spares hold /\n"
+     "               addresses left (see \"show\")\n"
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
      "  SWITCH       the logical switch\n",
      VIEW_OPTIONS, true, cmd_networks},
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
      "One line per attachment: a logical switch port that carries\n"
-     "external_ids:osn/network (localnet ports excluded).\n"
+     "external_ids:osn/network (localnet ports and a pool's spares excluded:\n"
+     "\"networks\" counts the spares, \"show\" lists them).\n"
      "  POD          namespace/name of the pod (from CNI_ARGS), or -\n"
      "  CONTAINER    the container id (first 12 characters; --json has it whole)\n"
      "  INTERFACE    the interface name in the pod (CNI_IFNAME)\n"
@@ -1005,15 +1100,20 @@ static const struct command {
      "  --node NODE      only the attachments made on this node\n"
      "  --ip ADDR        who holds ADDR (an IP, or a MAC): matched against each\n"
      "                   port's addresses and, for ports an older osn made with\n"
-     "                   OVN's IPAM, dynamic_addresses; exit 1 when nobody does\n",
+     "                   OVN's IPAM, dynamic_addresses; exit 1 when no attachment\n"
+     "                   does (the message names a spare that holds it)\n",
      VIEW_OPTIONS "network\0node\0ip\0", true, cmd_attachments},
     {"show", "show NETWORK", "one network with all its attachments",
      "The settings of NETWORK (as \"networks\" shows them, plus the switch name,\n"
      "the ports on its switch that osn did not create and the stored\n"
-     "fingerprint), then its attachments as \"attachments\" shows them.  Also:\n"
-     "  addresses    per subnet: how many addresses the attachments hold, and how\n"
-     "               many are free of its capacity (its size, minus network and\n"
-     "               broadcast for IPv4 up to /30, minus the excluded ranges)\n"
+     "fingerprint), then its attachments as \"attachments\" shows them, then its\n"
+     "spares (SPARE, MAC, IPS, and INDEXED: whether the pool index on the switch\n"
+     "has its key).  Also:\n"
+     "  spares       how many spares its pool holds (see \"networks\")\n"
+     "  addresses    per subnet: how many addresses the attachments and spares\n"
+     "               hold, and how many are free of its capacity (its size,\n"
+     "               minus network and broadcast for IPv4 up to /30, minus the\n"
+     "               excluded ranges)\n"
      "  excluded     the ranges never handed out: the netconf's excludeSubnets\n"
      "               (from the fingerprint on the switch) and OVN's\n"
      "               other_config:exclude_ips (networks an older osn made, the\n"
@@ -1085,6 +1185,8 @@ static const struct command {
      "                      br-int over a unix socket, without one.)\n"
      "  physical networks   external_ids:ovn-bridge-mappings, and whether the node\n"
      "                      config's default_physical_network is mapped\n"
+     "  port pool           the node config's pool_size: how many spare ports each\n"
+     "                      network keeps for this node's ADDs (0: off; not a probe)\n"
      "Exits 0 when every probe passed, else 1.\n"
      "Options:\n"
      "  --ovn-rundir DIR    ovn-controller's run directory (default $OVN_RUNDIR,\n"
@@ -1102,7 +1204,13 @@ static const struct command {
      "    veth, logical port; the network's switch with its last attachment);\n"
      "  - every osn network (switch with external_ids:osn/network) that has no\n"
      "    attachment left, guarded by an OVSDB \"wait\" so that an attachment made\n"
-     "    meanwhile on any node wins and the switch stays;\n"
+     "    meanwhile on any node wins and the switch stays.  A pool's spares\n"
+     "    (ports with external_ids osn/spare=true) are not attachments: a network\n"
+     "    with only spares left is removed, its spares with it; spares of a\n"
+     "    network that stays are kept (they have no OVS port and name no node);\n"
+     "  - the stale keys of each pool index (switch external_ids osn/spare/UUID\n"
+     "    with no spare port UUID on the switch), guarded so that a spare made\n"
+     "    meanwhile keeps its key;\n"
      "  - with --orphans, also this node's logical ports that have no OVS port\n"
      "    here (a crashed ADD).  Not by default: an ADD in progress looks the same.\n"
      "For a node that is gone (--node NODE, or every node found by\n"

@@ -142,6 +142,8 @@ int osnctl_mark_unresponsive(struct osnctl *ctl, struct osn_inventory *inv, int6
 /* Views shared by several commands (main.c). */
 json_t *osnctl_network_json(const struct osn_inv_network *n);
 json_t *osnctl_port_json(const struct osn_inv_port *p);
+/* A pool's spare: network, port, uuid, mac, ips, indexed, orphan. */
+json_t *osnctl_spare_json(const struct osn_inv_port *p);
 /* "physnet:br-ex,tenant:br-t" as [{"name": "physnet", "bridge": "br-ex"}, ...]. */
 json_t *osnctl_mappings_json(const char *mappings);
 /* Reads the inventory (NB: --nb or the node config); on failure prints why

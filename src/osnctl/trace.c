@@ -176,6 +176,9 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                                             json_string(inv->networks[i].physical_network
                                                             ? inv->networks[i].physical_network
                                                             : "?"));
+                        for (size_t i = 0; o && i < inv->n_spares; i++)
+                                if (streq(inv->spares[i].name, port))
+                                        json_object_set_new(o, "spare", json_true());
                         for (size_t i = 0; o && i < inv->n_ports; i++) {
                                 const struct osn_inv_port *p = &inv->ports[i];
                                 if (!streq(p->name, port))
@@ -247,11 +250,13 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
                 osnctl_err("DEST \"%s\" is neither an IP address nor a MAC", dest);
                 return OSNCTL_USAGE;
         }
-        /* The holder on the pod's own network first, then anywhere. */
-        for (int pass = 0; pass < 2 && !holder; pass++)
-                for (size_t i = 0; i < inv->n_ports && !holder; i++) {
-                        const struct osn_inv_port *p = &inv->ports[i];
-                        if (pass == 0 && !streq(p->network, src->network))
+        /* The holder on the pod's own network first, then anywhere; an
+         * attachment, else a spare (its address is set, so OVN answers for
+         * it as for any port). */
+        for (int pass = 0; pass < 4 && !holder; pass++)
+                for (size_t i = 0; i < (pass < 2 ? inv->n_ports : inv->n_spares) && !holder; i++) {
+                        const struct osn_inv_port *p = pass < 2 ? &inv->ports[i] : &inv->spares[i];
+                        if (pass % 2 == 0 && !streq(p->network, src->network))
                                 continue;
                         if (is_ip ? osn_inv_port_holds_ip(p, &ip)
                                   : !streq(dest, "ff:ff:ff:ff:ff:ff") &&
@@ -335,6 +340,8 @@ static void print_verdict(const json_t *out)
                             json_string_value(json_object_get(o, "physical_network"));
                         if (pod || node)
                                 printf(" (pod %s on %s)", pod ? pod : "-", node ? node : "-");
+                        else if (json_is_true(json_object_get(o, "spare")))
+                                printf(" (a pool's spare: no pod holds it yet)");
                         else if (phys)
                                 printf(" (out to physical network %s)", phys);
                 }

@@ -67,6 +67,11 @@ echo '{"nb_remote": 5}' >"$CONF1"
 attach 1 u2 "$NET"; rc=$?
 assert_eq "1" "$rc" "ADD fails with a broken node config"
 jq_eq "$RESULT" '.msg | test("nb_remote") and test("osn.json")' true "naming the file and the key"
+jq '.pool_size = 65' "$CONF1.good" >"$CONF1"
+attach 1 u2 "$NET"; rc=$?
+assert_eq "1" "$rc" "ADD fails with pool_size out of range"
+jq_eq "$RESULT" '.msg | test("pool_size") and test("65") and test("osn.json")' true \
+    "naming the file, the key and the value"
 mv "$CONF1.good" "$CONF1"
 
 OUT=$(cni 1 ADD "" "$(pod_add u3)" net1 "$NET"); rc=$?

@@ -6,6 +6,9 @@
 # finds the lost node itself; persistent reservations stay unless
 # --release-reservations.  Runs on a standalone NB, or on a Raft NB with
 # OSN_TEST_NB_CLUSTER=3.
+# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
+# as an ADD without a pool does; the pool path has its own suite (test-pools).
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 require_root_and_tools

@@ -5,10 +5,10 @@
 # probes; gc removes exactly what a pod whose netns vanished without a DEL
 # left (and its network when it was the last), empty osn networks, and
 # (with --orphans) logical ports without an OVS port, while foreign OVN
-# objects stay untouched.
-# This suite names logical ports for their container (osn.<net>.<cid>.<if>),
-# as an ADD without a pool does; the pool path has its own suite (test-pools).
-export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
+# objects stay untouched.  Port pools (issue 13): spares made by hand as the
+# pool contract has them are shown as spares, never as attachments; gc keeps
+# them on a network that stays, removes a network left with only spares,
+# and removes stale pool index keys.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 require_root_and_tools
@@ -16,6 +16,9 @@ OSNCTL=${OSNCTL:-$OSN_BUILD/src/osnctl/osnctl}
 export OSNCTL
 require_built "$PLUGIN" "$OSNCTL"
 command -v jq >/dev/null || skip "missing jq (scripts/deps.sh installs it)"
+# Pools off: the plugin makes no spare, so what is asserted below is exactly
+# what the ADDs made; the pool section makes its spares by hand.
+export OSN_POOL_SIZE=0
 sandbox_up 3
 
 # osnctl NODE ARGS...: osnctl on a node, with that node's config.
@@ -51,9 +54,9 @@ jq_eq "$J" '.networks[] | select(.name == "red") | [.topology, (.subnets | join(
 assert_eq "$(nbctl --bare --columns=name find Logical_Switch 'external_ids:"osn/network"!=""' | sed '/^$/d' | sort | tr '\n' ' ')" \
     "osn.red osn.tenant-overlay " "the same switches as ovn-nbctl finds"
 TXT=$(ctl 2 networks)
-assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
-assert_eq "red localnet 192.168.200.0/24 physnet vlan 200 1400 2 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
+assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
+assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
+assert_eq "red localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
 
 # --- attachments -------------------------------------------------------------
 J=$(ctl 3 attachments --json)
@@ -157,6 +160,120 @@ assert_eq "ghost-port" "$(nbctl lsp-list osn.ghost | awk -F'[()]' '{print $2}')"
 nothing_left "after gc: no osn veth, OVS port, logical port or switch"
 jq_eq "$(ctl 2 networks --json)" '.networks | length' "0" "networks: none left"
 assert_eq "no osn networks" "$(ctl 2 networks)" "networks: says so in text"
+
+# --- port pools: spares made by hand, as the pool contract has them --------------
+# make_spare NET MAC IP [unindexed]: a spare on osn.NET (osn/spare=true, its
+# address and claims, no holder, named osn.NET.spare.UUID) and, unless
+# "unindexed", its key osn/spare/UUID in the switch's index; echoes UUID.
+make_spare() {
+    local net=$1 mac=$2 ip=$3 u
+    nbctl -- --id=@p create Logical_Switch_Port "name=osn.$net.spare.new" \
+        "addresses=\"$mac $ip\"" "port_security=\"$mac $ip\"" \
+        "external_ids:\"osn/network\"=$net" 'external_ids:"osn/spare"=true' \
+        "external_ids:\"osn/ip/$ip\"=$net" "external_ids:\"osn/mac/$mac\"=$net" \
+        -- add Logical_Switch "osn.$net" ports @p >/dev/null || return 1
+    u=$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=osn.$net.spare.new")
+    nbctl set Logical_Switch_Port "$u" "name=osn.$net.spare.$u" || return 1
+    if [[ ${4:-} != unindexed ]]; then
+        nbctl set Logical_Switch "osn.$net" "external_ids:\"osn/spare/$u\"=\"$mac $ip\"" || return 1
+    fi
+    echo "$u"
+}
+lsp_exists() { [[ -n "$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=$1")" ]]; }
+# gc_summary JSON: "object:name:result,..." of gc --json.
+gc_summary() { jq -r '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' <<<"$1"; }
+
+expect_ok "ADD pod g (node1) to tenant-overlay" attach 1 g "$SEED1"
+expect_ok "ADD pod h (node2) to tenant-overlay" attach 2 h "$SEED1"
+expect_ok "ADD pod k (node1) to tenant-overlay" attach 1 k "$SEED1"
+# Pod k's port becomes a claimed pool port, by hand (an ADD that took a
+# spare: the port named osn.NET.spare.UUID with the pod's ids, the OVS
+# iface-id that name, the host veth named after the container's own port
+# name): an attachment like any other.
+KU=$(nbctl --bare --columns=_uuid find Logical_Switch_Port name=osn.tenant-overlay.cid-k.net1)
+KP=osn.tenant-overlay.spare.$KU
+KHOST=$(vsctl 1 --bare --columns=name find Interface 'external_ids:iface-id="osn.tenant-overlay.cid-k.net1"')
+nbctl set Logical_Switch_Port "$KU" "name=$KP"
+vsctl 1 set Interface "$KHOST" "external_ids:iface-id=$KP"
+S1=$(make_spare tenant-overlay 0a:58:0a:0a:0a:f1 10.10.10.241) || fail "make spare 1"
+S2=$(make_spare tenant-overlay 0a:58:0a:0a:0a:f2 10.10.10.242) || fail "make spare 2"
+SP1=osn.tenant-overlay.spare.$S1 SP2=osn.tenant-overlay.spare.$S2
+J=$(ctl 3 networks --json)
+jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares, (.spare_ports | map(.port) | sort | join(",")), (.nodes | join(",")), (.stale_pool_keys | length), .unindexed_spares] | map(tostring) | join(" ")' \
+    "3 2 $(printf '%s\n' "$SP1" "$SP2" | sort | paste -sd,) osn-node1,osn-node2 0 0" "networks --json: 3 attachments (the claimed pool port one of them), the 2 spares apart (no node of theirs), index consistent"
+jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .usage[0].used' "5" "networks --json: used counts the spares' addresses"
+assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
+J=$(ctl 3 attachments --json)
+jq_eq "$J" '[.attachments[].port] | sort | join(",")' "$(printf '%s\n' osn.tenant-overlay.cid-g.net1 osn.tenant-overlay.cid-h.net1 "$KP" | sort | paste -sd,)" "attachments: the pods only, never a spare"
+jq_eq "$J" "[.attachments[] | select(.port == \"$KP\") | .pod] | join(\",\")" "testns/k" "attachments: the claimed pool port, with its pod"
+assert_eq "g h k" "$(ctl 3 attachments --network tenant-overlay --no-headers | awk '{print $2}' | sed 's|testns/||' | sort | tr '\n' ' ' | sed 's/ $//')" "attachments --network (text): the pods only"
+OUT=$(ctl 3 attachments --ip 10.10.10.241 2>&1); rc=$?
+assert_eq "1" "$rc" "attachments --ip of a spare's address: exit 1 (no attachment holds it)"
+assert_contains "$OUT" "spare $SP1 of network tenant-overlay" "and it names the spare that does"
+J=$(ctl 3 show tenant-overlay --json)
+jq_eq "$J" '[.network.spares, (.spares | map(.port + "=" + (.ips | join(",")) + "=" + (.indexed | tostring)) | sort | join(" ")), (.attachments | length)] | map(tostring) | join(" ")' \
+    "2 $(printf '%s\n' "$SP1=10.10.10.241/24=true" "$SP2=10.10.10.242/24=true" | sort | paste -sd' ') 3" "show --json: the spares with their addresses, apart from the 3 attachments"
+TXT=$(ctl 3 show tenant-overlay)
+assert_eq "spares: 2" "$(grep '^spares:' <<<"$TXT" | tr -s ' ')" "show: a spares line"
+assert_eq "$SP1 0a:58:0a:0a:0a:f1 10.10.10.241/24 yes" "$(awk -v p="$SP1" '$1 == p' <<<"$TXT" | tr -s ' ')" "show: one line per spare"
+assert_eq "3" "$(grep -c '^testns/' <<<"$TXT")" "show: the attachments are still the pods'"
+J=$(ctl 2 gc --node osn-node1 --force --dry-run --json)
+jq_eq "$J" '[.actions[] | select(.object == "attachment") | .port] | join(",")' "osn.tenant-overlay.cid-g.net1,$KP" "gc --node (a lost node, dry run): its attachments, never a spare"
+
+# A stale index key: shown, and gc removes it (and only it).
+nbctl set Logical_Switch osn.tenant-overlay 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"="0a:58:0a:0a:0a:f9 10.10.10.249"'
+J=$(ctl 3 networks --json)
+jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .stale_pool_keys | join(",")' "osn/spare/00000000-0000-0000-0000-000000000001" "networks --json: the stale pool index key"
+assert_contains "$(ctl 3 networks | awk '$1 == "tenant-overlay"')" "2 (index: 1 stale key(s), 0 unindexed)" "networks: SPARES says the index disagrees"
+J=$(ctl 3 gc --json)
+assert_eq "pool-index:tenant-overlay:removed" "$(gc_summary "$J")" "gc on node3: the stale key, nothing else"
+assert_eq "" "$(nbctl get Logical_Switch osn.tenant-overlay 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"' 2>/dev/null)" "the stale key is gone"
+assert_eq "\"0a:58:0a:0a:0a:f1 10.10.10.241\"" "$(nbctl get Logical_Switch osn.tenant-overlay "external_ids:\"osn/spare/$S1\"")" "the spares' own keys stay"
+jq_eq "$(ctl 3 gc --json)" '.actions | length' "0" "gc again: nothing to do"
+
+# gc on a network with attachments and spares: the dead pod's attachment
+# goes, the spares and the network stay.
+pod_del h >/dev/null
+J=$(ctl 2 gc --json)
+assert_eq "attachment:osn.tenant-overlay.cid-h.net1:removed" "$(gc_summary "$J")" "gc on node2: pod h's attachment only"
+check "spare 1 is kept" lsp_exists "$SP1"
+check "spare 2 is kept" lsp_exists "$SP2"
+assert_eq "osn.tenant-overlay" "$(osn_switches)" "the network stays (pods g and k are still attached)"
+jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares] | map(tostring) | join(" ")' "2 2" "networks: 2 attachments, 2 spares"
+
+# Pod k's claimed pool port goes as a whole: OVS port and logical port.
+pod_del k >/dev/null
+J=$(ctl 1 gc --json)
+assert_eq "attachment:$KP:removed" "$(gc_summary "$J")" "gc on node1: the dead pod's claimed pool port"
+assert_eq "" "$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"$KP\"")" "its OVS port is gone (named after the container's port, not the logical port)"
+check_fails "its logical port is gone" lsp_exists "$KP"
+jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares] | map(tostring) | join(" ")' "1 2" "networks: 1 attachment, 2 spares"
+
+# The last attachment goes: the network, left with only spares, goes too.
+pod_del g >/dev/null
+J=$(ctl 1 gc --json)
+assert_eq "attachment:osn.tenant-overlay.cid-g.net1:removed,network:tenant-overlay:removed" "$(gc_summary "$J")" "gc on node1: pod g's attachment and its network, left with only spares"
+assert_eq "" "$(osn_switches)" "tenant-overlay's switch is gone"
+check_fails "its spares are gone with it (1)" lsp_exists "$SP1"
+check_fails "its spares are gone with it (2)" lsp_exists "$SP2"
+
+# A network that has nothing but spares (and a localnet port) is empty.
+nbctl ls-add osn.blue -- set Logical_Switch osn.blue 'external_ids:"osn/network"=blue' 'external_ids:"osn/topology"=localnet' \
+    -- lsp-add osn.blue osn.blue.localnet -- set Logical_Switch_Port osn.blue.localnet type=localnet addresses=unknown \
+    options:network_name=physnet 'external_ids:"osn/network"=blue'
+B1=$(make_spare blue 0a:58:0a:0b:00:01 10.11.0.1) || fail "make blue spare 1"
+B2=$(make_spare blue 0a:58:0a:0b:00:02 10.11.0.2 unindexed) || fail "make blue spare 2"
+J=$(ctl 2 networks --json)
+jq_eq "$J" '.networks[] | select(.name == "blue") | [.attachments, .spares, .unindexed_spares, (.nodes | length)] | map(tostring) | join(" ")' "0 2 1 0" "networks: blue has no attachment, 2 spares (one unindexed)"
+jq_eq "$(ctl 2 attachments --json)" '.attachments | length' "0" "attachments: none (spares are not attachments)"
+J=$(ctl 2 gc --dry-run --json)
+jq_eq "$J" '[.actions[] | .object + ":" + .network + ":" + (.spares | tostring)] | join(",")' "network:blue:2" "gc --dry-run: network blue would go, with its 2 spares"
+J=$(ctl 2 gc --json)
+assert_eq "network:blue:removed" "$(gc_summary "$J")" "gc removes a network with only spares"
+assert_eq "" "$(osn_switches)" "blue's switch is gone"
+check_fails "and its spares (1)" lsp_exists "osn.blue.spare.$B1"
+check_fails "and its spares (2)" lsp_exists "osn.blue.spare.$B2"
+nothing_left "after the pool section: no osn veth, OVS port, logical port or switch"
 
 # --- usage ---------------------------------------------------------------------
 ctl 1 frobnicate >/dev/null 2>&1; rc=$?

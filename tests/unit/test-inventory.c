@@ -7,7 +7,10 @@
  * socket.  Exits 77 when ovsdb-server, ovn-nbctl or the schema is missing.
  * The queries for osnctl (who holds an address, exclusions, used/free per
  * subnet, netns state) are checked on what was read and on inventories
- * built here in memory (they are pure functions).
+ * built here in memory (they are pure functions).  Then port pools
+ * (issue 13): spares, a claimed pool port, a damaged pool index, made by
+ * hand as the pool contract has them, read and classified, and gcplan's
+ * plans and removals on them.
  */
 #include "inventory.h"
 
@@ -16,6 +19,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "gcplan.h"
+#include "ovn.h"
 #include "testlib.h"
 #include "testserver.h"
 
@@ -321,6 +326,334 @@ static void test_queries_memory(void)
         CHECK(osn_inv_subnet_usage(&inv, &n, u, 2) == 2, "bounded by max");
 }
 
+/* --- Port pools --- */
+
+/* One NB transaction that must succeed; its result. */
+static json_t *nb_tx(struct osn_ovsdb *nb, json_t *ops)
+{
+        json_t *res = NULL;
+        struct osn_error err = {0};
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, osn_now_ms() + 5000, &res, &err);
+        if (r < 0)
+                fprintf(stderr, "transaction failed: %s\n", err.msg);
+        REQUIRE(r == 0);
+        return res;
+}
+
+static json_t *switch_where(const char *net)
+{
+        char name[128];
+        snprintf(name, sizeof(name), "osn.%s", net);
+        return json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(name)));
+}
+
+/* Adds index key osn/spare/<u> = 'value' to network 'net''s switch. */
+static void add_index_key(struct osn_ovsdb *nb, const char *net, const char *u, const char *value)
+{
+        char key[128];
+        snprintf(key, sizeof(key), "%s%s", OSN_EXT_SPARE_INDEX, u);
+        const char *kv[] = {key, value, NULL};
+        json_decref(nb_tx(nb, json_pack("[{s:s, s:s, s:o, s:[[s, s, o]]}]", "op", "mutate", "table",
+                                        "Logical_Switch", "where", switch_where(net), "mutations",
+                                        "external_ids", "insert", osn_ovsdb_map(kv))));
+}
+
+/* A port on network 'net''s switch named as a pool's ("osn.NET.spare.U",
+ * U its uuid), with addresses 'addr' and external_ids 'kv' (pairs,
+ * NULL-terminated); indexed when 'indexed'.  Its uuid, in 'uuid'. */
+static void add_pool_port(struct osn_ovsdb *nb, const char *net, const char *addr,
+                          const char *const *kv, bool indexed, char uuid[37])
+{
+        json_t *res = nb_tx(
+            nb,
+            json_pack("[{s:s, s:s, s:s, s:{s:s, s:s, s:o}}, {s:s, s:s, s:o, s:[[s, s, o]]}]", "op",
+                      "insert", "table", "Logical_Switch_Port", "uuid-name", "p", "row", "name",
+                      addr, "addresses", addr, "external_ids", osn_ovsdb_map(kv), "op", "mutate",
+                      "table", "Logical_Switch", "where", switch_where(net), "mutations", "ports",
+                      "insert", json_pack("[s, [o]]", "set", osn_ovsdb_named_uuid("p"))));
+        const char *u =
+            json_string_value(json_array_get(json_object_get(json_array_get(res, 0), "uuid"), 1));
+        REQUIRE(u);
+        snprintf(uuid, 37, "%s", u);
+        json_decref(res);
+        char name[256];
+        snprintf(name, sizeof(name), "osn.%s.spare.%s", net, uuid);
+        json_decref(nb_tx(nb, json_pack("[{s:s, s:s, s:[o], s:{s:s}}]", "op", "update", "table",
+                                        "Logical_Switch_Port", "where",
+                                        osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(uuid)), "row",
+                                        "name", name)));
+        if (indexed)
+                add_index_key(nb, net, uuid, addr);
+}
+
+/* The uuids of the pool ports made by populate_pools(). */
+static char s1[37], s2[37], s3[37], s4[37], claimed[37], both[37];
+#define NO_SUCH_UUID "00000000-0000-0000-0000-000000000001"
+
+/* net3: spare s1 (indexed), spare s2 (not), a claimed pool port (its key
+ * left behind: stale), a port that says spare but names a holder (an
+ * attachment), and two more stale keys.  net4: a localnet port and spares
+ * s3, s4, both indexed: no attachment. */
+static void populate_pools(struct osn_ovsdb *nb)
+{
+        nbctl("ls-add", "osn.net3", "--", "set", "Logical_Switch", "osn.net3",
+              "external_ids:\"osn/network\"=net3", "external_ids:\"osn/topology\"=layer2",
+              "external_ids:\"osn/ipam\"=claims",
+              "external_ids:\"osn/fingerprint\"=\"topology=layer2 subnets=10.3.0.0/24 "
+              "mtu=1400 external=no\"",
+              NULL);
+        add_pool_port(nb, "net3", "0a:00:00:00:03:01 10.3.0.11",
+                      (const char *const[]){"osn/network", "net3", "osn/spare", "true",
+                                            "osn/ip/10.3.0.11", "net3", NULL},
+                      true, s1);
+        add_pool_port(nb, "net3", "0a:00:00:00:03:02 10.3.0.12",
+                      (const char *const[]){"osn/network", "net3", "osn/spare", "true", NULL},
+                      false, s2);
+        add_pool_port(nb, "net3", "0a:00:00:00:03:03 10.3.0.13",
+                      (const char *const[]){"osn/network", "net3", "osn/container-id", "cid-p",
+                                            "osn/ifname", "net1", "osn/node", "n1",
+                                            "osn/pod-namespace", "ns", "osn/pod-name", "p", NULL},
+                      false, claimed);
+        add_index_key(nb, "net3", claimed, "0a:00:00:00:03:03 10.3.0.13");
+        add_pool_port(nb, "net3", "0a:00:00:00:03:04 10.3.0.14",
+                      (const char *const[]){"osn/network", "net3", "osn/spare", "true",
+                                            "osn/container-id", "cid-q", "osn/ifname", "net1",
+                                            "osn/node", "n2", NULL},
+                      false, both);
+        add_index_key(nb, "net3", NO_SUCH_UUID, "0a:00:00:00:03:05 10.3.0.15");
+        add_index_key(nb, "net3", "junk", "x");
+
+        nbctl("ls-add", "osn.net4", "--", "set", "Logical_Switch", "osn.net4",
+              "external_ids:\"osn/network\"=net4", "external_ids:\"osn/topology\"=localnet",
+              "external_ids:\"osn/fingerprint\"=\"topology=localnet subnets=10.4.0.0/24 "
+              "external=yes\"",
+              NULL);
+        nbctl("lsp-add", "osn.net4", "osn.net4.localnet", "--", "set", "Logical_Switch_Port",
+              "osn.net4.localnet", "type=localnet", "addresses=unknown",
+              "options:network_name=physA", "external_ids:\"osn/network\"=net4", NULL);
+        add_pool_port(nb, "net4", "0a:00:00:00:04:01 10.4.0.11",
+                      (const char *const[]){"osn/network", "net4", "osn/spare", "true", NULL}, true,
+                      s3);
+        add_pool_port(nb, "net4", "0a:00:00:00:04:02 10.4.0.12",
+                      (const char *const[]){"osn/network", "net4", "osn/spare", "true", NULL}, true,
+                      s4);
+}
+
+static const struct osn_inv_port *spare(const struct osn_inventory *inv, const char *uuid)
+{
+        for (size_t i = 0; i < inv->n_spares; i++)
+                if (streq(inv->spares[i].uuid, uuid))
+                        return &inv->spares[i];
+        return NULL;
+}
+
+static const struct osn_inv_port *port_by_uuid(const struct osn_inventory *inv, const char *uuid)
+{
+        for (size_t i = 0; i < inv->n_ports; i++)
+                if (streq(inv->ports[i].uuid, uuid))
+                        return &inv->ports[i];
+        return NULL;
+}
+
+static bool stale(const struct osn_inv_network *n, const char *u)
+{
+        char key[128];
+        snprintf(key, sizeof(key), "%s%s", OSN_EXT_SPARE_INDEX, u);
+        for (size_t i = 0; n && i < n->n_stale_index; i++)
+                if (streq(n->stale_index[i], key))
+                        return true;
+        return false;
+}
+
+/* What every read must say of net3's pool, whatever the filter. */
+static void check_net3_pool(const struct osn_inventory *inv, const char *what)
+{
+        const struct osn_inv_network *n = osn_inventory_network(inv, "net3");
+        CHECK(n && n->n_spares == 2 && n->n_unindexed == 1, "%s: net3 has 2 spares, 1 unindexed",
+              what);
+        CHECK(n && n->n_stale_index == 3 && stale(n, claimed) && stale(n, NO_SUCH_UUID) &&
+                  stale(n, "junk") && !stale(n, s1),
+              "%s: net3's stale index keys: the claimed port's, a missing uuid's, junk", what);
+        const struct osn_inv_port *a = spare(inv, s1), *b = spare(inv, s2);
+        CHECK(a && a->spare && a->indexed && !a->orphan && streq(a->network, "net3") &&
+                  a->n_ips == 1 && streq(cidr(&a->ips[0]), "10.3.0.11/24") && !a->node,
+              "%s: spare s1: indexed, its address with its subnet's prefix, no node", what);
+        CHECK(b && b->spare && !b->indexed, "%s: spare s2: not indexed", what);
+}
+
+static void test_pools_read(struct osn_ovsdb *nb)
+{
+        struct osn_inventory *inv = read_inv(nb, NULL, NULL);
+        CHECK(inv->n_networks == 4 && inv->n_spares == 4, "%zu networks, %zu spares",
+              inv->n_networks, inv->n_spares);
+        check_net3_pool(inv, "all");
+        const struct osn_inv_network *n3 = osn_inventory_network(inv, "net3");
+        const struct osn_inv_network *n4 = osn_inventory_network(inv, "net4");
+        CHECK(n3 && n3->n_attachments == 2 && n3->n_foreign == 0 && n3->n_nodes == 2 &&
+                  streq(n3->nodes[0], "n1") && streq(n3->nodes[1], "n2"),
+              "net3: the claimed port and the one naming a holder are its attachments, spares "
+              "add no node and are not foreign");
+        const struct osn_inv_port *c = port_by_uuid(inv, claimed), *q = port_by_uuid(inv, both);
+        CHECK(c && !c->spare && startswith(c->name, "osn.net3.spare.") &&
+                  streq(c->container_id, "cid-p") && streq(c->pod_name, "p") &&
+                  streq(c->node, "n1"),
+              "a claimed pool port is an ordinary attachment (its name notwithstanding)");
+        CHECK(q && !q->spare && !spare(inv, both),
+              "osn/spare=true with a holder's osn/container-id: an attachment, not a spare");
+        bool leak = false;
+        for (size_t i = 0; i < inv->n_ports; i++)
+                leak |= inv->ports[i].spare || spare(inv, inv->ports[i].uuid);
+        CHECK(!leak, "no spare among the attachments");
+        CHECK(n4 && n4->n_attachments == 0 && n4->n_spares == 2 && n4->n_unindexed == 0 &&
+                  n4->n_stale_index == 0 && n4->n_foreign == 0 && n4->n_nodes == 0 &&
+                  n4->external && streq(n4->localnet_port, "osn.net4.localnet"),
+              "net4: spares and a localnet port, no attachment, index consistent");
+        CHECK(n4 && n4->external_ids && osn_ovsdb_map_get(n4->external_ids, "osn/network") &&
+                  osn_ovsdb_set_size(n4->ports) == 3,
+              "the switch's external_ids and ports as read, for guards");
+        struct osn_inv_usage u[2];
+        size_t k = n3 ? osn_inv_subnet_usage(inv, n3, u, 2) : 0;
+        CHECK(k == 1 && u[0].used == 4 && u[0].free == u[0].capacity - 4,
+              "net3 used/free counts the spares' addresses: used %" PRIu64, k ? u[0].used : 0);
+        osn_inventory_free(inv);
+
+        inv = read_inv(nb, NULL, "n1");
+        check_net3_pool(inv, "--node n1");
+        n3 = osn_inventory_network(inv, "net3");
+        CHECK(n3 && n3->n_attachments == 1 && inv->n_spares == 4 && !spare(inv, both),
+              "--node n1: its attachment, every spare (once), not the other node's port");
+        osn_inventory_free(inv);
+
+        inv = read_inv(nb, "net4", NULL);
+        CHECK(inv->n_networks == 1 && inv->n_spares == 2 && inv->n_ports == 0 &&
+                  inv->networks[0].n_spares == 2,
+              "--network net4: its two spares, no attachment");
+        osn_inventory_free(inv);
+}
+
+/* The action of 'object' about 'name' ('key' its field) in 'actions'. */
+static json_t *action(const json_t *actions, const char *object, const char *key, const char *name)
+{
+        size_t i;
+        json_t *a;
+        json_array_foreach(actions, i, a)
+        {
+                if (streq(json_string_value(json_object_get(a, "object")), object) &&
+                    streq(json_string_value(json_object_get(a, key)), name))
+                        return a;
+        }
+        return NULL;
+}
+
+/* Whether an attachment action names a spare port. */
+static bool plans_a_spare(const json_t *actions)
+{
+        size_t i;
+        const json_t *a;
+        json_array_foreach(actions, i, a)
+        {
+                const char *p = json_string_value(json_object_get(a, "port"));
+                const char *u = p ? strrchr(p, '.') : NULL;
+                if (u &&
+                    (streq(u + 1, s1) || streq(u + 1, s2) || streq(u + 1, s3) || streq(u + 1, s4)))
+                        return true;
+        }
+        return false;
+}
+
+static const char *result_of(const json_t *a)
+{
+        return json_string_value(json_object_get(a, "result"));
+}
+
+static void test_pools_gc(struct osn_ovsdb *nb)
+{
+        struct osn_inventory *inv = read_inv(nb, NULL, NULL);
+        json_t *actions = json_array(), *keep = json_array(), *ifaces = json_array();
+        struct osn_gc_req req = {.mode = OSN_GC_LOCAL, .node = "n1", .orphans = true};
+        REQUIRE(osn_gc_plan(&req, ifaces, inv, actions, keep) == 0);
+        CHECK(!plans_a_spare(actions) &&
+                  action(actions, "attachment", "port", "osn.net1.cid-b.eth1"),
+              "gc --orphans on n1: its ports without OVS port, never a spare");
+        json_t *a4 = action(actions, "network", "network", "net4");
+        CHECK(a4 && json_integer_value(json_object_get(a4, "spares")) == 2 &&
+                  strstr(json_string_value(json_object_get(a4, "reason")), "2 spare port(s)"),
+              "a network with only spares is planned for removal, its spares with it");
+        CHECK(!action(actions, "network", "network", "net3"),
+              "net3 keeps its other node's attachment: not planned");
+        CHECK(!action(actions, "pool-index", "network", "net3"),
+              "no index repair unless asked (the plugin's CNI GC)");
+        json_decref(actions);
+        json_decref(keep);
+
+        actions = json_array();
+        keep = json_array();
+        req =
+            (struct osn_gc_req){.mode = OSN_GC_NODE_LOST, .node = "n2", .repair_pool_index = true};
+        REQUIRE(osn_gc_plan(&req, NULL, inv, actions, keep) == 0);
+        CHECK(!plans_a_spare(actions) &&
+                  action(actions, "attachment", "port", "osn.net1.cid-a.net1"),
+              "gc --node n2: its ports, never a spare (they name no node)");
+        json_t *pi = action(actions, "pool-index", "network", "net3");
+        CHECK(pi && json_array_size(json_object_get(pi, "keys")) == 3,
+              "with repair_pool_index: net3's 3 stale keys planned");
+        json_decref(actions);
+        json_decref(keep);
+
+        /* Execute, with a claim (or a top-up) racing: the index of net4
+         * changes after the read, its ports do not.  The guard keeps it. */
+        actions = json_array();
+        keep = json_array();
+        req =
+            (struct osn_gc_req){.mode = OSN_GC_LOCAL, .node = "nobody", .repair_pool_index = true};
+        REQUIRE(osn_gc_plan(&req, ifaces, inv, actions, keep) == 0);
+        CHECK(json_array_size(actions) == 2 && action(actions, "network", "network", "net4") &&
+                  action(actions, "pool-index", "network", "net3"),
+              "gc on a node with nothing: net4 and net3's index: %zu actions",
+              json_array_size(actions));
+        add_index_key(nb, "net4", NO_SUCH_UUID, "0a:00:00:00:04:09 10.4.0.19");
+        size_t gc_failures = 0;
+        REQUIRE(osn_gc_execute(nb, NULL, inv, actions, osn_now_ms() + 5000, &gc_failures) == 0);
+        CHECK(gc_failures == 0 &&
+                  streq(result_of(action(actions, "network", "network", "net4")), "kept") &&
+                  streq(result_of(action(actions, "pool-index", "network", "net3")), "removed"),
+              "the pool changed meanwhile: net4 kept (%s); net3's stale keys removed (%s)",
+              result_of(action(actions, "network", "network", "net4")),
+              result_of(action(actions, "pool-index", "network", "net3")));
+        json_decref(actions);
+        json_decref(keep);
+        osn_inventory_free(inv);
+
+        inv = read_inv(nb, NULL, NULL);
+        const struct osn_inv_network *n3 = osn_inventory_network(inv, "net3");
+        const struct osn_inv_network *n4 = osn_inventory_network(inv, "net4");
+        CHECK(n3 && n3->n_stale_index == 0 && n3->n_spares == 2 && spare(inv, s1) &&
+                  spare(inv, s1)->indexed,
+              "net3: no stale key left, its spares and s1's key kept");
+        CHECK(n4 && n4->n_spares == 2 && n4->n_stale_index == 1, "net4 is still there");
+        /* Again, with nothing racing: net4 goes, spares and all (its stale
+         * key goes with it, not by a repair of its own). */
+        actions = json_array();
+        keep = json_array();
+        REQUIRE(osn_gc_plan(&req, ifaces, inv, actions, keep) == 0);
+        CHECK(json_array_size(actions) == 1 && action(actions, "network", "network", "net4"),
+              "gc again: net4 only (its index is not repaired: it goes)");
+        gc_failures = 0;
+        REQUIRE(osn_gc_execute(nb, NULL, inv, actions, osn_now_ms() + 5000, &gc_failures) == 0);
+        CHECK(gc_failures == 0 &&
+                  streq(result_of(action(actions, "network", "network", "net4")), "removed"),
+              "net4 removed");
+        json_decref(actions);
+        json_decref(keep);
+        osn_inventory_free(inv);
+        inv = read_inv(nb, NULL, NULL);
+        CHECK(!osn_inventory_network(inv, "net4") && !spare(inv, s3) && !spare(inv, s4) &&
+                  spare(inv, s1) && spare(inv, s2),
+              "net4 and its spares are gone; net3's stay");
+        osn_inventory_free(inv);
+        json_decref(ifaces);
+}
+
 static void test_netns_state(void)
 {
         char why[256];
@@ -376,6 +709,9 @@ int main(void)
         test_all(nb);
         test_filters(nb);
         test_queries_read(nb);
+        populate_pools(nb);
+        test_pools_read(nb);
+        test_pools_gc(nb);
         osn_ovsdb_close(nb);
         test_queries_memory();
         test_netns_state();
