@@ -13,13 +13,16 @@
 #     of a bound-able port, and NB insert -> ovn-installed (port already
 #     plugged), plus NB insert -> northd's address;
 #   - the plugin's CPU time and peak RSS per ADD (wait4 of the plugin itself);
-#   - ADD latency and OVN's floor before and after BENCH_SCALE_PORTS ports
-#     are added to the network in one NB transaction.
+#   - with port pools (issue 13: pool_size BENCH_POOL_SIZE) and without
+#     (pool_size 0), the same plugin, two node configs per node;
+#   - at each NB size of BENCH_SCALE_POINTS (ports added cumulatively to the
+#     measured network, one NB transaction per step): ADD/DEL with and
+#     without pools and OVN's two floors, interleaved.
 # It prints a table, ratios and PASS/MISS beside each target of the issue
 # (a MISS never fails the exit status), and writes bench/out/results.json,
 # results.txt and latency.svg (latency CDFs).
 #
-# Knobs (environment; the defaults take about 2-3 minutes on 2 cores):
+# Knobs (environment; the defaults take about 8-10 minutes on 2 cores):
 #   OSN_BUILD               build dir with src/plugin/ovn-kubernetes (./build)
 #   BENCH_SEQ=100           sequential ADD+DEL cycles for osn and bridge
 #   BENCH_SHELL_SEQ=30      ... for the shell script
@@ -27,10 +30,15 @@
 #   BENCH_CONC=8            ADDs at once (spread over the 3 nodes)
 #   BENCH_CONC_ROUNDS=10    rounds of those for osn and bridge
 #   BENCH_SHELL_CONC_ROUNDS=3
-#   BENCH_SCALE_PORTS=2000  ports pre-filled for the scale measurement (0: skip)
-#   BENCH_SCALE_SEQ=20      osn cycles (scale net and, as a control, the seed
-#                           net) and floor samples, before and after it
-#   BENCH_SCALE_SHELL=5     shell cycles after it
+#   BENCH_POOL_SIZE=4       pool_size of the pool path ("osn"); the other is 0
+#   BENCH_SCALE_POINTS="0 2000 5000"
+#                           NB sizes to measure at ("": skip the scale part;
+#                           BENCH_SCALE_PORTS=N alone means "0 N")
+#   BENCH_SCALE_SEQ=20      at each: osn cycles with and without pools on the
+#                           scale net
+#   BENCH_SCALE_FLOOR=12    at each: floor samples of each kind on it
+#   BENCH_SCALE_CTL=5       at each: pool cycles on the seed net (a control)
+#   BENCH_SCALE_SHELL=3     at each but +0: shell cycles
 #   BENCH_OUT=bench/out     where the results go
 #   OSN_KEEP=1              leave the sandbox up (remove it with
 #                           "sandbox/osn-sandbox down --dir DIR")

@@ -64,14 +64,25 @@ def spawn(req):
             lsp = job.get("lsp")
             if not lsp:
                 continue
+            # The attachment's port: inserted under its own name, or a pool's
+            # spare claimed for it (named osn.<net>.spare.<uuid>, found by the
+            # container id it now carries).  Its OVS interface: by iface-id
+            # (whatever the port is named) or by the host-side name osn gives
+            # it (the same for both).
+            cid, host = job.get("cid"), job.get("host")
+
+            def port_pred(r, n=lsp, c=cid):
+                return r["name"] == n or (c is not None and
+                                          ovsdb.map_get(r.get("external_ids"), "osn/container-id") == c)
+
+            def iface_pred(r, n=lsp, h=host):
+                return r["name"] == h or ovsdb.map_get(r.get("external_ids"), "iface-id") == n
             ws = {
-                "lsp": (FLOOR.nb, "nb", "Logical_Switch_Port", lambda r, n=lsp: r["name"] == n),
-                "addr": (FLOOR.nb, "nb", "Logical_Switch_Port", Floor.has_dyn(lsp)),
-                "plug": (FLOOR.ovs, "ovs", "Interface",
-                         lambda r, n=lsp: ovsdb.map_get(r.get("external_ids"), "iface-id") == n),
+                "lsp": (FLOOR.nb, "nb", "Logical_Switch_Port", port_pred),
+                "plug": (FLOOR.ovs, "ovs", "Interface", iface_pred),
                 "installed": (FLOOR.ovs, "ovs", "Interface",
-                              lambda r, n=lsp: (ovsdb.map_get(r.get("external_ids"), "iface-id") == n and
-                                                ovsdb.map_get(r.get("external_ids"), "ovn-installed") == "true")),
+                              lambda r, p=iface_pred: (p(r) and ovsdb.map_get(r.get("external_ids"),
+                                                                              "ovn-installed") == "true")),
             }
             for k, (c, mid, table, pred) in ws.items():
                 c.watch(f"t{i}:{k}", mid, table, pred)
@@ -185,7 +196,7 @@ class Floor:
         self.ovs = ovsdb.Client(cfg.get("ovs_remote", "unix:/var/run/openvswitch/db.sock"))
         dl = time.monotonic() + 30
         self.nb.monitor("OVN_Northbound", "nb",
-                        {"Logical_Switch_Port": ["name", "dynamic_addresses"],
+                        {"Logical_Switch_Port": ["name", "dynamic_addresses", "external_ids"],
                          "NB_Global": ["nb_cfg", "hv_cfg"]}, dl)
         self.ovs.monitor("Open_vSwitch", "ovs", {"Interface": ["name", "external_ids"]}, dl)
 
