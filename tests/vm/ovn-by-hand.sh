@@ -13,6 +13,9 @@
 # Prints PASS:/FAIL: lines, "RESULT: key=value" lines with the numbers, and
 # exits like the integration tests (77 when a tool is missing).
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# The recipes find each pod's logical port by its container's name
+# (osn.<net>.cid-<pod>.net1), as an ADD without a pool names it.
+export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$ROOT/tests/integration/lib.sh"
 . "$ROOT/tests/integration/cni.sh"
 . "$ROOT/tests/vm/migration.sh"
