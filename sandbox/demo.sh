@@ -96,10 +96,13 @@ for p in "${PODS[@]}"; do
         echo "the first ADD ($p on osn-node$n, net1 on tenant-overlay) took $t1 ms and made, in OVN's"
         echo "Northbound DB ($SB nbctl --dir $DIR show osn.tenant-overlay):"
         "$SB" nbctl --dir "$DIR" show osn.tenant-overlay | sed 's/^/    /'
-        echo "one logical switch per network (its external_ids record osn's ownership and the"
-        echo "settings' fingerprint) and one logical port per attachment, named from network,"
-        echo "container and interface; OVS on the node has the veth's host end on br-int with"
-        echo "external_ids:iface-id set to that port's name."
+        echo "one logical switch per network (its external_ids record osn's ownership, the"
+        echo "settings' fingerprint and the pool's index), the first attachment's port (named"
+        echo "from network, container and interface) and the network's pool: spare ports"
+        echo "(osn.<network>.spare.<uuid>) that ovn-northd compiles now, so that the next ADDs"
+        echo "bind one and wait only for ovn-controller (node config pool_size, default 4)."
+        echo "OVS on the node has the veth's host end on br-int with external_ids:iface-id set"
+        echo "to the port's name."
     fi
     r2=$(cni "$n" ADD "$p" net2 "$SEED2") || { echo "ADD $p net2 failed: $r2 ${hint/N/$n}"; exit 1; }
     MS[$p]=$(( ($(date +%s%N) - s) / 2000000 ))

@@ -266,8 +266,18 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
         } else if (st->nb_port && st->nb) {
                 /* A claimed spare is released only while it is this
                  * container's (the claim may have lost to another ADD). */
-                if (osn_nb_detach(st->nb, st->req->nc->name, st->port, st->req->env->container_id,
-                                  st->req->node->pool_size, deadline, &e) < 0) {
+                const struct osn_cni_env *env = st->req->env;
+                unsigned pool = st->req->node->pool_size;
+                int r = osn_nb_detach(st->nb, st->req->nc->name, st->port, env->container_id, pool,
+                                      deadline, &e);
+                /* With pools the port may be another than the one named
+                 * last (a claim lost, then an attach without a spare): what
+                 * else the container holds goes too (a scan, on this rare
+                 * path only). */
+                if (r >= 0 && pool > 0)
+                        r = osn_nb_detach_container(st->nb, st->req->nc->name, env->container_id,
+                                                    env->ifname, false, pool, deadline, &e);
+                if (r < 0) {
                         log_info("rollback: removing logical port %s: %s", st->port, e.msg);
                         NOTE(left, "logical port");
                 } else {
