@@ -37,7 +37,7 @@
 #   BENCH_SCALE_SEQ=20      at each: osn cycles with and without pools on the
 #                           scale net
 #   BENCH_SCALE_FLOOR=12    at each: floor samples of each kind on it
-#   BENCH_SCALE_CTL=5       at each: pool cycles on the seed net (a control)
+#   BENCH_SCALE_CTL=12      at each: pool cycles on the seed net (a control)
 #   BENCH_SCALE_SHELL=3     at each but +0: shell cycles
 #   BENCH_OUT=bench/out     where the results go
 #   OSN_KEEP=1              leave the sandbox up (remove it with
