@@ -3,7 +3,8 @@
  * One network = one Logical_Switch named "osn.<network>", owned by osn
  * (external_ids "osn/network", "osn/fingerprint", "osn/topology").  One
  * attachment = one Logical_Switch_Port named "osn.<network>.<container
- * id>.<ifname>", which is also the OVS iface-id.  A network bridged to a
+ * id>.<ifname>", or a claimed spare's "osn.<network>.spare.<uuid>" (see
+ * "Pools"), which is also the OVS iface-id.  A network bridged to a
  * physical network has one more port, "osn.<network>.localnet", of type
  * localnet, created with the switch and removed with it.
  *
@@ -20,7 +21,10 @@
  * - Cost: O(1) round trips and rows read per call on the common paths,
  *   independent of how many ports and networks exist (name columns are
  *   looked up with conditions; only a nearly full subnet, a migration and
- *   osnctl read a network's ports).
+ *   osnctl read a network's ports).  The pool path's claim is found by
+ *   _uuid; what the server scans is the claim guards (a port insert's, a
+ *   pool top-up's), a retried ADD's look-up of its own port, and DEL's
+ *   look-up of the ports its container holds.
  */
 #ifndef OSN_OVN_H
 #define OSN_OVN_H
