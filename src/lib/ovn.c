@@ -999,8 +999,18 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
         return r;
 }
 
-/* The top-up after this ADD's own port is settled: what the pool lacks
- * of pool_size, at most REFILL_MAX. */
+/* The index as the claim of at->claim leaves it (the top-up's guard). */
+static void claimed_key_gone(struct osn_nb_attach *at)
+{
+        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        index_key(at->spares[at->claim].uuid, key);
+        json_t *left = at->sw_ids ? map_without(at->sw_ids, key) : NULL;
+        json_decref(at->sw_ids);
+        at->sw_ids = left;
+}
+
+/* The top-up, sent right behind a claim (or after an attach without a
+ * spare): what the pool lacks of pool_size, at most REFILL_MAX. */
 static void refill_start(struct osn_nb_attach *at)
 {
         if (!(at->pool || at->evicted) || !at->sw_row || !at->sw_ids)
@@ -1282,6 +1292,12 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                 if (at->mode == ATTACH_CLAIM) {
                         if ((r = send_attach(at, err)) < 0)
                                 return r;
+                        /* The top-up right behind the claim, guarded by the
+                         * index as the claim leaves it: it commits only
+                         * after the claim did (one connection, in order),
+                         * while the ADD goes on. */
+                        claimed_key_gone(at);
+                        refill_start(at);
                         *ret = TAKE_PTR(at);
                         return 0;
                 }
@@ -1850,14 +1866,10 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                 r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->ops, at->id, deadline, &res,
                                               err);
                 if (r == 0 && at->mode == ATTACH_CLAIM) {
-                        const struct spare *sp = &at->spares[at->claim];
-                        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                        index_key(sp->uuid, key);
-                        json_t *left = map_without(at->sw_ids, key);
-                        json_decref(at->sw_ids);
-                        at->sw_ids = left;
-                        fill_result(at, sp->uuid, true, ret);
-                        refill_start(at);
+                        claimed_key_gone(at);
+                        fill_result(at, at->spares[at->claim].uuid, true, ret);
+                        if (!at->refill_in_flight)
+                                refill_start(at);
                         return 0;
                 }
                 if (r == 0) {
