@@ -720,6 +720,20 @@ int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *n
         return osn_nb_detach(nb, network, port, cid, pool_size, deadline, err);
 }
 
+/* The row of interface 'host' among osn_ovs_list_attachments()' rows, or
+ * NULL. */
+static const json_t *iface_named(const json_t *ifaces, const char *host)
+{
+        const json_t *it, *found = NULL;
+        size_t i;
+        json_array_foreach((json_t *)ifaces, i, it)
+        {
+                if (streq(json_string_value(json_object_get(it, "name")), host))
+                        found = it;
+        }
+        return found;
+}
+
 /* The OVS iface-id of this node's interface 'host' of 'network' (NULL when
  * there is none), malloc'd into *ret. */
 static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *host,
@@ -729,16 +743,10 @@ static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *ho
         int r = osn_ovs_list_attachments(ovs, network, deadline, &ifaces, err);
         if (r < 0)
                 return r;
+        const char *id = osn_ovsdb_map_get(
+            json_object_get(iface_named(ifaces, host), "external_ids"), "iface-id");
         *ret = NULL;
-        json_t *it;
-        size_t i;
-        json_array_foreach(ifaces, i, it)
-        {
-                const char *id = osn_ovsdb_map_get(json_object_get(it, "external_ids"), "iface-id");
-                if (streq(json_string_value(json_object_get(it, "name")), host) && id)
-                        return (*ret = strdup(id)) ? 0 : -ENOMEM;
-        }
-        return 0;
+        return id && !(*ret = strdup(id)) ? -ENOMEM : 0;
 }
 
 int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
@@ -764,16 +772,10 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
                 _cleanup_json_ json_t *ifaces = NULL;
                 if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
                         return r;
-                bool ours = true;
-                json_t *it;
-                size_t i;
-                json_array_foreach(ifaces, i, it)
-                {
-                        if (streq(json_string_value(json_object_get(it, "name")), host))
-                                ours = streq(osn_ovsdb_map_get(json_object_get(it, "external_ids"),
-                                                               OSN_EXT_CONTAINER),
-                                             env->container_id);
-                }
+                const json_t *it = iface_named(ifaces, host);
+                bool ours = !it || streq(osn_ovsdb_map_get(json_object_get(it, "external_ids"),
+                                                           OSN_EXT_CONTAINER),
+                                         env->container_id);
                 if (ours) {
                         if ((r = osn_ovs_del_port(ovs, host, deadline, err)) < 0)
                                 return r;
@@ -831,13 +833,17 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         int r = connect_both(req->node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
-        /* A claimed spare's logical port is the one the veth's OVS port names. */
-        _cleanup_free_ char *iface_id = NULL;
-        if ((r = iface_port(ovs, nc->name, host, deadline, &iface_id, err)) < 0)
+        _cleanup_json_ json_t *ifaces = NULL;
+        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
                 return r;
+        const json_t *iface = iface_named(ifaces, host);
+        /* A claimed spare's logical port is the one the veth's OVS port names. */
+        const char *iface_id =
+            osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
         if (iface_id && osn_is_spare_port(nc->name, iface_id, NULL)) {
                 free(port);
-                port = TAKE_PTR(iface_id);
+                if (!(port = strdup(iface_id)))
+                        return -ENOMEM;
         }
         _cleanup_json_ json_t *row = NULL;
         if ((r = osn_nb_get_port(nb, port, deadline, &row, err)) < 0)
@@ -864,16 +870,6 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                                      "logical port %s has no usable addresses (\"%s\")", port,
                                      addrs ? addrs : "");
 
-        _cleanup_json_ json_t *ifaces = NULL;
-        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
-                return r;
-        json_t *iface = NULL, *it;
-        size_t i;
-        json_array_foreach(ifaces, i, it)
-        {
-                if (streq(json_string_value(json_object_get(it, "name")), host))
-                        iface = it;
-        }
         if (!iface)
                 return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
                                      "OVS port %s of attachment %s is missing from the "

@@ -1,7 +1,6 @@
 /* gcplan: see gcplan.h. */
 #include "gcplan.h"
 
-#include <ctype.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <stdio.h>
@@ -394,17 +393,6 @@ static int delete_if_empty(struct osn_ovsdb *nb, const struct osn_inv_network *n
                                        "osn gc: no attachment left", deadline, err);
 }
 
-/* Whether 's' is an OVSDB uuid ("8-4-4-4-12" hex digits). */
-static bool is_uuid(const char *s)
-{
-        size_t i = 0;
-        for (; s[i] && i < 36; i++)
-                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
-                                                            : !isxdigit((unsigned char)s[i]))
-                        return false;
-        return i == 36 && !s[i];
-}
-
 /* Removes the stale keys of action 'a' from the switch's external_ids,
  * each guarded by "no spare port U exists" (one made or returned meanwhile
  * keeps its key).  1 removed, 0 the switch is gone, -EAGAIN a guard
@@ -421,7 +409,7 @@ static int remove_stale_keys(struct osn_ovsdb *nb, const struct osn_inv_network 
         json_array_foreach(keys, i, k)
         {
                 const char *u = json_string_value(k) + strlen(OSN_EXT_SPARE_INDEX);
-                if (!ops || !is_uuid(u))
+                if (!ops || !osn_ovsdb_is_uuid(u))
                         continue; /* no port can have that uuid */
                 json_t *where =
                     json_pack("[o, o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(u)),

@@ -3,7 +3,6 @@
 #include "ovn.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -45,12 +44,8 @@ bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37]
             strncmp(port_name + 4 + nl, ".spare.", 7) != 0)
                 return false;
         const char *u = port_name + 4 + nl + 7;
-        if (strlen(u) != 36)
+        if (!osn_ovsdb_is_uuid(u))
                 return false;
-        for (size_t i = 0; i < 36; i++)
-                if (i == 8 || i == 13 || i == 18 || i == 23 ? u[i] != '-'
-                                                            : !isxdigit((uint8_t)u[i]))
-                        return false;
         if (uuid)
                 memcpy(uuid, u, 37);
         return true;
@@ -225,12 +220,31 @@ static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
         return row;
 }
 
+/* The pool index's key of spare 'uuid' (the switch's external_ids). */
+static void index_key(const char *uuid, char buf[sizeof(OSN_EXT_SPARE_INDEX) + 36])
+{
+        snprintf(buf, sizeof(OSN_EXT_SPARE_INDEX) + 36, "%s%s", OSN_EXT_SPARE_INDEX, uuid);
+}
+
+/* The spare's UUID of one [key, value] pair of a switch's external_ids
+ * when it is a pool index entry, else NULL. */
+static const char *index_entry(const json_t *pair)
+{
+        const char *k = json_string_value(json_array_get(pair, 0));
+        size_t plen = strlen(OSN_EXT_SPARE_INDEX);
+        return k && strncmp(k, OSN_EXT_SPARE_INDEX, plen) == 0 && osn_ovsdb_is_uuid(k + plen)
+                   ? k + plen
+                   : NULL;
+}
+
 /* Whether 'uuid' is in the pool index of a switch's external_ids. */
 static bool indexed_spare(const json_t *sw_ids, const char *uuid)
 {
         char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        snprintf(key, sizeof(key), "%s%s", OSN_EXT_SPARE_INDEX, uuid ? uuid : "");
-        return uuid && osn_ovsdb_map_get(sw_ids, key);
+        if (!osn_ovsdb_is_uuid(uuid))
+                return false;
+        index_key(uuid, key);
+        return osn_ovsdb_map_get(sw_ids, key);
 }
 
 /* Number of attachments on a switch: its ports minus the localnet port
@@ -715,11 +729,6 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
 #define REFILL_MAX   2
 #define REFILL_TRIES 4
 
-static void index_key(const char *uuid, char buf[sizeof(OSN_EXT_SPARE_INDEX) + 36])
-{
-        snprintf(buf, sizeof(OSN_EXT_SPARE_INDEX) + 36, "%s%s", OSN_EXT_SPARE_INDEX, uuid);
-}
-
 /* A random (version 4) UUID for a new spare. */
 static void new_uuid(char buf[37])
 {
@@ -745,11 +754,7 @@ static size_t index_size(const json_t *sw_ids)
 {
         size_t n = 0, i;
         const json_t *pair;
-        json_array_foreach(json_array_get(sw_ids, 1), i, pair)
-        {
-                const char *k = json_string_value(json_array_get(pair, 0));
-                n += k && strncmp(k, OSN_EXT_SPARE_INDEX, strlen(OSN_EXT_SPARE_INDEX)) == 0;
-        }
+        json_array_foreach(json_array_get(sw_ids, 1), i, pair) n += index_entry(pair) != NULL;
         return n;
 }
 
@@ -809,20 +814,19 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         at->spares = calloc(json_array_size(pairs) + 1, sizeof(*at->spares));
         if (!at->spares || !at->sw_ids)
                 return -ENOMEM;
-        size_t i, plen = strlen(OSN_EXT_SPARE_INDEX);
+        size_t i;
         const json_t *pair;
         json_array_foreach(pairs, i, pair)
         {
-                const char *k = json_string_value(json_array_get(pair, 0));
+                const char *u = index_entry(pair);
                 const char *v = json_string_value(json_array_get(pair, 1));
-                if (!k || !v || strncmp(k, OSN_EXT_SPARE_INDEX, plen) != 0 ||
-                    strlen(k + plen) != 36)
+                if (!u || !v)
                         continue;
                 struct spare *sp = &at->spares[at->n_spares];
                 int n = osn_ovn_parse_addresses(v, spec->nc, sp->mac, sp->ips, OSN_MAX_STATIC);
                 if (n < 0 || (size_t)n != spec->alloc->n_subnets)
                         continue; /* not what this network hands out: leave it to gc */
-                memcpy(sp->uuid, k + plen, 37);
+                memcpy(sp->uuid, u, 37);
                 sp->n_ips = (size_t)n;
                 at->n_spares++;
         }
@@ -1963,13 +1967,13 @@ int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadlin
 static json_t *index_uuids(const json_t *sw_ids)
 {
         json_t *v = json_array();
-        size_t i, plen = strlen(OSN_EXT_SPARE_INDEX);
+        size_t i;
         const json_t *pair;
         json_array_foreach(json_array_get(sw_ids, 1), i, pair)
         {
-                const char *k = json_string_value(json_array_get(pair, 0));
-                if (k && strncmp(k, OSN_EXT_SPARE_INDEX, plen) == 0 && strlen(k + plen) == 36)
-                        json_array_append_new(v, osn_ovsdb_uuid(k + plen));
+                const char *u = index_entry(pair);
+                if (u)
+                        json_array_append_new(v, osn_ovsdb_uuid(u));
         }
         return v;
 }

@@ -35,6 +35,7 @@
  */
 #include "ovsdb.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -1199,6 +1200,16 @@ json_t *osn_ovsdb_op_select(const char *table, json_t *where, const char *const 
 json_t *osn_ovsdb_result_rows(const json_t *result, size_t i)
 {
         return json_object_get(json_array_get(result, i), "rows");
+}
+
+bool osn_ovsdb_is_uuid(const char *s)
+{
+        size_t i = 0;
+        for (; s && s[i] && i < 36; i++)
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+                                                            : !isxdigit((unsigned char)s[i]))
+                        return false;
+        return s && i == 36 && !s[i];
 }
 
 const char *osn_ovsdb_row_uuid(const json_t *row)

@@ -248,6 +248,8 @@ json_t *osn_ovsdb_op_select(const char *table, json_t *where, const char *const 
 
 /* The "rows" of operation 'i' of a transact result. */
 json_t *osn_ovsdb_result_rows(const json_t *result, size_t i);
+/* Whether 's' is a UUID as OVSDB writes it ("8-4-4-4-12" hex digits). */
+bool osn_ovsdb_is_uuid(const char *s);
 /* The uuid of a row read with its "_uuid" column, as a string. */
 const char *osn_ovsdb_row_uuid(const json_t *row);
 
