@@ -17,7 +17,7 @@ PACKAGES=(
     libjansson-dev libnl-3-dev libnl-route-3-dev libyaml-dev libssl-dev
     openvswitch-switch openvswitch-common
     ovn-central ovn-host ovn-common
-    iproute2 iputils-ping procps ethtool
+    iproute2 iputils-ping iputils-arping procps ethtool
     containernetworking-plugins jq clang openssl
     qemu-system-x86 busybox-static python3 containerd python3-yaml strace tcpdump
 )

@@ -171,12 +171,34 @@ static const char *attach_identity(const struct osn_netconf *nc, const struct os
 /* The logical port of an attachment: named for its identity when it has
  * one (so that any node and any container finds it), else for the
  * container and interface. */
-static char *attachment_port_name(const struct osn_netconf *nc, const struct osn_cni_env *env)
+static char *attachment_port_name(const char *network, const struct osn_netconf *nc,
+                                  const struct osn_cni_env *env)
 {
         char mac[OSN_MAC_STRLEN];
         const char *id = attach_identity(nc, env, mac, NULL);
-        return id ? osn_identity_port_name(nc->name, id)
-                  : osn_port_name(nc->name, env->container_id, env->ifname);
+        return id ? osn_identity_port_name(network, id)
+                  : osn_port_name(network, env->container_id, env->ifname);
+}
+
+/* The network an attachment of this container already is on: its own
+ * (req->ten), or, for a pod attached by an osn before tenancy, the network
+ * of its bare name; its veth says which. */
+static void attached_tenancy(const struct osn_attach_req *req, struct osn_tenancy *ret)
+{
+        *ret = *req->ten;
+        struct osn_tenancy legacy;
+        osn_tenancy_legacy(req->ten, &legacy);
+        _cleanup_free_ char *port = attachment_port_name(ret->network, req->nc, req->env);
+        _cleanup_free_ char *old = attachment_port_name(legacy.network, req->nc, req->env);
+        char host[IFNAMSIZ];
+        if (!port || !old)
+                return;
+        osn_host_ifname(port, host);
+        if (osn_link_exists(host) > 0)
+                return;
+        osn_host_ifname(old, host);
+        if (osn_link_exists(host) > 0)
+                *ret = legacy;
 }
 
 /* --- ADD --- */
@@ -197,6 +219,7 @@ struct add_plan {
 
 struct add_state {
         const struct osn_attach_req *req;
+        const struct osn_tenancy *ten; /* req->ten, or the network made before tenancy */
         char name[OSN_PORT_NAME_SIZE]; /* the attachment's own port name */
         char port[OSN_PORT_NAME_SIZE]; /* the port it binds: its own, or a claimed spare */
         char host[IFNAMSIZ];
@@ -255,7 +278,7 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
         if (st->nb_port && st->nb && st->plan.identity) {
                 /* An identity's port outlives a failed ADD as it outlives a
                  * DEL: back to the source of a migration, or a reservation. */
-                if (osn_nb_release_identity(st->nb, st->req->nc->name, st->port,
+                if (osn_nb_release_identity(st->nb, st->ten->network, st->port,
                                             st->req->node->node_name, st->req->env->container_id,
                                             deadline, &e) < 0) {
                         log_info("rollback: releasing identity port %s: %s", st->port, e.msg);
@@ -268,14 +291,14 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                  * container's (the claim may have lost to another ADD). */
                 const struct osn_cni_env *env = st->req->env;
                 unsigned pool = st->req->node->pool_size;
-                int r = osn_nb_detach(st->nb, st->req->nc->name, st->port, env->container_id, pool,
+                int r = osn_nb_detach(st->nb, st->ten->network, st->port, env->container_id, pool,
                                       deadline, &e);
                 /* With pools the port may be another than the one named
                  * last (a claim lost, then an attach without a spare): what
                  * else the container holds goes too (a scan, on this rare
                  * path only). */
                 if (r >= 0 && pool > 0)
-                        r = osn_nb_detach_container(st->nb, st->req->nc->name, env->container_id,
+                        r = osn_nb_detach_container(st->nb, st->ten->network, env->container_id,
                                                     env->ifname, false, pool, deadline, &e);
                 if (r < 0) {
                         log_info("rollback: removing logical port %s: %s", st->port, e.msg);
@@ -345,7 +368,7 @@ static int plan_add(struct add_state *st, struct osn_error *err)
         const char *why;
         p->identity = attach_identity(nc, req->env, p->identity_mac, &why);
         if (why)
-                log_info("ADD %s: %s", nc->name, why);
+                log_warn("ADD %s: %s", st->ten->network, why);
         int r = plan_static_ips(req, p, err);
         if (r < 0)
                 return r;
@@ -366,6 +389,11 @@ static int plan_add(struct add_state *st, struct osn_error *err)
                                              "node %s has no default physical network (node "
                                              "config key \"default_physical_network\" in %s)",
                                              nc->name, node->node_name, node->path);
+                /* The admin's grant, before anything is made. */
+                int r2 = osn_tenancy_check_physical(&node->grants, node->path, st->ten,
+                                                    p->physnet, nc->vlan, err);
+                if (r2 < 0)
+                        return r2;
         }
         p->fingerprint = osn_netconf_fingerprint(nc);
         return p->fingerprint ? 0 : -ENOMEM;
@@ -396,7 +424,7 @@ static int check_node(struct add_state *st, struct osn_error *err)
                                      "does not map (ovn-bridge-mappings=\"%s\"); map it with "
                                      "ovs-vsctl set Open_vSwitch . "
                                      "external_ids:ovn-bridge-mappings=%s:<bridge>",
-                                     st->req->nc->name, physnet, node->node_name,
+                                     st->ten->network, physnet, node->node_name,
                                      st->node.bridge_mappings, physnet);
         return 0;
 }
@@ -418,7 +446,7 @@ static void remove_stale(struct add_state *st)
          * container, is adopted by the attach itself). */
         const struct osn_cni_env *env = st->req->env;
         if (!st->plan.identity &&
-            osn_nb_detach_container(st->nb, st->req->nc->name, env->container_id, env->ifname, true,
+            osn_nb_detach_container(st->nb, st->ten->network, env->container_id, env->ifname, true,
                                     st->req->node->pool_size, st->deadline, &e) < 0)
                 log_info("releasing the spare of an earlier ADD: %s", e.msg);
 }
@@ -430,6 +458,9 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
         const struct osn_netconf *nc = st->req->nc;
         *spec = (struct osn_port_spec){
             .nc = nc,
+            .ten = st->ten,
+            .network = st->ten->network,
+            .node_config = st->req->node->path,
             .alloc = &st->plan.alloc,
             .physical_network = st->plan.physnet,
             .fingerprint = st->plan.fingerprint,
@@ -496,7 +527,7 @@ static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_er
                                  "iface-status",
                                  "active",
                                  OSN_EXT_NETWORK,
-                                 st->req->nc->name,
+                                 st->ten->network,
                                  OSN_EXT_CONTAINER,
                                  env->container_id,
                                  OSN_EXT_IFNAME,
@@ -603,7 +634,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
          * veth has our name: the NB decides before this node's pieces are
          * touched. */
         const char *ids[] = {OSN_EXT_NETWORK,
-                             nc->name,
+                             st->ten->network,
                              OSN_EXT_CONTAINER,
                              env->container_id,
                              OSN_EXT_IFNAME,
@@ -643,7 +674,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         struct osn_error e = {0};
         if (!st->nbp.migration && osn_pod_announce(st->netns_fd, env->ifname, st->nbp.mac,
                                                    st->nbp.ips, st->nbp.n_ips, &e) < 0)
-                log_info("ADD %s: %s", nc->name, e.msg);
+                log_info("ADD %s: %s", st->ten->network, e.msg);
 
         /* The pool's top-up went out with the attach; its answer is in by
          * now, or soon. */
@@ -660,31 +691,39 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                         addrs = NULL;
                 free(prev);
         }
-        log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", nc->name, st->port,
+        log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", st->ten->network,
+                 st->port,
                  st->nbp.created ? "" : " (kept from an earlier try)", st->host,
                  osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->plan.mtu);
         return 0;
 }
 
-int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
-                   struct osn_error *err)
+/* One try of the ADD on the network 'ten'. */
+static int add_on(const struct osn_attach_req *req, const struct osn_tenancy *ten,
+                  struct osn_cni_result *ret, struct osn_error *err)
 {
-        struct add_state st = {.req = req, .netns_fd = -1};
-        _cleanup_free_ char *port = attachment_port_name(req->nc, req->env);
+        struct add_state st = {.req = req, .ten = ten, .netns_fd = -1};
+        _cleanup_free_ char *port = attachment_port_name(ten->network, req->nc, req->env);
         if (!port)
                 return -ENOMEM;
         if (strlen(port) >= sizeof(st.name))
                 return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
                                      "the logical port name of network \"%s\", container %s, "
                                      "interface %s is %zu bytes; at most %zu fit",
-                                     req->nc->name, req->env->container_id, req->env->ifname,
+                                     ten->network, req->env->container_id, req->env->ifname,
                                      strlen(port), sizeof(st.name) - 1);
         memcpy(st.name, port, strlen(port) + 1);
         memcpy(st.port, port, strlen(port) + 1);
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
-        if (r < 0)
+        if (r == -EXDEV) {
+                /* Not a failure: the network to join is another (tenancy.h);
+                 * what this try made goes, quietly. */
+                struct osn_error e = {0};
+                add_rollback(&st, &e);
+        } else if (r < 0) {
                 add_rollback(&st, err);
+        }
         osn_nb_attach_free(st.nba);
         free(st.plan.fingerprint);
         if (st.netns_fd >= 0)
@@ -692,6 +731,33 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
         osn_ovsdb_close(st.nb);
         osn_ovsdb_close(st.ovs);
         return r;
+}
+
+int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
+                   struct osn_error *err)
+{
+        /* A pod whose namespace held pods on the network of this name that
+         * an osn before tenancy made joins that one (the NB says so when
+         * this network's switch is missing: -EXDEV), and when that one
+         * empties meanwhile, its own again. */
+        struct osn_tenancy ten = *req->ten;
+        for (int tries = 0; tries < 3; tries++) {
+                int r = add_on(req, &ten, ret, err);
+                if (r != -EXDEV)
+                        return r;
+                if (ten.scope == OSN_SCOPE_LEGACY) {
+                        ten = *req->ten;
+                } else {
+                        osn_tenancy_legacy(req->ten, &ten);
+                        log_info("ADD %s: joining network %s, made before tenancy, which "
+                                 "namespace %s holds pods on",
+                                 req->ten->network, ten.network, osn_tenancy_holder(&ten));
+                }
+        }
+        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                             "network \"%s\": the network of this name made before tenancy kept "
+                             "changing; try again",
+                             req->ten->name);
 }
 
 /* --- DEL --- */
@@ -749,13 +815,18 @@ static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *ho
         return id && !(*ret = strdup(id)) ? -ENOMEM : 0;
 }
 
-int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
-                   const struct osn_netconf *nc, struct osn_error *err)
+int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
 {
+        const struct osn_nodeconf *node = req->node;
+        const struct osn_cni_env *env = req->env;
+        const struct osn_netconf *nc = req->nc;
         int64_t deadline = osn_now_ms() + node->ready_timeout_ms;
         char mac[OSN_MAC_STRLEN];
         const char *identity = attach_identity(nc, env, mac, NULL);
-        _cleanup_free_ char *port = attachment_port_name(nc, env);
+        struct osn_tenancy ten;
+        attached_tenancy(req, &ten);
+        const char *net = ten.network;
+        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
         if (!port)
                 return -ENOMEM;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
@@ -770,7 +841,7 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
                 char host[IFNAMSIZ];
                 osn_host_ifname(port, host);
                 _cleanup_json_ json_t *ifaces = NULL;
-                if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
+                if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
                         return r;
                 const json_t *it = iface_named(ifaces, host);
                 bool ours = !it || streq(osn_ovsdb_map_get(json_object_get(it, "external_ids"),
@@ -785,9 +856,9 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
                         osn_error_clear(err);
                 } else {
                         log_info("DEL %s: veth %s belongs to another container now; left alone",
-                                 nc->name, host);
+                                 net, host);
                 }
-                r = osn_nb_release_identity(nb, nc->name, port, node->node_name, env->container_id,
+                r = osn_nb_release_identity(nb, net, port, node->node_name, env->container_id,
                                             deadline, err);
                 return r < 0 ? r : 0;
         }
@@ -796,10 +867,10 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
         char host[IFNAMSIZ];
         osn_host_ifname(port, host);
         _cleanup_free_ char *iface_id = NULL;
-        if ((r = iface_port(ovs, nc->name, host, deadline, &iface_id, err)) < 0)
+        if ((r = iface_port(ovs, net, host, deadline, &iface_id, err)) < 0)
                 return r;
         const char *lsp = iface_id ? iface_id : port;
-        r = osn_attach_remove(nb, ovs, nc->name, lsp, env->container_id, env->ifname,
+        r = osn_attach_remove(nb, ovs, net, lsp, env->container_id, env->ifname,
                               node->pool_size, deadline, err);
         if (r >= 0) {
                 /* Ports this container holds that its OVS port does not
@@ -807,12 +878,22 @@ int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *en
                  * spare it claimed, or its own port): found by their ids, a
                  * scan of the port table, DEL's only cost that grows with
                  * the NB. */
-                int n = osn_nb_detach_container(nb, nc->name, env->container_id, env->ifname, false,
+                int n = osn_nb_detach_container(nb, net, env->container_id, env->ifname, false,
                                                 node->pool_size, deadline, err);
                 r = n < 0 ? n : r + n;
         }
+        if (r == 0 && ten.scope != OSN_SCOPE_LEGACY) {
+                /* Nothing of it on its own network and no veth: what an
+                 * ADD before tenancy left of this container (a scan, as
+                 * above, on this rare path only). */
+                struct osn_tenancy legacy;
+                osn_tenancy_legacy(req->ten, &legacy);
+                int n = osn_nb_detach_container(nb, legacy.network, env->container_id, env->ifname,
+                                                false, node->pool_size, deadline, err);
+                r = n < 0 ? n : r + n;
+        }
         if (r >= 0)
-                log_info("DEL %s: port %s %s", nc->name, lsp, r > 0 ? "detached" : "already gone");
+                log_info("DEL %s: port %s %s", net, lsp, r > 0 ? "detached" : "already gone");
         return r < 0 ? r : 0;
 }
 
@@ -823,7 +904,10 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         const struct osn_netconf *nc = req->nc;
         const struct osn_cni_env *env = req->env;
         int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        _cleanup_free_ char *port = attachment_port_name(nc, env);
+        struct osn_tenancy ten;
+        attached_tenancy(req, &ten);
+        const char *net = ten.network;
+        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
         if (!port)
                 return -ENOMEM;
         char host[IFNAMSIZ];
@@ -834,13 +918,13 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *ifaces = NULL;
-        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0)
+        if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
                 return r;
         const json_t *iface = iface_named(ifaces, host);
         /* A claimed spare's logical port is the one the veth's OVS port names. */
         const char *iface_id =
             osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
-        if (iface_id && osn_is_spare_port(nc->name, iface_id, NULL)) {
+        if (iface_id && osn_is_spare_port(net, iface_id, NULL)) {
                 free(port);
                 if (!(port = strdup(iface_id)))
                         return -ENOMEM;
@@ -851,10 +935,10 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         if (!row)
                 return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
                                      "logical port %s of network \"%s\" does not exist", port,
-                                     nc->name);
+                                     net);
         const char *holder =
             osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_CONTAINER);
-        if (osn_is_spare_port(nc->name, port, NULL) && !streq(holder, env->container_id))
+        if (osn_is_spare_port(net, port, NULL) && !streq(holder, env->container_id))
                 return osn_error_set(err, -ESTALE, OSN_CNI_CHECK_FAILED,
                                      "logical port %s, which this attachment's OVS port names, is "
                                      "held by %s%s, not by container %s",
@@ -932,30 +1016,35 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
 
 /* --- GC --- */
 
-int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachment *valid,
-                  size_t n_valid, struct osn_error *err)
+/* Whether 'key' is a network of NAD name 'name': "<scope>/<name>", or the
+ * bare name of a network made before tenancy. */
+static bool key_of_name(const char *key, const char *name)
 {
-        const struct osn_netconf *nc = req->nc;
-        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        int r = connect_both(req->node, deadline, &nb, &ovs, err);
-        if (r < 0)
-                return r;
+        const char *slash = strchr(key, '/');
+        return streq(key, name) || (slash && streq(slash + 1, name));
+}
+
+/* GC of one network (its key) on this node. */
+static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, struct osn_ovsdb *ovs,
+                      const char *net, const struct osn_cni_attachment *valid, size_t n_valid,
+                      int64_t deadline, struct osn_error *err)
+{
         /* The planner osnctl gc uses (gcplan.h): this node's OVS ports of
          * the network that the runtime no longer lists go; logical ports
          * without an OVS port stay (an ADD between its NB insert and its
          * OVS plug looks like that). */
         _cleanup_json_ json_t *ifaces = NULL, *actions = json_array(), *keep = json_array();
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        struct osn_inv_filter filter = {.network = nc->name};
+        struct osn_inv_filter filter = {.network = net};
         if (!actions || !keep)
                 return -ENOMEM;
-        if ((r = osn_ovs_list_attachments(ovs, nc->name, deadline, &ifaces, err)) < 0 ||
+        int r;
+        if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0 ||
             (r = osn_inventory_read(nb, &filter, deadline, &inv, err)) < 0)
                 return r;
         struct osn_gc_req gc = {.mode = OSN_GC_LOCAL,
                                 .node = req->node->node_name,
-                                .network = nc->name,
+                                .network = net,
                                 .have_valid = true,
                                 .valid = valid,
                                 .n_valid = n_valid};
@@ -973,15 +1062,55 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
                 const char *name = json_string_value(
                     json_object_get(a, streq(object, "attachment") ? "port" : "network"));
                 if (streq(result, "failed"))
-                        log_info("GC %s: removing %s %s: %s", nc->name, object, name,
+                        log_info("GC %s: removing %s %s: %s", net, object, name,
                                  json_string_value(json_object_get(a, "error")));
                 else if (streq(result, "removed")) {
-                        log_info("GC %s: removed %s %s", nc->name, object, name);
+                        log_info("GC %s: removed %s %s", net, object, name);
                         removed += streq(object, "attachment");
                 }
         }
-        json_array_foreach(keep, i, a) log_info("GC %s: left alone: %s", nc->name,
+        json_array_foreach(keep, i, a) log_info("GC %s: left alone: %s", net,
                                                 json_string_value(json_object_get(a, "reason")));
+        return removed;
+}
+
+int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachment *valid,
+                  size_t n_valid, struct osn_error *err)
+{
+        /* The runtime's list is per NAD name, across namespaces: every
+         * network of that name with attachments on this node. */
+        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
+        int r = connect_both(req->node, deadline, &nb, &ovs, err);
+        if (r < 0)
+                return r;
+        _cleanup_json_ json_t *all = NULL, *keys = json_array();
+        if (!keys)
+                return -ENOMEM;
+        if ((r = osn_ovs_list_attachments(ovs, NULL, deadline, &all, err)) < 0)
+                return r;
+        size_t i, k;
+        const json_t *row, *seen;
+        json_array_foreach(all, i, row)
+        {
+                const char *key =
+                    osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NETWORK);
+                bool dup = false;
+                if (!key || !key_of_name(key, req->nc->name))
+                        continue;
+                json_array_foreach(keys, k, seen) dup |= streq(json_string_value(seen), key);
+                if (!dup)
+                        json_array_append_new(keys, json_string(key));
+        }
+        int removed = 0;
+        json_array_foreach(keys, k, seen)
+        {
+                r = gc_network(req, nb, ovs, json_string_value(seen), valid, n_valid, deadline,
+                               err);
+                if (r < 0)
+                        return r;
+                removed += r;
+        }
         return removed;
 }
 

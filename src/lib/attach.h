@@ -27,12 +27,14 @@
 #include "error.h"
 #include "netconf.h"
 #include "nodeconf.h"
+#include "tenancy.h"
 #include "util.h"
 
 struct osn_attach_req {
         const struct osn_nodeconf *node;
         const struct osn_cni_env *env;
         const struct osn_netconf *nc; /* NULL for STATUS without config */
+        const struct osn_tenancy *ten; /* whose network (tenancy.h); with nc */
 };
 
 int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
@@ -41,8 +43,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
  * (allowPersistentIPs with a claim reference or a requested MAC), what
  * names it: the identity's port then stays (a reservation, or the other
  * side of a live migration), and only this node's pieces go. */
-int osn_attach_del(const struct osn_nodeconf *node, const struct osn_cni_env *env,
-                   const struct osn_netconf *nc, struct osn_error *err) _wur_;
+int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err) _wur_;
 int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err) _wur_;
 /* Removes this node's attachments of req->nc's network that are not among
  * the 'n_valid' entries of 'valid' (osn_cni_valid_attachments_parse();

@@ -40,6 +40,7 @@ enum osn_cni_code {
         OSN_CNI_NETLINK_ERROR = 101, /* the kernel refused a link operation */
         OSN_CNI_CONFLICT = 102,      /* network settings or address conflict */
         OSN_CNI_CHECK_FAILED = 103,  /* CHECK found the attachment not as ADD left it */
+        OSN_CNI_NOT_GRANTED = 104,   /* the node config does not grant it (tenancy.h) */
         OSN_CNI_INTERNAL = 999,
 };
 

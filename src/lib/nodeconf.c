@@ -25,6 +25,7 @@ void osn_nodeconf_free(struct osn_nodeconf *nc)
         free(nc->integration_bridge);
         free(nc->default_physical_network);
         free(nc->log_file);
+        osn_grants_free(&nc->grants);
         free(nc);
 }
 
@@ -167,6 +168,12 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
         nc->log_max_bytes = (uint64_t)log_bytes;
         nc->log_max_files = (unsigned)log_files;
         nc->pool_size = (unsigned)pool;
+        if ((r = osn_grants_parse(path, json_object_get(root, "cluster_networks"),
+                                  json_object_get(root, "physical_networks"), &nc->grants, err)) <
+            0) {
+                osn_nodeconf_free(nc);
+                return r;
+        }
         /* The log sink is per process and this file is its only source of
          * bounds: hand them over here, so that every program that loads
          * the node config and then opens its log_file rotates it. */

@@ -24,8 +24,13 @@
  *     "log_level": "info",                     err|warn|info|debug
  *     "log_max_bytes": 10485760,               rotate beyond (0 = never)
  *     "log_max_files": 5,                      rotated files kept (0..100)
- *     "pool_size": 4                           spare ports per network (0..64; 0 = off)
+ *     "pool_size": 4,                          spare ports per network (0..64; 0 = off)
+ *     "cluster_networks": {...},               networks shared across namespaces
+ *     "physical_networks": {...}               who may attach to which VLANs
  *   }
+ *
+ * cluster_networks, physical_networks: the admin's grants (tenancy.h); no
+ * physical_networks grants no physical network to anybody.
  *
  * pool_size: how many spare logical ports each network keeps, compiled by
  * ovn-northd ahead of time, so that an ADD binds one instead of waiting for
@@ -44,6 +49,7 @@
 #include "error.h"
 #include "log.h"
 #include "stream.h"
+#include "tenancy.h"
 #include "util.h"
 
 #define OSN_NODECONF_DEFAULT_PATH "/etc/osn/node.json"
@@ -66,6 +72,7 @@ struct osn_nodeconf {
         uint64_t log_max_bytes; /* 0 = never rotate */
         unsigned log_max_files;
         unsigned pool_size; /* spares per network; 0 = no pools (ovn.h, "Pools") */
+        struct osn_grants grants; /* tenancy.h */
 };
 
 /* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */

@@ -196,21 +196,38 @@ static json_t *ids_include(const char *key, const char *value)
 static json_t *switch_ids(const struct osn_port_spec *spec)
 {
         const struct osn_netconf *nc = spec->nc;
-        const char *kv[] = {OSN_EXT_NETWORK,
-                            nc->name,
-                            OSN_EXT_TOPOLOGY,
-                            osn_topology_name(nc->topology),
-                            OSN_EXT_FINGERPRINT,
-                            spec->fingerprint,
-                            OSN_EXT_IPAM,
-                            OSN_IPAM_CLAIMS,
-                            NULL};
+        const struct osn_tenancy *t = spec->ten;
+        const char *kv[15] = {OSN_EXT_NETWORK,
+                              spec->network,
+                              OSN_EXT_TOPOLOGY,
+                              osn_topology_name(nc->topology),
+                              OSN_EXT_FINGERPRINT,
+                              spec->fingerprint,
+                              OSN_EXT_IPAM,
+                              OSN_IPAM_CLAIMS};
+        size_t n = 8;
+        /* A network made before tenancy is joined as it is (its holders
+         * are not part of what a joiner checks). */
+        if (t->scope != OSN_SCOPE_LEGACY) {
+                kv[n++] = OSN_EXT_NAME;
+                kv[n++] = t->name;
+                kv[n++] = OSN_EXT_SCOPE;
+                kv[n++] = osn_scope_name(t->scope);
+        }
+        if (t->scope == OSN_SCOPE_NAMESPACE) {
+                kv[n++] = OSN_EXT_NAMESPACE;
+                kv[n++] = t->namespace;
+        } else if (t->scope == OSN_SCOPE_CLUSTER) {
+                kv[n++] = OSN_EXT_NAMESPACES;
+                kv[n++] = t->namespaces;
+        }
+        kv[n] = NULL;
         return osn_ovsdb_map(kv);
 }
 
 static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
 {
-        const char *ids[] = {OSN_EXT_NETWORK, spec->nc->name, NULL};
+        const char *ids[] = {OSN_EXT_NETWORK, spec->network, NULL};
         const char *opts[] = {"network_name", spec->physical_network, NULL};
         json_t *row = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", name, "type", "localnet",
                                 "addresses", string_set1("unknown"), "options", osn_ovsdb_map(opts),
@@ -551,9 +568,9 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
         const struct osn_cidr *sub = &spec->alloc->subnets[idx].subnet;
         char uuid[37], cidr[OSN_CIDR_STRLEN], mac[OSN_MAC_STRLEN], mtu[16], srv[OSN_CIDR_STRLEN],
             gw[OSN_CIDR_STRLEN] = "";
-        dhcp_uuid(nc->name, sub->family, uuid);
+        dhcp_uuid(spec->network, sub->family, uuid);
         osn_cidr_format(sub, cidr, sizeof(cidr));
-        dhcp_server_mac(nc->name, mac);
+        dhcp_server_mac(spec->network, mac);
         snprintf(mtu, sizeof(mtu), "%u", spec->mtu ? spec->mtu : 1500);
         json_t *opts;
         if (sub->family == AF_INET) {
@@ -573,7 +590,7 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
                 const char *kv[] = {"server_id", mac, NULL};
                 opts = osn_ovsdb_map(kv);
         }
-        const char *ids[] = {OSN_EXT_NETWORK, nc->name, NULL};
+        const char *ids[] = {OSN_EXT_NETWORK, spec->network, NULL};
         return json_pack("{s:s, s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
                          "DHCP_Options", "uuid", uuid, "row", "cidr", cidr, "options", opts,
                          "external_ids", osn_ovsdb_map(ids));
@@ -600,10 +617,10 @@ static json_t *lsp_row(const struct osn_port_spec *spec, const char *name, const
         char key[OSN_CLAIM_KEY_STRLEN];
         for (size_t i = 0; i < n_ips; i++) {
                 claim_key_ip(&ips[i], key);
-                map_add(ids, key, nc->name);
+                map_add(ids, key, spec->network);
         }
         claim_key_mac(mac, key);
-        map_add(ids, key, nc->name);
+        map_add(ids, key, spec->network);
         json_t *row;
         if (nc->mac_security_disabled) {
                 /* No port security, and frames to MACs OVN does not know
@@ -619,11 +636,11 @@ static json_t *lsp_row(const struct osn_port_spec *spec, const char *name, const
         unsigned fams = dhcp_families(nc);
         char u[37];
         if (row && (fams & 1)) {
-                dhcp_uuid(nc->name, AF_INET, u);
+                dhcp_uuid(spec->network, AF_INET, u);
                 json_object_set_new(row, "dhcpv4_options", osn_ovsdb_uuid(u));
         }
         if (row && (fams & 2)) {
-                dhcp_uuid(nc->name, AF_INET6, u);
+                dhcp_uuid(spec->network, AF_INET6, u);
                 json_object_set_new(row, "dhcpv6_options", osn_ovsdb_uuid(u));
         }
         return row;
@@ -681,7 +698,7 @@ static json_t *legacy_claims(const json_t *row, const char *network)
 static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadline,
                            struct osn_error *err)
 {
-        const char *net = at->spec->nc->name;
+        const char *net = at->spec->network;
         _cleanup_json_ json_t *rows = NULL;
         int r = read_switch_ports(at->nb, sw, deadline, err);
         if (r == -EAGAIN)
@@ -803,7 +820,7 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         json_t *sw = json_array_get(rows, 0);
         const json_t *ids = json_object_get(sw, "external_ids");
         if (json_array_size(rows) != 1 ||
-            !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), spec->nc->name) ||
+            !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), spec->network) ||
             !streq(osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT), spec->fingerprint) ||
             !streq(osn_ovsdb_map_get(ids, OSN_EXT_IPAM), OSN_IPAM_CLAIMS))
                 return 0;
@@ -843,7 +860,7 @@ static void take_spare(struct osn_nb_attach *at, size_t k)
         at->n_ips = sp->n_ips;
         memcpy(at->ips, sp->ips, sp->n_ips * sizeof(sp->ips[0]));
         at->n_claims = 0;
-        snprintf(at->port_name, sizeof(at->port_name), "osn.%s.spare.%s", at->spec->nc->name,
+        snprintf(at->port_name, sizeof(at->port_name), "osn.%s.spare.%s", at->spec->network,
                  sp->uuid);
 }
 
@@ -921,7 +938,7 @@ static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool g
                          json_t *ports, json_t *index)
 {
         const struct osn_port_spec *spec = at->spec;
-        const char *net = spec->nc->name;
+        const char *net = spec->network;
         struct osn_cidr pend[OSN_MAX_STATIC * (OSN_POOL_MAX_SIZE + 1)];
         size_t n_pend = 0, made = 0;
         for (size_t i = 0; i < at->n_ips; i++)
@@ -971,7 +988,7 @@ static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool g
  * others read the pool again. */
 static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err)
 {
-        const char *net = at->spec->nc->name;
+        const char *net = at->spec->network;
         const char *sw = osn_ovsdb_row_uuid(at->sw_row);
         json_t *ops = json_array(), *ports = json_array();
         json_t *index = osn_ovsdb_map((const char *const[]){NULL});
@@ -1024,14 +1041,14 @@ static void refill_start(struct osn_nb_attach *at)
                 return;
         struct osn_error e = {0};
         if (refill_send(at, want - have < REFILL_MAX ? want - have : REFILL_MAX, &e) < 0)
-                log_info("network %s: pool not topped up: %s", at->spec->nc->name, e.msg);
+                log_info("network %s: pool not topped up: %s", at->spec->network, e.msg);
 }
 
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
 {
         if (!at)
                 return;
-        const char *net = at->spec->nc->name;
+        const char *net = at->spec->network;
         struct osn_error e = {0};
         if (at->evicted && !at->refill_in_flight && at->spec->pool_size > 0) {
                 /* This ADD took a spare's address: a replacement for it. */
@@ -1079,7 +1096,7 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
 static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadline,
                        struct osn_error *err)
 {
-        const char *net = at->spec->nc->name;
+        const char *net = at->spec->network;
         char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
         index_key(uuid, key);
         json_t *ops = json_pack(
@@ -1122,7 +1139,7 @@ static int evict_for_full(struct osn_nb_attach *at, int64_t deadline, struct osn
         free(at->used);
         at->used = NULL;
         at->n_used = 0;
-        r = osn_nb_network_addresses(at->nb, at->spec->nc->name, deadline, &at->used, &at->n_used,
+        r = osn_nb_network_addresses(at->nb, at->spec->network, deadline, &at->used, &at->n_used,
                                      err);
         return r < 0 ? r : 1;
 }
@@ -1145,7 +1162,7 @@ static int spare_lost(struct osn_nb_attach *at, int64_t deadline, struct osn_err
 static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
 {
         const struct osn_port_spec *spec = at->spec;
-        const char *net = spec->nc->name;
+        const char *net = spec->network;
         json_t *ops = json_array();
         json_decref(at->port_row);
         at->port_row = at->mode == ATTACH_CLAIM ? json_object() : port_row(at);
@@ -1280,8 +1297,8 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
         at->spec = spec;
         at->seed = osn_alloc_seed(spec->port_name);
         at->mode = ATTACH_JOIN;
-        at->sw_name = osn_switch_name(spec->nc->name);
-        at->ln_name = osn_localnet_port_name(spec->nc->name);
+        at->sw_name = osn_switch_name(spec->network);
+        at->ln_name = osn_localnet_port_name(spec->network);
         if (!at->sw_name || !at->ln_name)
                 return -ENOMEM;
         snprintf(at->port_name, sizeof(at->port_name), "%s", spec->port_name);
@@ -1326,7 +1343,7 @@ static int read_claim_holder(struct osn_nb_attach *at, const char *claim, int64_
 {
         json_t *ops = json_pack(
             "[o]",
-            osn_ovsdb_op_select("Logical_Switch_Port", ids_include(claim, at->spec->nc->name),
+            osn_ovsdb_op_select("Logical_Switch_Port", ids_include(claim, at->spec->network),
                                 (const char *const[]){"_uuid", "name", "external_ids", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
@@ -1360,7 +1377,7 @@ static int subnet_full(struct osn_nb_attach *at, size_t s, struct osn_error *err
         osn_error_set(err, -ENOSPC, OSN_CNI_TRY_AGAIN_LATER,
                       "subnet %s of network \"%s\" is full: %s of %s addresses in use; delete a "
                       "pod on it or widen the subnet",
-                      sub, at->spec->nc->name, osn_u128_format(u.used, used, sizeof(used)),
+                      sub, at->spec->network, osn_u128_format(u.used, used, sizeof(used)),
                       osn_u128_format(u.capacity, cap, sizeof(cap)));
         if (u.reserved > 0)
                 osn_error_details(err, "(%s more addresses are reserved for static requests)",
@@ -1379,7 +1396,7 @@ static int next_candidate(struct osn_nb_attach *at, int s, int64_t deadline, str
         free(at->used);
         at->used = NULL;
         at->n_used = 0;
-        int r = osn_nb_network_addresses(at->nb, at->spec->nc->name, deadline, &at->used,
+        int r = osn_nb_network_addresses(at->nb, at->spec->network, deadline, &at->used,
                                          &at->n_used, err);
         if (r < 0)
                 return r;
@@ -1458,7 +1475,7 @@ static int adopt(struct osn_nb_attach *at, const json_t *own, struct osn_nb_port
                 return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
                                      "identity \"%s\" of network \"%s\" holds MAC %s, not the "
                                      "requested one; release it (osnctl release) to change it",
-                                     at->spec->identity, at->spec->nc->name,
+                                     at->spec->identity, at->spec->network,
                                      osn_mac_format(mac, m, sizeof(m)));
         }
         memcpy(at->mac, mac, 6);
@@ -1511,7 +1528,7 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
                         return r;
                 ret->rebound = true;
                 log_info("identity %s of network %s: reservation bound to %s", spec->identity,
-                         spec->nc->name, me);
+                         spec->network, me);
                 return 1;
         }
         if (streq(node, me)) {
@@ -1522,7 +1539,7 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
                     "identity \"%s\" of network \"%s\" is already attached on node %s by pod "
                     "%s/%s (container %s); one identity is attached once per node (a live "
                     "migration's target runs on another node)",
-                    spec->identity, spec->nc->name, node,
+                    spec->identity, spec->network, node,
                     osn_ovsdb_map_get(ids, OSN_EXT_POD_NS) ?: "?",
                     osn_ovsdb_map_get(ids, OSN_EXT_POD_NAME) ?: "?", holder ? holder : "?");
         }
@@ -1535,7 +1552,7 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
                 return osn_error_set(err, -EBUSY, OSN_CNI_CONFLICT,
                                      "identity \"%s\" of network \"%s\" is migrating from node "
                                      "%s to node %s already; one migration at a time",
-                                     spec->identity, spec->nc->name, node, mig);
+                                     spec->identity, spec->network, node, mig);
         }
         /* Bound and live on another node: this ADD is a live migration's
          * target.  The port gets both chassis; the target's traffic flows
@@ -1563,7 +1580,7 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
         ret->migration = true;
         log_info("identity %s of network %s: migrating from %s to %s (requested-chassis=%s, "
                  "activation-strategy=rarp)",
-                 spec->identity, spec->nc->name, node, me, both);
+                 spec->identity, spec->network, node, me, both);
         return 1;
 }
 
@@ -1662,6 +1679,198 @@ int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const cha
                              network, port_name, MAX_GUARD_RETRIES);
 }
 
+/* --- tenancy (tenancy.h; ovn.h, "Tenancy") --- */
+
+/* Whether 'item' is in the comma-separated 'list' ("*" holds everything). */
+static bool list_has(const char *list, const char *item)
+{
+        if (!list)
+                return false;
+        if (streq(list, "*"))
+                return true;
+        size_t n = strlen(item);
+        for (const char *p = list; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t)(c - p) : strlen(p);
+                if (len == n && strncmp(p, item, n) == 0)
+                        return true;
+                p = c ? c + 1 : NULL;
+        }
+        return false;
+}
+
+/* Whether every item of 'sub' is in 'list'. */
+static bool list_within(const char *sub, const char *list)
+{
+        char item[OSN_NAMESPACE_MAX + 2];
+        for (const char *p = sub; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t)(c - p) : strlen(p);
+                if (len >= sizeof(item))
+                        return false;
+                memcpy(item, p, len);
+                item[len] = 0;
+                if (!list_has(list, item))
+                        return false;
+                p = c ? c + 1 : NULL;
+        }
+        return true;
+}
+
+/* The namespaces that hold ports on a network made before tenancy, as
+ * "a,b" (sorted, unique; "_none" for ports without a namespace), written
+ * into the switch's external_ids in one transaction guarded by its ports,
+ * so that it never changes afterwards.  -EAGAIN: the ports changed. */
+static int legacy_holders(struct osn_nb_attach *at, const json_t *sw, char *buf, size_t len,
+                          int64_t deadline, struct osn_error *err)
+{
+        const char *have =
+            osn_ovsdb_map_get(json_object_get(sw, "external_ids"), OSN_EXT_NAMESPACES);
+        if (have) {
+                snprintf(buf, len, "%s", have);
+                return 0;
+        }
+        const char *name = at->spec->ten->name;
+        _cleanup_json_ json_t *rows = NULL;
+        int r = read_network_ports(at->nb, name, deadline, &rows, err);
+        if (r < 0)
+                return r;
+        const char *list[256];
+        size_t n = 0, i;
+        json_t *row;
+        json_array_foreach(rows, i, row)
+        {
+                const json_t *ids = json_object_get(row, "external_ids");
+                if (!osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER) &&
+                    !osn_ovsdb_map_get(ids, OSN_EXT_IDENTITY))
+                        continue; /* the localnet port, spares */
+                const char *ns = osn_ovsdb_map_get(ids, OSN_EXT_POD_NS);
+                if (!ns || !*ns)
+                        ns = OSN_SCOPE_NONE_S;
+                size_t k = 0;
+                while (k < n && !streq(list[k], ns))
+                        k++;
+                if (k == n && n < ARRAY_SIZE(list))
+                        list[n++] = ns;
+        }
+        for (size_t a = 1; a < n; a++) /* insertion sort: a few namespaces */
+                for (size_t b = a; b > 0 && strcmp(list[b - 1], list[b]) > 0; b--) {
+                        const char *x = list[b];
+                        list[b] = list[b - 1], list[b - 1] = x;
+                }
+        buf[0] = 0;
+        for (size_t k = 0; k < n; k++)
+                if (strlen(buf) + strlen(list[k]) + 2 < len) {
+                        if (k)
+                                strcat(buf, ",");
+                        strcat(buf, list[k]);
+                }
+        if (n == 0)
+                return 0; /* nobody to keep connected: the switch is only spares */
+        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
+        const char *kv[] = {OSN_EXT_NAMESPACES, buf, NULL};
+        json_t *ops = json_pack(
+            "[o,o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
+            op_comment("osn: network %s made before tenancy: its holders %s keep it", name, buf),
+            op_wait("Logical_Switch", json_deep_copy(where), "ports",
+                    json_pack("[{s:O}]", "ports", json_object_get(sw, "ports"))),
+            "op", "mutate", "table", "Logical_Switch", "where", where, "mutations", "external_ids",
+            "insert", osn_ovsdb_map(kv));
+        _cleanup_json_ json_t *res = NULL;
+        if ((r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+                return r;
+        log_info("network %s (made before tenancy) is kept by namespace(s) %s", name, buf);
+        return 0;
+}
+
+/* Before a network is created under its key: may it be?  0: create it;
+ * -EXDEV: this attachment belongs on the network of its name that an osn
+ * before tenancy made (its namespace held pods there), and the ADD starts
+ * again on it; -EAGAIN: look again; an error when a node config disagrees
+ * about a cluster network (creating would split or merge it). */
+static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        const struct osn_tenancy *t = at->spec->ten;
+        if (t->scope == OSN_SCOPE_LEGACY)
+                return -EXDEV; /* it emptied meanwhile: back to the network's own key */
+        _cleanup_free_ char *legacy_name = osn_switch_name(t->name);
+        if (!legacy_name)
+                return -ENOMEM;
+        static const char *const cols[] = {"_uuid", "name", "ports", "external_ids", NULL};
+        json_t *ops = json_pack("[o,o]",
+                                osn_ovsdb_op_select("Logical_Switch",
+                                                    where_eq("name", json_string(legacy_name)),
+                                                    cols),
+                                osn_ovsdb_op_select("Logical_Switch",
+                                                    ids_include(OSN_EXT_NAME, t->name), cols));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0)
+                return r;
+        size_t i;
+        json_t *sw;
+        char d[OSN_NAMESPACES_MAX + OSN_NAME_MAX + 128];
+        json_array_foreach(osn_ovsdb_result_rows(res, 1), i, sw)
+        {
+                const json_t *ids = json_object_get(sw, "external_ids");
+                const char *scope = osn_ovsdb_map_get(ids, OSN_EXT_SCOPE);
+                const char *nss = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACES);
+                const char *ns = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACE);
+                if (t->scope == OSN_SCOPE_NAMESPACE && streq(scope, "cluster") &&
+                    list_has(nss, t->namespace))
+                        return osn_error_set(
+                            err, -EEXIST, OSN_CNI_CONFLICT,
+                            "network \"%s\" of %s: the cluster network \"%s\" of namespaces %.200s "
+                            "exists (a node whose node config key \"cluster_networks\" grants it "
+                            "made it), but this node's config %s does not grant it to %s; make "
+                            "\"cluster_networks\" the same on every node",
+                            t->name, osn_tenancy_describe(t, d, sizeof(d)), t->name, nss,
+                            at->spec->node_config, t->namespace);
+                if (t->scope == OSN_SCOPE_CLUSTER && streq(scope, "namespace") && ns &&
+                    list_has(t->namespaces, ns))
+                        return osn_error_set(
+                            err, -EEXIST, OSN_CNI_CONFLICT,
+                            "cluster network \"%s\" (node config %s, key \"cluster_networks\": "
+                            "namespaces %.200s) cannot be made: namespace %s has a network \"%s\" "
+                            "of its own, made by a node whose \"cluster_networks\" does not grant "
+                            "it; make \"cluster_networks\" the same on every node, and let the "
+                            "pods of %s on it go first",
+                            t->name, at->spec->node_config, t->namespaces, ns, t->name, ns);
+        }
+        sw = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        const json_t *ids = sw ? json_object_get(sw, "external_ids") : NULL;
+        if (!sw || osn_ovsdb_map_get(ids, OSN_EXT_SCOPE) ||
+            !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), t->name))
+                return 0; /* no network of this name from before tenancy */
+        char holders[OSN_NAMESPACES_MAX];
+        if ((r = legacy_holders(at, sw, holders, sizeof(holders), deadline, err)) < 0)
+                return r;
+        if (!holders[0])
+                return 0;
+        if (t->scope != OSN_SCOPE_CLUSTER)
+                return list_has(holders, osn_tenancy_holder(t)) ? -EXDEV : 0;
+        /* The admin declared the name a cluster network: its holders' pods
+         * join them when the grant covers every holder. */
+        if (list_within(holders, t->namespaces))
+                return -EXDEV;
+        for (const char *p = holders; p && *p;) {
+                const char *c = strchr(p, ',');
+                size_t len = c ? (size_t)(c - p) : strlen(p);
+                char item[OSN_NAMESPACE_MAX + 2];
+                snprintf(item, sizeof(item), "%.*s", (int)(len < sizeof(item) ? len : 0), p);
+                if (list_has(t->namespaces, item))
+                        return osn_error_set(
+                            err, -EEXIST, OSN_CNI_CONFLICT,
+                            "cluster network \"%s\" (node config %s, key \"cluster_networks\": "
+                            "namespaces %.200s) overlaps the network \"%s\" made before tenancy, "
+                            "which namespaces %.200s share: grant all of them, or none, until it "
+                            "empties",
+                            t->name, at->spec->node_config, t->namespaces, t->name, holders);
+                p = c ? c + 1 : NULL;
+        }
+        return 0;
+}
+
 /* The switch guard did not hold (or the port name exists): read the network
  * and decide how to attach.  1 when the port is already there and adopted
  * into 'ret' (a retried ADD), 0 to try again with at->mode set. */
@@ -1677,7 +1886,7 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
         json_t *ops =
             select_network(at->sw_name, spec->port_name, at->ln_name, sw_cols, port_cols, ln_cols);
         json_array_append_new(ops, osn_ovsdb_op_select("DHCP_Options",
-                                                       ids_include(OSN_EXT_NETWORK, nc->name),
+                                                       ids_include(OSN_EXT_NETWORK, spec->network),
                                                        (const char *const[]){"_uuid", NULL}));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
@@ -1696,20 +1905,32 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
         if (!sw) {
                 if (own) {
                         /* An orphan of an earlier try: remove it first. */
-                        r = osn_nb_remove_port(at->nb, nc->name, spec->port_name, deadline, err);
+                        r = osn_nb_remove_port(at->nb, spec->network, spec->port_name, deadline, err);
                         return r < 0 ? r : 0;
                 }
+                if ((r = before_create(at, deadline, err)) == -EAGAIN)
+                        return osn_error_clear(err), 0;
+                if (r < 0)
+                        return r;
                 at->mode = ATTACH_CREATE;
                 return 0;
         }
         const json_t *ids = json_object_get(sw, "external_ids");
-        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), nc->name))
+        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), spec->network))
                 return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
                                      "logical switch \"%s\" exists but was not created by osn (no "
                                      "external_ids:%s=%s); osn leaves it alone",
-                                     at->sw_name, OSN_EXT_NETWORK, nc->name);
+                                     at->sw_name, OSN_EXT_NETWORK, spec->network);
         const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
         bool same = streq(fp, spec->fingerprint);
+        const char *nss = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACES);
+        if (spec->ten->scope == OSN_SCOPE_CLUSTER && !streq(nss, spec->ten->namespaces))
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "cluster network \"%s\" exists for namespaces %.200s, but "
+                                     "this node's config %s (key \"cluster_networks\") grants it "
+                                     "to %.200s; make \"cluster_networks\" the same on every node",
+                                     spec->ten->name, nss ? nss : "(none)", spec->node_config,
+                                     spec->ten->namespaces);
         if (same && own && spec->identity)
                 return bind_identity(at, own, deadline, ret, err);
         if (same && own) {
@@ -1739,7 +1960,7 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                 }
                 log_info("replacing port %s of an earlier ADD (it holds \"%s\")", spec->port_name,
                          a ? a : "");
-                r = osn_nb_remove_port(at->nb, nc->name, spec->port_name, deadline, err);
+                r = osn_nb_remove_port(at->nb, spec->network, spec->port_name, deadline, err);
                 return r < 0 ? r : 0;
         }
         if (!same) {
@@ -1755,11 +1976,11 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                             "attachment(s): existing {%s}, this config {%s}; every NAD that "
                             "names a network must carry the same settings, and a network's "
                             "settings change only when no pod is attached",
-                            nc->name, attached, fp ? fp : "", spec->fingerprint);
+                            spec->network, attached, fp ? fp : "", spec->fingerprint);
                 /* No attachment but ours (from an earlier try): replace the
                  * switch with one of the new settings. */
                 r = osn_nb_delete_switch_if(
-                    at->nb, nc->name, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
+                    at->nb, spec->network, osn_ovsdb_row_uuid(sw), json_object_get(sw, "ports"),
                     json_object_get(sw, "external_ids"),
                     "re-create with new settings, no attachments", deadline, err);
                 if (r == -EAGAIN) {
@@ -1798,19 +2019,19 @@ static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline, stru
         if (is_mac && spec->mac_requested)
                 return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
                                      "MAC %s requested for network \"%s\" is already used by %s",
-                                     at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->nc->name,
+                                     at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->network,
                                      who);
         if (!is_mac && at->ip_subnet[k] < 0)
                 return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
                                      "IP %s requested for network \"%s\" is already taken by %s",
-                                     osn_addr_format(&at->ips[k], b, sizeof(b)), spec->nc->name,
+                                     osn_addr_format(&at->ips[k], b, sizeof(b)), spec->network,
                                      who);
         if (is_mac && mac_subnet(at) < 0)
                 return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
                                      "the MAC %s that osn derives for port %s is already used by "
                                      "%s on network \"%s\"; request another MAC",
                                      at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->port_name,
-                                     who, spec->nc->name);
+                                     who, spec->network);
         log_debug("%s: %s is held by %s; trying another address", spec->port_name, at->claims[k],
                   who);
         return next_candidate(at, is_mac ? mac_subnet(at) : at->ip_subnet[k], deadline, err);
@@ -1829,7 +2050,7 @@ static int attach_error(const struct osn_nb_attach *at, int r, struct osn_error 
         osn_error_set(err, r, OSN_CNI_OVSDB_ERROR,
                       "the OVN NB DB refused to attach port %s to network \"%s\"; osn did not "
                       "expect this: see the details, and report it",
-                      at->spec->port_name, at->spec->nc->name);
+                      at->spec->port_name, at->spec->network);
         osn_error_details(err, "(OVSDB: %s%s%s)", raw, det[0] ? "; " : "", det);
         return r;
 }
@@ -1915,7 +2136,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
                              "network \"%s\": the NB DB kept changing under %d attempts to attach "
                              "%s; try again",
-                             spec->nc->name, MAX_ATTACH_TRIES, spec->port_name);
+                             spec->network, MAX_ATTACH_TRIES, spec->port_name);
 }
 
 int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,

@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "error.h"
 #include "netconf.h"
+#include "tenancy.h"
 #include "ovsdb.h"
 #include "util.h"
 
@@ -49,6 +50,11 @@
 #define OSN_EXT_NETNS       "osn/netns"
 #define OSN_EXT_NAD         "osn/nad"
 #define OSN_EXT_PHYSNET     "osn/physical-network"
+/* Tenancy (tenancy.h): on the switch of a network made since tenancy. */
+#define OSN_EXT_NAME       "osn/name"       /* the NADs' "name" */
+#define OSN_EXT_SCOPE      "osn/scope"      /* namespace, cluster, none; absent: legacy */
+#define OSN_EXT_NAMESPACE  "osn/namespace"  /* scope namespace: the namespace */
+#define OSN_EXT_NAMESPACES "osn/namespaces" /* cluster: the grant; legacy: the holders */
 
 /* Names (malloc'd; NULL on ENOMEM). */
 char *osn_switch_name(const char *network);
@@ -127,6 +133,9 @@ struct osn_alloc;
  * osn_nb_attach_free(). */
 struct osn_port_spec {
         const struct osn_netconf *nc;
+        const struct osn_tenancy *ten; /* whose network (tenancy.h) */
+        const char *network;           /* ten->network: the network's key */
+        const char *node_config;       /* its path, for messages */
         const struct osn_alloc *alloc; /* nc's address space */
         const char *physical_network;  /* resolved; NULL when not external */
         const char *fingerprint;

@@ -23,6 +23,7 @@ struct invocation {
         struct osn_nodeconf *node;
         const char *cni_version; /* for the error JSON */
         json_t *raw;             /* stdin as JSON when parsable, for DEL/GC fallbacks */
+        struct osn_tenancy ten;  /* whose network (tenancy.h) */
 };
 
 static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
@@ -69,7 +70,8 @@ static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
 
 static int cmd_add(struct invocation *inv, struct osn_error *err)
 {
-        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        struct osn_attach_req req = {
+            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten};
         struct osn_cni_result res;
         int r = osn_attach_add(&req, &res, err);
         if (r < 0)
@@ -82,18 +84,22 @@ static int cmd_add(struct invocation *inv, struct osn_error *err)
 
 static int cmd_del(struct invocation *inv, struct osn_error *err)
 {
-        return osn_attach_del(inv->node, &inv->env, inv->nc, err);
+        struct osn_attach_req req = {
+            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten};
+        return osn_attach_del(&req, err);
 }
 
 static int cmd_check(struct invocation *inv, struct osn_error *err)
 {
-        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        struct osn_attach_req req = {
+            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten};
         return osn_attach_check(&req, err);
 }
 
 static int cmd_gc(struct invocation *inv, struct osn_error *err)
 {
-        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        struct osn_attach_req req = {
+            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten};
         _cleanup_free_ struct osn_cni_attachment *valid = NULL;
         size_t n_valid = 0;
         int r = osn_cni_valid_attachments_parse(inv->nc->raw, &valid, &n_valid, err);
@@ -105,7 +111,8 @@ static int cmd_gc(struct invocation *inv, struct osn_error *err)
 
 static int cmd_status(struct invocation *inv, struct osn_error *err)
 {
-        struct osn_attach_req req = {.node = inv->node, .env = &inv->env, .nc = inv->nc};
+        struct osn_attach_req req = {
+            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten};
         return osn_attach_status(&req, err);
 }
 
@@ -262,8 +269,20 @@ static int run(struct invocation *inv, struct osn_error *err)
                 *err = node_err;
                 return node_r;
         }
+        /* Whose network (tenancy.h): the pod's namespace and the node's
+         * grants.  A namespace no pod can have: no ADD made anything a DEL
+         * could remove. */
+        r = osn_tenancy_resolve(&inv->node->grants, inv->node->path, inv->nc->name,
+                                inv->env.args.pod_namespace, &inv->ten, err);
+        if (r < 0 && inv->env.verb == OSN_VERB_DEL) {
+                log_info("DEL: %s; nothing to do", err->msg);
+                osn_error_clear(err);
+                return 0;
+        }
+        if (r < 0)
+                return r;
         log_debug("%s network %s ifname %s netns %s", osn_cni_verb_name(inv->env.verb),
-                  inv->nc->name, inv->env.ifname, inv->env.netns);
+                  inv->ten.network, inv->env.ifname, inv->env.netns);
 
         if (inv->env.verb == OSN_VERB_ADD) {
                 r = osn_netconf_check_mtu(inv->nc, inv->node->overlay_mtu, inv->node->physical_mtu,
