@@ -4,6 +4,8 @@
 #   cni NODE VERB CONTAINER_ID NETNS IFNAME CONFIG [CNI_ARGS]
 #       runs the plugin on NODE as a runtime would; stdout is its JSON; the
 #       exit status is the plugin's.  NETNS may be "" (e.g. DEL without one).
+#       CNI_ARGS defaults to K8S_POD_NAMESPACE=testns (the pods' namespace
+#       throughout, so their networks are testns/<name>).
 #   attach NODE POD NET_CONFIG [IFNAME]  -> pod netns + ADD; result in $RESULT
 #   pod_ip POD [IFNAME] [FAMILY]         -> the pod interface's first address
 #   in_pod POD CMD...                    -> run CMD in the pod's netns
@@ -25,7 +27,9 @@ export PLUGIN
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 
 cni() {
-    local node=$1 verb=$2 cid=$3 netns=$4 ifname=$5 conf=$6 args=${7:-}
+    # Without a 7th argument, CNI_ARGS names namespace testns, as a kubelet
+    # always does (the network is testns's, tenancy); "" sends none.
+    local node=$1 verb=$2 cid=$3 netns=$4 ifname=$5 conf=$6 args=${7-IgnoreUnknown=1;K8S_POD_NAMESPACE=testns}
     on "$node" env CNI_COMMAND="$verb" CNI_CONTAINERID="$cid" CNI_NETNS="$netns" \
         CNI_IFNAME="$ifname" CNI_PATH=/opt/cni/bin \
         CNI_ARGS="$args" "$PLUGIN" <<<"$conf"

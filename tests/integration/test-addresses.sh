@@ -57,7 +57,7 @@ for round in ${ROUNDS:-1 2 3}; do
     n_uniq=$(printf '%s\n' "${got[@]}" | sort -u | wc -l)
     (( n_uniq == ${#got[@]} )) || dups=$((dups + 1))
     # NB: every claim held once, and every port's addresses are its claims.
-    nb_addrs=$(nbctl --bare --columns=addresses find Logical_Switch_Port 'external_ids:"osn/network"="race27"' |
+    nb_addrs=$(nbctl --bare --columns=addresses find Logical_Switch_Port 'external_ids:"osn/network"="testns/race27"' |
         sed '/^$/d' | awk '{print $2}' | sort)
     [[ $(sort -u <<<"$nb_addrs" | wc -l) == "$(wc -l <<<"$nb_addrs")" ]] || dups=$((dups + 1))
     [[ $(wc -l <<<"$nb_addrs") == "${#got[@]}" ]] || { echo "# round $round: $(wc -l <<<"$nb_addrs") NB ports for ${#got[@]} pods"; fails=$((fails + 1)); }
@@ -124,7 +124,7 @@ detach 1 f7 "$FULL" >/dev/null
 # A subnet with nothing to hand out at all (all excluded): said so, at once.
 AX='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"allx","topology":"layer2","subnets":"10.61.0.0/29","excludeSubnets":"10.61.0.0/29"}'
 attach 1 z1 "$AX"
-jq_eq "$RESULT" '(.code == 11) and (.msg | test("subnet 10.61.0.0/29 of network \"allx\" is full: 0 of 0"))' true \
+jq_eq "$RESULT" '(.code == 11) and (.msg | test("subnet 10.61.0.0/29 of network \"testns/allx\" is full: 0 of 0"))' true \
     "a subnet whose every address is excluded: code 11, naming it"
 pod_del z1 >/dev/null
 
@@ -184,23 +184,23 @@ L1=$(pod_ip l1)
 # Turn it into what osn before the allocator made: northd's IPAM on the
 # switch, no claims on the port, and two more ports as the old plugin left
 # them (addresses assigned by northd, then pinned).
-nbctl remove Logical_Switch osn.legacy external_ids osn/ipam -- \
-    set Logical_Switch osn.legacy other_config:subnet=10.65.0.0/29
-for k in $(ids_of osn.legacy.cid-l1.net1 | grep -o '^osn/\(ip\|mac\)/[^=]*'); do
-    nbctl remove Logical_Switch_Port osn.legacy.cid-l1.net1 external_ids "\"$k\""
+nbctl remove Logical_Switch osn.testns/legacy external_ids osn/ipam -- \
+    set Logical_Switch osn.testns/legacy other_config:subnet=10.65.0.0/29
+for k in $(ids_of osn.testns/legacy.cid-l1.net1 | grep -o '^osn/\(ip\|mac\)/[^=]*'); do
+    nbctl remove Logical_Switch_Port osn.testns/legacy.cid-l1.net1 external_ids "\"$k\""
 done
 for p in o1 o2; do
-    nbctl lsp-add osn.legacy "osn.legacy.old-$p.net1" -- \
-        lsp-set-addresses "osn.legacy.old-$p.net1" "0a:58:00:00:65:0${p#o} dynamic" -- \
-        set Logical_Switch_Port "osn.legacy.old-$p.net1" external_ids:osn/network=legacy \
+    nbctl lsp-add osn.testns/legacy "osn.testns/legacy.old-$p.net1" -- \
+        lsp-set-addresses "osn.testns/legacy.old-$p.net1" "0a:58:00:00:65:0${p#o} dynamic" -- \
+        set Logical_Switch_Port "osn.testns/legacy.old-$p.net1" external_ids:osn/network='"testns/legacy"' \
         external_ids:osn/container-id="old-$p" external_ids:osn/ifname=net1
 done
 check "northd assigned the old ports' addresses" wait_until 10 \
-    bash -c "[[ \$($SANDBOX nbctl --dir $SANDBOX_DIR --bare --columns=dynamic_addresses find Logical_Switch_Port name=osn.legacy.old-o2.net1) == *' '10.65.* ]]"
+    bash -c "[[ \$($SANDBOX nbctl --dir $SANDBOX_DIR --bare --columns=dynamic_addresses find Logical_Switch_Port name=osn.testns/legacy.old-o2.net1) == *' '10.65.* ]]"
 OLDADDRS="$L1"
 for p in o1 o2; do
-    d=$(nbctl --bare --columns=dynamic_addresses find Logical_Switch_Port "name=osn.legacy.old-$p.net1")
-    nbctl lsp-set-addresses "osn.legacy.old-$p.net1" "$d" -- lsp-set-port-security "osn.legacy.old-$p.net1" "$d"
+    d=$(nbctl --bare --columns=dynamic_addresses find Logical_Switch_Port "name=osn.testns/legacy.old-$p.net1")
+    nbctl lsp-set-addresses "osn.testns/legacy.old-$p.net1" "$d" -- lsp-set-port-security "osn.testns/legacy.old-$p.net1" "$d"
     OLDADDRS="$OLDADDRS ${d#* }"
 done
 # New ADDs until the /29 is full: never an address the old ports hold.
@@ -216,11 +216,11 @@ clash=""
 for a in $got; do [[ " $OLDADDRS " == *" $a "* ]] && clash="$clash $a"; done
 assert_eq "" "$clash" "new ADDs on the old network never take an address its ports hold ($OLDADDRS; new:$got)"
 jq_eq "$RESULT" '.msg | test("is full")' true "the old ports count: the /29 fills up (after$got)"
-assert_eq "claims" "$(nbctl get Logical_Switch osn.legacy external_ids:osn/ipam | tr -d '"')" "the switch was migrated to osn's claims"
-assert_eq "" "$(nbctl get Logical_Switch osn.legacy other_config | tr -d '{}')" "and no longer asks northd for addresses"
-assert_contains "$(ids_of osn.legacy.old-o1.net1)" "osn/ip/" "the old ports got their claims"
+assert_eq "claims" "$(nbctl get Logical_Switch osn.testns/legacy external_ids:osn/ipam | tr -d '"')" "the switch was migrated to osn's claims"
+assert_eq "" "$(nbctl get Logical_Switch osn.testns/legacy other_config | tr -d '{}')" "and no longer asks northd for addresses"
+assert_contains "$(ids_of osn.testns/legacy.old-o1.net1)" "osn/ip/" "the old ports got their claims"
 check "the first (old) pod still reaches a new one" ping_ok l1 "$(pod_ip l3)"
-for p in o1 o2; do nbctl lsp-del "osn.legacy.old-$p.net1"; done
+for p in o1 o2; do nbctl lsp-del "osn.testns/legacy.old-$p.net1"; done
 detach 1 l1 "$OLD" >/dev/null
 for i in $(seq 2 "$last"); do detach $(( i % 3 + 1 )) "l$i" "$OLD" >/dev/null; done
 nothing_left "everything removed"

@@ -65,7 +65,7 @@ sample() {
     local l all
     l=$(nb_member leader) || return 0
     all=$(ovn-nbctl --timeout=10 --db="unix:$SANDBOX_DIR/nb.sock/$l.sock" --bare \
-        --columns=addresses find Logical_Switch_Port 'external_ids:"osn/network"="churn"') ||
+        --columns=addresses find Logical_Switch_Port 'external_ids:"osn/network"="testns/churn"') ||
         return 0
     SAMPLES=$((SAMPLES + 1))
     DUPS+=$(tr ' ' '\n' <<<"$all" | grep -E '^10\.90\.' | sort | uniq -d)

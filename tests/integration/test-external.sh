@@ -26,7 +26,7 @@ E1=$(pod_ip e1); E2=$(pod_ip e2)
     ok "addresses in 10.10.20.0/24 ($E1, $E2)" || fail "addresses $E1 $E2"
 [[ $E1 != 10.10.20.1 && $E2 != 10.10.20.1 ]] && ok "the gateway address .1 is never handed out" || fail "a pod got the gateway address"
 assert_eq "1500" "$(in_pod e1 cat /sys/class/net/net1/mtu)" "external network MTU defaults to the physical 1500"
-LN=$(nbctl --bare --columns=type,options find Logical_Switch_Port name=osn.tenant-overlay-ext-network.localnet | tr '\n' ' ')
+LN=$(nbctl --bare --columns=type,options find Logical_Switch_Port name=osn.testns/tenant-overlay-ext-network.localnet | tr '\n' ' ')
 assert_contains "$LN" "localnet" "the switch has a localnet port"
 assert_contains "$LN" "network_name=physnet" "mapped to the node default physical network"
 check "pod e1 (node1) reaches the gateway host" ping_ok e1 10.10.20.1
@@ -71,7 +71,7 @@ VU='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"untagged","topolo
 attach 1 a10 "$V10" net1 ";IP=10.70.0.101" && attach 2 b10 "$V10" net1 ";IP=10.70.0.102" &&
     attach 1 a20 "$V20" net1 ";IP=10.70.0.201" && attach 2 b20 "$V20" net1 ";IP=10.70.0.202" &&
     attach 3 u1 "$VU" net1 ";IP=10.70.0.150" && ok "pods on vlan10, vlan20 and untagged" || fail "vlan attach: $RESULT"
-assert_eq "10" "$(nbctl --bare --columns=tag_request find Logical_Switch_Port name=osn.vlan10.localnet)" "vlan10's localnet port requests tag 10"
+assert_eq "10" "$(nbctl --bare --columns=tag_request find Logical_Switch_Port name=osn.testns/vlan10.localnet)" "vlan10's localnet port requests tag 10"
 check "vlan10 pods reach each other across nodes" ping_ok a10 10.70.0.102
 check "vlan20 pods reach each other across nodes" ping_ok a20 10.70.0.202
 check_fails "vlan10 cannot reach vlan20" ping_ok a10 10.70.0.202

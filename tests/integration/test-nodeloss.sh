@@ -95,7 +95,7 @@ attach 1 g5 "$SMALL" >/dev/null
 jq_eq "$RESULT" '.code' 11 "and then the network is full again"
 
 # No address is held twice.
-dups=$(nbctl --bare --columns=addresses find Logical_Switch_Port 'external_ids:"osn/network"="small"' |
+dups=$(nbctl --bare --columns=addresses find Logical_Switch_Port 'external_ids:"osn/network"="testns/small"' |
     tr ' ' '\n' | grep -E '^10\.77\.' | sort | uniq -d)
 assert_eq "" "$dups" "no address is held twice"
 

@@ -230,6 +230,6 @@ for p in a b; do
     OUT=$(osn_cni DEL "$p")
     assert_eq "0" "$?" "DEL pod $p: $OUT"
 done
-assert_eq "" "$(nbctl_ns --bare --columns=name find Logical_Switch 'external_ids:"osn/network"="own-ovn"')" \
+assert_eq "" "$(nbctl_ns --bare --columns=name find Logical_Switch 'external_ids:"osn/network"="_none/own-ovn"')" \
     "the last DEL removed the network's switch"
 finish

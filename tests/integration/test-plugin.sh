@@ -36,9 +36,9 @@ check "pod b (node3) pings pod a (node1)" ping_ok b "$IPA"
 assert_eq "1442" "$(in_pod a cat /sys/class/net/net1/mtu)" "overlay MTU is underlay 1500 - 58"
 MACA=$(in_pod a cat /sys/class/net/net1/address)
 jq_eq "$RA" '.interfaces[0].mac' "$MACA" "result MAC is the pod's MAC"
-PS=$(nbctl --bare --columns=port_security find Logical_Switch_Port "name=\"osn.tenant-overlay.cid-a.net1\"")
+PS=$(nbctl --bare --columns=port_security find Logical_Switch_Port "name=\"osn.testns/tenant-overlay.cid-a.net1\"")
 assert_eq "$MACA $IPA" "$PS" "assigned addresses pinned as port security"
-CH=$(sbctl --bare --columns=chassis find Port_Binding logical_port=osn.tenant-overlay.cid-a.net1)
+CH=$(sbctl --bare --columns=chassis find Port_Binding logical_port=osn.testns/tenant-overlay.cid-a.net1)
 assert_eq "osn-node1" "$(sbctl --bare --columns=name list Chassis "$CH")" "port bound to chassis osn-node1"
 
 # --- ADD on an existing ifname fails; CHECK; DEL ----------------------------
@@ -129,7 +129,7 @@ expect_ok "ADD on a network without subnet" attach 1 l1 "$L2"
 jq_eq "$RESULT" '.ips | length' "0" "no subnet: no IPs in the result"
 attach 3 l2 "$L2" || fail "ADD l2"
 MAC1=$(in_pod l1 cat /sys/class/net/net1/address)
-assert_eq "$MAC1" "$(nbctl --bare --columns=port_security find Logical_Switch_Port name=osn.l2only.cid-l1.net1)" "MAC-only port security"
+assert_eq "$MAC1" "$(nbctl --bare --columns=port_security find Logical_Switch_Port name=osn.testns/l2only.cid-l1.net1)" "MAC-only port security"
 in_pod l1 ip addr add 192.168.77.1/24 dev net1
 in_pod l2 ip addr add 192.168.77.2/24 dev net1
 check "VM-style self-assigned addresses work over the L2 overlay" ping_ok l1 192.168.77.2
@@ -160,7 +160,7 @@ GCN='{"cniVersion":"1.1.0","type":"ovn-kubernetes","name":"gcnet","subnet":"10.6
 attach 1 g1 "$GCN" && attach 1 g2 "$GCN" && attach 1 g3 "$GCN" || fail "gc attach: $RESULT"
 GCC=$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID":"cid-g1","ifname":"net1"},{"containerID":"cid-g3","ifname":"net1"}]}' <<<"$GCN")
 check "GC" cni 1 GC "" "" "" "$GCC"
-assert_eq "osn.gcnet.cid-g1.net1 osn.gcnet.cid-g3.net1" "$(osn_lsps | grep gcnet | sort | tr '\n' ' ' | sed 's/ $//')" "GC removed exactly the attachment not listed"
+assert_eq "osn.testns/gcnet.cid-g1.net1 osn.testns/gcnet.cid-g3.net1" "$(osn_lsps | grep gcnet | sort | tr '\n' ' ' | sed 's/ $//')" "GC removed exactly the attachment not listed"
 assert_eq "" "$(in_pod g2 ip -o link show net1 2>/dev/null)" "GC removed its veth"
 check "kept attachments still work" ping_ok g1 "$(pod_ip g3)"
 check "GC with no valid-attachments key" cni 1 GC "" "" "" "$GCN"

@@ -30,19 +30,19 @@ NBJQ='def v: if type == "array" then
 # addresses (an array), external_ids (an object)}.
 lsps() {
     nbctl --format=json --columns=_uuid,name,type,addresses,port_security,dhcpv4_options,external_ids \
-        find Logical_Switch_Port "external_ids:\"osn/network\"=\"$1\"" |
+        find Logical_Switch_Port "external_ids:\"osn/network\"=\"testns/$1\"" |
         jq -c "$NBJQ | map(.addresses |= (if type == \"string\" then [.] else . end)
                             | .port_security |= (if type == \"string\" then [.] else . end)
                             | .dhcpv4_options |= (if type == \"string\" then . else (.[0] // \"\") end))"
 }
 # dhcp4_of NET: the uuid of the network's IPv4 DHCP_Options ("" if none).
 dhcp4_of() {
-    nbctl --bare --columns=_uuid,cidr find DHCP_Options "external_ids:\"osn/network\"=\"$1\"" |
+    nbctl --bare --columns=_uuid,cidr find DHCP_Options "external_ids:\"osn/network\"=\"testns/$1\"" |
         paste -sd' ' | tr -s ' ' '\n' | paste - - | awk '$2 ~ /\./ {print $1; exit}'
 }
 # switch_ids NET: the external_ids of switch osn.NET ({} when it is gone).
 switch_ids() {
-    nbctl --format=json --columns=external_ids find Logical_Switch "name=osn.$1" |
+    nbctl --format=json --columns=external_ids find Logical_Switch "name=osn.testns/$1" |
         jq -c "$NBJQ | .[0].external_ids // {}"
 }
 
@@ -63,7 +63,7 @@ pool_report() {
         | ($sp | map(._uuid)) as $spu
         | [ (if $want != "" and ($sp | length | tostring) != $want
              then "\($sp | length) spares, want \($want)" else empty end),
-            ($sp[] | select(.name != "osn.\($net).spare.\(._uuid)")
+            ($sp[] | select(.name != "osn.testns/\($net).spare.\(._uuid)")
                    | "spare \(._uuid) is named \(.name)"),
             ($sp[] | select(.external_ids["osn/container-id"] or .external_ids["osn/node"]
                             or .external_ids["osn/ifname"] or .external_ids["osn/pod-name"])
@@ -161,11 +161,11 @@ set_pool_size() {
 # logical ports, DHCP_Options), else what is.
 gone() {
     local left=""
-    [[ -z "$(nbctl --bare --columns=name find Logical_Switch "name=osn.$1" | sed '/^$/d')" ]] || left="$left switch osn.$1;"
+    [[ -z "$(nbctl --bare --columns=name find Logical_Switch "name=osn.testns/$1" | sed '/^$/d')" ]] || left="$left switch osn.testns/$1;"
     local p
-    p=$(nbctl --bare --columns=name find Logical_Switch_Port "external_ids:\"osn/network\"=\"$1\"" | sed '/^$/d' | tr '\n' ' ')
+    p=$(nbctl --bare --columns=name find Logical_Switch_Port "external_ids:\"osn/network\"=\"testns/$1\"" | sed '/^$/d' | tr '\n' ' ')
     [[ -z "$p" ]] || left="$left ports: $p;"
-    p=$(nbctl --bare --columns=cidr find DHCP_Options "external_ids:\"osn/network\"=\"$1\"" | sed '/^$/d' | tr '\n' ' ')
+    p=$(nbctl --bare --columns=cidr find DHCP_Options "external_ids:\"osn/network\"=\"testns/$1\"" | sed '/^$/d' | tr '\n' ' ')
     [[ -z "$p" ]] || left="$left DHCP_Options: $p;"
     echo "${left:-ok}"
 }
@@ -207,7 +207,7 @@ expect_ok "pool1: ADD a2 (node2)" attach 2 a2 "$P1"
 RA2=$RESULT
 A2=$(port_of pool1 cid-a2)
 A2U=$(jq -r '._uuid' <<<"$A2")
-assert_eq "osn.pool1.spare.$A2U" "$(jq -r .name <<<"$A2")" "pool1: a2's port is a pool port, named osn.pool1.spare.<its uuid>"
+assert_eq "osn.testns/pool1.spare.$A2U" "$(jq -r .name <<<"$A2")" "pool1: a2's port is a pool port, named osn.testns/pool1.spare.<its uuid>"
 assert_eq "true" "$(jq --arg u "$A2U" 'any(.[]; ._uuid == $u)' <<<"$BEFORE")" "pool1: it was one of the spares before the ADD"
 same "$(jq -r --arg u "$A2U" '.[] | select(._uuid == $u) | .addresses[0]' <<<"$BEFORE")" \
     "$(jq -r '.addresses[0]' <<<"$A2")" "pool1: it kept the spare's MAC and address"
@@ -218,9 +218,9 @@ same "$(lsp_mac "$A2")" "$(jq -r '.interfaces[0].mac' <<<"$RA2")" "pool1: the CN
 same "$(lsp_ip "$A2")" "$(jq -r '.ips[0].address' <<<"$RA2" | cut -d/ -f1)" "pool1: the CNI result's address is the port's"
 same "$(lsp_mac "$A2")" "$(in_pod a2 cat /sys/class/net/net1/address)" "pool1: the pod's interface has the port's MAC"
 same "$(lsp_ip "$A2")" "$(pod_ip a2)" "pool1: and its address"
-assert_eq "osn.pool1.spare.$A2U" "$(iface_id 2 cid-a2)" "pool1: the OVS interface's iface-id on node2 is the pool port's name"
+assert_eq "osn.testns/pool1.spare.$A2U" "$(iface_id 2 cid-a2)" "pool1: the OVS interface's iface-id on node2 is the pool port's name"
 assert_eq "osn-node2" "$(sbctl --bare --columns=name list Chassis \
-    "$(sbctl --bare --columns=chassis find Port_Binding "logical_port=osn.pool1.spare.$A2U")")" \
+    "$(sbctl --bare --columns=chassis find Port_Binding "logical_port=osn.testns/pool1.spare.$A2U")")" \
     "pool1: the pool port is bound to chassis osn-node2"
 check "pool1: a1 (node1) reaches a2 (node2)" ping_ok a1 "$(pod_ip a2)"
 check "pool1: a2 reaches a1" ping_ok a2 "$(pod_ip a1)"
@@ -266,8 +266,8 @@ SU=$(switch_ids pool1 | jq -r '[to_entries[] | select(.key | startswith("osn/spa
 expect_ok "pool1: a static ADD (s1, node2) for $SIP, a spare's address" attach 2 s1 "$P1" net1 ";IP=$SIP"
 jq_eq "$RESULT" '.ips[0].address' "$SIP/24" "pool1: s1 got $SIP"
 same "$SIP" "$(pod_ip s1)" "pool1: and has it"
-assert_eq "osn.pool1.cid-s1.net1" "$(jq -r .name <<<"$(port_of pool1 cid-s1)")" "pool1: a static request takes today's path (its port is named for the container)"
-assert_eq "osn.pool1.cid-s1.net1" \
+assert_eq "osn.testns/pool1.cid-s1.net1" "$(jq -r .name <<<"$(port_of pool1 cid-s1)")" "pool1: a static request takes today's path (its port is named for the container)"
+assert_eq "osn.testns/pool1.cid-s1.net1" \
     "$(lsps pool1 | jq -r --arg ip "$SIP" '[.[] | select(.addresses[0] | split(" ") | any(. == $ip))] | map(.name) | join(" ")')" \
     "pool1: $SIP is on s1's port and no other"
 live+=(cid-s1)
@@ -302,7 +302,7 @@ K1U=$(kill_after_claim k1 plugged)
 kill -CONT "$CTL3"
 [[ -n "$K1U" ]] && ok "kill: the ADD of k1 was killed holding pool port $K1U" ||
     fail "kill: the ADD of k1 claimed no port before it was killed ($(cat "$OUT/k1.killed"))"
-assert_eq "osn.pool1.spare.$K1U" "$(jq -r .name <<<"$(port_of pool1 cid-k1)")" "kill: k1's claim is a pool port"
+assert_eq "osn.testns/pool1.spare.$K1U" "$(jq -r .name <<<"$(port_of pool1 cid-k1)")" "kill: k1's claim is a pool port"
 expect_ok "kill: the retried ADD of k1 (same container id) succeeds" attach 3 k1 "$P1"
 K1=$(port_of pool1 cid-k1)
 # The claimed port is attached on the retry, or back in the pool, or gone
@@ -318,7 +318,7 @@ same "$(lsp_ip "$K1")" "$(jq -r '.ips[0].address | split("/")[0]' <<<"$RESULT" 2
 same "$(lsp_ip "$K1")" "$(pod_ip k1)" "kill: and the pod has it"
 assert_eq "1" "$(in_pod k1 ip -o link show | grep -c 'net1@')" "kill: one interface in the pod"
 assert_eq "$(jq -r .name <<<"$K1")" "$(iface_id 3 cid-k1)" "kill: its OVS iface-id on node3 is its port"
-assert_contains "$(jq -r .name <<<"$K1")" "osn.pool1.spare." "kill: a pool port"
+assert_contains "$(jq -r .name <<<"$K1")" "osn.testns/pool1.spare." "kill: a pool port"
 live+=(cid-k1)
 assert_eq ok "$(ports_report pool1 "${live[@]}")" "kill: every port is a live attachment or a spare, k1 on one port"
 assert_eq ok "$(pool_at pool1 $POOL)" "kill: the pool is at $POOL"
@@ -342,7 +342,7 @@ assert_eq "$((${#live[@]} + POOL))" "$(lsps pool1 | jq length)" \
     "kill: ${#live[@]} attachments + $POOL spares, as before k2's ADD ($N0 ports)"
 assert_eq "" "$(vsctl 3 --bare --columns=name find Interface 'external_ids:"osn/container-id"="cid-k2"' | sed '/^$/d')" \
     "kill: no OVS port of k2 on node3"
-K2H=$(host_ifname "osn.pool1.cid-k2.net1")
+K2H=$(host_ifname "osn.testns/pool1.cid-k2.net1")
 check_fails "kill: k2's host veth $K2H is gone from node3" on 3 ip link show dev "$K2H"
 # k2's address is free again: a spare or nobody's (a spare was kept or not).
 [[ -n "$K2IP" ]] || fail "kill: k2's claimed port had no address"
@@ -356,16 +356,16 @@ set_pool_size 0
 NP='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"nopool","topology":"layer2","subnets":"10.83.0.0/24"}'
 expect_ok "pools off: ADD o1 on a new network (node1)" attach 1 o1 "$NP"
 expect_ok "pools off: ADD o2 (node2)" attach 2 o2 "$NP"
-assert_eq "osn.nopool.cid-o1.net1 osn.nopool.cid-o2.net1" "$(lsps nopool | jq -r 'map(.name) | sort | join(" ")')" \
+assert_eq "osn.testns/nopool.cid-o1.net1 osn.testns/nopool.cid-o2.net1" "$(lsps nopool | jq -r 'map(.name) | sort | join(" ")')" \
     "pools off: the ports are named osn.<net>.<cid>.<ifname>, and there are no others"
 assert_eq "0" "$(n_spares nopool)" "pools off: no spare port"
 assert_eq "" "$(switch_ids nopool | jq -r 'keys[] | select(startswith("osn/spare"))')" "pools off: no spare index on the switch"
-assert_eq "osn.nopool.cid-o2.net1" "$(iface_id 2 cid-o2)" "pools off: the iface-id is the container's port"
-check "pools off: o2's host veth is $(host_ifname osn.nopool.cid-o2.net1) (as the test computes it)" \
-    on 2 ip link show dev "$(host_ifname osn.nopool.cid-o2.net1)"
+assert_eq "osn.testns/nopool.cid-o2.net1" "$(iface_id 2 cid-o2)" "pools off: the iface-id is the container's port"
+check "pools off: o2's host veth is $(host_ifname osn.testns/nopool.cid-o2.net1) (as the test computes it)" \
+    on 2 ip link show dev "$(host_ifname osn.testns/nopool.cid-o2.net1)"
 check "pools off: o1 (node1) reaches o2 (node2)" ping_ok o1 "$(pod_ip o2)"
 expect_ok "pools off: ADD o3 on pool1, which has spares (node1)" attach 1 o3 "$P1"
-assert_eq "osn.pool1.cid-o3.net1" "$(jq -r .name <<<"$(port_of pool1 cid-o3)")" "pools off: it takes today's path on a pooled network too"
+assert_eq "osn.testns/pool1.cid-o3.net1" "$(jq -r .name <<<"$(port_of pool1 cid-o3)")" "pools off: it takes today's path on a pooled network too"
 detach 1 o3 "$P1" >/dev/null
 detach 1 o1 "$NP" >/dev/null
 detach 2 o2 "$NP" >/dev/null
@@ -408,7 +408,7 @@ assert_eq "$(printf '%s\n' "${cids[@]}" | sort | tr '\n' ' ')" \
 assert_eq ok "$(ports_report pool16 "${cids[@]}")" "pool16: every port is an attachment of a live pod or a spare"
 assert_eq "0" "$(jq '[.[] | select(.type != "localnet") | .addresses[0] | split(" ")[]] | group_by(.) | map(select(length > 1)) | length' <<<"$PORTS")" \
     "pool16: no MAC or address on two ports"
-n_pool=$(jq '[.[] | select(.external_ids["osn/container-id"] and (.name | startswith("osn.pool16.spare.")))] | length' <<<"$PORTS")
+n_pool=$(jq '[.[] | select(.external_ids["osn/container-id"] and (.name | startswith("osn.testns/pool16.spare.")))] | length' <<<"$PORTS")
 (( n_pool >= 1 )) && ok "pool16: $n_pool of the 16 bound pool ports" || fail "pool16: none of the 16 racing ADDs bound a pool port"
 # Each pod's result is its port's: the port that carries its container id.
 mism=""
@@ -424,7 +424,7 @@ assert_eq "" "$mism" "pool16: each result's MAC and address, and each OVS iface-
 assert_eq "" "$(for i in $(seq 1 16); do echo "c$i $(jq -r '.ips[0].address' "$OUT/c$i.json")"; done |
     awk '{n[$2]++; w[$2] = w[$2] " " $1} END {for (a in n) if (n[a] > 1) printf "%s held by%s; ", a, w[a]}')" \
     "pool16: 16 distinct addresses in the results"
-assert_eq "" "$(for n in 1 2 3; do vsctl "$n" --bare --columns=external_ids find Interface 'external_ids:"osn/network"="pool16"' |
+assert_eq "" "$(for n in 1 2 3; do vsctl "$n" --bare --columns=external_ids find Interface 'external_ids:"osn/network"="testns/pool16"' |
     tr ' ' '\n' | sed -n "s/^iface-id=/node$n /p"; done |
     awk '{n[$2]++; w[$2] = w[$2] " " $1} END {for (p in n) if (n[p] > 1) printf "%s plugged on%s; ", p, w[p]}')" \
     "pool16: no logical port is plugged twice (OVS iface-ids over the 3 nodes)"
@@ -454,9 +454,9 @@ RG2=$RESULT
 expect_ok "poolgc: g3" attach 1 g3 "$PG"
 expect_ok "poolgc: g4" attach 1 g4 "$PG"
 G2=$(jq -r .name <<<"$(port_of poolgc cid-g2)")
-assert_contains "$G2" "osn.poolgc.spare." "poolgc: g2 is on a pool port"
+assert_contains "$G2" "osn.testns/poolgc.spare." "poolgc: g2 is on a pool port"
 G4=$(jq -r .name <<<"$(port_of poolgc cid-g4)")
-assert_contains "$G4" "osn.poolgc.spare." "poolgc: g4 is on a pool port"
+assert_contains "$G4" "osn.testns/poolgc.spare." "poolgc: g4 is on a pool port"
 CHK=$(jq -c --argjson p "$RG2" '. + {prevResult: $p}' <<<"$PG")
 check "poolgc: CHECK of g2 (a pool port) passes" cni 1 CHECK cid-g2 "$(pod_netns g2)" net1 "$CHK"
 in_pod g2 ip link del net1
@@ -500,11 +500,11 @@ assert_eq "5" "$(for i in 1 2 3 4 5; do pod_ip "t$i"; done | sort -u | grep -c '
 attach 1 t6 "$PT"; rc=$?
 assert_eq "1" "$rc" "tiny: the 6th ADD fails"
 jq_eq "$RESULT" '.code' "11" "tiny: with code 11 (try again later)"
-jq_eq "$RESULT" '.msg | test("subnet 10.84.0.0/29 of network \"tiny\" is full")' true "tiny: saying the subnet is full ($(jq -r .msg <<<"$RESULT"))"
+jq_eq "$RESULT" '.msg | test("subnet 10.84.0.0/29 of network \"testns/tiny\" is full")' true "tiny: saying the subnet is full ($(jq -r .msg <<<"$RESULT"))"
 assert_eq "null" "$(port_of tiny cid-t6)" "tiny: the refused ADD left no port"
 FREED=$(pod_ip t3)
 T3=$(port_of tiny cid-t3)
-assert_contains "$(jq -r .name <<<"$T3")" "osn.tiny.spare." "tiny: t3 is on a pool port"
+assert_contains "$(jq -r .name <<<"$T3")" "osn.testns/tiny.spare." "tiny: t3 is on a pool port"
 expect_ok "tiny: DEL t3" detach 1 t3 "$PT"
 # The pool had no spare (fewer than pool_size): the DEL returns the port.
 assert_eq ok "$(pool_at tiny 1)" "tiny: the DEL returned t3's port to the pool (1 spare, in the index)"
