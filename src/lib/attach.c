@@ -390,8 +390,8 @@ static int plan_add(struct add_state *st, struct osn_error *err)
                                              "config key \"default_physical_network\" in %s)",
                                              nc->name, node->node_name, node->path);
                 /* The admin's grant, before anything is made. */
-                int r2 = osn_tenancy_check_physical(&node->grants, node->path, st->ten,
-                                                    p->physnet, nc->vlan, err);
+                int r2 = osn_tenancy_check_physical(&node->grants, node->path, st->ten, p->physnet,
+                                                    nc->vlan, err);
                 if (r2 < 0)
                         return r2;
         }
@@ -692,8 +692,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 free(prev);
         }
         log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", st->ten->network,
-                 st->port,
-                 st->nbp.created ? "" : " (kept from an earlier try)", st->host,
+                 st->port, st->nbp.created ? "" : " (kept from an earlier try)", st->host,
                  osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->plan.mtu);
         return 0;
 }
@@ -870,8 +869,8 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
         if ((r = iface_port(ovs, net, host, deadline, &iface_id, err)) < 0)
                 return r;
         const char *lsp = iface_id ? iface_id : port;
-        r = osn_attach_remove(nb, ovs, net, lsp, env->container_id, env->ifname,
-                              node->pool_size, deadline, err);
+        r = osn_attach_remove(nb, ovs, net, lsp, env->container_id, env->ifname, node->pool_size,
+                              deadline, err);
         if (r >= 0) {
                 /* Ports this container holds that its OVS port does not
                  * name (an ADD killed before its veth and then retried: the
@@ -934,8 +933,7 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                 return r;
         if (!row)
                 return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
-                                     "logical port %s of network \"%s\" does not exist", port,
-                                     net);
+                                     "logical port %s of network \"%s\" does not exist", port, net);
         const char *holder =
             osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_CONTAINER);
         if (osn_is_spare_port(net, port, NULL) && !streq(holder, env->container_id))
@@ -1069,8 +1067,8 @@ static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, st
                         removed += streq(object, "attachment");
                 }
         }
-        json_array_foreach(keep, i, a) log_info("GC %s: left alone: %s", net,
-                                                json_string_value(json_object_get(a, "reason")));
+        json_array_foreach(keep, i, a)
+            log_info("GC %s: left alone: %s", net, json_string_value(json_object_get(a, "reason")));
         return removed;
 }
 

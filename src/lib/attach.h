@@ -33,7 +33,7 @@
 struct osn_attach_req {
         const struct osn_nodeconf *node;
         const struct osn_cni_env *env;
-        const struct osn_netconf *nc; /* NULL for STATUS without config */
+        const struct osn_netconf *nc;  /* NULL for STATUS without config */
         const struct osn_tenancy *ten; /* whose network (tenancy.h); with nc */
 };
 

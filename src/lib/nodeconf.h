@@ -71,7 +71,7 @@ struct osn_nodeconf {
         enum osn_log_level log_level;
         uint64_t log_max_bytes; /* 0 = never rotate */
         unsigned log_max_files;
-        unsigned pool_size; /* spares per network; 0 = no pools (ovn.h, "Pools") */
+        unsigned pool_size;       /* spares per network; 0 = no pools (ovn.h, "Pools") */
         struct osn_grants grants; /* tenancy.h */
 };
 

@@ -197,14 +197,10 @@ static json_t *switch_ids(const struct osn_port_spec *spec)
 {
         const struct osn_netconf *nc = spec->nc;
         const struct osn_tenancy *t = spec->ten;
-        const char *kv[15] = {OSN_EXT_NETWORK,
-                              spec->network,
-                              OSN_EXT_TOPOLOGY,
-                              osn_topology_name(nc->topology),
-                              OSN_EXT_FINGERPRINT,
-                              spec->fingerprint,
-                              OSN_EXT_IPAM,
-                              OSN_IPAM_CLAIMS};
+        const char *kv[15] = {OSN_EXT_NETWORK,     spec->network,
+                              OSN_EXT_TOPOLOGY,    osn_topology_name(nc->topology),
+                              OSN_EXT_FINGERPRINT, spec->fingerprint,
+                              OSN_EXT_IPAM,        OSN_IPAM_CLAIMS};
         size_t n = 8;
         /* A network made before tenancy is joined as it is (its holders
          * are not part of what a joiner checks). */
@@ -1797,12 +1793,10 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
         if (!legacy_name)
                 return -ENOMEM;
         static const char *const cols[] = {"_uuid", "name", "ports", "external_ids", NULL};
-        json_t *ops = json_pack("[o,o]",
-                                osn_ovsdb_op_select("Logical_Switch",
-                                                    where_eq("name", json_string(legacy_name)),
-                                                    cols),
-                                osn_ovsdb_op_select("Logical_Switch",
-                                                    ids_include(OSN_EXT_NAME, t->name), cols));
+        json_t *ops = json_pack(
+            "[o,o]",
+            osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(legacy_name)), cols),
+            osn_ovsdb_op_select("Logical_Switch", ids_include(OSN_EXT_NAME, t->name), cols));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -1905,7 +1899,8 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
         if (!sw) {
                 if (own) {
                         /* An orphan of an earlier try: remove it first. */
-                        r = osn_nb_remove_port(at->nb, spec->network, spec->port_name, deadline, err);
+                        r = osn_nb_remove_port(at->nb, spec->network, spec->port_name, deadline,
+                                               err);
                         return r < 0 ? r : 0;
                 }
                 if ((r = before_create(at, deadline, err)) == -EAGAIN)
@@ -2019,8 +2014,7 @@ static int claim_lost(struct osn_nb_attach *at, size_t k, int64_t deadline, stru
         if (is_mac && spec->mac_requested)
                 return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
                                      "MAC %s requested for network \"%s\" is already used by %s",
-                                     at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->network,
-                                     who);
+                                     at->claims[k] + strlen(OSN_EXT_CLAIM_MAC), spec->network, who);
         if (!is_mac && at->ip_subnet[k] < 0)
                 return osn_error_set(err, -EADDRINUSE, OSN_CNI_CONFLICT,
                                      "IP %s requested for network \"%s\" is already taken by %s",

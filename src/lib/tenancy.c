@@ -67,8 +67,7 @@ static int bad(struct osn_error *err, const char *path, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap); /* every %s is bounded to fit */
         va_end(ap);
-        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG, "node config %s: %s", path,
-                             msg);
+        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG, "node config %s: %s", path, msg);
 }
 
 static int parse_cluster(const char *path, const char *name, const json_t *v,
@@ -333,8 +332,8 @@ int osn_tenancy_check_physical(const struct osn_grants *g, const char *path,
                              "%s may not attach to physical network \"%s\" %s%s: the node config "
                              "%s does not grant it (key \"physical_networks\"); a cluster admin "
                              "grants it with \"physical_networks\": {\"%s\": {\"%s\": [%s]}}",
-                             osn_tenancy_describe(t, d, sizeof(d)), physnet,
-                             vlan ? "VLAN " : "", vlan ? v : "untagged", path, physnet, who, v);
+                             osn_tenancy_describe(t, d, sizeof(d)), physnet, vlan ? "VLAN " : "",
+                             vlan ? v : "untagged", path, physnet, who, v);
 }
 
 const char *osn_tenancy_describe(const struct osn_tenancy *t, char *buf, size_t len)

@@ -109,8 +109,8 @@ bool osn_namespace_valid(const char *s);
  * node with grants 'g' (node config 'path').  A namespace that is not a
  * DNS-1123 label is OSN_CNI_INVALID_ENV. */
 int osn_tenancy_resolve(const struct osn_grants *g, const char *path, const char *name,
-                        const char *pod_namespace, struct osn_tenancy *t,
-                        struct osn_error *err) _wur_;
+                        const char *pod_namespace, struct osn_tenancy *t, struct osn_error *err)
+    _wur_;
 
 /* The same attachment on the network an osn before tenancy made: the key
  * is the bare name. */
