@@ -110,10 +110,10 @@ attach 1 f7 "$FULL"; rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 assert_eq "1" "$rc" "the 6th ADD is refused"
 (( ms < 1000 )) && ok "at once (${ms} ms, not after ready_timeout_ms)" || fail "the full subnet took ${ms} ms"
-jq_eq "$RESULT" '.msg' 'subnet 10.60.0.0/29 of network "small" is full: 5 of 5 addresses in use; delete a pod on it or widen the subnet' \
+jq_eq "$RESULT" '.msg' 'subnet 10.60.0.0/29 of network "testns/small" is full: 5 of 5 addresses in use; delete a pod on it or widen the subnet' \
     "the message names the subnet and its use"
 jq_eq "$RESULT" '.msg | test("northd")' false "and does not blame northd"
-assert_eq "5" "$(osn_lsps | grep -c '^osn\.small\.')" "the refused ADD left no port behind"
+assert_eq "5" "$(osn_lsps | grep -c '^osn\.testns/small\.')" "the refused ADD left no port behind"
 FREED=$(pod_ip f3)
 detach 1 f3 "$FULL" >/dev/null
 expect_ok "after one DEL the next ADD succeeds" attach 1 f7 "$FULL"

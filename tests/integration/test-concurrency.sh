@@ -24,7 +24,7 @@ for p in "${PODS[@]}"; do
     [[ $(cat "$OUT/$p.rc") == 0 ]] && okc=$((okc + 1)) || echo "# $p: $(cat "$OUT/$p.json")"
 done
 assert_eq "$N" "$okc" "$N concurrent ADDs across 3 nodes all succeed"
-assert_eq "1" "$(osn_switches | grep -c '^osn.race$')" "exactly one switch was created"
+assert_eq "1" "$(osn_switches | grep -c '^osn.testns/race$')" "exactly one switch was created"
 ADDRS=$(for p in "${PODS[@]}"; do jq -r '.ips[0].address' "$OUT/$p.json"; done | sort)
 assert_eq "$N" "$(sort -u <<<"$ADDRS" | grep -c '^10\.80\.0\.')" "$N unique addresses in 10.80.0.0/24"
 MACS=$(for p in "${PODS[@]}"; do jq -r '.interfaces[0].mac' "$OUT/$p.json"; done | sort -u | wc -l)

@@ -32,7 +32,7 @@ nothing_left "and leaves nothing"
 
 # --- killed mid-ADD, then retried ------------------------------------------------
 ns=$(pod_add k1)
-on 1 env CNI_COMMAND=ADD CNI_CONTAINERID=cid-k1 CNI_NETNS="$ns" CNI_IFNAME=net1 \
+on 1 env CNI_COMMAND=ADD CNI_CONTAINERID=cid-k1 CNI_NETNS="$ns" CNI_IFNAME=net1 CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=k1" \
     "$PLUGIN" <<<"$NET" >/dev/null 2>&1 &
 sleep 1
 # Kill exactly this ADD: the plugin process whose environment names cid-k1.
