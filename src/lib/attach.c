@@ -180,27 +180,6 @@ static char *attachment_port_name(const char *network, const struct osn_netconf 
                   : osn_port_name(network, env->container_id, env->ifname);
 }
 
-/* The network an attachment of this container already is on: its own
- * (req->ten), or, for a pod attached by an osn before tenancy, the network
- * of its bare name; its veth says which. */
-static void attached_tenancy(const struct osn_attach_req *req, struct osn_tenancy *ret)
-{
-        *ret = *req->ten;
-        struct osn_tenancy legacy;
-        osn_tenancy_legacy(req->ten, &legacy);
-        _cleanup_free_ char *port = attachment_port_name(ret->network, req->nc, req->env);
-        _cleanup_free_ char *old = attachment_port_name(legacy.network, req->nc, req->env);
-        char host[IFNAMSIZ];
-        if (!port || !old)
-                return;
-        osn_host_ifname(port, host);
-        if (osn_link_exists(host) > 0)
-                return;
-        osn_host_ifname(old, host);
-        if (osn_link_exists(host) > 0)
-                *ret = legacy;
-}
-
 /* --- ADD --- */
 
 /* What the request asks for, decided before anything is touched. */
@@ -219,7 +198,8 @@ struct add_plan {
 
 struct add_state {
         const struct osn_attach_req *req;
-        const struct osn_tenancy *ten; /* req->ten, or the network made before tenancy */
+        const struct osn_tenancy *ten; /* req->ten, or 'joined' */
+        struct osn_tenancy joined;     /* the network of its name made before tenancy */
         char name[OSN_PORT_NAME_SIZE]; /* the attachment's own port name */
         char port[OSN_PORT_NAME_SIZE]; /* the port it binds: its own, or a claimed spare */
         char host[IFNAMSIZ];
@@ -546,6 +526,29 @@ static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_er
                                              err);
 }
 
+/* The NB put the port on the network of its name that an osn before
+ * tenancy made (ovn.h, osn_nb_attach_network()): from here on the
+ * attachment is that network's, and so is its OVS interface.  An identity's
+ * port there is the one its VM holds, and it is decided before the veth is
+ * made (do_add()): the veth is named for that port. */
+static int follow_network(struct add_state *st, struct osn_error *err)
+{
+        const char *net = osn_nb_attach_network(st->nba);
+        if (streq(net, st->ten->network))
+                return 0;
+        osn_tenancy_legacy(st->ten, &st->joined);
+        st->ten = &st->joined;
+        if (st->plan.identity && !st->veth) {
+                snprintf(st->name, sizeof(st->name), "%s", st->nbp.name);
+                snprintf(st->port, sizeof(st->port), "%s", st->nbp.name);
+                osn_host_ifname(st->port, st->host);
+        }
+        if (st->ovs_port)
+                return osn_ovs_set_iface_id(st->ovs, st->host, OSN_EXT_NETWORK, net, st->deadline,
+                                            err);
+        return 0;
+}
+
 /* The NB's answer: the port's final addresses and MAC.  When the MAC is not
  * the one the veth was made with (a lost claim moved the port to another
  * address, or a retried ADD adopted its earlier port), the pod's interface
@@ -554,6 +557,8 @@ static int finish_nb_attach(struct add_state *st, struct osn_error *err)
 {
         int r = osn_nb_attach_finish(st->nba, st->deadline, &st->nbp, err);
         if (r < 0)
+                return r;
+        if ((r = follow_network(st, err)) < 0)
                 return r;
         if (!streq(st->nbp.name, st->port)) {
                 /* Another spare than the one first claimed (that one was
@@ -697,32 +702,25 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         return 0;
 }
 
-/* One try of the ADD on the network 'ten'. */
-static int add_on(const struct osn_attach_req *req, const struct osn_tenancy *ten,
-                  struct osn_cni_result *ret, struct osn_error *err)
+int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
+                   struct osn_error *err)
 {
-        struct add_state st = {.req = req, .ten = ten, .netns_fd = -1};
-        _cleanup_free_ char *port = attachment_port_name(ten->network, req->nc, req->env);
+        struct add_state st = {.req = req, .ten = req->ten, .netns_fd = -1};
+        _cleanup_free_ char *port = attachment_port_name(req->ten->network, req->nc, req->env);
         if (!port)
                 return -ENOMEM;
         if (strlen(port) >= sizeof(st.name))
                 return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
                                      "the logical port name of network \"%s\", container %s, "
                                      "interface %s is %zu bytes; at most %zu fit",
-                                     ten->network, req->env->container_id, req->env->ifname,
+                                     req->ten->network, req->env->container_id, req->env->ifname,
                                      strlen(port), sizeof(st.name) - 1);
         memcpy(st.name, port, strlen(port) + 1);
         memcpy(st.port, port, strlen(port) + 1);
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
-        if (r == -EXDEV) {
-                /* Not a failure: the network to join is another (tenancy.h);
-                 * what this try made goes, quietly. */
-                struct osn_error e = {0};
-                add_rollback(&st, &e);
-        } else if (r < 0) {
+        if (r < 0)
                 add_rollback(&st, err);
-        }
         osn_nb_attach_free(st.nba);
         free(st.plan.fingerprint);
         if (st.netns_fd >= 0)
@@ -730,33 +728,6 @@ static int add_on(const struct osn_attach_req *req, const struct osn_tenancy *te
         osn_ovsdb_close(st.nb);
         osn_ovsdb_close(st.ovs);
         return r;
-}
-
-int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
-                   struct osn_error *err)
-{
-        /* A pod whose namespace held pods on the network of this name that
-         * an osn before tenancy made joins that one (the NB says so when
-         * this network's switch is missing: -EXDEV), and when that one
-         * empties meanwhile, its own again. */
-        struct osn_tenancy ten = *req->ten;
-        for (int tries = 0; tries < 3; tries++) {
-                int r = add_on(req, &ten, ret, err);
-                if (r != -EXDEV)
-                        return r;
-                if (ten.scope == OSN_SCOPE_LEGACY) {
-                        ten = *req->ten;
-                } else {
-                        osn_tenancy_legacy(req->ten, &ten);
-                        log_info("ADD %s: joining network %s, made before tenancy, which "
-                                 "namespace %s holds pods on",
-                                 req->ten->network, ten.network, osn_tenancy_holder(&ten));
-                }
-        }
-        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
-                             "network \"%s\": the network of this name made before tenancy kept "
-                             "changing; try again",
-                             req->ten->name);
 }
 
 /* --- DEL --- */
@@ -814,6 +785,41 @@ static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *ho
         return id && !(*ret = strdup(id)) ? -ENOMEM : 0;
 }
 
+/* Where an attachment of this container is, as its OVS interface records
+ * it (osn/network): on its own network (req->ten), or on the network of
+ * its name that an osn before tenancy made, joined since (the veth is named
+ * for its own port) or before the upgrade (the veth is named for that
+ * network's port).  'host' is its veth's name; without an interface, the
+ * own network's and its own port's. */
+static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *ovs,
+                            int64_t deadline, struct osn_tenancy *ret, char host[IFNAMSIZ],
+                            struct osn_error *err)
+{
+        struct osn_tenancy legacy;
+        osn_tenancy_legacy(req->ten, &legacy);
+        *ret = *req->ten;
+        _cleanup_json_ json_t *ifaces = NULL;
+        int r = osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, err);
+        if (r < 0)
+                return r;
+        const struct osn_tenancy *const cand[] = {req->ten, &legacy};
+        for (size_t i = ARRAY_SIZE(cand); i-- > 0;) {
+                _cleanup_free_ char *port =
+                    attachment_port_name(cand[i]->network, req->nc, req->env);
+                if (!port)
+                        return -ENOMEM;
+                osn_host_ifname(port, host);
+                const char *net = osn_ovsdb_map_get(
+                    json_object_get(iface_named(ifaces, host), "external_ids"), OSN_EXT_NETWORK);
+                if (i > 0 && !net)
+                        continue;
+                if (streq(net, legacy.network))
+                        *ret = legacy;
+                return 0;
+        }
+        return 0;
+}
+
 int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
 {
         const struct osn_nodeconf *node = req->node;
@@ -822,23 +828,23 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
         int64_t deadline = osn_now_ms() + node->ready_timeout_ms;
         char mac[OSN_MAC_STRLEN];
         const char *identity = attach_identity(nc, env, mac, NULL);
-        struct osn_tenancy ten;
-        attached_tenancy(req, &ten);
-        const char *net = ten.network;
-        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
-        if (!port)
-                return -ENOMEM;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         int r = connect_both(node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
+        struct osn_tenancy ten;
+        char host[IFNAMSIZ];
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, err)) < 0)
+                return r;
+        const char *net = ten.network;
+        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
+        if (!port)
+                return -ENOMEM;
         if (identity) {
                 /* This node's pieces go, if they are still this container's
                  * (a late DEL must not take the veth of the pod that holds
                  * the identity now: it has the same name); the port stays
                  * for its identity. */
-                char host[IFNAMSIZ];
-                osn_host_ifname(port, host);
                 _cleanup_json_ json_t *ifaces = NULL;
                 if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
                         return r;
@@ -862,9 +868,8 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
                 return r < 0 ? r : 0;
         }
         /* The port the veth is plugged into says which logical port it is
-         * (a claimed spare's name is not the container's). */
-        char host[IFNAMSIZ];
-        osn_host_ifname(port, host);
+         * (a claimed spare's name is not the container's, nor is a port
+         * that joined a network made before tenancy). */
         _cleanup_free_ char *iface_id = NULL;
         if ((r = iface_port(ovs, net, host, deadline, &iface_id, err)) < 0)
                 return r;
@@ -903,27 +908,29 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         const struct osn_netconf *nc = req->nc;
         const struct osn_cni_env *env = req->env;
         int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        struct osn_tenancy ten;
-        attached_tenancy(req, &ten);
-        const char *net = ten.network;
-        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
-        if (!port)
-                return -ENOMEM;
-        char host[IFNAMSIZ];
-        osn_host_ifname(port, host);
-
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         int r = connect_both(req->node, deadline, &nb, &ovs, err);
         if (r < 0)
                 return r;
+        struct osn_tenancy ten;
+        char host[IFNAMSIZ];
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, err)) < 0)
+                return r;
+        const char *net = ten.network;
+        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
+        if (!port)
+                return -ENOMEM;
         _cleanup_json_ json_t *ifaces = NULL;
         if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
                 return r;
         const json_t *iface = iface_named(ifaces, host);
-        /* A claimed spare's logical port is the one the veth's OVS port names. */
+        /* A claimed spare's logical port is the one the veth's OVS port
+         * names, and so is the port of an attachment that joined a network
+         * made before tenancy (named for its own network). */
         const char *iface_id =
             osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
-        if (iface_id && osn_is_spare_port(net, iface_id, NULL)) {
+        if (iface_id &&
+            (osn_is_spare_port(net, iface_id, NULL) || !streq(net, req->ten->network))) {
                 free(port);
                 if (!(port = strdup(iface_id)))
                         return -ENOMEM;

@@ -443,6 +443,15 @@ struct osn_nb_attach {
         int refill_guard;
         unsigned refill_lost; /* claims its spares lost */
         bool refill_near_full;
+
+        /* Tenancy: the caller's spec, and, once the NB showed that this
+         * attachment belongs on the network of its name that an osn before
+         * tenancy made, 'spec' points at that network's (legacy_*). */
+        const struct osn_port_spec *own_spec;
+        struct osn_port_spec legacy_spec;
+        struct osn_tenancy legacy;
+        const char **legacy_ids;
+        char legacy_port[OSN_PORT_NAME_SIZE];
 };
 
 /* After this many lost claims in a subnet an ADD reads the network's
@@ -463,7 +472,13 @@ void osn_nb_attach_free(struct osn_nb_attach *at)
         json_decref(at->sw_row);
         json_decref(at->sw_ids);
         json_decref(at->refill_ops);
+        free(at->legacy_ids);
         free(at);
+}
+
+const char *osn_nb_attach_network(const struct osn_nb_attach *at)
+{
+        return at->spec->network;
 }
 
 void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6])
@@ -1291,6 +1306,7 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                 return -ENOMEM;
         at->nb = nb;
         at->spec = spec;
+        at->own_spec = spec;
         at->seed = osn_alloc_seed(spec->port_name);
         at->mode = ATTACH_JOIN;
         at->sw_name = osn_switch_name(spec->network);
@@ -1781,9 +1797,8 @@ static int legacy_holders(struct osn_nb_attach *at, const json_t *sw, char *buf,
 
 /* Before a network is created under its key: may it be?  0: create it;
  * -EXDEV: this attachment belongs on the network of its name that an osn
- * before tenancy made (its namespace held pods there), and the ADD starts
- * again on it; -EAGAIN: look again; an error when a node config disagrees
- * about a cluster network (creating would split or merge it). */
+ * before tenancy made (its namespace held pods there): to_legacy(); -EAGAIN: look again; an error
+ * when a node config disagrees about a cluster network (creating would split or merge it). */
 static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
 {
         const struct osn_tenancy *t = at->spec->ten;
@@ -1865,6 +1880,66 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
         return 0;
 }
 
+/* Names of the switch and its localnet port for the current spec. */
+static int switch_names(struct osn_nb_attach *at)
+{
+        free(at->sw_name);
+        free(at->ln_name);
+        at->sw_name = osn_switch_name(at->spec->network);
+        at->ln_name = osn_localnet_port_name(at->spec->network);
+        return at->sw_name && at->ln_name ? 0 : -ENOMEM;
+}
+
+/* The attachment goes on the network of its name that an osn before
+ * tenancy made (before_create() said -EXDEV): the same request, on that
+ * network's switch, with that network's claims.  Its port keeps its name
+ * (the veth and OVS port are made for it), but an identity's port is the
+ * one its VM holds there.  No pool: its spares are that network's. */
+static int to_legacy(struct osn_nb_attach *at)
+{
+        const struct osn_port_spec *own = at->own_spec;
+        osn_tenancy_legacy(own->ten, &at->legacy);
+        size_t n = 0;
+        while (own->port_ids && own->port_ids[n])
+                n++;
+        free(at->legacy_ids);
+        if (!(at->legacy_ids = calloc(n + 1, sizeof(char *))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                at->legacy_ids[i] = i % 2 && streq(own->port_ids[i - 1], OSN_EXT_NETWORK)
+                                        ? at->legacy.network
+                                        : own->port_ids[i];
+        at->legacy_spec = *own;
+        at->legacy_spec.ten = &at->legacy;
+        at->legacy_spec.network = at->legacy.network;
+        at->legacy_spec.port_ids = at->legacy_ids;
+        if (own->identity) {
+                _cleanup_free_ char *name =
+                    osn_identity_port_name(at->legacy.network, own->identity);
+                if (!name)
+                        return -ENOMEM;
+                if (strlen(name) >= sizeof(at->legacy_port))
+                        return -ENAMETOOLONG;
+                memcpy(at->legacy_port, name, strlen(name) + 1);
+                at->legacy_spec.port_name = at->legacy_port;
+                memcpy(at->port_name, name, strlen(name) + 1);
+        }
+        at->spec = &at->legacy_spec;
+        at->pool = false;
+        at->mode = ATTACH_JOIN;
+        log_info("%s joins network %s, made before tenancy, which namespace %s holds pods on",
+                 at->port_name, at->legacy.network, osn_tenancy_holder(&at->legacy));
+        return switch_names(at);
+}
+
+/* ... and back to its own network when that one emptied meanwhile. */
+static int to_own(struct osn_nb_attach *at)
+{
+        at->spec = at->own_spec;
+        snprintf(at->port_name, sizeof(at->port_name), "%s", at->spec->port_name);
+        at->mode = ATTACH_JOIN;
+        return switch_names(at);
+}
 /* The switch guard did not hold (or the port name exists): read the network
  * and decide how to attach.  1 when the port is already there and adopted
  * into 'ret' (a retried ADD), 0 to try again with at->mode set. */
@@ -1905,6 +1980,8 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                 }
                 if ((r = before_create(at, deadline, err)) == -EAGAIN)
                         return osn_error_clear(err), 0;
+                if (r == -EXDEV)
+                        return spec->ten->scope == OSN_SCOPE_LEGACY ? to_own(at) : to_legacy(at);
                 if (r < 0)
                         return r;
                 at->mode = ATTACH_CREATE;
@@ -2130,7 +2207,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
                              "network \"%s\": the NB DB kept changing under %d attempts to attach "
                              "%s; try again",
-                             spec->network, MAX_ATTACH_TRIES, spec->port_name);
+                             at->spec->network, MAX_ATTACH_TRIES, at->port_name);
 }
 
 int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,

@@ -199,6 +199,11 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
 void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6]);
 /* The name the port gets if that transaction commits (the iface-id). */
 const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);
+/* The network the port is on: spec->network, or, when the NB showed that
+ * the attachment belongs on the network of its name that an osn before
+ * tenancy made (its namespace held pods there), that network's key (the
+ * bare name); then an identity's port is that network's too. */
+const char *osn_nb_attach_network(const struct osn_nb_attach *at);
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err) _wur_;
 /* After _finish(): waits (within 'deadline') for the pool's top-up and

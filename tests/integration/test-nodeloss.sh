@@ -76,7 +76,7 @@ jq_eq "$J" '[.actions[] | select(.object == "attachment")] | length' 1 "--force 
 J=$(ctl 1 gc --unresponsive 3 --dry-run --json)
 jq_eq "$J" '.lost_nodes | join(",")' osn-node3 "--unresponsive 3 finds node3 alone"
 jq_eq "$J" '[.actions[] | select(.object == "attachment")] | length' 5 "it plans node3's 5 attachments (not the reservation)"
-jq_eq "$J" '[.actions[] | select(.object == "network") | .network] | join(",")' only3 "and the network only node3 used"
+jq_eq "$J" '[.actions[] | select(.object == "network") | .network] | join(",")' testns/only3 "and the network only node3 used"
 jq_eq "$J" '[.kept[] | select(.name == "'"$RES"'")] | length' 1 "the reservation is left alone"
 
 J=$(ctl 1 gc --unresponsive 3 --json); rc=$?

@@ -219,6 +219,9 @@ expect_ok "before: tenant-a pod la1 on solo (previous release)" add 1 tenant-a l
 expect_ok "before: tenant-a pod la2 on solo" add 2 tenant-a la2 "$L1"
 expect_ok "before: tenant-a pod sa1 on shared" add 1 tenant-a sa1 "$L2"
 expect_ok "before: tenant-b pod sb1 on shared" add 3 tenant-b sb1 "$L2"
+L1VM=$(jq -c '. + {allowPersistentIPs: true, args: {cni: {"ipam-claim-reference": "tenant-a/lvm.net1"}}}' <<<"$L1")
+expect_ok "before: tenant-a VM pod lv1 with an identity on solo" add 1 tenant-a lv1 "$L1VM"
+LV_IP=$(pod_ip lv1)
 LA2=$(pod_ip la2); SB1=$(pod_ip sb1); SA1=$(pod_ip sa1)
 assert_eq "osn.shared osn.solo " "$(osn_switches | sort | tr '\n' ' ')" "the previous release names networks by name alone"
 in_pod la1 ping -i 0.05 -c 200 -W 1 "$LA2" >"$SANDBOX_DIR/up1.out" 2>&1 &
@@ -232,6 +235,12 @@ expect_ok "after: tenant-b pod sb2 joins shared" add 2 tenant-b sb2 "$L2"
 expect_ok "after: tenant-c (held no pod) uses the name shared" add 2 tenant-c sc1 "$L2"
 expect_ok "after: tenant-b (held no pod on solo) uses the name solo" add 3 tenant-b lb1 "$L1"
 assert_eq "tenant-a" "$(nbctl --if-exists get Logical_Switch osn.solo external_ids:osn/namespaces | tr -d '"')" "solo is kept by tenant-a, its one holder"
+check "the new plugin's DEL of the old VM pod" del 1 tenant-a lv1 "$L1VM"
+assert_eq "true" "$(nbctl --if-exists get Logical_Switch_Port osn.solo.id.tenant-a/lvm.net1 external_ids:osn/reservation | tr -d '"')" \
+    "keeps its identity as a reservation on solo"
+expect_ok "the VM starts again on node2 (new plugin)" add 2 tenant-a lv2 "$L1VM"
+assert_eq "$LV_IP" "$(pod_ip lv2)" "and binds its reservation on solo: the same address"
+assert_eq "" "$(nbctl --bare --columns=name find Logical_Switch_Port 'name="osn.tenant-a/solo.id.tenant-a/lvm.net1"')" "no second identity port beside it"
 assert_eq "tenant-a,tenant-b" "$(nbctl --if-exists get Logical_Switch osn.shared external_ids:osn/namespaces | tr -d '"')" "shared by exactly its two holders"
 check "la3 (new) reaches la2 (old) on solo" ping_ok la3 "$LA2"
 check "sb2 (new) reaches sa1 (old) on shared" ping_ok sb2 "$SA1"
@@ -242,6 +251,8 @@ wait "$P1" "$P2"
 assert_eq "0" "$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$SANDBOX_DIR/up1.out")" "solo's old pods pinged each other through the upgrade without loss"
 assert_eq "0" "$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$SANDBOX_DIR/up2.out")" "shared's old pods too"
 # The old pods' DEL by the new plugin (their veths are named for the old ports).
+del 2 tenant-a lv2 "$L1VM"
+nbctl --if-exists lsp-del osn.solo.id.tenant-a/lvm.net1
 for p in 1:tenant-a:la1:L1 2:tenant-a:la2:L1 3:tenant-a:la3:L1 1:tenant-a:sa1:L2 3:tenant-b:sb1:L2 2:tenant-b:sb2:L2 2:tenant-c:sc1:L2 3:tenant-b:lb1:L1; do
     IFS=: read -r n ns pod var <<<"$p"
     del "$n" "$ns" "$pod" "${!var}" || fail "DEL $pod"
