@@ -21,10 +21,11 @@
  *      file and --force, and changes nothing).  With --force such a file is
  *      kept beside (.NAME.osn-saved) and replaced.  What the record holds
  *      and this run does not want (the alias turned off) is removed.
- * --uninstall instead removes every file the records name (a file changed
- * by someone else since is left alone, with a message), puts back what
- * --force replaced, then the records and the directories osn-install made:
- * the directories are as they were before the first install.
+ * --uninstall (or OSN_UNINSTALL=true) instead removes every file the
+ * records name (a file changed by someone else since is left alone, with a
+ * message), puts back what --force replaced, then the records and the
+ * directories osn-install made: the directories are as they were before the
+ * first install.  It needs neither OSN_NB_REMOTE nor the OVS DB.
  * Every file is replaced atomically: written beside its final name, fsync'd,
  * renamed over it, and the directory fsync'd, because kubelet may exec the
  * plugin (and the plugin read node.json) at any moment.  A file whose
@@ -41,6 +42,7 @@
  *                                host's CNI bin dir: /opt/cni/bin, or OpenShift's
  *                                /var/lib/cni/bin, as the container sees it)
  *   OSN_CNI_ALIAS                false               true: also ovn-k8s-cni-overlay
+ *   OSN_UNINSTALL                false               true: as --uninstall
  *   OSN_CONFIG_DIR               /host/etc/osn       where node.json goes
  *   OSN_HOST_CONFIG_DIR          /etc/osn            the same, as the node sees it
  *   OSN_SOURCE_DIR               /osn/bin            the binaries to install
@@ -167,17 +169,17 @@ static void first_mapping(const char *mappings, char *buf, size_t size)
         buf[n] = 0;
 }
 
-/* Whether the ovn-k8s-cni-overlay alias is wanted: OSN_CNI_ALIAS. */
-static int alias_wanted(bool *ret)
+/* The boolean environment variable 'name' (unset: false). */
+static int env_bool(const char *name, bool *ret)
 {
-        const char *v = env_or("OSN_CNI_ALIAS", "false");
+        const char *v = env_or(name, "false");
         static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
         for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
                 if (streq(v, yes[i]) || streq(v, no[i])) {
                         *ret = streq(v, yes[i]);
                         return 0;
                 }
-        return fail("OSN_CNI_ALIAS=%s: use true or false", v);
+        return fail("%s=%s: use true or false", name, v);
 }
 
 /* The node config for this node, checked with the plugin's own parser
@@ -327,7 +329,7 @@ static int install(bool force)
         const char *tls_dir = getenv("OSN_TLS_DIR");
         const char *nb_remote = getenv("OSN_NB_REMOTE");
         bool alias;
-        if (alias_wanted(&alias) < 0)
+        if (env_bool("OSN_CNI_ALIAS", &alias) < 0)
                 return 1;
         /* TLS files only for ssl: remotes: the DaemonSet mounts the Secret
          * as optional, so that plain tcp: clusters need none. */
@@ -336,7 +338,7 @@ static int install(bool force)
         bool tls = tls_dir && *tls_dir && nb_remote && strstr(nb_remote, "ssl:");
 
         _cleanup_free_ char *conf_text = NULL;
-        const char *node_name;
+        const char *node_name = NULL;
         if (node_config(host_conf_dir, tls ? &tls_dst : NULL, &conf_text, &node_name) < 0)
                 return 1;
         size_t plugin_len, tls_len[3] = {0};
@@ -463,7 +465,8 @@ static const char usage[] =
     "  --uninstall  remove exactly what it installed, put back what it\n"
     "               replaced, and remove the directories it made\n"
     "The ovn-k8s-cni-overlay name for the plugin is installed only with\n"
-    "OSN_CNI_ALIAS=true.\n";
+    "OSN_CNI_ALIAS=true.  OSN_UNINSTALL=true is --uninstall (for a\n"
+    "DaemonSet: `kubectl set env ds/osn-node OSN_UNINSTALL=true`).\n";
 
 int main(int argc, char **argv)
 {
@@ -481,6 +484,10 @@ int main(int argc, char **argv)
                         return help ? 0 : 1;
                 }
         }
+        bool uninst_env;
+        if (env_bool("OSN_UNINSTALL", &uninst_env) < 0)
+                return 1;
+        uninst = uninst || uninst_env;
         if (uninst && force) {
                 fprintf(stderr, usage, argv[0], argv[0]);
                 return 1;

@@ -146,4 +146,19 @@ assert_contains "$OUT" "left alone: $CNI/ovn-kubernetes changed since osn-instal
 assert_eq "their plugin now" "$(cat "$CNI/ovn-kubernetes")" "and left it alone"
 assert_eq "$ALIAS_INO" "$(stat -c %i "$CNI/ovn-k8s-cni-overlay")" "the foreign alias is back all the same"
 [[ ! -e "$CNI/.osn-install.json" ]] && ok "no record left" || fail "record left behind"
+
+# 9. OSN_UNINSTALL=true is --uninstall (the DaemonSet's way), and needs
+#    neither the NB remote nor the OVS DB.
+rm "$CNI/ovn-kubernetes"
+OUT=$(inst "$INST")
+assert_eq "0" "$?" "installed again: $OUT"
+OUT=$(env OSN_CNI_BIN_DIR="$CNI" OSN_CONFIG_DIR="$H/etc/osn" OSN_UNINSTALL=true OSN_OVS_REMOTE=unix:/nonexistent "$INST" --stay </dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do [[ -e "$CNI/ovn-kubernetes" ]] || break; sleep 0.1; done
+    kill -TERM "$pid"
+    wait "$pid"
+    echo "rc=$?")
+assert_contains "$OUT" "osn-install: uninstalled" "OSN_UNINSTALL=true --stay uninstalls without NB or OVS: $OUT"
+assert_contains "$OUT" "rc=0" "and exits 0 on SIGTERM"
+assert_eq "$PRE" "$(snapshot "$H")" "the pre-install state again"
 finish
