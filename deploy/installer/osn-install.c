@@ -33,7 +33,9 @@
  * idempotent, and running a newer image upgrades in place.  Exit 0 when all
  * is done, 1 with a message on stderr otherwise.  Nothing but the files
  * above is changed.  With --stay it then waits for SIGTERM and exits 0: the
- * main container of the DaemonSet, doing nothing while it waits.
+ * main container of the DaemonSet; while it waits it copies what the plugin
+ * appends to its log (OSN_FOLLOW_LOG) to stdout, so that `kubectl logs`
+ * shows the plugin's log of that node (follow.h).
  *
  * Environment (defaults for the DaemonSet, where the host's directories are
  * mounted under /host and the OVS socket at its host path):
@@ -43,6 +45,7 @@
  *                                /var/lib/cni/bin, as the container sees it)
  *   OSN_CNI_ALIAS                false               true: also ovn-k8s-cni-overlay
  *   OSN_UNINSTALL                false               true: as --uninstall
+ *   OSN_FOLLOW_LOG               unset               with --stay: the log to copy
  *   OSN_CONFIG_DIR               /host/etc/osn       where node.json goes
  *   OSN_HOST_CONFIG_DIR          /etc/osn            the same, as the node sees it
  *   OSN_SOURCE_DIR               /osn/bin            the binaries to install
@@ -68,6 +71,7 @@
 #include "nodeconf.h"
 #include "ovs.h"
 #include "ovsdb.h"
+#include "follow.h"
 #include "place.h"
 #include "util.h"
 
@@ -451,13 +455,36 @@ static int uninstall(void)
         return 0;
 }
 
+/* --stay: waits for a signal of 'set'; meanwhile, when 'log' names a file,
+ * copies what is appended to it to stdout once a second (follow.h). */
+static void wait_for_sigterm(const sigset_t *set, const char *log)
+{
+        _cleanup_(osn_follow_freep) struct osn_follow *f =
+            log && *log ? osn_follow_new(log, STDOUT_FILENO) : NULL;
+        for (;;) {
+                if (!f) {
+                        int sig;
+                        sigwait(set, &sig);
+                        return;
+                }
+                struct timespec tick = {.tv_sec = 1};
+                if (sigtimedwait(set, NULL, &tick) >= 0)
+                        return;
+                if (osn_follow_poll(f) < 0) {
+                        osn_follow_free(TAKE_PTR(f)); /* stdout is gone: just wait */
+                }
+        }
+}
+
 static const char usage[] =
     "usage: %s [--force] [--stay]\n"
     "       %s --uninstall [--stay]\n"
     "Installs the osn CNI plugin and its node config on this node, as\n"
     "configured by OSN_* environment variables (docs/install.md), and\n"
     "exits; with --stay, then waits for SIGTERM (a DaemonSet's main\n"
-    "container, so that the pod stays up and a restart re-installs).\n"
+    "container, so that the pod stays up and a restart re-installs), and\n"
+    "meanwhile copies what is appended to OSN_FOLLOW_LOG (the plugin's log\n"
+    "file) to stdout, for `kubectl logs`.\n"
     "It records what it installs (.osn-install.json in each directory) and\n"
     "never replaces a file it did not install, unless:\n"
     "  --force      replace such files; each original is kept beside it\n"
@@ -503,7 +530,6 @@ int main(int argc, char **argv)
         if (r || !stay)
                 return r;
         fflush(stdout);
-        int sig;
-        sigwait(&set, &sig);
+        wait_for_sigterm(&set, getenv("OSN_FOLLOW_LOG"));
         return 0;
 }

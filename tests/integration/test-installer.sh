@@ -52,11 +52,17 @@ snapshot() {
 PRE=$(snapshot "$H")
 ALIAS_INO=$(stat -c %i "$CNI/ovn-k8s-cni-overlay")
 
+# inst [VAR=VALUE...] PROGRAM ARG...: the installer on this test's host
+# tree, exec'd (so only in a subshell: $(inst ...); as a background job
+# (exec_inst ...) & its pid is the installer's).
 inst() {
-    env OSN_NB_REMOTE="unix:$SANDBOX_DIR/nb.sock" OSN_CNI_BIN_DIR="$CNI" \
+    exec_inst "$@" 2>&1
+}
+exec_inst() {
+    exec env OSN_NB_REMOTE="unix:$SANDBOX_DIR/nb.sock" OSN_CNI_BIN_DIR="$CNI" \
         OSN_CONFIG_DIR="$H/etc/osn" OSN_HOST_CONFIG_DIR="$H/etc/osn" OSN_SOURCE_DIR="$T/src" \
         OSN_OVS_REMOTE="unix:$NODE_DIR/db.sock" OSN_OVS_TIMEOUT_MS=5000 OSN_LOG_FILE="$T/plugin.log" \
-        "$@" 2>&1
+        "$@"
 }
 
 # 1. Default: no alias; the foreign one untouched.
@@ -161,4 +167,30 @@ OUT=$(env OSN_CNI_BIN_DIR="$CNI" OSN_CONFIG_DIR="$H/etc/osn" OSN_UNINSTALL=true 
 assert_contains "$OUT" "osn-install: uninstalled" "OSN_UNINSTALL=true --stay uninstalls without NB or OVS: $OUT"
 assert_contains "$OUT" "rc=0" "and exits 0 on SIGTERM"
 assert_eq "$PRE" "$(snapshot "$H")" "the pre-install state again"
+
+# 10. --stay with OSN_FOLLOW_LOG copies what the plugin appends to its log
+#     to stdout (kubectl logs): not what was there before, across a rotation
+#     (the rest of the old file, then the new one), in order.
+F=$T/follow
+mkdir -p "$F"
+echo "written before the container started" >"$F/cni.log"
+(exec_inst OSN_FOLLOW_LOG="$F/cni.log" "$INST" --stay >"$F/out" 2>&1) &
+pid=$!
+installed() { grep -q "osn-install: node" "$F/out"; }
+wait_until 10 installed || fail "the installer did not finish within 10 s: $(cat "$F/out")"
+echo "line 1" >>"$F/cni.log"
+seen() { grep -q "$1" "$F/out"; }
+wait_until 5 seen "line 1" && ok "a line appended to the log shows on stdout" || fail "line 1 not copied"
+echo "line 2" >>"$F/cni.log"
+mv "$F/cni.log" "$F/cni.log.1"
+echo "line 3" >"$F/cni.log"
+wait_until 5 seen "line 3" || true
+kill -TERM "$pid"
+wait "$pid"
+assert_eq "0" "$?" "--stay exits 0 on SIGTERM while following"
+assert_eq "line 1 line 2 line 3" "$(grep '^line' "$F/out" | tr '\n' ' ' | sed 's/ $//')" \
+    "the lines before and after a rotation, each once, in order"
+assert_eq "0" "$(grep -c 'before the container started' "$F/out")" "what was there before it started is not repeated"
+OUT=$(inst "$INST" --uninstall)
+assert_eq "0" "$?" "--uninstall: $OUT"
 finish
