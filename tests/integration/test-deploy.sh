@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deployment (issue 11), on a real sandbox node:
+# Deployment, on a real sandbox node:
 #   1. install layout: a -Dstatic=true build, `meson install --destdir`, gives
 #      exactly the plugin in cni_bin_dir (its ovn-k8s-cni-overlay link only
 #      with -Dcni_alias=true), osnctl in bindir, their man pages and osnctl's

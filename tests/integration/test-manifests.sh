@@ -9,6 +9,7 @@
 #   - the OpenShift variant is the Kubernetes one with only the differences
 #     its header lists;
 #   - every example NAD passes `osnctl validate` (osn's own parser);
+#   - no issue numbers in the install docs, the runbook and deploy/;
 #   - kubectl's client-side validation is used too when it works offline
 #     (it does not: it needs the API server's OpenAPI; then it is skipped
 #     and said so).
@@ -115,6 +116,13 @@ if undone != json.dumps(k8s, sort_keys=True):
 PYEOF
 )
 assert_eq "0" "$?" "the OpenShift variant differs from the Kubernetes one only as its header says${OUT:+: $OUT}"
+
+# Issue numbers mean nothing to a user: none in the install docs, the
+# runbook or what deploy/ ships (the pattern is shown to match first).
+ISSUE_RE='[Ii]ssues? #?[0-9]+'
+assert_eq "1" "$(grep -cE "$ISSUE_RE" <<<"fixed in issue 18")" "the issue-number pattern matches one"
+hits=$(grep -rnE "$ISSUE_RE" "$ROOT/docs/install.md" "$ROOT/docs/operations.md" "$ROOT/deploy" || true)
+assert_eq "" "$hits" "no issue numbers in docs/install.md, docs/operations.md and deploy/"
 
 OSNCTL=$OSN_BUILD/src/osnctl/osnctl
 if [[ -x "$OSNCTL" ]]; then
