@@ -574,7 +574,7 @@ def main(argv):
                 print(f"--variant {v}: one of {', '.join(VARIANTS)}", file=sys.stderr)
                 return 2
         elif a.startswith("-"):
-            print(__doc__.strip().splitlines()[2], file=sys.stderr)
+            print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:4]), file=sys.stderr)
             return 2
         else:
             paths.append(a)
