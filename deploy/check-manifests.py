@@ -1,7 +1,15 @@
 #!/usr/bin/env python3
 """check-manifests.py: offline validation of osn's Kubernetes manifests.
 
-    deploy/check-manifests.py [--version V] FILE_OR_DIR...
+    deploy/check-manifests.py [--version V]
+    deploy/check-manifests.py [--version V] [--variant kubernetes|openshift] FILE_OR_DIR...
+
+Without files it checks both variants osn ships, each as one set:
+  kubernetes  osn-node.yaml, osn-nb-tls.example.yaml, ovn/, examples/
+  openshift   openshift/, osn-nb-tls.example.yaml, examples/
+(paths relative to this script's directory).  With files, the one variant
+given (default kubernetes).  An object defined twice in one set is an
+error: check one variant at a time.
 
 kubectl cannot validate without an API server (its client-side dry run
 still downloads the OpenAPI schema from one), and no offline schema
@@ -30,9 +38,20 @@ refuse and what would break osn at run time:
   osn rules  every DaemonSet tolerates every taint (operator Exists with no
              key), and nothing asks for the API (no ServiceAccount token
              unless a manifest says why); every container running the osn
-             installer mounts the host's /opt/cni/bin, /etc/osn and
-             /var/run/openvswitch where osn-install expects them and gets
-             OSN_NB_REMOTE.
+             installer mounts the host's CNI bin dir (the variant's:
+             /opt/cni/bin, OpenShift's /var/lib/cni/bin) where its
+             OSN_CNI_BIN_DIR says, /etc/osn and /var/run/openvswitch where
+             osn-install expects them, and gets OSN_NB_REMOTE; the container
+             that `kubectl exec ... osnctl` runs in (the one with --stay) is
+             on the host network and mounts the host's /var/run/netns
+             (HostToContainer), /var/run/ovn, /var/log/osn and
+             /var/lib/osn/metrics at their host paths; a namespace holding a
+             pod with host paths or the host network enforces the Pod
+             Security "privileged" level (labels);
+  openshift  every pod runs as a ServiceAccount defined here, and a
+             SecurityContextConstraints names that account and allows what
+             the pod asks for: host paths, the host network, its
+             capabilities, its volume types, its user and SELinux options.
 Prints one line per error (FILE:DOC: path: message) and exits 1 if any.
 """
 import base64
@@ -58,6 +77,7 @@ ENV_VAR = {"name!": "str", "value": "str", "valueFrom": {
     "resourceFieldRef": {"resource!": "str", "containerName": "str", "divisor": "intstr"}}}
 VOLUME_MOUNT = {"name!": "str", "mountPath!": "str", "readOnly": "bool", "subPath": "str",
                 "mountPropagation": "str"}
+MOUNT_PROPAGATIONS = {"None", "HostToContainer", "Bidirectional"}
 EXEC = {"command!": ["list", "str"]}
 PROBE = {"exec": EXEC, "httpGet": {"path": "str", "port!": "intstr", "host": "str",
                                    "scheme": "str"},
@@ -121,8 +141,37 @@ KINDS = {
                                                              "maxUnavailable": "intstr"}}}},
     ("k8s.cni.cncf.io/v1", "NetworkAttachmentDefinition"): {
         "metadata!": OBJECT_META, "spec!": {"config!": "str"}},
+    ("v1", "ServiceAccount"): {"metadata!": OBJECT_META,
+                               "automountServiceAccountToken": "bool"},
+    # OpenShift's, as `oc explain securitycontextconstraints` lists it: its
+    # fields are at the top level (no spec).
+    ("security.openshift.io/v1", "SecurityContextConstraints"): {
+        "metadata!": {"name!": "str", "labels": "strmap", "annotations": "strmap"},
+        "priority": "int", "allowPrivilegedContainer!": "bool",
+        "allowPrivilegeEscalation": "bool", "allowHostDirVolumePlugin!": "bool",
+        "allowHostNetwork!": "bool", "allowHostPorts!": "bool", "allowHostPID!": "bool",
+        "allowHostIPC!": "bool", "readOnlyRootFilesystem!": "bool",
+        "allowedCapabilities": ["list", "str"], "defaultAddCapabilities": ["list", "str"],
+        "requiredDropCapabilities": ["list", "str"], "volumes": ["list", "str"],
+        "runAsUser!": {"type!": "str", "uid": "int", "uidRangeMin": "int", "uidRangeMax": "int"},
+        "seLinuxContext!": {"type!": "str", "seLinuxOptions": "any"},
+        "fsGroup": {"type!": "str", "ranges": "any"},
+        "supplementalGroups": {"type!": "str", "ranges": "any"},
+        "seccompProfiles": ["list", "str"],
+        "users": ["list", "str"], "groups": ["list", "str"]},
 }
-CLUSTER_SCOPED = {"Namespace"}
+CLUSTER_SCOPED = {"Namespace", "SecurityContextConstraints"}
+VARIANTS = {
+    "kubernetes": {"cni_bin_dir": "/opt/cni/bin",
+                   "files": ["osn-node.yaml", "osn-nb-tls.example.yaml", "ovn", "examples"]},
+    "openshift": {"cni_bin_dir": "/var/lib/cni/bin",
+                  "files": ["openshift", "osn-nb-tls.example.yaml", "examples"]},
+}
+# What osnctl needs of the node in the container `kubectl exec` runs it in:
+# host path -> mount propagation it needs (None: any).
+OSNCTL_HOST_PATHS = {"/var/run/netns": "HostToContainer", "/var/run/ovn": None,
+                     "/var/log/osn": None, "/var/lib/osn/metrics": None, "/etc/osn": None}
+POD_SECURITY_LEVEL = "pod-security.kubernetes.io/enforce"
 HOSTPATH_TYPES = {"", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
                   "CharDevice", "BlockDevice"}
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
@@ -188,6 +237,9 @@ def load(paths):
         if os.path.isdir(p):
             files = sorted(os.path.join(d, f) for d, _, fs in os.walk(p) for f in fs
                            if f.endswith(".yaml"))
+        if not os.path.exists(p):
+            err(p, "no such file or directory")
+            continue
         for f in files:
             with open(f) as fh:
                 try:
@@ -231,6 +283,9 @@ def check_doc(where, d, version, defined):
     elif ns != "default" and ns not in defined["Namespace"]:
         err(where, f"namespace {ns!r} is not defined by a Namespace in these files")
     where = f"{where} {kind} {ns + '/' if ns else ''}{name}"
+    if kind == "Namespace" and not (meta.get("labels") or {}).get(POD_SECURITY_LEVEL):
+        err(where, f"no {POD_SECURITY_LEVEL} label: the cluster's default level decides "
+                   f"whether osn's pods (host paths) are admitted")
 
     if kind == "Secret":
         if d.get("type") == "kubernetes.io/tls":
@@ -259,7 +314,7 @@ def check_doc(where, d, version, defined):
                 err(where, f"spec.ports[{i}].name {p['name']!r} is not a DNS-1123 label")
 
 
-def check_pod(where, d, t, version, defined):
+def check_pod(where, d, t, version, defined, variant):
     kind, name = d["kind"], d.get("metadata", {}).get("name")
     ns = d.get("metadata", {}).get("namespace", "default")
     where = f"{where} {kind} {ns}/{name}"
@@ -351,19 +406,55 @@ def check_pod(where, d, t, version, defined):
                     err(cw, f"resources.{group}.{k}: {q!r} is not a quantity")
     # The installer's contract (deploy/installer/osn-install.c): these host
     # directories at these paths, and the NB remote in its environment.
+    cni_host = VARIANTS[variant]["cni_bin_dir"]
     for c in containers:
         if not str(c.get("image", "")).startswith("localhost/osn-node:"):
             continue
         cw = f"{where} container {c.get('name')}"
-        mounts = {m.get("mountPath"): volumes.get(m.get("name"), {})
+        mounts = {m.get("mountPath"): (m, volumes.get(m.get("name"), {}))
                   for m in c.get("volumeMounts") or []}
-        for host, inside in (("/opt/cni/bin", "/host/opt/cni/bin"), ("/etc/osn", "/host/etc/osn"),
-                             ("/var/run/openvswitch", "/var/run/openvswitch")):
-            hp = (mounts.get(inside) or {}).get("hostPath") or {}
+        env = {e.get("name"): e for e in c.get("env") or []}
+        cni_inside = (env.get("OSN_CNI_BIN_DIR") or {}).get("value", "/host/opt/cni/bin")
+        for host, inside, why in ((cni_host, cni_inside, " (OSN_CNI_BIN_DIR)"),
+                                  ("/etc/osn", "/host/etc/osn", ""),
+                                  ("/var/run/openvswitch", "/var/run/openvswitch", "")):
+            hp = (mounts.get(inside, (None, {}))[1]).get("hostPath") or {}
             if hp.get("path") != host:
-                err(cw, f"osn-install needs the host's {host} mounted at {inside}")
-        if "OSN_NB_REMOTE" not in {e.get("name") for e in c.get("env") or []}:
+                err(cw, f"osn-install needs the host's {host} mounted at {inside}{why}")
+        if "OSN_NB_REMOTE" not in env:
             err(cw, "osn-install needs OSN_NB_REMOTE in its environment")
+        if "--stay" not in (c.get("args") or []):
+            continue
+        # The container `kubectl exec ... osnctl` runs in.
+        if not spec.get("hostNetwork"):
+            err(cw, "osnctl runs here (kubectl exec): the pod needs hostNetwork: true "
+                    "to see the host side of pods' veths")
+        for host, propagation in OSNCTL_HOST_PATHS.items():
+            m, v = mounts.get(host, (None, {}))
+            if ((v or {}).get("hostPath") or {}).get("path") != host:
+                err(cw, f"osnctl runs here (kubectl exec): it needs the host's {host} "
+                        f"mounted at {host}")
+            elif propagation and m.get("mountPropagation") != propagation:
+                err(cw, f"the mount of {host} needs mountPropagation: {propagation} "
+                        f"(namespaces made after the container started)")
+    for c in containers:
+        for m in c.get("volumeMounts") or []:
+            mp = m.get("mountPropagation")
+            if mp is not None and mp not in MOUNT_PROPAGATIONS:
+                err(f"{where} container {c.get('name')}",
+                    f"mountPropagation {mp!r} is not one of {sorted(MOUNT_PROPAGATIONS)}")
+            elif mp == "Bidirectional" and not (c.get("securityContext") or {}).get("privileged"):
+                err(f"{where} container {c.get('name')}",
+                    "mountPropagation Bidirectional needs a privileged container")
+    # Pod Security admission refuses host paths and the host network below
+    # the "privileged" level.
+    if spec.get("hostNetwork") or any("hostPath" in v for v in volumes.values()):
+        level = defined["NamespaceLabels"].get(ns, {}).get(POD_SECURITY_LEVEL)
+        if level != "privileged":
+            err(where, f"uses host paths or the host network: namespace {ns} needs the label "
+                       f"{POD_SECURITY_LEVEL}: privileged (it has {level!r})")
+    if variant == "openshift":
+        check_scc(where, ns, spec, containers, volumes, defined)
     if kind == "DaemonSet":
         if not any(t.get("operator") == "Exists" and not t.get("key")
                    for t in spec.get("tolerations") or []):
@@ -379,23 +470,65 @@ def check_pod(where, d, t, version, defined):
             err(where, f"serviceName {d['spec']['serviceName']!r} must be headless (clusterIP: None)")
 
 
-def main(argv):
-    version = "0.1.0"
-    if len(argv) > 2 and argv[1] == "--version":
-        version = argv[2]
-        argv = argv[2:]
-    if len(argv) < 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        return 2
-    docs = load(argv[1:])
-    defined = {"Namespace": set(), "ConfigMap": {}, "Secret": {}, "Service": {}}
-    for _, d in docs:
+def check_scc(where, ns, spec, containers, volumes, defined):
+    """OpenShift admits a pod only under an SCC its ServiceAccount may use
+    that allows everything the pod asks for."""
+    sa = spec.get("serviceAccountName", "default")
+    if sa != "default" and (ns, sa) not in defined["ServiceAccount"]:
+        err(where, f"serviceAccountName {sa!r} is no ServiceAccount in {ns}")
+    user = f"system:serviceaccount:{ns}:{sa}"
+    sccs = [(n, s) for n, s in defined["SecurityContextConstraints"].items()
+            if user in (s.get("users") or [])]
+    if not sccs:
+        err(where, f"no SecurityContextConstraints names {user} in users: "
+                   f"OpenShift would admit the pod under restricted-v2, which forbids host paths")
+        return
+    name, scc = sccs[0]
+    w = f"{where} (SCC {name})"
+    kinds = {k for v in volumes.values() for k in ("hostPath", "configMap", "secret", "emptyDir")
+             if k in v}
+    allowed_volumes = set(scc.get("volumes") or [])
+    if "*" not in allowed_volumes:
+        for k in sorted(kinds - allowed_volumes):
+            err(w, f"the pod has {k} volumes; the SCC's volumes do not list {k}")
+    if "hostPath" in kinds and not scc.get("allowHostDirVolumePlugin"):
+        err(w, "the pod mounts host paths: the SCC needs allowHostDirVolumePlugin: true")
+    if spec.get("hostNetwork") and not scc.get("allowHostNetwork"):
+        err(w, "the pod is on the host network: the SCC needs allowHostNetwork: true")
+    caps = set(scc.get("allowedCapabilities") or [])
+    for c in containers:
+        sc = c.get("securityContext") or {}
+        for cap in (sc.get("capabilities") or {}).get("add") or []:
+            if cap not in caps and "*" not in caps:
+                err(w, f"container {c.get('name')} adds {cap}: not in allowedCapabilities")
+        if sc.get("privileged") and not scc.get("allowPrivilegedContainer"):
+            err(w, f"container {c.get('name')} is privileged: allowPrivilegedContainer is false")
+        if "runAsUser" in sc and (scc.get("runAsUser") or {}).get("type") != "RunAsAny":
+            err(w, f"container {c.get('name')} sets runAsUser: the SCC's runAsUser must be "
+                   f"RunAsAny")
+        if "seLinuxOptions" in sc and (scc.get("seLinuxContext") or {}).get("type") != "RunAsAny":
+            err(w, f"container {c.get('name')} sets seLinuxOptions: the SCC's seLinuxContext "
+                   f"must be RunAsAny")
+
+
+def check_set(paths, version, variant):
+    """One variant's files, as one set of objects."""
+    docs = load(paths)
+    defined = {"Namespace": set(), "NamespaceLabels": {}, "ConfigMap": {}, "Secret": {},
+               "Service": {}, "ServiceAccount": set(), "SecurityContextConstraints": {}}
+    seen = {}
+    for where, d in docs:
         if not isinstance(d, dict):
             continue
         kind, meta = d.get("kind"), d.get("metadata") or {}
         key = (meta.get("namespace", "default"), meta.get("name"))
+        if (kind, key) in seen:
+            err(where, f"{kind} {key[0]}/{key[1]} is defined twice (also at {seen[kind, key]}): "
+                       f"check one variant at a time")
+        seen[kind, key] = where
         if kind == "Namespace":
             defined["Namespace"].add(meta.get("name"))
+            defined["NamespaceLabels"][meta.get("name")] = meta.get("labels") or {}
         elif kind == "ConfigMap":
             defined["ConfigMap"][key] = set((d.get("data") or {}).keys())
         elif kind == "Secret":
@@ -403,6 +536,10 @@ def main(argv):
                                       set((d.get("stringData") or {}).keys()))
         elif kind == "Service":
             defined["Service"][key] = d.get("spec") or {}
+        elif kind == "ServiceAccount":
+            defined["ServiceAccount"].add(key)
+        elif kind == "SecurityContextConstraints":
+            defined["SecurityContextConstraints"][meta.get("name")] = d
     for where, d in docs:
         if not isinstance(d, dict):
             err(where, "a document must be an object")
@@ -410,17 +547,52 @@ def main(argv):
         check_doc(where, d, version, defined)
     templates = list(pods(docs))
     for where, d, t in templates:
-        check_pod(where, d, t, version, defined)
+        check_pod(where, d, t, version, defined, variant)
     for (ns, name), spec in defined["Service"].items():
         sel = spec.get("selector") or {}
         if sel and not any(d.get("metadata", {}).get("namespace") == ns and
                            all(((t.get("metadata") or {}).get("labels") or {}).get(k) == v
                                for k, v in sel.items()) for _, d, t in templates):
             err(f"Service {ns}/{name}", f"selector {sel} matches no pod template in these files")
-    for e in errors:
-        print(e)
-    print(f"check-manifests: {len(docs)} documents, {len(errors)} errors")
-    return 1 if errors else 0
+    return len(docs)
+
+
+def main(argv):
+    version, variant, paths = "0.1.0", None, []
+    args = iter(argv[1:])
+    for a in args:
+        if a in ("--version", "--variant"):
+            v = next(args, None)
+            if v is None:
+                print(f"{a} needs a value", file=sys.stderr)
+                return 2
+            if a == "--version":
+                version = v
+            elif v in VARIANTS:
+                variant = v
+            else:
+                print(f"--variant {v}: one of {', '.join(VARIANTS)}", file=sys.stderr)
+                return 2
+        elif a.startswith("-"):
+            print("usage:\n" + "\n".join(__doc__.strip().splitlines()[2:4]), file=sys.stderr)
+            return 2
+        else:
+            paths.append(a)
+    here = os.path.dirname(os.path.abspath(__file__))
+    if paths:
+        sets = [(variant or "kubernetes", paths)]
+    else:
+        sets = [(v, [os.path.join(here, f) for f in VARIANTS[v]["files"]])
+                for v in ([variant] if variant else VARIANTS)]
+    failed = False
+    for v, files in sets:
+        errors.clear()
+        n = check_set(files, version, v)
+        for e in errors:
+            print(e)
+        print(f"check-manifests: {v}: {n} documents, {len(errors)} errors")
+        failed = failed or bool(errors)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -7,27 +7,45 @@
  *      external_ids:system-id (the OVN chassis name) becomes node_name,
  *      ovn-bridge-mappings gives the default physical network (its first
  *      mapping) unless OSN_DEFAULT_PHYSICAL_NETWORK names one.
- *   2. For ssl: remotes, copies the TLS files of a mounted Secret
- *      (OSN_TLS_DIR: tls.key, tls.crt, ca.crt, the kubernetes.io/tls names)
- *      into the node's config directory, mode 0600.
- *   3. Writes the node config (node.json) from the environment and step 1,
+ *   2. For ssl: remotes, reads the TLS files of a mounted Secret
+ *      (OSN_TLS_DIR: tls.key, tls.crt, ca.crt, the kubernetes.io/tls names),
+ *      to install them into the node's config directory, mode 0600.
+ *   3. Makes the node config (node.json) from the environment and step 1,
  *      and loads it back with the plugin's own parser: a config the plugin
  *      would refuse is never installed.
- *   4. Installs the plugin into the host's CNI bin dir, and its
- *      ovn-k8s-cni-overlay symlink.
+ *   4. Places the TLS files and node.json in OSN_CONFIG_DIR, the plugin in
+ *      OSN_CNI_BIN_DIR and, only with OSN_CNI_ALIAS=true, its
+ *      ovn-k8s-cni-overlay symlink (place.h): each directory gets a record
+ *      of what osn-install put there, and a file it did not put there is
+ *      never replaced (all files are checked first; a refusal names each
+ *      file and --force, and changes nothing).  With --force such a file is
+ *      kept beside (.NAME.osn-saved) and replaced.  What the record holds
+ *      and this run does not want (the alias turned off) is removed.
+ * --uninstall (or OSN_UNINSTALL=true) instead removes every file the
+ * records name (a file changed by someone else since is left alone, with a
+ * message), puts back what --force replaced, then the records and the
+ * directories osn-install made: the directories are as they were before the
+ * first install.  It needs neither OSN_NB_REMOTE nor the OVS DB.
  * Every file is replaced atomically: written beside its final name, fsync'd,
  * renamed over it, and the directory fsync'd, because kubelet may exec the
  * plugin (and the plugin read node.json) at any moment.  A file whose
  * content is already the wanted one is left alone, so re-running is
  * idempotent, and running a newer image upgrades in place.  Exit 0 when all
- * is installed, 1 with one message on stderr otherwise.  Nothing but the
- * files above is changed.  With --stay it then waits for SIGTERM and exits
- * 0: the main container of the DaemonSet, doing nothing while it waits.
+ * is done, 1 with a message on stderr otherwise.  Nothing but the files
+ * above is changed.  With --stay it then waits for SIGTERM and exits 0: the
+ * main container of the DaemonSet; while it waits it copies what the plugin
+ * appends to its log (OSN_FOLLOW_LOG) to stdout, so that `kubectl logs`
+ * shows the plugin's log of that node (follow.h).
  *
  * Environment (defaults for the DaemonSet, where the host's directories are
  * mounted under /host and the OVS socket at its host path):
  *   OSN_NB_REMOTE                required: the node config's nb_remote
- *   OSN_CNI_BIN_DIR              /host/opt/cni/bin   where the plugin goes
+ *   OSN_CNI_BIN_DIR              /host/opt/cni/bin   where the plugin goes (the
+ *                                host's CNI bin dir: /opt/cni/bin, or OpenShift's
+ *                                /var/lib/cni/bin, as the container sees it)
+ *   OSN_CNI_ALIAS                false               true: also ovn-k8s-cni-overlay
+ *   OSN_UNINSTALL                false               true: as --uninstall
+ *   OSN_FOLLOW_LOG               unset               with --stay: the log to copy
  *   OSN_CONFIG_DIR               /host/etc/osn       where node.json goes
  *   OSN_HOST_CONFIG_DIR          /etc/osn            the same, as the node sees it
  *   OSN_SOURCE_DIR               /osn/bin            the binaries to install
@@ -41,16 +59,20 @@
  *   OSN_READY_TIMEOUT_MS, OSN_LOG_FILE, OSN_LOG_LEVEL, OSN_LOG_MAX_BYTES,
  *   OSN_LOG_MAX_FILES, OSN_POOL_SIZE  the node config keys of the same name
  */
+#include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "error.h"
 #include "nodeconf.h"
 #include "ovs.h"
 #include "ovsdb.h"
+#include "follow.h"
+#include "place.h"
 #include "util.h"
 
 #define PLUGIN "ovn-kubernetes"
@@ -73,150 +95,23 @@ _printf_(1, 2) static int fail(const char *fmt, ...)
         return -1;
 }
 
-/* dir + "/" + name into buf; -1 (with a message) when it does not fit. */
-static int join(char *buf, size_t size, const char *dir, const char *name)
+/* An osn_error as one message (and its details) on stderr; -1. */
+static int fail_err(const struct osn_error *err)
 {
-        int n = snprintf(buf, size, "%s/%s", dir, name);
-        if (n < 0 || (size_t)n >= size)
-                return fail("path too long: %s/%s", dir, name);
-        return 0;
+        return err->details[0] ? fail("%s (%s)", err->msg, err->details) : fail("%s", err->msg);
 }
 
-/* mkdir -p 'dir', mode 0755 for what it creates. */
-static int make_dirs(const char *dir)
+/* The whole of dir/name, or NULL after a message. */
+static char *read_source(const char *dir, const char *name, size_t *ret_len)
 {
-        char buf[4096];
-        int n = snprintf(buf, sizeof(buf), "%s/", dir);
-        if (n < 0 || (size_t)n >= sizeof(buf))
-                return fail("path too long: %s", dir);
-        for (char *p = buf + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = 0;
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return fail("mkdir %s: %m", buf);
-                *p = '/';
-        }
-        return 0;
-}
-
-/* The whole of 'path' (malloc'd, *ret_len bytes), or NULL with errno. */
-static char *read_all(const char *path, size_t *ret_len)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        size_t len = 0, cap = 1 << 16;
-        char *buf = malloc(cap);
-        while (buf) {
-                if (len == cap) {
-                        char *b = realloc(buf, cap *= 2);
-                        if (!b)
-                                break;
-                        buf = b;
-                }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        break;
-                if (n == 0) {
-                        *ret_len = len;
-                        return buf;
-                }
-                len += (size_t)n;
-        }
-        int saved = errno;
-        free(buf);
-        errno = saved;
-        return NULL;
-}
-
-static int fsync_dir(const char *dir)
-{
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) < 0)
-                return fail("fsync %s: %m", dir);
-        return 0;
-}
-
-/* Puts 'data' at dir/name atomically with 'mode'.  Returns 1 when written,
- * 0 when the file already held exactly that (and that mode), -1 on error. */
-static int install_file(const char *dir, const char *name, const char *data, size_t len,
-                        mode_t mode)
-{
-        char path[4096], tmp[4096];
-        if (join(path, sizeof(path), dir, name) < 0)
-                return -1;
-        int n = snprintf(tmp, sizeof(tmp), "%s/.%s.osn-install.%d", dir, name, (int)getpid());
-        if (n < 0 || (size_t)n >= sizeof(tmp))
-                return fail("path too long: %s/.%s", dir, name);
-
-        size_t old_len;
-        _cleanup_free_ char *old = read_all(path, &old_len);
-        struct stat st;
-        if (old && old_len == len && memcmp(old, data, len) == 0 && stat(path, &st) == 0 &&
-            (st.st_mode & 07777) == mode)
-                return 0;
-
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        if (fd < 0)
-                return fail("create %s: %m", tmp);
-        for (size_t off = 0; off < len;) {
-                ssize_t w = write(fd, data + off, len - off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0) {
-                        fail("write %s: %m", tmp);
-                        unlink(tmp);
-                        return -1;
-                }
-                off += (size_t)w;
-        }
-        /* fchmod: the umask must not decide what kubelet may exec. */
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
-                fail("install %s: %m", path);
-                unlink(tmp);
-                return -1;
-        }
-        return fsync_dir(dir) < 0 ? -1 : 1;
-}
-
-/* dir/name -> 'target', replaced atomically (a symlink beside, renamed). */
-static int install_symlink(const char *dir, const char *name, const char *target)
-{
-        char path[4096], tmp[4096], cur[4096];
-        if (join(path, sizeof(path), dir, name) < 0)
-                return -1;
-        ssize_t n = readlink(path, cur, sizeof(cur) - 1);
-        if (n >= 0) {
-                cur[n] = 0;
-                if (streq(cur, target))
-                        return 0;
-        }
-        int m = snprintf(tmp, sizeof(tmp), "%s/.%s.osn-install.%d", dir, name, (int)getpid());
-        if (m < 0 || (size_t)m >= sizeof(tmp))
-                return fail("path too long: %s/.%s", dir, name);
-        unlink(tmp);
-        if (symlink(target, tmp) < 0 || rename(tmp, path) < 0) {
-                fail("symlink %s -> %s: %m", path, target);
-                unlink(tmp);
-                return -1;
-        }
-        return fsync_dir(dir) < 0 ? -1 : 1;
-}
-
-static int copy_file(const char *src_dir, const char *name, const char *dst_dir,
-                     const char *dst_name, mode_t mode)
-{
-        char src[4096];
-        if (join(src, sizeof(src), src_dir, name) < 0)
-                return -1;
-        size_t len;
-        _cleanup_free_ char *data = read_all(src, &len);
+        char path[4096];
+        int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (n < 0 || (size_t)n >= sizeof(path))
+                return fail("path too long: %s/%s", dir, name), NULL;
+        char *data = osn_place_read(path, ret_len);
         if (!data)
-                return fail("read %s: %m", src);
-        return install_file(dst_dir, dst_name, data, len, mode);
+                fail("read %s: %m", path);
+        return data;
 }
 
 /* Reads the node's OVS DB, retrying until the deadline (OVS may be starting,
@@ -278,36 +173,45 @@ static void first_mapping(const char *mappings, char *buf, size_t size)
         buf[n] = 0;
 }
 
-/* Steps 1-4 of the contract; 0, or 1 after one message on stderr. */
-static int install(void)
+/* The boolean environment variable 'name' (unset: false). */
+static int env_bool(const char *name, bool *ret)
+{
+        const char *v = env_or(name, "false");
+        static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+        for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+                if (streq(v, yes[i]) || streq(v, no[i])) {
+                        *ret = streq(v, yes[i]);
+                        return 0;
+                }
+        return fail("%s=%s: use true or false", name, v);
+}
+
+/* The node config for this node, checked with the plugin's own parser
+ * (loaded from an anonymous file, as the root filesystem may be read-only):
+ * *ret_text is malloc'd, with its final newline.  'tls' names the three
+ * files of OSN_TLS_DIR when they are to be installed, else NULL. */
+static int node_config(const char *host_conf_dir, const char *const (*tls)[3], char **ret_text,
+                       const char **ret_node)
 {
         const char *nb_remote = getenv("OSN_NB_REMOTE");
         if (!nb_remote || !*nb_remote)
-                return fail("OSN_NB_REMOTE is not set (e.g. ssl:10.0.0.1:6641,ssl:10.0.0.2:6641)"),
-                       1;
-        const char *cni_dir = env_or("OSN_CNI_BIN_DIR", "/host/opt/cni/bin");
-        const char *conf_dir = env_or("OSN_CONFIG_DIR", "/host/etc/osn");
-        const char *host_conf_dir = env_or("OSN_HOST_CONFIG_DIR", "/etc/osn");
-        const char *src_dir = env_or("OSN_SOURCE_DIR", "/osn/bin");
+                return fail("OSN_NB_REMOTE is not set (e.g. ssl:10.0.0.1:6641,ssl:10.0.0.2:6641)");
         const char *ovs_remote = env_or("OSN_OVS_REMOTE", "unix:/var/run/openvswitch/db.sock");
         const char *bridge = env_or("OSN_INTEGRATION_BRIDGE", "br-int");
         int timeout = atoi(env_or("OSN_OVS_TIMEOUT_MS", "30000"));
         if (timeout <= 0)
                 timeout = 30000;
 
-        struct osn_ovs_node node;
+        static struct osn_ovs_node node;
         if (read_ovs(ovs_remote, timeout, bridge, &node) < 0)
-                return 1;
+                return -1;
         const char *node_name = env_or("OSN_NODE_NAME", node.system_id);
         if (!*node_name)
                 return fail("the node's OVS has no external_ids:system-id and OSN_NODE_NAME is "
-                            "not set"),
-                       1;
+                            "not set");
         char physnet[256];
         first_mapping(node.bridge_mappings, physnet, sizeof(physnet));
 
-        if (make_dirs(conf_dir) < 0)
-                return 1;
         _cleanup_json_ json_t *conf = json_object();
         json_object_set_new(conf, "node_name", json_string(node_name));
         json_object_set_new(conf, "nb_remote", json_string(nb_remote));
@@ -317,23 +221,13 @@ static int install(void)
         const char *dpn = env_or("OSN_DEFAULT_PHYSICAL_NETWORK", physnet);
         if (*dpn)
                 json_object_set_new(conf, "default_physical_network", json_string(dpn));
-
-        const char *tls_dir = getenv("OSN_TLS_DIR");
-        /* TLS files only for ssl: remotes: the DaemonSet mounts the Secret
-         * as optional, so that plain tcp: clusters need none. */
-        if (tls_dir && *tls_dir && strstr(nb_remote, "ssl:")) {
-                static const char *const files[][3] = {
-                    {"tls.key", "nb-privkey.pem", "nb_private_key"},
-                    {"tls.crt", "nb-cert.pem", "nb_certificate"},
-                    {"ca.crt", "nb-cacert.pem", "nb_ca_cert"},
-                };
-                for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                        char host_path[4096];
-                        if (copy_file(tls_dir, files[i][0], conf_dir, files[i][1], 0600) < 0 ||
-                            join(host_path, sizeof(host_path), host_conf_dir, files[i][1]) < 0)
-                                return 1;
-                        json_object_set_new(conf, files[i][2], json_string(host_path));
-                }
+        static const char *const tls_keys[3] = {"nb_private_key", "nb_certificate", "nb_ca_cert"};
+        for (size_t i = 0; tls && i < ARRAY_SIZE(tls_keys); i++) {
+                char host_path[4096];
+                int n = snprintf(host_path, sizeof(host_path), "%s/%s", host_conf_dir, (*tls)[i]);
+                if (n < 0 || (size_t)n >= sizeof(host_path))
+                        return fail("path too long: %s", host_conf_dir);
+                json_object_set_new(conf, tls_keys[i], json_string(host_path));
         }
         if (set_int_from_env(conf, "underlay_mtu", "OSN_UNDERLAY_MTU") < 0 ||
             set_int_from_env(conf, "physical_mtu", "OSN_PHYSICAL_MTU") < 0 ||
@@ -343,72 +237,287 @@ static int install(void)
             set_int_from_env(conf, "pool_size", "OSN_POOL_SIZE") < 0 ||
             set_str_from_env(conf, "log_file", "OSN_LOG_FILE") < 0 ||
             set_str_from_env(conf, "log_level", "OSN_LOG_LEVEL") < 0)
-                return 1;
+                return -1;
 
         /* Sorted keys: the same inputs always give the same bytes, which is
          * what makes a re-run a no-op. */
         _cleanup_free_ char *text = json_dumps(conf, JSON_INDENT(2) | JSON_SORT_KEYS);
-        if (!text)
-                return fail("out of memory"), 1;
-        size_t text_len = strlen(text);
-        char tmpconf[4096];
-        int n =
-            snprintf(tmpconf, sizeof(tmpconf), "%s/.node.json.check.%d", conf_dir, (int)getpid());
-        if (n < 0 || (size_t)n >= sizeof(tmpconf))
-                return fail("path too long: %s", conf_dir), 1;
-        {
-                /* Load it as the plugin would, from a scratch file. */
-                _cleanup_close_ int fd =
-                    open(tmpconf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-                if (fd < 0 || write(fd, text, text_len) != (ssize_t)text_len) {
-                        fail("write %s: %m", tmpconf);
-                        unlink(tmpconf);
-                        return 1;
-                }
-        }
+        char *with_nl = NULL;
+        if (!text || asprintf(&with_nl, "%s\n", text) < 0)
+                return fail("out of memory");
+        _cleanup_free_ char *out = with_nl;
+        _cleanup_close_ int fd = memfd_create("node.json", MFD_CLOEXEC);
+        size_t len = strlen(out);
+        if (fd < 0 || write(fd, out, len) != (ssize_t)len)
+                return fail("write the node config to check it: %m");
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         struct osn_error err = {0};
         _cleanup_nodeconf_ struct osn_nodeconf *nc = NULL;
-        int r = osn_nodeconf_load(tmpconf, &nc, &err);
-        unlink(tmpconf);
-        if (r < 0)
-                return fail("the node config it would write is invalid: %s", err.msg), 1;
-
-        char *with_nl = NULL;
-        if (asprintf(&with_nl, "%s\n", text) < 0)
-                return fail("out of memory"), 1;
-        _cleanup_free_ char *conf_text = with_nl;
-        int wrote_conf = install_file(conf_dir, "node.json", conf_text, text_len + 1, 0640);
-        if (wrote_conf < 0)
-                return 1;
-
-        if (make_dirs(cni_dir) < 0)
-                return 1;
-        int wrote_plugin = copy_file(src_dir, PLUGIN, cni_dir, PLUGIN, 0755);
-        if (wrote_plugin < 0)
-                return 1;
-        int wrote_alias = install_symlink(cni_dir, ALIAS, PLUGIN);
-        if (wrote_alias < 0)
-                return 1;
-
-        printf("osn-install: node %s: %s/node.json %s, %s/%s %s, %s %s\n", node_name, conf_dir,
-               wrote_conf ? "written" : "unchanged", cni_dir, PLUGIN,
-               wrote_plugin ? "installed" : "unchanged", ALIAS,
-               wrote_alias ? "linked" : "unchanged");
+        if (osn_nodeconf_load(path, &nc, &err) < 0)
+                return fail("the node config it would write is invalid: %s", err.msg);
+        *ret_text = TAKE_PTR(out);
+        *ret_node = node_name;
         return 0;
 }
 
+/* One directory's files for this run. */
+struct dir_plan {
+        struct osn_place *place;
+        struct osn_place_item items[4];
+        const char *verbs[4]; /* what a change is called: "written", "installed" */
+        size_t n;
+};
+
+static void plan_add(struct dir_plan *d, struct osn_place_item item, const char *verb)
+{
+        assert(d->n < ARRAY_SIZE(d->items));
+        d->verbs[d->n] = verb;
+        d->items[d->n++] = item;
+}
+
+static bool plan_has(const struct dir_plan *d, const char *name)
+{
+        for (size_t i = 0; i < d->n; i++)
+                if (streq(d->items[i].name, name))
+                        return true;
+        return false;
+}
+
+/* Places d's items and removes what the record holds beyond them (an
+ * alias turned off, TLS files of a remote that is no longer ssl:), adding
+ * one phrase per file to 'out'.  0, or -1 after a message. */
+static int plan_apply(struct dir_plan *d, bool force, FILE *out)
+{
+        const char *dir = osn_place_dir(d->place);
+        struct osn_error err = {0};
+        for (size_t i = 0; i < d->n; i++) {
+                bool saved = false;
+                int r = osn_place_put(d->place, &d->items[i], force, &saved, &err);
+                if (r < 0)
+                        return fail_err(&err);
+                fprintf(out, ", %s/%s %s", dir, d->items[i].name, r ? d->verbs[i] : "unchanged");
+                if (saved)
+                        fprintf(out,
+                                " (replaced with --force; the original is kept as "
+                                "%s/.%s.osn-saved for --uninstall)",
+                                dir, d->items[i].name);
+        }
+        _cleanup_json_ json_t *recorded = osn_place_recorded(d->place);
+        size_t i;
+        json_t *name;
+        json_array_foreach(recorded, i, name)
+        {
+                const char *n = json_string_value(name);
+                if (plan_has(d, n))
+                        continue;
+                int r = osn_place_remove(d->place, n, &err);
+                if (r < 0)
+                        return fail_err(&err);
+                if (r == 0)
+                        fail("warning: %s", err.msg);
+                else
+                        fprintf(out, ", %s/%s removed", dir, n);
+                err = (struct osn_error){0};
+        }
+        return 0;
+}
+
+/* Installs (steps 1-4 of the contract); 0, or 1 after messages on stderr. */
+static int install(bool force)
+{
+        const char *cni_dir = env_or("OSN_CNI_BIN_DIR", "/host/opt/cni/bin");
+        const char *conf_dir = env_or("OSN_CONFIG_DIR", "/host/etc/osn");
+        const char *host_conf_dir = env_or("OSN_HOST_CONFIG_DIR", "/etc/osn");
+        const char *src_dir = env_or("OSN_SOURCE_DIR", "/osn/bin");
+        const char *tls_dir = getenv("OSN_TLS_DIR");
+        const char *nb_remote = getenv("OSN_NB_REMOTE");
+        bool alias;
+        if (env_bool("OSN_CNI_ALIAS", &alias) < 0)
+                return 1;
+        /* TLS files only for ssl: remotes: the DaemonSet mounts the Secret
+         * as optional, so that plain tcp: clusters need none. */
+        static const char *const tls_src[3] = {"tls.key", "tls.crt", "ca.crt"};
+        static const char *const tls_dst[3] = {"nb-privkey.pem", "nb-cert.pem", "nb-cacert.pem"};
+        bool tls = tls_dir && *tls_dir && nb_remote && strstr(nb_remote, "ssl:");
+
+        _cleanup_free_ char *conf_text = NULL;
+        const char *node_name = NULL;
+        if (node_config(host_conf_dir, tls ? &tls_dst : NULL, &conf_text, &node_name) < 0)
+                return 1;
+        size_t plugin_len, tls_len[3] = {0};
+        _cleanup_free_ char *plugin = read_source(src_dir, PLUGIN, &plugin_len);
+        if (!plugin)
+                return 1;
+        _cleanup_free_ char *key = NULL, *cert = NULL, *ca = NULL;
+        char **tls_data[3] = {&key, &cert, &ca};
+        for (size_t i = 0; tls && i < 3; i++)
+                if (!(*tls_data[i] = read_source(tls_dir, tls_src[i], &tls_len[i])))
+                        return 1;
+
+        struct osn_error err = {0};
+        _cleanup_place_ struct osn_place *conf_place = NULL, *cni_place = NULL;
+        if (osn_place_open(conf_dir, &conf_place, &err) < 0 ||
+            osn_place_open(cni_dir, &cni_place, &err) < 0)
+                return fail_err(&err), 1;
+        struct dir_plan conf = {.place = conf_place}, cni = {.place = cni_place};
+        for (size_t i = 0; tls && i < 3; i++)
+                plan_add(&conf, (struct osn_place_item){tls_dst[i], *tls_data[i], tls_len[i], 0600},
+                         "written");
+        plan_add(&conf, (struct osn_place_item){"node.json", conf_text, strlen(conf_text), 0640},
+                 "written");
+        plan_add(&cni, (struct osn_place_item){PLUGIN, plugin, plugin_len, 0755}, "installed");
+        if (alias)
+                plan_add(&cni, (struct osn_place_item){.name = ALIAS, .link_target = PLUGIN},
+                         "linked");
+
+        /* Every file is checked before any is changed: a refusal changes
+         * nothing, and names every file refused. */
+        int refused = 0;
+        struct dir_plan *plans[] = {&conf, &cni};
+        for (size_t p = 0; p < ARRAY_SIZE(plans); p++)
+                for (size_t i = 0; i < plans[p]->n; i++) {
+                        err = (struct osn_error){0};
+                        if (osn_place_check(plans[p]->place, &plans[p]->items[i], force, &err) <
+                            0) {
+                                fail_err(&err);
+                                if (streq(plans[p]->items[i].name, ALIAS))
+                                        fail("(an %s that osn did not install is usually "
+                                             "ovn-kubernetes' own CNI plugin, which this node's "
+                                             "primary network may use: leave OSN_CNI_ALIAS off "
+                                             "there)",
+                                             ALIAS);
+                                refused++;
+                        }
+                }
+        if (refused)
+                return fail("nothing changed: %d file(s) refused", refused), 1;
+
+        _cleanup_free_ char *summary = NULL;
+        size_t summary_len;
+        FILE *out = open_memstream(&summary, &summary_len);
+        if (!out)
+                return fail("out of memory"), 1;
+        int r = plan_apply(&conf, force, out);
+        if (r == 0)
+                r = plan_apply(&cni, force, out);
+        if (!alias) {
+                char alias_path[4096];
+                snprintf(alias_path, sizeof(alias_path), "%s/%s", cni_dir, ALIAS);
+                struct stat st;
+                if (lstat(alias_path, &st) == 0)
+                        fprintf(out, ", %s left alone (not osn's; OSN_CNI_ALIAS is off)",
+                                alias_path);
+                else
+                        fprintf(out, ", %s off (OSN_CNI_ALIAS=true installs it)", ALIAS);
+        }
+        fclose(out);
+        if (r < 0)
+                return 1;
+        printf("osn-install: node %s%s\n", node_name, summary);
+        return 0;
+}
+
+/* --uninstall: every file the records name, removed or put back; then the
+ * records and the directories osn-install made.  0, or 1 after a message. */
+static int uninstall(void)
+{
+        const char *dirs[] = {env_or("OSN_CNI_BIN_DIR", "/host/opt/cni/bin"),
+                              env_or("OSN_CONFIG_DIR", "/host/etc/osn")};
+        int left = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+                struct osn_error err = {0};
+                _cleanup_place_ struct osn_place *place = NULL;
+                if (osn_place_open(dirs[i], &place, &err) < 0)
+                        return fail_err(&err), 1;
+                _cleanup_json_ json_t *names = osn_place_recorded(place);
+                size_t j;
+                json_t *name;
+                json_array_foreach(names, j, name)
+                {
+                        const char *n = json_string_value(name);
+                        int r = osn_place_remove(place, n, &err);
+                        if (r < 0)
+                                return fail_err(&err), 1;
+                        if (r == 0) {
+                                fail("%s", err.msg);
+                                left++;
+                        } else {
+                                printf("osn-install: %s/%s removed\n", dirs[i], n);
+                        }
+                        err = (struct osn_error){0};
+                }
+                if (osn_place_drop_record(place, &err) < 0)
+                        return fail_err(&err), 1;
+        }
+        printf("osn-install: uninstalled%s\n",
+               left ? " (files changed by others since were left alone, see above)" : "");
+        return 0;
+}
+
+/* --stay: waits for a signal of 'set'; meanwhile, when 'log' names a file,
+ * copies what is appended to it to stdout once a second (follow.h). */
+static void wait_for_sigterm(const sigset_t *set, const char *log)
+{
+        _cleanup_(osn_follow_freep) struct osn_follow *f =
+            log && *log ? osn_follow_new(log, STDOUT_FILENO) : NULL;
+        for (;;) {
+                if (!f) {
+                        int sig;
+                        sigwait(set, &sig);
+                        return;
+                }
+                struct timespec tick = {.tv_sec = 1};
+                if (sigtimedwait(set, NULL, &tick) >= 0)
+                        return;
+                if (osn_follow_poll(f) < 0) {
+                        osn_follow_free(TAKE_PTR(f)); /* stdout is gone: just wait */
+                }
+        }
+}
+
+static const char usage[] =
+    "usage: %s [--force] [--stay]\n"
+    "       %s --uninstall [--stay]\n"
+    "Installs the osn CNI plugin and its node config on this node, as\n"
+    "configured by OSN_* environment variables (docs/install.md), and\n"
+    "exits; with --stay, then waits for SIGTERM (a DaemonSet's main\n"
+    "container, so that the pod stays up and a restart re-installs), and\n"
+    "meanwhile copies what is appended to OSN_FOLLOW_LOG (the plugin's log\n"
+    "file) to stdout, for `kubectl logs`.\n"
+    "It records what it installs (.osn-install.json in each directory) and\n"
+    "never replaces a file it did not install, unless:\n"
+    "  --force      replace such files; each original is kept beside it\n"
+    "               (.NAME.osn-saved) and put back by --uninstall\n"
+    "  --uninstall  remove exactly what it installed, put back what it\n"
+    "               replaced, and remove the directories it made\n"
+    "The ovn-k8s-cni-overlay name for the plugin is installed only with\n"
+    "OSN_CNI_ALIAS=true.  OSN_UNINSTALL=true is --uninstall (for a\n"
+    "DaemonSet: `kubectl set env ds/osn-node OSN_UNINSTALL=true`).\n";
+
 int main(int argc, char **argv)
 {
-        bool stay = argc == 2 && streq(argv[1], "--stay");
-        if (argc > 1 && !stay) {
-                fprintf(stderr,
-                        "usage: %s [--stay]\n"
-                        "Installs the osn CNI plugin and its node config on this node, as\n"
-                        "configured by OSN_* environment variables (docs/install.md), and\n"
-                        "exits; with --stay, then waits for SIGTERM (a DaemonSet's main\n"
-                        "container, so that the pod stays up and a restart re-installs).\n",
-                        argv[0]);
-                return streq(argv[1], "--help") || streq(argv[1], "-h") ? 0 : 1;
+        bool stay = false, force = false, uninst = false;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--stay"))
+                        stay = true;
+                else if (streq(argv[i], "--force"))
+                        force = true;
+                else if (streq(argv[i], "--uninstall"))
+                        uninst = true;
+                else {
+                        bool help = streq(argv[i], "--help") || streq(argv[i], "-h");
+                        fprintf(help ? stdout : stderr, usage, argv[0], argv[0]);
+                        return help ? 0 : 1;
+                }
+        }
+        bool uninst_env;
+        if (env_bool("OSN_UNINSTALL", &uninst_env) < 0)
+                return 1;
+        uninst = uninst || uninst_env;
+        if (uninst && force) {
+                fprintf(stderr, usage, argv[0], argv[0]);
+                return 1;
         }
         sigset_t set;
         sigemptyset(&set);
@@ -417,11 +526,10 @@ int main(int argc, char **argv)
         /* Blocked before installing, so that a SIGTERM during the install is
          * taken by sigwait() below rather than killing a half-done write. */
         sigprocmask(SIG_BLOCK, &set, NULL);
-        int r = install();
+        int r = uninst ? uninstall() : install(force);
         if (r || !stay)
                 return r;
         fflush(stdout);
-        int sig;
-        sigwait(&set, &sig);
+        wait_for_sigterm(&set, getenv("OSN_FOLLOW_LOG"));
         return 0;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Deployment (issue 11), on a real sandbox node:
+# Deployment, on a real sandbox node:
 #   1. install layout: a -Dstatic=true build, `meson install --destdir`, gives
-#      exactly the plugin and its ovn-k8s-cni-overlay link in cni_bin_dir and
-#      osnctl in bindir, all static executables (no program interpreter);
+#      exactly the plugin in cni_bin_dir (its ovn-k8s-cni-overlay link only
+#      with -Dcni_alias=true), osnctl in bindir, their man pages and osnctl's
+#      completion; the programs static executables (no program interpreter);
 #   2. the installed plugin in an otherwise empty root (a chroot holding the
 #      binary and its node config; /proc, /sys, /run and the two OVSDB
 #      sockets bind-mounted): VERSION, then ADD of two pods that ping each
@@ -14,7 +15,8 @@
 #      whole, every invocation's first line present, files bounded;
 #   4. osn-install run directly: the node config from env + the node's OVS,
 #      TLS files from a Secret directory, idempotent re-run, in-place upgrade,
-#      refusal without OSN_NB_REMOTE;
+#      refusal without OSN_NB_REMOTE (test-installer has what it does with
+#      files it did not install, and --uninstall);
 #   5. the image (scripts/mkimage.sh) under containerd: `ctr images import`,
 #      `ctr run` with a host CNI dir and the node's OVS socket mounted; the
 #      plugin lands there and attaches two pods on that node;
@@ -53,14 +55,19 @@ PREFIX=$(meson introspect --buildoptions "$SB" | jq -r '.[] | select(.name=="pre
 BINDIR=$(meson introspect --buildoptions "$SB" | jq -r '.[] | select(.name=="bindir") | .value')
 CNIDIR=$(meson introspect --buildoptions "$SB" | jq -r '.[] | select(.name=="cni_bin_dir") | .value')
 assert_eq "/opt/cni/bin" "$CNIDIR" "cni_bin_dir defaults to /opt/cni/bin"
-want=$(printf '%s\n' "f $CNIDIR/ovn-kubernetes" "l $CNIDIR/ovn-k8s-cni-overlay" \
+want=$(printf '%s\n' "f $CNIDIR/ovn-kubernetes" \
     "f $PREFIX/$BINDIR/osnctl" "f $PREFIX/share/man/man8/osnctl.8" \
     "f $PREFIX/share/man/man8/ovn-kubernetes.8" \
     "f $PREFIX/share/bash-completion/completions/osnctl.bash" | sort)
 got=$(cd "$DEST" && find . -not -type d -printf '%y %p\n' | sed 's| \./| /|' | sort)
-assert_eq "$want" "$got" "installed files: exactly the plugin, its link, osnctl, their man pages, osnctl's completion"
-assert_eq "ovn-kubernetes" "$(readlink "$DEST$CNIDIR/ovn-k8s-cni-overlay")" \
-    "ovn-k8s-cni-overlay links to ovn-kubernetes beside it"
+assert_eq "$want" "$got" "installed files: exactly the plugin, osnctl, their man pages, osnctl's completion (no ovn-k8s-cni-overlay by default)"
+if meson configure "$SB" -Dcni_alias=true >/dev/null && meson install -C "$SB" --destdir "$T/destdir-alias" >"$T/install.log" 2>&1; then
+    assert_eq "ovn-kubernetes" "$(readlink "$T/destdir-alias$CNIDIR/ovn-k8s-cni-overlay")" \
+        "-Dcni_alias=true: ovn-k8s-cni-overlay links to ovn-kubernetes beside it"
+else
+    fail "meson install -Dcni_alias=true: $(tail -3 "$T/install.log")"
+fi
+meson configure "$SB" -Dcni_alias=false >/dev/null
 for b in "$DEST$CNIDIR/ovn-kubernetes" "$DEST$PREFIX/$BINDIR/osnctl" "$SB/deploy/installer/osn-install"; do
     hdr=$(readelf -lW "$b" 2>&1)
     if [[ "$hdr" != *"Requesting program interpreter"* && "$hdr" != *" DYNAMIC "* ]]; then
@@ -259,7 +266,8 @@ jq_eq "$NJ" '.nb_remote' "unix:$SANDBOX_DIR/nb.sock" "nb_remote from OSN_NB_REMO
 jq_eq "$NJ" '.ovs_remote' "unix:$NODE_DIR/db.sock" "ovs_remote: the socket it read"
 check "installed plugin is the source, byte for byte" cmp "$H/src/ovn-kubernetes" "$H/opt/cni/bin/ovn-kubernetes"
 assert_eq "755" "$(stat -c %a "$H/opt/cni/bin/ovn-kubernetes")" "installed plugin is mode 0755"
-assert_eq "ovn-kubernetes" "$(readlink "$H/opt/cni/bin/ovn-k8s-cni-overlay")" "and its ovn-k8s-cni-overlay link"
+[[ ! -e "$H/opt/cni/bin/ovn-k8s-cni-overlay" ]] && ok "no ovn-k8s-cni-overlay by default (OSN_CNI_ALIAS)" ||
+    fail "ovn-k8s-cni-overlay installed without OSN_CNI_ALIAS"
 ino1=$(stat -c %i "$H/opt/cni/bin/ovn-kubernetes") || exit 1
 ino_conf1=$(stat -c %i "$H/etc/osn/node.json") || exit 1
 OUT=$(env "${install_env[@]}" "$INST" 2>&1)
@@ -278,7 +286,7 @@ check "upgraded plugin is the new one" cmp "$H/src/ovn-kubernetes" "$H/opt/cni/b
 check "the old file is untouched under a running process (replaced by rename)" \
     cmp "/proc/$$/fd/$old_fd" "$DEST$CNIDIR/ovn-kubernetes"
 exec {old_fd}<&-
-assert_eq "" "$(find "$H" -name '.*osn-install*')" "no temporary file left beside"
+assert_eq "" "$(find "$H" -name '.*.osn-install.[0-9]*')" "no temporary file left beside"
 # TLS from a Secret directory.
 mkdir -p "$T/secret"
 for f in tls.key tls.crt ca.crt; do echo "pem $f" >"$T/secret/$f"; done
@@ -318,8 +326,8 @@ OUT=$(timeout 120 "${CTR[@]}" run --rm --snapshotter native \
 assert_eq "0" "$?" "ctr run of the image (entrypoint osn-install): $OUT"
 strip --strip-all -o "$T/stripped" "$SB/src/plugin/ovn-kubernetes"
 check "the plugin landed in the host CNI dir (the build's, stripped)" cmp "$T/stripped" "$CH/opt/cni/bin/ovn-kubernetes"
-[[ -x "$CH/opt/cni/bin/ovn-kubernetes" && -L "$CH/opt/cni/bin/ovn-k8s-cni-overlay" ]] &&
-    ok "plugin and ovn-k8s-cni-overlay in the host CNI dir" || fail "plugin not installed by the image"
+[[ -x "$CH/opt/cni/bin/ovn-kubernetes" && ! -e "$CH/opt/cni/bin/ovn-k8s-cni-overlay" ]] &&
+    ok "the plugin, and no ovn-k8s-cni-overlay, in the host CNI dir" || fail "plugin not installed by the image"
 jq_eq "$(cat "$CH/etc/osn/node.json" 2>/dev/null)" '.node_name' "osn-node1" "node config written by the image, node name from OVS"
 # host_cni VERB POD [CONF]: the plugin in the host CNI dir, on node1, as
 # kubelet/Multus would run it.

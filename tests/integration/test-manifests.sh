@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The manifests under deploy/ (issue 11), checked offline:
+# The manifests under deploy/, checked offline:
 #   - deploy/check-manifests.py (see its header for what it checks: fields
 #     against the Kubernetes API's, references between the objects, values,
-#     osn's own rules) passes on deploy/ as shipped;
+#     osn's own rules, OpenShift's SCC) passes on both variants as shipped
+#     (Kubernetes; OpenShift: deploy/openshift/);
 #   - and fails, naming the fault, on copies with one fault each, so that
-#     each kind of check is shown to bite;
+#     each kind of check is shown to bite; and on both variants at once;
+#   - the OpenShift variant is the Kubernetes one with only the differences
+#     its header lists;
 #   - every example NAD passes `osnctl validate` (osn's own parser);
+#   - no issue numbers in the install docs, the runbook and deploy/;
 #   - kubectl's client-side validation is used too when it works offline
 #     (it does not: it needs the API server's OpenAPI; then it is skipped
 #     and said so).
@@ -18,10 +22,15 @@ VERSION=$(sed -n "s/^ *version : '\(.*\)',$/\1/p" "$ROOT/meson.build" | head -1)
 T=$(mktemp -d /tmp/osn-manifests.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
+OUT=$("$PY" "$CHECK" --version "$VERSION" 2>&1)
+assert_eq "0" "$?" "both variants pass check-manifests.py: $(tail -2 <<<"$OUT" | tr '\n' ' ')"
+n=$(sed -n 's/^check-manifests: kubernetes: \([0-9]*\) documents, 0 errors$/\1/p' <<<"$OUT")
+((n >= 13)) && ok "it read every document of the Kubernetes variant ($n)" || fail "kubernetes: '$n' documents read"
+n=$(sed -n 's/^check-manifests: openshift: \([0-9]*\) documents, 0 errors$/\1/p' <<<"$OUT")
+((n >= 10)) && ok "it read every document of the OpenShift variant ($n)" || fail "openshift: '$n' documents read"
 OUT=$("$PY" "$CHECK" --version "$VERSION" "$ROOT/deploy" 2>&1)
-assert_eq "0" "$?" "deploy/ passes check-manifests.py: $(tail -1 <<<"$OUT")"
-n=$(sed -n 's/^check-manifests: \([0-9]*\) documents.*/\1/p' <<<"$OUT")
-((n >= 12)) && ok "it read every document ($n)" || fail "only $n documents read"
+assert_eq "1" "$?" "both variants given as one set fail"
+assert_contains "$OUT" "is defined twice" "because the objects are defined twice"
 
 # mutant NAME FILE OLD NEW NTH EXPECT: a copy of deploy/ with the NTH
 # occurrence of OLD in FILE replaced by NEW must fail, with EXPECT in the
@@ -44,7 +53,7 @@ PYEOF
         return
     fi
     local out rc
-    out=$("$PY" "$CHECK" --version "$VERSION" "$d" 2>&1)
+    out=$("$PY" "$d/check-manifests.py" --version "$VERSION" 2>&1)
     rc=$?
     if [[ $rc -eq 1 && "$out" == *"$expect"* ]]; then
         ok "mutant $name is refused: $(grep -F -m1 "$expect" <<<"$out" | cut -c1-160)"
@@ -66,6 +75,54 @@ mutant token osn-node.yaml "automountServiceAccountToken: false" "automountServi
 mutant cni-dir osn-node.yaml "path: /opt/cni/bin," "path: /usr/libexec/cni," 1 "needs the host's /opt/cni/bin mounted"
 mutant nb-env osn-node.yaml "name: OSN_NB_REMOTE" "name: OSN_NB_REMOTES" 1 "needs OSN_NB_REMOTE"
 mutant namespace ovn/ovn-config.yaml "namespace: osn-system" "namespace: osn" 1 "is not defined by a Namespace"
+# What osnctl needs in the container kubectl exec runs it in.
+mutant netns osn-node.yaml "mountPath: /var/run/netns," "mountPath: /var/run/netns-x," 1 "needs the host's /var/run/netns mounted at /var/run/netns"
+mutant propagation osn-node.yaml "mountPropagation: HostToContainer}" "mountPropagation: None}" 1 "needs mountPropagation: HostToContainer"
+mutant ovn-run osn-node.yaml "mountPath: /var/run/ovn," "mountPath: /run/ovn," 1 "needs the host's /var/run/ovn"
+mutant log-dir osn-node.yaml "hostPath: {path: /var/log/osn," "hostPath: {path: /var/log," 1 "needs the host's /var/log/osn"
+mutant metrics osn-node.yaml "mountPath: /var/lib/osn/metrics," "mountPath: /metrics," 1 "needs the host's /var/lib/osn/metrics"
+mutant host-network osn-node.yaml "hostNetwork: true" "hostNetwork: false" 1 "needs hostNetwork: true"
+mutant pod-security osn-node.yaml "enforce: privileged" "enforce: baseline" 1 "needs the label pod-security.kubernetes.io/enforce: privileged"
+# OpenShift.
+mutant os-cni-dir openshift/osn-node.yaml "path: /var/lib/cni/bin," "path: /opt/cni/bin," 1 "needs the host's /var/lib/cni/bin mounted"
+mutant os-cni-env openshift/osn-node.yaml "value: /host/var/lib/cni/bin" "value: /host/opt/cni/bin" 1 "(OSN_CNI_BIN_DIR)"
+mutant os-scc-user openshift/osn-node.yaml "system:serviceaccount:osn-system:osn-node" "system:serviceaccount:osn-system:osn" 1 "no SecurityContextConstraints names"
+mutant os-scc-hostpath openshift/osn-node.yaml "allowHostDirVolumePlugin: true" "allowHostDirVolumePlugin: false" 1 "allowHostDirVolumePlugin: true"
+mutant os-scc-cap openshift/osn-node.yaml 'allowedCapabilities: ["DAC_OVERRIDE", "NET_ADMIN"]' 'allowedCapabilities: ["DAC_OVERRIDE"]' 1 "adds NET_ADMIN: not in allowedCapabilities"
+mutant os-scc-selinux openshift/osn-node.yaml "seLinuxContext: {type: RunAsAny}" "seLinuxContext: {type: MustRunAs}" 1 "seLinuxContext must be RunAsAny"
+mutant os-sa openshift/osn-node.yaml "serviceAccountName: osn-node" "serviceAccountName: osn-nod" 1 "is no ServiceAccount"
+mutant os-scc-field openshift/osn-node.yaml "allowHostPorts: false" "allowHostPort: false" 1 "unknown field"
+
+# The OpenShift variant is the Kubernetes one with the listed differences
+# undone: a change to one that is not made to the other fails here.
+OUT=$("$PY" - "$ROOT/deploy/osn-node.yaml" "$ROOT/deploy/openshift/osn-node.yaml" <<'PYEOF' 2>&1
+import json, sys, yaml
+k8s = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+ocp = [d for d in yaml.safe_load_all(open(sys.argv[2])) if d]
+ocp = [d for d in ocp if d["kind"] not in ("ServiceAccount", "SecurityContextConstraints")]
+for d in ocp:
+    if d["kind"] == "Namespace":
+        d["metadata"]["labels"].pop("security.openshift.io/scc.podSecurityLabelSync")
+    if d["kind"] == "DaemonSet":
+        spec = d["spec"]["template"]["spec"]
+        spec.pop("serviceAccountName")
+        for c in spec["initContainers"] + spec["containers"]:
+            c["securityContext"].pop("seLinuxOptions")
+undone = json.dumps(ocp, sort_keys=True).replace("/var/lib/cni/bin", "/opt/cni/bin")
+if undone != json.dumps(k8s, sort_keys=True):
+    a, b = json.dumps(k8s, sort_keys=True, indent=1), json.dumps(json.loads(undone), sort_keys=True, indent=1)
+    import difflib
+    sys.exit("\n".join(difflib.unified_diff(a.splitlines(), b.splitlines(), "kubernetes", "openshift", lineterm="", n=1)))
+PYEOF
+)
+assert_eq "0" "$?" "the OpenShift variant differs from the Kubernetes one only as its header says${OUT:+: $OUT}"
+
+# Issue numbers mean nothing to a user: none in the install docs, the
+# runbook or what deploy/ ships (the pattern is shown to match first).
+ISSUE_RE='[Ii]ssues? #?[0-9]+'
+assert_eq "1" "$(grep -cE "$ISSUE_RE" <<<"fixed in issue 18")" "the issue-number pattern matches one"
+hits=$(grep -rnE "$ISSUE_RE" "$ROOT/docs/install.md" "$ROOT/docs/operations.md" "$ROOT/deploy" || true)
+assert_eq "" "$hits" "no issue numbers in docs/install.md, docs/operations.md and deploy/"
 
 OSNCTL=$OSN_BUILD/src/osnctl/osnctl
 if [[ -x "$OSNCTL" ]]; then

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# osn's own OVN (deploy/ovn/, issue 11) under containerd: the image of
+# osn's own OVN (deploy/ovn/) under containerd: the image of
 # scripts/mkimage-ovn.sh (Debian's OVN packages) runs the entrypoint scripts
 # of deploy/ovn/ovn-config.yaml exactly as the StatefulSet does: three NB and
 # three SB Raft members (ordinal 0 creates each cluster, 1 and 2 join it) and
 # ovn-northd, each in its own container, all in one network namespace of
 # this test where 10.254.0.1-3 stand for the three control-plane nodes.
+# Everything speaks TLS, as shipped (db_transport "ssl"), with certificates
+# from deploy/ovn/mkcerts.sh: the members (clients and Raft), northd,
+# ovn-controller and osn (installed by osn-install from a Secret directory);
+# plain TCP and a client of another CA are refused; the scripts refuse to
+# start without the key files, naming mkcerts.sh and the tcp opt-in.
 # Shown: both clusters form with 3 servers and one leader; northd turns an
 # NB logical port into an SB Port_Binding; after the NB leader is killed,
 # the two members left elect a leader and still commit writes; a restarted
@@ -55,6 +60,30 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
             open(f"{sys.argv[2]}/{k}", "w").write(v)
 EOF
 [[ -s "$T/scripts/ovsdb.sh" && -s "$T/scripts/northd.sh" ]] || { fail "scripts not extracted"; finish; }
+# script_alone NAME ENV...: northd.sh in the image with no TLS Secret
+# mounted, as a pod would start it; its output and exit status.
+script_alone() {
+    local name=$1
+    shift
+    timeout 60 "${CTR[@]}" run --rm --snapshotter native \
+        --mount "type=bind,src=$T/scripts,dst=/scripts,options=rbind:ro" "$@" \
+        --env CENTRAL_IPS=10.254.0.1 localhost/osn-ovn:test "$name" /bin/sh /scripts/northd.sh 2>&1
+}
+OUT=$(script_alone bad-transport --env DB_TRANSPORT=udp)
+assert_contains "$OUT" "db_transport=udp: use ssl or tcp" "a bad db_transport is refused, named"
+OUT=$(script_alone no-tls)
+assert_contains "$OUT" "db_transport is ssl but /ovn-tls/tls.key is missing: make the certificates with deploy/ovn/mkcerts.sh" \
+    "TLS by default: without the key files northd refuses to start, naming mkcerts.sh"
+assert_contains "$OUT" 'db_transport: "tcp"' "and the explicit opt-in to plain TCP"
+PKI=$T/pki
+OUT=$("$ROOT/deploy/ovn/mkcerts.sh" "$PKI" "10.254.0.1 10.254.0.2 10.254.0.3" 2>&1)
+assert_eq "0" "$?" "deploy/ovn/mkcerts.sh: $OUT"
+OUT=$("$ROOT/deploy/check-manifests.py" "$PKI/secrets.yaml" "$ROOT/deploy/osn-node.yaml" 2>&1)
+assert_eq "0" "$?" "its secrets.yaml passes check-manifests: $(tail -1 <<<"$OUT")"
+"$ROOT/deploy/ovn/mkcerts.sh" "$T/other-pki" "10.254.0.1" >/dev/null 2>&1
+# Client options for the host's ovn-nbctl/ovn-sbctl: osn's pair, ovn-controller's.
+NB_TLS=(-p "$PKI/osn-nb-tls/tls.key" -c "$PKI/osn-nb-tls/tls.crt" -C "$PKI/osn-nb-tls/ca.crt")
+SB_TLS=(-p "$PKI/ovn-node-tls/tls.key" -c "$PKI/ovn-node-tls/tls.crt" -C "$PKI/ovn-node-tls/ca.crt")
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up
@@ -70,6 +99,7 @@ member() {
         --mount "type=bind,src=$T/scripts,dst=/scripts,options=rbind:ro" \
         --mount "type=bind,src=$d/lib,dst=/var/lib/ovn,options=rbind:rw" \
         --mount "type=bind,src=$d/run,dst=/var/run/ovn,options=rbind:rw" \
+        --mount "type=bind,src=$PKI/ovn-central-tls,dst=/ovn-tls,options=rbind:ro" \
         --env POD_NAME="ovn-central-$i" --env HOST_IP="10.254.0.$((i + 1))" \
         --env CENTRAL_IPS="$IPS" \
         localhost/osn-ovn:test "$db-$i" /bin/sh /scripts/ovsdb.sh "$db" >/dev/null
@@ -81,6 +111,7 @@ for db in nb sb; do member "$db" 1; member "$db" 2; done
     --log-uri "file://$T/logs/northd.log" \
     --mount "type=bind,src=$T/scripts,dst=/scripts,options=rbind:ro" \
     --mount "type=bind,src=$T/m0/run,dst=/var/run/ovn,options=rbind:rw" \
+    --mount "type=bind,src=$PKI/ovn-central-tls,dst=/ovn-tls,options=rbind:ro" \
     --env CENTRAL_IPS="$IPS" localhost/osn-ovn:test northd /bin/sh /scripts/northd.sh >/dev/null
 
 status() { ovn-appctl -t "$T/m$2/run/ovn$1_db.ctl" cluster/status "$3" 2>/dev/null; }
@@ -104,11 +135,18 @@ for db in nb:OVN_Northbound sb:OVN_Southbound; do
     fi
 done
 
-NB_REMOTES=tcp:10.254.0.1:6641,tcp:10.254.0.2:6641,tcp:10.254.0.3:6641
-SB_REMOTES=tcp:10.254.0.1:6642,tcp:10.254.0.2:6642,tcp:10.254.0.3:6642
-nbctl_ns() { ip netns exec "$NS" timeout 20 ovn-nbctl --db="$NB_REMOTES" --timeout=15 "$@"; }
-sbctl_ns() { ip netns exec "$NS" timeout 20 ovn-sbctl --db="$SB_REMOTES" --timeout=15 "$@"; }
-check "NB write through the cluster" nbctl_ns ls-add sw0 -- lsp-add sw0 p1
+NB_REMOTES=ssl:10.254.0.1:6641,ssl:10.254.0.2:6641,ssl:10.254.0.3:6641
+SB_REMOTES=ssl:10.254.0.1:6642,ssl:10.254.0.2:6642,ssl:10.254.0.3:6642
+nbctl_ns() { ip netns exec "$NS" timeout 20 ovn-nbctl "${NB_TLS[@]}" --db="$NB_REMOTES" --timeout=15 "$@"; }
+sbctl_ns() { ip netns exec "$NS" timeout 20 ovn-sbctl "${SB_TLS[@]}" --db="$SB_REMOTES" --timeout=15 "$@"; }
+check "NB write through the cluster, over TLS" nbctl_ns ls-add sw0 -- lsp-add sw0 p1
+check_fails "plain TCP to an NB member is refused (nothing listens on tcp:)" \
+    ip netns exec "$NS" timeout 10 ovn-nbctl --db=tcp:10.254.0.1:6641 --timeout=3 ls-list
+check_fails "a client certificate of another CA is refused" \
+    ip netns exec "$NS" timeout 10 ovn-nbctl -p "$T/other-pki/osn-nb-tls/tls.key" \
+    -c "$T/other-pki/osn-nb-tls/tls.crt" -C "$PKI/ca/ca.crt" --db=ssl:10.254.0.1:6641 --timeout=3 ls-list
+raft_tls() { status nb 0 OVN_Northbound | grep -q '^Address: ssl:10.254.0.1:6643'; }
+check "the Raft cluster's addresses are ssl:" raft_tls
 has_binding() { [[ -n "$(sbctl_ns --bare --columns=_uuid find Port_Binding logical_port="$1")" ]]; }
 if wait_until 30 has_binding p1; then
     ok "ovn-northd compiled NB port p1 into an SB Port_Binding"
@@ -143,7 +181,7 @@ if [[ -n "$leader" ]]; then
     else
         fail "member $leader did not rejoin within 60 s"
     fi
-    caught_up() { ip netns exec "$NS" ovn-nbctl --db="tcp:10.254.0.$((leader + 1)):6641" --no-leader-only --timeout=5 lsp-list sw0 2>/dev/null | grep -q '(p2)'; }
+    caught_up() { ip netns exec "$NS" ovn-nbctl "${NB_TLS[@]}" --db="ssl:10.254.0.$((leader + 1)):6641" --no-leader-only --timeout=5 lsp-list sw0 2>/dev/null | grep -q '(p2)'; }
     if wait_until 30 caught_up; then
         ok "and it has the write it missed"
     else
@@ -170,6 +208,7 @@ node_task() {
         --mount "type=bind,src=$N/etc,dst=/etc/openvswitch,options=rbind:rw" \
         --mount "type=bind,src=$N/ovs,dst=/var/run/openvswitch,options=rbind:rw" \
         --mount "type=bind,src=$N/ovn,dst=/var/run/ovn,options=rbind:rw" \
+        --mount "type=bind,src=$PKI/ovn-node-tls,dst=/ovn-tls,options=rbind:ro" \
         --env NODE_NAME=node-a --env HOST_IP=10.254.0.1 --env CENTRAL_IPS="$IPS" \
         --env BRIDGE_MAPPINGS="" --env ENCAP_TYPE=geneve \
         localhost/osn-ovn:test "$name" /bin/sh "$@" >/dev/null
@@ -201,11 +240,15 @@ OUT=$(timeout 120 "${CTR[@]}" run --rm --snapshotter native \
     --mount "type=bind,src=$N/cni,dst=/host/opt/cni/bin,options=rbind:rw" \
     --mount "type=bind,src=$N/osn,dst=/host/etc/osn,options=rbind:rw" \
     --mount "type=bind,src=$N/ovs,dst=/var/run/openvswitch,options=rbind:rw" \
-    --env OSN_NB_REMOTE="$NB_REMOTES" --env OSN_NODE_OVS_REMOTE="$OVSDB" \
+    --mount "type=bind,src=$PKI/osn-nb-tls,dst=/etc/osn-tls,options=rbind:ro" \
+    --env OSN_NB_REMOTE="$NB_REMOTES" --env OSN_NODE_OVS_REMOTE="$OVSDB" --env OSN_TLS_DIR=/etc/osn-tls \
     --env OSN_HOST_CONFIG_DIR="$N/osn" --env OSN_LOG_FILE="$T/plugin.log" \
     localhost/osn-node:test osn-install 2>&1)
 assert_eq "0" "$?" "the osn-node image installed osn on the node: $OUT"
 assert_eq "node-a" "$(jq -r .node_name "$N/osn/node.json" 2>/dev/null)" "node_name is the system-id controller.sh set"
+assert_eq "ssl:10.254.0.1:6641 $N/osn/nb-privkey.pem" \
+    "$(jq -r '(.nb_remote | split(",")[0]) + " " + .nb_private_key' "$N/osn/node.json" 2>/dev/null)" \
+    "osn reaches the NB over TLS with the osn-nb-tls pair osn-install copied"
 
 NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"own-ovn","topology":"layer2","subnets":"10.78.0.0/24"}'
 # osn_cni VERB POD: the installed plugin, on the node (its network namespace).
