@@ -58,6 +58,13 @@
  *   OSN_INTEGRATION_BRIDGE, OSN_UNDERLAY_MTU, OSN_PHYSICAL_MTU,
  *   OSN_READY_TIMEOUT_MS, OSN_LOG_FILE, OSN_LOG_LEVEL, OSN_LOG_MAX_BYTES,
  *   OSN_LOG_MAX_FILES, OSN_POOL_SIZE  the node config keys of the same name
+ *   OSN_CLUSTER_NETWORKS, OSN_PHYSICAL_NETWORKS  (JSON) the node config's grants
+ *                                cluster_networks and physical_networks (README,
+ *                                "Tenancy"); without OSN_PHYSICAL_NETWORKS the
+ *                                installed node.json's is kept, a fresh install
+ *                                grants nothing external, and a node.json from
+ *                                before tenancy gets every mapped physical
+ *                                network for every namespace (said on stdout)
  */
 #include <assert.h>
 #include <fcntl.h>
@@ -163,6 +170,68 @@ static int set_str_from_env(json_t *conf, const char *key, const char *var)
         return 0;
 }
 
+/* Adds key: the JSON object in environment variable 'var' (when set). */
+static int set_json_from_env(json_t *conf, const char *key, const char *var)
+{
+        const char *v = getenv(var);
+        if (!v || !*v)
+                return 0;
+        json_error_t jerr;
+        json_t *j = json_loads(v, 0, &jerr);
+        if (!j || !json_is_object(j)) {
+                json_decref(j);
+                return fail("%s is not a JSON object (%s); e.g. %s", var,
+                            j ? "another JSON value" : jerr.text,
+                            streq(key, "cluster_networks")
+                                ? "{\"storage\": [\"ns-a\", \"ns-b\"]}"
+                                : "{\"physnet\": {\"tenant-a\": [10, \"untagged\"]}}");
+        }
+        json_object_set_new(conf, key, j);
+        return 0;
+}
+
+/* physical_networks when OSN_PHYSICAL_NETWORKS is not set (README,
+ * "Tenancy"): what node.json in 'conf_dir' has; none when there is no
+ * node.json (a fresh install grants nothing external); and, for the
+ * node.json of an installer before tenancy (it has no such key), every
+ * physical network 'mappings' names, every VLAN, to every namespace: what
+ * such a node allowed, said on stdout. */
+static int physical_grants(json_t *conf, const char *conf_dir, const char *mappings)
+{
+        char path[4096];
+        int n = snprintf(path, sizeof(path), "%s/node.json", conf_dir);
+        if (n < 0 || (size_t)n >= sizeof(path))
+                return fail("path too long: %s", conf_dir);
+        _cleanup_json_ json_t *old = json_load_file(path, 0, NULL);
+        json_t *have = json_object_get(old, "physical_networks");
+        if (!old) {
+                json_object_set_new(conf, "physical_networks", json_object());
+                return 0;
+        }
+        if (have) {
+                json_object_set(conf, "physical_networks", have);
+                return 0;
+        }
+        json_t *all = json_object();
+        for (const char *p = mappings; p && *p;) {
+                size_t len = strcspn(p, ":,");
+                if (p[len] == ':' && len > 0) {
+                        char name[256];
+                        snprintf(name, sizeof(name), "%.*s", (int)(len < 255 ? len : 255), p);
+                        json_object_set_new(all, name, json_pack("{s:s}", "*", "*"));
+                }
+                p = strchr(p, ',');
+                p = p ? p + 1 : NULL;
+        }
+        _cleanup_free_ char *shown = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+        printf("osn-install: %s has no physical_networks (written before tenancy): granting "
+               "every namespace every VLAN of the node's physical networks, as before: %s; set "
+               "OSN_PHYSICAL_NETWORKS to restrict it (README, \"Tenancy\")\n",
+               path, shown ? shown : "?");
+        json_object_set_new(conf, "physical_networks", all);
+        return 0;
+}
+
 /* The first physical network of "physnet:br-ex,other:br-o" into buf. */
 static void first_mapping(const char *mappings, char *buf, size_t size)
 {
@@ -236,7 +305,13 @@ static int node_config(const char *host_conf_dir, const char *const (*tls)[3], c
             set_int_from_env(conf, "log_max_files", "OSN_LOG_MAX_FILES") < 0 ||
             set_int_from_env(conf, "pool_size", "OSN_POOL_SIZE") < 0 ||
             set_str_from_env(conf, "log_file", "OSN_LOG_FILE") < 0 ||
-            set_str_from_env(conf, "log_level", "OSN_LOG_LEVEL") < 0)
+            set_str_from_env(conf, "log_level", "OSN_LOG_LEVEL") < 0 ||
+            set_json_from_env(conf, "cluster_networks", "OSN_CLUSTER_NETWORKS") < 0 ||
+            set_json_from_env(conf, "physical_networks", "OSN_PHYSICAL_NETWORKS") < 0)
+                return -1;
+        if (!json_object_get(conf, "physical_networks") &&
+            physical_grants(conf, env_or("OSN_CONFIG_DIR", "/host/etc/osn"), node.bridge_mappings) <
+                0)
                 return -1;
 
         /* Sorted keys: the same inputs always give the same bytes, which is

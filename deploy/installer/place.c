@@ -393,6 +393,11 @@ int osn_place_put(struct osn_place *p, const struct osn_place_item *item, bool f
         if (!json_object_size(p->files) && !json_array_size(p->made_dirs) &&
             (r = make_dirs(p->dir, p->made_dirs, err)) < 0)
                 return r;
+        /* 'kept' may point into the record entry that is replaced below. */
+        _cleanup_free_ char *kept_own = kept ? strdup(kept) : NULL;
+        if (kept && !kept_own)
+                return -ENOMEM;
+        kept = kept_own;
         /* The new identity as pending before the file changes, so that a
          * crash in between leaves a file the next run knows as osn's. */
         json_object_set_new(p->files, item->name,

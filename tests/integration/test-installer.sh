@@ -193,4 +193,32 @@ assert_eq "line 1 line 2 line 3" "$(grep '^line' "$F/out" | tr '\n' ' ' | sed 's
 assert_eq "0" "$(grep -c 'before the container started' "$F/out")" "what was there before it started is not repeated"
 OUT=$(inst "$INST" --uninstall)
 assert_eq "0" "$?" "--uninstall: $OUT"
+
+# Tenancy's grants in node.json (README, "Tenancy"): a fresh install grants
+# no physical network; a node.json from before tenancy (no physical_networks)
+# gets every mapped physical network for every namespace, said on stdout; a
+# re-run keeps what is there; OSN_*_NETWORKS set them.
+G=$T/grants
+mkdir -p "$G/etc/osn"
+ginst() { exec_inst OSN_CONFIG_DIR="$G/etc/osn" OSN_HOST_CONFIG_DIR="$G/etc/osn" "$@" 2>&1; }
+grant() { jq -c ".$1" "$G/etc/osn/node.json"; }
+OUT=$(ginst "$INST")
+assert_eq "0" "$?" "a fresh install: $OUT"
+assert_eq "{}" "$(grant physical_networks)" "a fresh install grants no physical network"
+jq 'del(.physical_networks)' "$G/etc/osn/node.json" >"$T/old.json"
+cp "$T/old.json" "$G/etc/osn/node.json"
+OUT=$(ginst "$INST" --force)
+assert_eq "0" "$?" "an upgrade over a node.json from before tenancy: $OUT"
+assert_eq '{"physnet":{"*":"*"}}' "$(grant physical_networks)" "it keeps what the node allowed: every namespace, every VLAN of its mapped physnet"
+assert_contains "$OUT" "has no physical_networks (written before tenancy)" "and says so"
+OUT=$(ginst "$INST")
+assert_eq '{"physnet":{"*":"*"}}' "$(grant physical_networks)" "a re-run keeps the grant"
+OUT=$(ginst OSN_PHYSICAL_NETWORKS='{"physnet": {"tenant-a": [10]}}' OSN_CLUSTER_NETWORKS='{"storage": ["a", "b"]}' "$INST")
+assert_eq "0" "$?" "grants from the environment: $OUT"
+assert_eq '{"physnet":{"tenant-a":[10]}}' "$(grant physical_networks)" "OSN_PHYSICAL_NETWORKS is physical_networks"
+assert_eq '{"storage":["a","b"]}' "$(grant cluster_networks)" "OSN_CLUSTER_NETWORKS is cluster_networks"
+OUT=$(ginst OSN_PHYSICAL_NETWORKS='{"physnet": {"Bad_NS": "*"}}' "$INST")
+assert_eq "1" "$?" "a grant the plugin would refuse is never installed"
+assert_contains "$OUT" "Bad_NS" "the refusal names the entry"
+OUT=$(ginst "$INST" --uninstall)
 finish
