@@ -42,7 +42,7 @@ cni() { # NODE VERB POD IFNAME CONF
     local ns=/var/run/netns/$PREFIX-pod-$3
     "$SB" exec --dir "$DIR" "$1" -- env CNI_COMMAND="$2" CNI_CONTAINERID="demo-$3" \
         CNI_NETNS="$ns" CNI_IFNAME="$4" CNI_PATH=/opt/cni/bin \
-        CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns1;K8S_POD_NAME=$3" "$PLUGIN" <<<"$5"
+        CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=${DEMO_NS:-testns1};K8S_POD_NAME=$3" "$PLUGIN" <<<"$5"
 }
 
 SAMPLES=$ROOT/tests/golden/validate/in
@@ -76,6 +76,8 @@ done
 # The VM's launcher pod of an earlier run (and its qemu, if one is left:
 # the demo starts it with a hard bound and kills it by pid).
 cni 2 DEL vmpod net1 "$SEED1" >/dev/null 2>&1 || true
+DEMO_NS=testns2 cni 1 DEL other net1 "$SEED1" >/dev/null 2>&1 || true
+[[ ! -e /var/run/netns/$PREFIX-pod-other ]] || "$SB" pod-del --dir "$DIR" other >/dev/null
 [[ ! -e /var/run/netns/$PREFIX-pod-vmpod ]] || "$SB" pod-del --dir "$DIR" vmpod >/dev/null
 if [[ -x $OSNCTL ]]; then
     for n in $(seq 1 $NODES); do
@@ -94,9 +96,10 @@ for p in "${PODS[@]}"; do
     t1=$(( ($(date +%s%N) - s) / 1000000 ))
     if [[ $p == "${PODS[0]}" ]]; then
         echo "the first ADD ($p on osn-node$n, net1 on tenant-overlay) took $t1 ms and made, in OVN's"
-        echo "Northbound DB ($SB nbctl --dir $DIR show osn.tenant-overlay):"
-        "$SB" nbctl --dir "$DIR" show osn.tenant-overlay | sed 's/^/    /'
-        echo "one logical switch per network (its external_ids record osn's ownership, the"
+        echo "Northbound DB ($SB nbctl --dir $DIR show osn.testns1/tenant-overlay):"
+        "$SB" nbctl --dir "$DIR" show osn.testns1/tenant-overlay | sed 's/^/    /'
+        echo "one logical switch per network, named for the pods' namespace (testns1) and the"
+        echo "NAD's name (its external_ids record osn's ownership, the namespace, the"
         echo "settings' fingerprint and the pool's index), the first attachment's port (named"
         echo "from network, container and interface) and the network's pool: spare ports"
         echo "(osn.<network>.spare.<uuid>) that ovn-northd compiles now, so that the next ADDs"
@@ -146,6 +149,22 @@ for p in "${PODS[@]}"; do
     done
     echo
 done
+
+say "the isolated tenant network: pod \"other\" of namespace testns2, the same NAD"
+"$SB" pod-add --dir "$DIR" other >/dev/null
+r=$(DEMO_NS=testns2 cni 1 ADD other net1 "$SEED1") || { echo "ADD other failed: $r ${hint/N/1}"; exit 1; }
+echo "other got $(jq -r '.ips[0].address' <<<"$r") on switch osn.testns2/tenant-overlay, a network of its own:"
+"$SB" nbctl --dir "$DIR" --columns=name,external_ids find Logical_Switch 'external_ids:"osn/name"=tenant-overlay' |
+    grep -E '^(name|external_ids)' | sed -e 's/^/    /' -e 's/"osn\/spare\/[^,}]*[,]* *//g'
+iso=0
+for p in "${PODS[@]}"; do reach "$PREFIX-pod-other" "${IP1[$p]%/*}" && iso=$((iso + 1)); done
+if [[ $iso -eq 0 ]]; then
+    echo "other reaches none of the ${#PODS[@]} testns1 pods on tenant-overlay: isolated"
+else
+    echo "other reached $iso testns1 pod(s): NOT isolated"; fails=$((fails + 1))
+fi
+echo "(a namespace shares a network only when the admin lists it in the node config's"
+echo " cluster_networks; physical networks and VLANs are granted in physical_networks)"
 
 say "external reachability: gateway host 10.10.20.1 on the physical network \"physnet\""
 printf '%-8s %-22s %-22s %s\n' POD "net2 -> gateway" "gateway -> net2" "net1 (overlay only) -> gateway"
