@@ -1993,6 +1993,17 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                                      "logical switch \"%s\" exists but was not created by osn (no "
                                      "external_ids:%s=%s); osn leaves it alone",
                                      at->sw_name, OSN_EXT_NETWORK, spec->network);
+        if (spec->ten->scope != OSN_SCOPE_LEGACY && !osn_ovsdb_map_get(ids, OSN_EXT_SCOPE)) {
+                /* Only a network name with "/" from before tenancy can look
+                 * like a namespace's network: never merge them. */
+                char d[OSN_NAMESPACES_MAX + OSN_NAME_MAX + 128];
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "logical switch \"%s\" is the network \"%s\" that an osn "
+                                     "before tenancy made, not the network \"%s\" of %s; give the "
+                                     "NAD another name",
+                                     at->sw_name, spec->network, spec->ten->name,
+                                     osn_tenancy_describe(spec->ten, d, sizeof(d)));
+        }
         const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
         bool same = streq(fp, spec->fingerprint);
         const char *nss = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACES);
