@@ -37,6 +37,14 @@ done
 BUSYBOX=$(command -v busybox) || skip "missing busybox (scripts/deps.sh installs busybox-static)"
 readelf -lW "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter' &&
     skip "$BUSYBOX is not static (scripts/deps.sh installs busybox-static)"
+# overlayfs, for the paths that do not exist on the host (probed on
+# directories of the probe's own, in a mount namespace of its own).
+probe=$(mktemp -d /tmp/osn-ctr-probe.XXXXXX)
+unshare --mount --propagation private sh -c "mount -t tmpfs osn-probe '$probe' && mkdir '$probe/l' '$probe/u' '$probe/w' &&
+    mount -t overlay osn-probe -o 'lowerdir=$probe/l,upperdir=$probe/u,workdir=$probe/w' '$probe/l'" >/dev/null 2>&1
+probe_rc=$?
+rmdir "$probe"
+((probe_rc == 0)) || skip "cannot mount an overlayfs in a mount namespace (needed for a private /etc/cni/net.d)"
 T0=$SECONDS
 plugin_test_up 2
 NODE_NS=$(sandbox_prefix)-node1
@@ -149,7 +157,7 @@ fi
 EXEC_N=0
 in_ctr() {
     EXEC_N=$((EXEC_N + 1))
-    timeout 20 "${CTR[@]}" tasks exec --exec-id "e$EXEC_N" "$CID" "$@" </dev/null
+    timeout 20 "${CTR[@]}" tasks exec --exec-id "e$BASHPID-$EXEC_N" "$CID" "$@" </dev/null
 }
 
 LSP=$(nbctl --bare --columns=name find Logical_Switch_Port "external_ids:\"osn/container-id\"=\"$FULL\"")
@@ -185,6 +193,7 @@ assert_contains "$CACHE" "$NAME-$FULL-eth0" "ctr's libcni cached the result in t
 # p1: CNI_ARGS "" (no namespace), as ctr sends.
 add_p1() {
     pod_add p1 >/dev/null
+    # shellcheck disable=SC2034 # expect_ok shows RESULT on failure
     RESULT=$(cni 2 ADD cid-p1 "$(pod_netns p1)" net1 "$NET" "")
 }
 expect_ok "pod p1 on node2, ADD without a namespace" add_p1
@@ -223,7 +232,7 @@ assert_eq "" "$("${CTR[@]}" containers ls -q 2>/dev/null)" "ctr run --rm removed
 assert_eq "" "$(nbctl --bare --columns=name find Logical_Switch_Port "external_ids:\"osn/container-id\"=\"$FULL\"")" \
     "the plugin's DEL removed the container's logical port"
 check_fails "and its veth" on 1 ip link show dev "${IFACE:-none}"
-assert_eq "" "$(ls "$T/view/cache/results" 2>/dev/null | grep -- "-$FULL-" || true)" "and libcni dropped its cache entry"
+assert_eq "" "$(compgen -G "$T/view/cache/results/*-$FULL-*")" "and libcni dropped its cache entry"
 grep -qF "DEL _none/$NAME: port $LSP detached" "$SANDBOX_DIR/node1/osn-cni.log" 2>/dev/null &&
     ok "node1's plugin log (its private node.json's log_file) has ctr's DEL of $LSP" ||
     fail "no DEL of $LSP in node1's plugin log"
