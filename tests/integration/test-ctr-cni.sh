@@ -37,6 +37,7 @@ done
 BUSYBOX=$(command -v busybox) || skip "missing busybox (scripts/deps.sh installs busybox-static)"
 readelf -lW "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter' &&
     skip "$BUSYBOX is not static (scripts/deps.sh installs busybox-static)"
+require_root_and_tools
 # overlayfs, for the paths that do not exist on the host (probed on
 # directories of the probe's own, in a mount namespace of its own).
 probe=$(mktemp -d /tmp/osn-ctr-probe.XXXXXX)
