@@ -2,11 +2,18 @@
 # ctr.sh: sourced after lib.sh by the tests that run osn's images under a
 # containerd of their own.
 #
-#   ctr_up DIR          containerd with root, state and sockets under DIR (a
+#   ctr_up DIR [LAUNCHER...]
+#                       containerd with root, state and sockets under DIR (a
 #                       directory of the test's own); sets CTD_PID and CTR
 #                       (the ctr command line, namespace osn-test).  Skips
 #                       (77) when containerd/ctr/runc are missing; fails
 #                       (returns 1) when it does not answer within 20 s.
+#                       With LAUNCHER (a command that ends by exec'ing its
+#                       arguments, e.g. a mount namespace's set-up, then `ip
+#                       netns exec NS`), containerd runs under it and CTR
+#                       enters containerd's mount and network namespaces
+#                       (nsenter), so that ctr, and the CNI plugins that
+#                       `ctr run --cni` runs, see what containerd sees.
 #   ctr_import TARBALL  imports an OCI layout tarball; PASS/FAIL.
 #   ctr_down            kills the tasks it still runs, removes its
 #                       containers, then stops containerd, by pid (bounded);
@@ -23,8 +30,10 @@ CTD_PID=""
 CTR=()
 
 ctr_up() {
-    local dir=$1 t
-    for t in containerd ctr runc; do
+    local dir=$1 t tools=(containerd ctr runc)
+    shift
+    (($# == 0)) || tools+=(nsenter)
+    for t in "${tools[@]}"; do
         command -v "$t" >/dev/null || skip "missing $t (scripts/deps.sh installs containerd)"
     done
     mkdir -p "$dir"
@@ -33,9 +42,10 @@ ctr_up() {
         '[grpc]' "  address = \"$dir/containerd.sock\"" \
         '[ttrpc]' "  address = \"$dir/containerd.sock.ttrpc\"" \
         '[debug]' "  address = \"$dir/debug.sock\"" >"$dir/config.toml"
-    containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
+    "$@" containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
     CTD_PID=$!
     CTR=(ctr --address "$dir/containerd.sock" --namespace osn-test)
+    (($# == 0)) || CTR=(nsenter --target "$CTD_PID" --mount --net "${CTR[@]}")
     if ! wait_until 20 "${CTR[@]}" version; then
         tail -5 "$dir/containerd.log" | sed 's/^/# /'
         fail "containerd did not answer within 20 s"
