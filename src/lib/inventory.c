@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "jsonrpc.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -786,6 +787,71 @@ enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len
                 return OSN_NETNS_GONE;
         }
         return OSN_NETNS_ALIVE;
+}
+
+/* Whether 'path' is a live network namespace (nothing said). */
+static bool is_netns(const char *path)
+{
+        int fd = -1;
+        if (osn_netns_open(path, &fd) < 0)
+                return false;
+        struct statfs sf;
+        bool ok = fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == NSFS_MAGIC;
+        close(fd);
+        return ok;
+}
+
+/* Whether the directory of 'path' holds at least one live network
+ * namespace, i.e. whether this process sees the namespaces mounted there
+ * (a container without the host's /var/run/netns sees an empty or missing
+ * directory, or the files without their nsfs mounts). */
+static bool sees_netns_dir(const char *path)
+{
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
+                return false;
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = 0;
+        DIR *d = opendir(dir);
+        if (!d)
+                return false;
+        bool seen = false;
+        for (struct dirent *e; !seen && (e = readdir(d));) {
+                char entry[PATH_MAX];
+                if (e->d_name[0] == '.')
+                        continue;
+                int w = snprintf(entry, sizeof(entry), "%s/%s", dir, e->d_name);
+                seen = w > 0 && (size_t)w < sizeof(entry) && is_netns(entry);
+        }
+        closedir(d);
+        return seen;
+}
+
+enum osn_netns_state osn_inv_iface_netns_state(const json_t *iface, char *why, size_t len)
+{
+        const char *path = osn_ovsdb_map_get(json_object_get(iface, "external_ids"), OSN_EXT_NETNS);
+        enum osn_netns_state st = osn_inv_netns_state(path, why, len);
+        if (st != OSN_NETNS_GONE)
+                return st;
+        /* OVS's own word that the host end of the veth is gone: the pod's
+         * netns took it along when it went. */
+        const json_t *ofport = json_object_get(iface, "ofport");
+        if (json_is_integer(ofport) && json_integer_value(ofport) < 0)
+                return st;
+        if (streq(json_string_value(json_object_get(iface, "admin_state")), "down") &&
+            streq(json_string_value(json_object_get(iface, "link_state")), "down"))
+                return st;
+        if (sees_netns_dir(path))
+                return st;
+        const char *slash = strrchr(path, '/');
+        say(why, len,
+            "cannot tell whether its netns %s is gone: %.*s shows no network namespace here and "
+            "OVS still has the pod's veth; osnctl runs where it cannot see the host's network "
+            "namespaces (a container without the host's /var/run/netns?): run it on the node "
+            "itself, or in the osn-node pod with /var/run/netns mounted",
+            path, slash ? (int)(slash - path) : 0, path);
+        return OSN_NETNS_UNKNOWN;
 }
 
 /* --- Status --- */

@@ -199,6 +199,17 @@ size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_in
  * 'why' (may be NULL) gets a sentence for people. */
 enum osn_netns_state { OSN_NETNS_ALIVE, OSN_NETNS_GONE, OSN_NETNS_UNKNOWN };
 enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len);
+/* The same for an OVS interface row of an attachment (external_ids with
+ * osn/netns; ofport, admin_state and link_state as
+ * osn_ovs_list_attachments() reads them),
+ * on evidence only: "gone" needs either OVS's word that the host end of
+ * the pod's veth is gone (ofport -1, or admin_state and link_state both
+ * "down", which is what OVS says of a veth whose pod netns took it
+ * along; osn brings the host end up), or a view of the host's namespaces (the directory of the path
+ * holds some live network namespace).  Without either, a missing path
+ * means "this process cannot see", not "gone": the answer is UNKNOWN and
+ * 'why' says where to run instead.  Never GONE on missing evidence. */
+enum osn_netns_state osn_inv_iface_netns_state(const json_t *iface, char *why, size_t len);
 
 /* --- Status probes --- */
 

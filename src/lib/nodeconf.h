@@ -24,8 +24,12 @@
  *     "log_level": "info",                     err|warn|info|debug
  *     "log_max_bytes": 10485760,               rotate beyond (0 = never)
  *     "log_max_files": 5,                      rotated files kept (0..100)
- *     "pool_size": 4                           spare ports per network (0..64; 0 = off)
+ *     "pool_size": 4,                          spare ports per network (0..64; 0 = off)
+ *     "metrics_file": "/var/lib/osn/metrics/osn.prom"   default; "" or "-" = off
  *   }
+ *
+ * metrics_file: the node_exporter textfile every CNI call adds its counts
+ * to (metrics.h, docs/metrics.md).
  *
  * pool_size: how many spare logical ports each network keeps, compiled by
  * ovn-northd ahead of time, so that an ADD binds one instead of waiting for
@@ -66,6 +70,7 @@ struct osn_nodeconf {
         uint64_t log_max_bytes; /* 0 = never rotate */
         unsigned log_max_files;
         unsigned pool_size; /* spares per network; 0 = no pools (ovn.h, "Pools") */
+        char *metrics_file; /* default OSN_METRICS_DEFAULT_FILE; "" or "-" = off */
 };
 
 /* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */

@@ -15,6 +15,7 @@
 
 #include "inventory.h"
 #include "log.h"
+#include "metrics.h"
 #include "ovn.h"
 #include "ovs.h"
 
@@ -312,6 +313,8 @@ static void fmt_ready(const json_t *v, const json_t *row, char *buf, size_t len)
                 snprintf(buf, len, "orphan");
         else if (streq(json_string_value(json_object_get(row, "netns_state")), "gone"))
                 snprintf(buf, len, "no (netns gone)");
+        else if (streq(json_string_value(json_object_get(row, "netns_state")), "unknown"))
+                snprintf(buf, len, "%s (netns unknown)", json_is_true(v) ? "yes" : "no");
         else
                 osnctl_format_value(v, buf, len);
 }
@@ -591,8 +594,11 @@ static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr 
 /* On a node (with a node config), the attachments plugged here carry their
  * pod's netns path on the OVS interface: one whose netns is gone is not
  * ready, whatever OVN says (a DEL that never came; gc removes it).  Adds
- * "netns" and "netns_state" to those rows.  Without a node config or local
- * OVS DB, nothing is known and nothing is added. */
+ * "netns" and "netns_state" (alive, gone, unknown; "netns_why" unless
+ * alive) to those rows.  "gone" only on evidence (inventory.h): where
+ * osnctl cannot see the host's namespaces, or the local OVS DB, this
+ * node's attachments are "unknown".  Without a node config nothing is
+ * known about any node and nothing is added. */
 static void mark_netns(struct osnctl *ctl, json_t *rows)
 {
         if (!ctl->node || json_array_size(rows) == 0)
@@ -600,29 +606,45 @@ static void mark_netns(struct osnctl *ctl, json_t *rows)
         int64_t deadline = osnctl_deadline(ctl);
         _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
         _cleanup_json_ json_t *ifaces = NULL;
-        if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0 ||
-            osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, NULL) < 0)
-                return;
+        bool no_ovs = osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0 ||
+                      osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, NULL) < 0;
+        static const char *const names[] = {
+            [OSN_NETNS_ALIVE] = "alive",
+            [OSN_NETNS_GONE] = "gone",
+            [OSN_NETNS_UNKNOWN] = "unknown",
+        };
         size_t i, j;
         json_t *row, *iface;
         json_array_foreach(rows, i, row)
         {
                 const char *port = json_string_value(json_object_get(row, "port"));
+                if (no_ovs) {
+                        if (!streq(json_string_value(json_object_get(row, "node")),
+                                   ctl->node->node_name))
+                                continue;
+                        char why[PATH_MAX + 128];
+                        snprintf(why, sizeof(why),
+                                 "the local OVS DB (%s) cannot be reached from here: run osnctl "
+                                 "on the node itself, or in the osn-node pod with OVS's run "
+                                 "directory mounted",
+                                 ctl->node->ovs_remote);
+                        json_object_set_new(row, "netns_state", json_string("unknown"));
+                        json_object_set_new(row, "netns_why", json_string(why));
+                        continue;
+                }
                 json_array_foreach(ifaces, j, iface)
                 {
                         const json_t *ids = json_object_get(iface, "external_ids");
                         if (!port || !streq(osn_ovsdb_map_get(ids, "iface-id"), port))
                                 continue;
                         const char *netns = osn_ovsdb_map_get(ids, OSN_EXT_NETNS);
-                        char why[PATH_MAX + 64];
-                        enum osn_netns_state st = osn_inv_netns_state(netns, why, sizeof(why));
-                        static const char *const names[] = {
-                            [OSN_NETNS_ALIVE] = "alive",
-                            [OSN_NETNS_GONE] = "gone",
-                            [OSN_NETNS_UNKNOWN] = "unknown",
-                        };
+                        char why[PATH_MAX + 512];
+                        enum osn_netns_state st =
+                            osn_inv_iface_netns_state(iface, why, sizeof(why));
                         json_object_set_new(row, "netns", str_or_null(netns));
                         json_object_set_new(row, "netns_state", json_string(names[st]));
+                        if (st != OSN_NETNS_ALIVE)
+                                json_object_set_new(row, "netns_why", json_string(why));
                         if (st == OSN_NETNS_GONE) {
                                 json_object_set_new(row, "ready", json_false());
                                 json_object_set_new(row, "not_ready_reason", json_string(why));
@@ -923,6 +945,49 @@ static const struct osnctl_column status_fields[] = {
     {"port pool", "pool_size", fmt_pool},
 };
 
+/* A probe of status_json() as a gauge: 1 ok, 0 failed, absent when
+ * unknown (Prometheus has no "unknown"). */
+static void probe_gauge(const char *probe, const json_t *v)
+{
+        if (json_is_boolean(v))
+                printf("osn_node_probe_ok{probe=\"%s\"} %d\n", probe, json_is_true(v));
+}
+
+/* -o prometheus: the node's view, as node_exporter would serve it: the
+ * plugin's textfile (metrics.h) as it is, then the status probes. */
+static void print_prometheus(const struct osnctl *ctl, const json_t *out)
+{
+        const char *path = ctl->node->metrics_file;
+        if (osn_metrics_off(path)) {
+                printf("# the plugin's metrics are off on this node (node config "
+                       "\"metrics_file\")\n");
+        } else {
+                FILE *f = fopen(path, "re");
+                if (!f) {
+                        printf("# %s: %s (no CNI call has written it yet?)\n", path,
+                               strerror(errno));
+                } else {
+                        char buf[4096];
+                        size_t n;
+                        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                                fwrite(buf, 1, n, stdout);
+                        fclose(f);
+                }
+        }
+        printf("# HELP osn_node_probe_ok What osnctl status found on this node (1 ok, 0 failed; "
+               "absent when it cannot tell).\n"
+               "# TYPE osn_node_probe_ok gauge\n");
+        probe_gauge("nb", json_object_get(json_object_get(out, "nb"), "ok"));
+        probe_gauge("ovs", json_object_get(json_object_get(out, "ovs"), "ok"));
+        probe_gauge("integration_bridge",
+                    json_object_get(json_object_get(out, "integration_bridge"), "present"));
+        probe_gauge("ovn_controller",
+                    json_object_get(json_object_get(out, "ovn_controller"), "connected"));
+        const json_t *pd = json_object_get(out, "default_physical_network");
+        if (json_is_object(pd))
+                probe_gauge("default_physical_network", json_object_get(pd, "mapped"));
+}
+
 static int cmd_status(struct osnctl *ctl, int argc, char **argv)
 {
         if (argc > 0) {
@@ -947,7 +1012,9 @@ static int cmd_status(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
-        if (ctl->json)
+        if (ctl->prometheus)
+                print_prometheus(ctl, out);
+        else if (ctl->json)
                 osnctl_print_json(out);
         else
                 osnctl_fields(status_fields, ARRAY_SIZE(status_fields), out);
@@ -1014,7 +1081,8 @@ static const struct option_doc {
 } option_docs[] = {
     {"json", "-j, --json", "JSON on stdout instead of text (same facts)"},
     {"output", "-o, --output FORMAT",
-     "table (the default), wide (tables with more\ncolumns), or json (as --json)"},
+     "table (the default), wide (tables with more\ncolumns), json (as --json), or "
+     "prometheus\n(status: the node's metrics, docs/metrics.md)"},
     {"no-headers", "    --no-headers",
      "tables without their header line, fields without\ntheir "
      "names (for scripts)"},
@@ -1092,7 +1160,10 @@ static const struct command {
      "               chassis; \"orphan\" when no osn switch holds the port; \"no\n"
      "               (netns gone)\" when, on this node (with a node config), the\n"
      "               pod's netns (external_ids:osn/netns of its OVS interface)\n"
-     "               no longer exists: a DEL that never came (gc removes it)\n"
+     "               no longer exists: a DEL that never came (gc removes it);\n"
+     "               \"(netns unknown)\" when osnctl cannot tell from where it\n"
+     "               runs (it does not see the host's network namespaces, or\n"
+     "               the local OVS DB): run it on the node itself\n"
      "With -o wide also PORT (the logical port, also the OVS iface-id), NAD, and\n"
      "NETNS (on this node: the pod's netns and whether it is alive).\n"
      "Options:\n"
@@ -1187,6 +1258,11 @@ static const struct command {
      "                      config's default_physical_network is mapped\n"
      "  port pool           the node config's pool_size: how many spare ports each\n"
      "                      network keeps for this node's ADDs (0: off; not a probe)\n"
+     "With -o prometheus: the plugin's metrics textfile (node config\n"
+     "\"metrics_file\"; CNI requests by verb and code, latencies, pool claims and\n"
+     "misses) as node_exporter serves it, then one gauge\n"
+     "osn_node_probe_ok{probe=...} per probe (1 ok, 0 failed, absent when\n"
+     "unknown); see docs/metrics.md.\n"
      "Exits 0 when every probe passed, else 1.\n"
      "Options:\n"
      "  --ovn-rundir DIR    ovn-controller's run directory (default $OVN_RUNDIR,\n"
@@ -1346,7 +1422,8 @@ static int print_completion(const char *shell)
                "    case $prev in\n"
                "    --network) COMPREPLY=($(compgen -W \"$(osnctl networks --no-headers "
                "2>/dev/null | awk '{print $1}')\" -- \"$cur\")); return ;;\n"
-               "    -o|--output) COMPREPLY=($(compgen -W \"table wide json\" -- \"$cur\")); "
+               "    -o|--output) COMPREPLY=($(compgen -W \"table wide json prometheus\" -- "
+               "\"$cur\")); "
                "return ;;\n"
                "    -c|--config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
         printf("    ");
@@ -1522,8 +1599,11 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                                 ctl->wide = true;
                         } else if (streq(optarg, "json")) {
                                 ctl->json = true;
+                        } else if (streq(optarg, "prometheus")) {
+                                ctl->prometheus = true;
                         } else if (!streq(optarg, "table")) {
-                                osnctl_err("-o: \"%s\" is not table, wide or json", optarg);
+                                osnctl_err("-o: \"%s\" is not table, wide, json or prometheus",
+                                           optarg);
                                 return OSNCTL_USAGE;
                         }
                         break;
@@ -1598,6 +1678,10 @@ int main(int argc, char **argv)
         if ((ctl.nb_remote && !accepts(cmd, "nb")) || (ctl.sb_remote && !accepts(cmd, "sb"))) {
                 osnctl_err("%s does not take --%s (see osnctl %s --help)", cmd->name,
                            ctl.nb_remote && !accepts(cmd, "nb") ? "nb" : "sb", cmd->name);
+                return OSNCTL_USAGE;
+        }
+        if (ctl.prometheus && cmd->run != cmd_status) {
+                osnctl_err("-o prometheus is for status only");
                 return OSNCTL_USAGE;
         }
         osnctl_output_configure(&ctl);

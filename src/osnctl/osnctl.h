@@ -41,6 +41,7 @@ struct osnctl {
         struct osn_nodeconf *node;      /* loaded by osnctl_load_node() */
         /* Global options (output.c, main.c). */
         bool wide;             /* -o wide: the OSNCTL_COL_WIDE columns too */
+        bool prometheus;       /* -o prometheus (status only) */
         bool no_headers;       /* --no-headers */
         const char *nb_remote; /* --nb: the NB DB without a node config */
         const char *sb_remote; /* --sb (nodes, trace) */
