@@ -1039,6 +1039,7 @@ enum {
         OPT_IP,
         OPT_DETAIL,
         OPT_COMPLETION,
+        OPT_STRICT,
 };
 
 /* Every option any command takes; each command lists the ones it accepts. */
@@ -1064,6 +1065,7 @@ static const struct option all_options[] = {
     {"sb", required_argument, NULL, OPT_SB},
     {"ip", required_argument, NULL, OPT_IP},
     {"detail", no_argument, NULL, OPT_DETAIL},
+    {"strict", no_argument, NULL, OPT_STRICT},
     {"completion", required_argument, NULL, OPT_COMPLETION}, /* hidden: build time */
     {0},
 };
@@ -1338,7 +1340,7 @@ static const struct command {
      "network's switch when that was its last port.  Refused while the identity\n"
      "is attached somewhere.\n",
      COMMON_OPTIONS "nb\0dry-run\0", true, osnctl_release},
-    {"validate", "validate FILE|DIR|- ...", "check NAD manifests and CNI configs",
+    {"validate", "validate [--strict] FILE|DIR|- ...", "check NAD manifests and CNI configs",
      "Reads NetworkAttachmentDefinition manifests (YAML or JSON, several \"---\"\n"
      "documents per file, \"kind: List\" with items), bare CNI configs (JSON with\n"
      "\"type\") and conflists (JSON with \"plugins\"; the plugins whose type is\n"
@@ -1350,11 +1352,19 @@ static const struct command {
      "      followed by its normalized settings\n"
      "  FILE:LINE:COLUMN: error: WHAT: KEY: MESSAGE\n"
      "  FILE:LINE:COLUMN: skipped: WHAT: REASON\n"
-     "An error inside spec.config points at its line and column in the manifest\n"
-     "(not in the embedded string).  Needs no node config.\n"
+     "  FILE:LINE:COLUMN: warning: WHAT: MESSAGE\n"
+     "A warning (an unknown key close to a known one, a duplicate key, a kind\n"
+     "typo, a netAttachDefName that is not the NAD's) is printed before the\n"
+     "network it is about.  An error inside spec.config points at its line and\n"
+     "column in the manifest (not in the embedded string).  Needs no node config;\n"
+     "with -c NODE_CONFIG also checks MTUs and the default physical network\n"
+     "against that node.\n"
      "Exits 0 when every network is valid, 1 when any is not (or a file cannot be\n"
-     "read or parsed).\n",
-     COMMON_OPTIONS, false, osnctl_validate},
+     "read or parsed), 3 with --strict when none is invalid but there are\n"
+     "warnings.\n"
+     "Options:\n"
+     "  --strict   warnings fail too (exit 3)\n",
+     COMMON_OPTIONS "strict\0", false, osnctl_validate},
 };
 
 static bool accepts(const struct command *cmd, const char *opt)
@@ -1399,7 +1409,7 @@ static void help(const char *prog)
                "Environment: OSN_CONFIG (node config path), OVN_RUNDIR (status).\n"
                "Exit status: 0 ok, 1 problems found (an invalid network, a probe that\n"
                "failed, a database that cannot be reached, a packet dropped), 2 usage\n"
-               "error.\n");
+               "error, 3 warnings only (validate --strict).\n");
 }
 
 /* The bash completion, from the same tables as --help: the commands, the
@@ -1621,6 +1631,9 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                         break;
                 case OPT_DETAIL:
                         ctl->detail = true;
+                        break;
+                case OPT_STRICT:
+                        ctl->strict = true;
                         break;
                 case OPT_COMPLETION:
                         return print_completion(optarg);

@@ -5,7 +5,8 @@
  * printers below: what people read and what tools parse cannot disagree.
  *
  * Exit codes: 0 ok, 1 problems found (an invalid network, an unreachable
- * database, a failed removal), 2 usage error.
+ * database, a failed removal), 2 usage error, 3 warnings only, failed by
+ * validate --strict.
  */
 #ifndef OSNCTL_H
 #define OSNCTL_H
@@ -21,6 +22,7 @@
 #define OSNCTL_OK       0
 #define OSNCTL_PROBLEMS 1
 #define OSNCTL_USAGE    2
+#define OSNCTL_STRICT   3 /* validate --strict: no error, but warnings */
 
 /* The options of every command (each accepts a subset, see main.c). */
 struct osnctl {
@@ -47,6 +49,7 @@ struct osnctl {
         const char *sb_remote; /* --sb (nodes, trace) */
         const char *ip;        /* attachments --ip */
         bool detail;           /* trace --detail */
+        bool strict;           /* validate --strict */
 };
 
 /* Prints "osnctl: MESSAGE" on stderr. */

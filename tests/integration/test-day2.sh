@@ -134,17 +134,17 @@ print(json.dumps(out))
 PY
 ) || fail "prometheus_client cannot parse the metrics file"
 m() { jq -r --arg k "$1" '.[$k] // "absent"' <<<"$PARSED"; }
-assert_eq "7.0" "$(m 'osn_cni_requests_total|code=0|verb=ADD')" "metrics: 7 ADDs succeeded"
-assert_eq "2.0" "$(m 'osn_cni_requests_total|code=7|verb=ADD')" "metrics: 2 ADDs failed with code 7"
-assert_eq "3.0" "$(m 'osn_cni_requests_total|code=0|verb=DEL')" "metrics: 3 DELs"
-assert_eq "1.0" "$(m 'osn_cni_requests_total|code=0|verb=CHECK')" "metrics: 1 CHECK"
+assert_eq "7" "$(m 'osn_cni_requests_total|code=0|verb=ADD')" "metrics: 7 ADDs succeeded"
+assert_eq "2" "$(m 'osn_cni_requests_total|code=7|verb=ADD')" "metrics: 2 ADDs failed with code 7"
+assert_eq "3" "$(m 'osn_cni_requests_total|code=0|verb=DEL')" "metrics: 3 DELs"
+assert_eq "1" "$(m 'osn_cni_requests_total|code=0|verb=CHECK')" "metrics: 1 CHECK"
 assert_eq "histogram" "$(m 'type:osn_cni_request_duration_seconds')" "metrics: the latencies are a histogram"
-assert_eq "9.0" "$(m 'osn_cni_request_duration_seconds_count|verb=ADD')" "metrics: 9 ADD latencies"
-assert_eq "9.0" "$(m 'osn_cni_request_duration_seconds_bucket|le=+Inf|verb=ADD')" "metrics: the +Inf bucket holds them all"
+assert_eq "9" "$(m 'osn_cni_request_duration_seconds_count|verb=ADD')" "metrics: 9 ADD latencies"
+assert_eq "9" "$(m 'osn_cni_request_duration_seconds_bucket|le=+Inf|verb=ADD')" "metrics: the +Inf bucket holds them all"
 jq_eq "$PARSED" '.["osn_cni_request_duration_seconds_sum|verb=ADD"] > 0' "true" "metrics: their sum is positive"
-assert_eq "$CLAIMS.0" "$(m 'osn_pool_claims_total')" "metrics: pool claims = the ports that are spares ($CLAIMS)"
-assert_eq "$((6 - CLAIMS)).0" "$(m 'osn_pool_misses_total')" "metrics: pool misses = the other dynamic ADDs"
-assert_eq "0.0" "$(m 'osn_metrics_skipped_total')" "metrics: nothing skipped"
+assert_eq "$CLAIMS" "$(m 'osn_pool_claims_total')" "metrics: pool claims = the ports that are spares ($CLAIMS)"
+assert_eq "$((6 - CLAIMS))" "$(m 'osn_pool_misses_total')" "metrics: pool misses = the other dynamic ADDs"
+assert_eq "0" "$(m 'osn_metrics_skipped_total')" "metrics: nothing skipped"
 P=$(ctl 1 status -o prometheus)
 assert_contains "$P" 'osn_cni_requests_total{verb="ADD",code="0"} 7' "status -o prometheus: the node's counts"
 assert_contains "$P" 'osn_node_probe_ok{probe="nb"} 1' "status -o prometheus: and its probes"
@@ -161,8 +161,8 @@ exec {LOCKFD}>&-
 expect_ok "ADD after it is released" attach 1 n8 "$CH"
 PARSED=$("$PY" -c 'import json,sys; from prometheus_client.parser import text_string_to_metric_families as p
 print(json.dumps({s.name + "".join("|%s=%s" % kv for kv in sorted(s.labels.items())): s.value for f in p(open(sys.argv[1]).read()) for s in f.samples}))' "$M")
-assert_eq "8.0" "$(m 'osn_cni_requests_total|code=0|verb=ADD')" "metrics: the ADD under a busy lock was not counted"
-assert_eq "1.0" "$(m 'osn_metrics_skipped_total')" "metrics: but counted as skipped"
+assert_eq "8" "$(m 'osn_cni_requests_total|code=0|verb=ADD')" "metrics: the ADD under a busy lock was not counted"
+assert_eq "1" "$(m 'osn_metrics_skipped_total')" "metrics: but counted as skipped"
 echo "# ADD under a held metrics lock took $(((T1 - T0) / 1000000)) ms"
 jq -c '.metrics_file = "-"' "$SANDBOX_DIR/node1/osn.json" >"$SANDBOX_DIR/node1/osn.json.new" &&
     mv "$SANDBOX_DIR/node1/osn.json.new" "$SANDBOX_DIR/node1/osn.json"
