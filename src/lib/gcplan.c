@@ -262,7 +262,8 @@ int osn_gc_plan(const struct osn_gc_req *req, const json_t *ifaces, const struct
                 if (req->network && !streq(n->name, req->network))
                         continue;
                 size_t going = planned_in(actions, n->name);
-                if (n->n_attachments > going || planned(actions, "network", "network", n->name))
+                if (n->n_attachments + n->n_reservations > going ||
+                    planned(actions, "network", "network", n->name))
                         continue;
                 if (n->n_foreign > 0) {
                         snprintf(why, sizeof(why),
@@ -350,7 +351,7 @@ static int delete_if_empty(struct osn_ovsdb *nb, const struct osn_inv_network *n
         const struct osn_inv_network *m = osn_inventory_network(now, n->name);
         if (!m || !streq(m->uuid, n->uuid))
                 return 1; /* gone with its last attachment */
-        if (m->n_attachments > 0 || m->n_foreign > 0)
+        if (m->n_attachments + m->n_reservations > 0 || m->n_foreign > 0)
                 return -EAGAIN;
         return osn_nb_delete_switch_if(nb, m->name, m->uuid, m->ports, m->external_ids,
                                        "osn gc: no attachment left", deadline, err);
@@ -464,7 +465,7 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                 }
                 if (!n) {
                         r = 0;
-                } else if (n->n_attachments > 0) {
+                } else if (n->n_attachments + n->n_reservations > 0) {
                         r = delete_if_empty(nb, n, deadline, &err);
                 } else {
                         /* Guarded by its ports and its external_ids: a

@@ -48,6 +48,12 @@ static void port_clear(struct osn_inv_port *p)
         free(p->pod_name);
         free(p->pod_uid);
         free(p->nad);
+        free(p->identity);
+        free(p->mig_node);
+        free(p->mig_container_id);
+        free(p->mig_ifname);
+        free(p->mig_pod_namespace);
+        free(p->mig_pod_name);
         free(p->addresses);
         free(p->dynamic_addresses);
         free(p->static_addresses);
@@ -182,6 +188,14 @@ static int cmp_owner(const void *a, const void *b)
         return strcmp(((const struct port_owner *)a)->uuid, ((const struct port_owner *)b)->uuid);
 }
 
+/* A Unix time osn wrote ("1700000000"); -1 when absent or not one. */
+static long long unix_time(const char *s)
+{
+        char *end = NULL;
+        long long v = s && *s ? strtoll(s, &end, 10) : -1;
+        return end && *end == 0 && v >= 0 ? v : -1;
+}
+
 static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
 {
         snprintf(p->uuid, sizeof(p->uuid), "%s",
@@ -195,7 +209,15 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
         p->pod_name = dup_opt(ext_id(row, OSN_EXT_POD_NAME), true, failed);
         p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
         p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
-        p->reservation = streq(ext_id(row, "osn/reservation"), "true");
+        p->reservation = streq(ext_id(row, OSN_EXT_RESERVATION), "true");
+        p->identity = dup_opt(ext_id(row, OSN_EXT_IDENTITY), true, failed);
+        p->mig_node = dup_opt(ext_id(row, OSN_EXT_MIG_NODE), true, failed);
+        p->mig_container_id = dup_opt(ext_id(row, OSN_EXT_MIG_CONTAINER), true, failed);
+        p->mig_ifname = dup_opt(ext_id(row, OSN_EXT_MIG_IFNAME), true, failed);
+        p->mig_pod_namespace = dup_opt(ext_id(row, OSN_EXT_MIG_POD_NS), true, failed);
+        p->mig_pod_name = dup_opt(ext_id(row, OSN_EXT_MIG_POD_NAME), true, failed);
+        p->mig_since = unix_time(ext_id(row, OSN_EXT_MIG_SINCE));
+        p->reserved_at = unix_time(ext_id(row, OSN_EXT_RESERVED_AT));
         p->addresses = dup_opt(osn_nb_port_addresses(row, NULL), true, failed);
         p->dynamic_addresses = dup_opt(
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "dynamic_addresses"), 0)), true,
@@ -400,6 +422,8 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                         n->n_spares++;
                         n->n_unindexed += !p->indexed;
                         spare_owners[n_spare_owners++] = (struct port_owner){p->uuid, own->network};
+                } else if (n && p->reservation) {
+                        n->n_reservations++;
                 } else if (n) {
                         n->n_attachments++;
                         if (add_node(n, p->node) < 0)

@@ -62,6 +62,13 @@ struct osn_inv_port {
         char *network; /* osn/network */
         char *container_id, *ifname, *node;
         char *pod_namespace, *pod_name, *pod_uid, *nad; /* NULL when not recorded */
+        char *identity; /* osn/identity: a persistent identity's port; NULL otherwise */
+        /* A live migration in flight (osn/migration-*): its target.  NULL
+         * mig_node when there is none; the target's pod is NULL when an
+         * older osn began the migration; mig_since -1 when unknown. */
+        char *mig_node, *mig_container_id, *mig_ifname, *mig_pod_namespace, *mig_pod_name;
+        long long mig_since;
+        long long reserved_at;   /* a reservation: Unix time of its DEL; -1 when unknown */
         char *addresses;         /* "MAC IP..." as OVN holds it; NULL while unassigned */
         char *dynamic_addresses; /* northd's, for ports of an older osn; may be NULL */
         char *static_addresses;  /* the "addresses" column itself; may be NULL */
@@ -71,7 +78,9 @@ struct osn_inv_port {
         size_t n_ips;
         bool up;          /* LSP "up": bound and claimed by ovn-controller */
         bool orphan;      /* no osn switch holds it */
-        bool reservation; /* external_ids osn/reservation=true: a persistent identity's port */
+        bool reservation; /* external_ids osn/reservation=true: a persistent identity's port
+                           * that no pod holds; in ports (gc keeps it), but no attachment:
+                           * n_attachments leaves it out, n_reservations counts it */
         bool spare;       /* a pool's spare (see above): in inventory->spares, never ports */
         bool indexed;     /* spares: its switch's index has osn/spare/<uuid> */
 };
@@ -94,8 +103,9 @@ struct osn_inv_network {
         char *physical_network; /* from the localnet port; may be NULL */
         unsigned vlan;          /* 0 = untagged */
         char *localnet_port;    /* its name, NULL when there is none */
-        size_t n_attachments;
-        char **nodes; /* sorted, distinct osn/node of the attachments */
+        size_t n_attachments;   /* pod interfaces: ports that are neither spares nor reservations */
+        size_t n_reservations;  /* ports kept for a persistent identity (no pod holds them) */
+        char **nodes;           /* sorted, distinct osn/node of the attachments */
         size_t n_nodes;
         size_t n_foreign;   /* ports on the switch without osn's external_ids */
         size_t n_spares;    /* its pool: spare ports on the switch (not attachments) */
@@ -109,7 +119,8 @@ struct osn_inv_network {
 struct osn_inventory {
         struct osn_inv_network *networks; /* sorted by name */
         size_t n_networks;
-        struct osn_inv_port *ports; /* attachments, sorted by network, pod, ifname */
+        struct osn_inv_port *ports; /* attachments and reservations, sorted by network, pod,
+                                     * ifname */
         size_t n_ports;
         struct osn_inv_port *spares; /* spares, sorted by network, name */
         size_t n_spares;

@@ -207,7 +207,8 @@ static json_t *str_or_null(const char *s)
 json_t *osnctl_network_json(const struct osn_inv_network *n)
 {
         return json_pack(
-            "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I}",
+            "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I, "
+            "s:I}",
             "name", n->name, "switch", str_or_null(n->switch_name), "topology",
             str_or_null(n->topology), "subnets", osn_cidrs_to_json(n->subnets, n->n_subnets),
             "exclude_subnets", osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
@@ -218,7 +219,7 @@ json_t *osnctl_network_json(const struct osn_inv_network *n)
             string_array(n->nodes, n->n_nodes), "foreign_ports", (json_int_t)n->n_foreign,
             "fingerprint", str_or_null(n->fingerprint), "spares", (json_int_t)n->n_spares,
             "stale_pool_keys", string_array(n->stale_index, n->n_stale_index), "unindexed_spares",
-            (json_int_t)n->n_unindexed);
+            (json_int_t)n->n_unindexed, "reservations", (json_int_t)n->n_reservations);
 }
 
 json_t *osnctl_spare_json(const struct osn_inv_port *p)
@@ -241,15 +242,35 @@ static json_t *spare_rows(const struct osn_inventory *inv, const char *name)
         return rows;
 }
 
+/* "namespace/name", or null when either is not recorded. */
+static json_t *pod_json(const char *ns, const char *name)
+{
+        char pod[520];
+        if (!ns || !name || !*name)
+                return json_null();
+        snprintf(pod, sizeof(pod), "%s/%s", ns, name);
+        return json_string(pod);
+}
+
+/* A live migration in flight, or null: where to, whom, since when. */
+static json_t *migration_json(const struct osn_inv_port *p)
+{
+        if (!p->mig_node || !*p->mig_node)
+                return json_null();
+        return json_pack(
+            "{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "role", "source", "from_node",
+            str_or_null(p->node), "to_node", p->mig_node, "target_container_id",
+            str_or_null(p->mig_container_id), "target_interface", str_or_null(p->mig_ifname),
+            "target_pod", pod_json(p->mig_pod_namespace, p->mig_pod_name), "since",
+            p->mig_since >= 0 ? json_integer(p->mig_since) : json_null(), "age_s",
+            p->mig_since >= 0 ? json_integer((json_int_t)time(NULL) - p->mig_since) : json_null());
+}
+
 json_t *osnctl_port_json(const struct osn_inv_port *p)
 {
-        char mac[OSN_MAC_STRLEN], pod[520];
-        json_t *podj = json_null();
-        if (p->pod_namespace && p->pod_name) {
-                snprintf(pod, sizeof(pod), "%s/%s", p->pod_namespace, p->pod_name);
-                podj = json_string(pod);
-        }
-        return json_pack(
+        char mac[OSN_MAC_STRLEN];
+        json_t *podj = pod_json(p->pod_namespace, p->pod_name);
+        json_t *o = json_pack(
             "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, "
             "s:b}",
             "network", p->network, "pod", podj, "pod_namespace", str_or_null(p->pod_namespace),
@@ -259,6 +280,38 @@ json_t *osnctl_port_json(const struct osn_inv_port *p)
             p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
             osn_cidrs_to_json(p->ips, p->n_ips), "ready", p->up, "port", p->name, "nad",
             str_or_null(p->nad), "addresses", str_or_null(p->addresses), "orphan", p->orphan);
+        if (o && (json_object_set_new(o, "identity", str_or_null(p->identity)) < 0 ||
+                  json_object_set_new(o, "migration", migration_json(p)) < 0)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* The other side of a migrating attachment's row 'src': the same port
+ * (MAC, IPs, readiness), held on the target node by the target's pod and
+ * container. */
+static json_t *migration_target_row(const json_t *src)
+{
+        json_t *t = json_deep_copy(src);
+        json_t *m = json_object_get(src, "migration");
+        json_t *pod = json_object_get(m, "target_pod");
+        const char *slash = json_is_string(pod) ? strchr(json_string_value(pod), '/') : NULL;
+        if (!t)
+                return NULL;
+        json_object_set(t, "pod", pod);
+        json_object_set_new(
+            t, "pod_namespace",
+            slash ? json_stringn(json_string_value(pod), (size_t)(slash - json_string_value(pod)))
+                  : json_null());
+        json_object_set_new(t, "pod_name", slash ? json_string(slash + 1) : json_null());
+        json_object_set_new(t, "pod_uid", json_null());
+        json_object_set(t, "container_id", json_object_get(m, "target_container_id"));
+        json_object_set(t, "interface", json_object_get(m, "target_interface"));
+        json_object_set(t, "node", json_object_get(m, "to_node"));
+        json_t *tm = json_object_get(t, "migration");
+        json_object_set_new(tm, "role", json_string("target"));
+        return t;
 }
 
 static void fmt_external(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -309,6 +362,18 @@ static void fmt_container(const json_t *v, const json_t *row, char *buf, size_t 
 
 static void fmt_ready(const json_t *v, const json_t *row, char *buf, size_t len)
 {
+        const json_t *m = json_object_get(row, "migration");
+        if (json_is_object(m) && !json_is_true(json_object_get(row, "orphan"))) {
+                bool target = streq(json_string_value(json_object_get(m, "role")), "target");
+                char age[32];
+                const json_t *a = json_object_get(m, "age_s");
+                osnctl_age_text(json_is_integer(a) ? json_integer_value(a) : -1, age, sizeof(age));
+                snprintf(buf, len, "%s (migrating %s %s, %s)", json_is_true(v) ? "yes" : "no",
+                         target ? "from" : "to",
+                         json_string_value(json_object_get(m, target ? "from_node" : "to_node")),
+                         age);
+                return;
+        }
         if (json_is_true(json_object_get(row, "orphan")))
                 snprintf(buf, len, "orphan");
         else if (streq(json_string_value(json_object_get(row, "netns_state")), "gone"))
@@ -463,6 +528,7 @@ static const struct osnctl_column network_cols[] = {
     {"ATTACHMENTS", "attachments", NULL},
     {"SPARES", "spares", fmt_spares},
     {"NODES", "nodes", NULL},
+    {"RESERVATIONS", "reservations", NULL, OSNCTL_COL_WIDE},
     {"USED/FREE", "usage", fmt_usage_short, OSNCTL_COL_WIDE},
     {"EXCLUDED", "excluded", fmt_excluded, OSNCTL_COL_WIDE},
     {"SWITCH", "switch", NULL, OSNCTL_COL_WIDE},
@@ -478,6 +544,7 @@ static const struct osnctl_column network_fields[] = {
     {"external", "external", fmt_external},
     {"mtu", "effective_mtu", fmt_effective_mtu},
     {"attachments", "attachments", NULL},
+    {"reservations", "reservations", NULL},
     {"spares", "spares", fmt_spares},
     {"nodes", "nodes", NULL},
     {"foreign ports", "foreign_ports", NULL},
@@ -506,6 +573,7 @@ static const struct osnctl_column attachment_cols[] = {
     {"PORT", "port", NULL, OSNCTL_COL_WIDE},
     {"NAD", "nad", NULL, OSNCTL_COL_WIDE},
     {"NETNS", "netns", fmt_netns, OSNCTL_COL_WIDE},
+    {"IDENTITY", "identity", NULL, OSNCTL_COL_WIDE},
 };
 
 static void fmt_indexed(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -583,10 +651,14 @@ static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr 
         json_t *rows = json_array();
         for (size_t i = 0; rows && i < inv->n_ports; i++) {
                 const struct osn_inv_port *p = &inv->ports[i];
-                if ((ip && !osn_inv_port_holds_ip(p, ip)) ||
+                if (p->reservation || (ip && !osn_inv_port_holds_ip(p, ip)) ||
                     (mac && !osn_inv_port_holds_mac(p, mac)))
                         continue;
-                json_array_append_new(rows, osnctl_port_json(p));
+                json_t *row = osnctl_port_json(p);
+                json_array_append_new(rows, row);
+                /* Both sides of a live migration, each a row. */
+                if (row && json_is_object(json_object_get(row, "migration")))
+                        json_array_append_new(rows, migration_target_row(row));
         }
         return rows;
 }
@@ -1136,7 +1208,8 @@ static const struct command {
      "               (osn/fingerprint; other_config subnet/ipv6_prefix without it)\n"
      "  EXTERNAL     the physical network and VLAN of its localnet port, or -\n"
      "  MTU          the MTU the NAD asked for, or \"default\" (the node's)\n"
-     "  ATTACHMENTS  how many pod interfaces are attached\n"
+     "  ATTACHMENTS  how many pod interfaces are attached (a VM's reservation is\n"
+     "               none: see RESERVATIONS)\n"
      "  SPARES       its port pool: spare logical ports made ahead of ADDs\n"
      "               (external_ids osn/spare=true; not attachments), and\n"
      "               \"(index: K stale key(s), M unindexed)\" when the pool index\n"
@@ -1144,6 +1217,8 @@ static const struct command {
      "               (gc removes stale keys)\n"
      "  NODES        the nodes those attachments are on (osn/node of the ports)\n"
      "With -o wide also:\n"
+     "  RESERVATIONS ports kept for VMs' persistent identities that no pod\n"
+     "               holds (osnctl reservations lists them)\n"
      "  USED/FREE    per subnet: addresses the attachments and spares hold /\n"
      "               addresses left (see \"show\")\n"
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
@@ -1152,8 +1227,11 @@ static const struct command {
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
      "One line per attachment: a logical switch port that carries\n"
-     "external_ids:osn/network (localnet ports and a pool's spares excluded:\n"
-     "\"networks\" counts the spares, \"show\" lists them).\n"
+     "external_ids:osn/network (localnet ports, a pool's spares and VMs'\n"
+     "reservations excluded: \"networks\" counts the spares, \"show\" lists them;\n"
+     "\"reservations\" lists the reservations).  A live migration in flight\n"
+     "shows as two rows of one port: the source's pod, container and node, and\n"
+     "the target's.\n"
      "  POD          namespace/name of the pod (from CNI_ARGS), or -\n"
      "  CONTAINER    the container id (first 12 characters; --json has it whole)\n"
      "  INTERFACE    the interface name in the pod (CNI_IFNAME)\n"
@@ -1166,9 +1244,14 @@ static const struct command {
      "               no longer exists: a DEL that never came (gc removes it);\n"
      "               \"(netns unknown)\" when osnctl cannot tell from where it\n"
      "               runs (it does not see the host's network namespaces, or\n"
-     "               the local OVS DB): run it on the node itself\n"
-     "With -o wide also PORT (the logical port, also the OVS iface-id), NAD, and\n"
-     "NETNS (on this node: the pod's netns and whether it is alive).\n"
+     "               the local OVS DB): run it on the node itself; \"(migrating\n"
+     "               to NODE, AGE)\" on a live migration's source row, \"(migrating\n"
+     "               from NODE, AGE)\" on its target's\n"
+     "With -o wide also PORT (the logical port, also the OVS iface-id), NAD,\n"
+     "NETNS (on this node: the pod's netns and whether it is alive), and\n"
+     "IDENTITY (a VM's persistent identity).  --json adds \"identity\" and\n"
+     "\"migration\" (role, from_node, to_node, target_pod, target_container_id,\n"
+     "target_interface, since: the Unix time the target's ADD began it).\n"
      "Options:\n"
      "  --network NAME   only this network's attachments (exit 1 if there is none)\n"
      "  --node NODE      only the attachments made on this node\n"
@@ -1233,6 +1316,8 @@ static const struct command {
      "follows the verdict when the source or destination port is not up\n"
      "(northd treats ports that are down differently).\n"
      "Prints the verdict in one line: \"delivered to PORT (pod NS/NAME on NODE)\"\n"
+     "(the port's whole name: ovn-trace shortens a pool port's UUID; a flood's\n"
+     "idle pool spares are counted, not listed: --json lists them)\n"
      "or \"dropped in STAGE\" (the logical flow table that dropped it; \"dropped\n"
      "after STAGE: WHY\" when the pipeline just ends there), then, with\n"
      "--detail, ovn-trace's whole answer.  Exits 0 when delivered, 1 when\n"

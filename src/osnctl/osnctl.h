@@ -87,6 +87,10 @@ int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const cha
 /* Applies -o wide and --no-headers (once, before a command runs). */
 void osnctl_output_configure(const struct osnctl *ctl);
 
+/* A duration in seconds as people read an age: "45s", "12m", "5h", "3d";
+ * "?" when negative (unknown). */
+void osnctl_age_text(long long secs, char *buf, size_t len);
+
 /* Writes 'j' as indented JSON plus a newline on stdout. */
 int osnctl_print_json(const json_t *j);
 

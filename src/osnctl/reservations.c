@@ -27,20 +27,6 @@ static int connect_nb(struct osnctl *ctl, int64_t *ret_deadline, struct osn_ovsd
         return osnctl_connect_nb(ctl, *ret_deadline, ret);
 }
 
-static void age_text(long long secs, char *buf, size_t len)
-{
-        if (secs < 0)
-                snprintf(buf, len, "?");
-        else if (secs < 120)
-                snprintf(buf, len, "%llds", secs);
-        else if (secs < 2 * 3600)
-                snprintf(buf, len, "%lldm", secs / 60);
-        else if (secs < 2 * 86400)
-                snprintf(buf, len, "%lldh", secs / 3600);
-        else
-                snprintf(buf, len, "%lldd", secs / 86400);
-}
-
 /* The reservations (of 'network' only when not NULL) as view rows. */
 static int read_reservations(struct osn_ovsdb *nb, const char *network, int64_t deadline,
                              json_t **ret, struct osn_error *err)
@@ -66,7 +52,7 @@ static int read_reservations(struct osn_ovsdb *nb, const char *network, int64_t 
                 const char *at = osn_ovsdb_map_get(ids, OSN_EXT_RESERVED_AT);
                 long long since = at ? strtoll(at, NULL, 10) : -1;
                 char age[32];
-                age_text(since >= 0 ? now - since : -1, age, sizeof(age));
+                osnctl_age_text(since >= 0 ? now - since : -1, age, sizeof(age));
                 json_array_append_new(
                     rows, json_pack("{s:s?, s:s?, s:s?, s:s, s:I, s:s?, s:s?}", "network",
                                     osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), "identity",

@@ -170,4 +170,47 @@ expect_ok "metrics_file \"-\": ADD works" attach 1 n9 "$CH"
 assert_eq "8.0" "$("$PY" -c 'import sys; from prometheus_client.parser import text_string_to_metric_families as p
 print([s.value for f in p(open(sys.argv[1]).read()) for s in f.samples if s.name == "osn_cni_requests_total" and s.labels == {"verb": "ADD", "code": "0"}][0])' "$M")" "metrics_file \"-\": nothing written"
 
+# --- views: a live migration, a reservation, a trace through pool ports -----------
+VM='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"vmnet","topology":"layer2",
+      "subnets":"10.70.0.0/24","allowPersistentIPs":true,"netAttachDefName":"testns/vmnet",
+      "args":{"cni":{"ipam-claim-reference":"testns/vm1.net1"}}}'
+expect_ok "migration: the source's ADD (vsrc, node1)" attach 1 vsrc "$VM"
+expect_ok "migration: the target's ADD (vdst, node2)" attach 2 vdst "$VM"
+J=$(ctl 1 attachments --network vmnet --json)
+jq_eq "$J" '.attachments | length' "2" "during the migration: both sides are listed"
+jq_eq "$J" '[.attachments[] | [.pod, .container_id, .node, .migration.role, .identity] | join(" ")] | join(",")' \
+    "testns/vsrc cid-vsrc osn-node1 source testns/vm1.net1,testns/vdst cid-vdst osn-node2 target testns/vm1.net1" \
+    "during the migration: each side's pod, container, node, role and the identity"
+jq_eq "$J" '[.attachments[] | .migration.since | type] | unique | join(",")' "number" "during the migration: since when"
+jq_eq "$J" '[.attachments[].port] | unique | length' "1" "one logical port for both"
+TXT=$(ctl 1 attachments --network vmnet)
+assert_contains "$TXT" "(migrating to osn-node2, " "text: the source row says where to"
+assert_contains "$TXT" "(migrating from osn-node1, " "text: the target row says where from"
+assert_contains "$(ctl 1 attachments --network vmnet -o wide)" "testns/vm1.net1" "text -o wide: the identity"
+expect_ok "migration: the source's DEL hands over" detach 1 vsrc "$VM"
+J=$(ctl 1 attachments --network vmnet --json)
+jq_eq "$J" '[.attachments[] | [.pod, .container_id, .interface, .node, (.migration | tostring)] | join(" ")] | join(",")' \
+    "testns/vdst cid-vdst net1 osn-node2 null" "after the handover: the target's pod and container, consistently"
+expect_ok "the last DEL leaves a reservation" detach 2 vdst "$VM"
+J=$(ctl 1 networks --json)
+jq_eq "$J" '.networks[] | select(.name == "vmnet") | [.attachments, .reservations] | map(tostring) | join(" ")' \
+    "0 1" "networks: a reservation is no attachment, and is counted apart"
+jq_eq "$(ctl 1 attachments --network vmnet --json)" '.attachments | length' "0" "attachments: the reservation is not listed"
+assert_contains "$(ctl 1 reservations)" "testns/vm1.net1" "reservations: listed there"
+check "release it" ctl 1 release vmnet testns/vm1.net1
+
+# trace: pool ports by their whole names and their pods; idle spares hidden.
+IPN5=$(pod_ip n5)
+J=$(ctl 1 trace testns/n4 "$IPN5" --json)
+P5=$(ctl 1 attachments --network churn --json | jq -r '.attachments[] | select(.pod_name == "n5") | .port')
+jq_eq "$J" '[.result.outputs[] | .port + " " + .pod] | join(",")' "$P5 testns/n5" "trace to a claimed pool port: its whole name and its pod"
+TXT=$(ctl 1 trace testns/n4 "$IPN5")
+assert_contains "$TXT" "delivered to $P5 (pod testns/n5 on osn-node1)" "trace (text): the whole name and the pod"
+TXT=$(ctl 1 trace testns/n4 10.60.0.250)
+assert_contains "$TXT" "idle spare port(s) of the pool" "an ARP trace counts the idle spares"
+check_fails "and does not list them" grep -q "a pool's spare" <<<"$TXT"
+N_SHOWN=$(grep -o "(pod testns/" <<<"$TXT" | wc -l)
+assert_eq "$(ctl 1 attachments --network churn --json | jq '[.attachments[] | select(.node == "osn-node1")] | length - 1')" \
+    "$N_SHOWN" "an ARP trace names the pod of every other attachment it reaches"
+
 finish
