@@ -59,12 +59,20 @@ static void port_clear(struct osn_inv_port *p)
         free(p->static_addresses);
 }
 
+/* Tenancy keys of a network's switch (docs/design.md, "Tenancy"). */
+#define INV_EXT_SCOPE      "osn/scope"
+#define INV_EXT_NAMESPACE  "osn/namespace"
+#define INV_EXT_NAMESPACES "osn/namespaces"
+
 static void network_clear(struct osn_inv_network *n)
 {
         free(n->name);
         free(n->switch_name);
         free(n->fingerprint);
         free(n->topology);
+        free(n->scope);
+        free(n->scope_namespace);
+        free(n->namespaces);
         free(n->exclude_ips);
         free(n->physical_network);
         free(n->localnet_port);
@@ -339,6 +347,9 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 n->fingerprint = dup_opt(ext_id(row, OSN_EXT_FINGERPRINT), true, &failed);
                 n->claims = streq(ext_id(row, OSN_EXT_IPAM), OSN_IPAM_CLAIMS);
                 n->topology = dup_opt(ext_id(row, OSN_EXT_TOPOLOGY), true, &failed);
+                n->scope = dup_opt(ext_id(row, INV_EXT_SCOPE), true, &failed);
+                n->scope_namespace = dup_opt(ext_id(row, INV_EXT_NAMESPACE), true, &failed);
+                n->namespaces = dup_opt(ext_id(row, INV_EXT_NAMESPACES), true, &failed);
                 n->ports = json_incref(json_object_get(row, "ports"));
                 n->external_ids = json_incref(json_object_get(row, "external_ids"));
                 n->exclude_ips =
@@ -534,6 +545,42 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
 }
 
 /* --- Queries for osnctl --- */
+
+const char *osn_inv_network_scope(const struct osn_inv_network *n)
+{
+        return n->scope && *n->scope ? n->scope : "legacy";
+}
+
+/* Whether the comma list 'list' names 'item' (or "*", when 'star'). */
+static bool list_has(const char *list, const char *item, bool star)
+{
+        size_t k = strlen(item);
+        for (const char *p = list; p && *p;) {
+                size_t l = strcspn(p, ",");
+                if ((l == k && strncmp(p, item, k) == 0) || (star && l == 1 && *p == '*'))
+                        return true;
+                p += l + (p[l] == ',');
+        }
+        return false;
+}
+
+bool osn_inv_network_in_namespace(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                                  const char *ns)
+{
+        const char *scope = osn_inv_network_scope(n);
+        if (streq(scope, "namespace"))
+                return streq(n->scope_namespace, ns);
+        if (streq(scope, "cluster"))
+                return list_has(n->namespaces, ns, true);
+        if (!streq(scope, "legacy"))
+                return false;
+        if (n->namespaces)
+                return list_has(n->namespaces, ns, false);
+        for (size_t i = 0; inv && i < inv->n_ports; i++)
+                if (streq(inv->ports[i].network, n->name) && streq(inv->ports[i].pod_namespace, ns))
+                        return true;
+        return false;
+}
 
 /* Addresses as numbers, so that ranges can be clipped, merged and counted.
  * IPv4 uses the low 32 bits. */

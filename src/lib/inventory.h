@@ -103,9 +103,15 @@ struct osn_inv_network {
         char *physical_network; /* from the localnet port; may be NULL */
         unsigned vlan;          /* 0 = untagged */
         char *localnet_port;    /* its name, NULL when there is none */
-        size_t n_attachments;   /* pod interfaces: ports that are neither spares nor reservations */
-        size_t n_reservations;  /* ports kept for a persistent identity (no pod holds them) */
-        char **nodes;           /* sorted, distinct osn/node of the attachments */
+        /* Tenancy (the switch's external_ids): osn/scope ("namespace",
+         * "cluster", "none"; NULL on a network made before scopes:
+         * legacy), osn/namespace (a namespace network's) and
+         * osn/namespaces (a cluster network's granted namespaces, or "*";
+         * a legacy network's namespaces that held pods).  NULL when absent. */
+        char *scope, *scope_namespace, *namespaces;
+        size_t n_attachments;  /* pod interfaces: ports that are neither spares nor reservations */
+        size_t n_reservations; /* ports kept for a persistent identity (no pod holds them) */
+        char **nodes;          /* sorted, distinct osn/node of the attachments */
         size_t n_nodes;
         size_t n_foreign;   /* ports on the switch without osn's external_ids */
         size_t n_spares;    /* its pool: spare ports on the switch (not attachments) */
@@ -148,6 +154,17 @@ const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *
                                                     const char *name);
 
 /* --- Queries for osnctl (pure: no I/O, nothing allocated) --- */
+
+/* The network's scope as people read it: "namespace", "cluster", "none",
+ * or "legacy" (no osn/scope). */
+const char *osn_inv_network_scope(const struct osn_inv_network *n);
+/* Whether namespace 'ns' has network 'n': its namespace network, a cluster
+ * network granted to it (osn/namespaces lists it, or "*"), a legacy
+ * network whose osn/namespaces lists it or, without that key, one of whose
+ * attachments (in 'inv') is a pod of 'ns'.  A "none" network belongs to
+ * no namespace. */
+bool osn_inv_network_in_namespace(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                                  const char *ns);
 
 /* Whether port 'p' holds address 'addr' (an IP, prefix ignored): it is
  * among the IPs of its "addresses" column or, for a port an older osn made

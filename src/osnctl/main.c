@@ -204,7 +204,51 @@ static json_t *str_or_null(const char *s)
         return s ? json_string(s) : json_null();
 }
 
+static json_t *network_json_base(const struct osn_inv_network *n);
+
+/* The NAMESPACE a network is shown under: its namespace, "cluster" with
+ * its granted namespaces ("cluster(a,b)", "cluster(*)": one word, for
+ * awk), "none", or "legacy" (a network made before scopes). */
+static void namespace_text(const struct osn_inv_network *n, char *buf, size_t len)
+{
+        const char *scope = osn_inv_network_scope(n);
+        if (streq(scope, "namespace"))
+                snprintf(buf, len, "%s", n->scope_namespace ? n->scope_namespace : "?");
+        else if (streq(scope, "cluster") && n->namespaces && *n->namespaces)
+                snprintf(buf, len, "cluster(%s)", n->namespaces);
+        else
+                snprintf(buf, len, "%s", scope);
+}
+
+/* A comma list as an array (empty when NULL). */
+static json_t *list_json(const char *list)
+{
+        json_t *a = json_array();
+        for (const char *p = list; a && p && *p;) {
+                size_t l = strcspn(p, ",");
+                if (l)
+                        json_array_append_new(a, json_stringn(p, l));
+                p += l + (p[l] == ',');
+        }
+        return a;
+}
+
 json_t *osnctl_network_json(const struct osn_inv_network *n)
+{
+        char ns[512];
+        namespace_text(n, ns, sizeof(ns));
+        json_t *o = network_json_base(n);
+        if (o && (json_object_set_new(o, "namespace", json_string(ns)) < 0 ||
+                  json_object_set_new(o, "scope", json_string(osn_inv_network_scope(n))) < 0 ||
+                  json_object_set_new(o, "scope_namespace", str_or_null(n->scope_namespace)) < 0 ||
+                  json_object_set_new(o, "namespaces", list_json(n->namespaces)) < 0)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+static json_t *network_json_base(const struct osn_inv_network *n)
 {
         return json_pack(
             "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I, "
@@ -521,6 +565,7 @@ static void fmt_usage_short(const json_t *v, const json_t *row, char *buf, size_
 
 static const struct osnctl_column network_cols[] = {
     {"NETWORK", "name", NULL},
+    {"NAMESPACE", "namespace", NULL},
     {"TOPOLOGY", "topology", NULL},
     {"SUBNETS", "subnets", NULL},
     {"EXTERNAL", "external", fmt_external},
@@ -536,6 +581,7 @@ static const struct osnctl_column network_cols[] = {
 
 static const struct osnctl_column network_fields[] = {
     {"network", "name", NULL},
+    {"namespace", "namespace", NULL},
     {"logical switch", "switch", NULL},
     {"topology", "topology", NULL},
     {"subnets", "subnets", NULL},
@@ -646,13 +692,14 @@ const struct osn_inv_port *osnctl_find_pod(const struct osn_inventory *inv, cons
 /* Rows of osnctl_port_json(): every attachment, or those that hold 'ip'
  * or 'mac' (when not NULL). */
 static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr *ip,
-                         const uint8_t *mac)
+                         const uint8_t *mac, const char *ns)
 {
         json_t *rows = json_array();
         for (size_t i = 0; rows && i < inv->n_ports; i++) {
                 const struct osn_inv_port *p = &inv->ports[i];
                 if (p->reservation || (ip && !osn_inv_port_holds_ip(p, ip)) ||
-                    (mac && !osn_inv_port_holds_mac(p, mac)))
+                    (mac && !osn_inv_port_holds_mac(p, mac)) ||
+                    (ns && !streq(p->pod_namespace, ns) && !streq(p->mig_pod_namespace, ns)))
                         continue;
                 json_t *row = osnctl_port_json(p);
                 json_array_append_new(rows, row);
@@ -740,9 +787,12 @@ static int cmd_networks(struct osnctl *ctl, int argc, char **argv)
                 return r;
         _cleanup_json_ json_t *rows = json_array();
         for (size_t i = 0; rows && i < inv->n_networks; i++)
-                json_array_append_new(rows, network_view(ctl, inv, &inv->networks[i]));
+                if (!ctl->namespace ||
+                    osn_inv_network_in_namespace(inv, &inv->networks[i], ctl->namespace))
+                        json_array_append_new(rows, network_view(ctl, inv, &inv->networks[i]));
         return osnctl_render_list(ctl, "networks", rows, network_cols, ARRAY_SIZE(network_cols),
-                                  "no osn networks");
+                                  ctl->namespace ? "no osn networks in that namespace"
+                                                 : "no osn networks");
 }
 
 /* --- attachments --- */
@@ -777,7 +827,8 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
         }
         if ((r = osnctl_mark_unresponsive(ctl, inv, osnctl_deadline(ctl))))
                 return r;
-        _cleanup_json_ json_t *rows = port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL);
+        _cleanup_json_ json_t *rows =
+            port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL, ctl->namespace);
         mark_netns(ctl, rows);
         /* A spare is no attachment, but it does hold its address: say so
          * rather than "nobody". */
@@ -818,7 +869,7 @@ static int cmd_show(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("no osn network named \"%s\" (osnctl networks lists them)", argv[0]);
                 return OSNCTL_PROBLEMS;
         }
-        _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL);
+        _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL, NULL);
         _cleanup_json_ json_t *spares = spare_rows(inv, argv[0]);
         mark_netns(ctl, rows);
         _cleanup_json_ json_t *out =
@@ -1112,6 +1163,7 @@ enum {
         OPT_DETAIL,
         OPT_COMPLETION,
         OPT_STRICT,
+        OPT_NAMESPACE,
 };
 
 /* Every option any command takes; each command lists the ones it accepts. */
@@ -1138,6 +1190,8 @@ static const struct option all_options[] = {
     {"ip", required_argument, NULL, OPT_IP},
     {"detail", no_argument, NULL, OPT_DETAIL},
     {"strict", no_argument, NULL, OPT_STRICT},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"all-namespaces", no_argument, NULL, 'A'},
     {"completion", required_argument, NULL, OPT_COMPLETION}, /* hidden: build time */
     {0},
 };
@@ -1145,6 +1199,8 @@ static const struct option all_options[] = {
 #define COMMON_OPTIONS "config\0json\0timeout\0verbose\0help\0output\0no-headers\0"
 /* Read-only views: --nb lets them run without a node config. */
 #define VIEW_OPTIONS COMMON_OPTIONS "nb\0"
+/* The views of namespaced things: -n NAMESPACE, -A. */
+#define NS_OPTIONS "namespace\0all-namespaces\0"
 
 /* The options that go before or after COMMAND, as --help documents them
  * (the man page and the completion come from the same text). */
@@ -1168,6 +1224,9 @@ static const struct option_doc {
     {"config", "-c, --config FILE", NULL /* with the default path, see print_option() */},
     {"timeout", "-t, --timeout MS",
      "bound on every wait (default: the node config's\nready_timeout_ms, else 20000)"},
+    {"namespace", "-n, --namespace NS",
+     "only what namespace NS has (networks, attachments,\nreservations; as kubectl)"},
+    {"all-namespaces", "-A, --all-namespaces", "every namespace (the default)"},
     {"verbose", "-v, --verbose", "debug logs on stderr"},
     {"help", "-h, --help", "this help"},
 };
@@ -1201,7 +1260,14 @@ static const struct command {
 } commands[] = {
     {"networks", "networks", "list every network osn owns",
      "One line per network: a logical switch that carries external_ids:osn/network.\n"
-     "  NETWORK      the network name (the netconf \"name\")\n"
+
+     "  NETWORK      the network (its switch's osn/network: the netconf's \"name\",\n"
+     "               or NAMESPACE/NAME for a network of a namespace)\n"
+     "  NAMESPACE    whose network it is (the switch's osn/scope): its namespace;\n"
+     "               \"cluster(NS,...)\" for an admin's network shared with those\n"
+     "               namespaces (\"*\": all); \"none\" for pods the runtime\n"
+     "               named no namespace for; \"legacy\" for a network made before\n"
+     "               namespaces (-n NS picks those whose pods were in NS)\n"
      "  TOPOLOGY     layer2 or localnet (osn/topology)\n"
      "  SUBNETS      the subnets osn hands addresses from, from the settings osn\n"
      "               stored on the switch\n"
@@ -1223,7 +1289,7 @@ static const struct command {
      "               addresses left (see \"show\")\n"
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
      "  SWITCH       the logical switch\n",
-     VIEW_OPTIONS, true, cmd_networks},
+     VIEW_OPTIONS NS_OPTIONS, true, cmd_networks},
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
      "One line per attachment: a logical switch port that carries\n"
@@ -1259,7 +1325,7 @@ static const struct command {
      "                   port's addresses and, for ports an older osn made with\n"
      "                   OVN's IPAM, dynamic_addresses; exit 1 when no attachment\n"
      "                   does (the message names a spare that holds it)\n",
-     VIEW_OPTIONS "network\0node\0ip\0", true, cmd_attachments},
+     VIEW_OPTIONS "network\0node\0ip\0" NS_OPTIONS, true, cmd_attachments},
     {"show", "show NETWORK", "one network with all its attachments",
      "The settings of NETWORK (as \"networks\" shows them, plus the switch name,\n"
      "the ports on its switch that osn did not create and the stored\n"
@@ -1419,7 +1485,7 @@ static const struct command {
      "  AGE          since the DEL that made it a reservation\n"
      "  LAST NODE    where it was attached last\n"
      "  PORT         its logical port (-o wide)\n",
-     VIEW_OPTIONS, true, osnctl_reservations},
+     VIEW_OPTIONS NS_OPTIONS, true, osnctl_reservations},
     {"release", "release [--dry-run] NETWORK IDENTITY", "free a VM identity's reservation",
      "Removes the reservation of IDENTITY on NETWORK (see osnctl reservations):\n"
      "its logical port, so its MAC and addresses go back to the network, and the\n"
@@ -1490,8 +1556,12 @@ static void help(const char *prog)
                "Options (before or after COMMAND):\n",
                prog, prog);
         for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
-                print_option(&option_docs[i]);
+                if (!streq(option_docs[i].name, "namespace") &&
+                    !streq(option_docs[i].name, "all-namespaces"))
+                        print_option(&option_docs[i]);
         printf("      --version         osn's version\n\n"
+               "networks, attachments and reservations also take -n NAMESPACE (only\n"
+               "what that namespace has) and -A (all namespaces, the default).\n\n"
                "Environment: OSN_CONFIG (node config path), OVN_RUNDIR (status).\n"
                "Exit status: 0 ok, 1 problems found (an invalid network, a probe that\n"
                "failed, a database that cannot be reached, a packet dropped), 2 usage\n"
@@ -1591,12 +1661,21 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
 {
         optind = 0; /* GNU getopt: reinitialise */
         opterr = 0;
+        bool all_namespaces = false;
         for (;;) {
                 int idx = -1;
-                int c =
-                    getopt_long(argc, argv, cmd ? ":c:jt:vhno:" : "+:c:jt:vho:", all_options, &idx);
+                /* -n is --namespace where a command takes it (as in
+                 * kubectl), else --dry-run. */
+                bool ns_cmd = cmd && accepts(cmd, "namespace");
+                int c = getopt_long(argc, argv,
+                                    !cmd     ? "+:c:jt:vho:"
+                                    : ns_cmd ? ":c:jt:vhn:o:A"
+                                             : ":c:jt:vhno:A",
+                                    all_options, &idx);
                 if (c == -1)
                         break;
+                if (c == 'n' && ns_cmd)
+                        c = OPT_NAMESPACE;
                 const char *name = NULL;
                 for (const struct option *o = all_options; o->name; o++)
                         if (o->val == c)
@@ -1720,6 +1799,22 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                         break;
                 case OPT_STRICT:
                         ctl->strict = true;
+                        break;
+                case OPT_NAMESPACE:
+                        if (all_namespaces || !*optarg) {
+                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                           "together");
+                                return OSNCTL_USAGE;
+                        }
+                        ctl->namespace = optarg;
+                        break;
+                case 'A':
+                        if (ctl->namespace) {
+                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                           "together");
+                                return OSNCTL_USAGE;
+                        }
+                        all_namespaces = true;
                         break;
                 case OPT_COMPLETION:
                         return print_completion(optarg);

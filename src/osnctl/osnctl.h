@@ -50,6 +50,8 @@ struct osnctl {
         const char *ip;        /* attachments --ip */
         bool detail;           /* trace --detail */
         bool strict;           /* validate --strict */
+        const char
+            *namespace; /* -n/--namespace (networks, attachments, reservations); NULL = all */
 };
 
 /* Prints "osnctl: MESSAGE" on stderr. */

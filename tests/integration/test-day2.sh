@@ -213,4 +213,26 @@ N_SHOWN=$(grep -o "(pod testns/" <<<"$TXT" | wc -l)
 assert_eq "$(ctl 1 attachments --network churn --json | jq '[.attachments[] | select(.node == "osn-node1")] | length - 1')" \
     "$N_SHOWN" "an ARP trace names the pod of every other attachment it reaches"
 
+# --- tenancy views: scopes set by hand on the switches ----------------------------
+nbctl set Logical_Switch osn.blue 'external_ids:"osn/scope"=namespace' 'external_ids:"osn/namespace"=testns'
+nbctl set Logical_Switch osn.churn 'external_ids:"osn/scope"=cluster' 'external_ids:"osn/namespaces"="tenant-b,tenant-c"'
+nbctl set Logical_Switch osn.dc 'external_ids:"osn/scope"=none'
+J=$(ctl 1 networks --json)
+jq_eq "$J" '[.networks[] | .name + "=" + .namespace] | join(" ")' \
+    "blue=testns churn=cluster(tenant-b,tenant-c) dc=none phys=legacy" "networks: NAMESPACE from osn/scope (JSON)"
+jq_eq "$J" '.networks[] | select(.name == "churn") | [.scope, (.namespaces | join(","))] | join(" ")' \
+    "cluster tenant-b,tenant-c" "networks --json: scope and granted namespaces"
+TXT=$(ctl 1 networks)
+assert_eq "blue testns" "$(awk '$1 == "blue" {print $1, $2}' <<<"$TXT")" "networks (text): NAMESPACE column"
+assert_eq "churn cluster(tenant-b,tenant-c)" "$(awk '$1 == "churn" {print $1, $2}' <<<"$TXT")" "networks (text): a cluster network and its namespaces"
+assert_eq "blue phys" "$(ctl 1 networks -n testns --no-headers | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')" \
+    "networks -n testns: its own network and the legacy ones its pods use"
+assert_eq "churn" "$(ctl 1 networks -n tenant-b --no-headers | awk '{print $1}')" "networks -n tenant-b: the cluster network granted to it"
+assert_eq "no osn networks in that namespace" "$(ctl 1 networks --namespace nobody)" "networks -n with nothing"
+jq_eq "$(ctl 1 networks -A --json)" '.networks | length' "4" "networks -A: all"
+check_fails "-n and -A together: usage error" ctl 1 networks -n testns -A
+jq_eq "$(ctl 1 attachments -n testns --json)" '[.attachments[].pod_namespace] | unique | join(",")' "testns" "attachments -n testns: its pods"
+jq_eq "$(ctl 1 attachments -n other --json)" '.attachments | length' "0" "attachments -n other: none"
+check "gc -n is still --dry-run" ctl 1 gc -n --json
+
 finish

@@ -54,9 +54,10 @@ jq_eq "$J" '.networks[] | select(.name == "red") | [.topology, (.subnets | join(
 assert_eq "$(nbctl --bare --columns=name find Logical_Switch 'external_ids:"osn/network"!=""' | sed '/^$/d' | sort | tr '\n' ' ')" \
     "osn.red osn.tenant-overlay " "the same switches as ovn-nbctl finds"
 TXT=$(ctl 2 networks)
-assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
-assert_eq "red localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
+assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
+NSOF() { jq -r --arg n "$1" '.networks[] | select(.name == $n) | .namespace' <<<"$J"; }
+assert_eq "tenant-overlay $(NSOF tenant-overlay) layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
+assert_eq "red $(NSOF red) localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
 
 # --- attachments -------------------------------------------------------------
 J=$(ctl 3 attachments --json)
