@@ -999,7 +999,8 @@ static void probe_controller(struct osn_node_status *st, const char *rundir, int
                 st->controller = OSN_PROBE_UNKNOWN;
                 set_text(st->controller_error, sizeof(st->controller_error),
                          "cannot read %s: %s (is ovn-controller running? its run directory is "
-                         "$OVN_RUNDIR, else /var/run/ovn)",
+                         "$OVN_RUNDIR, else /var/run/ovn; in a container, that directory must be "
+                         "mounted, or give --ovn-rundir)",
                          pidfile, strerror(e));
                 return;
         }

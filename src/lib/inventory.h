@@ -14,7 +14,12 @@
  *   they say "dynamic", what northd assigned), its readiness the "up"
  *   column (northd sets it once ovn-controller has bound the port on its
  *   chassis).
- * - a spare (a port pool's, issue 13) is a Logical_Switch_Port with
+ * - a reservation (osn/reservation=true: the port of a VM's persistent
+ *   identity that no pod holds now) is read with the attachments (in
+ *   ports, flagged, so that gc can keep it) but is none: n_attachments and
+ *   nodes leave it out, n_reservations counts it; an identity's port also
+ *   names a live migration in flight (its osn/migration-* keys);
+ * - a spare (a port pool's) is a Logical_Switch_Port with
  *   external_ids osn/network and osn/spare=true and no osn/container-id:
  *   pre-provisioned, bound to nothing, naming no node.
  *   It is not an attachment: n_attachments and nodes leave it out, and it

@@ -1674,7 +1674,7 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                                     all_options, &idx);
                 if (c == -1)
                         break;
-                if (c == 'n' && ns_cmd)
+                if (c == 'n' && ns_cmd && idx < 0) /* -n, not --dry-run */
                         c = OPT_NAMESPACE;
                 const char *name = NULL;
                 for (const struct option *o = all_options; o->name; o++)

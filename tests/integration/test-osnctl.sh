@@ -203,7 +203,7 @@ J=$(ctl 3 networks --json)
 jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares, (.spare_ports | map(.port) | sort | join(",")), (.nodes | join(",")), (.stale_pool_keys | length), .unindexed_spares] | map(tostring) | join(" ")' \
     "3 2 $(printf '%s\n' "$SP1" "$SP2" | sort | paste -sd,) osn-node1,osn-node2 0 0" "networks --json: 3 attachments (the claimed pool port one of them), the 2 spares apart (no node of theirs), index consistent"
 jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .usage[0].used' "5" "networks --json: used counts the spares' addresses"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
+assert_eq "tenant-overlay $(jq -r '.networks[] | select(.name == "tenant-overlay") | .namespace' <<<"$J") layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
 J=$(ctl 3 attachments --json)
 jq_eq "$J" '[.attachments[].port] | sort | join(",")' "$(printf '%s\n' osn.tenant-overlay.cid-g.net1 osn.tenant-overlay.cid-h.net1 "$KP" | sort | paste -sd,)" "attachments: the pods only, never a spare"
 jq_eq "$J" "[.attachments[] | select(.port == \"$KP\") | .pod] | join(\",\")" "testns/k" "attachments: the claimed pool port, with its pod"
