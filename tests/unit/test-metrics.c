@@ -118,9 +118,26 @@ static void test_concurrent(void)
         globfree(&g);
 }
 
+/* What an update costs a CNI call (printed; bounded loosely: a file of a
+ * few KiB read, written and renamed). */
+static void test_cost(void)
+{
+        enum { N = 200 };
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int i = 0; i < N; i++)
+                record(i % 2 ? "ADD" : "DEL", i % 7 ? 0 : 11, 0.1 * (i % 9), i % 3);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double us =
+            ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / N;
+        printf("test-metrics: one update takes %.0f us on average (%d updates)\n", us, N);
+        CHECK(us < 20000, "an update takes %.0f us", us);
+}
+
 static void test_contention(void)
 {
         char lockp[300];
+        unlink(path);
         snprintf(lockp, sizeof(lockp), "%s.lock", path);
         int fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         REQUIRE(fd >= 0 && flock(fd, LOCK_EX) == 0);
@@ -169,6 +186,7 @@ int main(void)
         snprintf(path, sizeof(path), "%s/osn.prom", dir);
         test_counts();
         test_concurrent();
+        test_cost();
         test_contention();
         test_foreign_and_off();
         char cmd[300];
