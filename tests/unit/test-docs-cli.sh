@@ -7,6 +7,8 @@
 # and needs no check).  Also: the docs a user reads carry no issue numbers,
 # and the plugin's and osnctl's help no longer say OVN hands out addresses.
 #
+# The man pages' headers name osn's version.
+#
 #   OSN_BUILD=build tests/unit/test-docs-cli.sh
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -53,6 +55,13 @@ done
 # errors.md: code 11 covers a full subnet.
 if grep -E '^\| 11 ' "$ROOT/docs/errors.md" | grep -q 'subnet.*full\|full subnet'; then ok "errors.md: code 11 includes a full subnet"; else
     fail "errors.md: code 11 does not mention a full subnet"; fi
+
+# The generated man pages name osn's version in their header, nothing else.
+for m in "$OSN_BUILD"/src/osnctl/osnctl.8 "$OSN_BUILD"/src/osnctl/ovn-kubernetes.8; do
+    th=$(grep -m1 '^\.TH' "$m" 2>/dev/null)
+    if [[ $th =~ \"osn\ [0-9]+\.[0-9]+\.[0-9]+\" ]]; then ok "$(basename "$m"): header $th"; else
+        fail "$(basename "$m"): header \"$th\" does not name osn's version"; fi
+done
 
 echo "test-docs-cli: $passed passed, $failed failed"
 ((failed == 0 && passed > 0))
