@@ -433,7 +433,7 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                         n->n_spares++;
                         n->n_unindexed += !p->indexed;
                         spare_owners[n_spare_owners++] = (struct port_owner){p->uuid, own->network};
-                } else if (n && p->reservation) {
+                } else if (n && osn_inv_is_reservation(p)) {
                         n->n_reservations++;
                 } else if (n) {
                         n->n_attachments++;

@@ -15,9 +15,9 @@
  *   column (northd sets it once ovn-controller has bound the port on its
  *   chassis).
  * - a reservation (osn/reservation=true: the port of a VM's persistent
- *   identity that no pod holds now) is read with the attachments (in
- *   ports, flagged, so that gc can keep it) but is none: n_attachments and
- *   nodes leave it out, n_reservations counts it; an identity's port also
+ *   identity that no pod holds now: no osn/container-id) is read with the
+ *   attachments (in ports, flagged, so that gc can keep it) but is none:
+ *   n_attachments and nodes leave it out, n_reservations counts it; an identity's port also
  *   names a live migration in flight (its osn/migration-* keys);
  * - a spare (a port pool's) is a Logical_Switch_Port with
  *   external_ids osn/network and osn/spare=true and no osn/container-id:
@@ -84,8 +84,8 @@ struct osn_inv_port {
         bool up;          /* LSP "up": bound and claimed by ovn-controller */
         bool orphan;      /* no osn switch holds it */
         bool reservation; /* external_ids osn/reservation=true: a persistent identity's port
-                           * that no pod holds; in ports (gc keeps it), but no attachment:
-                           * n_attachments leaves it out, n_reservations counts it */
+                           * (gc keeps it); without a holder no attachment:
+                           * osn_inv_is_reservation() */
         bool spare;       /* a pool's spare (see above): in inventory->spares, never ports */
         bool indexed;     /* spares: its switch's index has osn/spare/<uuid> */
 };
@@ -159,6 +159,15 @@ const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *
                                                     const char *name);
 
 /* --- Queries for osnctl (pure: no I/O, nothing allocated) --- */
+
+/* Whether 'p' is a reservation and no attachment: osn/reservation=true and
+ * no holder (osn/container-id).  A port that says both names a holder and
+ * counts as an attachment, as with spares: mistaking a pod's port for a
+ * reservation would hide it. */
+static inline bool osn_inv_is_reservation(const struct osn_inv_port *p)
+{
+        return p->reservation && !p->container_id;
+}
 
 /* The network's scope as people read it: "namespace", "cluster", "none",
  * or "legacy" (no osn/scope). */

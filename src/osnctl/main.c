@@ -697,7 +697,7 @@ static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr 
         json_t *rows = json_array();
         for (size_t i = 0; rows && i < inv->n_ports; i++) {
                 const struct osn_inv_port *p = &inv->ports[i];
-                if (p->reservation || (ip && !osn_inv_port_holds_ip(p, ip)) ||
+                if (osn_inv_is_reservation(p) || (ip && !osn_inv_port_holds_ip(p, ip)) ||
                     (mac && !osn_inv_port_holds_mac(p, mac)) ||
                     (ns && !streq(p->pod_namespace, ns) && !streq(p->mig_pod_namespace, ns)))
                         continue;
@@ -741,14 +741,13 @@ static void mark_netns(struct osnctl *ctl, json_t *rows)
                         if (!streq(json_string_value(json_object_get(row, "node")),
                                    ctl->node->node_name))
                                 continue;
-                        char why[PATH_MAX + 128];
-                        snprintf(why, sizeof(why),
-                                 "the local OVS DB (%s) cannot be reached from here: run osnctl "
-                                 "on the node itself, or in the osn-node pod with OVS's run "
-                                 "directory mounted",
-                                 ctl->node->ovs_remote);
                         json_object_set_new(row, "netns_state", json_string("unknown"));
-                        json_object_set_new(row, "netns_why", json_string(why));
+                        json_object_set_new(
+                            row, "netns_why",
+                            json_pack("s++", "the local OVS DB (", ctl->node->ovs_remote,
+                                      ") cannot be reached from here: run osnctl on the node "
+                                      "itself, or in the osn-node pod with OVS's run directory "
+                                      "mounted"));
                         continue;
                 }
                 json_array_foreach(ifaces, j, iface)

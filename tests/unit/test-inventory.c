@@ -743,6 +743,11 @@ static void test_tenancy(struct osn_ovsdb *nb)
               "external_ids:\"osn/migration-pod-namespace\"=tenant-a",
               "external_ids:\"osn/migration-pod-name\"=dst",
               "external_ids:\"osn/migration-since\"=1700000100", NULL);
+        nbctl("lsp-add", "osn.t1", "osn.t1.both", "--", "set", "Logical_Switch_Port", "osn.t1.both",
+              "addresses=\"0a:00:00:00:01:03 10.5.0.3\"",
+              "external_ids:\"osn/network\"=\"tenant-a/blue\"",
+              "external_ids:\"osn/reservation\"=true", "external_ids:\"osn/container-id\"=cid-both",
+              "external_ids:\"osn/node\"=n1", NULL);
         nbctl("ls-add", "osn.t2", "--", "set", "Logical_Switch", "osn.t2",
               "external_ids:\"osn/network\"=\"_cluster/shared\"",
               "external_ids:\"osn/scope\"=cluster",
@@ -785,11 +790,14 @@ static void test_tenancy(struct osn_ovsdb *nb)
         for (size_t i = 0; i < ARRAY_SIZE(in); i++)
                 CHECK(osn_inv_network_in_namespace(inv, in[i].n, in[i].ns) == in[i].want,
                       "network %s in namespace %s: want %d", in[i].n->name, in[i].ns, in[i].want);
-        CHECK(t1->n_attachments == 1 && t1->n_reservations == 1,
+        const struct osn_inv_port *both = port(inv, "osn.t1.both");
+        CHECK(both && both->reservation && !osn_inv_is_reservation(both),
+              "a reservation mark on a port with a holder: an attachment");
+        CHECK(t1->n_attachments == 2 && t1->n_reservations == 1,
               "a reservation is no attachment: %zu attachments, %zu reservations",
               t1->n_attachments, t1->n_reservations);
         const struct osn_inv_port *r = port(inv, "osn.t1.res"), *m = port(inv, "osn.t1.mig");
-        CHECK(r && r->reservation && r->reserved_at == 1700000000 &&
+        CHECK(r && osn_inv_is_reservation(r) && r->reserved_at == 1700000000 &&
                   streq(r->identity, "tenant-a/vm1.net1"),
               "the reservation's identity and since when");
         CHECK(m && !m->reservation && streq(m->mig_node, "n2") &&
