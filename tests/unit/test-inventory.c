@@ -790,8 +790,8 @@ static void test_tenancy(struct osn_ovsdb *nb)
         for (size_t i = 0; i < ARRAY_SIZE(in); i++)
                 CHECK(osn_inv_network_in_namespace(inv, in[i].n, in[i].ns) == in[i].want,
                       "network %s in namespace %s: want %d", in[i].n->name, in[i].ns, in[i].want);
-        const struct osn_inv_port *both = port(inv, "osn.t1.both");
-        CHECK(both && both->reservation && !osn_inv_is_reservation(both),
+        const struct osn_inv_port *held = port(inv, "osn.t1.both");
+        CHECK(held && held->reservation && !osn_inv_is_reservation(held),
               "a reservation mark on a port with a holder: an attachment");
         CHECK(t1->n_attachments == 2 && t1->n_reservations == 1,
               "a reservation is no attachment: %zu attachments, %zu reservations",
