@@ -14,7 +14,9 @@ bin=$1 name=$2 section=$3 summary=$4
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
 help=$("$bin" --help)
-version=$("$bin" --version 2>/dev/null | awk '{print $NF; exit}' || true)
+# "osnctl (osn) 1.2.3" or "osn 1.2.3 (CNI 1.1.0)": the word after osn's name.
+version=$("$bin" --version 2>/dev/null |
+    awk '{ for (i = 1; i < NF; i++) if ($i == "osn" || $i == "(osn)") { print $(i + 1); exit } }' || true)
 
 # body TEXT: --help text (without its Usage lines) as roff.
 body() {

@@ -20,6 +20,7 @@ PACKAGES=(
     iproute2 iputils-ping iputils-arping procps ethtool
     containernetworking-plugins jq clang openssl
     qemu-system-x86 busybox-static python3 containerd python3-yaml strace tcpdump
+    python3-prometheus-client
 )
 
 missing=()

@@ -389,6 +389,18 @@ static int open_pod_netns(struct add_state *st, struct osn_error *err)
         return 0;
 }
 
+/* The command that maps 'physnet' on this node while keeping every mapping
+ * the node has ('mappings', "" when none), into 'buf'; the bridge is left
+ * as BRIDGE for the operator to name.  False when it does not fit. */
+static bool mapping_command(const char *mappings, const char *physnet, char *buf, size_t len)
+{
+        int w = snprintf(buf, len,
+                         "ovs-vsctl set Open_vSwitch . "
+                         "'external_ids:ovn-bridge-mappings=\"%s%s%s:BRIDGE\"'",
+                         mappings, *mappings ? "," : "", physnet);
+        return w > 0 && (size_t)w < len;
+}
+
 /* The local OVS first: a node that cannot serve this network fails before
  * anything exists. */
 static int check_node(struct add_state *st, struct osn_error *err)
@@ -398,15 +410,23 @@ static int check_node(struct add_state *st, struct osn_error *err)
         int r = osn_ovs_read_node(st->ovs, node->integration_bridge, st->deadline, &st->node, err);
         if (r < 0)
                 return r;
-        if (physnet && !osn_ovs_maps_physnet(st->node.bridge_mappings, physnet))
-                return osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
-                                     "network \"%s\" needs physical network \"%s\", which node %s "
-                                     "does not map (ovn-bridge-mappings=\"%s\"); map it with "
-                                     "ovs-vsctl set Open_vSwitch . "
-                                     "external_ids:ovn-bridge-mappings=%s:<bridge>",
-                                     st->ten->network, physnet, node->node_name,
-                                     st->node.bridge_mappings, physnet);
-        return 0;
+        if (!physnet || osn_ovs_maps_physnet(st->node.bridge_mappings, physnet))
+                return 0;
+        /* The fix must be safe to paste: it sets the whole list, so it
+         * names every mapping there is plus the missing one. */
+        char cmd[sizeof(st->node.bridge_mappings) + 256];
+        if (!mapping_command(st->node.bridge_mappings, physnet, cmd, sizeof(cmd)))
+                snprintf(cmd, sizeof(cmd),
+                         "ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=... "
+                         "with the current list plus %s:BRIDGE",
+                         physnet);
+        r = osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
+                          "network \"%s\" needs physical network \"%s\", which node %s does "
+                          "not map (ovn-bridge-mappings=\"%s\"); map it to its bridge, keeping "
+                          "the others, with the command in the details",
+                          st->ten->network, physnet, node->node_name, st->node.bridge_mappings);
+        osn_error_details(err, "%s (BRIDGE: the OVS bridge of physical network %s)", cmd, physnet);
+        return r;
 }
 
 /* A retried ADD (the first was killed or failed half-way): drop the
@@ -456,6 +476,9 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .earlier_try = st->earlier_try,
         };
         memcpy(spec->mac, st->plan.mac, 6);
+        if (st->req->stats)
+                st->req->stats->pool_eligible = spec->pool_size > 0 && !spec->identity &&
+                                                !spec->mac_requested && spec->n_static_ips == 0;
         int r = osn_nb_attach_start(st->nb, spec, st->deadline, &st->nba, err);
         if (r < 0)
                 return r;
@@ -686,6 +709,8 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         osn_nb_attach_refill(st->nba, st->deadline);
 
         fill_add_result(st, ret);
+        if (req->stats)
+                req->stats->pool_claimed = osn_is_spare_port(nc->name, st->port, NULL);
         _cleanup_free_ char *addrs = NULL;
         char m[OSN_MAC_STRLEN];
         for (size_t i = 0; i < st->nbp.n_ips; i++) {

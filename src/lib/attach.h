@@ -30,11 +30,19 @@
 #include "tenancy.h"
 #include "util.h"
 
+/* What an ADD tells about itself, for the metrics (metrics.h). */
+struct osn_attach_stats {
+        bool pool_eligible; /* a pool could serve it (pool_size > 0, a dynamic
+                             * address, no requested MAC, no persistent identity) */
+        bool pool_claimed;  /* it bound a spare */
+};
+
 struct osn_attach_req {
         const struct osn_nodeconf *node;
         const struct osn_cni_env *env;
-        const struct osn_netconf *nc;  /* NULL for STATUS without config */
-        const struct osn_tenancy *ten; /* whose network (tenancy.h); with nc */
+        const struct osn_netconf *nc;   /* NULL for STATUS without config */
+        const struct osn_tenancy *ten;  /* whose network (tenancy.h); with nc */
+        struct osn_attach_stats *stats; /* ADD: filled when not NULL (also on failure) */
 };
 
 int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,

@@ -1,55 +1,14 @@
 /* gcplan: see gcplan.h. */
 #include "gcplan.h"
 
-#include <linux/magic.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/vfs.h>
 
 #include "attach.h"
 #include "log.h"
 #include "netlink.h"
 #include "ovn.h"
 #include "ovs.h"
-
-#ifndef NSFS_MAGIC
-#define NSFS_MAGIC 0x6e736673
-#endif
-
-enum netns_state { NETNS_ALIVE, NETNS_GONE, NETNS_UNKNOWN };
-
-/* Whether the pod's network namespace still exists.  A path that is there
- * but is no longer a namespace (an unmounted /var/run/netns entry that a
- * crash left behind) counts as gone. */
-static enum netns_state netns_state(const char *path, char *why, size_t len)
-{
-        if (!path || !*path) {
-                snprintf(why, len, "the OVS interface does not record the pod's netns");
-                return NETNS_UNKNOWN;
-        }
-        int fd = -1;
-        int r = osn_netns_open(path, &fd);
-        if (r == -ENOENT) {
-                snprintf(why, len, "its netns %s is gone", path);
-                return NETNS_GONE;
-        }
-        if (r < 0) {
-                snprintf(why, len, "cannot check its netns %s: %s", path, strerror(-r));
-                return NETNS_UNKNOWN;
-        }
-        struct statfs sf;
-        r = fstatfs(fd, &sf) < 0 ? -errno : 0;
-        close(fd);
-        if (r < 0) {
-                snprintf(why, len, "cannot check its netns %s: %s", path, strerror(-r));
-                return NETNS_UNKNOWN;
-        }
-        if ((unsigned long)sf.f_type != NSFS_MAGIC) {
-                snprintf(why, len, "its netns %s is no longer a network namespace", path);
-                return NETNS_GONE;
-        }
-        return NETNS_ALIVE;
-}
 
 static const struct osn_inv_port *find_port(const struct osn_inventory *inv, const char *name)
 {
@@ -192,11 +151,15 @@ static int plan_local(const struct osn_gc_req *req, const json_t *ifaces,
                                 continue;
                         snprintf(why, sizeof(why), "not among the runtime's valid attachments");
                 } else {
-                        enum netns_state st = netns_state(netns, why, sizeof(why));
-                        if (st == NETNS_ALIVE)
+                        enum osn_netns_state st = osn_inv_iface_netns_state(row, why, sizeof(why));
+                        if (st == OSN_NETNS_ALIVE)
                                 continue;
-                        if (st == NETNS_UNKNOWN) {
-                                if ((r = push(keep, kept("attachment", port, why))) < 0)
+                        if (st == OSN_NETNS_UNKNOWN) {
+                                /* No deletion on missing evidence. */
+                                json_t *k = kept("attachment", port, why);
+                                if (k)
+                                        json_object_set_new(k, "netns", json_string("unknown"));
+                                if ((r = push(keep, k)) < 0)
                                         return r;
                                 continue;
                         }
@@ -299,7 +262,8 @@ int osn_gc_plan(const struct osn_gc_req *req, const json_t *ifaces, const struct
                 if (req->network && !streq(n->name, req->network))
                         continue;
                 size_t going = planned_in(actions, n->name);
-                if (n->n_attachments > going || planned(actions, "network", "network", n->name))
+                if (n->n_attachments + n->n_reservations > going ||
+                    planned(actions, "network", "network", n->name))
                         continue;
                 if (n->n_foreign > 0) {
                         snprintf(why, sizeof(why),
@@ -387,7 +351,7 @@ static int delete_if_empty(struct osn_ovsdb *nb, const struct osn_inv_network *n
         const struct osn_inv_network *m = osn_inventory_network(now, n->name);
         if (!m || !streq(m->uuid, n->uuid))
                 return 1; /* gone with its last attachment */
-        if (m->n_attachments > 0 || m->n_foreign > 0)
+        if (m->n_attachments + m->n_reservations > 0 || m->n_foreign > 0)
                 return -EAGAIN;
         return osn_nb_delete_switch_if(nb, m->name, m->uuid, m->ports, m->external_ids,
                                        "osn gc: no attachment left", deadline, err);
@@ -501,7 +465,7 @@ int osn_gc_execute(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const struct osn
                 }
                 if (!n) {
                         r = 0;
-                } else if (n->n_attachments > 0) {
+                } else if (n->n_attachments + n->n_reservations > 0) {
                         r = delete_if_empty(nb, n, deadline, &err);
                 } else {
                         /* Guarded by its ports and its external_ids: a

@@ -11,7 +11,10 @@
  * What a plan removes:
  * - on a live node (OSN_GC_LOCAL), the attachments whose OVS interface on
  *   this node says they are dead: their pod netns is gone, or (CNI GC) the
- *   runtime's valid-attachments list does not name them.  A logical port of
+ *   runtime's valid-attachments list does not name them.  "Gone" is
+ *   osn_inv_iface_netns_state()'s, on evidence only: an attachment whose
+ *   netns this process cannot check (it does not see the host's
+ *   namespaces) goes to "kept" with "netns": "unknown", never to actions.  A logical port of
  *   this node that has no OVS interface here is NOT removed unless
  *   'orphans' is set: between an ADD's NB insert and its OVS plug every
  *   port looks like that, and only an operator can tell a crashed ADD;
@@ -25,7 +28,8 @@
  * - with 'repair_pool_index', the stale keys of the pool index of every
  *   network that stays (osn/spare/<U> with no spare port U on its switch).
  * Persistent reservations (logical ports with external_ids
- * osn/reservation=true) are kept unless 'release_reservations'.
+ * osn/reservation=true) are kept unless 'release_reservations'; they hold
+ * their network as attachments do (inventory.h: n_reservations).
  *
  * Executing a plan removes each attachment through osn_attach_remove()
  * (live node: OVS port, veth, logical port) or osn_nb_remove_port() (lost

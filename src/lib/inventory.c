@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "jsonrpc.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -47,10 +48,21 @@ static void port_clear(struct osn_inv_port *p)
         free(p->pod_name);
         free(p->pod_uid);
         free(p->nad);
+        free(p->identity);
+        free(p->mig_node);
+        free(p->mig_container_id);
+        free(p->mig_ifname);
+        free(p->mig_pod_namespace);
+        free(p->mig_pod_name);
         free(p->addresses);
         free(p->dynamic_addresses);
         free(p->static_addresses);
 }
+
+/* Tenancy keys of a network's switch (docs/design.md, "Tenancy"). */
+#define INV_EXT_SCOPE      "osn/scope"
+#define INV_EXT_NAMESPACE  "osn/namespace"
+#define INV_EXT_NAMESPACES "osn/namespaces"
 
 static void network_clear(struct osn_inv_network *n)
 {
@@ -58,6 +70,9 @@ static void network_clear(struct osn_inv_network *n)
         free(n->switch_name);
         free(n->fingerprint);
         free(n->topology);
+        free(n->scope);
+        free(n->scope_namespace);
+        free(n->namespaces);
         free(n->exclude_ips);
         free(n->physical_network);
         free(n->localnet_port);
@@ -181,6 +196,14 @@ static int cmp_owner(const void *a, const void *b)
         return strcmp(((const struct port_owner *)a)->uuid, ((const struct port_owner *)b)->uuid);
 }
 
+/* A Unix time osn wrote ("1700000000"); -1 when absent or not one. */
+static long long unix_time(const char *s)
+{
+        char *end = NULL;
+        long long v = s && *s ? strtoll(s, &end, 10) : -1;
+        return end && *end == 0 && v >= 0 ? v : -1;
+}
+
 static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
 {
         snprintf(p->uuid, sizeof(p->uuid), "%s",
@@ -194,7 +217,15 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
         p->pod_name = dup_opt(ext_id(row, OSN_EXT_POD_NAME), true, failed);
         p->pod_uid = dup_opt(ext_id(row, OSN_EXT_POD_UID), true, failed);
         p->nad = dup_opt(ext_id(row, OSN_EXT_NAD), true, failed);
-        p->reservation = streq(ext_id(row, "osn/reservation"), "true");
+        p->reservation = streq(ext_id(row, OSN_EXT_RESERVATION), "true");
+        p->identity = dup_opt(ext_id(row, OSN_EXT_IDENTITY), true, failed);
+        p->mig_node = dup_opt(ext_id(row, OSN_EXT_MIG_NODE), true, failed);
+        p->mig_container_id = dup_opt(ext_id(row, OSN_EXT_MIG_CONTAINER), true, failed);
+        p->mig_ifname = dup_opt(ext_id(row, OSN_EXT_MIG_IFNAME), true, failed);
+        p->mig_pod_namespace = dup_opt(ext_id(row, OSN_EXT_MIG_POD_NS), true, failed);
+        p->mig_pod_name = dup_opt(ext_id(row, OSN_EXT_MIG_POD_NAME), true, failed);
+        p->mig_since = unix_time(ext_id(row, OSN_EXT_MIG_SINCE));
+        p->reserved_at = unix_time(ext_id(row, OSN_EXT_RESERVED_AT));
         p->addresses = dup_opt(osn_nb_port_addresses(row, NULL), true, failed);
         p->dynamic_addresses = dup_opt(
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "dynamic_addresses"), 0)), true,
@@ -316,6 +347,9 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 n->fingerprint = dup_opt(ext_id(row, OSN_EXT_FINGERPRINT), true, &failed);
                 n->claims = streq(ext_id(row, OSN_EXT_IPAM), OSN_IPAM_CLAIMS);
                 n->topology = dup_opt(ext_id(row, OSN_EXT_TOPOLOGY), true, &failed);
+                n->scope = dup_opt(ext_id(row, INV_EXT_SCOPE), true, &failed);
+                n->scope_namespace = dup_opt(ext_id(row, INV_EXT_NAMESPACE), true, &failed);
+                n->namespaces = dup_opt(ext_id(row, INV_EXT_NAMESPACES), true, &failed);
                 n->ports = json_incref(json_object_get(row, "ports"));
                 n->external_ids = json_incref(json_object_get(row, "external_ids"));
                 n->exclude_ips =
@@ -399,6 +433,8 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                         n->n_spares++;
                         n->n_unindexed += !p->indexed;
                         spare_owners[n_spare_owners++] = (struct port_owner){p->uuid, own->network};
+                } else if (n && osn_inv_is_reservation(p)) {
+                        n->n_reservations++;
                 } else if (n) {
                         n->n_attachments++;
                         if (add_node(n, p->node) < 0)
@@ -509,6 +545,42 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
 }
 
 /* --- Queries for osnctl --- */
+
+const char *osn_inv_network_scope(const struct osn_inv_network *n)
+{
+        return n->scope && *n->scope ? n->scope : "legacy";
+}
+
+/* Whether the comma list 'list' names 'item' (or "*", when 'star'). */
+static bool list_has(const char *list, const char *item, bool star)
+{
+        size_t k = strlen(item);
+        for (const char *p = list; p && *p;) {
+                size_t l = strcspn(p, ",");
+                if ((l == k && strncmp(p, item, k) == 0) || (star && l == 1 && *p == '*'))
+                        return true;
+                p += l + (p[l] == ',');
+        }
+        return false;
+}
+
+bool osn_inv_network_in_namespace(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                                  const char *ns)
+{
+        const char *scope = osn_inv_network_scope(n);
+        if (streq(scope, "namespace"))
+                return streq(n->scope_namespace, ns);
+        if (streq(scope, "cluster"))
+                return list_has(n->namespaces, ns, true);
+        if (!streq(scope, "legacy"))
+                return false;
+        if (n->namespaces)
+                return list_has(n->namespaces, ns, false);
+        for (size_t i = 0; inv && i < inv->n_ports; i++)
+                if (streq(inv->ports[i].network, n->name) && streq(inv->ports[i].pod_namespace, ns))
+                        return true;
+        return false;
+}
 
 /* Addresses as numbers, so that ranges can be clipped, merged and counted.
  * IPv4 uses the low 32 bits. */
@@ -788,6 +860,71 @@ enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len
         return OSN_NETNS_ALIVE;
 }
 
+/* Whether 'path' is a live network namespace (nothing said). */
+static bool is_netns(const char *path)
+{
+        int fd = -1;
+        if (osn_netns_open(path, &fd) < 0)
+                return false;
+        struct statfs sf;
+        bool ok = fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == NSFS_MAGIC;
+        close(fd);
+        return ok;
+}
+
+/* Whether the directory of 'path' holds at least one live network
+ * namespace, i.e. whether this process sees the namespaces mounted there
+ * (a container without the host's /var/run/netns sees an empty or missing
+ * directory, or the files without their nsfs mounts). */
+static bool sees_netns_dir(const char *path)
+{
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
+                return false;
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = 0;
+        DIR *d = opendir(dir);
+        if (!d)
+                return false;
+        bool seen = false;
+        for (struct dirent *e; !seen && (e = readdir(d));) {
+                char entry[PATH_MAX];
+                if (e->d_name[0] == '.')
+                        continue;
+                int w = snprintf(entry, sizeof(entry), "%s/%s", dir, e->d_name);
+                seen = w > 0 && (size_t)w < sizeof(entry) && is_netns(entry);
+        }
+        closedir(d);
+        return seen;
+}
+
+enum osn_netns_state osn_inv_iface_netns_state(const json_t *iface, char *why, size_t len)
+{
+        const char *path = osn_ovsdb_map_get(json_object_get(iface, "external_ids"), OSN_EXT_NETNS);
+        enum osn_netns_state st = osn_inv_netns_state(path, why, len);
+        if (st != OSN_NETNS_GONE)
+                return st;
+        /* OVS's own word that the host end of the veth is gone: the pod's
+         * netns took it along when it went. */
+        const json_t *ofport = json_object_get(iface, "ofport");
+        if (json_is_integer(ofport) && json_integer_value(ofport) < 0)
+                return st;
+        if (streq(json_string_value(json_object_get(iface, "admin_state")), "down") &&
+            streq(json_string_value(json_object_get(iface, "link_state")), "down"))
+                return st;
+        if (sees_netns_dir(path))
+                return st;
+        const char *slash = strrchr(path, '/');
+        say(why, len,
+            "cannot tell whether its netns %s is gone: %.*s shows no network namespace here and "
+            "OVS still has the pod's veth; osnctl runs where it cannot see the host's network "
+            "namespaces (a container without the host's /var/run/netns?): run it on the node "
+            "itself, or in the osn-node pod with /var/run/netns mounted",
+            path, slash ? (int)(slash - path) : 0, path);
+        return OSN_NETNS_UNKNOWN;
+}
+
 /* --- Status --- */
 
 /* snprintf() into a fixed field of the status, cut when too long. */
@@ -862,7 +999,8 @@ static void probe_controller(struct osn_node_status *st, const char *rundir, int
                 st->controller = OSN_PROBE_UNKNOWN;
                 set_text(st->controller_error, sizeof(st->controller_error),
                          "cannot read %s: %s (is ovn-controller running? its run directory is "
-                         "$OVN_RUNDIR, else /var/run/ovn)",
+                         "$OVN_RUNDIR, else /var/run/ovn; in a container, that directory must be "
+                         "mounted, or give --ovn-rundir)",
                          pidfile, strerror(e));
                 return;
         }

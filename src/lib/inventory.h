@@ -14,7 +14,12 @@
  *   they say "dynamic", what northd assigned), its readiness the "up"
  *   column (northd sets it once ovn-controller has bound the port on its
  *   chassis).
- * - a spare (a port pool's, issue 13) is a Logical_Switch_Port with
+ * - a reservation (osn/reservation=true: the port of a VM's persistent
+ *   identity that no pod holds now: no osn/container-id) is read with the
+ *   attachments (in ports, flagged, so that gc can keep it) but is none:
+ *   n_attachments and nodes leave it out, n_reservations counts it; an identity's port also
+ *   names a live migration in flight (its osn/migration-* keys);
+ * - a spare (a port pool's) is a Logical_Switch_Port with
  *   external_ids osn/network and osn/spare=true and no osn/container-id:
  *   pre-provisioned, bound to nothing, naming no node.
  *   It is not an attachment: n_attachments and nodes leave it out, and it
@@ -62,6 +67,13 @@ struct osn_inv_port {
         char *network; /* osn/network */
         char *container_id, *ifname, *node;
         char *pod_namespace, *pod_name, *pod_uid, *nad; /* NULL when not recorded */
+        char *identity; /* osn/identity: a persistent identity's port; NULL otherwise */
+        /* A live migration in flight (osn/migration-*): its target.  NULL
+         * mig_node when there is none; the target's pod is NULL when an
+         * older osn began the migration; mig_since -1 when unknown. */
+        char *mig_node, *mig_container_id, *mig_ifname, *mig_pod_namespace, *mig_pod_name;
+        long long mig_since;
+        long long reserved_at;   /* a reservation: Unix time of its DEL; -1 when unknown */
         char *addresses;         /* "MAC IP..." as OVN holds it; NULL while unassigned */
         char *dynamic_addresses; /* northd's, for ports of an older osn; may be NULL */
         char *static_addresses;  /* the "addresses" column itself; may be NULL */
@@ -71,7 +83,9 @@ struct osn_inv_port {
         size_t n_ips;
         bool up;          /* LSP "up": bound and claimed by ovn-controller */
         bool orphan;      /* no osn switch holds it */
-        bool reservation; /* external_ids osn/reservation=true: a persistent identity's port */
+        bool reservation; /* external_ids osn/reservation=true: a persistent identity's port
+                           * (gc keeps it); without a holder no attachment:
+                           * osn_inv_is_reservation() */
         bool spare;       /* a pool's spare (see above): in inventory->spares, never ports */
         bool indexed;     /* spares: its switch's index has osn/spare/<uuid> */
 };
@@ -94,8 +108,15 @@ struct osn_inv_network {
         char *physical_network; /* from the localnet port; may be NULL */
         unsigned vlan;          /* 0 = untagged */
         char *localnet_port;    /* its name, NULL when there is none */
-        size_t n_attachments;
-        char **nodes; /* sorted, distinct osn/node of the attachments */
+        /* Tenancy (the switch's external_ids): osn/scope ("namespace",
+         * "cluster", "none"; NULL on a network made before scopes:
+         * legacy), osn/namespace (a namespace network's) and
+         * osn/namespaces (a cluster network's granted namespaces, or "*";
+         * a legacy network's namespaces that held pods).  NULL when absent. */
+        char *scope, *scope_namespace, *namespaces;
+        size_t n_attachments;  /* pod interfaces: ports that are neither spares nor reservations */
+        size_t n_reservations; /* ports kept for a persistent identity (no pod holds them) */
+        char **nodes;          /* sorted, distinct osn/node of the attachments */
         size_t n_nodes;
         size_t n_foreign;   /* ports on the switch without osn's external_ids */
         size_t n_spares;    /* its pool: spare ports on the switch (not attachments) */
@@ -109,7 +130,8 @@ struct osn_inv_network {
 struct osn_inventory {
         struct osn_inv_network *networks; /* sorted by name */
         size_t n_networks;
-        struct osn_inv_port *ports; /* attachments, sorted by network, pod, ifname */
+        struct osn_inv_port *ports; /* attachments and reservations, sorted by network, pod,
+                                     * ifname */
         size_t n_ports;
         struct osn_inv_port *spares; /* spares, sorted by network, name */
         size_t n_spares;
@@ -137,6 +159,26 @@ const struct osn_inv_network *osn_inventory_network(const struct osn_inventory *
                                                     const char *name);
 
 /* --- Queries for osnctl (pure: no I/O, nothing allocated) --- */
+
+/* Whether 'p' is a reservation and no attachment: osn/reservation=true and
+ * no holder (osn/container-id).  A port that says both names a holder and
+ * counts as an attachment, as with spares: mistaking a pod's port for a
+ * reservation would hide it. */
+static inline bool osn_inv_is_reservation(const struct osn_inv_port *p)
+{
+        return p->reservation && !p->container_id;
+}
+
+/* The network's scope as people read it: "namespace", "cluster", "none",
+ * or "legacy" (no osn/scope). */
+const char *osn_inv_network_scope(const struct osn_inv_network *n);
+/* Whether namespace 'ns' has network 'n': its namespace network, a cluster
+ * network granted to it (osn/namespaces lists it, or "*"), a legacy
+ * network whose osn/namespaces lists it or, without that key, one of whose
+ * attachments (in 'inv') is a pod of 'ns'.  A "none" network belongs to
+ * no namespace. */
+bool osn_inv_network_in_namespace(const struct osn_inventory *inv, const struct osn_inv_network *n,
+                                  const char *ns);
 
 /* Whether port 'p' holds address 'addr' (an IP, prefix ignored): it is
  * among the IPs of its "addresses" column or, for a port an older osn made
@@ -199,6 +241,17 @@ size_t osn_inv_subnet_usage(const struct osn_inventory *inv, const struct osn_in
  * 'why' (may be NULL) gets a sentence for people. */
 enum osn_netns_state { OSN_NETNS_ALIVE, OSN_NETNS_GONE, OSN_NETNS_UNKNOWN };
 enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len);
+/* The same for an OVS interface row of an attachment (external_ids with
+ * osn/netns; ofport, admin_state and link_state as
+ * osn_ovs_list_attachments() reads them),
+ * on evidence only: "gone" needs either OVS's word that the host end of
+ * the pod's veth is gone (ofport -1, or admin_state and link_state both
+ * "down", which is what OVS says of a veth whose pod netns took it
+ * along; osn brings the host end up), or a view of the host's namespaces (the directory of the path
+ * holds some live network namespace).  Without either, a missing path
+ * means "this process cannot see", not "gone": the answer is UNKNOWN and
+ * 'why' says where to run instead.  Never GONE on missing evidence. */
+enum osn_netns_state osn_inv_iface_netns_state(const json_t *iface, char *why, size_t len);
 
 /* --- Status probes --- */
 

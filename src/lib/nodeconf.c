@@ -1,6 +1,7 @@
 /* nodeconf: see nodeconf.h. */
 #include "nodeconf.h"
 
+#include "metrics.h"
 #include "ovn.h"
 
 #include <stdio.h>
@@ -26,6 +27,7 @@ void osn_nodeconf_free(struct osn_nodeconf *nc)
         free(nc->default_physical_network);
         free(nc->log_file);
         osn_grants_free(&nc->grants);
+        free(nc->metrics_file);
         free(nc);
 }
 
@@ -50,6 +52,22 @@ static int get_string(const char *path, json_t *root, const char *key, bool requ
         free(*dst);
         *dst = s;
         return 0;
+}
+
+/* A file key where "" means off (stored as "-", as "-" itself is). */
+static int get_file_or_off(const char *path, json_t *root, const char *key, char **dst,
+                           struct osn_error *err)
+{
+        const char *v = json_string_value(json_object_get(root, key));
+        if (v && !*v) {
+                char *off = strdup("-");
+                if (!off)
+                        return -ENOMEM;
+                free(*dst);
+                *dst = off;
+                return 0;
+        }
+        return get_string(path, root, key, false, dst, err);
 }
 
 static int get_uint(const char *path, json_t *root, const char *key, long long min, long long max,
@@ -100,8 +118,9 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
         nc->ovs_remote = strdup("unix:/var/run/openvswitch/db.sock");
         nc->integration_bridge = strdup("br-int");
         nc->log_file = strdup(OSN_LOG_DEFAULT_FILE);
+        nc->metrics_file = strdup(OSN_METRICS_DEFAULT_FILE);
         if (!nc->path || !nc->node_name || !nc->ovs_remote || !nc->integration_bridge ||
-            !nc->log_file) {
+            !nc->log_file || !nc->metrics_file) {
                 osn_nodeconf_free(nc);
                 return -ENOMEM;
         }
@@ -123,6 +142,7 @@ int osn_nodeconf_load(const char *path, struct osn_nodeconf **ret, struct osn_er
             (r = get_string(path, root, "default_physical_network", false,
                             &nc->default_physical_network, err)) < 0 ||
             (r = get_string(path, root, "log_file", false, &nc->log_file, err)) < 0 ||
+            (r = get_file_or_off(path, root, "metrics_file", &nc->metrics_file, err)) < 0 ||
             (r = get_string(path, root, "log_level", false, &level_s, err)) < 0 ||
             (r = get_uint(path, root, "underlay_mtu", 576, 65535, &underlay, err)) < 0 ||
             (r = get_uint(path, root, "overlay_mtu", 576, 65535, &overlay, err)) < 0 ||

@@ -26,11 +26,15 @@
  *     "log_max_files": 5,                      rotated files kept (0..100)
  *     "pool_size": 4,                          spare ports per network (0..64; 0 = off)
  *     "cluster_networks": {...},               networks shared across namespaces
- *     "physical_networks": {...}               who may attach to which VLANs
+ *     "physical_networks": {...},              who may attach to which VLANs
+ *     "metrics_file": "/var/lib/osn/metrics/osn.prom"   default; "" or "-" = off
  *   }
  *
  * cluster_networks, physical_networks: the admin's grants (tenancy.h); no
  * physical_networks grants no physical network to anybody.
+ *
+ * metrics_file: the node_exporter textfile every CNI call adds its counts
+ * to (metrics.h, docs/metrics.md).
  *
  * pool_size: how many spare logical ports each network keeps, compiled by
  * ovn-northd ahead of time, so that an ADD binds one instead of waiting for
@@ -73,6 +77,7 @@ struct osn_nodeconf {
         unsigned log_max_files;
         unsigned pool_size;       /* spares per network; 0 = no pools (ovn.h, "Pools") */
         struct osn_grants grants; /* tenancy.h */
+        char *metrics_file;       /* default OSN_METRICS_DEFAULT_FILE; "" or "-" = off */
 };
 
 /* Loads 'path', or $OSN_CONFIG, or the default path, in that order. */

@@ -1462,12 +1462,25 @@ static int port_update(struct osn_ovsdb *nb, const json_t *row, const char *cons
 }
 
 /* The keys that say who holds an attachment now. */
-static const char *const holder_keys[] = {
-    OSN_EXT_CONTAINER,     OSN_EXT_IFNAME,     OSN_EXT_NODE,
-    OSN_EXT_POD_NS,        OSN_EXT_POD_NAME,   OSN_EXT_POD_UID,
-    OSN_EXT_NAD,           OSN_EXT_CHASSIS,    OSN_EXT_RESERVATION,
-    OSN_EXT_RESERVED_AT,   OSN_EXT_MIG_NODE,   OSN_EXT_MIG_CHASSIS,
-    OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
+static const char *const holder_keys[] = {OSN_EXT_CONTAINER,
+                                          OSN_EXT_IFNAME,
+                                          OSN_EXT_NODE,
+                                          OSN_EXT_POD_NS,
+                                          OSN_EXT_POD_NAME,
+                                          OSN_EXT_POD_UID,
+                                          OSN_EXT_NAD,
+                                          OSN_EXT_CHASSIS,
+                                          OSN_EXT_RESERVATION,
+                                          OSN_EXT_RESERVED_AT,
+                                          OSN_EXT_MIG_NODE,
+                                          OSN_EXT_MIG_CHASSIS,
+                                          OSN_EXT_MIG_CONTAINER,
+                                          OSN_EXT_MIG_IFNAME,
+                                          OSN_EXT_MIG_POD_NS,
+                                          OSN_EXT_MIG_POD_NAME,
+                                          OSN_EXT_MIG_POD_UID,
+                                          OSN_EXT_MIG_SINCE,
+                                          NULL};
 
 /* Takes the addresses and MAC of an identity's port as the result. */
 static int adopt(struct osn_nb_attach *at, const json_t *own, struct osn_nb_port *ret,
@@ -1574,6 +1587,11 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
         _cleanup_free_ char *both = NULL;
         if (asprintf(&both, "%s,%s", src && *src ? src : node, chassis) < 0)
                 return -ENOMEM;
+        char since[32];
+        snprintf(since, sizeof(since), "%lld", (long long)time(NULL));
+        const char *pod_ns = kv_get(spec->port_ids, OSN_EXT_POD_NS);
+        const char *pod_name = kv_get(spec->port_ids, OSN_EXT_POD_NAME);
+        const char *pod_uid = kv_get(spec->port_ids, OSN_EXT_POD_UID);
         const char *add_kv[] = {OSN_EXT_MIG_NODE,
                                 me,
                                 OSN_EXT_MIG_CHASSIS,
@@ -1582,6 +1600,14 @@ static int bind_identity(struct osn_nb_attach *at, const json_t *own, int64_t de
                                 cid,
                                 OSN_EXT_MIG_IFNAME,
                                 ifname,
+                                OSN_EXT_MIG_SINCE,
+                                since,
+                                OSN_EXT_MIG_POD_NS,
+                                pod_ns ? pod_ns : "",
+                                OSN_EXT_MIG_POD_NAME,
+                                pod_name ? pod_name : "",
+                                OSN_EXT_MIG_POD_UID,
+                                pod_uid ? pod_uid : "",
                                 NULL};
         r = update_and_adopt(at, own, NULL, osn_ovsdb_map(add_kv),
                              osn_ovsdb_map((const char *const[]){
@@ -1600,8 +1626,10 @@ int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const cha
                             const char *node, const char *cid, int64_t deadline,
                             struct osn_error *err)
 {
-        static const char *const mig_keys[] = {OSN_EXT_MIG_NODE, OSN_EXT_MIG_CHASSIS,
-                                               OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
+        static const char *const mig_keys[] = {
+            OSN_EXT_MIG_NODE,    OSN_EXT_MIG_CHASSIS, OSN_EXT_MIG_CONTAINER,
+            OSN_EXT_MIG_IFNAME,  OSN_EXT_MIG_POD_NS,  OSN_EXT_MIG_POD_NAME,
+            OSN_EXT_MIG_POD_UID, OSN_EXT_MIG_SINCE,   NULL};
         static const char *const ha_opts[] = {"requested-chassis", "activation-strategy", NULL};
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES; attempt++) {
                 _cleanup_json_ json_t *row = NULL;
@@ -1636,6 +1664,12 @@ int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const cha
                         /* The source's DEL after the switch-over: the target
                          * holds the port from now on. */
                         why = "live migration done: the target holds the port";
+                        /* The target's pod too (a migration an older osn
+                         * began names none: then no pod, rather than the
+                         * source's). */
+                        const char *tns = osn_ovsdb_map_get(ids, OSN_EXT_MIG_POD_NS);
+                        const char *tname = osn_ovsdb_map_get(ids, OSN_EXT_MIG_POD_NAME);
+                        const char *tuid = osn_ovsdb_map_get(ids, OSN_EXT_MIG_POD_UID);
                         const char *add_kv[] = {OSN_EXT_NODE,
                                                 mig,
                                                 OSN_EXT_CHASSIS,
@@ -1644,11 +1678,22 @@ int osn_nb_release_identity(struct osn_ovsdb *nb, const char *network, const cha
                                                 mig_cid ? mig_cid : "",
                                                 OSN_EXT_IFNAME,
                                                 osn_ovsdb_map_get(ids, OSN_EXT_MIG_IFNAME) ?: "",
+                                                tns ? OSN_EXT_POD_NS : NULL,
+                                                tns,
+                                                OSN_EXT_POD_NAME,
+                                                tname ? tname : "",
+                                                OSN_EXT_POD_UID,
+                                                tuid ? tuid : "",
                                                 NULL};
                         static const char *const moved[] = {
-                            OSN_EXT_NODE,          OSN_EXT_CHASSIS,    OSN_EXT_CONTAINER,
-                            OSN_EXT_IFNAME,        OSN_EXT_MIG_NODE,   OSN_EXT_MIG_CHASSIS,
-                            OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME, NULL};
+                            OSN_EXT_NODE,          OSN_EXT_CHASSIS,
+                            OSN_EXT_CONTAINER,     OSN_EXT_IFNAME,
+                            OSN_EXT_MIG_NODE,      OSN_EXT_MIG_CHASSIS,
+                            OSN_EXT_MIG_CONTAINER, OSN_EXT_MIG_IFNAME,
+                            OSN_EXT_POD_NS,        OSN_EXT_POD_NAME,
+                            OSN_EXT_POD_UID,       OSN_EXT_MIG_POD_NS,
+                            OSN_EXT_MIG_POD_NAME,  OSN_EXT_MIG_POD_UID,
+                            OSN_EXT_MIG_SINCE,     NULL};
                         r = port_update(
                             nb, row, moved, osn_ovsdb_map(add_kv), ha_opts,
                             osn_ovsdb_map((const char *const[]){

@@ -72,6 +72,12 @@ char *osn_identity_port_name(const char *network, const char *identity);
 #define OSN_EXT_MIG_CHASSIS   "osn/migration-chassis"
 #define OSN_EXT_MIG_CONTAINER "osn/migration-container-id"
 #define OSN_EXT_MIG_IFNAME    "osn/migration-ifname"
+/* The target's pod (they become osn/pod-* at the handover) and when the
+ * migration began (Unix time), for osnctl. */
+#define OSN_EXT_MIG_POD_NS   "osn/migration-pod-namespace"
+#define OSN_EXT_MIG_POD_NAME "osn/migration-pod-name"
+#define OSN_EXT_MIG_POD_UID  "osn/migration-pod-uid"
+#define OSN_EXT_MIG_SINCE    "osn/migration-since"
 
 /* Addresses (alloc.h decides which; this module claims them).  A port
  * holds each of its IPs and its MAC as a claim in its external_ids:

@@ -121,9 +121,9 @@ int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t
                  * (OVSDB conditions cannot test a key's mere presence). */
                 where = json_array();
         }
-        json_t *ops =
-            json_pack("[{s:s, s:s, s:o, s:[s,s,s,s]}]", "op", "select", "table", "Interface",
-                      "where", where, "columns", "name", "external_ids", "ofport", "error");
+        json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s,s,s,s,s,s]}]", "op", "select", "table",
+                                "Interface", "where", where, "columns", "name", "external_ids",
+                                "ofport", "error", "admin_state", "link_state");
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
         if (r < 0)

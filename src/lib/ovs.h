@@ -50,7 +50,8 @@ int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline
 int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *key,
                          const char *value, int64_t deadline, struct osn_error *err) _wur_;
 
-/* The Interface rows (name, external_ids, ofport, error) of osn's
+/* The Interface rows (name, external_ids, ofport, error, admin_state,
+ * link_state) of osn's
  * attachments on this node, optionally of one network only (NULL = all).
  * *ret is a JSON array (new reference). */
 int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t deadline,

@@ -61,7 +61,15 @@ int osnctl_mark_unresponsive(struct osnctl *ctl, struct osn_inventory *inv, int6
                 return 0;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         _cleanup_json_ json_t *probed = NULL;
-        int r = osnctl_connect_ovs(ctl, deadline, &ovs);
+        if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0) {
+                /* Where osnctl cannot see this node's OVS (a container
+                 * without its run directory), the view still works. */
+                osnctl_err("note: the local OVS DB (%s) cannot be reached from here, so other "
+                           "nodes are not probed: READY is what OVN's \"up\" says",
+                           ctl->node->ovs_remote);
+                return 0;
+        }
+        int r = 0;
         if (!r)
                 r = osnctl_connect_nb(ctl, deadline, &nb);
         if (!r)
@@ -195,8 +203,13 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
         if (lost_mode && deadline < osn_now_ms() + bound_ms + 5000)
                 deadline = osn_now_ms() + bound_ms + 5000; /* the probe's bound, and the work */
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        if ((r = osnctl_connect_ovs(ctl, deadline, &ovs)) ||
-            (r = osnctl_connect_nb(ctl, deadline, &nb)))
+        if ((r = osnctl_connect_ovs(ctl, deadline, &ovs))) {
+                osnctl_err("gc: nothing removed; run osnctl gc on node %s itself, or in its "
+                           "osn-node pod with OVS's run directory mounted",
+                           ctl->node->node_name);
+                return r;
+        }
+        if ((r = osnctl_connect_nb(ctl, deadline, &nb)))
                 return r;
 
         struct osn_error err = {0};
@@ -243,7 +256,8 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
         if (!out)
                 return OSNCTL_PROBLEMS;
         json_t *actions = json_object_get(out, "actions"), *keep = json_object_get(out, "kept");
-        size_t failures = 0;
+        size_t failures = 0, k_i;
+        const json_t *k_v;
         struct osn_gc_req req = {.mode = OSN_GC_LOCAL,
                                  .node = ctl->node->node_name,
                                  .orphans = ctl->orphans,
@@ -264,6 +278,9 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
                                 r = osn_gc_plan(&req, NULL, inv, actions, keep);
                 }
         }
+        size_t unknown = 0;
+        json_array_foreach(keep, k_i, k_v) unknown +=
+            streq(json_string_value(json_object_get(k_v, "netns")), "unknown");
         if (r >= 0 && !ctl->dry_run)
                 r = osn_gc_execute(nb, lost_mode ? NULL : ovs, inv, actions, deadline, &failures);
         if (r < 0) {
@@ -299,5 +316,13 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
                 osnctl_print_json(out);
         else
                 print_text(out);
+        if (unknown) {
+                /* No deletion on missing evidence: say so, and fail. */
+                osnctl_err("gc: left %zu attachment(s) alone whose pod netns cannot be checked "
+                           "from here (see \"left alone\"); run osnctl gc on node %s itself, "
+                           "or in its osn-node pod with /var/run/netns mounted",
+                           unknown, ctl->node->node_name);
+                return OSNCTL_PROBLEMS;
+        }
         return failures ? OSNCTL_PROBLEMS : 0;
 }

@@ -15,6 +15,7 @@
 
 #include "inventory.h"
 #include "log.h"
+#include "metrics.h"
 #include "ovn.h"
 #include "ovs.h"
 
@@ -203,10 +204,55 @@ static json_t *str_or_null(const char *s)
         return s ? json_string(s) : json_null();
 }
 
+static json_t *network_json_base(const struct osn_inv_network *n);
+
+/* The NAMESPACE a network is shown under: its namespace, "cluster" with
+ * its granted namespaces ("cluster(a,b)", "cluster(*)": one word, for
+ * awk), "none", or "legacy" (a network made before scopes). */
+static void namespace_text(const struct osn_inv_network *n, char *buf, size_t len)
+{
+        const char *scope = osn_inv_network_scope(n);
+        if (streq(scope, "namespace"))
+                snprintf(buf, len, "%s", n->scope_namespace ? n->scope_namespace : "?");
+        else if (streq(scope, "cluster") && n->namespaces && *n->namespaces)
+                snprintf(buf, len, "cluster(%s)", n->namespaces);
+        else
+                snprintf(buf, len, "%s", scope);
+}
+
+/* A comma list as an array (empty when NULL). */
+static json_t *list_json(const char *list)
+{
+        json_t *a = json_array();
+        for (const char *p = list; a && p && *p;) {
+                size_t l = strcspn(p, ",");
+                if (l)
+                        json_array_append_new(a, json_stringn(p, l));
+                p += l + (p[l] == ',');
+        }
+        return a;
+}
+
 json_t *osnctl_network_json(const struct osn_inv_network *n)
 {
+        char ns[512];
+        namespace_text(n, ns, sizeof(ns));
+        json_t *o = network_json_base(n);
+        if (o && (json_object_set_new(o, "namespace", json_string(ns)) < 0 ||
+                  json_object_set_new(o, "scope", json_string(osn_inv_network_scope(n))) < 0 ||
+                  json_object_set_new(o, "scope_namespace", str_or_null(n->scope_namespace)) < 0 ||
+                  json_object_set_new(o, "namespaces", list_json(n->namespaces)) < 0)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+static json_t *network_json_base(const struct osn_inv_network *n)
+{
         return json_pack(
-            "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I}",
+            "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I, "
+            "s:I}",
             "name", n->name, "switch", str_or_null(n->switch_name), "topology",
             str_or_null(n->topology), "subnets", osn_cidrs_to_json(n->subnets, n->n_subnets),
             "exclude_subnets", osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
@@ -217,7 +263,7 @@ json_t *osnctl_network_json(const struct osn_inv_network *n)
             string_array(n->nodes, n->n_nodes), "foreign_ports", (json_int_t)n->n_foreign,
             "fingerprint", str_or_null(n->fingerprint), "spares", (json_int_t)n->n_spares,
             "stale_pool_keys", string_array(n->stale_index, n->n_stale_index), "unindexed_spares",
-            (json_int_t)n->n_unindexed);
+            (json_int_t)n->n_unindexed, "reservations", (json_int_t)n->n_reservations);
 }
 
 json_t *osnctl_spare_json(const struct osn_inv_port *p)
@@ -240,15 +286,35 @@ static json_t *spare_rows(const struct osn_inventory *inv, const char *name)
         return rows;
 }
 
+/* "namespace/name", or null when either is not recorded. */
+static json_t *pod_json(const char *ns, const char *name)
+{
+        char pod[520];
+        if (!ns || !name || !*name)
+                return json_null();
+        snprintf(pod, sizeof(pod), "%s/%s", ns, name);
+        return json_string(pod);
+}
+
+/* A live migration in flight, or null: where to, whom, since when. */
+static json_t *migration_json(const struct osn_inv_port *p)
+{
+        if (!p->mig_node || !*p->mig_node)
+                return json_null();
+        return json_pack(
+            "{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "role", "source", "from_node",
+            str_or_null(p->node), "to_node", p->mig_node, "target_container_id",
+            str_or_null(p->mig_container_id), "target_interface", str_or_null(p->mig_ifname),
+            "target_pod", pod_json(p->mig_pod_namespace, p->mig_pod_name), "since",
+            p->mig_since >= 0 ? json_integer(p->mig_since) : json_null(), "age_s",
+            p->mig_since >= 0 ? json_integer((json_int_t)time(NULL) - p->mig_since) : json_null());
+}
+
 json_t *osnctl_port_json(const struct osn_inv_port *p)
 {
-        char mac[OSN_MAC_STRLEN], pod[520];
-        json_t *podj = json_null();
-        if (p->pod_namespace && p->pod_name) {
-                snprintf(pod, sizeof(pod), "%s/%s", p->pod_namespace, p->pod_name);
-                podj = json_string(pod);
-        }
-        return json_pack(
+        char mac[OSN_MAC_STRLEN];
+        json_t *podj = pod_json(p->pod_namespace, p->pod_name);
+        json_t *o = json_pack(
             "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, "
             "s:b}",
             "network", p->network, "pod", podj, "pod_namespace", str_or_null(p->pod_namespace),
@@ -258,6 +324,38 @@ json_t *osnctl_port_json(const struct osn_inv_port *p)
             p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
             osn_cidrs_to_json(p->ips, p->n_ips), "ready", p->up, "port", p->name, "nad",
             str_or_null(p->nad), "addresses", str_or_null(p->addresses), "orphan", p->orphan);
+        if (o && (json_object_set_new(o, "identity", str_or_null(p->identity)) < 0 ||
+                  json_object_set_new(o, "migration", migration_json(p)) < 0)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* The other side of a migrating attachment's row 'src': the same port
+ * (MAC, IPs, readiness), held on the target node by the target's pod and
+ * container. */
+static json_t *migration_target_row(const json_t *src)
+{
+        json_t *t = json_deep_copy(src);
+        json_t *m = json_object_get(src, "migration");
+        json_t *pod = json_object_get(m, "target_pod");
+        const char *slash = json_is_string(pod) ? strchr(json_string_value(pod), '/') : NULL;
+        if (!t)
+                return NULL;
+        json_object_set(t, "pod", pod);
+        json_object_set_new(
+            t, "pod_namespace",
+            slash ? json_stringn(json_string_value(pod), (size_t)(slash - json_string_value(pod)))
+                  : json_null());
+        json_object_set_new(t, "pod_name", slash ? json_string(slash + 1) : json_null());
+        json_object_set_new(t, "pod_uid", json_null());
+        json_object_set(t, "container_id", json_object_get(m, "target_container_id"));
+        json_object_set(t, "interface", json_object_get(m, "target_interface"));
+        json_object_set(t, "node", json_object_get(m, "to_node"));
+        json_t *tm = json_object_get(t, "migration");
+        json_object_set_new(tm, "role", json_string("target"));
+        return t;
 }
 
 static void fmt_external(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -308,10 +406,24 @@ static void fmt_container(const json_t *v, const json_t *row, char *buf, size_t 
 
 static void fmt_ready(const json_t *v, const json_t *row, char *buf, size_t len)
 {
+        const json_t *m = json_object_get(row, "migration");
+        if (json_is_object(m) && !json_is_true(json_object_get(row, "orphan"))) {
+                bool target = streq(json_string_value(json_object_get(m, "role")), "target");
+                char age[32];
+                const json_t *a = json_object_get(m, "age_s");
+                osnctl_age_text(json_is_integer(a) ? json_integer_value(a) : -1, age, sizeof(age));
+                snprintf(buf, len, "%s (migrating %s %s, %s)", json_is_true(v) ? "yes" : "no",
+                         target ? "from" : "to",
+                         json_string_value(json_object_get(m, target ? "from_node" : "to_node")),
+                         age);
+                return;
+        }
         if (json_is_true(json_object_get(row, "orphan")))
                 snprintf(buf, len, "orphan");
         else if (streq(json_string_value(json_object_get(row, "netns_state")), "gone"))
                 snprintf(buf, len, "no (netns gone)");
+        else if (streq(json_string_value(json_object_get(row, "netns_state")), "unknown"))
+                snprintf(buf, len, "%s (netns unknown)", json_is_true(v) ? "yes" : "no");
         else
                 osnctl_format_value(v, buf, len);
 }
@@ -453,6 +565,7 @@ static void fmt_usage_short(const json_t *v, const json_t *row, char *buf, size_
 
 static const struct osnctl_column network_cols[] = {
     {"NETWORK", "name", NULL},
+    {"NAMESPACE", "namespace", NULL},
     {"TOPOLOGY", "topology", NULL},
     {"SUBNETS", "subnets", NULL},
     {"EXTERNAL", "external", fmt_external},
@@ -460,6 +573,7 @@ static const struct osnctl_column network_cols[] = {
     {"ATTACHMENTS", "attachments", NULL},
     {"SPARES", "spares", fmt_spares},
     {"NODES", "nodes", NULL},
+    {"RESERVATIONS", "reservations", NULL, OSNCTL_COL_WIDE},
     {"USED/FREE", "usage", fmt_usage_short, OSNCTL_COL_WIDE},
     {"EXCLUDED", "excluded", fmt_excluded, OSNCTL_COL_WIDE},
     {"SWITCH", "switch", NULL, OSNCTL_COL_WIDE},
@@ -467,6 +581,7 @@ static const struct osnctl_column network_cols[] = {
 
 static const struct osnctl_column network_fields[] = {
     {"network", "name", NULL},
+    {"namespace", "namespace", NULL},
     {"logical switch", "switch", NULL},
     {"topology", "topology", NULL},
     {"subnets", "subnets", NULL},
@@ -475,6 +590,7 @@ static const struct osnctl_column network_fields[] = {
     {"external", "external", fmt_external},
     {"mtu", "effective_mtu", fmt_effective_mtu},
     {"attachments", "attachments", NULL},
+    {"reservations", "reservations", NULL},
     {"spares", "spares", fmt_spares},
     {"nodes", "nodes", NULL},
     {"foreign ports", "foreign_ports", NULL},
@@ -503,6 +619,7 @@ static const struct osnctl_column attachment_cols[] = {
     {"PORT", "port", NULL, OSNCTL_COL_WIDE},
     {"NAD", "nad", NULL, OSNCTL_COL_WIDE},
     {"NETNS", "netns", fmt_netns, OSNCTL_COL_WIDE},
+    {"IDENTITY", "identity", NULL, OSNCTL_COL_WIDE},
 };
 
 static void fmt_indexed(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -575,15 +692,20 @@ const struct osn_inv_port *osnctl_find_pod(const struct osn_inventory *inv, cons
 /* Rows of osnctl_port_json(): every attachment, or those that hold 'ip'
  * or 'mac' (when not NULL). */
 static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr *ip,
-                         const uint8_t *mac)
+                         const uint8_t *mac, const char *ns)
 {
         json_t *rows = json_array();
         for (size_t i = 0; rows && i < inv->n_ports; i++) {
                 const struct osn_inv_port *p = &inv->ports[i];
-                if ((ip && !osn_inv_port_holds_ip(p, ip)) ||
-                    (mac && !osn_inv_port_holds_mac(p, mac)))
+                if (osn_inv_is_reservation(p) || (ip && !osn_inv_port_holds_ip(p, ip)) ||
+                    (mac && !osn_inv_port_holds_mac(p, mac)) ||
+                    (ns && !streq(p->pod_namespace, ns) && !streq(p->mig_pod_namespace, ns)))
                         continue;
-                json_array_append_new(rows, osnctl_port_json(p));
+                json_t *row = osnctl_port_json(p);
+                json_array_append_new(rows, row);
+                /* Both sides of a live migration, each a row. */
+                if (row && json_is_object(json_object_get(row, "migration")))
+                        json_array_append_new(rows, migration_target_row(row));
         }
         return rows;
 }
@@ -591,8 +713,11 @@ static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr 
 /* On a node (with a node config), the attachments plugged here carry their
  * pod's netns path on the OVS interface: one whose netns is gone is not
  * ready, whatever OVN says (a DEL that never came; gc removes it).  Adds
- * "netns" and "netns_state" to those rows.  Without a node config or local
- * OVS DB, nothing is known and nothing is added. */
+ * "netns" and "netns_state" (alive, gone, unknown; "netns_why" unless
+ * alive) to those rows.  "gone" only on evidence (inventory.h): where
+ * osnctl cannot see the host's namespaces, or the local OVS DB, this
+ * node's attachments are "unknown".  Without a node config nothing is
+ * known about any node and nothing is added. */
 static void mark_netns(struct osnctl *ctl, json_t *rows)
 {
         if (!ctl->node || json_array_size(rows) == 0)
@@ -600,29 +725,44 @@ static void mark_netns(struct osnctl *ctl, json_t *rows)
         int64_t deadline = osnctl_deadline(ctl);
         _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
         _cleanup_json_ json_t *ifaces = NULL;
-        if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0 ||
-            osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, NULL) < 0)
-                return;
+        bool no_ovs = osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0 ||
+                      osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, NULL) < 0;
+        static const char *const names[] = {
+            [OSN_NETNS_ALIVE] = "alive",
+            [OSN_NETNS_GONE] = "gone",
+            [OSN_NETNS_UNKNOWN] = "unknown",
+        };
         size_t i, j;
         json_t *row, *iface;
         json_array_foreach(rows, i, row)
         {
                 const char *port = json_string_value(json_object_get(row, "port"));
+                if (no_ovs) {
+                        if (!streq(json_string_value(json_object_get(row, "node")),
+                                   ctl->node->node_name))
+                                continue;
+                        json_object_set_new(row, "netns_state", json_string("unknown"));
+                        json_object_set_new(
+                            row, "netns_why",
+                            json_pack("s++", "the local OVS DB (", ctl->node->ovs_remote,
+                                      ") cannot be reached from here: run osnctl on the node "
+                                      "itself, or in the osn-node pod with OVS's run directory "
+                                      "mounted"));
+                        continue;
+                }
                 json_array_foreach(ifaces, j, iface)
                 {
                         const json_t *ids = json_object_get(iface, "external_ids");
                         if (!port || !streq(osn_ovsdb_map_get(ids, "iface-id"), port))
                                 continue;
                         const char *netns = osn_ovsdb_map_get(ids, OSN_EXT_NETNS);
-                        char why[PATH_MAX + 64];
-                        enum osn_netns_state st = osn_inv_netns_state(netns, why, sizeof(why));
-                        static const char *const names[] = {
-                            [OSN_NETNS_ALIVE] = "alive",
-                            [OSN_NETNS_GONE] = "gone",
-                            [OSN_NETNS_UNKNOWN] = "unknown",
-                        };
+                        char why[PATH_MAX + 512];
+                        enum osn_netns_state st =
+                            osn_inv_iface_netns_state(iface, why, sizeof(why));
                         json_object_set_new(row, "netns", str_or_null(netns));
                         json_object_set_new(row, "netns_state", json_string(names[st]));
+                        if (st != OSN_NETNS_ALIVE)
+                                json_object_set_new(row, "netns_why", json_string(why));
                         if (st == OSN_NETNS_GONE) {
                                 json_object_set_new(row, "ready", json_false());
                                 json_object_set_new(row, "not_ready_reason", json_string(why));
@@ -646,9 +786,12 @@ static int cmd_networks(struct osnctl *ctl, int argc, char **argv)
                 return r;
         _cleanup_json_ json_t *rows = json_array();
         for (size_t i = 0; rows && i < inv->n_networks; i++)
-                json_array_append_new(rows, network_view(ctl, inv, &inv->networks[i]));
+                if (!ctl->namespace ||
+                    osn_inv_network_in_namespace(inv, &inv->networks[i], ctl->namespace))
+                        json_array_append_new(rows, network_view(ctl, inv, &inv->networks[i]));
         return osnctl_render_list(ctl, "networks", rows, network_cols, ARRAY_SIZE(network_cols),
-                                  "no osn networks");
+                                  ctl->namespace ? "no osn networks in that namespace"
+                                                 : "no osn networks");
 }
 
 /* --- attachments --- */
@@ -683,7 +826,8 @@ static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
         }
         if ((r = osnctl_mark_unresponsive(ctl, inv, osnctl_deadline(ctl))))
                 return r;
-        _cleanup_json_ json_t *rows = port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL);
+        _cleanup_json_ json_t *rows =
+            port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL, ctl->namespace);
         mark_netns(ctl, rows);
         /* A spare is no attachment, but it does hold its address: say so
          * rather than "nobody". */
@@ -724,7 +868,7 @@ static int cmd_show(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("no osn network named \"%s\" (osnctl networks lists them)", argv[0]);
                 return OSNCTL_PROBLEMS;
         }
-        _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL);
+        _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL, NULL);
         _cleanup_json_ json_t *spares = spare_rows(inv, argv[0]);
         mark_netns(ctl, rows);
         _cleanup_json_ json_t *out =
@@ -923,6 +1067,49 @@ static const struct osnctl_column status_fields[] = {
     {"port pool", "pool_size", fmt_pool},
 };
 
+/* A probe of status_json() as a gauge: 1 ok, 0 failed, absent when
+ * unknown (Prometheus has no "unknown"). */
+static void probe_gauge(const char *probe, const json_t *v)
+{
+        if (json_is_boolean(v))
+                printf("osn_node_probe_ok{probe=\"%s\"} %d\n", probe, json_is_true(v));
+}
+
+/* -o prometheus: the node's view, as node_exporter would serve it: the
+ * plugin's textfile (metrics.h) as it is, then the status probes. */
+static void print_prometheus(const struct osnctl *ctl, const json_t *out)
+{
+        const char *path = ctl->node->metrics_file;
+        if (osn_metrics_off(path)) {
+                printf("# the plugin's metrics are off on this node (node config "
+                       "\"metrics_file\")\n");
+        } else {
+                FILE *f = fopen(path, "re");
+                if (!f) {
+                        printf("# %s: %s (no CNI call has written it yet?)\n", path,
+                               strerror(errno));
+                } else {
+                        char buf[4096];
+                        size_t n;
+                        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                                fwrite(buf, 1, n, stdout);
+                        fclose(f);
+                }
+        }
+        printf("# HELP osn_node_probe_ok What osnctl status found on this node (1 ok, 0 failed; "
+               "absent when it cannot tell).\n"
+               "# TYPE osn_node_probe_ok gauge\n");
+        probe_gauge("nb", json_object_get(json_object_get(out, "nb"), "ok"));
+        probe_gauge("ovs", json_object_get(json_object_get(out, "ovs"), "ok"));
+        probe_gauge("integration_bridge",
+                    json_object_get(json_object_get(out, "integration_bridge"), "present"));
+        probe_gauge("ovn_controller",
+                    json_object_get(json_object_get(out, "ovn_controller"), "connected"));
+        const json_t *pd = json_object_get(out, "default_physical_network");
+        if (json_is_object(pd))
+                probe_gauge("default_physical_network", json_object_get(pd, "mapped"));
+}
+
 static int cmd_status(struct osnctl *ctl, int argc, char **argv)
 {
         if (argc > 0) {
@@ -947,7 +1134,9 @@ static int cmd_status(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
-        if (ctl->json)
+        if (ctl->prometheus)
+                print_prometheus(ctl, out);
+        else if (ctl->json)
                 osnctl_print_json(out);
         else
                 osnctl_fields(status_fields, ARRAY_SIZE(status_fields), out);
@@ -972,6 +1161,8 @@ enum {
         OPT_IP,
         OPT_DETAIL,
         OPT_COMPLETION,
+        OPT_STRICT,
+        OPT_NAMESPACE,
 };
 
 /* Every option any command takes; each command lists the ones it accepts. */
@@ -997,6 +1188,9 @@ static const struct option all_options[] = {
     {"sb", required_argument, NULL, OPT_SB},
     {"ip", required_argument, NULL, OPT_IP},
     {"detail", no_argument, NULL, OPT_DETAIL},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"all-namespaces", no_argument, NULL, 'A'},
     {"completion", required_argument, NULL, OPT_COMPLETION}, /* hidden: build time */
     {0},
 };
@@ -1004,6 +1198,8 @@ static const struct option all_options[] = {
 #define COMMON_OPTIONS "config\0json\0timeout\0verbose\0help\0output\0no-headers\0"
 /* Read-only views: --nb lets them run without a node config. */
 #define VIEW_OPTIONS COMMON_OPTIONS "nb\0"
+/* The views of namespaced things: -n NAMESPACE, -A. */
+#define NS_OPTIONS "namespace\0all-namespaces\0"
 
 /* The options that go before or after COMMAND, as --help documents them
  * (the man page and the completion come from the same text). */
@@ -1014,7 +1210,8 @@ static const struct option_doc {
 } option_docs[] = {
     {"json", "-j, --json", "JSON on stdout instead of text (same facts)"},
     {"output", "-o, --output FORMAT",
-     "table (the default), wide (tables with more\ncolumns), or json (as --json)"},
+     "table (the default), wide (tables with more\ncolumns), json (as --json), or "
+     "prometheus\n(status: the node's metrics, docs/metrics.md)"},
     {"no-headers", "    --no-headers",
      "tables without their header line, fields without\ntheir "
      "names (for scripts)"},
@@ -1026,6 +1223,9 @@ static const struct option_doc {
     {"config", "-c, --config FILE", NULL /* with the default path, see print_option() */},
     {"timeout", "-t, --timeout MS",
      "bound on every wait (default: the node config's\nready_timeout_ms, else 20000)"},
+    {"namespace", "-n, --namespace NS",
+     "only what namespace NS has (networks, attachments,\nreservations; as kubectl)"},
+    {"all-namespaces", "-A, --all-namespaces", "every namespace (the default)"},
     {"verbose", "-v, --verbose", "debug logs on stderr"},
     {"help", "-h, --help", "this help"},
 };
@@ -1059,13 +1259,22 @@ static const struct command {
 } commands[] = {
     {"networks", "networks", "list every network osn owns",
      "One line per network: a logical switch that carries external_ids:osn/network.\n"
-     "  NETWORK      the network name (the netconf \"name\")\n"
+
+     "  NETWORK      the network (its switch's osn/network: the netconf's \"name\",\n"
+     "               or NAMESPACE/NAME for a network of a namespace)\n"
+     "  NAMESPACE    whose network it is (the switch's osn/scope): its namespace;\n"
+     "               \"cluster(NS,...)\" for an admin's network shared with those\n"
+     "               namespaces (\"*\": all); \"none\" for pods the runtime\n"
+     "               named no namespace for; \"legacy\" for a network made before\n"
+     "               namespaces (-n NS picks those whose pods were in NS)\n"
      "  TOPOLOGY     layer2 or localnet (osn/topology)\n"
-     "  SUBNETS      OVN IPAM subnets, from the settings osn stored on the switch\n"
+     "  SUBNETS      the subnets osn hands addresses from, from the settings osn\n"
+     "               stored on the switch\n"
      "               (osn/fingerprint; other_config subnet/ipv6_prefix without it)\n"
      "  EXTERNAL     the physical network and VLAN of its localnet port, or -\n"
      "  MTU          the MTU the NAD asked for, or \"default\" (the node's)\n"
-     "  ATTACHMENTS  how many pod interfaces are attached\n"
+     "  ATTACHMENTS  how many pod interfaces are attached (a VM's reservation is\n"
+     "               none: see RESERVATIONS)\n"
      "  SPARES       its port pool: spare logical ports made ahead of ADDs\n"
      "               (external_ids osn/spare=true; not attachments), and\n"
      "               \"(index: K stale key(s), M unindexed)\" when the pool index\n"
@@ -1073,16 +1282,21 @@ static const struct command {
      "               (gc removes stale keys)\n"
      "  NODES        the nodes those attachments are on (osn/node of the ports)\n"
      "With -o wide also:\n"
+     "  RESERVATIONS ports kept for VMs' persistent identities that no pod\n"
+     "               holds (osnctl reservations lists them)\n"
      "  USED/FREE    per subnet: addresses the attachments and spares hold /\n"
      "               addresses left (see \"show\")\n"
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
      "  SWITCH       the logical switch\n",
-     VIEW_OPTIONS, true, cmd_networks},
+     VIEW_OPTIONS NS_OPTIONS, true, cmd_networks},
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
      "One line per attachment: a logical switch port that carries\n"
-     "external_ids:osn/network (localnet ports and a pool's spares excluded:\n"
-     "\"networks\" counts the spares, \"show\" lists them).\n"
+     "external_ids:osn/network (localnet ports, a pool's spares and VMs'\n"
+     "reservations excluded: \"networks\" counts the spares, \"show\" lists them;\n"
+     "\"reservations\" lists the reservations).  A live migration in flight\n"
+     "shows as two rows of one port: the source's pod, container and node, and\n"
+     "the target's.\n"
      "  POD          namespace/name of the pod (from CNI_ARGS), or -\n"
      "  CONTAINER    the container id (first 12 characters; --json has it whole)\n"
      "  INTERFACE    the interface name in the pod (CNI_IFNAME)\n"
@@ -1092,9 +1306,17 @@ static const struct command {
      "               chassis; \"orphan\" when no osn switch holds the port; \"no\n"
      "               (netns gone)\" when, on this node (with a node config), the\n"
      "               pod's netns (external_ids:osn/netns of its OVS interface)\n"
-     "               no longer exists: a DEL that never came (gc removes it)\n"
-     "With -o wide also PORT (the logical port, also the OVS iface-id), NAD, and\n"
-     "NETNS (on this node: the pod's netns and whether it is alive).\n"
+     "               no longer exists: a DEL that never came (gc removes it);\n"
+     "               \"(netns unknown)\" when osnctl cannot tell from where it\n"
+     "               runs (it does not see the host's network namespaces, or\n"
+     "               the local OVS DB): run it on the node itself; \"(migrating\n"
+     "               to NODE, AGE)\" on a live migration's source row, \"(migrating\n"
+     "               from NODE, AGE)\" on its target's\n"
+     "With -o wide also PORT (the logical port, also the OVS iface-id), NAD,\n"
+     "NETNS (on this node: the pod's netns and whether it is alive), and\n"
+     "IDENTITY (a VM's persistent identity).  --json adds \"identity\" and\n"
+     "\"migration\" (role, from_node, to_node, target_pod, target_container_id,\n"
+     "target_interface, since: the Unix time the target's ADD began it).\n"
      "Options:\n"
      "  --network NAME   only this network's attachments (exit 1 if there is none)\n"
      "  --node NODE      only the attachments made on this node\n"
@@ -1102,7 +1324,7 @@ static const struct command {
      "                   port's addresses and, for ports an older osn made with\n"
      "                   OVN's IPAM, dynamic_addresses; exit 1 when no attachment\n"
      "                   does (the message names a spare that holds it)\n",
-     VIEW_OPTIONS "network\0node\0ip\0", true, cmd_attachments},
+     VIEW_OPTIONS "network\0node\0ip\0" NS_OPTIONS, true, cmd_attachments},
     {"show", "show NETWORK", "one network with all its attachments",
      "The settings of NETWORK (as \"networks\" shows them, plus the switch name,\n"
      "the ports on its switch that osn did not create and the stored\n"
@@ -1159,6 +1381,8 @@ static const struct command {
      "follows the verdict when the source or destination port is not up\n"
      "(northd treats ports that are down differently).\n"
      "Prints the verdict in one line: \"delivered to PORT (pod NS/NAME on NODE)\"\n"
+     "(the port's whole name: ovn-trace shortens a pool port's UUID; a flood's\n"
+     "idle pool spares are counted, not listed: --json lists them)\n"
      "or \"dropped in STAGE\" (the logical flow table that dropped it; \"dropped\n"
      "after STAGE: WHY\" when the pipeline just ends there), then, with\n"
      "--detail, ovn-trace's whole answer.  Exits 0 when delivered, 1 when\n"
@@ -1187,6 +1411,11 @@ static const struct command {
      "                      config's default_physical_network is mapped\n"
      "  port pool           the node config's pool_size: how many spare ports each\n"
      "                      network keeps for this node's ADDs (0: off; not a probe)\n"
+     "With -o prometheus: the plugin's metrics textfile (node config\n"
+     "\"metrics_file\"; CNI requests by verb and code, latencies, pool claims and\n"
+     "misses) as node_exporter serves it, then one gauge\n"
+     "osn_node_probe_ok{probe=...} per probe (1 ok, 0 failed, absent when\n"
+     "unknown); see docs/metrics.md.\n"
      "Exits 0 when every probe passed, else 1.\n"
      "Options:\n"
      "  --ovn-rundir DIR    ovn-controller's run directory (default $OVN_RUNDIR,\n"
@@ -1255,14 +1484,14 @@ static const struct command {
      "  AGE          since the DEL that made it a reservation\n"
      "  LAST NODE    where it was attached last\n"
      "  PORT         its logical port (-o wide)\n",
-     VIEW_OPTIONS, true, osnctl_reservations},
+     VIEW_OPTIONS NS_OPTIONS, true, osnctl_reservations},
     {"release", "release [--dry-run] NETWORK IDENTITY", "free a VM identity's reservation",
      "Removes the reservation of IDENTITY on NETWORK (see osnctl reservations):\n"
      "its logical port, so its MAC and addresses go back to the network, and the\n"
      "network's switch when that was its last port.  Refused while the identity\n"
      "is attached somewhere.\n",
      COMMON_OPTIONS "nb\0dry-run\0", true, osnctl_release},
-    {"validate", "validate FILE|DIR|- ...", "check NAD manifests and CNI configs",
+    {"validate", "validate [--strict] FILE|DIR|- ...", "check NAD manifests and CNI configs",
      "Reads NetworkAttachmentDefinition manifests (YAML or JSON, several \"---\"\n"
      "documents per file, \"kind: List\" with items), bare CNI configs (JSON with\n"
      "\"type\") and conflists (JSON with \"plugins\"; the plugins whose type is\n"
@@ -1274,11 +1503,19 @@ static const struct command {
      "      followed by its normalized settings\n"
      "  FILE:LINE:COLUMN: error: WHAT: KEY: MESSAGE\n"
      "  FILE:LINE:COLUMN: skipped: WHAT: REASON\n"
-     "An error inside spec.config points at its line and column in the manifest\n"
-     "(not in the embedded string).  Needs no node config.\n"
+     "  FILE:LINE:COLUMN: warning: WHAT: MESSAGE\n"
+     "A warning (an unknown key close to a known one, a duplicate key, a kind\n"
+     "typo, a netAttachDefName that is not the NAD's) is printed before the\n"
+     "network it is about.  An error inside spec.config points at its line and\n"
+     "column in the manifest (not in the embedded string).  Needs no node config;\n"
+     "with -c NODE_CONFIG also checks MTUs and the default physical network\n"
+     "against that node.\n"
      "Exits 0 when every network is valid, 1 when any is not (or a file cannot be\n"
-     "read or parsed).\n",
-     COMMON_OPTIONS, false, osnctl_validate},
+     "read or parsed), 3 with --strict when none is invalid but there are\n"
+     "warnings.\n"
+     "Options:\n"
+     "  --strict   warnings fail too (exit 3)\n",
+     COMMON_OPTIONS "strict\0", false, osnctl_validate},
 };
 
 static bool accepts(const struct command *cmd, const char *opt)
@@ -1318,12 +1555,16 @@ static void help(const char *prog)
                "Options (before or after COMMAND):\n",
                prog, prog);
         for (size_t i = 0; i < ARRAY_SIZE(option_docs); i++)
-                print_option(&option_docs[i]);
+                if (!streq(option_docs[i].name, "namespace") &&
+                    !streq(option_docs[i].name, "all-namespaces"))
+                        print_option(&option_docs[i]);
         printf("      --version         osn's version\n\n"
+               "networks, attachments and reservations also take -n NAMESPACE (only\n"
+               "what that namespace has) and -A (all namespaces, the default).\n\n"
                "Environment: OSN_CONFIG (node config path), OVN_RUNDIR (status).\n"
                "Exit status: 0 ok, 1 problems found (an invalid network, a probe that\n"
                "failed, a database that cannot be reached, a packet dropped), 2 usage\n"
-               "error.\n");
+               "error, 3 warnings only (validate --strict).\n");
 }
 
 /* The bash completion, from the same tables as --help: the commands, the
@@ -1346,7 +1587,8 @@ static int print_completion(const char *shell)
                "    case $prev in\n"
                "    --network) COMPREPLY=($(compgen -W \"$(osnctl networks --no-headers "
                "2>/dev/null | awk '{print $1}')\" -- \"$cur\")); return ;;\n"
-               "    -o|--output) COMPREPLY=($(compgen -W \"table wide json\" -- \"$cur\")); "
+               "    -o|--output) COMPREPLY=($(compgen -W \"table wide json prometheus\" -- "
+               "\"$cur\")); "
                "return ;;\n"
                "    -c|--config) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
         printf("    ");
@@ -1418,12 +1660,21 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
 {
         optind = 0; /* GNU getopt: reinitialise */
         opterr = 0;
+        bool all_namespaces = false;
         for (;;) {
                 int idx = -1;
-                int c =
-                    getopt_long(argc, argv, cmd ? ":c:jt:vhno:" : "+:c:jt:vho:", all_options, &idx);
+                /* -n is --namespace where a command takes it (as in
+                 * kubectl), else --dry-run. */
+                bool ns_cmd = cmd && accepts(cmd, "namespace");
+                int c = getopt_long(argc, argv,
+                                    !cmd     ? "+:c:jt:vho:"
+                                    : ns_cmd ? ":c:jt:vhn:o:A"
+                                             : ":c:jt:vhno:A",
+                                    all_options, &idx);
                 if (c == -1)
                         break;
+                if (c == 'n' && ns_cmd && idx < 0) /* -n, not --dry-run */
+                        c = OPT_NAMESPACE;
                 const char *name = NULL;
                 for (const struct option *o = all_options; o->name; o++)
                         if (o->val == c)
@@ -1522,8 +1773,11 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                                 ctl->wide = true;
                         } else if (streq(optarg, "json")) {
                                 ctl->json = true;
+                        } else if (streq(optarg, "prometheus")) {
+                                ctl->prometheus = true;
                         } else if (!streq(optarg, "table")) {
-                                osnctl_err("-o: \"%s\" is not table, wide or json", optarg);
+                                osnctl_err("-o: \"%s\" is not table, wide, json or prometheus",
+                                           optarg);
                                 return OSNCTL_USAGE;
                         }
                         break;
@@ -1541,6 +1795,25 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                         break;
                 case OPT_DETAIL:
                         ctl->detail = true;
+                        break;
+                case OPT_STRICT:
+                        ctl->strict = true;
+                        break;
+                case OPT_NAMESPACE:
+                        if (all_namespaces || !*optarg) {
+                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                           "together");
+                                return OSNCTL_USAGE;
+                        }
+                        ctl->namespace = optarg;
+                        break;
+                case 'A':
+                        if (ctl->namespace) {
+                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                           "together");
+                                return OSNCTL_USAGE;
+                        }
+                        all_namespaces = true;
                         break;
                 case OPT_COMPLETION:
                         return print_completion(optarg);
@@ -1598,6 +1871,10 @@ int main(int argc, char **argv)
         if ((ctl.nb_remote && !accepts(cmd, "nb")) || (ctl.sb_remote && !accepts(cmd, "sb"))) {
                 osnctl_err("%s does not take --%s (see osnctl %s --help)", cmd->name,
                            ctl.nb_remote && !accepts(cmd, "nb") ? "nb" : "sb", cmd->name);
+                return OSNCTL_USAGE;
+        }
+        if (ctl.prometheus && cmd->run != cmd_status) {
+                osnctl_err("-o prometheus is for status only");
                 return OSNCTL_USAGE;
         }
         osnctl_output_configure(&ctl);

@@ -5,7 +5,8 @@
  * printers below: what people read and what tools parse cannot disagree.
  *
  * Exit codes: 0 ok, 1 problems found (an invalid network, an unreachable
- * database, a failed removal), 2 usage error.
+ * database, a failed removal), 2 usage error, 3 warnings only, failed by
+ * validate --strict.
  */
 #ifndef OSNCTL_H
 #define OSNCTL_H
@@ -21,6 +22,7 @@
 #define OSNCTL_OK       0
 #define OSNCTL_PROBLEMS 1
 #define OSNCTL_USAGE    2
+#define OSNCTL_STRICT   3 /* validate --strict: no error, but warnings */
 
 /* The options of every command (each accepts a subset, see main.c). */
 struct osnctl {
@@ -41,11 +43,15 @@ struct osnctl {
         struct osn_nodeconf *node;      /* loaded by osnctl_load_node() */
         /* Global options (output.c, main.c). */
         bool wide;             /* -o wide: the OSNCTL_COL_WIDE columns too */
+        bool prometheus;       /* -o prometheus (status only) */
         bool no_headers;       /* --no-headers */
         const char *nb_remote; /* --nb: the NB DB without a node config */
         const char *sb_remote; /* --sb (nodes, trace) */
         const char *ip;        /* attachments --ip */
         bool detail;           /* trace --detail */
+        bool strict;           /* validate --strict */
+        const char
+            *namespace; /* -n/--namespace (networks, attachments, reservations); NULL = all */
 };
 
 /* Prints "osnctl: MESSAGE" on stderr. */
@@ -82,6 +88,10 @@ int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const cha
 
 /* Applies -o wide and --no-headers (once, before a command runs). */
 void osnctl_output_configure(const struct osnctl *ctl);
+
+/* A duration in seconds as people read an age: "45s", "12m", "5h", "3d";
+ * "?" when negative (unknown). */
+void osnctl_age_text(long long secs, char *buf, size_t len);
 
 /* Writes 'j' as indented JSON plus a newline on stdout. */
 int osnctl_print_json(const json_t *j);

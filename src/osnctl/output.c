@@ -213,3 +213,17 @@ int osnctl_render_object(const struct osnctl *ctl, const json_t *obj,
         osnctl_fields(fields, n_fields, obj);
         return 0;
 }
+
+void osnctl_age_text(long long secs, char *buf, size_t len)
+{
+        if (secs < 0)
+                snprintf(buf, len, "?");
+        else if (secs < 120)
+                snprintf(buf, len, "%llds", secs);
+        else if (secs < 2 * 3600)
+                snprintf(buf, len, "%lldm", secs / 60);
+        else if (secs < 2 * 86400)
+                snprintf(buf, len, "%lldh", secs / 3600);
+        else
+                snprintf(buf, len, "%lldd", secs / 86400);
+}

@@ -27,23 +27,10 @@ static int connect_nb(struct osnctl *ctl, int64_t *ret_deadline, struct osn_ovsd
         return osnctl_connect_nb(ctl, *ret_deadline, ret);
 }
 
-static void age_text(long long secs, char *buf, size_t len)
-{
-        if (secs < 0)
-                snprintf(buf, len, "?");
-        else if (secs < 120)
-                snprintf(buf, len, "%llds", secs);
-        else if (secs < 2 * 3600)
-                snprintf(buf, len, "%lldm", secs / 60);
-        else if (secs < 2 * 86400)
-                snprintf(buf, len, "%lldh", secs / 3600);
-        else
-                snprintf(buf, len, "%lldd", secs / 86400);
-}
-
-/* The reservations (of 'network' only when not NULL) as view rows. */
-static int read_reservations(struct osn_ovsdb *nb, const char *network, int64_t deadline,
-                             json_t **ret, struct osn_error *err)
+/* The reservations (of 'network' only when not NULL; of pods of namespace
+ * 'ns' only when not NULL) as view rows. */
+static int read_reservations(struct osn_ovsdb *nb, const char *network, const char *ns,
+                             int64_t deadline, json_t **ret, struct osn_error *err)
 {
         const char *kv[] = {OSN_EXT_RESERVATION, "true", network ? OSN_EXT_NETWORK : NULL, network,
                             NULL};
@@ -63,13 +50,16 @@ static int read_reservations(struct osn_ovsdb *nb, const char *network, int64_t 
         json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
         {
                 const json_t *ids = json_object_get(row, "external_ids");
+                if (ns && !streq(osn_ovsdb_map_get(ids, OSN_EXT_POD_NS), ns))
+                        continue;
                 const char *at = osn_ovsdb_map_get(ids, OSN_EXT_RESERVED_AT);
                 long long since = at ? strtoll(at, NULL, 10) : -1;
                 char age[32];
-                age_text(since >= 0 ? now - since : -1, age, sizeof(age));
+                osnctl_age_text(since >= 0 ? now - since : -1, age, sizeof(age));
                 json_array_append_new(
-                    rows, json_pack("{s:s?, s:s?, s:s?, s:s, s:I, s:s?, s:s?}", "network",
-                                    osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), "identity",
+                    rows, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s, s:I, s:s?, s:s?}", "network",
+                                    osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), "namespace",
+                                    osn_ovsdb_map_get(ids, OSN_EXT_POD_NS), "identity",
                                     osn_ovsdb_map_get(ids, OSN_EXT_IDENTITY), "addresses",
                                     osn_nb_port_addresses(row, NULL), "age", age, "age_seconds",
                                     (json_int_t)(since >= 0 ? now - since : -1), "last_node",
@@ -93,7 +83,8 @@ int osnctl_reservations(struct osnctl *ctl, int argc, char **argv)
                 return r;
         struct osn_error err = {0};
         _cleanup_json_ json_t *rows = NULL;
-        if (read_reservations(nb, argc ? argv[0] : NULL, deadline, &rows, &err) < 0) {
+        if (read_reservations(nb, argc ? argv[0] : NULL, ctl->namespace, deadline, &rows, &err) <
+            0) {
                 osnctl_err("%s", err.msg);
                 return OSNCTL_PROBLEMS;
         }
@@ -155,7 +146,7 @@ int osnctl_release_older(struct osn_ovsdb *nb, long long older_than_s, bool dry_
                          int64_t deadline, json_t *report, struct osn_error *err)
 {
         _cleanup_json_ json_t *rows = NULL;
-        int r = read_reservations(nb, NULL, deadline, &rows, err);
+        int r = read_reservations(nb, NULL, NULL, deadline, &rows, err);
         if (r < 0)
                 return r;
         json_t *row;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "osnctl.h"
+#include "ovsdb.h"
 
 #define TRACE_OUT_MAX (16u << 20)
 
@@ -128,6 +129,23 @@ struct where {
         unsigned table;
 };
 
+/* Whether 'shown', a port name as ovn-trace prints it, is port 'name'.
+ * ovn-trace's friendly names cut a UUID inside a name to its first six
+ * hex digits ("osn.NET.spare.684be9" for a pool port's
+ * "osn.NET.spare.684be932-8f12-..."), so a shown name that is a prefix of
+ * 'name' ending inside its UUID part is that port too. */
+static bool trace_name_is(const char *name, const char *shown)
+{
+        if (streq(name, shown))
+                return true;
+        size_t k = strlen(shown);
+        const char *uuid = strstr(name, ".spare.");
+        if (!uuid || strncmp(name, shown, k) != 0)
+                return false;
+        uuid += strlen(".spare.");
+        return k >= (size_t)(uuid - name) + 6 && osn_ovsdb_is_uuid(uuid);
+}
+
 /* The verdict of a detailed ovn-trace answer, as JSON. */
 static json_t *parse_trace(const struct osn_inventory *inv, char *text)
 {
@@ -176,19 +194,26 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                                             json_string(inv->networks[i].physical_network
                                                             ? inv->networks[i].physical_network
                                                             : "?"));
+                        /* The port's whole name, and what ovn-trace showed. */
                         for (size_t i = 0; o && i < inv->n_spares; i++)
-                                if (streq(inv->spares[i].name, port))
+                                if (trace_name_is(inv->spares[i].name, port)) {
                                         json_object_set_new(o, "spare", json_true());
+                                        json_object_set_new(o, "port",
+                                                            json_string(inv->spares[i].name));
+                                }
                         for (size_t i = 0; o && i < inv->n_ports; i++) {
                                 const struct osn_inv_port *p = &inv->ports[i];
-                                if (!streq(p->name, port))
+                                if (!trace_name_is(p->name, port))
                                         continue;
+                                json_object_set_new(o, "port", json_string(p->name));
                                 json_t *pj = osnctl_port_json(p);
                                 json_object_set(o, "pod", json_object_get(pj, "pod"));
                                 json_object_set(o, "node", json_object_get(pj, "node"));
                                 json_object_set(o, "network", json_object_get(pj, "network"));
                                 json_decref(pj);
                         }
+                        if (o && !streq(json_string_value(json_object_get(o, "port")), port))
+                                json_object_set_new(o, "shown_as", json_string(port));
                         json_array_append_new(outputs, o);
                 }
         }
@@ -328,13 +353,20 @@ static void print_verdict(const json_t *out)
                        json_string_value(json_object_get(dest, "address")));
         if (streq(json_string_value(json_object_get(v, "verdict")), "delivered")) {
                 printf("%s", arp ? "reaches " : "delivered to ");
-                size_t i;
+                size_t i, shown = 0, idle = 0;
                 const json_t *o;
                 json_array_foreach(outputs, i, o)
                 {
                         const char *pod = json_string_value(json_object_get(o, "pod"));
                         const char *node = json_string_value(json_object_get(o, "node"));
-                        printf("%s%s", i ? ", " : "",
+                        /* A flood reaches every idle spare of the network:
+                         * counted, not listed (--json lists them). */
+                        if (json_is_true(json_object_get(o, "spare")) &&
+                            json_array_size(outputs) > 1) {
+                                idle++;
+                                continue;
+                        }
+                        printf("%s%s", shown++ ? ", " : "",
                                json_string_value(json_object_get(o, "port")));
                         const char *phys =
                             json_string_value(json_object_get(o, "physical_network"));
@@ -345,6 +377,8 @@ static void print_verdict(const json_t *out)
                         else if (phys)
                                 printf(" (out to physical network %s)", phys);
                 }
+                if (idle)
+                        printf("%s%zu idle spare port(s) of the pool", shown ? ", and " : "", idle);
                 printf("\n");
                 return;
         }

@@ -379,6 +379,15 @@ static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *t
         struct osn_error err = {0};
         int r = osn_netconf_parse(text, len, NULL, &nc, &err);
         if (r >= 0) {
+                /* The warnings first: a reader sees them before the
+                 * settings they may have changed (a typo'd key that left
+                 * a default). */
+                check_nad_name(c, nc, subj, plugin, key, cs, prefix, n_prefix);
+                add_warnings(c, cs, text, len, subj, plugin, key, prefix, n_prefix);
+                if (c->oom) {
+                        osn_netconf_free(nc);
+                        return;
+                }
                 add(c, anchor, V_OK, subj, plugin, key, NULL);
                 if (c->oom) {
                         osn_netconf_free(nc);
@@ -393,8 +402,6 @@ static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *t
                 res->mtu_pos = anchor;
                 if (nc->mtu && locate(cs->text, cs->len, seg, n_prefix + 1, &off) == n_prefix + 1)
                         res->mtu_pos = cfg_pos(c, cs, off, NULL);
-                check_nad_name(c, nc, subj, plugin, key, cs, prefix, n_prefix);
-                add_warnings(c, cs, text, len, subj, plugin, key, prefix, n_prefix);
                 return;
         }
         if (r == -ENOMEM) {
@@ -413,8 +420,8 @@ static void parse_network(struct vctx *c, const struct cfgsrc *cs, const char *t
         if (n_prefix > 0 && n > n_prefix && got == n_prefix &&
             locate(cs->text, cs->len, seg + n_prefix, n - n_prefix, &top) > 0)
                 off = top;
-        add(c, cfg_pos(c, cs, off, NULL), V_ERROR, subj, plugin, key, "%s", err.msg);
         add_warnings(c, cs, text, len, subj, plugin, key, prefix, n_prefix);
+        add(c, cfg_pos(c, cs, off, NULL), V_ERROR, subj, plugin, key, "%s", err.msg);
 }
 
 static void check_conflist(struct vctx *c, const struct cfgsrc *cs, json_t *root,
@@ -852,7 +859,7 @@ static void what(const struct vresult *r, char *buf, size_t len)
                 snprintf(buf, len, "%s%s%s", k, r->name ? " " : "", r->name ? r->name : "");
 }
 
-static void print_text(const struct vctx *c, const size_t counts[V_NSTATUS])
+static void print_text(const struct vctx *c, const size_t counts[V_NSTATUS], bool strict)
 {
         for (size_t i = 0; i < c->n; i++) {
                 const struct vresult *r = &c->v[i];
@@ -885,7 +892,8 @@ static void print_text(const struct vctx *c, const size_t counts[V_NSTATUS])
         printf("%zu valid, %zu invalid, %zu skipped", counts[V_OK], counts[V_ERROR],
                counts[V_SKIPPED]);
         if (counts[V_WARNING])
-                printf(", %zu warning%s", counts[V_WARNING], counts[V_WARNING] == 1 ? "" : "s");
+                printf(", %zu warning%s%s", counts[V_WARNING], counts[V_WARNING] == 1 ? "" : "s",
+                       strict ? " (--strict: they fail)" : "");
         printf("\n");
 }
 
@@ -1005,7 +1013,9 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
         size_t counts[V_NSTATUS] = {0};
         for (size_t i = 0; i < c.n; i++)
                 counts[c.v[i].status]++;
-        int rc = counts[V_ERROR] ? OSNCTL_PROBLEMS : 0;
+        int rc = counts[V_ERROR]                        ? OSNCTL_PROBLEMS
+                 : ctl->strict && counts[V_WARNING] > 0 ? OSNCTL_STRICT
+                                                        : 0;
         if (ctl->json) {
                 json_t *results = json_array();
                 for (size_t i = 0; i < c.n; i++)
@@ -1014,10 +1024,12 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
                     "{s:I, s:I, s:I, s:I, s:o}", "valid", (json_int_t)counts[V_OK], "invalid",
                     (json_int_t)counts[V_ERROR], "skipped", (json_int_t)counts[V_SKIPPED],
                     "warnings", (json_int_t)counts[V_WARNING], "results", results);
+                if (out && ctl->strict)
+                        json_object_set_new(out, "strict", json_true());
                 if (!out || osnctl_print_json(out) < 0)
                         rc = OSNCTL_PROBLEMS;
         } else {
-                print_text(&c, counts);
+                print_text(&c, counts, ctl->strict);
         }
         results_free(&c);
         return rc;

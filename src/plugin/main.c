@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "cni.h"
 #include "log.h"
+#include "metrics.h"
 #include "netconf.h"
 #include "netlink.h"
 #include "nodeconf.h"
@@ -18,6 +19,7 @@
 #define MAX_STDIN (1 << 20)
 
 struct invocation {
+        struct osn_attach_stats stats; /* ADD's, for the metrics */
         struct osn_cni_env env;
         struct osn_netconf *nc;
         struct osn_nodeconf *node;
@@ -71,7 +73,8 @@ static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
 static int cmd_add(struct invocation *inv, struct osn_error *err)
 {
         struct osn_attach_req req = {
-            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten};
+            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten,
+            .stats = &inv->stats};
         struct osn_cni_result res;
         int r = osn_attach_add(&req, &res, err);
         if (r < 0)
@@ -131,7 +134,8 @@ static void help(void)
             "\n"
             "The osn CNI plugin: attaches pods to flat layer-2 OVN networks\n"
             "(one logical switch per network, spanning every node over Geneve),\n"
-            "optionally with a subnet that OVN hands addresses from and optionally\n"
+            "optionally with subnets that osn hands addresses from (each address\n"
+            "claimed in the NB by the ADD that takes it) and optionally\n"
             "bridged to a physical network.  Multus (or any CNI runtime) runs it with\n"
             "CNI_COMMAND=ADD|DEL|CHECK|VERSION|STATUS|GC, CNI_CONTAINERID, CNI_NETNS,\n"
             "CNI_IFNAME, CNI_ARGS and the network configuration on stdin, and reads\n"
@@ -154,8 +158,10 @@ static void help(void)
             "\n"
             "Node configuration: $OSN_CONFIG, default %s (JSON: nb_remote,\n"
             "ovs_remote, integration_bridge, default_physical_network, ready_timeout_ms,\n"
-            "pool_size, log_file, ...; see the README).  An explicit \"mtu\" above the\n"
-            "node's overlay MTU (external networks: physical MTU) is refused.\n"
+            "pool_size, log_file, metrics_file, ...; see the README).  An explicit\n"
+            "\"mtu\" above the node's overlay MTU (external networks: physical MTU) is\n"
+            "refused.  metrics_file (default /var/lib/osn/metrics/osn.prom; \"-\" = off)\n"
+            "is the node_exporter textfile each call adds its counts to.\n"
             "\n"
             "Pools: each network keeps pool_size (default 4; 0 = off) spare logical\n"
             "ports, osn.<network>.spare.<uuid>, that ovn-northd has compiled ahead of\n"
@@ -356,8 +362,37 @@ static void log_failure(const struct invocation *inv, const struct osn_error *er
                   err->details[0] ? " " : "", err->details);
 }
 
+/* The call's counts into the node's metrics textfile (metrics.h): never
+ * a failure of the call, and bounded (a busy lock skips the update). */
+static void record_metrics(const struct invocation *inv, int code, struct timespec start)
+{
+        enum osn_cni_verb verb;
+        if (!inv->node || osn_metrics_off(inv->node->metrics_file) ||
+            osn_cni_verb_parse(getenv("CNI_COMMAND"), &verb) < 0)
+                return;
+        struct timespec end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        struct osn_metrics_event ev = {
+            .verb = osn_cni_verb_name(verb),
+            .code = code,
+            .seconds =
+                (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9,
+            .pool = !inv->stats.pool_eligible ? OSN_METRICS_POOL_NONE
+                    : inv->stats.pool_claimed ? OSN_METRICS_POOL_CLAIMED
+                                              : OSN_METRICS_POOL_MISSED,
+        };
+        if (verb != OSN_VERB_ADD || code != 0)
+                ev.pool = OSN_METRICS_POOL_NONE;
+        int r = osn_metrics_record(inv->node->metrics_file, &ev, OSN_METRICS_LOCK_WAIT_MS);
+        if (r < 0)
+                log_debug("metrics file %s not updated: %s", inv->node->metrics_file,
+                          r == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-r));
+}
+
 int main(int argc, char **argv)
 {
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
         static const struct option opts[] = {
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
@@ -388,6 +423,7 @@ int main(int argc, char **argv)
                 if (j)
                         osn_cni_print(j);
         }
+        record_metrics(&inv, r < 0 ? err.code : 0, start);
         osn_netconf_free(inv.nc);
         osn_nodeconf_free(inv.node);
         json_decref(inv.raw);

@@ -80,15 +80,15 @@ assert_contains "$OUT" "(--nb)" "and it says the remote came from --nb"
 
 # --- -o wide and --no-headers ---------------------------------------------------
 TXT=$(ctl 1 networks)
-assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: the default columns"
+assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: the default columns"
 TXT=$(ctl 1 networks -o wide)
-assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES USED/FREE EXCLUDED SWITCH" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks -o wide: more columns"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3 2/251 10.10.10.1 osn.tenant-overlay" \
+assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES RESERVATIONS USED/FREE EXCLUDED SWITCH" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks -o wide: more columns"
+assert_eq "tenant-overlay legacy layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3 0 2/251 10.10.10.1 osn.tenant-overlay" \
     "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks -o wide: tenant-overlay's used/free and switch"
-assert_eq "green layer2 10.30.0.0/24 - 1300 1 0 osn-node2 1/246 10.30.0.0/29, 10.30.0.1 osn.green" \
+assert_eq "green legacy layer2 10.30.0.0/24 - 1300 1 0 osn-node2 0 1/246 10.30.0.0/29, 10.30.0.1 osn.green" \
     "$(awk '$1 == "green"' <<<"$TXT" | tr -s ' ')" "networks -o wide: green's used/free and exclusion"
 TXT=$(ctl 1 --output wide attachments)
-assert_eq "NETWORK POD CONTAINER INTERFACE NODE MAC IPS READY PORT NAD NETNS" "$(head -1 <<<"$TXT" | tr -s ' ')" "attachments -o wide (given before the command): more columns"
+assert_eq "NETWORK POD CONTAINER INTERFACE NODE MAC IPS READY PORT NAD NETNS IDENTITY" "$(head -1 <<<"$TXT" | tr -s ' ')" "attachments -o wide (given before the command): more columns"
 assert_contains "$(awk '$2 == "testns/a"' <<<"$TXT")" "/var/run/netns/$(sandbox_prefix)-pod-a (alive)" "attachments -o wide on node1: pod a's netns, alive"
 TXT=$(ctl 1 networks --no-headers)
 assert_eq "green legacy red tenant-overlay" "$(awk '{print $1}' <<<"$TXT" | tr '\n' ' ' | sed 's/ $//')" "networks --no-headers: rows only"

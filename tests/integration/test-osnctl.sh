@@ -54,9 +54,10 @@ jq_eq "$J" '.networks[] | select(.name == "red") | [.topology, (.subnets | join(
 assert_eq "$(nbctl --bare --columns=name find Logical_Switch 'external_ids:"osn/network"!=""' | sed '/^$/d' | sort | tr '\n' ' ')" \
     "osn.red osn.tenant-overlay " "the same switches as ovn-nbctl finds"
 TXT=$(ctl 2 networks)
-assert_eq "NETWORK TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
-assert_eq "red localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
+assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
+NSOF() { jq -r --arg n "$1" '.networks[] | select(.name == $n) | .namespace' <<<"$J"; }
+assert_eq "tenant-overlay $(NSOF tenant-overlay) layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
+assert_eq "red $(NSOF red) localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
 
 # --- attachments -------------------------------------------------------------
 J=$(ctl 3 attachments --json)
@@ -202,7 +203,7 @@ J=$(ctl 3 networks --json)
 jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares, (.spare_ports | map(.port) | sort | join(",")), (.nodes | join(",")), (.stale_pool_keys | length), .unindexed_spares] | map(tostring) | join(" ")' \
     "3 2 $(printf '%s\n' "$SP1" "$SP2" | sort | paste -sd,) osn-node1,osn-node2 0 0" "networks --json: 3 attachments (the claimed pool port one of them), the 2 spares apart (no node of theirs), index consistent"
 jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .usage[0].used' "5" "networks --json: used counts the spares' addresses"
-assert_eq "tenant-overlay layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
+assert_eq "tenant-overlay $(jq -r '.networks[] | select(.name == "tenant-overlay") | .namespace' <<<"$J") layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
 J=$(ctl 3 attachments --json)
 jq_eq "$J" '[.attachments[].port] | sort | join(",")' "$(printf '%s\n' osn.tenant-overlay.cid-g.net1 osn.tenant-overlay.cid-h.net1 "$KP" | sort | paste -sd,)" "attachments: the pods only, never a spare"
 jq_eq "$J" "[.attachments[] | select(.port == \"$KP\") | .pod] | join(\",\")" "testns/k" "attachments: the claimed pool port, with its pod"

@@ -670,6 +670,147 @@ static void test_netns_state(void)
         CHECK(osn_inv_netns_state("/nonexistent", NULL, 0) == OSN_NETNS_GONE, "why may be NULL");
 }
 
+/* An OVS Interface row as osn_ovs_list_attachments() returns it. */
+static json_t *iface(const char *netns, int ofport, const char *admin, const char *link)
+{
+        return json_pack("{s:s, s:[s,[[s,s]]], s:i, s:s, s:s}", "name", "osnx", "external_ids",
+                         "map", "osn/netns", netns, "ofport", ofport, "admin_state", admin,
+                         "link_state", link);
+}
+
+/* "Gone" only on evidence: OVS's word that the veth went, or a view of
+ * live namespaces in the path's directory; else unknown, saying where to
+ * run. */
+static void test_iface_netns_evidence(void)
+{
+        char why[1024];
+        struct {
+                const char *netns;
+                int ofport;
+                const char *admin, *link;
+                enum osn_netns_state want;
+                const char *what;
+        } cases[] = {
+            {"/proc/self/ns/net", 5, "up", "up", OSN_NETNS_ALIVE, "a live netns"},
+            {"/nonexistent-dir/pod", 5, "up", "up", OSN_NETNS_UNKNOWN,
+             "missing, its directory too, OVS still has the veth: unknown"},
+            {"/nonexistent-dir/pod", -1, "up", "up", OSN_NETNS_GONE,
+             "missing and OVS lost its OpenFlow port: gone"},
+            {"/nonexistent-dir/pod", 5, "down", "down", OSN_NETNS_GONE,
+             "missing and OVS says the veth is down and out: gone"},
+            {"/nonexistent-dir/pod", 5, "up", "down", OSN_NETNS_UNKNOWN,
+             "missing, link down but admin up (a peer that went down): unknown"},
+            {"/proc/self/ns/nonexistent", 5, "up", "up", OSN_NETNS_GONE,
+             "missing from a directory that shows a live netns: gone"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                json_t *row = iface(cases[i].netns, cases[i].ofport, cases[i].admin, cases[i].link);
+                REQUIRE(row);
+                why[0] = 0;
+                enum osn_netns_state st = osn_inv_iface_netns_state(row, why, sizeof(why));
+                CHECK(st == cases[i].want, "%s: got %d (%s)", cases[i].what, st, why);
+                if (cases[i].want == OSN_NETNS_UNKNOWN)
+                        CHECK(strstr(why, "run it on the node itself"), "%s: says where: %s",
+                              cases[i].what, why);
+                json_decref(row);
+        }
+}
+
+/* Tenancy keys, reservations and a migration, as the NB holds them. */
+static void test_tenancy(struct osn_ovsdb *nb)
+{
+        nbctl("ls-add", "osn.t1", "--", "set", "Logical_Switch", "osn.t1",
+              "external_ids:\"osn/network\"=\"tenant-a/blue\"",
+              "external_ids:\"osn/scope\"=namespace", "external_ids:\"osn/namespace\"=tenant-a",
+              "external_ids:\"osn/name\"=blue", NULL);
+        nbctl("lsp-add", "osn.t1", "osn.t1.res", "--", "set", "Logical_Switch_Port", "osn.t1.res",
+              "addresses=\"0a:00:00:00:01:01 10.5.0.1\"",
+              "external_ids:\"osn/network\"=\"tenant-a/blue\"",
+              "external_ids:\"osn/reservation\"=true",
+              "external_ids:\"osn/reserved-at\"=1700000000",
+              "external_ids:\"osn/identity\"=\"tenant-a/vm1.net1\"",
+              "external_ids:\"osn/pod-namespace\"=tenant-a", NULL);
+        nbctl("lsp-add", "osn.t1", "osn.t1.mig", "--", "set", "Logical_Switch_Port", "osn.t1.mig",
+              "addresses=\"0a:00:00:00:01:02 10.5.0.2\"",
+              "external_ids:\"osn/network\"=\"tenant-a/blue\"",
+              "external_ids:\"osn/container-id\"=cid-src", "external_ids:\"osn/ifname\"=net1",
+              "external_ids:\"osn/node\"=n1", "external_ids:\"osn/pod-namespace\"=tenant-a",
+              "external_ids:\"osn/pod-name\"=src",
+              "external_ids:\"osn/identity\"=\"tenant-a/vm2.net1\"",
+              "external_ids:\"osn/migration-node\"=n2",
+              "external_ids:\"osn/migration-container-id\"=cid-dst",
+              "external_ids:\"osn/migration-ifname\"=net1",
+              "external_ids:\"osn/migration-pod-namespace\"=tenant-a",
+              "external_ids:\"osn/migration-pod-name\"=dst",
+              "external_ids:\"osn/migration-since\"=1700000100", NULL);
+        nbctl("lsp-add", "osn.t1", "osn.t1.both", "--", "set", "Logical_Switch_Port", "osn.t1.both",
+              "addresses=\"0a:00:00:00:01:03 10.5.0.3\"",
+              "external_ids:\"osn/network\"=\"tenant-a/blue\"",
+              "external_ids:\"osn/reservation\"=true", "external_ids:\"osn/container-id\"=cid-both",
+              "external_ids:\"osn/node\"=n1", NULL);
+        nbctl("ls-add", "osn.t2", "--", "set", "Logical_Switch", "osn.t2",
+              "external_ids:\"osn/network\"=\"_cluster/shared\"",
+              "external_ids:\"osn/scope\"=cluster",
+              "external_ids:\"osn/namespaces\"=\"tenant-a,tenant-b\"", NULL);
+        nbctl("ls-add", "osn.t3", "--", "set", "Logical_Switch", "osn.t3",
+              "external_ids:\"osn/network\"=\"_cluster/all\"", "external_ids:\"osn/scope\"=cluster",
+              "external_ids:\"osn/namespaces\"=\"*\"", NULL);
+        nbctl("ls-add", "osn.t4", "--", "set", "Logical_Switch", "osn.t4",
+              "external_ids:\"osn/network\"=\"_none/x\"", "external_ids:\"osn/scope\"=none", NULL);
+        nbctl("ls-add", "osn.t5", "--", "set", "Logical_Switch", "osn.t5",
+              "external_ids:\"osn/network\"=old", "external_ids:\"osn/namespaces\"=\"old-ns\"",
+              NULL);
+
+        struct osn_inventory *inv = read_inv(nb, NULL, NULL);
+        const struct osn_inv_network *t1 = osn_inventory_network(inv, "tenant-a/blue");
+        const struct osn_inv_network *t2 = osn_inventory_network(inv, "_cluster/shared");
+        const struct osn_inv_network *t3 = osn_inventory_network(inv, "_cluster/all");
+        const struct osn_inv_network *t4 = osn_inventory_network(inv, "_none/x");
+        const struct osn_inv_network *t5 = osn_inventory_network(inv, "old");
+        const struct osn_inv_network *n1 = osn_inventory_network(inv, "net1");
+        REQUIRE(t1 && t2 && t3 && t4 && t5 && n1);
+        CHECK(streq(osn_inv_network_scope(t1), "namespace") &&
+                  streq(t1->scope_namespace, "tenant-a") &&
+                  streq(osn_inv_network_scope(t2), "cluster") &&
+                  streq(t2->namespaces, "tenant-a,tenant-b") &&
+                  streq(osn_inv_network_scope(t4), "none") &&
+                  streq(osn_inv_network_scope(t5), "legacy") &&
+                  streq(osn_inv_network_scope(n1), "legacy"),
+              "scopes as read");
+        struct {
+                const struct osn_inv_network *n;
+                const char *ns;
+                bool want;
+        } in[] = {
+            {t1, "tenant-a", true},  {t1, "tenant-b", false}, {t2, "tenant-b", true},
+            {t2, "tenant-c", false}, {t3, "anyone", true},    {t4, "tenant-a", false},
+            {t5, "old-ns", true},    {t5, "ns", false},       {n1, "ns", true},
+            {n1, "tenant-a", false},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(in); i++)
+                CHECK(osn_inv_network_in_namespace(inv, in[i].n, in[i].ns) == in[i].want,
+                      "network %s in namespace %s: want %d", in[i].n->name, in[i].ns, in[i].want);
+        const struct osn_inv_port *held = port(inv, "osn.t1.both");
+        CHECK(held && held->reservation && !osn_inv_is_reservation(held),
+              "a reservation mark on a port with a holder: an attachment");
+        CHECK(t1->n_attachments == 2 && t1->n_reservations == 1,
+              "a reservation is no attachment: %zu attachments, %zu reservations",
+              t1->n_attachments, t1->n_reservations);
+        const struct osn_inv_port *r = port(inv, "osn.t1.res"), *m = port(inv, "osn.t1.mig");
+        CHECK(r && osn_inv_is_reservation(r) && r->reserved_at == 1700000000 &&
+                  streq(r->identity, "tenant-a/vm1.net1"),
+              "the reservation's identity and since when");
+        CHECK(m && !m->reservation && streq(m->mig_node, "n2") &&
+                  streq(m->mig_container_id, "cid-dst") && streq(m->mig_pod_name, "dst") &&
+                  streq(m->mig_pod_namespace, "tenant-a") && m->mig_since == 1700000100 &&
+                  streq(m->identity, "tenant-a/vm2.net1"),
+              "a migration in flight: its target and since when");
+        const struct osn_inv_port *a = port(inv, "osn.net1.cid-a.net1");
+        CHECK(a && !a->mig_node && a->mig_since == -1 && !a->identity,
+              "an ordinary attachment: no identity, no migration");
+        osn_inventory_free(inv);
+}
+
 static void test_unixctl(void)
 {
         char *out = NULL;
@@ -712,9 +853,11 @@ int main(void)
         populate_pools(nb);
         test_pools_read(nb);
         test_pools_gc(nb);
+        test_tenancy(nb);
         osn_ovsdb_close(nb);
         test_queries_memory();
         test_netns_state();
+        test_iface_netns_evidence();
         test_unixctl();
         printf("test-inventory: %d checks, %d failures\n", checks, failures);
         return failures ? 1 : 0;

@@ -119,5 +119,31 @@ rc=$?
 if [[ $rc == 2 ]]; then echo "PASS: an option of another command: exit 2"; passed=$((passed + 1)); else
     echo "FAIL: validate --dry-run: exit $rc, expected 2"; failed=$((failed + 1)); fi
 
+# --strict: a typo'd key (a warning: "subnett" leaves the network without
+# IPAM) fails with exit 3, its warning printed before the network's
+# settings; a clean file still passes; an invalid one is still 1.
+out=$(cd "$GOLDEN/in" && "$OSNCTL" validate --strict warn-typos.yaml)
+rc=$?
+first=$(head -1 <<<"$out")
+if [[ $rc == 3 && $first == *'warning:'*'"subnett"'* && $out == *'(--strict: they fail)'* ]]; then
+    echo "PASS: --strict on a typo'd key: exit 3, the warning first"; passed=$((passed + 1))
+else
+    echo "FAIL: --strict on a typo'd key: exit $rc: $out"; failed=$((failed + 1))
+fi
+(cd "$GOLDEN/in" && "$OSNCTL" validate --strict upstream-layer2.yaml >/dev/null)
+rc=$?
+if [[ $rc == 0 ]]; then echo "PASS: --strict on a clean file: exit 0"; passed=$((passed + 1)); else
+    echo "FAIL: --strict on a clean file: exit $rc"; failed=$((failed + 1)); fi
+(cd "$GOLDEN/in" && "$OSNCTL" validate --strict bad-empty.yaml >/dev/null)
+rc=$?
+if [[ $rc == 1 ]]; then echo "PASS: --strict on an invalid file: exit 1"; passed=$((passed + 1)); else
+    echo "FAIL: --strict on an invalid file: exit $rc"; failed=$((failed + 1)); fi
+json=$(cd "$GOLDEN/in" && "$OSNCTL" validate --strict --json warn-typos.yaml)
+if command -v jq >/dev/null && jq -e '.strict == true and .warnings == 3' >/dev/null <<<"$json"; then
+    echo "PASS: --strict --json says strict"; passed=$((passed + 1))
+else
+    echo "FAIL: --strict --json: $json"; failed=$((failed + 1))
+fi
+
 echo "test-osnctl-validate: $passed passed, $failed failed"
 ((failed == 0 && passed > 0))
