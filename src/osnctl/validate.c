@@ -27,7 +27,9 @@
 #include <sys/stat.h>
 
 #include "netconf.h"
+#include "nodeconf.h"
 #include "osnctl.h"
+#include "tenancy.h"
 #include "yamlpos.h"
 
 #define MAX_FILE (16u << 20)
@@ -51,6 +53,8 @@ struct vresult {
         char *key;  /* where inside: "spec.config", "plugins[1]", ...; may be NULL */
         char *message;          /* the error or the reason to skip; NULL when ok */
         struct osn_netconf *nc; /* when ok */
+        char *network;          /* when ok: the network's key it lands on (tenancy.h) */
+        bool grants_known;      /* ... as the node config given with -c grants */
 };
 
 struct vctx {
@@ -134,6 +138,7 @@ static void results_free(struct vctx *c)
                 free(r->name);
                 free(r->key);
                 free(r->message);
+                free(r->network);
                 osn_netconf_free(r->nc);
         }
         free(c->v);
@@ -883,6 +888,9 @@ static void print_text(const struct vctx *c, const size_t counts[V_NSTATUS], boo
                                 printf("    %.*s\n", (int)l, p);
                                 p += l + (p[l] == '\n');
                         }
+                        if (r->grants_known && r->network)
+                                printf("    lands on: network %s (OVN switch osn.%s)\n", r->network,
+                                       r->network);
                 } else {
                         if (r->key)
                                 printf("%s: ", r->key);
@@ -910,14 +918,44 @@ static json_t *result_json(const struct vresult *r)
                       r->key ? json_string(r->key) : json_null(), "message",
                       r->message ? json_string(r->message) : json_null(), "network",
                       r->nc ? osn_netconf_to_json(r->nc) : json_null());
+        if (o && r->grants_known && r->network)
+                json_object_set_new(o, "lands_on", json_string(r->network));
         return o;
 }
 
 /* --- Across documents, and against a node --- */
 
-/* Two NADs that name the same network must carry the same settings (the
- * plugin's ADD on the second would fail with a conflict): each later one
- * that differs from the first is an error that names the first. */
+/* The network each valid config lands on (tenancy.h): its NAD's
+ * namespace and name, and the node config's cluster_networks when given
+ * ('g', else none are known).  A config without a namespace (a bare CNI
+ * config) lands on its pods' namespace's: "<namespace>/<name>". */
+static void assign_networks(struct vctx *c, const struct osn_grants *g, const char *path)
+{
+        for (size_t i = 0; i < c->n && !c->oom; i++) {
+                struct vresult *r = &c->v[i];
+                if (r->status != V_OK)
+                        continue;
+                struct osn_tenancy t;
+                struct osn_error err = {0};
+                char buf[OSN_NETWORK_KEY_MAX + 32];
+                if (!r->ns)
+                        snprintf(buf, sizeof(buf), "<namespace>/%s", r->nc->name);
+                else if (osn_tenancy_resolve(g, path, r->nc->name, r->ns, &t, &err) == 0)
+                        snprintf(buf, sizeof(buf), "%s", t.network);
+                else {
+                        fail_result(c, i, "metadata.namespace: %s", err.msg);
+                        continue;
+                }
+                free(r->network);
+                r->network = xstrdup(c, buf);
+                r->grants_known = g != NULL;
+        }
+}
+
+/* Two NADs of one network (one namespace and name, or one cluster
+ * network) must carry the same settings (the plugin's ADD on the second
+ * would fail with a conflict): each later one that differs from the first
+ * is an error that names the first. */
 static void check_across(struct vctx *c)
 {
         size_t n = c->n;
@@ -928,7 +966,7 @@ static void check_across(struct vctx *c)
                 _cleanup_free_ char *fb = osn_netconf_fingerprint(b->nc);
                 for (size_t j = 0; j < i && fb; j++) {
                         const struct vresult *a = &c->v[j];
-                        if (a->status != V_OK || !streq(a->nc->name, b->nc->name))
+                        if (a->status != V_OK || !streq(a->network, b->network))
                                 continue;
                         _cleanup_free_ char *fa = osn_netconf_fingerprint(a->nc);
                         if (!fa || streq(fa, fb))
@@ -938,8 +976,8 @@ static void check_across(struct vctx *c)
                         fail_result(c, i,
                                     "network \"%s\" is also defined by %s (%s:%u:%u) with other "
                                     "settings: \"%s\" there, \"%s\" here; the plugin refuses "
-                                    "this one (a network's settings are cluster-wide)",
-                                    b->nc->name, w[0] ? w : "another config", a->file, a->pos.line,
+                                    "this one (every NAD of a network carries its settings)",
+                                    b->network, w[0] ? w : "another config", a->file, a->pos.line,
                                     a->pos.column, fa, fb);
                         break;
                 }
@@ -960,14 +998,27 @@ static void check_node(struct vctx *c, const char *path)
                 c->file = file;
                 return;
         }
-        bool external = false;
+        bool external = false, unknown_ns = false;
         for (size_t i = 0; i < c->n && !c->oom; i++) {
                 const struct osn_netconf *nc = c->v[i].nc;
                 if (c->v[i].status != V_OK)
                         continue;
                 external = external || nc->external;
                 osn_error_clear(&err);
-                if (osn_netconf_check_mtu(nc, node->overlay_mtu, node->physical_mtu, &err) < 0) {
+                const char *physnet =
+                    nc->physical_network ? nc->physical_network : node->default_physical_network;
+                struct osn_tenancy t;
+                bool resolved =
+                    c->v[i].ns && osn_tenancy_resolve(&node->grants, node->path, nc->name,
+                                                      c->v[i].ns, &t, &err) == 0;
+                unknown_ns = unknown_ns || (nc->external && !c->v[i].ns);
+                osn_error_clear(&err);
+                if (nc->external && physnet && resolved &&
+                    osn_tenancy_check_physical(&node->grants, node->path, &t, physnet, nc->vlan,
+                                               &err) < 0) {
+                        fail_result(c, i, "%s (code %d)", err.msg, err.code);
+                } else if (osn_netconf_check_mtu(nc, node->overlay_mtu, node->physical_mtu, &err) <
+                           0) {
                         c->v[i].pos = c->v[i].mtu_pos;
                         fail_result(c, i, "%s (node config %s)", err.msg, node->path);
                 } else if (nc->external && !nc->physical_network && !node->default_physical_network)
@@ -978,6 +1029,12 @@ static void check_node(struct vctx *c, const char *path)
                                     nc->name, node->node_name, node->path);
         }
         c->file = path;
+        if (unknown_ns)
+                add(c, none, V_NOTE, NULL, -1, NULL,
+                    "whether a namespace may use the physical networks of the configs above that "
+                    "name none (physical_networks in %s) depends on their pods' namespace: "
+                    "validate their NAD manifests (metadata.namespace) instead",
+                    node->path);
         if (external)
                 add(c, none, V_NOTE, NULL, -1, NULL,
                     "whether node %s maps the physical networks above (ovn-bridge-mappings in "
@@ -1007,6 +1064,13 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
+        /* Which network each lands on: with -c, as that node's grants say. */
+        _cleanup_(osn_nodeconf_freep) struct osn_nodeconf *grants_node = NULL;
+        struct osn_error gerr = {0};
+        if (ctl->config_path && osn_nodeconf_load(ctl->config_path, &grants_node, &gerr) < 0)
+                grants_node = NULL; /* check_node() reports it */
+        assign_networks(&c, grants_node ? &grants_node->grants : NULL,
+                        grants_node ? grants_node->path : NULL);
         check_across(&c);
         if (ctl->config_path)
                 check_node(&c, ctl->config_path);

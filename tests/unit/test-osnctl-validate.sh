@@ -83,6 +83,9 @@ compare "empty stdin" "$GOLDEN/out/stdin-empty.txt" "$tmp/stdin-empty.txt"
 # With -c NODE_CONFIG: the checks that need the node (tests/golden/validate/node).
 (cd "$GOLDEN/node" && "$OSNCTL" validate -c osn.json mtu.yaml; echo "[exit $?]") >"$tmp/node.txt" 2>&1
 compare "-c osn.json mtu.yaml" "$GOLDEN/out/node-mtu.txt" "$tmp/node.txt"
+# ... and which network each NAD lands on, what the node's grants refuse.
+(cd "$GOLDEN/node" && "$OSNCTL" validate -c osn.json tenancy.yaml; echo "[exit $?]") >"$tmp/node-tenancy.txt" 2>&1
+compare "-c osn.json tenancy.yaml" "$GOLDEN/out/node-tenancy.txt" "$tmp/node-tenancy.txt"
 
 # Deep nesting is refused in bounded time (libyaml is quadratic in depth).
 {
