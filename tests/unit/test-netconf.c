@@ -266,7 +266,7 @@ static const struct {
     {"{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n','subnet':null,'subnets':null,"
      "'mtu':null,'ipam':{},'dns':{'nameservers':['1.1.1.1']},'foo':[1,2,3],"
      "'capabilities':{'ips':true}}",
-     "topology=layer2 subnets= excludes= mtu=0 external=no", OSN_DIALECT_SEED},
+     "topology=layer2 subnets= excludes= mtu=0 external=no dns=1.1.1.1", OSN_DIALECT_SEED},
     {"{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n','subnet':'10.0.0.0/24',"
      "'subnet':'10.1.0.0/24'}",
      "topology=layer2 subnets=10.1.0.0/24 excludes= mtu=0 external=no", OSN_DIALECT_SEED},
