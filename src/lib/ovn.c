@@ -575,16 +575,17 @@ static void dhcp_more_options(json_t *opts, const struct osn_netconf *nc, int fa
                 snprintf(buf + o, sizeof(buf) - o, "}");
                 map_add(opts, "dns_server", buf);
         }
-        /* The search list: DHCPv4's option 119 takes them all; OVN's DHCPv6
-         * option 24 one domain. */
+        /* The search list: DHCPv4's option 119.  Not DHCPv6's option 24:
+         * OVN 23.03 encodes a domain there as one label ("\x0ccorp.example"),
+         * which clients discard or, worse, take. */
         char search[OSN_MAX_DNS * 256 + 3];
         o = 0;
-        for (size_t i = 0; i < nc->n_dns_search && (family == AF_INET || i == 0); i++)
+        for (size_t i = 0; family == AF_INET && i < nc->n_dns_search; i++)
                 o += (size_t)snprintf(search + o, sizeof(search) - o, "%s%s", i ? "," : "\"",
                                       nc->dns_search[i]);
         if (o) {
                 snprintf(search + o, sizeof(search) - o, "\"");
-                map_add(opts, family == AF_INET ? "domain_search_list" : "domain_search", search);
+                map_add(opts, "domain_search_list", search);
         }
         if (family == AF_INET && nc->dns_domain) {
                 snprintf(search, sizeof(search), "\"%s\"", nc->dns_domain);
@@ -772,12 +773,17 @@ static int add_server_port(struct osn_ovsdb *nb, const struct osn_port_spec *spe
 }
 
 /* The hostname option of an attachment's port (OVN reads it from the
- * port's options, ovn-nb(5)), as a map, or NULL: only with DHCPv4. */
+ * port's options, ovn-nb(5)), as a map, or NULL: only with DHCPv4.  (A
+ * value northd cannot parse would drop the port's whole DHCP flow.) */
 static json_t *hostname_option(const struct osn_port_spec *spec)
 {
         if (!spec->hostname || !*spec->hostname || !(dhcp_families(spec->nc) & 1))
                 return NULL;
-        return osn_ovsdb_map((const char *const[]){"hostname", spec->hostname, NULL});
+        /* A string option: northd copies it into the action as it is. */
+        _cleanup_free_ char *q = NULL;
+        if (asprintf(&q, "\"%s\"", spec->hostname) < 0)
+                return NULL;
+        return osn_ovsdb_map((const char *const[]){"hostname", q, NULL});
 }
 
 /* A Logical_Switch_Port row of the network: 'name', 'mac' and 'ips'
