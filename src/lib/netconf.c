@@ -1567,8 +1567,8 @@ static const char *vm_warning(const json_t *root, const char *key)
         if (streq(key, "allowPersistentIPs") && json_is_true(get_key(root, key)) &&
             !json_is_true(get_key(get_key(root, "capabilities"), "mac")))
                 return "key \"allowPersistentIPs\" without \"capabilities\": {\"mac\": true}: "
-                       "Multus passes no VM MAC, so a KubeVirt VM gets no identity and port "
-                       "security drops its traffic; add \"capabilities\": {\"mac\": true, "
+                       "Multus passes no VM MAC, so a KubeVirt VM without an ipam-claim-reference "
+                       "in cni-args gets no identity; add \"capabilities\": {\"mac\": true, "
                        "\"ips\": true}";
         if (streq(key, "dns") && json_is_object(get_key(root, key))) {
                 const json_t *d = get_key(root, "dhcp");
