@@ -38,12 +38,12 @@ command -v python3 >/dev/null || skip "needs python3"
 PLUGIN_STATS="not run" BYHAND_STATS="not run" PLUGIN_GAPS=() BYHAND_LINE="" QEMU_LINE=""
 LOCALNET_STATS="not run" LOCALNET_GAPS=()
 
-# series NET PINGER PFX: BENCH_MIGRATIONS migrations of identity bench/vm.net1 on
+# series NET PINGER PFX [ROUNDS]: BENCH_MIGRATIONS migrations of identity bench/vm.net1 on
 # NET between node1 and node2 while PINGER (a pod, or "ext": the sandbox's
 # external host) pings it, in pods PFX0, PFX1, ...; SERIES_STATS and
 # SERIES_GAPS are the result.
 series() {
-    local net=$1 pinger=$2 pfx=$3 src=${3}0 srcnode=1 dst dstnode got ip missed=0 i
+    local net=$1 pinger=$2 pfx=$3 rounds=${4:-1} src=${3}0 srcnode=1 dst dstnode got ip missed=0 i
     SERIES_STATS="not run" SERIES_GAPS=()
     if ! attach 1 "$src" "$net"; then
         SERIES_STATS="unsupported: the first ADD failed: $RESULT"
@@ -61,7 +61,10 @@ series() {
             SERIES_STATS="unsupported: the target got $got, not the identity's $ip (no migration support in this plugin)"
             return
         fi
-        mig_switch "$pinger" "$ip" "$src" "$dst" "$pfx$i"
+        # The switch-over comes SERIES_SETTLE s after the target's ADD (a real
+        # migration copies the VM's memory meanwhile).
+        sleep "${SERIES_SETTLE:-0}"
+        mig_switch "$pinger" "$ip" "$src" "$dst" "$pfx$i" "$rounds"
         if [[ "$MIG_GAP" == none ]]; then missed=$((missed + 1)); else SERIES_GAPS+=("$MIG_GAP"); fi
         detach "$srcnode" "$src" "$net" >/dev/null
         pod_del "$src" >/dev/null
@@ -88,7 +91,9 @@ if [[ ",$PARTS," == *,plugin,* ]]; then
                "physicalNetworkName":"physnet","subnets":"192.168.200.0/24",
                "excludeSubnets":"192.168.200.0/29","allowPersistentIPs":true,
                "args":{"cni":{"ipam-claim-reference":"bench/vm.net1"}}}'
-        series "$LNET" ext l
+        # QEMU's announce schedule (5 RARPs), and a 1 s tail: an ovn-controller
+        # on a loaded machine may take longer than 0.25 s to activate.
+        MIG_TAIL=1 SERIES_SETTLE=2 series "$LNET" ext l 5
         LOCALNET_STATS=$SERIES_STATS LOCALNET_GAPS=("${SERIES_GAPS[@]}")
     fi
     "$SANDBOX" down --dir "$SANDBOX_DIR" >/dev/null 2>&1

@@ -28,8 +28,7 @@
 # frames activating the target (skipped, 77, without qemu when it is the
 # only part asked for).
 #
-# Written before the plugin side lands: until then it FAILs, each check on
-# its own line.  The OVN mechanism itself is proven by tests/vm/ovn-by-hand.sh
+# The OVN mechanism itself, by hand, is tests/vm/ovn-by-hand.sh
 # (BYHAND_ONLY=migration).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
@@ -231,6 +230,7 @@ lnmig() {
     # under one pinger.
     mig_pinger_start "$pinger" "$lip" "$MIG/ping.ln$tag.log"
     sleep 0.3
+    mig_copy_neighbours "l1$tag" "l2$tag"
     in_pod "l1$tag" ip link set net1 down
     tdown=$(date +%s.%N)
     sleep 0.1

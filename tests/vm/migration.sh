@@ -68,6 +68,17 @@ print("%.1f %d" % ((min(after) - t0) * 1000, early) if after else "none %d" % ea
 EOF
 }
 
+# mig_copy_neighbours SRCPOD DSTPOD: the source's neighbour entries on net1
+# into the target, as a migrated VM brings its ARP cache along (a fresh pod
+# would ARP first, and an ARP lost to the activation costs its 1 s retry).
+mig_copy_neighbours() {
+    local ip kw mac
+    while read -r ip kw mac _; do
+        [[ $kw == lladdr ]] && in_pod "$2" ip neigh replace "$ip" lladdr "$mac" dev net1 nud reachable
+    done < <(in_pod "$1" ip -4 neigh show dev net1)
+    return 0
+}
+
 mig_after() {
     python3 - "$1" "$2" <<'EOF'
 import re, sys
@@ -218,18 +229,21 @@ mig_qemu_switch() {
 
 # mig_switch PINGER ADDR SRCPOD DSTPOD TAG [ROUNDS]: one measured switch-over
 # with pods (the port already names both chassis): PINGER pings ADDR every
-# 10 ms, SRCPOD's link goes down, DSTPOD sends RARP.  Sets MIG_GAP (ms, or
+# 10 ms, SRCPOD's link goes down, DSTPOD sends RARP (ROUNDS frames on QEMU's
+# schedule), the pinger stops MIG_TAIL seconds (default 0.25) after the
+# last.  Sets MIG_GAP (ms, or
 # "none") and MIG_EARLY (replies between the link down and the RARP); logs in
 # $MIG/ping.TAG.log and $MIG/rarp.TAG.log.
 mig_switch() {
     local pinger=$1 addr=$2 src=$3 dst=$4 tag=$5 rounds=${6:-1} tdown
     mig_pinger_start "$pinger" "$addr" "$MIG/ping.$tag.log"
     sleep 0.3
+    mig_copy_neighbours "$src" "$dst"
     in_pod "$src" ip link set net1 down
     tdown=$(date +%s.%N)
     sleep 0.1
     mig_rarp "$dst" net1 "$MIG/rarp.$tag.log" "$rounds"
-    sleep 0.25
+    sleep "${MIG_TAIL:-0.25}"
     mig_pinger_stop
     read -r MIG_GAP MIG_EARLY < <(mig_interruption "$MIG/ping.$tag.log" "$MIG/rarp.$tag.log" "$tdown")
 }
