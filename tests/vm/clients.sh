@@ -85,6 +85,7 @@ esac
 RUN
 }
 
+# shellcheck disable=SC2034 # CLIENT_PID is for the caller
 client_start() {
     local kind=$1 pod=$2 secs=$3 dir=$4 ns
     ns=$(sandbox_prefix)-pod-$pod
