@@ -43,7 +43,7 @@ if [[ "${1:-}" == --clean ]]; then
     exit 0
 fi
 [[ $# -eq 0 ]] || die "usage: vm-debian.sh [--clean]"
-for t in mmdebstrap systemctl cpio gzip sha256sum tar; do
+for t in mmdebstrap systemctl busybox gzip sha256sum tar; do
     command -v "$t" >/dev/null || die "missing tool '$t' (scripts/deps.sh installs it)"
 done
 
@@ -78,7 +78,7 @@ R=$WORK/root
 mkdir -p "$R" "$WORK/k"
 tar -C "$R" -xf "$TAR"
 # The virtio modules, in the order the busybox guest loads them.
-(cd "$WORK/k" && gzip -dc "$KINITRD" | cpio -id --quiet 'lib/modules/*')
+(cd "$WORK/k" && gzip -dc "$KINITRD" | busybox cpio -i -d 2>/dev/null)
 mkdir -p "$R/usr/lib/osn/modules"
 cp "$WORK"/k/lib/modules/*.ko "$WORK/k/lib/modules/load.order" "$R/usr/lib/osn/modules/"
 
@@ -130,7 +130,7 @@ done
 ln -sf /lib/systemd/systemd "$R/init"
 rm -rf "$R"/var/cache/apt/* "$R"/var/lib/apt/lists/*
 
-(cd "$R" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$WORK/initrd.gz"
+(cd "$R" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null) | gzip -1 >"$WORK/initrd.gz"
 mkdir -p "$OUT.tmp"
 mv "$WORK/initrd.gz" "$OUT.tmp/initrd.gz"
 rm -rf "$OUT"

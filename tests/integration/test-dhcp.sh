@@ -51,7 +51,7 @@ if want port; then
     assert_eq "2" "$(attachments dc)" "port: two attachments"
     detach 1 p2 "$D" >/dev/null
     detach 2 p3 "$D" >/dev/null
-    assert_eq "" "$(osn_lsps | grep '^osn\.dc\.')" "port: nothing of the network is left"
+    assert_eq "" "$(osn_all_lsps | grep '^osn\.dc\.')" "port: nothing of the network is left"
     # Where the server answers from a gateway's address, the gateway answers
     # ARP: no server port, and the gateway is the router option.
     G=$(net gw ',"subnets":"10.81.0.0/24","defaultGatewayIPs":"10.81.0.1"')
