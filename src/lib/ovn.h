@@ -17,9 +17,11 @@
  * Guarantees:
  * - Race-free across nodes without any lock: the switch insert is guarded by
  *   an OVSDB "wait" on "no switch with this name", a port insert by a "wait"
- *   on "this switch still exists", the switch delete by a "wait" on "its
- *   ports are exactly what I read".  A guard that fails (-EAGAIN from
- *   osn_ovsdb_transact) means somebody else won: re-read and retry, bounded.
+ *   on "this switch still exists" (and, for a network with a DHCP server's
+ *   port, "it holds that port": a switch without it gets it first), the
+ *   switch delete by a "wait" on "its ports are exactly what I read".  A
+ *   guard that fails (-EAGAIN from osn_ovsdb_transact) means somebody else
+ *   won: re-read and retry, bounded.
  * - A switch is never silently joined with other settings: a different
  *   fingerprint is an error that shows both settings.
  * - Only rows that carry osn's external_ids are ever modified or deleted.

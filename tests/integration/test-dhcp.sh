@@ -78,6 +78,12 @@ if want options; then
         jq_eq "$OUT" ".msg | contains(\"\\\"$key\\\"\")" "true" "options: ... naming key $key"
     done
     detach 1 o1 "$D" >/dev/null
+    # A persistent network's attachment without an identity: a WARN line.
+    P=$(net pnet ',"subnets":"10.83.0.0/24","allowPersistentIPs":true')
+    expect_ok "options: ADD n1 with allowPersistentIPs and no identity" attach 1 n1 "$P"
+    assert_contains "$(grep 'cid-n1' "$SANDBOX_DIR/node1/osn-cni.log" | grep ' WARN ')" \
+        "allowPersistentIPs is set but the attachment has no identity" "options: the plugin logs a WARN for it"
+    detach 1 n1 "$P" >/dev/null
 fi
 
 # ------------------------------------------------------------------ clients
