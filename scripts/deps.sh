@@ -21,6 +21,7 @@ PACKAGES=(
     containernetworking-plugins jq clang openssl
     qemu-system-x86 busybox-static python3 containerd python3-yaml strace tcpdump
     python3-prometheus-client
+    isc-dhcp-client dhcpcd-base mmdebstrap
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include "inventory.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 
 #include "alloc.h"
@@ -163,8 +164,9 @@ static const char *attach_identity(const struct osn_netconf *nc, const struct os
                 return osn_mac_format(env->args.mac, buf, OSN_MAC_STRLEN);
         if (why)
                 *why = "allowPersistentIPs is set but the attachment has no identity (no "
-                       "args.cni[\"ipam-claim-reference\"] and no requested MAC): its "
-                       "addresses last as long as the pod";
+                       "args.cni[\"ipam-claim-reference\"] and no requested MAC; a NAD for "
+                       "KubeVirt needs \"capabilities\": {\"mac\": true}): its addresses "
+                       "last as long as the pod";
         return NULL;
 }
 
@@ -203,6 +205,7 @@ struct add_state {
         char name[OSN_PORT_NAME_SIZE]; /* the attachment's own port name */
         char port[OSN_PORT_NAME_SIZE]; /* the port it binds: its own, or a claimed spare */
         char host[IFNAMSIZ];
+        char hostname[64]; /* the DHCP hostname option, dhcp_hostname() */
         int netns_fd;
         int64_t deadline;
         struct add_plan plan;
@@ -451,6 +454,29 @@ static void remove_stale(struct add_state *st)
                 log_info("releasing the spare of an earlier ADD: %s", e.msg);
 }
 
+/* The hostname a pod's DHCP lease names (option 12): the VM's name for a
+ * KubeVirt launcher pod ("virt-launcher-<vm>-<5 characters>"; KubeVirt
+ * makes the VM's hostname its name too), else the pod's name; none when
+ * that is not a DNS label of 1..63 bytes. */
+static const char *dhcp_hostname(const char *pod, char buf[64])
+{
+        static const char launcher[] = "virt-launcher-";
+        size_t len = strlen(pod), pre = sizeof(launcher) - 1;
+        if (strncmp(pod, launcher, pre) == 0 && len > pre + 6 && pod[len - 6] == '-') {
+                pod += pre;
+                len -= pre + 6;
+        }
+        if (len == 0 || len > 63 || pod[0] == '-' || pod[len - 1] == '-')
+                return NULL;
+        for (size_t i = 0; i < len; i++)
+                if (!islower((unsigned char)pod[i]) && !isdigit((unsigned char)pod[i]) &&
+                    pod[i] != '-')
+                        return NULL;
+        memcpy(buf, pod, len);
+        buf[len] = 0;
+        return buf;
+}
+
 /* Sends the NB transaction; the server commits while we do the rest. */
 static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, const char *const *ids,
                            struct osn_error *err)
@@ -470,6 +496,7 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .n_static_ips = st->plan.n_static_ips,
             .port_ids = ids,
             .mtu = st->plan.mtu,
+            .hostname = dhcp_hostname(st->req->env->args.pod_name, st->hostname),
             .chassis = st->node.system_id[0] ? st->node.system_id : NULL,
             .identity = st->plan.identity,
             .pool_size = st->req->node->pool_size,
@@ -710,7 +737,7 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
 
         fill_add_result(st, ret);
         if (req->stats)
-                req->stats->pool_claimed = osn_is_spare_port(nc->name, st->port, NULL);
+                req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
         _cleanup_free_ char *addrs = NULL;
         char m[OSN_MAC_STRLEN];
         for (size_t i = 0; i < st->nbp.n_ips; i++) {

@@ -418,6 +418,10 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                         n->vlan = json_is_integer(tag) ? (unsigned)json_integer_value(tag) : 0;
                         continue;
                 }
+                /* A DHCP server's port (ovn.h) is infrastructure, as the
+                 * localnet port: no attachment. */
+                if (streq(json_string_value(json_object_get(row, "type")), "localport"))
+                        continue;
                 bool spare = is_spare(row);
                 struct osn_inv_port *p =
                     spare ? &inv->spares[inv->n_spares++] : &inv->ports[inv->n_ports++];

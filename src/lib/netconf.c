@@ -644,6 +644,131 @@ static int key_args(struct parse_ctx *c, const char *key, const json_t *v)
         return c->nc->claim_ref ? 0 : -ENOMEM;
 }
 
+/* A domain name as DHCP carries it (RFC 1035 labels): letters, digits and
+ * '-', dot-separated labels of 1..63 bytes, at most 253 bytes, no leading
+ * or trailing '-' in a label; one trailing dot is allowed.  NULL when 's'
+ * is one, else what is wrong. */
+static const char *domain_problem(const char *s, size_t len)
+{
+        if (len == 0 || len > 253 || strlen(s) != len)
+                return "is not a domain name of 1 to 253 bytes";
+        size_t label = 0;
+        for (size_t i = 0; i < len; i++) {
+                char ch = s[i];
+                if (ch == '.') {
+                        if (label == 0 && !(i == len - 1 && i > 0))
+                                return "has an empty label";
+                        if (s[i - 1] == '-')
+                                return "has a label that ends in '-'";
+                        label = 0;
+                        continue;
+                }
+                if (!isalnum((unsigned char)ch) && ch != '-')
+                        return "has a character other than letters, digits, '-' and '.'";
+                if (ch == '-' && label == 0)
+                        return "has a label that starts with '-'";
+                if (++label > 63)
+                        return "has a label longer than 63 bytes";
+        }
+        if (s[len - 1] == '-')
+                return "has a label that ends in '-'";
+        return NULL;
+}
+
+/* The CNI spec's "dns" (SPEC.md, "Network Configuration"): "nameservers"
+ * and "search" (arrays of strings), "domain" (a string).  OVN's DHCP
+ * server hands them to the pods; "options" (resolv.conf options) has no
+ * DHCP option, so it is refused rather than dropped. */
+static int key_dns(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        struct osn_netconf *nc = c->nc;
+        const json_t *ns = get_key(v, "nameservers");
+        const json_t *search = get_key(v, "search");
+        const json_t *domain = get_key(v, "domain");
+        const json_t *opts = get_key(v, "options");
+        int r;
+        if (opts && !json_is_null(opts) && !(json_is_array(opts) && json_array_size(opts) == 0))
+                return invalid(c,
+                               "key \"dns.options\": %s: resolver options have no DHCP option, "
+                               "so osn cannot hand them to the pods; remove the key",
+                               SHOW(opts));
+        if (ns && !json_is_null(ns)) {
+                if ((r = want_type(c, "dns.nameservers", ns, T_ARRAY)) < 0)
+                        return r;
+                if (json_array_size(ns) > OSN_MAX_DNS)
+                        return invalid(c, "key \"dns.nameservers\": %zu addresses; at most %d",
+                                       json_array_size(ns), OSN_MAX_DNS);
+                nc->n_dns_servers = 0;
+                for (size_t i = 0; i < json_array_size(ns); i++) {
+                        const json_t *e = json_array_get(ns, i);
+                        char k[40];
+                        snprintf(k, sizeof(k), "dns.nameservers[%zu]", i);
+                        if ((r = want_type(c, k, e, T_STRING)) < 0)
+                                return r;
+                        struct osn_cidr a;
+                        if (osn_cidr_parse(json_string_value(e), false, &a) < 0 ||
+                            strchr(json_string_value(e), '/'))
+                                return invalid(c, "key \"%s\": %s is not an IPv4 or IPv6 address",
+                                               k, SHOW(e));
+                        a.prefixlen = a.family == AF_INET ? 32 : 128;
+                        nc->dns_servers[nc->n_dns_servers++] = a;
+                }
+        }
+        if (search && !json_is_null(search)) {
+                if ((r = want_type(c, "dns.search", search, T_ARRAY)) < 0)
+                        return r;
+                if (json_array_size(search) > OSN_MAX_DNS)
+                        return invalid(c, "key \"dns.search\": %zu domains; at most %d",
+                                       json_array_size(search), OSN_MAX_DNS);
+                for (size_t i = 0; i < json_array_size(search); i++) {
+                        const json_t *e = json_array_get(search, i);
+                        char k[40];
+                        snprintf(k, sizeof(k), "dns.search[%zu]", i);
+                        if ((r = want_type(c, k, e, T_STRING)) < 0)
+                                return r;
+                        const char *why =
+                            domain_problem(json_string_value(e), json_string_length(e));
+                        if (why)
+                                return invalid(c, "key \"%s\": %s %s", k, SHOW(e), why);
+                }
+                for (size_t i = 0; i < json_array_size(search); i++) {
+                        nc->dns_search[nc->n_dns_search] =
+                            strdup(json_string_value(json_array_get(search, i)));
+                        if (!nc->dns_search[nc->n_dns_search++])
+                                return -ENOMEM;
+                }
+        }
+        if (domain && !json_is_null(domain)) {
+                if ((r = want_type(c, "dns.domain", domain, T_STRING)) < 0)
+                        return r;
+                if (json_string_length(domain) == 0)
+                        return 0;
+                const char *why =
+                    domain_problem(json_string_value(domain), json_string_length(domain));
+                if (why)
+                        return invalid(c, "key \"dns.domain\": %s %s", SHOW(domain), why);
+                nc->dns_domain = strdup(json_string_value(domain));
+                if (!nc->dns_domain)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* "dhcpLeaseTime": seconds (upstream ovn-kubernetes gives its VMs a fixed
+ * lease; osn lets the network choose).  0 means osn's default. */
+static int key_lease_time(struct parse_ctx *c, const char *key, const json_t *v)
+{
+        json_int_t t = json_integer_value(v);
+        if (t != 0 && (t < OSN_DHCP_LEASE_MIN || t > OSN_DHCP_LEASE_MAX))
+                return invalid(c,
+                               "key \"%s\": %" JSON_INTEGER_FORMAT
+                               " is out of range (%d..%d seconds, or 0 for the default %d)",
+                               key, t, OSN_DHCP_LEASE_MIN, OSN_DHCP_LEASE_MAX,
+                               OSN_DHCP_LEASE_DEFAULT);
+        c->nc->dhcp_lease_time = (unsigned)t;
+        return 0;
+}
+
 /* runtimeConfig (capability arguments, CONVENTIONS.md): "ips" and "mac".
  * Every other capability is someone else's and ignored. */
 static int key_runtime_config(struct parse_ctx *c, const char *key, const json_t *v)
@@ -746,6 +871,8 @@ static const struct key_info {
     {"allowPersistentIPs", K_COMMON, false, T_BOOL, key_persistent_ips},
     {"dhcp", K_COMMON, false, T_BOOL, key_dhcp},
     {"macSecurityMode", K_COMMON, false, T_STRING, key_mac_security},
+    {"dhcpLeaseTime", K_COMMON, false, T_INT, key_lease_time},
+    {"dns", K_COMMON, false, T_OBJECT, key_dns},
     {"args", K_COMMON, false, T_OBJECT, key_args},
     {"ipam", K_COMMON, false, T_OBJECT, key_ipam},
     {"runtimeConfig", K_COMMON, false, T_OBJECT, key_runtime_config},
@@ -994,6 +1121,13 @@ static int check_across_keys(struct parse_ctx *c)
         /* Static addresses: see osn_netconf_check_static_ip(). */
         if (!nc->has_dhcp)
                 nc->dhcp = !nc->external;
+        if (nc->dhcp_lease_time && !nc->dhcp)
+                return invalid(c,
+                               "key \"dhcpLeaseTime\": %u needs OVN's DHCP server, which this "
+                               "network does not run (\"dhcp\" is off%s); remove the key or "
+                               "set \"dhcp\": true",
+                               nc->dhcp_lease_time,
+                               nc->has_dhcp ? "" : ", the default on a physical network");
         if (nc->mac_security_disabled && nc->n_subnets > 0)
                 return invalid(c, "key \"macSecurityMode\": \"disabled\" needs a network without "
                                   "subnets (as upstream): osn's address claims and port security "
@@ -1267,6 +1401,9 @@ void osn_netconf_free(struct osn_netconf *nc)
         free(nc->physical_network);
         free(nc->nad_name);
         free(nc->claim_ref);
+        for (size_t i = 0; i < nc->n_dns_search; i++)
+                free(nc->dns_search[i]);
+        free(nc->dns_domain);
         json_decref(nc->prev_result);
         json_decref(nc->raw);
         free(nc);
@@ -1278,10 +1415,10 @@ void osn_netconf_free(struct osn_netconf *nc)
  * spec's own, and upstream ovn-kubernetes' that osn accepts and ignores
  * (primary-network and logging keys).  They are never "unknown". */
 static const char *const other_known_keys[] = {
-    "args",      "capabilities", "cniVersions",     "disableCheck",       "disableGC",
-    "dns",       "plugins",      "joinSubnet",      "transitSubnet",      "deviceID",
-    "logFile",   "logLevel",     "logfile-maxsize", "logfile-maxbackups", "logfile-maxage",
-    "transport", "evpn",         "outboundSNAT",
+    "args",     "capabilities",    "cniVersions",        "disableCheck",   "disableGC",
+    "plugins",  "joinSubnet",      "transitSubnet",      "deviceID",       "logFile",
+    "logLevel", "logfile-maxsize", "logfile-maxbackups", "logfile-maxage", "transport",
+    "evpn",     "outboundSNAT",
 };
 
 /* Edit distance (optimal string alignment: insert, delete, substitute, swap
@@ -1422,6 +1559,32 @@ static int top_level_keys(const char *buf, size_t len, struct key_seen **ret, si
         return 0;
 }
 
+/* The warning about top-level key 'key' of config 'root' that concerns
+ * VMs, or NULL: allowPersistentIPs whose identity cannot arrive, and "dns"
+ * that nothing hands out. */
+static const char *vm_warning(const json_t *root, const char *key)
+{
+        if (streq(key, "allowPersistentIPs") && json_is_true(get_key(root, key)) &&
+            !json_is_true(get_key(get_key(root, "capabilities"), "mac")))
+                return "key \"allowPersistentIPs\" without \"capabilities\": {\"mac\": true}: "
+                       "Multus passes no VM MAC, so a KubeVirt VM without an ipam-claim-reference "
+                       "in cni-args gets no identity; add \"capabilities\": {\"mac\": true, "
+                       "\"ips\": true}";
+        if (streq(key, "dns") && json_is_object(get_key(root, key))) {
+                const json_t *d = get_key(root, "dhcp");
+                const json_t *topo = get_key(root, "topology");
+                bool physical =
+                    json_is_true(get_key(root, "has_external_connectivity")) ||
+                    (json_is_string(topo) && streq(json_string_value(topo), "localnet"));
+                bool dhcp = json_is_boolean(d) ? json_is_true(d) : !physical;
+                if (!dhcp)
+                        return "key \"dns\" on a network without OVN's DHCP server (\"dhcp\" is "
+                               "off): nothing hands it to the pods; set \"dhcp\": true or remove "
+                               "it";
+        }
+        return NULL;
+}
+
 int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning **ret,
                          size_t *ret_n)
 {
@@ -1468,6 +1631,11 @@ int osn_netconf_warnings(const char *buf, size_t len, struct osn_netconf_warning
                 if (o > 0 && (size_t)o < sizeof(msg))
                         snprintf(msg + o, sizeof(msg) - (size_t)o, "?");
                 r = add_warning(&v, &n, buf, seen[i].offset, NULL, msg);
+        }
+        for (size_t i = 0; i < n_seen && r == 0; i++) {
+                const char *w = vm_warning(root, seen[i].key);
+                if (w)
+                        r = add_warning(&v, &n, buf, seen[i].offset, NULL, w);
         }
         for (size_t i = 0; i < n_seen; i++)
                 free(seen[i].key);
@@ -1573,6 +1741,21 @@ static void sb_cidrs(struct sbuf *sb, const struct osn_cidr *v, size_t n, const 
                 sb_printf(sb, "%s%s", i ? "," : "", osn_cidr_format(&v[i], a, sizeof(a)));
 }
 
+/* The DHCP options of the network (newer still, each only when set). */
+static void dhcp_fingerprint(struct sbuf *sb, const struct osn_netconf *nc)
+{
+        char a[OSN_CIDR_STRLEN];
+        if (nc->dhcp_lease_time)
+                sb_printf(sb, " lease=%u", nc->dhcp_lease_time);
+        for (size_t i = 0; i < nc->n_dns_servers; i++)
+                sb_printf(sb, "%s%s",
+                          i ? "," : " dns=", osn_addr_format(&nc->dns_servers[i], a, sizeof(a)));
+        for (size_t i = 0; i < nc->n_dns_search; i++)
+                sb_printf(sb, "%s%s", i ? "," : " search=", nc->dns_search[i]);
+        if (nc->dns_domain)
+                sb_printf(sb, " domain=%s", nc->dns_domain);
+}
+
 /* Subnets and excludes are kept sorted (IPv4 first, then by address), so
  * the canonical form is a plain rendering. */
 char *osn_netconf_fingerprint(const struct osn_netconf *nc)
@@ -1602,6 +1785,7 @@ char *osn_netconf_fingerprint(const struct osn_netconf *nc)
                 sb_printf(&sb, " %s=", newer[k]);
                 sb_cidrs(&sb, lists[k], counts[k], NULL);
         }
+        dhcp_fingerprint(&sb, nc);
         return sb_take(&sb);
 }
 
@@ -1763,6 +1947,19 @@ char *osn_netconf_describe(const struct osn_netconf *nc)
         if (nc->has_static_mac)
                 sb_printf(&sb, "static mac: %s\n",
                           osn_mac_format(nc->static_mac, mac, sizeof(mac)));
+        if (nc->dhcp) {
+                if (nc->dhcp_lease_time)
+                        sb_printf(&sb, "dhcp lease time: %u s\n", nc->dhcp_lease_time);
+                for (size_t i = 0; i < nc->n_dns_servers; i++)
+                        sb_printf(&sb, "%s%s", i ? "," : "dns nameservers: ",
+                                  osn_addr_format(&nc->dns_servers[i], a, sizeof(a)));
+                for (size_t i = 0; i < nc->n_dns_search; i++)
+                        sb_printf(&sb, "%s%s", i ? "," : "\ndns search: ", nc->dns_search[i]);
+                if (nc->dns_domain)
+                        sb_printf(&sb, "\ndns domain: %s", nc->dns_domain);
+                if (nc->n_dns_servers || nc->n_dns_search || nc->dns_domain)
+                        sb_printf(&sb, "\n");
+        }
         _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
         sb_printf(&sb, "fingerprint: %s\n", fp ? fp : "?");
         return sb_take(&sb);
@@ -1792,5 +1989,18 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
             "fingerprint", fp, "reservedSubnets", osn_cidrs_to_json(nc->reserved, nc->n_reserved),
             "infrastructureSubnets", osn_cidrs_to_json(nc->infrastructure, nc->n_infrastructure),
             "defaultGatewayIPs", gateways);
+        if (o && nc->dhcp_lease_time)
+                json_object_set_new(o, "dhcpLeaseTime", json_integer(nc->dhcp_lease_time));
+        if (o && (nc->n_dns_servers || nc->n_dns_search || nc->dns_domain)) {
+                json_t *ns = json_array(), *search = json_array();
+                for (size_t i = 0; i < nc->n_dns_servers; i++)
+                        json_array_append_new(
+                            ns, json_string(osn_addr_format(&nc->dns_servers[i], a, sizeof(a))));
+                for (size_t i = 0; i < nc->n_dns_search; i++)
+                        json_array_append_new(search, json_string(nc->dns_search[i]));
+                json_object_set_new(o, "dns",
+                                    json_pack("{s:o, s:o, s:s?}", "nameservers", ns, "search",
+                                              search, "domain", nc->dns_domain));
+        }
         return o;
 }

@@ -32,6 +32,9 @@
  * hint blames one, else where decoding stopped.  Other errors name a key,
  * not a place (the decoder keeps no positions), and leave them 0.
  *
+ * For OVN's DHCP server (both dialects): "dhcp", "dhcpLeaseTime" and the
+ * CNI spec's "dns" object; "macSecurityMode" for port security.
+ *
  * The CNI-level keys are parsed here too: cniVersion, name, type,
  * runtimeConfig.ips / runtimeConfig.mac (capabilities "ips", "mac"), and
  * prevResult (kept as JSON, for CHECK).
@@ -46,10 +49,14 @@
 #include "error.h"
 #include "util.h"
 
-#define OSN_MAX_SUBNETS  8
-#define OSN_MAX_EXCLUDES 32
-#define OSN_MAX_STATIC   8
-#define OSN_NAME_MAX     200 /* bytes of a network name; OVN object names are derived from it */
+#define OSN_MAX_SUBNETS        8
+#define OSN_MAX_EXCLUDES       32
+#define OSN_MAX_STATIC         8
+#define OSN_NAME_MAX           200 /* bytes of a network name; OVN object names are derived from it */
+#define OSN_MAX_DNS            6   /* dns.nameservers, dns.search: entries each */
+#define OSN_DHCP_LEASE_DEFAULT 3600
+#define OSN_DHCP_LEASE_MIN     10
+#define OSN_DHCP_LEASE_MAX     2147483647
 
 enum osn_dialect { OSN_DIALECT_SEED, OSN_DIALECT_UPSTREAM };
 enum osn_topology { OSN_TOPO_LAYER2, OSN_TOPO_LOCALNET };
@@ -106,6 +113,18 @@ struct osn_netconf {
         bool mac_security_disabled;
         char *claim_ref;
 
+        /* What OVN's DHCP server tells the pods besides their addresses
+         * (docs/vm.md, "DHCP"): the CNI spec's "dns" key ("nameservers",
+         * "search", "domain"; its "options" has no DHCP option and is
+         * refused), and "dhcpLeaseTime" in seconds (0 = osn's default,
+         * OSN_DHCP_LEASE_DEFAULT).  A lease time needs DHCP on. */
+        struct osn_cidr dns_servers[OSN_MAX_DNS]; /* prefixlen 32/128 */
+        size_t n_dns_servers;
+        char *dns_search[OSN_MAX_DNS]; /* domain names, in order */
+        size_t n_dns_search;
+        char *dns_domain; /* may be NULL */
+        unsigned dhcp_lease_time;
+
         /* runtimeConfig / capabilities */
         struct osn_cidr static_ips[OSN_MAX_STATIC]; /* runtimeConfig.ips (with prefix) */
         size_t n_static_ips;
@@ -134,7 +153,10 @@ static inline void osn_netconf_freep(struct osn_netconf **nc)
 
 /* What a config that parses may still get wrong, without failing: a key
  * osn does not know that is close to one it knows ("subnett": did you mean
- * "subnet"?), and a key given twice (the last one wins).  Only the
+ * "subnet"?), a key given twice (the last one wins), "allowPersistentIPs"
+ * without "mac" in "capabilities" (Multus then passes no VM MAC, and a
+ * KubeVirt VM gets no identity), and "dns" on a network without DHCP
+ * (nothing hands it to the pods).  Only the
  * top-level keys are read.  'msg' names the key; the positions are data:
  * the byte offset and the line and column (1-based, as the JSON decoder
  * counts them) of the key in 'buf' and, for a duplicate, of its first

@@ -260,8 +260,10 @@ static bool indexed_spare(const json_t *sw_ids, const char *uuid)
         return osn_ovsdb_map_get(sw_ids, key);
 }
 
-/* Number of attachments on a switch: its ports minus the localnet port
- * and the spares. */
+static bool is_server_port(const json_t *sw_ids, const char *uuid);
+
+/* Number of attachments on a switch: its ports minus the localnet port,
+ * the DHCP server's port and the spares. */
 static size_t attachment_count(const json_t *sw_row, const char *localnet_uuid)
 {
         const json_t *ports = json_object_get(sw_row, "ports");
@@ -269,7 +271,8 @@ static size_t attachment_count(const json_t *sw_row, const char *localnet_uuid)
         size_t n = osn_ovsdb_set_size(ports), count = 0;
         for (size_t i = 0; i < n; i++) {
                 const char *u = json_string_value(json_array_get(osn_ovsdb_set_at(ports, i), 1));
-                if ((!localnet_uuid || !streq(u, localnet_uuid)) && !indexed_spare(ids, u))
+                if ((!localnet_uuid || !streq(u, localnet_uuid)) && !indexed_spare(ids, u) &&
+                    !is_server_port(ids, u))
                         count++;
         }
         return count;
@@ -394,8 +397,9 @@ struct attach_ops {
         int switch_guard;
         int claim[OSN_MAX_CLAIMS];
         size_t n_claims;
-        int insert_port; /* CLAIM: the mutate that makes the spare the port */
-        int spare_guard; /* CLAIM: "it is still a spare" */
+        int insert_port;  /* CLAIM: the mutate that makes the spare the port */
+        int spare_guard;  /* CLAIM: "it is still a spare" */
+        int server_guard; /* JOIN: "the switch holds its DHCP server's port" */
 };
 
 struct osn_nb_attach {
@@ -419,6 +423,10 @@ struct osn_nb_attach {
         size_t n_used;
 
         bool dhcp_exists; /* CREATE: the network's DHCP_Options rows survived */
+        /* The switch lacks its DHCP server's port: a pool ADD attaches
+         * without a spare, so that its guard sees to it; no_server_guard:
+         * it cannot get one (no DHCP_Options: not osn's DHCP). */
+        bool server_missing, no_server_guard;
 
         json_t *ops; /* in flight */
         struct attach_ops idx;
@@ -542,15 +550,20 @@ static int choose_addresses(struct osn_nb_attach *at, struct osn_error *err)
 /* A network's DHCP_Options row for one family has a UUID derived from the
  * network's name (ovsdb-server(7): insert takes a "uuid"), so that every
  * ADD can point its port at it without reading it. */
-static void dhcp_uuid(const char *network, int family, char buf[37])
+static void derived_uuid(const char *network, uint64_t salt, char buf[37])
 {
-        uint64_t h1 = osn_alloc_seed(network) ^ (family == AF_INET ? 0x4444 : 0x6666);
+        uint64_t h1 = osn_alloc_seed(network) ^ salt;
         uint64_t h2 = h1 * 0x9e3779b97f4a7c15ull ^ (h1 >> 29);
         h2 ^= h2 >> 31;
         snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
                  (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
                  (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
                  (unsigned long long)(h2 & 0xffffffffffffull));
+}
+
+static void dhcp_uuid(const char *network, int family, char buf[37])
+{
+        derived_uuid(network, family == AF_INET ? 0x4444 : 0x6666, buf);
 }
 
 /* The families of nc's subnets that get DHCP: bit 0 IPv4, bit 1 IPv6. */
@@ -571,6 +584,43 @@ static void dhcp_server_mac(const char *network, char buf[OSN_MAC_STRLEN])
                  (unsigned)(h >> 16) & 0xff, (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
 }
 
+/* The options the NAD chose (netconf.h: "dns") into the
+ * options map 'opts' of a DHCP_Options row of 'family' (ovn-nb(5),
+ * "DHCP_Options"; string options are quoted, as OVN wants them). */
+static void dhcp_more_options(json_t *opts, const struct osn_netconf *nc, int family)
+{
+        char buf[OSN_MAX_DNS * (OSN_CIDR_STRLEN + 2) + 4], a[OSN_CIDR_STRLEN];
+        if (!opts)
+                return;
+        size_t n = 0, o = 0;
+        for (size_t i = 0; i < nc->n_dns_servers; i++) {
+                if (nc->dns_servers[i].family != family)
+                        continue;
+                o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", n++ ? ", " : "{",
+                                      osn_addr_format(&nc->dns_servers[i], a, sizeof(a)));
+        }
+        if (n) {
+                snprintf(buf + o, sizeof(buf) - o, "}");
+                map_add(opts, "dns_server", buf);
+        }
+        /* The search list: DHCPv4's option 119.  Not DHCPv6's option 24:
+         * OVN 23.03 encodes a domain there as one label ("\x0ccorp.example"),
+         * which clients discard or, worse, take. */
+        char search[OSN_MAX_DNS * 256 + 3];
+        o = 0;
+        for (size_t i = 0; family == AF_INET && i < nc->n_dns_search; i++)
+                o += (size_t)snprintf(search + o, sizeof(search) - o, "%s%s", i ? "," : "\"",
+                                      nc->dns_search[i]);
+        if (o) {
+                snprintf(search + o, sizeof(search) - o, "\"");
+                map_add(opts, "domain_search_list", search);
+        }
+        if (family == AF_INET && nc->dns_domain) {
+                snprintf(search, sizeof(search), "\"%s\"", nc->dns_domain);
+                map_add(opts, "domain_name", search);
+        }
+}
+
 /* The insert of the DHCP_Options row of subnet 'idx' (NULL for a subnet
  * without DHCP). */
 static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
@@ -583,6 +633,9 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
         osn_cidr_format(sub, cidr, sizeof(cidr));
         dhcp_server_mac(spec->network, mac);
         snprintf(mtu, sizeof(mtu), "%u", spec->mtu ? spec->mtu : 1500);
+        char lease[16];
+        snprintf(lease, sizeof(lease), "%u",
+                 nc->dhcp_lease_time ? nc->dhcp_lease_time : OSN_DHCP_LEASE_DEFAULT);
         json_t *opts;
         if (sub->family == AF_INET) {
                 struct osn_cidr server;
@@ -593,7 +646,7 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
                         if (nc->gateways[i].family == AF_INET)
                                 osn_addr_format(&nc->gateways[i], gw, sizeof(gw));
                 const char *kv[] = {"server_id", srv,          "server_mac",
-                                    mac,         "lease_time", "3600",
+                                    mac,         "lease_time", lease,
                                     "mtu",       mtu,          gw[0] ? "router" : NULL,
                                     gw,          NULL};
                 opts = osn_ovsdb_map(kv);
@@ -601,6 +654,7 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
                 const char *kv[] = {"server_id", mac, NULL};
                 opts = osn_ovsdb_map(kv);
         }
+        dhcp_more_options(opts, nc, sub->family);
         const char *ids[] = {OSN_EXT_NETWORK, spec->network, NULL};
         return json_pack("{s:s, s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
                          "DHCP_Options", "uuid", uuid, "row", "cidr", cidr, "options", opts,
@@ -613,6 +667,151 @@ static void append_dhcp_delete(json_t *ops, const char *network)
         json_array_append_new(ops,
                               json_pack("{s:s, s:s, s:o}", "op", "delete", "table", "DHCP_Options",
                                         "where", ids_include(OSN_EXT_NETWORK, network)));
+}
+
+/* --- the DHCP server's port (ovn.h) --- */
+
+char *osn_dhcp_port_name(const char *network)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s.dhcp", network) < 0 ? NULL : s;
+}
+
+/* Its UUID is derived from the network's name, as the DHCP_Options rows'
+ * are: a guard can ask "the switch holds it" without reading anything. */
+static void server_port_uuid(const char *network, char buf[37])
+{
+        derived_uuid(network, 0x5e5e, buf);
+}
+
+/* Whether 'uuid' is the server port of the switch whose external_ids are
+ * 'sw_ids'. */
+static bool is_server_port(const json_t *sw_ids, const char *uuid)
+{
+        const char *net = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
+        char u[37];
+        if (!net || !uuid)
+                return false;
+        server_port_uuid(net, u);
+        return streq(u, uuid);
+}
+
+/* Whether the network's DHCPv4 server answers from an address of its own
+ * (alloc.h's OSN_BLOCK_DHCP_SERVER), which no other port holds: then the
+ * server port must.  A gateway's address (defaultGatewayIPs, the physical
+ * network's gateway) is held by the gateway, which answers ARP for it; a
+ * port of OVN's answering too would take its traffic. */
+static bool wants_server_port(const struct osn_port_spec *spec, struct osn_cidr *ret_addr)
+{
+        const struct osn_netconf *nc = spec->nc;
+        if (!(dhcp_families(nc) & 1) || nc->external)
+                return false;
+        for (size_t i = 0; i < nc->n_gateways; i++)
+                if (nc->gateways[i].family == AF_INET)
+                        return false;
+        for (size_t i = 0; i < spec->alloc->n_subnets; i++)
+                if (spec->alloc->subnets[i].subnet.family == AF_INET)
+                        return osn_alloc_dhcp_server(spec->alloc, nc, i, ret_addr) == 0;
+        return false;
+}
+
+/* The insert of the server port (uuid-name "dsrv"), or NULL when the
+ * network has none. */
+static json_t *server_port_insert(const struct osn_port_spec *spec)
+{
+        struct osn_cidr srv;
+        if (!wants_server_port(spec, &srv))
+                return NULL;
+        const char *net = spec->network;
+        _cleanup_free_ char *name = osn_dhcp_port_name(net);
+        char uuid[37], mac[OSN_MAC_STRLEN], ip[OSN_CIDR_STRLEN],
+            addrs[OSN_MAC_STRLEN + OSN_CIDR_STRLEN];
+        if (!name)
+                return NULL;
+        server_port_uuid(net, uuid);
+        dhcp_server_mac(net, mac);
+        snprintf(addrs, sizeof(addrs), "%s %s", mac, osn_addr_format(&srv, ip, sizeof(ip)));
+        const char *ids[] = {OSN_EXT_NETWORK, net, NULL};
+        return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op", "insert", "table",
+                         "Logical_Switch_Port", "uuid", uuid, "uuid-name", "dsrv", "row", "name",
+                         name, "type", "localport", "addresses", string_set1(addrs), "external_ids",
+                         osn_ovsdb_map(ids));
+}
+
+/* The guard "switch 'sw_name' holds the network's server port" (NULL when
+ * the network has none, or when this ADD found that it cannot have one). */
+static json_t *server_port_guard(const struct osn_port_spec *spec, const char *sw_name)
+{
+        struct osn_cidr srv;
+        if (!wants_server_port(spec, &srv))
+                return NULL;
+        char uuid[37];
+        server_port_uuid(spec->network, uuid);
+        return op_exists(
+            "Logical_Switch",
+            json_pack("[o,o]", osn_ovsdb_cond("name", "==", json_string(sw_name)),
+                      osn_ovsdb_cond("ports", "includes",
+                                     osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid))))));
+}
+
+/* Whether this ADD's JOIN asks for the server port (above). */
+static bool server_port_guard_needed(const struct osn_nb_attach *at)
+{
+        struct osn_cidr srv;
+        return !at->no_server_guard && wants_server_port(at->spec, &srv);
+}
+
+/* The select (of _uuid) that finds the network's server port, for a read. */
+static json_t *server_port_select(const char *network)
+{
+        char uuid[37];
+        server_port_uuid(network, uuid);
+        return osn_ovsdb_op_select("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)),
+                                   (const char *const[]){"_uuid", NULL});
+}
+
+/* Adds the server port to switch 'sw_uuid', made by an osn that made none:
+ * 0 when done or when another ADD did it meanwhile. */
+static int add_server_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+                           const char *sw_uuid, int64_t deadline, struct osn_error *err)
+{
+        json_t *ins = server_port_insert(spec);
+        if (!ins)
+                return 0;
+        char uuid[37];
+        server_port_uuid(spec->network, uuid);
+        json_t *ops =
+            json_pack("[o,o,o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
+                      op_comment("osn: network %s gets its DHCP server's port", spec->network),
+                      op_wait("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)),
+                              "_uuid", json_array()),
+                      ins, "op", "mutate", "table", "Logical_Switch", "where",
+                      where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)), "mutations", "ports", "insert",
+                      osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("dsrv"))));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r == -EAGAIN) {
+                osn_error_clear(err);
+                return 0;
+        }
+        if (r == 0)
+                log_info("network %s: added its DHCP server's port (an older osn made none)",
+                         spec->network);
+        return r;
+}
+
+/* The hostname option of an attachment's port (OVN reads it from the
+ * port's options, ovn-nb(5)), as a map, or NULL: only with DHCPv4.  (A
+ * value northd cannot parse would drop the port's whole DHCP flow.) */
+static json_t *hostname_option(const struct osn_port_spec *spec)
+{
+        if (!spec->hostname || !*spec->hostname || !(dhcp_families(spec->nc) & 1))
+                return NULL;
+        /* A string option: northd copies it into the action as it is. */
+        _cleanup_free_ char *q = NULL;
+        if (asprintf(&q, "\"%s\"", spec->hostname) < 0)
+                return NULL;
+        return osn_ovsdb_map((const char *const[]){"hostname", q, NULL});
 }
 
 /* A Logical_Switch_Port row of the network: 'name', 'mac' and 'ips'
@@ -662,15 +861,19 @@ static json_t *port_row(const struct osn_nb_attach *at)
         const struct osn_port_spec *spec = at->spec;
         json_t *ids = osn_ovsdb_map(spec->port_ids);
         json_t *row = lsp_row(spec, spec->port_name, at->mac, at->ips, at->n_ips, ids);
+        json_t *opts = row ? hostname_option(spec) : NULL;
         if (row && spec->identity) {
                 ids = json_object_get(row, "external_ids");
                 map_add(ids, OSN_EXT_IDENTITY, spec->identity);
                 map_add(ids, OSN_EXT_CHASSIS, spec->chassis ? spec->chassis : "");
-                if (spec->chassis && *spec->chassis)
-                        json_object_set_new(row, "options",
-                                            osn_ovsdb_map((const char *const[]){
-                                                "requested-chassis", spec->chassis, NULL}));
+                if (spec->chassis && *spec->chassis) {
+                        if (!opts)
+                                opts = osn_ovsdb_map((const char *const[]){NULL});
+                        map_add(opts, "requested-chassis", spec->chassis);
+                }
         }
+        if (opts)
+                json_object_set_new(row, "options", opts);
         return row;
 }
 
@@ -816,10 +1019,14 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
                     ops, osn_ovsdb_op_select("Logical_Switch_Port",
                                              where_eq("name", json_string(spec->port_name)),
                                              (const char *const[]){"_uuid", NULL}));
+        size_t srv_op = json_array_size(ops);
+        json_array_append_new(ops, server_port_select(spec->network));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
+        at->server_missing = json_array_size(osn_ovsdb_result_rows(res, srv_op)) == 0 &&
+                             server_port_guard_needed(at);
         json_t *rows = osn_ovsdb_result_rows(res, 0);
         json_decref(at->sw_row);
         json_decref(at->sw_ids);
@@ -879,7 +1086,7 @@ static void take_spare(struct osn_nb_attach *at, size_t k)
  * that concurrent ADDs spread over the pool), or attach without one. */
 static void pool_decide(struct osn_nb_attach *at)
 {
-        if (at->n_spares > 0 && !at->own_exists) {
+        if (at->n_spares > 0 && !at->own_exists && !at->server_missing) {
                 take_spare(at, at->seed % at->n_spares);
                 return;
         }
@@ -1199,6 +1406,11 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                                    "Logical_Switch_Port", "where", lsp, "mutations", "external_ids",
                                    "delete", osn_ovsdb_set(json_pack("[s]", OSN_EXT_SPARE)),
                                    "external_ids", "insert", osn_ovsdb_map(spec->port_ids)));
+                json_t *host = hostname_option(spec);
+                if (host)
+                        append(ops, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate",
+                                              "table", "Logical_Switch_Port", "where", lsp,
+                                              "mutations", "options", "insert", host));
                 append(ops,
                        json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
                                  "Logical_Switch", "where",
@@ -1218,6 +1430,11 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                                           json_pack("[O,o]", json_array_get(sw_where, 0),
                                                     osn_ovsdb_cond("external_ids", "includes",
                                                                    switch_ids(spec)))));
+                if (!at->no_server_guard) {
+                        json_t *g = server_port_guard(spec, at->sw_name);
+                        if (g)
+                                idx->server_guard = append(ops, g);
+                }
                 break;
         case ATTACH_CREATE:
                 /* Nobody created the switch since we looked. */
@@ -1245,6 +1462,11 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                         append(ops, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
                                               "Logical_Switch_Port", "row",
                                               localnet_row(spec, at->ln_name), "uuid-name", "ln"));
+                }
+                json_t *srv = server_port_insert(spec);
+                if (srv) {
+                        json_array_append_new(sw_ports, osn_ovsdb_named_uuid("dsrv"));
+                        append(ops, srv);
                 }
                 /* The pool, full from the start.  No claim guards: no port of
                  * the network outlives its switch, and this one is new. */
@@ -2002,11 +2224,13 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
         json_array_append_new(ops, osn_ovsdb_op_select("DHCP_Options",
                                                        ids_include(OSN_EXT_NETWORK, spec->network),
                                                        (const char *const[]){"_uuid", NULL}));
+        json_array_append_new(ops, server_port_select(spec->network));
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
                 return r;
         at->dhcp_exists = json_array_size(osn_ovsdb_result_rows(res, 3)) > 0;
+        bool server_exists = json_array_size(osn_ovsdb_result_rows(res, 4)) > 0;
         json_t *sws = osn_ovsdb_result_rows(res, 0);
         json_t *own = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
         const char *ln_uuid = osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
@@ -2118,6 +2342,16 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                 return r < 0 ? r : 0;
         }
         at->mode = ATTACH_JOIN;
+        if (!server_exists && server_port_guard_needed(at)) {
+                /* A network an older osn made: its DHCP server gets its
+                 * port, if the server is osn's (its DHCP_Options are
+                 * there); else the JOIN does not ask for one. */
+                if (!at->dhcp_exists)
+                        at->no_server_guard = true;
+                else if ((r = add_server_port(at->nb, spec, osn_ovsdb_row_uuid(sw), deadline,
+                                              err)) < 0)
+                        return r;
+        }
         if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_IPAM), OSN_IPAM_CLAIMS))
                 return migrate_network(at, sw, deadline, err);
         return 0;
@@ -2239,7 +2473,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                         continue;
                 }
                 int op = err ? err->failed_op : -1;
-                if (r == -EAGAIN && op == at->idx.switch_guard) {
+                if (r == -EAGAIN && (op == at->idx.switch_guard || op == at->idx.server_guard)) {
                         osn_error_clear(err);
                         r = reconsider(at, deadline, ret, err);
                 } else if (r == -EAGAIN) {
@@ -2461,7 +2695,18 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                 }
                 if (ln_uuid)
                         json_array_append_new(spares, osn_ovsdb_uuid(ln_uuid));
-                int q =
+                int q = append(
+                    tx,
+                    osn_ovsdb_op_select(
+                        "Logical_Switch",
+                        json_pack("[o,o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(sw_uuid)),
+                                  osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_copy(spares)))),
+                        (const char *const[]){"ports", "external_ids", NULL}));
+                /* ... or but those and its DHCP server's port. */
+                char srv_uuid[37];
+                server_port_uuid(network, srv_uuid);
+                json_array_append_new(spares, osn_ovsdb_uuid(srv_uuid));
+                int q_srv =
                     append(tx, osn_ovsdb_op_select(
                                    "Logical_Switch",
                                    json_pack("[o,o]",
@@ -2479,6 +2724,8 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                 if (r < 0)
                         return r;
                 json_t *after = json_array_get(osn_ovsdb_result_rows(tres, (size_t)q), 0);
+                if (!after)
+                        after = json_array_get(osn_ovsdb_result_rows(tres, (size_t)q_srv), 0);
                 if (after) {
                         /* We were the last after all.  An ADD attaching or
                          * claiming a spare meanwhile makes the guard fail,

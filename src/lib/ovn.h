@@ -6,14 +6,22 @@
  * id>.<ifname>", or a claimed spare's "osn.<network>.spare.<uuid>" (see
  * "Pools"), which is also the OVS iface-id.  A network bridged to a
  * physical network has one more port, "osn.<network>.localnet", of type
- * localnet, created with the switch and removed with it.
+ * localnet, created with the switch and removed with it.  A network whose
+ * DHCPv4 server answers from an address of its own (DHCP on, not bridged
+ * to a physical network, no IPv4 gateway named) has one more,
+ * "osn.<network>.dhcp", of type localport, holding the server's MAC and
+ * address so that every chassis answers ARP for them (a client renews by
+ * unicast to the server): made with the switch (or, on a network an
+ * older osn made, by the next ADD), removed with it, never an attachment.
  *
  * Guarantees:
  * - Race-free across nodes without any lock: the switch insert is guarded by
  *   an OVSDB "wait" on "no switch with this name", a port insert by a "wait"
- *   on "this switch still exists", the switch delete by a "wait" on "its
- *   ports are exactly what I read".  A guard that fails (-EAGAIN from
- *   osn_ovsdb_transact) means somebody else won: re-read and retry, bounded.
+ *   on "this switch still exists" (and, for a network with a DHCP server's
+ *   port, "it holds that port": a switch without it gets it first), the
+ *   switch delete by a "wait" on "its ports are exactly what I read".  A
+ *   guard that fails (-EAGAIN from osn_ovsdb_transact) means somebody else
+ *   won: re-read and retry, bounded.
  * - A switch is never silently joined with other settings: a different
  *   fingerprint is an error that shows both settings.
  * - Only rows that carry osn's external_ids are ever modified or deleted.
@@ -60,6 +68,8 @@
 char *osn_switch_name(const char *network);
 char *osn_port_name(const char *network, const char *container_id, const char *ifname);
 char *osn_localnet_port_name(const char *network);
+/* "osn.<network>.dhcp": the port of the network's DHCP server (above). */
+char *osn_dhcp_port_name(const char *network);
 /* "osn.<network>.id.<identity>": the port of a persistent identity. */
 char *osn_identity_port_name(const char *network, const char *identity);
 
@@ -153,8 +163,9 @@ struct osn_port_spec {
         size_t n_static_ips;
         /* external_ids of the port, NULL-terminated key, value, ... list */
         const char *const *port_ids;
-        unsigned mtu;        /* the network's MTU, for its DHCP options */
-        const char *chassis; /* this node's chassis (OVS system-id) */
+        unsigned mtu;         /* the network's MTU, for its DHCP options */
+        const char *hostname; /* DHCPv4 option 12 for this port, or NULL */
+        const char *chassis;  /* this node's chassis (OVS system-id) */
         /* A persistent identity (a VM's claim reference or MAC), or NULL.
          * Its port is named for it (osn_identity_port_name()), pinned to
          * its chassis (options:requested-chassis), outlives DEL as a

@@ -74,7 +74,11 @@ ping_ok() { in_pod "$1" ping -c 2 -i 0.2 -W 2 "$2" >/dev/null 2>&1; }
 ping6_ok() { in_pod "$1" ping -6 -c 2 -i 0.2 -W 2 "$2" >/dev/null 2>&1; }
 
 osn_switches() { nbctl --bare --columns=name find Logical_Switch 'external_ids:"osn/network"!=""' 2>/dev/null | sed '/^$/d'; }
-osn_lsps() { nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/network"!=""' 2>/dev/null | sed '/^$/d'; }
+# osn_lsps: osn's logical ports but the DHCP servers' (localports, made and
+# removed with their switch: infrastructure, not attachments);
+# osn_all_lsps: all of them.
+osn_lsps() { nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/network"!=""' 'type!=localport' 2>/dev/null | sed '/^$/d'; }
+osn_all_lsps() { nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/network"!=""' 2>/dev/null | sed '/^$/d'; }
 
 # nothing_left: no osn veth on any node, no osn OVS port, no osn logical
 # port or switch.
@@ -90,7 +94,7 @@ nothing_left() {
         [[ -z "$ports" ]] || bad="$bad node$n OVS ports: $(echo "$ports" | tr '\n' ' ');"
     done
     local lsps sws
-    lsps=$(osn_lsps)
+    lsps=$(osn_all_lsps)
     sws=$(osn_switches)
     [[ -z "$lsps" ]] || bad="$bad logical ports: $(echo "$lsps" | tr '\n' ' ');"
     [[ -z "$sws" ]] || bad="$bad switches: $(echo "$sws" | tr '\n' ' ');"

@@ -12,16 +12,23 @@
 #   DEL first leaves the port on the source) and a second ADD of I on the
 #   same node (refused).
 #
-#   MIG_TEST_ONLY=migrate|failed|samenode|qemu   parts, comma-separated (each
-#                                                sets up what it needs)
+#   MIG_TEST_ONLY=migrate|failed|samenode|qemu|localnet
+#                                   parts, comma-separated (each sets up
+#                                   what it needs)
+#
+# "localnet" is the migration on a physical network (upstream localnet,
+# untagged and VLAN 10): a host on the physical segment (the sandbox's
+# external host; on the VLAN, which no Linux host here can terminate, a pod
+# on node3 whose traffic crosses the segment) pings the VM every 10 ms
+# across the switch-over and the source's DEL, and a failed migration
+# back; the segment's learning bridge must follow the VM at once.
 #
 # "qemu" is the same with a real VM: KubeVirt's bridge binding in both
 # launcher pods, QEMU migrating over a unix socket, and QEMU's own RARP
 # frames activating the target (skipped, 77, without qemu when it is the
 # only part asked for).
 #
-# Written before the plugin side lands: until then it FAILs, each check on
-# its own line.  The OVN mechanism itself is proven by tests/vm/ovn-by-hand.sh
+# The OVN mechanism itself, by hand, is tests/vm/ovn-by-hand.sh
 # (BYHAND_ONLY=migration).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
@@ -190,6 +197,92 @@ if want qemu; then
     else
         echo "# qemu part skipped: $WHY"
     fi
+fi
+
+# ------------------------------------------------------------------ localnet
+# lnmig PINGER NET TAG: identity testns/ln.net1 on NET migrates node1 -> node2
+# (switch-over, then the source's DEL) while PINGER pings it, then a failed
+# migration back (the target's DEL first).
+in_pinger() {
+    if [[ $1 == ext ]]; then
+        ip netns exec "$(sandbox_prefix)-ext" "${@:2}"
+    else
+        in_pod "$@"
+    fi
+}
+lnmig() {
+    local pinger=$1 net=$2 tag=$3 lip lport gap1 gap2 early tdown tdel rp
+    if ! attach 1 "l1$tag" "$net"; then
+        fail "localnet $tag: ADD l1$tag (node1): $RESULT"
+        return
+    fi
+    lip=$(jq -r '.ips[0].address' <<<"$RESULT" | cut -d/ -f1)
+    lport=$(port_with "$lip")
+    # The segment learns the VM on node1, as a physical switch would.
+    check "localnet $tag: the physical side reaches the VM on node1" in_pinger "$pinger" ping -c 3 -i 0.1 -W 2 "$lip"
+    if ! attach 2 "l2$tag" "$net"; then
+        fail "localnet $tag: target ADD (node2): $RESULT"
+        detach 1 "l1$tag" "$net" >/dev/null
+        return
+    fi
+    wait_until 10 bash -c "[[ \$('$SANDBOX' sbctl --dir '$SANDBOX_DIR' --bare --columns=additional_chassis find Port_Binding 'logical_port=\"$lport\"') != '' ]]"
+    # The switch-over and, 0.3 s after the first RARP, the source's DEL,
+    # under one pinger.
+    mig_pinger_start "$pinger" "$lip" "$MIG/ping.ln$tag.log"
+    sleep 0.3
+    mig_copy_neighbours "l1$tag" "l2$tag"
+    in_pod "l1$tag" ip link set net1 down
+    tdown=$(date +%s.%N)
+    sleep 0.1
+    mig_rarp "l2$tag" net1 "$MIG/rarp.ln$tag.log" "${LN_RARP_ROUNDS:-5}" &
+    rp=$!
+    wait_until 5 grep -q sent "$MIG/rarp.ln$tag.log"
+    sleep "${LN_DEL_AFTER:-0.3}"
+    tdel=$(date +%s.%N)
+    detach 1 "l1$tag" "$net" >/dev/null || fail "localnet $tag: the source's DEL"
+    wait "$rp"
+    sleep 0.5
+    mig_pinger_stop
+    read -r gap1 early < <(mig_interruption "$MIG/ping.ln$tag.log" "$MIG/rarp.ln$tag.log" "$tdown")
+    gap2=$(mig_after "$MIG/ping.ln$tag.log" "$tdel")
+    echo "RESULT: localnet_${tag}_migration_gap_ms=$gap1 after_source_del_max_gap_ms=$gap2"
+    assert_eq "0" "$early" "localnet $tag: no reply from the target before its RARP"
+    [[ $gap1 != none ]] && ok "localnet $tag: the physical side's pings resume on node2 after its RARP ($gap1 ms)" ||
+        fail "localnet $tag: no reply after the target's RARP"
+    # A stale FDB would cost the bridge's ageing time (300 s); OVN moving
+    # the port from two chassis to one costs a few ping intervals at most.
+    awk -v g="$gap2" 'BEGIN { exit !(g != "none" && g < 200) }' &&
+        ok "localnet $tag: the source's DEL costs the physical side no reply (longest wait after it $gap2 ms)" ||
+        fail "localnet $tag: after the source's DEL the physical side waited $gap2 ms"
+    assert_eq "osn-node2||" "$(sb_binding "$lport")" "localnet $tag: bound to node2 alone"
+    check "localnet $tag: the physical side reaches the VM on node2" in_pinger "$pinger" ping -c 3 -i 0.1 -W 2 "$lip"
+    # A failed migration back: the target's DEL first; the VM stays.
+    if attach 1 "l3$tag" "$net"; then
+        mig_pinger_start "$pinger" "$lip" "$MIG/ping.lnf$tag.log"
+        sleep 0.2
+        detach 1 "l3$tag" "$net" >/dev/null || fail "localnet $tag: the failed target's DEL"
+        sleep 0.3
+        mig_pinger_stop
+        assert_eq "osn-node2||" "$(sb_binding "$lport")" "localnet $tag: a failed migration leaves it on node2"
+        gap2=$(mig_after "$MIG/ping.lnf$tag.log" 0)
+        awk -v g="$gap2" 'BEGIN { exit !(g != "none" && g < 200) }' &&
+            ok "localnet $tag: the physical side reaches it throughout the failed migration (longest wait $gap2 ms)" ||
+            fail "localnet $tag: during the failed migration the physical side waited $gap2 ms"
+    else
+        fail "localnet $tag: ADD l3$tag (node1, failed migration): $RESULT"
+    fi
+    detach 2 "l2$tag" "$net" >/dev/null
+    "$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release "$(jq -r .name <<<"$net")" testns/ln.net1 >/dev/null
+}
+if want localnet; then
+    LN='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"lnmig","topology":"localnet",
+         "physicalNetworkName":"physnet","subnets":"192.168.200.0/24","excludeSubnets":"192.168.200.0/29",
+         "allowPersistentIPs":true,"args":{"cni":{"ipam-claim-reference":"testns/ln.net1"}}}'
+    lnmig ext "$LN" untagged
+    LV=$(jq -c '.name = "lnmig10" | .vlanID = 10 | .subnets = "10.71.0.0/24" | .excludeSubnets = "10.71.0.0/29"' <<<"$LN")
+    expect_ok "localnet vlan10: ADD pinger v3 (node3) on VLAN 10" attach 3 v3 "$(jq -c 'del(.args)' <<<"$LV")"
+    lnmig v3 "$LV" vlan10
+    detach 3 v3 "$(jq -c 'del(.args)' <<<"$LV")" >/dev/null
 fi
 
 detach 3 c "$PLAIN" >/dev/null

@@ -27,11 +27,12 @@ NBJQ='def v: if type == "array" then
   . as $r | [.data[] | [$r.headings, .] | transpose | map({(.[0]): (.[1] | v)}) | add]'
 
 # lsps NET: the network's logical ports, a JSON array of {_uuid, name, type,
-# addresses (an array), external_ids (an object)}.
+# addresses (an array), external_ids (an object)}; not its DHCP server's
+# port (a localport: infrastructure, test-dhcp.sh's).
 lsps() {
     nbctl --format=json --columns=_uuid,name,type,addresses,port_security,dhcpv4_options,external_ids \
         find Logical_Switch_Port "external_ids:\"osn/network\"=\"testns/$1\"" |
-        jq -c "$NBJQ | map(.addresses |= (if type == \"string\" then [.] else . end)
+        jq -c "$NBJQ | map(select(.type != \"localport\")) | map(.addresses |= (if type == \"string\" then [.] else . end)
                             | .port_security |= (if type == \"string\" then [.] else . end)
                             | .dhcpv4_options |= (if type == \"string\" then . else (.[0] // \"\") end))"
 }

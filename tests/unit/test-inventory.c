@@ -73,6 +73,10 @@ static void populate(void)
               "external_ids:\"osn/network\"=net1", "external_ids:\"osn/container-id\"=cid-b",
               "external_ids:\"osn/ifname\"=eth1", "external_ids:\"osn/node\"=n1", NULL);
         nbctl("lsp-add", "osn.net1", "intruder", NULL);
+        /* Its DHCP server's port: infrastructure, no attachment. */
+        nbctl("lsp-add", "osn.net1", "osn.net1.dhcp", "--", "set", "Logical_Switch_Port",
+              "osn.net1.dhcp", "type=localport", "addresses=\"0a:59:00:00:00:01 10.1.0.1\"",
+              "external_ids:\"osn/network\"=net1", NULL);
 
         /* net2: no fingerprint (other_config only), a localnet port. */
         nbctl("ls-add", "osn.net2", "--", "set", "Logical_Switch", "osn.net2",
@@ -137,7 +141,7 @@ static void test_all(struct osn_ovsdb *nb)
                       "net1 excludes");
                 CHECK(a->mtu_known && a->mtu == 1400, "net1 mtu %u", a->mtu);
                 CHECK(!a->external && !a->physical_network && !a->localnet_port, "net1 internal");
-                CHECK(a->n_attachments == 2 && a->n_foreign == 1,
+                CHECK(a->n_attachments == 2 && a->n_foreign == 1 && !port(inv, "osn.net1.dhcp"),
                       "net1: %zu attachments, %zu "
                       "foreign",
                       a->n_attachments, a->n_foreign);

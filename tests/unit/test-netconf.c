@@ -262,11 +262,21 @@ static const struct {
      "'subnets':'10.0.0.0/24','defaultGatewayIPs':'10.0.0.254','ipam':{'type':''}}",
      "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=0 external=no gateways=10.0.0.254/32",
      OSN_DIALECT_UPSTREAM},
+    /* The DHCP options, in the fingerprint only when set. */
+    {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n','topology':'layer2',"
+     "'subnets':'10.0.0.0/24','dhcpLeaseTime':20,'dns':{'nameservers':['10.0.0.53','fd00::53'],"
+     "'search':['corp.example','example.org.'],'domain':'corp.example','options':[]}}",
+     "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=0 external=no lease=20 "
+     "dns=10.0.0.53,fd00::53 search=corp.example,example.org. domain=corp.example",
+     OSN_DIALECT_UPSTREAM},
+    {"{'cniVersion':'1.0.0','type':'ovn-k8s-cni-overlay','name':'n','topology':'layer2',"
+     "'subnets':'10.0.0.0/24','dhcpLeaseTime':0,'dns':{'domain':''}}",
+     "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=0 external=no", OSN_DIALECT_UPSTREAM},
     /* Null is absent; unknown keys are ignored; the last duplicate wins. */
     {"{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n','subnet':null,'subnets':null,"
      "'mtu':null,'ipam':{},'dns':{'nameservers':['1.1.1.1']},'foo':[1,2,3],"
      "'capabilities':{'ips':true}}",
-     "topology=layer2 subnets= excludes= mtu=0 external=no", OSN_DIALECT_SEED},
+     "topology=layer2 subnets= excludes= mtu=0 external=no dns=1.1.1.1", OSN_DIALECT_SEED},
     {"{'cniVersion':'0.3.1','type':'ovn-kubernetes','name':'n','subnet':'10.0.0.0/24',"
      "'subnet':'10.1.0.0/24'}",
      "topology=layer2 subnets=10.1.0.0/24 excludes= mtu=0 external=no", OSN_DIALECT_SEED},
@@ -534,6 +544,39 @@ static const struct {
         int code;
         const char *needle[3]; /* each must appear in the message */
 } invalid_cases[] = {
+    /* DHCP options: "dhcpLeaseTime" and the CNI spec's "dns". */
+    {"{" L2 ",'subnets':'10.0.0.0/24','dhcpLeaseTime':5}",
+     7,
+     {"key \"dhcpLeaseTime\": 5 is out of range (10..2147483647 seconds"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','dhcpLeaseTime':'20'}",
+     7,
+     {"key \"dhcpLeaseTime\": expected an integer"}},
+    {"{" BASE_UP ",'topology':'localnet','subnets':'10.0.0.0/24','dhcpLeaseTime':60}",
+     7,
+     {"key \"dhcpLeaseTime\": 60 needs OVN's DHCP server", "the default on a physical network"}},
+    {"{" L2 ",'subnets':'10.0.0.0/24','dhcp':false,'dhcpLeaseTime':60}",
+     7,
+     {"key \"dhcpLeaseTime\"", "\"dhcp\" is off)"}},
+    {"{" L2 ",'dns':{'nameservers':['10.0.0.300']}}",
+     7,
+     {"key \"dns.nameservers[0]\": \"10.0.0.300\" is not an IPv4 or IPv6 address"}},
+    {"{" L2 ",'dns':{'nameservers':['10.0.0.53/32']}}", 7, {"key \"dns.nameservers[0]\""}},
+    {"{" L2 ",'dns':{'nameservers':'10.0.0.53'}}",
+     7,
+     {"key \"dns.nameservers\": expected an array"}},
+    {"{" L2 ",'dns':{'nameservers':['1.1.1.1','1.1.1.2','1.1.1.3','1.1.1.4','1.1.1.5','1.1.1.6',"
+     "'1.1.1.7']}}",
+     7,
+     {"key \"dns.nameservers\": 7 addresses; at most 6"}},
+    {"{" L2 ",'dns':{'search':['-corp.example']}}",
+     7,
+     {"key \"dns.search[0]\": \"-corp.example\" has a label that starts with '-'"}},
+    {"{" L2 ",'dns':{'search':['a..b']}}", 7, {"key \"dns.search[0]\"", "empty label"}},
+    {"{" L2 ",'dns':{'search':['a_b.org']}}", 7, {"key \"dns.search[0]\"", "a character"}},
+    {"{" L2 ",'dns':{'domain':'x.-y'}}", 7, {"key \"dns.domain\"", "starts with '-'"}},
+    {"{" L2 ",'dns':{'options':['ndots:2']}}", 7, {"key \"dns.options\"", "have no DHCP option"}},
+    {"{" L2 ",'dns':[]}", 7, {"key \"dns\": expected an object"}},
+
     /* Required keys. */
     {"{'type':'ovn-kubernetes','name':'n'}", 7, {"stdin: key \"cniVersion\" is required"}},
     {"{'cniVersion':'0.3.1','type':'ovn-kubernetes'}", 7, {"key \"name\" is required"}},
@@ -1040,6 +1083,31 @@ static void test_warnings(void)
              3,
              2,
              1},
+            /* VMs: persistent IPs that Multus cannot give an identity;
+             * "dns" that nothing hands out. */
+            {"{" L2 ",'allowPersistentIPs':true}",
+             {"key \"allowPersistentIPs\" without \"capabilities\": {\"mac\": true}: Multus "
+              "passes no VM MAC, so a KubeVirt VM without an ipam-claim-reference in cni-args gets "
+              "no identity; add \"capabilities\": {\"mac\": true, \"ips\": true}"},
+             1,
+             83,
+             0,
+             0},
+            {"{" L2 ",'allowPersistentIPs':true,'capabilities':{'mac':true}}", {NULL}, 0, 0, 0, 0},
+            {"{" L2 ",'allowPersistentIPs':false}", {NULL}, 0, 0, 0, 0},
+            {"{" BASE_UP ",'topology':'localnet','dns':{'nameservers':['10.0.0.53']}}",
+             {"key \"dns\" on a network without OVN's DHCP server (\"dhcp\" is off): nothing "
+              "hands it to the pods; set \"dhcp\": true or remove it"},
+             1,
+             85,
+             0,
+             0},
+            {"{" BASE_UP ",'topology':'localnet','dhcp':true,'dns':{'nameservers':['1.1.1.1']}}",
+             {NULL},
+             0,
+             0,
+             0,
+             0},
             /* Fine: known keys, CNI's and upstream's own, far-off names,
              * nested objects. */
             {"{" L2 ",'joinSubnet':'','logFile':'x','dns':{},'capabilities':{'ips':true},"

@@ -133,7 +133,7 @@ if [[ $rc == 3 && $first == *'warning:'*'"subnett"'* && $out == *'(--strict: the
 else
     echo "FAIL: --strict on a typo'd key: exit $rc: $out"; failed=$((failed + 1))
 fi
-(cd "$GOLDEN/in" && "$OSNCTL" validate --strict upstream-layer2.yaml >/dev/null)
+(cd "$GOLDEN/in" && "$OSNCTL" validate --strict seed-fixed-multi.yaml >/dev/null)
 rc=$?
 if [[ $rc == 0 ]]; then echo "PASS: --strict on a clean file: exit 0"; passed=$((passed + 1)); else
     echo "FAIL: --strict on a clean file: exit $rc"; failed=$((failed + 1)); fi

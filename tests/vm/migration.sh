@@ -4,7 +4,11 @@
 # Sourced after tests/integration/lib.sh and cni.sh.
 #
 #   mig_pinger_start POD ADDR LOG   ping ADDR every 10 ms from POD (timestamped
-#                                   replies, "ping -D"); MIG_PINGER is its pid
+#                                   replies, "ping -D"); MIG_PINGER is its pid;
+#                                   POD "ext" is the sandbox's external host
+#   mig_after PINGLOG T             the longest wait (ms) for a reply from T
+#                                   (epoch seconds; 0 = the whole log) on,
+#                                   "none" without a reply after T
 #   mig_pinger_stop                 ends it (by pid)
 #   mig_rarp POD IFNAME LOG [ROUNDS] the target announces itself (tests/vm/rarp.py)
 #   mig_interruption PINGLOG RARPLOG T_DOWN
@@ -26,8 +30,11 @@
 MIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 mig_pinger_start() {
-    local pod=$1 addr=$2 log=$3
-    ip netns exec "$(sandbox_prefix)-pod-$pod" ping -D -n -i 0.01 -W 1 "$addr" >"$log" 2>&1 &
+    local pod=$1 addr=$2 log=$3 ns
+    # "ext": the sandbox's external host (the physical segment's).
+    ns=$(sandbox_prefix)-pod-$pod
+    [[ $pod != ext ]] || ns=$(sandbox_prefix)-ext
+    ip netns exec "$ns" ping -D -n -i 0.01 -W 1 "$addr" >"$log" 2>&1 &
     MIG_PINGER=$!
 }
 
@@ -58,6 +65,31 @@ rep = [float(m.group(1)) for m in
 early = sum(1 for r in rep if tdown + 0.005 < r < t0)
 after = [r for r in rep if r >= t0]
 print("%.1f %d" % ((min(after) - t0) * 1000, early) if after else "none %d" % early)
+EOF
+}
+
+# mig_copy_neighbours SRCPOD DSTPOD: the source's neighbour entries on net1
+# into the target, as a migrated VM brings its ARP cache along (a fresh pod
+# would ARP first, and an ARP lost to the activation costs its 1 s retry).
+mig_copy_neighbours() {
+    local ip kw mac
+    while read -r ip kw mac _; do
+        [[ $kw == lladdr ]] && in_pod "$2" ip neigh replace "$ip" lladdr "$mac" dev net1 nud reachable
+    done < <(in_pod "$1" ip -4 neigh show dev net1)
+    return 0
+}
+
+mig_after() {
+    python3 - "$1" "$2" <<'EOF'
+import re, sys
+t = float(sys.argv[2])
+r = [float(m.group(1)) for m in
+     re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes from", open(sys.argv[1]).read(), re.M)]
+pts = ([t] if t > 0 else []) + [x for x in r if x >= t]
+if len(pts) < 2:
+    print("none")
+else:
+    print("%.1f" % (max(b - a for a, b in zip(pts, pts[1:])) * 1000))
 EOF
 }
 
@@ -197,18 +229,21 @@ mig_qemu_switch() {
 
 # mig_switch PINGER ADDR SRCPOD DSTPOD TAG [ROUNDS]: one measured switch-over
 # with pods (the port already names both chassis): PINGER pings ADDR every
-# 10 ms, SRCPOD's link goes down, DSTPOD sends RARP.  Sets MIG_GAP (ms, or
+# 10 ms, SRCPOD's link goes down, DSTPOD sends RARP (ROUNDS frames on QEMU's
+# schedule), the pinger stops MIG_TAIL seconds (default 0.25) after the
+# last.  Sets MIG_GAP (ms, or
 # "none") and MIG_EARLY (replies between the link down and the RARP); logs in
 # $MIG/ping.TAG.log and $MIG/rarp.TAG.log.
 mig_switch() {
     local pinger=$1 addr=$2 src=$3 dst=$4 tag=$5 rounds=${6:-1} tdown
     mig_pinger_start "$pinger" "$addr" "$MIG/ping.$tag.log"
     sleep 0.3
+    mig_copy_neighbours "$src" "$dst"
     in_pod "$src" ip link set net1 down
     tdown=$(date +%s.%N)
     sleep 0.1
     mig_rarp "$dst" net1 "$MIG/rarp.$tag.log" "$rounds"
-    sleep 0.25
+    sleep "${MIG_TAIL:-0.25}"
     mig_pinger_stop
     read -r MIG_GAP MIG_EARLY < <(mig_interruption "$MIG/ping.$tag.log" "$MIG/rarp.$tag.log" "$tdown")
 }
