@@ -20,7 +20,7 @@ OSNCTL=$OSN_BUILD/src/osnctl/osnctl
 net() { echo "{\"cniVersion\":\"1.0.0\",\"type\":\"ovn-k8s-cni-overlay\",\"name\":\"$1\",\"topology\":\"layer2\"$2}"; }
 lsp_field() { nbctl --bare --columns="$2" find Logical_Switch_Port "name=\"$1\"" 2>/dev/null | sed '/^$/d'; }
 dhcp_opt() { nbctl --bare --columns=options find DHCP_Options "cidr=\"$1\"" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-attachments() { "$OSNCTL" --nb "unix:$SANDBOX_DIR/nb.sock" --json networks 2>/dev/null | jq -r --arg n "$1" '.. | objects | select(.name? == $n) | .attachments' | head -n 1; }
+attachments() { "$OSNCTL" --nb "unix:$SANDBOX_DIR/nb.sock" --json networks 2>/dev/null | jq -r --arg n "$1" '.. | objects | select(.name? == "testns/" + $n) | .attachments' | head -n 1; }
 
 OPTS=',"mtu":1400,"dhcpLeaseTime":20,"dns":{"nameservers":["10.80.0.53","fd00:80::53"],"search":["corp.example","example.org"],"domain":"corp.example"}'
 D=$(net dc ",\"subnets\":\"10.80.0.0/24,fd00:80::/64\"$OPTS")
@@ -30,24 +30,24 @@ if want port; then
     expect_ok "port: ADD p1 (node1), the network's first attachment" attach 1 p1 "$D"
     SRV=$(dhcp_opt 10.80.0.0/24 server_id)
     SMAC=$(dhcp_opt 10.80.0.0/24 server_mac)
-    assert_eq "localport" "$(lsp_field osn.dc.dhcp type)" "port: the switch has its DHCP server's port, a localport"
-    assert_eq "$SMAC $SRV" "$(lsp_field osn.dc.dhcp addresses)" "port: it holds the server's MAC and address ($SMAC $SRV)"
-    assert_contains "$(nbctl --bare --columns=ports find Logical_Switch name=osn.dc)" "$(lsp_field osn.dc.dhcp _uuid)" "port: the switch references it"
+    assert_eq "localport" "$(lsp_field osn.testns/dc.dhcp type)" "port: the switch has its DHCP server's port, a localport"
+    assert_eq "$SMAC $SRV" "$(lsp_field osn.testns/dc.dhcp addresses)" "port: it holds the server's MAC and address ($SMAC $SRV)"
+    assert_contains "$(nbctl --bare --columns=ports find Logical_Switch name=osn.testns/dc)" "$(lsp_field osn.testns/dc.dhcp _uuid)" "port: the switch references it"
     OUT=$(in_pod p1 arping -c 1 -w 3 -I net1 "$SRV" 2>&1)
     assert_contains "${OUT,,}" "[$SMAC]" "port: a pod's ARP for the server id is answered with the server's MAC"
     assert_eq "1" "$(attachments dc)" "port: osnctl counts one attachment, not the server's port"
     OUT=$("$OSNCTL" --nb "unix:$SANDBOX_DIR/nb.sock" gc --dry-run 2>&1)
-    [[ "$OUT" != *osn.dc* ]] && ok "port: gc plans nothing for the network" || fail "port: gc plans something: $OUT"
+    [[ "$OUT" != *osn.testns/dc* ]] && ok "port: gc plans nothing for the network" || fail "port: gc plans something: $OUT"
     detach 1 p1 "$D" >/dev/null
-    assert_eq "" "$(nbctl --bare --columns=name find Logical_Switch name=osn.dc)" "port: the last DEL removes the switch (the server's port is no attachment)"
-    assert_eq "" "$(lsp_field osn.dc.dhcp name)" "port: ... and the server's port with it"
+    assert_eq "" "$(nbctl --bare --columns=name find Logical_Switch name=osn.testns/dc)" "port: the last DEL removes the switch (the server's port is no attachment)"
+    assert_eq "" "$(lsp_field osn.testns/dc.dhcp name)" "port: ... and the server's port with it"
     # A network of the previous release has no server port: the next ADD
     # adds it (through the pool path and without it).
     attach 1 p2 "$D" >/dev/null || fail "port: ADD p2: $RESULT"
-    nbctl lsp-del osn.dc.dhcp
-    assert_eq "" "$(lsp_field osn.dc.dhcp name)" "port: (the network as an older osn left it: no server port)"
+    nbctl lsp-del osn.testns/dc.dhcp
+    assert_eq "" "$(lsp_field osn.testns/dc.dhcp name)" "port: (the network as an older osn left it: no server port)"
     expect_ok "port: ADD p3 (node2) to that network" attach 2 p3 "$D"
-    assert_eq "$SMAC $SRV" "$(lsp_field osn.dc.dhcp addresses)" "port: the next ADD added the server's port"
+    assert_eq "$SMAC $SRV" "$(lsp_field osn.testns/dc.dhcp addresses)" "port: the next ADD added the server's port"
     assert_eq "2" "$(attachments dc)" "port: two attachments"
     detach 1 p2 "$D" >/dev/null
     detach 2 p3 "$D" >/dev/null
@@ -56,7 +56,7 @@ if want port; then
     # ARP: no server port, and the gateway is the router option.
     G=$(net gw ',"subnets":"10.81.0.0/24","defaultGatewayIPs":"10.81.0.1"')
     expect_ok "port: ADD g1 on a network with defaultGatewayIPs" attach 1 g1 "$G"
-    assert_eq "" "$(lsp_field osn.gw.dhcp name)" "port: no server port when the server id is the gateway's"
+    assert_eq "" "$(lsp_field osn.testns/gw.dhcp name)" "port: no server port when the server id is the gateway's"
     assert_eq "10.81.0.1" "$(dhcp_opt 10.81.0.0/24 router)" "port: the gateway is the router option"
     assert_eq "" "$(dhcp_opt 10.80.0.0/24 router)" "port: (the network without a gateway had none)"
     detach 1 g1 "$G" >/dev/null
