@@ -9,12 +9,19 @@
 #   is (BRIDGE named), maps the network and keeps the existing mappings;
 # - the metrics textfile after a churn of ADDs, DELs and failures parses
 #   with Prometheus' own parser and counts what was done.
+# The plugin's networks are keyed by the pods' namespace (testns/<name>,
+# tenancy).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 OSNCTL=${OSNCTL:-$OSN_BUILD/src/osnctl/osnctl}
 export OSNCTL
 require_built "$OSNCTL"
 export OSN_POOL_SIZE=0
+# The bridge-mapping case attaches to physical network "datacenter": granted
+# here (with the sandbox's default, physnet) so that the ADD gets past the
+# grant (code 104) to the missing mapping (code 7).  osn-sandbox writes this
+# into every node's osn.json.
+export OSN_PHYSICAL_NETWORKS='{"physnet": {"*": "*"}, "datacenter": {"*": "*"}}'
 plugin_test_up 2
 
 ctl() {
@@ -33,6 +40,7 @@ blind() {
 }
 
 NET='{"cniVersion": "0.4.0", "type": "ovn-k8s-cni-overlay", "name": "blue", "topology": "layer2", "subnets": "10.30.0.0/24"}'
+BL=testns/blue # its key: the pods' namespace (cni.sh's testns) and the name
 expect_ok "ADD pod a (node1)" attach 1 a "$NET"
 expect_ok "ADD pod b (node1)" attach 1 b "$NET"
 expect_ok "ADD pod c (node1)" attach 1 c "$NET"
@@ -49,21 +57,21 @@ TXT=$(blind 1 attachments)
 assert_contains "$TXT" "yes (netns unknown)" "blind attachments (text): READY says unknown"
 check_fails "blind attachments (text): never \"netns gone\"" grep -q "netns gone" <<<"$TXT"
 # Pod c dies for real: OVS sees its veth go, so even the blind view knows.
-HOSTC=$(vsctl 1 --bare --columns=name find Interface 'external_ids:iface-id="osn.blue.cid-c.net1"')
+HOSTC=$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"osn.$BL.cid-c.net1\"")
 pod_del c
 veth_gone() { [[ "$(vsctl 1 get Interface "$HOSTC" link_state)" == down ]]; }
 check "OVS notices that pod c's veth is gone" wait_until 10 veth_gone
 J=$(blind 1 gc --dry-run --json); rc=$?
 assert_eq "1" "$rc" "blind gc --dry-run: exit 1 (it cannot see everything)"
 jq_eq "$J" '[.actions[] | .object + ":" + (.port // .network)] | join(",")' \
-    "attachment:osn.blue.cid-c.net1" "blind gc --dry-run: only the pod OVS says is gone"
+    "attachment:osn.$BL.cid-c.net1" "blind gc --dry-run: only the pod OVS says is gone"
 jq_eq "$J" '[.kept[] | select(.netns == "unknown") | .name] | sort | join(",")' \
-    "osn.blue.cid-a.net1,osn.blue.cid-b.net1" "blind gc --dry-run: the live pods are left alone, as unknown"
+    "osn.$BL.cid-a.net1,osn.$BL.cid-b.net1" "blind gc --dry-run: the live pods are left alone, as unknown"
 ERR=$(blind 1 gc 2>&1 >/dev/null); rc=$?
 assert_eq "1" "$rc" "blind gc: exit 1"
 assert_contains "$ERR" "run osnctl gc on node osn-node1 itself" "blind gc: says where to run it"
 LSPS=$(osn_lsps | sort | tr '\n' ' ')
-assert_eq "osn.blue.cid-a.net1 osn.blue.cid-b.net1 osn.blue.cid-d.net1 " "$LSPS" "blind gc: removed pod c only; a, b and d stay"
+assert_eq "osn.$BL.cid-a.net1 osn.$BL.cid-b.net1 osn.$BL.cid-d.net1 " "$LSPS" "blind gc: removed pod c only; a, b and d stay"
 check "pod a still reaches pod d" ping_ok a "$(pod_ip d)"
 # Without the local OVS DB: unknown too, and gc removes nothing.
 J=$(ctl 1 attachments --json)
@@ -74,7 +82,7 @@ J=$(on 1 "$OSNCTL" -c "$SANDBOX_DIR/noovs.json" attachments --json)
 jq_eq "$J" '[.attachments[] | select(.node == "osn-node1") | .netns_state] | unique | join(",")' \
     "unknown" "without the local OVS DB: this node's attachments are unknown"
 check_fails "without the local OVS DB: gc fails" on 1 "$OSNCTL" -c "$SANDBOX_DIR/noovs.json" gc --timeout 2000
-assert_eq "osn.blue.cid-a.net1 osn.blue.cid-b.net1 osn.blue.cid-d.net1 " "$(osn_lsps | sort | tr '\n' ' ')" "and removes nothing"
+assert_eq "osn.$BL.cid-a.net1 osn.$BL.cid-b.net1 osn.$BL.cid-d.net1 " "$(osn_lsps | sort | tr '\n' ' ')" "and removes nothing"
 
 # --- the fix the plugin suggests, pasted ------------------------------------------
 MAPS0=$(vsctl 1 get Open_vSwitch . external_ids:ovn-bridge-mappings | tr -d '"')
@@ -113,7 +121,7 @@ done
 expect_ok "churn: ADD pod s with a requested MAC (no pool)" attach 1 s "$CH" net1 ";MAC=0a:58:0a:3c:00:99"
 check_fails "churn: ADD with a bad config fails" attach 1 f1 "$BAD"
 check_fails "churn: and again" attach 1 f2 "$BAD"
-CLAIMS=$(ctl 1 attachments --network churn --json | jq '[.attachments[] | select(.pod_name | test("^n")) | select(.port | test("[.]spare[.]"))] | length')
+CLAIMS=$(ctl 1 attachments --network testns/churn --json | jq '[.attachments[] | select(.pod_name | test("^n")) | select(.port | test("[.]spare[.]"))] | length')
 for i in 1 2 3; do
     check "churn: DEL pod n$i" detach 1 "n$i" "$CH"
 done
@@ -176,33 +184,33 @@ VM='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"vmnet","topology"
       "args":{"cni":{"ipam-claim-reference":"testns/vm1.net1"}}}'
 expect_ok "migration: the source's ADD (vsrc, node1)" attach 1 vsrc "$VM"
 expect_ok "migration: the target's ADD (vdst, node2)" attach 2 vdst "$VM"
-J=$(ctl 1 attachments --network vmnet --json)
+J=$(ctl 1 attachments --network testns/vmnet --json)
 jq_eq "$J" '.attachments | length' "2" "during the migration: both sides are listed"
 jq_eq "$J" '[.attachments[] | [.pod, .container_id, .node, .migration.role, .identity] | join(" ")] | join(",")' \
     "testns/vsrc cid-vsrc osn-node1 source testns/vm1.net1,testns/vdst cid-vdst osn-node2 target testns/vm1.net1" \
     "during the migration: each side's pod, container, node, role and the identity"
 jq_eq "$J" '[.attachments[] | .migration.since | type] | unique | join(",")' "number" "during the migration: since when"
 jq_eq "$J" '[.attachments[].port] | unique | length' "1" "one logical port for both"
-TXT=$(ctl 1 attachments --network vmnet)
+TXT=$(ctl 1 attachments --network testns/vmnet)
 assert_contains "$TXT" "(migrating to osn-node2, " "text: the source row says where to"
 assert_contains "$TXT" "(migrating from osn-node1, " "text: the target row says where from"
-assert_contains "$(ctl 1 attachments --network vmnet -o wide)" "testns/vm1.net1" "text -o wide: the identity"
+assert_contains "$(ctl 1 attachments --network testns/vmnet -o wide)" "testns/vm1.net1" "text -o wide: the identity"
 expect_ok "migration: the source's DEL hands over" detach 1 vsrc "$VM"
-J=$(ctl 1 attachments --network vmnet --json)
+J=$(ctl 1 attachments --network testns/vmnet --json)
 jq_eq "$J" '[.attachments[] | [.pod, .container_id, .interface, .node, (.migration | tostring)] | join(" ")] | join(",")' \
     "testns/vdst cid-vdst net1 osn-node2 null" "after the handover: the target's pod and container, consistently"
 expect_ok "the last DEL leaves a reservation" detach 2 vdst "$VM"
 J=$(ctl 1 networks --json)
-jq_eq "$J" '.networks[] | select(.name == "vmnet") | [.attachments, .reservations] | map(tostring) | join(" ")' \
+jq_eq "$J" '.networks[] | select(.name == "testns/vmnet") | [.attachments, .reservations] | map(tostring) | join(" ")' \
     "0 1" "networks: a reservation is no attachment, and is counted apart"
-jq_eq "$(ctl 1 attachments --network vmnet --json)" '.attachments | length' "0" "attachments: the reservation is not listed"
+jq_eq "$(ctl 1 attachments --network testns/vmnet --json)" '.attachments | length' "0" "attachments: the reservation is not listed"
 assert_contains "$(ctl 1 reservations)" "testns/vm1.net1" "reservations: listed there"
-check "release it" ctl 1 release vmnet testns/vm1.net1
+check "release it" ctl 1 release testns/vmnet testns/vm1.net1
 
 # trace: pool ports by their whole names and their pods; idle spares hidden.
 IPN5=$(pod_ip n5)
 J=$(ctl 1 trace testns/n4 "$IPN5" --json)
-P5=$(ctl 1 attachments --network churn --json | jq -r '.attachments[] | select(.pod_name == "n5") | .port')
+P5=$(ctl 1 attachments --network testns/churn --json | jq -r '.attachments[] | select(.pod_name == "n5") | .port')
 jq_eq "$J" '[.result.outputs[] | .port + " " + .pod] | join(",")' "$P5 testns/n5" "trace to a claimed pool port: its whole name and its pod"
 TXT=$(ctl 1 trace testns/n4 "$IPN5")
 assert_contains "$TXT" "delivered to $P5 (pod testns/n5 on osn-node1)" "trace (text): the whole name and the pod"
@@ -210,24 +218,28 @@ TXT=$(ctl 1 trace testns/n4 10.60.0.250)
 assert_contains "$TXT" "idle spare port(s) of the pool" "an ARP trace counts the idle spares"
 check_fails "and does not list them" grep -q "a pool's spare" <<<"$TXT"
 N_SHOWN=$(grep -o "(pod testns/" <<<"$TXT" | wc -l)
-assert_eq "$(ctl 1 attachments --network churn --json | jq '[.attachments[] | select(.node == "osn-node1")] | length - 1')" \
+assert_eq "$(ctl 1 attachments --network testns/churn --json | jq '[.attachments[] | select(.node == "osn-node1")] | length - 1')" \
     "$N_SHOWN" "an ARP trace names the pod of every other attachment it reaches"
 
 # --- tenancy views: scopes set by hand on the switches ----------------------------
-nbctl set Logical_Switch osn.blue 'external_ids:"osn/scope"=namespace' 'external_ids:"osn/namespace"=testns'
-nbctl set Logical_Switch osn.churn 'external_ids:"osn/scope"=cluster' 'external_ids:"osn/namespaces"="tenant-b,tenant-c"'
-nbctl set Logical_Switch osn.dc 'external_ids:"osn/scope"=none'
+# blue stays as the plugin made it (scope namespace, testns); churn becomes a
+# cluster network, dc one of scope none, phys one from before tenancy.
+nbctl set Logical_Switch osn.testns/churn 'external_ids:"osn/scope"=cluster' 'external_ids:"osn/namespaces"="tenant-b,tenant-c"' \
+    -- remove Logical_Switch osn.testns/churn external_ids '"osn/namespace"'
+nbctl set Logical_Switch osn.testns/dc 'external_ids:"osn/scope"=none' \
+    -- remove Logical_Switch osn.testns/dc external_ids '"osn/namespace"'
+nbctl remove Logical_Switch osn.testns/phys external_ids '"osn/scope"' '"osn/namespace"' '"osn/name"'
 J=$(ctl 1 networks --json)
 jq_eq "$J" '[.networks[] | .name + "=" + .namespace] | join(" ")' \
-    "blue=testns churn=cluster(tenant-b,tenant-c) dc=none phys=legacy" "networks: NAMESPACE from osn/scope (JSON)"
-jq_eq "$J" '.networks[] | select(.name == "churn") | [.scope, (.namespaces | join(","))] | join(" ")' \
+    "testns/blue=testns testns/churn=cluster(tenant-b,tenant-c) testns/dc=none testns/phys=legacy" "networks: NAMESPACE from osn/scope (JSON)"
+jq_eq "$J" '.networks[] | select(.name == "testns/churn") | [.scope, (.namespaces | join(","))] | join(" ")' \
     "cluster tenant-b,tenant-c" "networks --json: scope and granted namespaces"
 TXT=$(ctl 1 networks)
-assert_eq "blue testns" "$(awk '$1 == "blue" {print $1, $2}' <<<"$TXT")" "networks (text): NAMESPACE column"
-assert_eq "churn cluster(tenant-b,tenant-c)" "$(awk '$1 == "churn" {print $1, $2}' <<<"$TXT")" "networks (text): a cluster network and its namespaces"
-assert_eq "blue phys" "$(ctl 1 networks -n testns --no-headers | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')" \
+assert_eq "testns/blue testns" "$(awk '$1 == "testns/blue" {print $1, $2}' <<<"$TXT")" "networks (text): NAMESPACE column"
+assert_eq "testns/churn cluster(tenant-b,tenant-c)" "$(awk '$1 == "testns/churn" {print $1, $2}' <<<"$TXT")" "networks (text): a cluster network and its namespaces"
+assert_eq "testns/blue testns/phys" "$(ctl 1 networks -n testns --no-headers | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')" \
     "networks -n testns: its own network and the legacy ones its pods use"
-assert_eq "churn" "$(ctl 1 networks -n tenant-b --no-headers | awk '{print $1}')" "networks -n tenant-b: the cluster network granted to it"
+assert_eq "testns/churn" "$(ctl 1 networks -n tenant-b --no-headers | awk '{print $1}')" "networks -n tenant-b: the cluster network granted to it"
 assert_eq "no osn networks in that namespace" "$(ctl 1 networks --namespace nobody)" "networks -n with nothing"
 jq_eq "$(ctl 1 networks -A --json)" '.networks | length' "4" "networks -A: all"
 check_fails "-n and -A together: usage error" ctl 1 networks -n testns -A

@@ -9,6 +9,8 @@
 # pages and bash completion.
 # This suite names logical ports for their container (osn.<net>.<cid>.<if>),
 # as an ADD without a pool does; the pool path has its own suite (test-pools).
+# The plugin's networks are keyed by the pods' namespace (testns/<name>,
+# tenancy); the network made here by hand ("legacy") keeps its bare name.
 export OSN_POOL_SIZE=${OSN_POOL_SIZE:-0}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
@@ -40,6 +42,8 @@ expect_ok "ADD pod a (node1) to tenant-overlay" attach 1 a "$SEED1"
 expect_ok "ADD pod b (node3) to tenant-overlay" attach 3 b "$SEED1"
 expect_ok "ADD pod g (node2) to green" attach 2 g "$GREEN"
 expect_ok "ADD pod c (node2) to red" attach 2 c "$RED"
+# The networks' keys: the pods' namespace (cni.sh's testns) and the name.
+TO=testns/tenant-overlay GN=testns/green RD=testns/red
 A_IP=$(pod_ip a) B_IP=$(pod_ip b) G_IP=$(pod_ip g)
 A_MAC=$(in_pod a cat /sys/class/net/net1/address)
 B_MAC=$(in_pod b cat /sys/class/net/net1/address)
@@ -62,13 +66,13 @@ OLD_IP=$(legacy_ip)
 [[ ! -e $NOCONF ]] || fail "$NOCONF must not exist"
 J=$(bare networks --json); rc=$?
 assert_eq "0" "$rc" "--nb networks without a node config: exit 0"
-jq_eq "$J" '.networks | map(.name) | join(",")' "green,legacy,red,tenant-overlay" "--nb networks: every osn network"
+jq_eq "$J" '.networks | map(.name) | join(",")' "legacy,$GN,$RD,$TO" "--nb networks: every osn network"
 jq_eq "$(bare attachments --json)" '.attachments | map(.pod) | sort | join(",")' \
     "testns/a,testns/b,testns/c,testns/g,testns/old" "--nb attachments: every attachment"
-J=$(bare show tenant-overlay --json)
+J=$(bare show "$TO" --json)
 jq_eq "$J" '[.network.effective_mtu.value, .network.effective_mtu.source] | map(tostring) | join(" ")' \
     "null node default" "--nb show without node config: the MTU is the node default, not guessed"
-assert_contains "$(bare show tenant-overlay)" "mtu:             node default" "--nb show: says so in text"
+assert_contains "$(bare show "$TO")" "mtu:             node default" "--nb show: says so in text"
 OUT=$(OSN_CONFIG=$NOCONF "$OSNCTL" networks 2>&1); rc=$?
 assert_eq "1" "$rc" "without --nb and without node config: exit 1"
 assert_contains "$OUT" "$NOCONF" "and it names the config it looked for"
@@ -83,15 +87,15 @@ TXT=$(ctl 1 networks)
 assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: the default columns"
 TXT=$(ctl 1 networks -o wide)
 assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES RESERVATIONS USED/FREE EXCLUDED SWITCH" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks -o wide: more columns"
-assert_eq "tenant-overlay legacy layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3 0 2/251 10.10.10.1 osn.tenant-overlay" \
-    "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks -o wide: tenant-overlay's used/free and switch"
-assert_eq "green legacy layer2 10.30.0.0/24 - 1300 1 0 osn-node2 0 1/246 10.30.0.0/29, 10.30.0.1 osn.green" \
-    "$(awk '$1 == "green"' <<<"$TXT" | tr -s ' ')" "networks -o wide: green's used/free and exclusion"
+assert_eq "$TO testns layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3 0 2/251 10.10.10.1 osn.$TO" \
+    "$(awk -v n="$TO" '$1 == n' <<<"$TXT" | tr -s ' ')" "networks -o wide: tenant-overlay's used/free and switch"
+assert_eq "$GN testns layer2 10.30.0.0/24 - 1300 1 0 osn-node2 0 1/246 10.30.0.0/29, 10.30.0.1 osn.$GN" \
+    "$(awk -v n="$GN" '$1 == n' <<<"$TXT" | tr -s ' ')" "networks -o wide: green's used/free and exclusion"
 TXT=$(ctl 1 --output wide attachments)
 assert_eq "NETWORK POD CONTAINER INTERFACE NODE MAC IPS READY PORT NAD NETNS IDENTITY" "$(head -1 <<<"$TXT" | tr -s ' ')" "attachments -o wide (given before the command): more columns"
 assert_contains "$(awk '$2 == "testns/a"' <<<"$TXT")" "/var/run/netns/$(sandbox_prefix)-pod-a (alive)" "attachments -o wide on node1: pod a's netns, alive"
 TXT=$(ctl 1 networks --no-headers)
-assert_eq "green legacy red tenant-overlay" "$(awk '{print $1}' <<<"$TXT" | tr '\n' ' ' | sed 's/ $//')" "networks --no-headers: rows only"
+assert_eq "legacy $GN $RD $TO" "$(awk '{print $1}' <<<"$TXT" | tr '\n' ' ' | sed 's/ $//')" "networks --no-headers: rows only"
 assert_eq "5" "$(ctl 1 attachments --no-headers | wc -l)" "attachments --no-headers: one line per attachment, no header"
 assert_eq "" "$(ctl 1 attachments --ip 10.99.99.99 --no-headers)" "--no-headers: no 'nothing' line either"
 assert_eq "$(ctl 1 networks -o json | jq -S .)" "$(ctl 1 networks --json | jq -S .)" "-o json is --json"
@@ -102,7 +106,7 @@ assert_eq "2" "$rc" "-o of an unknown format: usage error"
 J=$(ctl 2 attachments --ip "$B_IP" --json); rc=$?
 assert_eq "0" "$rc" "attachments --ip $B_IP: exit 0"
 jq_eq "$J" '[.attachments[] | .pod + " " + .node + " " + .port] | join(",")' \
-    "testns/b osn-node3 osn.tenant-overlay.cid-b.net1" "attachments --ip: exactly the pod that holds it"
+    "testns/b osn-node3 osn.$TO.cid-b.net1" "attachments --ip: exactly the pod that holds it"
 assert_eq "testns/a" "$(ctl 2 attachments --ip "$A_MAC" --json | jq -r '[.attachments[].pod] | join(",")')" "attachments --ip MAC: the pod with that MAC"
 assert_eq "testns/old" "$(ctl 2 attachments --ip "$OLD_IP" --json | jq -r '[.attachments[].pod] | join(",")')" "attachments --ip: an older osn's port, by its dynamic_addresses ($OLD_IP)"
 OUT=$(ctl 2 attachments --ip 10.10.10.250 2>&1); rc=$?
@@ -111,23 +115,23 @@ OUT=$(ctl 2 attachments --ip 10.10.10 2>&1); rc=$?
 assert_eq "2" "$rc" "attachments --ip of something that is no address: usage error"
 
 # --- show: effective MTU, exclusions, used/free -----------------------------------
-J=$(ctl 1 show tenant-overlay --json)
+J=$(ctl 1 show "$TO" --json)
 jq_eq "$J" '[.network.mtu, .network.effective_mtu.value, .network.effective_mtu.source] | map(tostring) | join(" ")' \
     "null 1442 node overlay_mtu" "show: no MTU in the netconf -> the node's overlay MTU (1500 - 58)"
 jq_eq "$J" '.network.usage | map([.subnet, .capacity, .used, .free] | map(tostring) | join(" ")) | join(",")' \
     "10.10.10.0/24 253 2 251" "show: tenant-overlay used/free"
 assert_eq "1442" "$(in_pod a cat /sys/class/net/net1/mtu)" "the pod's MTU is what show says"
-TXT=$(ctl 1 show tenant-overlay)
+TXT=$(ctl 1 show "$TO")
 assert_contains "$TXT" "mtu:             1442 (node overlay_mtu)" "show: the effective MTU in text"
 assert_contains "$TXT" "addresses:       10.10.10.0/24: 2 used, 251 free of 253" "show: used/free in text"
-J=$(ctl 1 show green --json)
+J=$(ctl 1 show "$GN" --json)
 jq_eq "$J" '[.network.effective_mtu.value, .network.effective_mtu.source, (.network.excluded | map(.range + " " + .source) | join(","))] | map(tostring) | join(" ")' \
     "1300 netconf 10.30.0.0/29 excludeSubnets,10.30.0.1 DHCP server" "show green: the netconf's MTU and its excludeSubnets"
 jq_eq "$J" '.network.usage | map([.subnet, .capacity, .used, .free] | map(tostring) | join(" ")) | join(",")' \
     "10.30.0.0/24 247 1 246" "show green: 256 - broadcast - the /29 (with the network address)"
 assert_eq "1300" "$(in_pod g cat /sys/class/net/net1/mtu)" "green's pod has MTU 1300"
-assert_contains "$(ctl 2 show green)" "excluded:        10.30.0.0/29" "show green: exclusion in text (not '-')"
-J=$(ctl 2 show red --json)
+assert_contains "$(ctl 2 show "$GN")" "excluded:        10.30.0.0/29" "show green: exclusion in text (not '-')"
+J=$(ctl 2 show "$RD" --json)
 jq_eq "$J" '[.network.effective_mtu.value, .network.effective_mtu.source] | map(tostring) | join(" ")' \
     "1500 node physical_mtu" "show red (external): the node's physical MTU"
 assert_eq "1500" "$(in_pod c cat /sys/class/net/net1/mtu)" "red's pod has MTU 1500"
@@ -144,14 +148,14 @@ assert_contains "$(ctl 1 show legacy)" "10.40.0.1-10.40.0.9 (OVN exclude_ips)" "
 # --- trace across nodes -------------------------------------------------------------
 OUT=$(ctl 1 trace testns/a "$B_IP"); rc=$?
 assert_eq "0" "$rc" "trace a -> b's IP: exit 0"
-assert_eq "delivered to osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-node3)" "$OUT" "trace a (node1) -> b (node3): delivered to b, one line"
+assert_eq "delivered to osn.$TO.cid-b.net1 (pod testns/b on osn-node3)" "$OUT" "trace a (node1) -> b (node3): delivered to b, one line"
 check "and the packet really gets there (ping a -> b)" wait_until 10 ping_ok a "$B_IP"
 J=$(ctl 3 trace testns/b "$A_IP" --json)
 jq_eq "$J" '[.result.verdict, .result.outputs[0].pod, .result.outputs[0].node] | join(" ")' \
     "delivered testns/a osn-node1" "trace --json b (node3) -> a: delivered to a on node1"
-assert_contains "$(jq -r .microflow <<<"$J")" "inport == \"osn.tenant-overlay.cid-b.net1\" && eth.src == $B_MAC && eth.dst == $A_MAC && ip4.src == $B_IP && ip4.dst == $A_IP" "trace: the microflow from osn's records"
-OUT=$(ctl 1 trace osn.tenant-overlay.cid-a.net1 "$B_MAC"); rc=$?
-assert_eq "0 delivered to osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-node3)" "$rc $OUT" "trace to a MAC (L2), POD given as its port name"
+assert_contains "$(jq -r .microflow <<<"$J")" "inport == \"osn.$TO.cid-b.net1\" && eth.src == $B_MAC && eth.dst == $A_MAC && ip4.src == $B_IP && ip4.dst == $A_IP" "trace: the microflow from osn's records"
+OUT=$(ctl 1 trace "osn.$TO.cid-a.net1" "$B_MAC"); rc=$?
+assert_eq "0 delivered to osn.$TO.cid-b.net1 (pod testns/b on osn-node3)" "$rc $OUT" "trace to a MAC (L2), POD given as its port name"
 OUT=$(ctl 1 trace testns/a "$G_IP"); rc=$?
 assert_eq "1" "$rc" "trace a -> green pod's IP (another network): exit 1"
 assert_contains "$OUT" "dropped in ls_in_" "trace a -> another network: dropped, naming the stage"
@@ -163,17 +167,17 @@ OUT=$(ctl 1 trace testns/a "$B_IP" udp 0 2>&1); rc=$?
 assert_eq "2" "$rc" "trace with udp port 0: usage error"
 assert_contains "$(ctl 1 trace testns/old 10.40.0.99 2>&1)" "note: port osn.legacy.cid-old.net1 is not up" "trace from a port that is not up: says so"
 OUT=$(ctl 1 trace testns/a 10.10.10.250); rc=$?
-assert_eq "0 no osn port holds 10.10.10.250; its ARP request reaches osn.tenant-overlay.cid-b.net1 (pod testns/b on osn-node3)" \
+assert_eq "0 no osn port holds 10.10.10.250; its ARP request reaches osn.$TO.cid-b.net1 (pod testns/b on osn-node3)" \
     "$rc $OUT" "trace to an address nobody holds: the ARP request, flooded to the other pod"
 OUT=$(ctl 2 trace testns/c 192.168.200.1); rc=$?
-assert_eq "0 no osn port holds 192.168.200.1; its ARP request reaches osn.red.localnet (out to physical network physnet)" \
+assert_eq "0 no osn port holds 192.168.200.1; its ARP request reaches osn.$RD.localnet (out to physical network physnet)" \
     "$rc $OUT" "trace c -> the physical gateway: out through the localnet port"
 check "and the gateway answers (ping c -> 192.168.200.1)" wait_until 10 ping_ok c 192.168.200.1
 OUT=$(ctl 1 trace testns/a "$B_IP" --detail)
-assert_contains "$OUT" "ingress(dp=\"osn.tenant-overlay\"" "trace --detail: the whole ovn-trace answer"
+assert_contains "$OUT" "ingress(dp=\"osn.$TO\"" "trace --detail: the whole ovn-trace answer"
 assert_contains "$(head -1 <<<"$OUT")" "delivered to" "trace --detail: the verdict first"
 OUT=$(OSN_CONFIG=$NOCONF "$OSNCTL" --nb "unix:$SANDBOX_DIR/nb.sock" --sb "unix:$SANDBOX_DIR/sb.sock" trace testns/b "$A_IP"); rc=$?
-assert_eq "0 delivered to osn.tenant-overlay.cid-a.net1 (pod testns/a on osn-node1)" "$rc $OUT" "trace with --nb/--sb and no node config"
+assert_eq "0 delivered to osn.$TO.cid-a.net1 (pod testns/a on osn-node1)" "$rc $OUT" "trace with --nb/--sb and no node config"
 OUT=$(ctl 1 trace testns/nosuch "$B_IP" 2>&1); rc=$?
 assert_eq "1" "$rc" "trace of an unknown pod: exit 1"
 assert_contains "$OUT" "testns/nosuch" "and it names the pod"
@@ -213,12 +217,12 @@ check "nodes: node3 catches up once it runs again" wait_until 10 caught_up
 
 # --- a pod whose netns is gone is not ready --------------------------------------------
 pod_del a >/dev/null
-J=$(ctl 1 attachments --network tenant-overlay --json)
+J=$(ctl 1 attachments --network "$TO" --json)
 jq_eq "$J" '.attachments[] | select(.pod == "testns/a") | [.ready, .netns_state] | map(tostring) | join(" ")' \
     "false gone" "attachments on node1: pod a's netns is gone -> not ready"
 jq_eq "$J" '.attachments[] | select(.pod == "testns/b") | .ready' "true" "pod b (node3) still ready"
 assert_contains "$(ctl 1 attachments | awk '$2 == "testns/a"')" "no (netns gone)" "attachments: says why in text"
-assert_contains "$(ctl 1 show tenant-overlay | awk '$1 == "testns/a"')" "no (netns gone)" "show: the same"
+assert_contains "$(ctl 1 show "$TO" | awk '$1 == "testns/a"')" "no (netns gone)" "show: the same"
 
 # --- man pages and completion, generated from --help -------------------------------------
 MAN=$OSN_BUILD/src/osnctl/osnctl.8

@@ -8,7 +8,9 @@
 # objects stay untouched.  Port pools (issue 13): spares made by hand as the
 # pool contract has them are shown as spares, never as attachments; gc keeps
 # them on a network that stays, removes a network left with only spares,
-# and removes stale pool index keys.
+# and removes stale pool index keys.  The plugin's networks are keyed by the
+# pods' namespace (testns/<name>, tenancy); rows made here by hand keep the
+# bare names they are given (networks from before tenancy).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 require_root_and_tools
@@ -39,6 +41,11 @@ expect_ok "ADD pod b (node3) to tenant-overlay" attach 3 b "$SEED1"
 expect_ok "ADD pod c (node2) to red" attach 2 c "$RED"
 expect_ok "ADD pod e (node1) to red" attach 1 e "$RED"
 
+# The networks' keys: the pods' namespace (cni.sh's testns) and the name.
+TO=testns/tenant-overlay
+RD=testns/red
+export TO RD # jq filters read them as env.TO, env.RD
+
 # Objects osn did not make: a switch with a port, and a switch named like
 # one of ours but without osn's external_ids.
 nbctl ls-add foreign-sw -- lsp-add foreign-sw foreign-port
@@ -46,23 +53,24 @@ nbctl ls-add osn.ghost -- lsp-add osn.ghost ghost-port
 
 # --- networks ----------------------------------------------------------------
 J=$(ctl 2 networks --json)
-jq_eq "$J" '.networks | map(.name) | join(",")' "red,tenant-overlay" "networks: exactly osn's two networks (foreign and look-alike switches left out)"
-jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | [.switch, .topology, (.subnets | join(",")), .external, .mtu, .attachments, (.nodes | join(","))] | map(tostring) | join(" ")' \
-    "osn.tenant-overlay layer2 10.10.10.0/24 false null 2 osn-node1,osn-node3" "networks --json: tenant-overlay's switch, topology, subnet, MTU, count and nodes"
-jq_eq "$J" '.networks[] | select(.name == "red") | [.topology, (.subnets | join(",")), .external, .physical_network, .vlan, .mtu, .attachments, (.nodes | join(","))] | map(tostring) | join(" ")' \
+jq_eq "$J" '.networks | map(.name) | join(",")' "$RD,$TO" "networks: exactly osn's two networks (foreign and look-alike switches left out)"
+jq_eq "$J" '.networks[] | select(.name == env.TO) | [.switch, .topology, (.subnets | join(",")), .external, .mtu, .attachments, (.nodes | join(","))] | map(tostring) | join(" ")' \
+    "osn.$TO layer2 10.10.10.0/24 false null 2 osn-node1,osn-node3" "networks --json: tenant-overlay's switch, topology, subnet, MTU, count and nodes"
+jq_eq "$J" '.networks[] | select(.name == env.RD) | [.topology, (.subnets | join(",")), .external, .physical_network, .vlan, .mtu, .attachments, (.nodes | join(","))] | map(tostring) | join(" ")' \
     "localnet 192.168.200.0/24 true physnet 200 1400 2 osn-node1,osn-node2" "networks --json: red's physical network, VLAN, MTU, count and nodes"
-assert_eq "$(nbctl --bare --columns=name find Logical_Switch 'external_ids:"osn/network"!=""' | sed '/^$/d' | sort | tr '\n' ' ')" \
-    "osn.red osn.tenant-overlay " "the same switches as ovn-nbctl finds"
+assert_eq "osn.$RD osn.$TO " "$(nbctl --bare --columns=name find Logical_Switch 'external_ids:"osn/network"!=""' | sed '/^$/d' | sort | tr '\n' ' ')" \
+    "the same switches as ovn-nbctl finds"
 TXT=$(ctl 2 networks)
 assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: table header"
 NSOF() { jq -r --arg n "$1" '.networks[] | select(.name == $n) | .namespace' <<<"$J"; }
-assert_eq "tenant-overlay $(NSOF tenant-overlay) layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk '$1 == "tenant-overlay"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
-assert_eq "red $(NSOF red) localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk '$1 == "red"' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
+jq_eq "$J" '[.networks[] | .name + "=" + .namespace + "=" + .scope] | join(" ")' "$RD=testns=namespace $TO=testns=namespace" "networks --json: the pods' namespace is theirs"
+assert_eq "$TO $(NSOF "$TO") layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3" "$(awk -v n="$TO" '$1 == n' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (tenant-overlay)"
+assert_eq "$RD $(NSOF "$RD") localnet 192.168.200.0/24 physnet vlan 200 1400 2 0 osn-node1,osn-node2" "$(awk -v n="$RD" '$1 == n' <<<"$TXT" | tr -s ' ')" "networks: the text says what --json says (red)"
 
 # --- attachments -------------------------------------------------------------
 J=$(ctl 3 attachments --json)
 jq_eq "$J" '.attachments | length' "4" "attachments: four"
-for p in a:1:tenant-overlay b:3:tenant-overlay c:2:red e:1:red; do
+for p in a:1:$TO b:3:$TO c:2:$RD e:1:$RD; do
     IFS=: read -r pod node net <<<"$p"
     mac=$(in_pod "$pod" cat /sys/class/net/net1/address)
     ip=$(pod_ip "$pod")
@@ -72,16 +80,16 @@ for p in a:1:tenant-overlay b:3:tenant-overlay c:2:red e:1:red; do
         "$(ctl 3 attachments | awk -v p="testns/$pod" '$2 == p' | tr -s ' ')" "attachments: the text says the same for pod $pod"
 done
 assert_eq "a e" "$(ctl 1 attachments --node osn-node1 --json | jq -r '[.attachments[].pod_name] | sort | join(" ")')" "attachments --node osn-node1: its pods only"
-assert_eq "c e" "$(ctl 1 attachments --network red --json | jq -r '[.attachments[].pod_name] | sort | join(" ")')" "attachments --network red: its pods only"
+assert_eq "c e" "$(ctl 1 attachments --network "$RD" --json | jq -r '[.attachments[].pod_name] | sort | join(" ")')" "attachments --network red: its pods only"
 OUT=$(ctl 1 attachments --network nosuch 2>&1); rc=$?
 assert_eq "1" "$rc" "attachments --network of an unknown network: exit 1"
 assert_contains "$OUT" '"nosuch"' "and it names the network"
 
 # --- show --------------------------------------------------------------------
-J=$(ctl 1 show red --json)
+J=$(ctl 1 show "$RD" --json)
 jq_eq "$J" '[.network.name, .network.localnet_port, .network.attachments, (.attachments | map(.pod_name) | join(","))] | map(tostring) | join(" ")' \
-    "red osn.red.localnet 2 c,e" "show --json: the network and its attachments"
-TXT=$(ctl 1 show red)
+    "$RD osn.$RD.localnet 2 c,e" "show --json: the network and its attachments"
+TXT=$(ctl 1 show "$RD")
 assert_contains "$TXT" "external:" "show: the settings"
 assert_eq "2" "$(grep -c '^testns/' <<<"$TXT")" "show: one line per attachment"
 check_fails "show of an unknown network fails" ctl 1 show nosuch
@@ -111,13 +119,13 @@ jq_eq "$OUT" '[.nb.ok, .ovs.ok] | map(tostring) | join(" ")' "false true" "statu
 pod_del a >/dev/null
 J=$(ctl 1 gc --dry-run --json)
 jq_eq "$J" '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' \
-    "attachment:osn.tenant-overlay.cid-a.net1:planned" "gc --dry-run on node1: exactly pod a's attachment"
-assert_contains "$(osn_lsps)" "osn.tenant-overlay.cid-a.net1" "gc --dry-run removed nothing"
+    "attachment:osn.$TO.cid-a.net1:planned" "gc --dry-run on node1: exactly pod a's attachment"
+assert_contains "$(osn_lsps)" "osn.$TO.cid-a.net1" "gc --dry-run removed nothing"
 TXT=$(ctl 1 gc); rc=$?
 assert_eq "0" "$rc" "gc on node1: exit 0"
-assert_contains "$TXT" "removed attachment osn.tenant-overlay.cid-a.net1 (pod testns/a" "gc prints what it removed"
-assert_eq "osn.red.cid-c.net1 osn.red.cid-e.net1 osn.tenant-overlay.cid-b.net1" "$(osn_lsps | grep -v localnet | sort | tr '\n' ' ' | sed 's/ $//')" "gc removed exactly that logical port"
-assert_eq "" "$(vsctl 1 --bare --columns=name find Interface 'external_ids:iface-id="osn.tenant-overlay.cid-a.net1"')" "and its OVS port"
+assert_contains "$TXT" "removed attachment osn.$TO.cid-a.net1 (pod testns/a" "gc prints what it removed"
+assert_eq "osn.$RD.cid-c.net1 osn.$RD.cid-e.net1 osn.$TO.cid-b.net1" "$(osn_lsps | grep -v localnet | sort | tr '\n' ' ' | sed 's/ $//')" "gc removed exactly that logical port"
+assert_eq "" "$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"osn.$TO.cid-a.net1\"")" "and its OVS port"
 check "pod e on the same node still works" wait_until 10 ping_ok e "$(pod_ip c)"
 jq_eq "$(ctl 1 gc --json)" '.actions | length' "0" "gc again: nothing to do"
 jq_eq "$(ctl 3 gc --json)" '.actions | length' "0" "gc on a node whose pods are alive: nothing to do"
@@ -126,34 +134,34 @@ jq_eq "$(ctl 3 gc --json)" '.actions | length' "0" "gc on a node whose pods are 
 pod_del b >/dev/null
 J=$(ctl 3 gc --json)
 jq_eq "$J" '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' \
-    "attachment:osn.tenant-overlay.cid-b.net1:removed,network:tenant-overlay:removed" "gc on node3: pod b's attachment and, as it was the last, network tenant-overlay"
-assert_eq "osn.red" "$(osn_switches)" "tenant-overlay's switch is gone"
+    "attachment:osn.$TO.cid-b.net1:removed,network:$TO:removed" "gc on node3: pod b's attachment and, as it was the last, network tenant-overlay"
+assert_eq "osn.$RD" "$(osn_switches)" "tenant-overlay's switch is gone"
 
 # --- gc: an osn switch with a port osn did not create stays --------------------
-nbctl lsp-add osn.red intruder
+nbctl lsp-add "osn.$RD" intruder
 pod_del c >/dev/null
 pod_del e >/dev/null
 ctl 2 gc >/dev/null || fail "gc on node2"
 J=$(ctl 1 gc --json)
 jq_eq "$J" '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' \
-    "attachment:osn.red.cid-e.net1:removed" "gc on node1: pod e's attachment, not the network"
-jq_eq "$J" '.kept | map(.object + ":" + .name) | join(",")' "network:red" "gc says why it left network red alone"
-assert_eq "intruder osn.red.localnet" "$(nbctl --bare --columns=name list Logical_Switch_Port | sed '/^$/d' | grep -e intruder -e osn.red | sort | tr '\n' ' ' | sed 's/ $//')" "red keeps its foreign port (and its localnet port)"
+    "attachment:osn.$RD.cid-e.net1:removed" "gc on node1: pod e's attachment, not the network"
+jq_eq "$J" '.kept | map(.object + ":" + .name) | join(",")' "network:$RD" "gc says why it left network red alone"
+assert_eq "intruder osn.$RD.localnet" "$(nbctl --bare --columns=name list Logical_Switch_Port | sed '/^$/d' | grep -F -e intruder -e "osn.$RD" | sort | tr '\n' ' ' | sed 's/ $//')" "red keeps its foreign port (and its localnet port)"
 nbctl lsp-del intruder
 J=$(ctl 1 gc --json)
 jq_eq "$J" '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' \
-    "network:red:removed" "gc removes a network that has no attachment left"
+    "network:$RD:removed" "gc removes a network that has no attachment left"
 
 # --- gc --orphans: a logical port whose OVS port is missing --------------------
 expect_ok "ADD pod f (node1)" attach 1 f "$SEED1"
-HOST=$(vsctl 1 --bare --columns=name find Interface 'external_ids:iface-id="osn.tenant-overlay.cid-f.net1"')
+HOST=$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"osn.$TO.cid-f.net1\"")
 vsctl 1 del-port "$HOST"
 J=$(ctl 1 gc --json)
 jq_eq "$J" '.actions | length' "0" "gc leaves a logical port without OVS port alone by default (an ADD may be under way)"
 jq_eq "$J" '.kept | map(.object) | join(",")' "orphans" "and says so"
 J=$(ctl 1 gc --orphans --json)
 jq_eq "$J" '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' \
-    "attachment:osn.tenant-overlay.cid-f.net1:removed,network:tenant-overlay:removed" "gc --orphans removes it (and its network)"
+    "attachment:osn.$TO.cid-f.net1:removed,network:$TO:removed" "gc --orphans removes it (and its network)"
 
 # --- foreign objects: untouched --------------------------------------------------
 assert_eq "foreign-port" "$(nbctl lsp-list foreign-sw | awk -F'[()]' '{print $2}')" "the foreign switch and its port are untouched"
@@ -163,24 +171,25 @@ jq_eq "$(ctl 2 networks --json)" '.networks | length' "0" "networks: none left"
 assert_eq "no osn networks" "$(ctl 2 networks)" "networks: says so in text"
 
 # --- port pools: spares made by hand, as the pool contract has them --------------
-# make_spare NET MAC IP [unindexed]: a spare on osn.NET (osn/spare=true, its
-# address and claims, no holder, named osn.NET.spare.UUID) and, unless
+# make_spare NET MAC IP [unindexed]: a spare on osn.NET (NET a network key;
+# osn/spare=true, its address and claims, no holder, named
+# osn.NET.spare.UUID) and, unless
 # "unindexed", its key osn/spare/UUID in the switch's index; echoes UUID.
 make_spare() {
     local net=$1 mac=$2 ip=$3 u
-    nbctl -- --id=@p create Logical_Switch_Port "name=osn.$net.spare.new" \
+    nbctl -- --id=@p create Logical_Switch_Port "name=\"osn.$net.spare.new\"" \
         "addresses=\"$mac $ip\"" "port_security=\"$mac $ip\"" \
-        "external_ids:\"osn/network\"=$net" 'external_ids:"osn/spare"=true' \
-        "external_ids:\"osn/ip/$ip\"=$net" "external_ids:\"osn/mac/$mac\"=$net" \
+        "external_ids:\"osn/network\"=\"$net\"" 'external_ids:"osn/spare"=true' \
+        "external_ids:\"osn/ip/$ip\"=\"$net\"" "external_ids:\"osn/mac/$mac\"=\"$net\"" \
         -- add Logical_Switch "osn.$net" ports @p >/dev/null || return 1
-    u=$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=osn.$net.spare.new")
-    nbctl set Logical_Switch_Port "$u" "name=osn.$net.spare.$u" || return 1
+    u=$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=\"osn.$net.spare.new\"")
+    nbctl set Logical_Switch_Port "$u" "name=\"osn.$net.spare.$u\"" || return 1
     if [[ ${4:-} != unindexed ]]; then
         nbctl set Logical_Switch "osn.$net" "external_ids:\"osn/spare/$u\"=\"$mac $ip\"" || return 1
     fi
     echo "$u"
 }
-lsp_exists() { [[ -n "$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=$1")" ]]; }
+lsp_exists() { [[ -n "$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=\"$1\"")" ]]; }
 # gc_summary JSON: "object:name:result,..." of gc --json.
 gc_summary() { jq -r '[.actions[] | .object + ":" + (.port // .network) + ":" + .result] | join(",")' <<<"$1"; }
 
@@ -191,56 +200,56 @@ expect_ok "ADD pod k (node1) to tenant-overlay" attach 1 k "$SEED1"
 # spare: the port named osn.NET.spare.UUID with the pod's ids, the OVS
 # iface-id that name, the host veth named after the container's own port
 # name): an attachment like any other.
-KU=$(nbctl --bare --columns=_uuid find Logical_Switch_Port name=osn.tenant-overlay.cid-k.net1)
-KP=osn.tenant-overlay.spare.$KU
-KHOST=$(vsctl 1 --bare --columns=name find Interface 'external_ids:iface-id="osn.tenant-overlay.cid-k.net1"')
-nbctl set Logical_Switch_Port "$KU" "name=$KP"
-vsctl 1 set Interface "$KHOST" "external_ids:iface-id=$KP"
-S1=$(make_spare tenant-overlay 0a:58:0a:0a:0a:f1 10.10.10.241) || fail "make spare 1"
-S2=$(make_spare tenant-overlay 0a:58:0a:0a:0a:f2 10.10.10.242) || fail "make spare 2"
-SP1=osn.tenant-overlay.spare.$S1 SP2=osn.tenant-overlay.spare.$S2
+KU=$(nbctl --bare --columns=_uuid find Logical_Switch_Port "name=\"osn.$TO.cid-k.net1\"")
+KP=osn.$TO.spare.$KU
+KHOST=$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"osn.$TO.cid-k.net1\"")
+nbctl set Logical_Switch_Port "$KU" "name=\"$KP\""
+vsctl 1 set Interface "$KHOST" "external_ids:iface-id=\"$KP\""
+S1=$(make_spare "$TO" 0a:58:0a:0a:0a:f1 10.10.10.241) || fail "make spare 1"
+S2=$(make_spare "$TO" 0a:58:0a:0a:0a:f2 10.10.10.242) || fail "make spare 2"
+SP1=osn.$TO.spare.$S1 SP2=osn.$TO.spare.$S2
 J=$(ctl 3 networks --json)
-jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares, (.spare_ports | map(.port) | sort | join(",")), (.nodes | join(",")), (.stale_pool_keys | length), .unindexed_spares] | map(tostring) | join(" ")' \
+jq_eq "$J" '.networks[] | select(.name == env.TO) | [.attachments, .spares, (.spare_ports | map(.port) | sort | join(",")), (.nodes | join(",")), (.stale_pool_keys | length), .unindexed_spares] | map(tostring) | join(" ")' \
     "3 2 $(printf '%s\n' "$SP1" "$SP2" | sort | paste -sd,) osn-node1,osn-node2 0 0" "networks --json: 3 attachments (the claimed pool port one of them), the 2 spares apart (no node of theirs), index consistent"
-jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .usage[0].used' "5" "networks --json: used counts the spares' addresses"
-assert_eq "tenant-overlay $(jq -r '.networks[] | select(.name == "tenant-overlay") | .namespace' <<<"$J") layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk '$1 == "tenant-overlay"' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
+jq_eq "$J" '.networks[] | select(.name == env.TO) | .usage[0].used' "5" "networks --json: used counts the spares' addresses"
+assert_eq "$TO $(jq -r '.networks[] | select(.name == env.TO) | .namespace' <<<"$J") layer2 10.10.10.0/24 - default 3 2 osn-node1,osn-node2" "$(ctl 3 networks | awk -v n="$TO" '$1 == n' | tr -s ' ')" "networks: ATTACHMENTS 3, SPARES 2"
 J=$(ctl 3 attachments --json)
-jq_eq "$J" '[.attachments[].port] | sort | join(",")' "$(printf '%s\n' osn.tenant-overlay.cid-g.net1 osn.tenant-overlay.cid-h.net1 "$KP" | sort | paste -sd,)" "attachments: the pods only, never a spare"
+jq_eq "$J" '[.attachments[].port] | sort | join(",")' "$(printf '%s\n' "osn.$TO.cid-g.net1" "osn.$TO.cid-h.net1" "$KP" | sort | paste -sd,)" "attachments: the pods only, never a spare"
 jq_eq "$J" "[.attachments[] | select(.port == \"$KP\") | .pod] | join(\",\")" "testns/k" "attachments: the claimed pool port, with its pod"
-assert_eq "g h k" "$(ctl 3 attachments --network tenant-overlay --no-headers | awk '{print $2}' | sed 's|testns/||' | sort | tr '\n' ' ' | sed 's/ $//')" "attachments --network (text): the pods only"
+assert_eq "g h k" "$(ctl 3 attachments --network "$TO" --no-headers | awk '{print $2}' | sed 's|testns/||' | sort | tr '\n' ' ' | sed 's/ $//')" "attachments --network (text): the pods only"
 OUT=$(ctl 3 attachments --ip 10.10.10.241 2>&1); rc=$?
 assert_eq "1" "$rc" "attachments --ip of a spare's address: exit 1 (no attachment holds it)"
-assert_contains "$OUT" "spare $SP1 of network tenant-overlay" "and it names the spare that does"
-J=$(ctl 3 show tenant-overlay --json)
+assert_contains "$OUT" "spare $SP1 of network $TO" "and it names the spare that does"
+J=$(ctl 3 show "$TO" --json)
 jq_eq "$J" '[.network.spares, (.spares | map(.port + "=" + (.ips | join(",")) + "=" + (.indexed | tostring)) | sort | join(" ")), (.attachments | length)] | map(tostring) | join(" ")' \
     "2 $(printf '%s\n' "$SP1=10.10.10.241/24=true" "$SP2=10.10.10.242/24=true" | sort | paste -sd' ') 3" "show --json: the spares with their addresses, apart from the 3 attachments"
-TXT=$(ctl 3 show tenant-overlay)
+TXT=$(ctl 3 show "$TO")
 assert_eq "spares: 2" "$(grep '^spares:' <<<"$TXT" | tr -s ' ')" "show: a spares line"
 assert_eq "$SP1 0a:58:0a:0a:0a:f1 10.10.10.241/24 yes" "$(awk -v p="$SP1" '$1 == p' <<<"$TXT" | tr -s ' ')" "show: one line per spare"
 assert_eq "3" "$(grep -c '^testns/' <<<"$TXT")" "show: the attachments are still the pods'"
 J=$(ctl 2 gc --node osn-node1 --force --dry-run --json)
-jq_eq "$J" '[.actions[] | select(.object == "attachment") | .port] | join(",")' "osn.tenant-overlay.cid-g.net1,$KP" "gc --node (a lost node, dry run): its attachments, never a spare"
+jq_eq "$J" '[.actions[] | select(.object == "attachment") | .port] | join(",")' "osn.$TO.cid-g.net1,$KP" "gc --node (a lost node, dry run): its attachments, never a spare"
 
 # A stale index key: shown, and gc removes it (and only it).
-nbctl set Logical_Switch osn.tenant-overlay 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"="0a:58:0a:0a:0a:f9 10.10.10.249"'
+nbctl set Logical_Switch "osn.$TO" 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"="0a:58:0a:0a:0a:f9 10.10.10.249"'
 J=$(ctl 3 networks --json)
-jq_eq "$J" '.networks[] | select(.name == "tenant-overlay") | .stale_pool_keys | join(",")' "osn/spare/00000000-0000-0000-0000-000000000001" "networks --json: the stale pool index key"
-assert_contains "$(ctl 3 networks | awk '$1 == "tenant-overlay"')" "2 (index: 1 stale key(s), 0 unindexed)" "networks: SPARES says the index disagrees"
+jq_eq "$J" '.networks[] | select(.name == env.TO) | .stale_pool_keys | join(",")' "osn/spare/00000000-0000-0000-0000-000000000001" "networks --json: the stale pool index key"
+assert_contains "$(ctl 3 networks | awk -v n="$TO" '$1 == n')" "2 (index: 1 stale key(s), 0 unindexed)" "networks: SPARES says the index disagrees"
 J=$(ctl 3 gc --json)
-assert_eq "pool-index:tenant-overlay:removed" "$(gc_summary "$J")" "gc on node3: the stale key, nothing else"
-assert_eq "" "$(nbctl get Logical_Switch osn.tenant-overlay 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"' 2>/dev/null)" "the stale key is gone"
-assert_eq "\"0a:58:0a:0a:0a:f1 10.10.10.241\"" "$(nbctl get Logical_Switch osn.tenant-overlay "external_ids:\"osn/spare/$S1\"")" "the spares' own keys stay"
+assert_eq "pool-index:$TO:removed" "$(gc_summary "$J")" "gc on node3: the stale key, nothing else"
+assert_eq "" "$(nbctl get Logical_Switch "osn.$TO" 'external_ids:"osn/spare/00000000-0000-0000-0000-000000000001"' 2>/dev/null)" "the stale key is gone"
+assert_eq "\"0a:58:0a:0a:0a:f1 10.10.10.241\"" "$(nbctl get Logical_Switch "osn.$TO" "external_ids:\"osn/spare/$S1\"")" "the spares' own keys stay"
 jq_eq "$(ctl 3 gc --json)" '.actions | length' "0" "gc again: nothing to do"
 
 # gc on a network with attachments and spares: the dead pod's attachment
 # goes, the spares and the network stay.
 pod_del h >/dev/null
 J=$(ctl 2 gc --json)
-assert_eq "attachment:osn.tenant-overlay.cid-h.net1:removed" "$(gc_summary "$J")" "gc on node2: pod h's attachment only"
+assert_eq "attachment:osn.$TO.cid-h.net1:removed" "$(gc_summary "$J")" "gc on node2: pod h's attachment only"
 check "spare 1 is kept" lsp_exists "$SP1"
 check "spare 2 is kept" lsp_exists "$SP2"
-assert_eq "osn.tenant-overlay" "$(osn_switches)" "the network stays (pods g and k are still attached)"
-jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares] | map(tostring) | join(" ")' "2 2" "networks: 2 attachments, 2 spares"
+assert_eq "osn.$TO" "$(osn_switches)" "the network stays (pods g and k are still attached)"
+jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == env.TO) | [.attachments, .spares] | map(tostring) | join(" ")' "2 2" "networks: 2 attachments, 2 spares"
 
 # Pod k's claimed pool port goes as a whole: OVS port and logical port.
 pod_del k >/dev/null
@@ -248,12 +257,12 @@ J=$(ctl 1 gc --json)
 assert_eq "attachment:$KP:removed" "$(gc_summary "$J")" "gc on node1: the dead pod's claimed pool port"
 assert_eq "" "$(vsctl 1 --bare --columns=name find Interface "external_ids:iface-id=\"$KP\"")" "its OVS port is gone (named after the container's port, not the logical port)"
 check_fails "its logical port is gone" lsp_exists "$KP"
-jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == "tenant-overlay") | [.attachments, .spares] | map(tostring) | join(" ")' "1 2" "networks: 1 attachment, 2 spares"
+jq_eq "$(ctl 1 networks --json)" '.networks[] | select(.name == env.TO) | [.attachments, .spares] | map(tostring) | join(" ")' "1 2" "networks: 1 attachment, 2 spares"
 
 # The last attachment goes: the network, left with only spares, goes too.
 pod_del g >/dev/null
 J=$(ctl 1 gc --json)
-assert_eq "attachment:osn.tenant-overlay.cid-g.net1:removed,network:tenant-overlay:removed" "$(gc_summary "$J")" "gc on node1: pod g's attachment and its network, left with only spares"
+assert_eq "attachment:osn.$TO.cid-g.net1:removed,network:$TO:removed" "$(gc_summary "$J")" "gc on node1: pod g's attachment and its network, left with only spares"
 assert_eq "" "$(osn_switches)" "tenant-overlay's switch is gone"
 check_fails "its spares are gone with it (1)" lsp_exists "$SP1"
 check_fails "its spares are gone with it (2)" lsp_exists "$SP2"
