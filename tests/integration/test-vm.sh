@@ -72,7 +72,7 @@ if want persist; then
         else
             fail "persist: no logical port holds $IP1 after DEL (no reservation)"
         fi
-        assert_eq "osn.pnet" "$(nbctl --bare --columns=name find Logical_Switch name=osn.pnet)" "persist: a network with a reservation outlives its last DEL"
+        assert_eq "osn.testns/pnet" "$(nbctl --bare --columns=name find Logical_Switch name=osn.testns/pnet)" "persist: a network with a reservation outlives its last DEL"
         # A filler pod would take the freed address if nothing reserved it.
         add_as 3 filler cid-filler "$(net pnet ',"subnets":"10.70.0.0/24","allowPersistentIPs":true')" ||
             fail "persist: ADD filler: $RESULT"

@@ -40,7 +40,7 @@ mkdir -p "$MIG"
 # of the way of the ones made here by hand.
 NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"vmnet","topology":"layer2","subnets":"10.50.0.0/24","dhcp":false}'
 
-port_of() { echo "osn.vmnet.cid-$1.net1"; }
+port_of() { echo "osn.testns/vmnet.cid-$1.net1"; }
 
 # dhcp_by_hand: the DHCP_Options row the plugin is to make per network, and
 # the port's reference to it.  Keys: server_id (an address of the subnet no
@@ -52,7 +52,7 @@ dhcp_by_hand() {
     if [[ -z "$DHCP_UUID" ]]; then
         DHCP_UUID=$(nbctl create DHCP_Options cidr=10.50.0.0/24 \
             options='server_id=10.50.0.1 server_mac="0a:58:0a:32:00:01" lease_time=3600 mtu=1442' \
-            external_ids:osn/network=vmnet)
+            external_ids:osn/network='"testns/vmnet"')
     fi
     nbctl lsp-set-dhcpv4-options "$1" "$DHCP_UUID"
 }
@@ -89,8 +89,8 @@ if want dhcp; then
     # udhcpc's broadcast fallback is answered.  A localport LSP holding
     # "server_mac server_id" makes OVN's ARP responder answer it.
     assert_eq "broadcast" "$(udhcpc_renew a)" "dhcp renew: without a server port only the broadcast fallback is answered"
-    nbctl lsp-add osn.vmnet osn.vmnet.dhcp-server -- lsp-set-type osn.vmnet.dhcp-server localport \
-        -- lsp-set-addresses osn.vmnet.dhcp-server "0a:58:0a:32:00:01 10.50.0.1"
+    nbctl lsp-add osn.testns/vmnet osn.testns/vmnet.dhcp-server -- lsp-set-type osn.testns/vmnet.dhcp-server localport \
+        -- lsp-set-addresses osn.testns/vmnet.dhcp-server "0a:58:0a:32:00:01 10.50.0.1"
     nbctl --wait=hv sync
     in_pod a ip neigh flush dev net1
     assert_eq "unicast" "$(udhcpc_renew a)" "dhcp renew: with a localport holding server_mac/server_id, the unicast renew is answered"
@@ -113,7 +113,7 @@ if want dhcp; then
     # sends the Solicit.
     D6='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"d6net","topology":"layer2","subnets":"10.74.0.0/24,fd00:74::/64","dhcp":false}'
     expect_ok "dhcp6: ADD dual-stack pod x (node2)" attach 2 x "$D6"
-    PX=osn.d6net.cid-x.net1
+    PX=osn.testns/d6net.cid-x.net1
     IP6X=$(pod_ip x net1 6)
     OUT=$(dhcp6_in x --tries 1 --timeout 1)
     assert_eq "OSN-DHCP6: timeout" "$OUT" "dhcp6: no dhcpv6_options on the port: no answer"
@@ -222,7 +222,7 @@ if want portsec; then
     L2='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"l2free","topology":"layer2"}'
     expect_ok "portsec: ADD p1 (node1) on a network without subnet" attach 1 p1 "$L2"
     expect_ok "portsec: ADD p2 (node3)" attach 3 p2 "$L2"
-    P1=osn.l2free.cid-p1.net1
+    P1=osn.testns/l2free.cid-p1.net1
     # p1 sends from a second MAC (a macvlan on its interface, as a nested VM would).
     check_fails "portsec: with port security (control), the second MAC is dropped" second_mac_reachable p1 p2 77
     # The recipe: no port_security, addresses = the port's MAC and "unknown".
@@ -239,7 +239,7 @@ if want portsec; then
         ((N1 > 0)) && ok "portsec: the capture sees the unicast where it belongs (p1: $N1 frames)" ||
             fail "portsec: capture control: p1 saw no frame to its second MAC ($(tail -n 3 "$MIG/cap.p1.err" | tr '\n' ' '))"
         expect_ok "portsec: ADD p3 (node2)" attach 2 p3 "$L2"
-        P3=osn.l2free.cid-p3.net1
+        P3=osn.testns/l2free.cid-p3.net1
         nbctl lsp-set-port-security "$P3" -- lsp-set-addresses "$P3" "$(nbctl lsp-get-addresses "$P3" | head -n1)" unknown
         nbctl --wait=hv sync
         assert_eq "0" "$(unicast_seen_by p3 02:77:00:00:00:10 p2 192.168.77.10)" \
