@@ -1,4 +1,4 @@
-/* ovn-kubernetes: the osn CNI plugin (also installed as ovn-k8s-cni-overlay).
+/* ovn-kubernetes: the osn CNI plugin (and ovn-k8s-cni-overlay, an alias the installer makes only on request).
  *
  * Multus execs it with CNI_* in the environment and the NAD's config on
  * stdin.  stdout carries exactly one JSON document, the result or the error;
