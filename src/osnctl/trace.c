@@ -342,6 +342,14 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
         return 0;
 }
 
+/* Whether 'port' is a network's DHCP server port, "osn.<network>.dhcp"
+ * (osn_dhcp_port_name()); asked of ports no pod holds. */
+static bool is_dhcp_port(const char *port)
+{
+        size_t n = port ? strlen(port) : 0;
+        return n > 9 && startswith(port, "osn.") && streq(port + n - 5, ".dhcp");
+}
+
 static void print_verdict(const json_t *out)
 {
         const json_t *v = json_object_get(out, "result");
@@ -376,6 +384,9 @@ static void print_verdict(const json_t *out)
                                 printf(" (a pool's spare: no pod holds it yet)");
                         else if (phys)
                                 printf(" (out to physical network %s)", phys);
+                        else if (is_dhcp_port(json_string_value(json_object_get(o, "port"))))
+                                printf(" (the network's DHCP server: a localport, it answers "
+                                       "for its own address only)");
                 }
                 if (idle)
                         printf("%s%zu idle spare port(s) of the pool", shown ? ", and " : "", idle);

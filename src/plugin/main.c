@@ -1,4 +1,5 @@
-/* ovn-kubernetes: the osn CNI plugin (and ovn-k8s-cni-overlay, an alias the installer makes only on request).
+/* ovn-kubernetes: the osn CNI plugin (and ovn-k8s-cni-overlay, an alias the installer makes only on
+ * request).
  *
  * Multus execs it with CNI_* in the environment and the NAD's config on
  * stdin.  stdout carries exactly one JSON document, the result or the error;
@@ -72,9 +73,11 @@ static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
 
 static int cmd_add(struct invocation *inv, struct osn_error *err)
 {
-        struct osn_attach_req req = {
-            .node = inv->node, .env = &inv->env, .nc = inv->nc, .ten = &inv->ten,
-            .stats = &inv->stats};
+        struct osn_attach_req req = {.node = inv->node,
+                                     .env = &inv->env,
+                                     .nc = inv->nc,
+                                     .ten = &inv->ten,
+                                     .stats = &inv->stats};
         struct osn_cni_result res;
         int r = osn_attach_add(&req, &res, err);
         if (r < 0)

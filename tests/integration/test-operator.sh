@@ -167,7 +167,7 @@ OUT=$(ctl 1 trace testns/a "$B_IP" udp 0 2>&1); rc=$?
 assert_eq "2" "$rc" "trace with udp port 0: usage error"
 assert_contains "$(ctl 1 trace testns/old 10.40.0.99 2>&1)" "note: port osn.legacy.cid-old.net1 is not up" "trace from a port that is not up: says so"
 OUT=$(ctl 1 trace testns/a 10.10.10.250); rc=$?
-assert_eq "0 no osn port holds 10.10.10.250; its ARP request reaches osn.$TO.cid-b.net1 (pod testns/b on osn-node3)" \
+assert_eq "0 no osn port holds 10.10.10.250; its ARP request reaches osn.$TO.cid-b.net1 (pod testns/b on osn-node3), osn.$TO.dhcp (the network's DHCP server: a localport, it answers for its own address only)" \
     "$rc $OUT" "trace to an address nobody holds: the ARP request, flooded to the other pod"
 OUT=$(ctl 2 trace testns/c 192.168.200.1); rc=$?
 assert_eq "0 no osn port holds 192.168.200.1; its ARP request reaches osn.$RD.localnet (out to physical network physnet)" \

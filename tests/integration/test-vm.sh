@@ -92,7 +92,7 @@ if want persist; then
         fi
         del_as 2 vm1b cid-second "$P"
         if [[ -n "$(port_of_ip "$IP1")" ]]; then
-            OUT=$("$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release pnet testns/vm1.net1 2>&1 </dev/null)
+            OUT=$("$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release testns/pnet testns/vm1.net1 2>&1 </dev/null)
             assert_eq "" "$(port_of_ip "$IP1")" "persist: osnctl release frees the reservation ($OUT)"
         else
             fail "persist: no reservation left after the second DEL"
@@ -133,7 +133,7 @@ if want persist; then
         check "persist: ... and leaves the new container's interface alone" \
             in_pod v9b ip link show net1
         del_as 1 v9b cid-v9b "$P9"
-        "$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release p9net testns/vm9.net1 >/dev/null
+        "$OSN_BUILD/src/osnctl/osnctl" --nb "unix:$SANDBOX_DIR/nb.sock" release testns/p9net testns/vm9.net1 >/dev/null
     else
         fail "persist: re-ADD on the same node: $RESULT"
     fi
