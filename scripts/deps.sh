@@ -20,6 +20,7 @@ PACKAGES=(
     iproute2 iputils-ping procps ethtool
     containernetworking-plugins jq clang openssl
     qemu-system-x86 busybox-static python3 containerd python3-yaml strace tcpdump
+    debootstrap curl xz-utils
 )
 
 missing=()
