@@ -5,7 +5,7 @@
 #   tests/compat.sh BUILD_DIR [RELEASE...]        (make compat)
 #
 # RELEASE: host (the host's OVS/OVN), 23.03, 25.03, 26.03 or a Debian suite;
-# default: host and every release of the ovn-matrix in tests/meson.build.
+# default: host and every other release scripts/ovn-root.sh --list knows.
 # COMPAT_SUITES="plugin addresses ..." picks the suites (default: the
 # ovn-matrix's core set).  Each suite runs as in `make check` (its own
 # sandbox; OSN_OVN=RELEASE, cluster on a 3-member Raft NB); its output goes
@@ -18,7 +18,9 @@ build=$(realpath "${1:?usage: tests/compat.sh BUILD_DIR [RELEASE...]}")
 shift
 matrix() { sed -n "s/^$1 = \[\(.*\)\]/\1/p" "$ROOT/tests/meson.build" | tr -d "',"; }
 releases=("$@")
-[[ ${#releases[@]} -gt 0 ]] || read -ra releases <<<"host $(matrix ovn_releases)"
+host=$(ovn-northd --version | sed -n '1s/.* \([0-9]*\.[0-9]*\)\..*/\1/p')
+[[ ${#releases[@]} -gt 0 ]] ||
+    read -ra releases <<<"host $("$ROOT/scripts/ovn-root.sh" --list | grep -vxF "$host" | tr '\n' ' ')"
 read -ra suites <<<"${COMPAT_SUITES:-$(matrix ovn_core_tests)}"
 logs=${COMPAT_LOGS:-$(mktemp -d /tmp/osn-compat.XXXXXX)}
 mkdir -p "$logs"
