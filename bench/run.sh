@@ -118,7 +118,7 @@ OVN_ROOT=$(sed -n 's/^OVN_ROOT=//p' "$DIR/.osn-sandbox")
 if [[ -n "$OVN_ROOT" ]]; then
     export PATH="$OVN_ROOT/osn/bin:$PATH" NB_SCHEMA=$OVN_ROOT/usr/share/ovn/ovn-nb.ovsschema
 fi
-echo "# OVN $(ovn-northd --version | sed -n '1s/.* //p'), OVS $(ovs-vswitchd --version | sed -n '1s/.* //p') (${OVN_ROOT:-the host's})" >&2
+echo "# OVN $(ovn-northd --version | sed -n '1s/.* //p'), OVS $(ovs-vswitchd --version | sed -n '1s/.* //p') (${OVN_ROOT:-the host})" >&2
 # The launcher that times and measures each job (see bench/spawn.c); static
 # when libc.a is there, so that its own RSS (the floor of the peak RSS
 # reported) stays about 1 MiB.
