@@ -11,8 +11,10 @@
 # On a 1-node sandbox of its own: BENCH_NB_PORTS (default 5000) ports on one
 # switch, then BENCH_NORTHD_N (default 7) samples of each kind, interleaved:
 # the wall time of `ovn-nbctl --wait=sb` that adds the port (northd has
-# processed it and written the SB), then the same for its delete.  Prints
-# the medians in ms.
+# processed it and written the SB), then the same for its delete, and of
+# `ovn-nbctl --wait=sb sync` alone (row "none": ovn-nbctl's own start and
+# its read of the NB, and northd's round with nothing to do; subtract it).
+# Prints the medians in ms.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SANDBOX=$ROOT/sandbox/osn-sandbox
@@ -35,13 +37,20 @@ for ((i = 0; i < PORTS; i++)); do
 done
 t0=$EPOCHREALTIME
 # shellcheck disable=SC2046
-eval "nbctl --wait=sb ls-add big $(tr '\n' ' ' <"$cmds")"
+# (ovn-nbctl warns of its own long poll interval on so big a transaction.)
+eval "nbctl --wait=sb ls-add big $(tr '\n' ' ' <"$cmds")" 2>"$DIR.fill.err" ||
+    { cat "$DIR.fill.err" >&2; rm -f "$DIR.fill.err"; echo "northd-cost: cannot fill the switch" >&2; exit 1; }
+rm -f "$DIR.fill.err"
 rm -f "$cmds"
 echo "# filled: $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f\n", (b - a) * 1000 }'; }
 declare -A add del
 for ((k = 0; k < N; k++)); do
+    t0=$EPOCHREALTIME
+    nbctl --wait=sb sync
+    add[none]+="$(ms "$t0" "$EPOCHREALTIME") "
+    del[none]+="$(ms "$t0" "$EPOCHREALTIME") "
     for kind in addresses unknown localnet-vlan; do
         p="x-$kind-$k"
         case $kind in
@@ -60,7 +69,7 @@ for ((k = 0; k < N; k++)); do
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 printf '%-16s %14s %14s\n' "port kind" "add p50 ms" "delete p50 ms"
-for kind in addresses unknown localnet-vlan; do
+for kind in none addresses unknown localnet-vlan; do
     printf '%-16s %14s %14s\n' "$kind" "$(median <<<"${add[$kind]}")" "$(median <<<"${del[$kind]}")"
 done
 echo "# load average $(cut -d' ' -f1-3 /proc/loadavg)"
