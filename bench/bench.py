@@ -951,6 +951,12 @@ def main():
         t = time.monotonic()
         osn_anchor = anchors("osn")  # with pools: the first one fills the seed network's pool
         meta["spares"]["seed net after its anchors"] = count_spares(SEED_NAD["name"])
+        # The shell peer's switch is made here, not by its first ADD: OVN
+        # 26.03.1's northd gives a port made in one transaction with its
+        # switch no dynamic address until the NB changes again.  Its ADDs
+        # (--may-exist) are the same one transaction either way.
+        sbx("nbctl", "--may-exist", "ls-add", f"shell.{SHELL_NET}", "--", "set", "Logical_Switch",
+            f"shell.{SHELL_NET}", f"other_config:subnet={SHELL_SUBNET}")
         shell_anchor = anchors("shell")
         checks = {}
         for path, anchor in (("osn", osn_anchor), ("shell", shell_anchor)):

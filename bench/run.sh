@@ -39,7 +39,10 @@
 #   BENCH_SCALE_FLOOR=12    at each: floor samples of each kind on it
 #   BENCH_SCALE_CTL=12      at each: pool cycles on the seed net (a control)
 #   BENCH_SCALE_SHELL=3     at each but +0: shell cycles
-#   BENCH_OUT=bench/out     where the results go
+#   OSN_OVN=RELEASE         run OVS/OVN of that release (23.03, 25.03, 26.03 or
+#                           a Debian suite; osn-sandbox up --ovn), every part;
+#                           `make bench OVN=RELEASE` sets it
+#   BENCH_OUT=bench/out     where the results go (bench/out-ovnRELEASE with OSN_OVN)
 #   OSN_KEEP=1              leave the sandbox up (remove it with
 #                           "sandbox/osn-sandbox down --dir DIR")
 #   BENCH_STARTUP=20        VERSION runs of each plugin (process start cost)
@@ -54,7 +57,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OSN_BUILD=${OSN_BUILD:-$ROOT/build}
 SANDBOX=$ROOT/sandbox/osn-sandbox
 PLUGIN=$OSN_BUILD/src/plugin/ovn-kubernetes
-OUT=${BENCH_OUT:-$ROOT/bench/out}
+OUT=${BENCH_OUT:-$ROOT/bench/out${OSN_OVN:+-ovn$OSN_OVN}}
 PY=$(command -v python3 || true)
 
 die() {
@@ -109,6 +112,13 @@ if ! "$SANDBOX" up --dir "$DIR" --nodes 3 >"$DIR.up.log" 2>&1; then
 fi
 rm -f "$DIR.up.log"
 PREFIX=$(sed -n 's/^PREFIX=//p' "$DIR/.osn-sandbox")
+# With OSN_OVN, the release's own tools come first (bench.py's ovn-nbctl and
+# versions, guard.py's ovsdb-server and its NB schema).
+OVN_ROOT=$(sed -n 's/^OVN_ROOT=//p' "$DIR/.osn-sandbox")
+if [[ -n "$OVN_ROOT" ]]; then
+    export PATH="$OVN_ROOT/osn/bin:$PATH" NB_SCHEMA=$OVN_ROOT/usr/share/ovn/ovn-nb.ovsschema
+fi
+echo "# OVN $(ovn-northd --version | sed -n '1s/.* //p'), OVS $(ovs-vswitchd --version | sed -n '1s/.* //p') (${OVN_ROOT:-the host})" >&2
 # The launcher that times and measures each job (see bench/spawn.c); static
 # when libc.a is there, so that its own RSS (the floor of the peak RSS
 # reported) stays about 1 MiB.

@@ -22,6 +22,7 @@ PACKAGES=(
     qemu-system-x86 busybox-static python3 containerd python3-yaml strace tcpdump
     python3-prometheus-client
     isc-dhcp-client dhcpcd-base mmdebstrap
+    debootstrap curl xz-utils
 )
 
 missing=()

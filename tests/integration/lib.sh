@@ -15,7 +15,10 @@
 # sandbox up after the test for a post-mortem (remove it with "osn-sandbox
 # down --dir DIR"); OSN_TEST_NB_CLUSTER=M (OSN_TEST_SB_CLUSTER=M) makes
 # sandbox_up build the NB (SB) as a Raft cluster of M members, so that any
-# suite runs against a clustered NB unchanged.
+# suite runs against a clustered NB unchanged; OSN_OVN=RELEASE (23.03, 25.03,
+# 26.03 or a Debian suite) runs the sandbox's OVS/OVN from that release
+# (osn-sandbox up --ovn), and sandbox_up then puts that release's tools first
+# in PATH, so a test's own ovn-nbctl, ovs-vsctl, ovs-appctl are of it too.
 #
 # Assertions count in the test's own shell: do not call them in a subshell
 # ( $(...), a pipeline's right-hand side ), or they will not be counted.
@@ -29,7 +32,7 @@ export ROOT OSN_BUILD SANDBOX
 
 _OSN_PASSED=0
 _OSN_FAILED=0
-_OSN_TEST=$(basename "$0" .sh)
+_OSN_TEST=$(basename "$0" .sh)${OSN_OVN:+ [OVN $OSN_OVN]}
 
 # ---------------------------------------------------------------- skipping
 
@@ -115,7 +118,11 @@ sandbox_up() {
         exit 1
     fi
     rm -f "$SANDBOX_DIR.up.log"
-    echo "# sandbox with $n node(s) ${layout[*]} up in $SANDBOX_DIR ($((SECONDS - t0)) s)"
+    local root
+    root=$(sed -n 's/^OVN_ROOT=//p' "$SANDBOX_DIR/.osn-sandbox")
+    [[ -z "$root" ]] || export PATH="$root/osn/bin:$PATH"
+    echo "# sandbox with $n node(s) ${layout[*]} up in $SANDBOX_DIR ($((SECONDS - t0)) s);" \
+        "OVN $(ovn-northd --version | sed -n '1s/.* //p'), OVS $(ovs-vswitchd --version | sed -n '1s/.* //p')"
 }
 
 # nb_member ACTION [K]: osn-sandbox nb-member on the test's sandbox
