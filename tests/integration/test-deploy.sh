@@ -137,7 +137,7 @@ done
 nothing_left "after DEL from the empty root: nothing left"
 [[ -d "$R/var/log/osn" ]] && ok "default log directory /var/log/osn created" ||
     fail "no /var/log/osn in the root"
-assert_contains "$(cat "$R/var/log/osn/cni.log" 2>/dev/null)" "DBG ca: ADD network chroot-l2" \
+assert_contains "$(cat "$R/var/log/osn/cni.log" 2>/dev/null)" "DBG ca: ADD network testns/chroot-l2" \
     "the plugin logged to the default /var/log/osn/cni.log"
 
 # TLS from the empty root: the static plugin has OpenSSL linked in, so an
@@ -240,7 +240,7 @@ assert_eq "0" "$torn" "no torn or interleaved line in $nfiles files"
 missing=""
 for verb in ADD DEL; do
     for p in $(seq 8); do
-        n=$(cat "$LOGD"/cni.log* | grep -c " DBG rot$p: $verb network chroot-l2 ")
+        n=$(cat "$LOGD"/cni.log* | grep -c " DBG rot$p: $verb network _none/chroot-l2 ")
         [[ $n == 1 ]] || missing="$missing $verb/rot$p:$n"
     done
 done
@@ -354,7 +354,7 @@ OUT=$(timeout 60 "${CTR[@]}" run --rm --snapshotter native \
     --mount "type=bind,src=$CH/etc/osn,dst=/etc/osn,options=rbind:ro" \
     --mount "type=bind,src=$NODE_DIR/db.sock,dst=$NODE_DIR/db.sock,options=bind:rw" \
     --mount "type=bind,src=$SANDBOX_DIR/nb.sock,dst=$SANDBOX_DIR/nb.sock,options=bind:rw" \
-    localhost/osn-node:test osnctl-test /osn/bin/osnctl --json attachments --network chroot-l2 2>&1)
+    localhost/osn-node:test osnctl-test /osn/bin/osnctl --json attachments --network _none/chroot-l2 2>&1)
 got=$(jq -r '[.. | objects | select(has("container_id")) | .container_id] | sort | join(" ")' <<<"$OUT" 2>/dev/null)
 if [[ "$got" == "img img2" ]]; then
     ok "osnctl in the image lists the two attachments"
