@@ -1274,6 +1274,7 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
         if (!ops || !at->port_row || (at->pool && !held))
                 return json_decref(ops), NULL;
         memset(idx, -1, sizeof(*idx));
+        idx->n_claims = 0; /* CLAIM and HELD have none */
         append(ops, op_comment("osn: attach %s to network %s", spec->port_name, net));
         if (at->mode == ATTACH_HELD) {
                 /* Nothing to change: the port is the attachment's if it is
