@@ -1454,14 +1454,11 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                 if (at->mode == ATTACH_HELD)
                         return (r = send_attach(at, err)) < 0 ? r : (*ret = TAKE_PTR(at), 0);
                 if (at->mode == ATTACH_CLAIM) {
+                        /* The top-up goes out with the claim's answer
+                         * (_finish()): not before the caller's plug, and
+                         * never behind a claim that lost. */
                         if ((r = send_attach(at, err)) < 0)
                                 return r;
-                        /* The top-up right behind the claim, guarded by the
-                         * index as the claim leaves it: it commits only
-                         * after the claim did (one connection, in order),
-                         * while the ADD goes on. */
-                        claimed_key_gone(at);
-                        refill_start(at);
                         *ret = TAKE_PTR(at);
                         return 0;
                 }
