@@ -131,7 +131,8 @@ def write_osn_cfgs():
         with open(node_cfg(n)) as f:
             cfg = json.load(f)
         for pool in (True, False):
-            c = dict(cfg, pool_size=POOL_SIZE if pool else 0)
+            # debug: the ADD's own timeline line (worker.py reads it).
+            c = dict(cfg, pool_size=POOL_SIZE if pool else 0, log_level="debug")
             tmp = osn_cfg(n, pool) + ".tmp"
             with open(tmp, "w") as f:
                 json.dump(c, f, indent=1)
@@ -322,6 +323,8 @@ def run_batch(path, verb, mode, placed, tag="", nad=None):
                  "maxrss_kib": r["maxrss"], "rc": r["rc"]}
             if r.get("timeline_ms"):
                 s["timeline_ms"] = r["timeline_ms"]
+            if r.get("own_ms"):
+                s["own_ms"] = r["own_ms"]
             if r["rc"] != 0:
                 s["error"] = (r["out"] + r["err"]).strip()[:600] or f"exit {r['rc']} (127: could not run {job_argv0(path)})"
                 FAILURES.append(s)
@@ -761,26 +764,35 @@ def report(meta, phase_s):
     # The same ADDs as three spans each (p50, min, max): the plugin's work
     # before OVN can start (start -> plugged), OVN's part (plugged ->
     # installed), and what the plugin does after it (installed -> exit).
+    # From the plugin's own timeline (its debug log line: when its OVS
+    # transaction was answered, when it saw ovn-installed) when it has one,
+    # else from the DB monitors above (which lag on a loaded machine).
     P("")
     P("an ADD's three spans (sequential; ms; p50 min max): osn's own work is the first and the last")
-    P(f"  {'path':<28} {'start->plugged':>20} {'plugged->installed':>20} {'installed->exit':>20} {'n':>4}")
+    P(f"  {'path':<28} {'start->plugged':>20} {'plugged->installed':>20} {'installed->exit':>20} {'n':>4} from")
     R["spans"] = {}
+
+    def marks(s):
+        t = s.get("own_ms") or s.get("timeline_ms", {})
+        return (t["plugged" if "own_ms" in s else "plug"], t["installed"]) \
+            if ("plugged" in t or "plug" in t) and "installed" in t else None
     for path, tag, label in tl_rows:
         tls = [s for s in SAMPLES if s["path"] == path and s["verb"] == "ADD" and s["mode"] == "seq"
-               and s.get("tag", "") == tag and "plug" in s.get("timeline_ms", {})
-               and "installed" in s.get("timeline_ms", {})]
+               and s.get("tag", "") == tag and marks(s)]
         if not tls:
             continue
+        src = "plugin" if all("own_ms" in s for s in tls) else "monitors"
         spans = {
-            "plug": [s["timeline_ms"]["plug"] for s in tls],
-            "ovn": [s["timeline_ms"]["installed"] - s["timeline_ms"]["plug"] for s in tls],
-            "after": [s["wall_ms"] - s["timeline_ms"]["installed"] for s in tls],
+            "plug": [marks(s)[0] for s in tls],
+            "ovn": [marks(s)[1] - marks(s)[0] for s in tls],
+            "after": [s["wall_ms"] - marks(s)[1] for s in tls],
         }
         R["spans"][f"{path}/{tag}" if tag else path] = {
             k: {"p50": pct(v, 50), "min": min(v), "max": max(v)} for k, v in spans.items()}
         R["spans"][f"{path}/{tag}" if tag else path]["n"] = len(tls)
+        R["spans"][f"{path}/{tag}" if tag else path]["from"] = src
         cols = " ".join(f"{pct(v, 50):>8.1f}{min(v):>6.1f}{max(v):>6.1f}" for v in spans.values())
-        P(f"  {label:<28} {cols} {len(tls):>4}")
+        P(f"  {label:<28} {cols} {len(tls):>4} {src}")
 
     # Ratios and targets.
     P("")

@@ -6,12 +6,12 @@
 # one logical port, the pod has one interface with that port's address, no
 # IP or MAC is on two ports, and every "osn/held/" key of the switch names
 # its container's port; after its DEL, no port carries it.  A final DEL of
-# everything leaves nothing.  OSN_KILLS (default 60) sets the number.
+# everything leaves nothing.  OSN_KILLS (default 40) sets the number.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 export OSN_POOL_SIZE=4
 plugin_test_up 2
-KILLS=${OSN_KILLS:-60}
+KILLS=${OSN_KILLS:-40}
 NET='{"cniVersion":"1.0.0","type":"ovn-kubernetes","name":"kr","subnet":"10.91.0.0/24"}'
 OUT=$(mktemp -d)
 NS1="$(sandbox_prefix)-node1"
