@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -614,20 +615,29 @@ static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_e
  * two seconds).  A child does it, holding none of the runtime's pipes
  * (stdin, stdout and stderr become /dev/null), so that the plugin answers
  * and exits at once: the runtime waits for the exit and for its stdout to
- * close, not for the child.  The parent leaves both connections to the
- * child without a word (a goodbye would end them for it too).  Without a
- * child (fork() failed) the plugin waits for the top-up itself and skips
- * the repeats. */
+ * close, not for the child.  The child starts its work once the plugin
+ * has exited (the plugin's end of a pipe closes then), so that on a busy
+ * node it does not take the CPU from the answer.  The parent leaves both
+ * connections to the child without a word (a goodbye would end them for it
+ * too).  Without a child (fork() failed) the plugin waits for the top-up
+ * itself and skips the repeats. */
 static void add_tail(struct add_state *st)
 {
+        int gate[2];
+        bool gated = pipe2(gate, O_CLOEXEC) == 0;
         pid_t pid = fork();
         if (pid > 0) {
+                /* gate[1] stays open until the plugin exits. */
+                if (gated)
+                        close(gate[0]);
                 osn_ovsdb_abandon(st->nb);
                 osn_ovsdb_abandon(st->ovs);
                 st->nb = st->ovs = NULL;
                 return;
         }
         if (pid < 0) {
+                if (gated)
+                        close(gate[0]), close(gate[1]);
                 osn_nb_attach_refill(st->nba, st->deadline);
                 return;
         }
@@ -636,6 +646,15 @@ static void add_tail(struct add_state *st)
                 (void)dup2(devnull, k);
         if (devnull > 2)
                 close(devnull);
+        /* Off the runtime's pipes first, then wait for the plugin's exit. */
+        if (gated) {
+                /* Bounded, as every wait: the ADD's deadline. */
+                struct pollfd pfd = {.fd = gate[0], .events = POLLIN};
+                close(gate[1]);
+                while (poll(&pfd, 1, osn_ms_left(st->deadline)) < 0 && errno == EINTR)
+                        ;
+                close(gate[0]);
+        }
         if (st->netns_fd >= 0)
                 close(st->netns_fd);
         osn_nb_attach_refill(st->nba, st->deadline);
