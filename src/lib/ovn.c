@@ -445,6 +445,7 @@ struct osn_nb_attach {
         int refill_guard;
         unsigned refill_lost; /* claims its spares lost */
         bool refill_near_full;
+        bool refill_due; /* _finish() attached: the top-up is _refill()'s to send */
         char held_key[OSN_PORT_NAME_SIZE];  /* the switch's key of what this ADD holds */
         char held_name[OSN_PORT_NAME_SIZE]; /* what the pool read found under it, or "" */
         struct spare held;                  /* ... its MAC and addresses */
@@ -1161,6 +1162,11 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                         log_info("network %s: pool not topped up: %s", net, e.msg);
                 osn_error_clear(&e);
         }
+        /* The top-up goes out only now, after the ADD's answer: while the
+         * ADD waits for ovn-installed, northd and ovn-controller have only
+         * its port to work on. */
+        if (at->refill_due && !at->refill_in_flight)
+                refill_start(at);
         for (int tries = 0; at->refill_in_flight; tries++) {
                 _cleanup_json_ json_t *res = NULL;
                 at->refill_in_flight = false;
@@ -1454,9 +1460,9 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                 if (at->mode == ATTACH_HELD)
                         return (r = send_attach(at, err)) < 0 ? r : (*ret = TAKE_PTR(at), 0);
                 if (at->mode == ATTACH_CLAIM) {
-                        /* The top-up goes out with the claim's answer
-                         * (_finish()): not before the caller's plug, and
-                         * never behind a claim that lost. */
+                        /* The top-up is osn_nb_attach_refill()'s: not
+                         * before the caller's plug, never behind a claim
+                         * that lost, not while OVN works on the port. */
                         if ((r = send_attach(at, err)) < 0)
                                 return r;
                         *ret = TAKE_PTR(at);
@@ -2294,8 +2300,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                 if (r == 0 && at->mode == ATTACH_CLAIM) {
                         claimed_key_gone(at);
                         fill_result(at, at->spares[at->claim].uuid, true, ret);
-                        if (!at->refill_in_flight)
-                                refill_start(at);
+                        at->refill_due = true; /* osn_nb_attach_refill() */
                         return 0;
                 }
                 if (r == 0 && at->mode == ATTACH_HELD) {
@@ -2311,7 +2316,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                         fill_result(at, json_string_value(json_array_get(u, 1)), true, ret);
                         if (at->pool)
                                 held_added(at);
-                        refill_start(at);
+                        at->refill_due = true;
                         return 0;
                 }
                 if (r == -EAGAIN && at->mode == ATTACH_HELD &&
