@@ -217,12 +217,11 @@ const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);
 const char *osn_nb_attach_network(const struct osn_nb_attach *at);
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err) _wur_;
-/* After _finish(): sends the pool's top-up (what the pool lacks of
- * pool_size, at most 2 spares; the ADD calls it once it has answered, so
- * that nothing of the top-up competes with its own port in northd and
- * ovn-controller), waits (within 'deadline') for its answer and retries it
- * when a guard did not hold, a few times.  Never an error: a pool that
- * could not be filled is logged and filled by a later ADD. */
+/* After _finish(): waits (within 'deadline') for the pool's top-up (sent
+ * right behind the claim, or after an attach without a spare) and retries
+ * it when a guard did not hold, a few times.  Never an error: a pool that
+ * could not be filled is logged and filled by a later ADD.  The ADD calls
+ * it once it has answered (from its tail child). */
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline);
 /* Accepts NULL.  An unfinished transaction's answer is left to the
  * connection (it is matched by id and dropped). */
