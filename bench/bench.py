@@ -131,7 +131,8 @@ def write_osn_cfgs():
         with open(node_cfg(n)) as f:
             cfg = json.load(f)
         for pool in (True, False):
-            c = dict(cfg, pool_size=POOL_SIZE if pool else 0)
+            # debug: the ADD's own timeline line (worker.py reads it).
+            c = dict(cfg, pool_size=POOL_SIZE if pool else 0, log_level="debug")
             tmp = osn_cfg(n, pool) + ".tmp"
             with open(tmp, "w") as f:
                 json.dump(c, f, indent=1)
@@ -205,12 +206,21 @@ class Worker:
 
 # ---------------------------------------------------------------- jobs
 
+POD_NS = "bench"  # the pods' namespace (CNI_ARGS): osn's networks are its (tenancy)
+
+
+def net_key(name):
+    """The network key osn gives a NAD of this name in the pods' namespace
+    (src/lib/tenancy.h): its switch is osn.<key>, its ports osn.<key>...."""
+    return f"{POD_NS}/{name}"
+
+
 def cni_env(verb, n, cid, netns, pod, cfg=None):
     return {
         "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
         "CNI_COMMAND": verb, "CNI_CONTAINERID": cid, "CNI_NETNS": netns,
         "CNI_IFNAME": "net1", "CNI_PATH": "/opt/cni/bin",
-        "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME={pod};"
+        "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE={POD_NS};K8S_POD_NAME={pod};"
                     f"K8S_POD_INFRA_CONTAINER_ID={cid}",
         "OSN_CONFIG": cfg or node_cfg(n),
     }
@@ -218,7 +228,7 @@ def cni_env(verb, n, cid, netns, pod, cfg=None):
 
 def osn_job(verb, n, cid, pod, nad=None, pool=True):
     nad = nad or SEED_NAD
-    lsp = f"osn.{nad['name']}.{cid}.net1"  # without pools; a claimed spare keeps its own name
+    lsp = f"osn.{net_key(nad['name'])}.{cid}.net1"  # without pools; a claimed spare keeps its own name
     return {"argv": [PLUGIN], "env": cni_env(verb, n, cid, PODS[pod], pod, osn_cfg(n, pool)),
             "stdin": json.dumps(nad), "lsp": lsp, "cid": cid, "host": osn_host_ifname(lsp)}
 
@@ -313,6 +323,8 @@ def run_batch(path, verb, mode, placed, tag="", nad=None):
                  "maxrss_kib": r["maxrss"], "rc": r["rc"]}
             if r.get("timeline_ms"):
                 s["timeline_ms"] = r["timeline_ms"]
+            if r.get("own_ms"):
+                s["own_ms"] = r["own_ms"]
             if r["rc"] != 0:
                 s["error"] = (r["out"] + r["err"]).strip()[:600] or f"exit {r['rc']} (127: could not run {job_argv0(path)})"
                 FAILURES.append(s)
@@ -338,7 +350,7 @@ def claimed_spares(adds, nad):
     ok = [a for a in adds if a["rc"] == 0]
     if not ok:
         return
-    net = (nad or SEED_NAD)["name"]
+    net = net_key((nad or SEED_NAD)["name"])
     res, _ = NB.transact("OVN_Northbound", [
         {"op": "select", "table": "Logical_Switch_Port",
          "where": [["external_ids", "includes", ovsdb.ovs_map({"osn/network": net, "osn/container-id": a["cid"]})]],
@@ -352,7 +364,7 @@ def claimed_spares(adds, nad):
 def count_spares(net):
     res, _ = NB.transact("OVN_Northbound", [
         {"op": "select", "table": "Logical_Switch_Port",
-         "where": [["external_ids", "includes", ovsdb.ovs_map({"osn/network": net, "osn/spare": "true"})]],
+         "where": [["external_ids", "includes", ovsdb.ovs_map({"osn/network": net_key(net), "osn/spare": "true"})]],
          "columns": ["name"]}], time.monotonic() + 30)
     return len(res[0]["rows"])
 
@@ -749,6 +761,39 @@ def report(meta, phase_s):
         P(f"  {label:<28} {fmt(med['lsp'], 10)} {fmt(med['plug'], 8)} "
           f"{fmt(med['installed'], 9)} {fmt(med['exit'], 7)} {med['n']:>4}")
 
+    # The same ADDs as three spans each (p50, min, max): the plugin's work
+    # before OVN can start (start -> plugged), OVN's part (plugged ->
+    # installed), and what the plugin does after it (installed -> exit).
+    # From the plugin's own timeline (its debug log line: when its OVS
+    # transaction was answered, when it saw ovn-installed) when it has one,
+    # else from the DB monitors above (which lag on a loaded machine).
+    P("")
+    P("an ADD's three spans (sequential; ms; p50 min max): osn's own work is the first and the last")
+    P(f"  {'path':<28} {'start->plugged':>20} {'plugged->installed':>20} {'installed->exit':>20} {'n':>4} from")
+    R["spans"] = {}
+
+    def marks(s):
+        t = s.get("own_ms") or s.get("timeline_ms", {})
+        return (t["plugged" if "own_ms" in s else "plug"], t["installed"]) \
+            if ("plugged" in t or "plug" in t) and "installed" in t else None
+    for path, tag, label in tl_rows:
+        tls = [s for s in SAMPLES if s["path"] == path and s["verb"] == "ADD" and s["mode"] == "seq"
+               and s.get("tag", "") == tag and marks(s)]
+        if not tls:
+            continue
+        src = "plugin" if all("own_ms" in s for s in tls) else "monitors"
+        spans = {
+            "plug": [marks(s)[0] for s in tls],
+            "ovn": [marks(s)[1] - marks(s)[0] for s in tls],
+            "after": [s["wall_ms"] - marks(s)[1] for s in tls],
+        }
+        R["spans"][f"{path}/{tag}" if tag else path] = {
+            k: {"p50": pct(v, 50), "min": min(v), "max": max(v)} for k, v in spans.items()}
+        R["spans"][f"{path}/{tag}" if tag else path]["n"] = len(tls)
+        R["spans"][f"{path}/{tag}" if tag else path]["from"] = src
+        cols = " ".join(f"{pct(v, 50):>8.1f}{min(v):>6.1f}{max(v):>6.1f}" for v in spans.values())
+        P(f"  {label:<28} {cols} {len(tls):>4} {src}")
+
     # Ratios and targets.
     P("")
     P("ratios and targets (sequential mode unless said; 'osn' is the pool path)")
@@ -799,6 +844,15 @@ def report(meta, phase_s):
           L("osn/ADD/seq", "p50"), L("floor/nb/seq", "p50"), 10.0, LT, unit="ms", issue=3)
     ratio("osn own work: osn ADD p50 - floor (plug->installed) p50",
           L("osn/ADD/seq", "p50"), L("floor/plug/seq", "p50"), 10.0, LT, unit="ms", issue=3)
+    sp = R.get("spans", {}).get("osn")
+    if sp:
+        own = sp["plug"]["p50"] + sp["after"]["p50"]
+        ok = own <= 4.0
+        R["ratios"]["osn own work: start->plugged + installed->exit, p50s"] = own
+        R["targets"].append({"name": "osn own work: start->plugged + installed->exit, p50s",
+                             "value": own, "target": 4.0, "pass": ok, "issue": 22})
+        P(f"  {'osn own work: start->plugged + installed->exit, p50s':<62} {own:8.2f} ms"
+          f"   target <= 4 ms: {verdict(ok)}")
     ratio(f"osn / bridge+host-local, ADD p50, {CONC} at once", L("osn/ADD/conc", "p50"), L("bridge/ADD/conc", "p50"))
     ratio(f"osn / bridge+host-local, ADD p99, {CONC} at once", L("osn/ADD/conc", "p99"), L("bridge/ADD/conc", "p99"))
     ratio(f"osn pools off / bridge+host-local, ADD p50, {CONC} at once", L("osn-nopool/ADD/conc", "p50"),
@@ -887,6 +941,7 @@ def prefill(switch, network, start, count):
     as osn makes them (its external_ids and address claims, static "MAC IP"
     addresses in the scale network's 10.100.0.0/16, from .16 on), not
     plugged; waits for every chassis to catch up."""
+    network = net_key(network)
     ops = []
     names = []
     for i in range(start, start + count):
@@ -984,8 +1039,8 @@ def main():
             if i < SHELL_SEQ:
                 cycle("shell", "seq", place_seq("shell", i))
             if i < FLOOR_N:
-                floor_sample("plug", 1, "osn.tenant-overlay", i, "")
-                floor_sample("nb", 1, "osn.tenant-overlay", i, "")
+                floor_sample("plug", 1, "osn." + net_key("tenant-overlay"), i, "")
+                floor_sample("nb", 1, "osn." + net_key("tenant-overlay"), i, "")
             if (i + 1) % 20 == 0:
                 log(f"sequential: {i + 1}/{nseq}")
         phase_s["sequential"] = time.monotonic() - t
@@ -1010,7 +1065,7 @@ def main():
         if SCALE_POINTS and SCALE_SEQ > 0:
             t = time.monotonic()
             anchors("osn", nad=SCALE_NAD, tag="scale")
-            sw = "osn." + SCALE_NAD["name"]
+            sw = "osn." + net_key(SCALE_NAD["name"])
             meta["prefill"] = []
             meta["scale_round_s"] = {}
             filled = 0

@@ -41,6 +41,33 @@ SPAWN = sys.argv[2]  # bench/spawn.c, built by run.sh
 OUT_MAX = 4000
 
 
+def plugin_timeline(job, start_ns):
+    """An osn ADD's own timeline, from its debug log line ("timeline
+    (CLOCK_MONOTONIC ns): plugged P installed I answered A", the clock of
+    spawn.c's start): ms from the fork, or None (another program, an osn
+    without that line, a log level above debug)."""
+    cfg, cid = job.get("env", {}).get("OSN_CONFIG"), job.get("cid")
+    if not cfg or not cid or not start_ns:
+        return None
+    try:
+        with open(cfg) as f:
+            path = json.load(f).get("log_file")
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 65536))
+            lines = f.read().decode(errors="replace").splitlines()
+    except (OSError, ValueError, TypeError):
+        return None
+    for line in reversed(lines):
+        if f" {cid}: ADD " in line and "timeline (CLOCK_MONOTONIC ns)" in line:
+            w = line.split()
+            try:
+                v = {k: int(w[w.index(k) + 1]) for k in ("plugged", "installed", "answered")}
+            except (ValueError, IndexError):
+                return None
+            return {k: (t - start_ns) / 1e6 for k, t in v.items()}
+    return None
+
+
 def read_tail(path):
     try:
         with open(path, "rb") as f:
@@ -178,6 +205,9 @@ def spawn(req):
                 if w and w[3] is not None and p.get("start"):
                     tl[k] = (w[3] - p["start"]) / 1e6
             res["timeline_ms"] = tl
+        own = plugin_timeline(jobs[p["i"]], p.get("start"))
+        if own:
+            res["own_ms"] = own
         out.append(res)
     return {"results": out}
 

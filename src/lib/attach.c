@@ -6,7 +6,10 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -14,6 +17,8 @@
 #include "ovn.h"
 #include "ovs.h"
 #include "ovsdb.h"
+
+_Static_assert(OSN_ANNOUNCE_MAX_ADDRS >= OSN_MAX_STATIC, "every address of a port is announced");
 
 /* Rollback and DEL get a bound of their own: an ADD that failed because its
  * deadline passed must still be able to clean up. */
@@ -217,6 +222,7 @@ struct add_state {
         uint8_t veth_mac[6];
         bool nb_port, veth, ovs_port; /* what to undo on failure */
         bool earlier_try;             /* remove_stale() found a veth of an earlier try */
+        struct osn_announce ann;      /* the pod's announcement, readied before the wait */
 };
 
 /* Undoes what a failed ADD made, and says what in the error's details
@@ -653,6 +659,61 @@ static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_e
         return 0;
 }
 
+/* What is left after ovn-installed but the answer: the pool top-up's
+ * answer (a Raft NB may drop a transaction whose client leaves before it is
+ * answered), a goodbye to both DBs, and the announcement's repeats (about
+ * two seconds).  A child does it, holding none of the runtime's pipes
+ * (stdin, stdout and stderr become /dev/null), so that the plugin answers
+ * and exits at once: the runtime waits for the exit and for its stdout to
+ * close, not for the child.  The child starts its work once the plugin
+ * has exited (the plugin's end of a pipe closes then), so that on a busy
+ * node it does not take the CPU from the answer.  The parent leaves both
+ * connections to the child without a word (a goodbye would end them for it
+ * too).  Without a child (fork() failed) the plugin waits for the top-up
+ * itself and skips the repeats. */
+static void add_tail(struct add_state *st)
+{
+        int gate[2];
+        bool gated = pipe2(gate, O_CLOEXEC) == 0;
+        pid_t pid = fork();
+        if (pid > 0) {
+                /* gate[1] stays open until the plugin exits. */
+                if (gated)
+                        close(gate[0]);
+                osn_ovsdb_abandon(st->nb);
+                osn_ovsdb_abandon(st->ovs);
+                st->nb = st->ovs = NULL;
+                return;
+        }
+        if (pid < 0) {
+                if (gated)
+                        close(gate[0]), close(gate[1]);
+                osn_nb_attach_refill(st->nba, st->deadline);
+                return;
+        }
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int k = 0; k < 3 && devnull >= 0; k++)
+                (void)dup2(devnull, k);
+        if (devnull > 2)
+                close(devnull);
+        /* Off the runtime's pipes first, then wait for the plugin's exit. */
+        if (gated) {
+                /* Bounded, as every wait: the ADD's deadline. */
+                struct pollfd pfd = {.fd = gate[0], .events = POLLIN};
+                close(gate[1]);
+                while (poll(&pfd, 1, osn_ms_left(st->deadline)) < 0 && errno == EINTR)
+                        ;
+                close(gate[0]);
+        }
+        if (st->netns_fd >= 0)
+                close(st->netns_fd);
+        osn_nb_attach_refill(st->nba, st->deadline);
+        osn_ovsdb_close(st->nb);
+        osn_ovsdb_close(st->ovs);
+        osn_announce_repeat(&st->ann);
+        _exit(0);
+}
+
 static void fill_add_result(const struct add_state *st, struct osn_cni_result *ret)
 {
         const struct osn_cni_env *env = st->req->env;
@@ -668,6 +729,14 @@ static void fill_add_result(const struct add_state *st, struct osn_cni_result *r
                 ret->ips[i].iface = 0;
                 ret->n_ips++;
         }
+}
+
+/* CLOCK_MONOTONIC in ns, the clock of the ADD's debug timeline. */
+static long long mono_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_error *err)
@@ -715,29 +784,36 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 return r;
         if (decide_first)
                 remove_stale(st);
-        if ((r = make_veth(st, err)) < 0 || (r = plug_ovs(st, &iface_init, err)) < 0 ||
-            (!decide_first && (r = finish_nb_attach(st, err)) < 0) ||
-            (r = osn_pod_configure(st->netns_fd, env->ifname, st->nbp.ips, st->nbp.n_ips, err)) <
-                0 ||
-            (r = wait_installed(st, iface_init, err)) < 0)
+        if ((r = make_veth(st, err)) < 0 || (r = plug_ovs(st, &iface_init, err)) < 0)
+                return r;
+        long long t_plugged = mono_ns();
+        if ((!decide_first && (r = finish_nb_attach(st, err)) < 0) ||
+            (r = osn_pod_configure(st->netns_fd, env->ifname, st->nbp.ips, st->nbp.n_ips, err)) < 0)
                 return r;
 
         /* Peers that knew one of these addresses with another MAC (a pod
-         * deleted before) learn the new one now, not when their neighbour
-         * entry ages out.  Not a migration's target: OVN passes nothing of
-         * it before its RARP, and the source still answers for it. */
+         * deleted before) learn the new one as soon as the port is
+         * installed, not when their neighbour entry ages out: the socket is
+         * readied now, so that only its frames go out then.  Not a
+         * migration's target: OVN passes nothing of it before its RARP, and
+         * the source still answers for it. */
         struct osn_error e = {0};
-        if (!st->nbp.migration && osn_pod_announce(st->netns_fd, env->ifname, st->nbp.mac,
-                                                   st->nbp.ips, st->nbp.n_ips, &e) < 0)
+        if (!st->nbp.migration && osn_announce_open(st->netns_fd, env->ifname, st->nbp.mac,
+                                                    st->nbp.ips, st->nbp.n_ips, &st->ann, &e) < 0)
+                log_info("ADD %s: %s", st->ten->network, e.msg);
+        osn_error_clear(&e);
+        if ((r = wait_installed(st, iface_init, err)) < 0)
+                return r;
+        long long t_installed = mono_ns();
+        if (st->ann.fd >= 0 && osn_announce_first(&st->ann, &e) < 0)
                 log_info("ADD %s: %s", st->ten->network, e.msg);
 
-        /* The pool's top-up went out with the attach; its answer is in by
-         * now, or soon. */
-        osn_nb_attach_refill(st->nba, st->deadline);
-
+        /* Nothing else before the answer: the pool's top-up (it went out
+         * with the attach), the goodbyes and the repeats are the child's. */
         fill_add_result(st, ret);
         if (req->stats)
                 req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
+        add_tail(st);
         _cleanup_free_ char *addrs = NULL;
         char m[OSN_MAC_STRLEN];
         for (size_t i = 0; i < st->nbp.n_ips; i++) {
@@ -751,13 +827,17 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", st->ten->network,
                  st->port, st->nbp.created ? "" : " (kept from an earlier try)", st->host,
                  osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->plan.mtu);
+        /* Where the ADD's time went, for bench/ (which knows the start). */
+        log_debug(
+            "ADD %s: timeline (CLOCK_MONOTONIC ns): plugged %lld installed %lld answered %lld",
+            st->ten->network, t_plugged, t_installed, mono_ns());
         return 0;
 }
 
 int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
                    struct osn_error *err)
 {
-        struct add_state st = {.req = req, .ten = req->ten, .netns_fd = -1};
+        struct add_state st = {.req = req, .ten = req->ten, .netns_fd = -1, .ann = {.fd = -1}};
         _cleanup_free_ char *port = attachment_port_name(req->ten->network, req->nc, req->env);
         if (!port)
                 return -ENOMEM;
@@ -774,6 +854,7 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
         if (r < 0)
                 add_rollback(&st, err);
         osn_nb_attach_free(st.nba);
+        osn_announce_close(&st.ann);
         free(st.plan.fingerprint);
         if (st.netns_fd >= 0)
                 close(st.netns_fd);

@@ -177,6 +177,30 @@ out:
         flock(lock_fd, LOCK_UN);
 }
 
+/* The UTC calendar date and time of 't' (seconds since the epoch), by
+ * arithmetic (the days-to-civil conversion of the proleptic Gregorian
+ * calendar): glibc's gmtime_r() reads the zone file on its first call, a
+ * file read per plugin process for a time that never needs a zone. */
+static void utc_time(time_t t, struct tm *tm)
+{
+        long long days = (long long)(t / 86400), secs = (long long)(t % 86400);
+        if (secs < 0)
+                secs += 86400, days--;
+        days += 719468; /* from 0000-03-01 */
+        long long era = (days >= 0 ? days : days - 146096) / 146097;
+        long long doe = days - era * 146097;
+        long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long long mp = (5 * doy + 2) / 153;
+        long long mon = mp < 10 ? mp + 3 : mp - 9;
+        *tm = (struct tm){.tm_year = (int)(yoe + era * 400 + (mon <= 2) - 1900),
+                          .tm_mon = (int)(mon - 1),
+                          .tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1),
+                          .tm_hour = (int)(secs / 3600),
+                          .tm_min = (int)(secs / 60 % 60),
+                          .tm_sec = (int)(secs % 60)};
+}
+
 void osn_log(enum osn_log_level level, const char *fmt, ...)
 {
         static const char *const names[] = {"ERR", "WARN", "INFO", "DBG"};
@@ -187,7 +211,7 @@ void osn_log(enum osn_log_level level, const char *fmt, ...)
         struct timeval tv;
         struct tm tm;
         gettimeofday(&tv, NULL);
-        gmtime_r(&tv.tv_sec, &tm);
+        utc_time(tv.tv_sec, &tm);
         int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %d %s %s%s",
                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                          tm.tm_sec, (long)tv.tv_usec / 1000, (int)getpid(), names[level], log_ctx,

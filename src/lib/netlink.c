@@ -692,17 +692,18 @@ static size_t una_frame(uint8_t *f, const uint8_t mac[6], const struct osn_cidr 
         return off_icmp + icmp_len;
 }
 
-/* Sends one round of announcements on 'fd' (bound to nothing, frames
- * addressed by 'to'). */
-static int announce_round(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
-                          const struct osn_cidr *addrs, size_t n, size_t *ret_failed)
+/* Sends one round of announcements; the index of a frame that failed into
+ * *ret_failed. */
+static int announce_round(const struct osn_announce *a, size_t *ret_failed)
 {
-        for (size_t i = 0; i < n; i++) {
+        struct sockaddr_ll to = {
+            .sll_family = AF_PACKET, .sll_ifindex = a->ifindex, .sll_halen = 6};
+        for (size_t i = 0; i < a->n; i++) {
                 uint8_t frame[128];
-                size_t len = addrs[i].family == AF_INET ? garp_frame(frame, mac, &addrs[i])
-                                                        : una_frame(frame, mac, &addrs[i]);
-                memcpy(to->sll_addr, frame, 6);
-                if (sendto(fd, frame, len, 0, (struct sockaddr *)to, sizeof(*to)) < 0) {
+                size_t len = a->addrs[i].family == AF_INET ? garp_frame(frame, a->mac, &a->addrs[i])
+                                                           : una_frame(frame, a->mac, &a->addrs[i]);
+                memcpy(to.sll_addr, frame, 6);
+                if (sendto(a->fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
                         *ret_failed = i;
                         return -errno;
                 }
@@ -710,48 +711,14 @@ static int announce_round(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
         return 0;
 }
 
-/* The repeats, from a grandchild that nobody waits for: it owns nothing but
- * the socket and exits after the last one (well under two seconds). */
-static void announce_later(int fd, struct sockaddr_ll *to, const uint8_t mac[6],
-                           const struct osn_cidr *addrs, size_t n)
-{
-        static const int delays_ms[] = {50, 150, 300, 600, 1000, 2000};
-        pid_t child = fork();
-        if (child < 0)
-                return;
-        if (child > 0) {
-                (void)waitpid(child, NULL, 0);
-                return;
-        }
-        if (fork() != 0)
-                _exit(0);
-        /* Off the runtime's pipes, so that nobody waits for us, and holding
-         * nothing of the plugin's but the packet socket (not its DB
-         * connections, its log, the pod's netns). */
-        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int k = 0; k < 3; k++)
-                if (devnull >= 0)
-                        dup2(devnull, k);
-        if (fd > 3)
-                (void)close_range(3, (unsigned)fd - 1, 0);
-        (void)close_range((unsigned)fd + 1, ~0u, 0);
-        for (size_t i = 0; i < ARRAY_SIZE(delays_ms); i++) {
-                int prev = i ? delays_ms[i - 1] : 0;
-                struct timespec ts = {.tv_sec = 0,
-                                      .tv_nsec = (long)(delays_ms[i] - prev) * 1000000};
-                nanosleep(&ts, NULL);
-                size_t failed;
-                (void)announce_round(fd, to, mac, addrs, n, &failed);
-        }
-        _exit(0);
-}
-
-int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
-                     const struct osn_cidr *addrs, size_t n, struct osn_error *err)
+int osn_announce_open(int netns_fd, const char *ifname, const uint8_t mac[6],
+                      const struct osn_cidr *addrs, size_t n, struct osn_announce *ret,
+                      struct osn_error *err)
 {
         _cleanup_close_ int fd = -1;
         int r;
 
+        ret->fd = -1;
         if ((r = check_ifname(ifname, "pod", err)) < 0)
                 return r;
         {
@@ -769,15 +736,43 @@ int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
         if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
                 return nl_fail(err, -errno, NULL, "cannot find \"%s\" in netns %s", ifname,
                                netns_name(netns_fd).s);
-        struct sockaddr_ll to = {
-            .sll_family = AF_PACKET, .sll_ifindex = ifr.ifr_ifindex, .sll_halen = 6};
-        size_t failed = 0;
-        if ((r = announce_round(fd, &to, mac, addrs, n, &failed)) < 0) {
-                char b[OSN_CIDR_STRLEN];
-                return nl_fail(err, r, NULL, "cannot announce %s on \"%s\" in netns %s",
-                               osn_addr_format(&addrs[failed], b, sizeof(b)), ifname,
-                               netns_name(netns_fd).s);
-        }
-        announce_later(fd, &to, mac, addrs, n);
+        ret->ifindex = ifr.ifr_ifindex;
+        memcpy(ret->mac, mac, 6);
+        ret->n = n < OSN_ANNOUNCE_MAX_ADDRS ? n : OSN_ANNOUNCE_MAX_ADDRS;
+        memcpy(ret->addrs, addrs, ret->n * sizeof(addrs[0]));
+        ret->fd = TAKE_FD(fd);
         return 0;
+}
+
+int osn_announce_first(struct osn_announce *a, struct osn_error *err)
+{
+        size_t failed = 0;
+        int r = announce_round(a, &failed);
+        if (r < 0) {
+                char b[OSN_CIDR_STRLEN];
+                return nl_fail(err, r, NULL, "cannot announce %s from ifindex %d of the pod",
+                               osn_addr_format(&a->addrs[failed], b, sizeof(b)), a->ifindex);
+        }
+        return 0;
+}
+
+void osn_announce_repeat(struct osn_announce *a)
+{
+        static const int delays_ms[] = {50, 150, 300, 600, 1000, 2000};
+        for (size_t i = 0; a->fd >= 0 && i < ARRAY_SIZE(delays_ms); i++) {
+                int prev = i ? delays_ms[i - 1] : 0;
+                struct timespec ts = {.tv_sec = 0,
+                                      .tv_nsec = (long)(delays_ms[i] - prev) * 1000000};
+                nanosleep(&ts, NULL);
+                size_t failed;
+                (void)announce_round(a, &failed);
+        }
+        osn_announce_close(a);
+}
+
+void osn_announce_close(struct osn_announce *a)
+{
+        if (a->fd >= 0)
+                close(a->fd);
+        a->fd = -1;
 }

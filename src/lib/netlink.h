@@ -93,20 +93,35 @@ int osn_link_disable_tx_csum(int netns_fd, const char *ifname);
 int osn_pod_set_mac(int netns_fd, const char *ifname, const uint8_t mac[6], struct osn_error *err)
     _wur_;
 
-/* Inside the netns: announces the pod's addresses from 'ifname' with 'mac'
+/* Announcing the pod's addresses from 'ifname' with 'mac' inside its netns
  * (a gratuitous ARP request per IPv4 address, an unsolicited neighbour
  * advertisement with the override flag per IPv6 address), so peers that
  * knew an address with another MAC (a deleted pod's) update their
- * neighbour entries at once.  Never blocks: a frame the queue cannot take
- * is an error, not a wait.  The round is repeated 50, 150, 300, 600, 1000
- * and 2000 ms later by a detached process (as QEMU announces a migrated
- * guest several times): ovn-installed says the port's binding is installed
- * on this chassis, not that ovn-northd has compiled its logical flows yet
- * (port security), and until it has, OVN drops what the port sends; on a
- * loaded control plane that takes a while, and a peer's entry should not
- * depend on the instant.  That process holds only the socket and no stdio; the
- * caller never waits for it. */
-int osn_pod_announce(int netns_fd, const char *ifname, const uint8_t mac[6],
-                     const struct osn_cidr *addrs, size_t n, struct osn_error *err) _wur_;
+ * neighbour entries at once.  In three steps, so that the ADD does only the
+ * first after ovn-installed: _open() readies the packet socket (before the
+ * wait), _first() sends one round and never blocks (a frame the queue
+ * cannot take is an error, not a wait), _repeat() sends the round again
+ * 50, 150, 300, 600, 1000 and 2000 ms after the first (as QEMU announces a
+ * migrated guest several times) and is for a detached process: it sleeps
+ * about two seconds.  The repeats are there because ovn-installed says the
+ * port's binding is installed on this chassis, not that ovn-northd has
+ * compiled its logical flows yet (port security), and until it has, OVN
+ * drops what the port sends; on a loaded control plane that takes a while,
+ * and a peer's entry should not depend on the instant.  _close() accepts a
+ * closed one (fd -1). */
+#define OSN_ANNOUNCE_MAX_ADDRS 8 /* more are not announced */
+struct osn_announce {
+        int fd; /* the packet socket, in the pod's netns; -1 when closed */
+        int ifindex;
+        uint8_t mac[6];
+        struct osn_cidr addrs[OSN_ANNOUNCE_MAX_ADDRS];
+        size_t n;
+};
+int osn_announce_open(int netns_fd, const char *ifname, const uint8_t mac[6],
+                      const struct osn_cidr *addrs, size_t n, struct osn_announce *ret,
+                      struct osn_error *err) _wur_;
+int osn_announce_first(struct osn_announce *a, struct osn_error *err) _wur_;
+void osn_announce_repeat(struct osn_announce *a);
+void osn_announce_close(struct osn_announce *a);
 
 #endif

@@ -382,6 +382,7 @@ enum attach_mode {
         ATTACH_JOIN,   /* the switch exists with these settings */
         ATTACH_CREATE, /* no switch yet: the first attachment makes it */
         ATTACH_CLAIM,  /* a spare of the network's pool becomes the port */
+        ATTACH_HELD,   /* the port an earlier try of this ADD holds is adopted */
 };
 
 /* A spare as the switch's pool index lists it. */
@@ -400,6 +401,7 @@ struct attach_ops {
         int insert_port;  /* CLAIM: the mutate that makes the spare the port */
         int spare_guard;  /* CLAIM: "it is still a spare" */
         int server_guard; /* JOIN: "the switch holds its DHCP server's port" */
+        int held_guard;   /* HELD: "it is still this container's" */
 };
 
 struct osn_nb_attach {
@@ -451,6 +453,9 @@ struct osn_nb_attach {
         int refill_guard;
         unsigned refill_lost; /* claims its spares lost */
         bool refill_near_full;
+        char held_key[OSN_PORT_NAME_SIZE];  /* the switch's key of what this ADD holds */
+        char held_name[OSN_PORT_NAME_SIZE]; /* what the pool read found under it, or "" */
+        struct spare held;                  /* ... its MAC and addresses */
 
         /* Tenancy: the caller's spec, and, once the NB showed that this
          * attachment belongs on the network of its name that an osn before
@@ -1003,6 +1008,55 @@ static json_t *map_without(const json_t *ids, const char *key)
         return m;
 }
 
+static const char *kv_get(const char *const *kv, const char *key);
+
+/* The switch's key of what container 'cid' holds as 'ifname' (ovn.h,
+ * "Pools"). */
+static void held_key(const char *cid, const char *ifname, char buf[OSN_PORT_NAME_SIZE])
+{
+        snprintf(buf, OSN_PORT_NAME_SIZE, "%s%s/%s", OSN_EXT_HELD, cid ? cid : "",
+                 ifname ? ifname : "");
+}
+
+/* What the transaction being built makes this ADD hold: "<port name>
+ * <address string>" (malloc'd). */
+static char *held_value(const struct osn_nb_attach *at)
+{
+        _cleanup_free_ char *addrs = addresses_string(at->mac, at->ips, at->n_ips);
+        char *v = NULL;
+        if (!addrs || asprintf(&v, "%s %s", at->port_name, addrs) < 0)
+                return NULL;
+        return v;
+}
+
+/* Reads what the held key's value 'v' names into at->held_name and
+ * at->held ("" when it names nothing this network hands out). */
+static void read_held(struct osn_nb_attach *at, const char *v)
+{
+        const char *sp = v ? strchr(v, ' ') : NULL;
+        at->held_name[0] = 0;
+        if (!sp || (size_t)(sp - v) >= sizeof(at->held_name))
+                return;
+        struct spare *h = &at->held;
+        int n = osn_ovn_parse_addresses(sp + 1, at->spec->nc, h->mac, h->ips, OSN_MAX_STATIC);
+        if (n < 0 || (size_t)n != at->spec->alloc->n_subnets)
+                return;
+        h->n_ips = (size_t)n;
+        memcpy(at->held_name, v, (size_t)(sp - v));
+        at->held_name[sp - v] = 0;
+}
+
+/* at->sw_ids as this ADD's attach leaves them: the held key in. */
+static void held_added(struct osn_nb_attach *at)
+{
+        _cleanup_free_ char *v = held_value(at);
+        json_t *m = at->sw_ids && v ? map_without(at->sw_ids, at->held_key) : NULL;
+        if (m)
+                map_add(m, at->held_key, v);
+        json_decref(at->sw_ids);
+        at->sw_ids = m;
+}
+
 /* Reads the network's switch (_uuid, external_ids) and its pool index into
  * at->spares.  A switch that is not osn's with this request's settings
  * gives no spares (the attach transaction's guard then sorts it out). */
@@ -1032,6 +1086,7 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         json_decref(at->sw_ids);
         at->sw_row = at->sw_ids = NULL;
         at->n_spares = 0;
+        at->held_name[0] = 0;
         /* An earlier try of this ADD made the attachment's own port: the
          * attach adopts it (or replaces it), no spare is claimed. */
         at->own_exists = spec->earlier_try && json_array_size(osn_ovsdb_result_rows(res, 1)) > 0;
@@ -1044,6 +1099,8 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
                 return 0;
         at->sw_row = json_incref(sw);
         at->sw_ids = json_deep_copy(ids);
+        if (at->pool)
+                read_held(at, osn_ovsdb_map_get(ids, at->held_key));
         const json_t *pairs = json_array_get(ids, 1);
         free(at->spares);
         at->spares = calloc(json_array_size(pairs) + 1, sizeof(*at->spares));
@@ -1086,6 +1143,18 @@ static void take_spare(struct osn_nb_attach *at, size_t k)
  * that concurrent ADDs spread over the pool), or attach without one. */
 static void pool_decide(struct osn_nb_attach *at)
 {
+        if (at->held_name[0]) {
+                /* An earlier try of this ADD holds a port: adopted, not a
+                 * second one claimed. */
+                const struct spare *h = &at->held;
+                at->mode = ATTACH_HELD;
+                memcpy(at->mac, h->mac, 6);
+                at->n_ips = h->n_ips;
+                memcpy(at->ips, h->ips, h->n_ips * sizeof(h->ips[0]));
+                at->n_claims = 0;
+                snprintf(at->port_name, sizeof(at->port_name), "%s", at->held_name);
+                return;
+        }
         if (at->n_spares > 0 && !at->own_exists && !at->server_missing) {
                 take_spare(at, at->seed % at->n_spares);
                 return;
@@ -1238,7 +1307,8 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
         return r;
 }
 
-/* The index as the claim of at->claim leaves it (the top-up's guard). */
+/* The index as the claim of at->claim leaves it (the top-up's guard):
+ * without the spare's key, with the held key. */
 static void claimed_key_gone(struct osn_nb_attach *at)
 {
         char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
@@ -1246,6 +1316,28 @@ static void claimed_key_gone(struct osn_nb_attach *at)
         json_t *left = at->sw_ids ? map_without(at->sw_ids, key) : NULL;
         json_decref(at->sw_ids);
         at->sw_ids = left;
+        held_added(at);
+}
+
+/* The held key named a port that is not this container's (any more): the
+ * key goes, and the pool is read again. */
+static int held_gone(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        log_info("network %s: port %s, which the switch says container %s holds, is gone or "
+                 "another's; forgetting it",
+                 at->spec->network, at->held_name, at->held_key + strlen(OSN_EXT_HELD));
+        json_t *ops = json_pack("[o]", json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate",
+                                                 "table", "Logical_Switch", "where",
+                                                 where_eq("name", json_string(at->sw_name)),
+                                                 "mutations", "external_ids", "delete",
+                                                 osn_ovsdb_set(json_pack("[s]", at->held_key))));
+        _cleanup_json_ json_t *res = NULL;
+        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        if (r < 0 || (r = read_pool(at, deadline, err)) < 0)
+                return r;
+        at->held_name[0] = 0; /* once: whatever the read says, not again */
+        pool_decide(at);
+        return 0;
 }
 
 /* The top-up, sent right behind a claim (or after an attach without a
@@ -1383,11 +1475,36 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
         const char *net = spec->network;
         json_t *ops = json_array();
         json_decref(at->port_row);
-        at->port_row = at->mode == ATTACH_CLAIM ? json_object() : port_row(at);
-        if (!ops || !at->port_row)
+        at->port_row =
+            at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD ? json_object() : port_row(at);
+        _cleanup_free_ char *held = at->pool ? held_value(at) : NULL;
+        if (!ops || !at->port_row || (at->pool && !held))
                 return json_decref(ops), NULL;
         memset(idx, -1, sizeof(*idx));
+        idx->n_claims = 0; /* CLAIM and HELD have none */
         append(ops, op_comment("osn: attach %s to network %s", spec->port_name, net));
+        if (at->mode == ATTACH_HELD) {
+                /* Nothing to change: the port is the attachment's if it is
+                 * still this container's. */
+                char uuid[37];
+                json_t *w = osn_is_spare_port(net, at->port_name, uuid)
+                                ? where_eq("_uuid", osn_ovsdb_uuid(uuid))
+                                : where_eq("name", json_string(at->port_name));
+                const char *kv[] = {OSN_EXT_NETWORK,
+                                    net,
+                                    OSN_EXT_CONTAINER,
+                                    kv_get(spec->port_ids, OSN_EXT_CONTAINER),
+                                    OSN_EXT_IFNAME,
+                                    kv_get(spec->port_ids, OSN_EXT_IFNAME),
+                                    NULL};
+                idx->held_guard =
+                    append(ops, op_exists("Logical_Switch_Port",
+                                          json_pack("[O,o]", json_array_get(w, 0),
+                                                    osn_ovsdb_cond("external_ids", "includes",
+                                                                   osn_ovsdb_map(kv)))));
+                json_decref(w);
+                return ops;
+        }
         if (at->mode == ATTACH_CLAIM) {
                 /* The spare is still one; it becomes the attachment and
                  * leaves the pool's index. */
@@ -1412,11 +1529,12 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                                               "table", "Logical_Switch_Port", "where", lsp,
                                               "mutations", "options", "insert", host));
                 append(ops,
-                       json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
+                       json_pack("{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}", "op", "mutate", "table",
                                  "Logical_Switch", "where",
                                  where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(at->sw_row))),
                                  "mutations", "external_ids", "delete",
-                                 osn_ovsdb_set(json_pack("[s]", key))));
+                                 osn_ovsdb_set(json_pack("[s]", key)), "external_ids", "insert",
+                                 osn_ovsdb_map((const char *const[]){at->held_key, held, NULL})));
                 return ops;
         }
         json_t *sw_where = NULL;
@@ -1444,6 +1562,7 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                                                         "name", json_array()));
                 break;
         case ATTACH_CLAIM:
+        case ATTACH_HELD:
                 break;
         }
         idx->n_claims = at->n_claims;
@@ -1457,6 +1576,8 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
         if (at->mode == ATTACH_CREATE) {
                 json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
                 json_t *sw_ids = switch_ids(spec);
+                if (held)
+                        map_add(sw_ids, at->held_key, held);
                 if (spec->nc->external) {
                         json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
                         append(ops, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
@@ -1488,9 +1609,15 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                 }
                 return ops;
         }
-        append(ops, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
-                              "Logical_Switch", "where", sw_where, "mutations", "ports", "insert",
-                              osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp")))));
+        json_t *mutations = json_pack("[[s,s,o]]", "ports", "insert",
+                                      osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp"))));
+        if (held)
+                json_array_append_new(
+                    mutations,
+                    json_pack("[s,s,o]", "external_ids", "insert",
+                              osn_ovsdb_map((const char *const[]){at->held_key, held, NULL})));
+        append(ops, json_pack("{s:s, s:s, s:O, s:o}", "op", "mutate", "table", "Logical_Switch",
+                              "where", sw_where, "mutations", mutations));
         json_decref(sw_where);
         return ops;
 }
@@ -1541,16 +1668,25 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                    spec->n_static_ips == 0;
         int r;
         if (at->pool) {
+                held_key(kv_get(spec->port_ids, OSN_EXT_CONTAINER),
+                         kv_get(spec->port_ids, OSN_EXT_IFNAME), at->held_key);
                 if ((r = read_pool(at, deadline, err)) < 0)
                         return r;
                 pool_decide(at);
+                if (at->mode == ATTACH_HELD)
+                        return (r = send_attach(at, err)) < 0 ? r : (*ret = TAKE_PTR(at), 0);
                 if (at->mode == ATTACH_CLAIM) {
-                        if ((r = send_attach(at, err)) < 0)
-                                return r;
                         /* The top-up right behind the claim, guarded by the
                          * index as the claim leaves it: it commits only
                          * after the claim did (one connection, in order),
-                         * while the ADD goes on. */
+                         * and northd has compiled its spares by the time
+                         * ovn-controller sees the caller's plug (measured:
+                         * sent after the claim's answer, they competed
+                         * with the port in northd and ovn-controller; sent
+                         * after the ADD's answer, 8 ADDs at once found the
+                         * pool empty half the time). */
+                        if ((r = send_attach(at, err)) < 0)
+                                return r;
                         claimed_key_gone(at);
                         refill_start(at);
                         *ret = TAKE_PTR(at);
@@ -2423,7 +2559,9 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
         for (int tries = 0; tries < MAX_ATTACH_TRIES; tries++) {
                 int r = 0;
                 if (!at->in_flight) {
-                        r = at->mode == ATTACH_CLAIM ? 0 : choose_addresses(at, err);
+                        r = at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD
+                                ? 0
+                                : choose_addresses(at, err);
                         if (r == -ENOSPC) {
                                 for (size_t s = 0; s < spec->alloc->n_subnets; s++) {
                                         struct osn_cidr c;
@@ -2458,12 +2596,28 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                                 refill_start(at);
                         return 0;
                 }
+                if (r == 0 && at->mode == ATTACH_HELD) {
+                        char uuid[37];
+                        bool spare = osn_is_spare_port(spec->network, at->port_name, uuid);
+                        fill_result(at, spare ? uuid : NULL, false, ret);
+                        ret->pooled = spare;
+                        return 0;
+                }
                 if (r == 0) {
                         const json_t *u = json_object_get(
                             json_array_get(res, (size_t)at->idx.insert_port), "uuid");
                         fill_result(at, json_string_value(json_array_get(u, 1)), true, ret);
+                        if (at->pool)
+                                held_added(at);
                         refill_start(at);
                         return 0;
+                }
+                if (r == -EAGAIN && at->mode == ATTACH_HELD &&
+                    (err ? err->failed_op : -1) == at->idx.held_guard) {
+                        osn_error_clear(err);
+                        if ((r = held_gone(at, deadline, err)) < 0)
+                                return r;
+                        continue;
                 }
                 if (r == -EAGAIN && at->mode == ATTACH_CLAIM &&
                     (err ? err->failed_op : -1) == at->idx.spare_guard) {
@@ -2643,6 +2797,17 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                                           back ? " (back to its pool)" : ""),
                                op_wait("Logical_Switch", json_deep_copy(sw_where), "external_ids",
                                        json_pack("[{s:O}]", "external_ids", sw_ids)));
+                /* What the container held leaves the switch's index. */
+                char hk[OSN_PORT_NAME_SIZE];
+                held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
+                         osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
+                const char *hv = osn_ovsdb_map_get(sw_ids, hk);
+                size_t pl = strlen(port_name);
+                if (hv && strncmp(hv, port_name, pl) == 0 && hv[pl] == ' ')
+                        append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate",
+                                             "table", "Logical_Switch", "where", sw_where,
+                                             "mutations", "external_ids", "delete",
+                                             osn_ovsdb_set(json_pack("[s]", hk))));
                 if (cid && spare_named)
                         append(tx, op_exists("Logical_Switch_Port",
                                              json_pack("[O,o]", json_array_get(port_where, 0),

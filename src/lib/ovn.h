@@ -130,9 +130,20 @@ char *osn_identity_port_name(const char *network, const char *identity);
  * the pool is short (it keeps its MAC and addresses together, so peers'
  * neighbour caches stay right), else removes it; either way it trims the
  * pool back to its size.  The network's last attachment takes the switch,
- * and its spares, with it. */
+ * and its spares, with it.
+ *
+ * The switch also says what each container holds on it: "osn/held/<container
+ * id>/<ifname>" = "<port name> <address string>", written by the transaction
+ * that claims a spare or inserts a pool-path ADD's own port, and removed by
+ * the one that detaches that port.  The pool read sees it, so an ADD tried
+ * again after a kill (its earlier try's claim committed, its veth made or
+ * not; or a DEL that removed the veth and died before the NB) adopts the
+ * port it already holds, guarded by "it is still this container's", and
+ * never claims a second one.  A key whose port is gone (removed by hand) is
+ * dropped by the ADD that finds it so. */
 #define OSN_EXT_SPARE         "osn/spare"  /* "true" on a spare port */
 #define OSN_EXT_SPARE_INDEX   "osn/spare/" /* + UUID, on the switch */
+#define OSN_EXT_HELD          "osn/held/"  /* + "<container id>/<ifname>", on the switch */
 #define OSN_PORT_NAME_SIZE    512          /* any port name osn makes, with its NUL */
 #define OSN_POOL_DEFAULT_SIZE 4            /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
@@ -223,9 +234,11 @@ const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);
 const char *osn_nb_attach_network(const struct osn_nb_attach *at);
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err) _wur_;
-/* After _finish(): waits (within 'deadline') for the pool's top-up and
- * retries it when a guard did not hold, a few times.  Never an error: a
- * pool that could not be filled is logged and filled by a later ADD. */
+/* After _finish(): waits (within 'deadline') for the pool's top-up (sent
+ * right behind the claim, or after an attach without a spare) and retries
+ * it when a guard did not hold, a few times.  Never an error: a pool that
+ * could not be filled is logged and filled by a later ADD.  The ADD calls
+ * it once it has answered (from its tail child). */
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline);
 /* Accepts NULL.  An unfinished transaction's answer is left to the
  * connection (it is matched by id and dropped). */

@@ -1023,11 +1023,11 @@ int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret)
         return 0;
 }
 
-void osn_ovsdb_close(struct osn_ovsdb *c)
+static void free_conn(struct osn_ovsdb *c, bool goodbye)
 {
         if (!c)
                 return;
-        if (c->rpc && !osn_jsonrpc_error(c->rpc)) {
+        if (goodbye && c->rpc && !osn_jsonrpc_error(c->rpc)) {
                 /* Cancel the monitors: their updates are what would arrive
                  * unread and make the server log a reset. */
                 const char *id;
@@ -1044,7 +1044,10 @@ void osn_ovsdb_close(struct osn_ovsdb *c)
         /* Requests first: they name the sessions they are on. */
         while (c->n_reqs)
                 remove_req(c, &c->reqs[c->n_reqs - 1]);
-        osn_jsonrpc_close_gracefully(c->rpc, GOODBYE_MS);
+        if (goodbye)
+                osn_jsonrpc_close_gracefully(c->rpc, GOODBYE_MS);
+        else
+                osn_jsonrpc_close(c->rpc);
         osn_jsonrpc_close(c->drain);
         free(c->reqs);
         for (size_t i = 0; i < c->n_remotes; i++)
@@ -1056,6 +1059,16 @@ void osn_ovsdb_close(struct osn_ovsdb *c)
         json_decref(c->monitors);
         json_decref(c->updates);
         free(c);
+}
+
+void osn_ovsdb_close(struct osn_ovsdb *c)
+{
+        free_conn(c, true);
+}
+
+void osn_ovsdb_abandon(struct osn_ovsdb *c)
+{
+        free_conn(c, false);
 }
 
 static int dup_opt(const char *s, char **ret)

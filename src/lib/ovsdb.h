@@ -101,6 +101,10 @@ int osn_ovsdb_connect(const char *remotes, const struct osn_ssl_opts *ssl, int64
 
 /* Closes the connection and frees everything; accepts NULL. */
 void osn_ovsdb_close(struct osn_ovsdb *c);
+/* Frees everything and closes this process's descriptors without a word to
+ * the server (no monitor_cancel, no shutdown): for a process whose fork()ed
+ * child carries on with the connection, which a goodbye would end. */
+void osn_ovsdb_abandon(struct osn_ovsdb *c);
 static inline void osn_ovsdb_closep(struct osn_ovsdb **c)
 {
         osn_ovsdb_close(*c);

@@ -52,13 +52,15 @@ switch_ids() {
 # without holder ids, its port security its addresses, its DHCPv4 options
 # the network's, listed in the switch's index (osn/spare/<uuid> = its
 # addresses) and the index has no other key; and no IP or MAC is on two of
-# the network's ports.
+# the network's ports; every held key (osn/held/<cid>/<ifname>) names that
+# attachment's port.
 pool_report() {
     local net=$1 want=$2 ports sw
     ports=$(lsps "$net") || { echo "cannot read the ports"; return; }
     sw=$(switch_ids "$net") || { echo "cannot read the switch"; return; }
     jq -r --arg net "$net" --arg want "$want" --argjson sw "$sw" --arg dhcp "$(dhcp4_of "$net")" '
-        ($sw | to_entries | map(select(.key | startswith("osn/spare/")))
+        . as $all
+        | ($sw | to_entries | map(select(.key | startswith("osn/spare/")))
              | map({key: (.key | ltrimstr("osn/spare/")), value}) | from_entries) as $idx
         | map(select(.external_ids["osn/spare"] == "true")) as $sp
         | ($sp | map(._uuid)) as $spu
@@ -77,6 +79,12 @@ pool_report() {
                    | "spare \(.name) has dhcpv4_options \"\(.dhcpv4_options)\", the network'"'"'s are \"\($dhcp)\""),
             ($idx | keys[] | select(. as $u | $spu | any(. == $u) | not)
                   | "index key osn/spare/\(.) names no spare"),
+            ($sw | to_entries[] | select(.key | startswith("osn/held/"))
+                 | (.key | ltrimstr("osn/held/")) as $ci | (.value | split(" ")[0]) as $pn
+                 | select([$all[] | select(.name == $pn and
+                                   "\(.external_ids["osn/container-id"])/\(.external_ids["osn/ifname"])" == $ci)]
+                          | length != 1)
+                 | "held key \(.key) names \($pn), not that attachment'"'"'s port"),
             (map(select(.type != "localnet") | (.addresses[0] // "") | split(" ")[]
                  | select(. != "" and . != "unknown" and . != "dynamic"))
              | group_by(.) | map(select(length > 1))[] | "\(.[0]) is on \(length) ports")
@@ -220,6 +228,9 @@ same "$(lsp_ip "$A2")" "$(jq -r '.ips[0].address' <<<"$RA2" | cut -d/ -f1)" "poo
 same "$(lsp_mac "$A2")" "$(in_pod a2 cat /sys/class/net/net1/address)" "pool1: the pod's interface has the port's MAC"
 same "$(lsp_ip "$A2")" "$(pod_ip a2)" "pool1: and its address"
 assert_eq "osn.testns/pool1.spare.$A2U" "$(iface_id 2 cid-a2)" "pool1: the OVS interface's iface-id on node2 is the pool port's name"
+assert_eq "osn.testns/pool1.spare.$A2U $(jq -r '.addresses[0]' <<<"$A2")" \
+    "$(switch_ids pool1 | jq -r '.["osn/held/cid-a2/net1"]')" \
+    "pool1: the switch says what a2 holds (osn/held/cid-a2/net1: its port and addresses)"
 assert_eq "osn-node2" "$(sbctl --bare --columns=name list Chassis \
     "$(sbctl --bare --columns=chassis find Port_Binding "logical_port=osn.testns/pool1.spare.$A2U")")" \
     "pool1: the pool port is bound to chassis osn-node2"
