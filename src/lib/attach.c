@@ -923,10 +923,11 @@ static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *ho
  * its name that an osn before tenancy made, joined since (the veth is named
  * for its own port) or before the upgrade (the veth is named for that
  * network's port).  'host' is its veth's name; without an interface, the
- * own network's and its own port's. */
+ * own network's and its own port's.  *ret_port: the attachment's own port
+ * name on that network (malloc'd). */
 static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *ovs,
                             int64_t deadline, struct osn_tenancy *ret, char host[IFNAMSIZ],
-                            struct osn_error *err)
+                            char **ret_port, struct osn_error *err)
 {
         struct osn_tenancy legacy;
         osn_tenancy_legacy(req->ten, &legacy);
@@ -948,9 +949,10 @@ static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *
                         continue;
                 if (streq(net, legacy.network))
                         *ret = legacy;
-                return 0;
+                break;
         }
-        return 0;
+        *ret_port = attachment_port_name(ret->network, req->nc, req->env);
+        return *ret_port ? 0 : -ENOMEM;
 }
 
 int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
@@ -967,12 +969,10 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
                 return r;
         struct osn_tenancy ten;
         char host[IFNAMSIZ];
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, err)) < 0)
+        _cleanup_free_ char *port = NULL;
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, err)) < 0)
                 return r;
         const char *net = ten.network;
-        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
-        if (!port)
-                return -ENOMEM;
         if (identity) {
                 /* This node's pieces go, if they are still this container's
                  * (a late DEL must not take the veth of the pod that holds
@@ -1047,12 +1047,10 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                 return r;
         struct osn_tenancy ten;
         char host[IFNAMSIZ];
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, err)) < 0)
+        _cleanup_free_ char *port = NULL;
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, err)) < 0)
                 return r;
         const char *net = ten.network;
-        _cleanup_free_ char *port = attachment_port_name(net, nc, env);
-        if (!port)
-                return -ENOMEM;
         _cleanup_json_ json_t *ifaces = NULL;
         if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
                 return r;
