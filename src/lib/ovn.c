@@ -2151,7 +2151,7 @@ static int legacy_holders(struct osn_nb_attach *at, const json_t *sw, char *buf,
         if (r < 0)
                 return r;
         const char *list[256];
-        size_t n = 0, i;
+        size_t n = 0, i, dropped = 0;
         json_t *row;
         json_array_foreach(rows, i, row)
         {
@@ -2167,6 +2167,8 @@ static int legacy_holders(struct osn_nb_attach *at, const json_t *sw, char *buf,
                         k++;
                 if (k == n && n < ARRAY_SIZE(list))
                         list[n++] = ns;
+                else if (k == n)
+                        dropped++;
         }
         for (size_t a = 1; a < n; a++) /* insertion sort: a few namespaces */
                 for (size_t b = a; b > 0 && strcmp(list[b - 1], list[b]) > 0; b--) {
@@ -2174,12 +2176,21 @@ static int legacy_holders(struct osn_nb_attach *at, const json_t *sw, char *buf,
                         list[b] = list[b - 1], list[b - 1] = x;
                 }
         buf[0] = 0;
-        for (size_t k = 0; k < n; k++)
-                if (strlen(buf) + strlen(list[k]) + 2 < len) {
-                        if (k)
-                                strcat(buf, ",");
-                        strcat(buf, list[k]);
+        for (size_t k = 0; k < n; k++) {
+                if (strlen(buf) + strlen(list[k]) + 2 >= len) {
+                        dropped++;
+                        continue;
                 }
+                if (buf[0])
+                        strcat(buf, ",");
+                strcat(buf, list[k]);
+        }
+        /* Safe either way: a namespace left out keeps the pods it has there
+         * and gets a network of its own for new ones. */
+        if (dropped)
+                log_warn("network %s (made before tenancy): %zu namespace(s) beyond the first "
+                         "%zu do not fit in its record; their new pods get networks of their own",
+                         name, dropped, n);
         if (n == 0)
                 return 0; /* nobody to keep connected: the switch is only spares */
         json_t *where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
