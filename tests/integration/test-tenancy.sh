@@ -46,6 +46,15 @@ del() {
     cni "$node" DEL "cid-$pod" "$(pod_netns "$pod")" "$ifname" "$conf" "$args$extra" >/dev/null
 }
 sw_ids() { nbctl --if-exists get Logical_Switch "$1" external_ids 2>/dev/null; }
+# gap FILE: the longest time in ms between two replies of a `ping -D` run;
+# received FILE: how many replies it got.  A pinger that loses its peer
+# (a takeover, a network split) sees a long gap or none at all; a loaded
+# machine may delay or drop a single ping.
+gap() {
+    awk -F'[][]' '/bytes from/ {t = $2 + 0; if (n++ && (t - p) * 1000 > g) g = (t - p) * 1000; p = t}
+        END {printf "%d", g}' "$1"
+}
+received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"; }
 
 NET='{"cniVersion":"1.0.0","type":"ovn-kubernetes","name":"tenant-overlay","subnet":"10.10.10.0/24"}'
 
@@ -140,9 +149,8 @@ wait "$PING"
 # cuts the replies off for hundreds of ms or for good; a loaded machine may
 # delay or drop a single 10 ms ping.  So: no two replies more than 200 ms
 # apart, and the VM answers to the end.
-GAP=$(awk -F'[][]' '/bytes from/ {t = $2 + 0; if (n++ && (t - p) * 1000 > g) g = (t - p) * 1000; p = t}
-        END {printf "%d", g}' "$SANDBOX_DIR/vmping.out")
-GOT=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$SANDBOX_DIR/vmping.out")
+GAP=$(gap "$SANDBOX_DIR/vmping.out")
+GOT=$(received "$SANDBOX_DIR/vmping.out")
 [[ -n $GOT && $GOT -gt 0 && $GAP -le 200 ]] &&
     ok "the VM's pinger saw no gap while another namespace presented its identity (longest between replies: $GAP ms; $GOT of 500 answered)" ||
     fail "the VM's pinger saw a gap of $GAP ms ($GOT of 500 answered)"
@@ -233,9 +241,9 @@ expect_ok "before: tenant-a VM pod lv1 with an identity on solo" add 1 tenant-a 
 LV_IP=$(pod_ip lv1)
 LA2=$(pod_ip la2); SB1=$(pod_ip sb1); SA1=$(pod_ip sa1)
 assert_eq "osn.shared osn.solo " "$(osn_switches | sort | tr '\n' ' ')" "the previous release names networks by name alone"
-in_pod la1 ping -i 0.05 -c 200 -W 1 "$LA2" >"$SANDBOX_DIR/up1.out" 2>&1 &
+in_pod la1 ping -D -i 0.05 -c 200 -W 1 "$LA2" >"$SANDBOX_DIR/up1.out" 2>&1 &
 P1=$!
-in_pod sa1 ping -i 0.05 -c 200 -W 1 "$SB1" >"$SANDBOX_DIR/up2.out" 2>&1 &
+in_pod sa1 ping -D -i 0.05 -c 200 -W 1 "$SB1" >"$SANDBOX_DIR/up2.out" 2>&1 &
 P2=$!
 PLUGIN=$NEWPLUGIN
 sleep 1
@@ -257,8 +265,12 @@ check_fails "tenant-c's own 'shared' does not reach the old one" ping_ok sc1 "$S
 check_fails "tenant-b's own 'solo' does not reach tenant-a's" ping_ok lb1 "$LA2"
 assert_contains "$(osn_switches | tr '\n' ' ')" "osn.tenant-c/shared" "tenant-c's network is its own"
 wait "$P1" "$P2"
-assert_eq "0" "$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$SANDBOX_DIR/up1.out")" "solo's old pods pinged each other through the upgrade without loss"
-assert_eq "0" "$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$SANDBOX_DIR/up2.out")" "shared's old pods too"
+for u in "1:solo" "2:shared"; do
+    f=$SANDBOX_DIR/up${u%%:*}.out g=$(gap "$SANDBOX_DIR/up${u%%:*}.out") n=$(received "$SANDBOX_DIR/up${u%%:*}.out")
+    [[ -n $n && $n -ge 190 && $g -le 300 ]] &&
+        ok "${u#*:}'s old pods pinged each other through the upgrade (every 50 ms: $n of 200 answered, longest gap $g ms)" ||
+        fail "${u#*:}'s old pods: $n of 200 answered, longest gap $g ms ($f)"
+done
 # The old pods' DEL by the new plugin (their veths are named for the old ports).
 del 2 tenant-a lv2 "$L1VM"
 nbctl --if-exists lsp-del osn.solo.id.tenant-a/lvm.net1
