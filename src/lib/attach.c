@@ -903,31 +903,17 @@ static const json_t *iface_named(const json_t *ifaces, const char *host)
         return found;
 }
 
-/* The OVS iface-id of this node's interface 'host' of 'network' (NULL when
- * there is none), malloc'd into *ret. */
-static int iface_port(struct osn_ovsdb *ovs, const char *network, const char *host,
-                      int64_t deadline, char **ret, struct osn_error *err)
-{
-        _cleanup_json_ json_t *ifaces = NULL;
-        int r = osn_ovs_list_attachments(ovs, network, deadline, &ifaces, err);
-        if (r < 0)
-                return r;
-        const char *id = osn_ovsdb_map_get(
-            json_object_get(iface_named(ifaces, host), "external_ids"), "iface-id");
-        *ret = NULL;
-        return id && !(*ret = strdup(id)) ? -ENOMEM : 0;
-}
-
 /* Where an attachment of this container is, as its OVS interface records
  * it (osn/network): on its own network (req->ten), or on the network of
  * its name that an osn before tenancy made, joined since (the veth is named
  * for its own port) or before the upgrade (the veth is named for that
  * network's port).  'host' is its veth's name; without an interface, the
  * own network's and its own port's.  *ret_port: the attachment's own port
- * name on that network (malloc'd). */
+ * name on that network (malloc'd); *ret_iface: its OVS interface's row
+ * (new reference), NULL when there is none on that network. */
 static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *ovs,
                             int64_t deadline, struct osn_tenancy *ret, char host[IFNAMSIZ],
-                            char **ret_port, struct osn_error *err)
+                            char **ret_port, json_t **ret_iface, struct osn_error *err)
 {
         struct osn_tenancy legacy;
         osn_tenancy_legacy(req->ten, &legacy);
@@ -937,20 +923,25 @@ static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *
         if (r < 0)
                 return r;
         const struct osn_tenancy *const cand[] = {req->ten, &legacy};
+        const json_t *it = NULL;
         for (size_t i = ARRAY_SIZE(cand); i-- > 0;) {
                 _cleanup_free_ char *port =
                     attachment_port_name(cand[i]->network, req->nc, req->env);
                 if (!port)
                         return -ENOMEM;
                 osn_host_ifname(port, host);
-                const char *net = osn_ovsdb_map_get(
-                    json_object_get(iface_named(ifaces, host), "external_ids"), OSN_EXT_NETWORK);
+                it = iface_named(ifaces, host);
+                const char *net =
+                    osn_ovsdb_map_get(json_object_get(it, "external_ids"), OSN_EXT_NETWORK);
                 if (i > 0 && !net)
                         continue;
                 if (streq(net, legacy.network))
                         *ret = legacy;
+                if (!streq(net, ret->network))
+                        it = NULL; /* an interface of another network: not this one's */
                 break;
         }
+        *ret_iface = json_incref((json_t *)it);
         *ret_port = attachment_port_name(ret->network, req->nc, req->env);
         return *ret_port ? 0 : -ENOMEM;
 }
@@ -970,7 +961,8 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
         struct osn_tenancy ten;
         char host[IFNAMSIZ];
         _cleanup_free_ char *port = NULL;
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, err)) < 0)
+        _cleanup_json_ json_t *it = NULL;
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &it, err)) < 0)
                 return r;
         const char *net = ten.network;
         if (identity) {
@@ -978,10 +970,6 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
                  * (a late DEL must not take the veth of the pod that holds
                  * the identity now: it has the same name); the port stays
                  * for its identity. */
-                _cleanup_json_ json_t *ifaces = NULL;
-                if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
-                        return r;
-                const json_t *it = iface_named(ifaces, host);
                 bool ours = !it || streq(osn_ovsdb_map_get(json_object_get(it, "external_ids"),
                                                            OSN_EXT_CONTAINER),
                                          env->container_id);
@@ -1003,9 +991,7 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
         /* The port the veth is plugged into says which logical port it is
          * (a claimed spare's name is not the container's, nor is a port
          * that joined a network made before tenancy). */
-        _cleanup_free_ char *iface_id = NULL;
-        if ((r = iface_port(ovs, net, host, deadline, &iface_id, err)) < 0)
-                return r;
+        const char *iface_id = osn_ovsdb_map_get(json_object_get(it, "external_ids"), "iface-id");
         const char *lsp = iface_id ? iface_id : port;
         r = osn_attach_remove(nb, ovs, net, lsp, env->container_id, env->ifname, node->pool_size,
                               deadline, err);
@@ -1048,13 +1034,10 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
         struct osn_tenancy ten;
         char host[IFNAMSIZ];
         _cleanup_free_ char *port = NULL;
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, err)) < 0)
+        _cleanup_json_ json_t *iface = NULL;
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &iface, err)) < 0)
                 return r;
         const char *net = ten.network;
-        _cleanup_json_ json_t *ifaces = NULL;
-        if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0)
-                return r;
-        const json_t *iface = iface_named(ifaces, host);
         /* A claimed spare's logical port is the one the veth's OVS port
          * names, and so is the port of an attachment that joined a network
          * made before tenancy (named for its own network). */

@@ -1647,6 +1647,16 @@ static void fill_result(const struct osn_nb_attach *at, const char *uuid, bool c
         memcpy(ret->ips, at->ips, at->n_ips * sizeof(at->ips[0]));
 }
 
+/* Names of the switch and its localnet port for the current spec. */
+static int switch_names(struct osn_nb_attach *at)
+{
+        free(at->sw_name);
+        free(at->ln_name);
+        at->sw_name = osn_switch_name(at->spec->network);
+        at->ln_name = osn_localnet_port_name(at->spec->network);
+        return at->sw_name && at->ln_name ? 0 : -ENOMEM;
+}
+
 int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
                         struct osn_nb_attach **ret, struct osn_error *err)
 {
@@ -1658,9 +1668,7 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
         at->own_spec = spec;
         at->seed = osn_alloc_seed(spec->port_name);
         at->mode = ATTACH_JOIN;
-        at->sw_name = osn_switch_name(spec->network);
-        at->ln_name = osn_localnet_port_name(spec->network);
-        if (!at->sw_name || !at->ln_name)
+        if (switch_names(at) < 0)
                 return -ENOMEM;
         snprintf(at->port_name, sizeof(at->port_name), "%s", spec->port_name);
         /* The pool path: one indexed read of the switch, then the claim. */
@@ -2292,16 +2300,6 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
                 p = c ? c + 1 : NULL;
         }
         return 0;
-}
-
-/* Names of the switch and its localnet port for the current spec. */
-static int switch_names(struct osn_nb_attach *at)
-{
-        free(at->sw_name);
-        free(at->ln_name);
-        at->sw_name = osn_switch_name(at->spec->network);
-        at->ln_name = osn_localnet_port_name(at->spec->network);
-        return at->sw_name && at->ln_name ? 0 : -ENOMEM;
 }
 
 /* The attachment goes on the network of its name that an osn before

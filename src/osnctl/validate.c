@@ -984,17 +984,18 @@ static void check_across(struct vctx *c)
         }
 }
 
-/* With -c NODE_CONFIG: what ADD checks against the node that a file can
+/* With -c NODE_CONFIG ('node' as loaded, NULL when it did not load: then
+ * 'load_err' says why): what ADD checks against the node that a file can
  * show, and a note on what only the node knows. */
-static void check_node(struct vctx *c, const char *path)
+static void check_node(struct vctx *c, const char *path, const struct osn_nodeconf *node,
+                       const struct osn_error *load_err)
 {
-        _cleanup_(osn_nodeconf_freep) struct osn_nodeconf *node = NULL;
         struct osn_error err = {0};
         struct osn_pos none = {0, 0};
         const char *file = c->file;
-        if (osn_nodeconf_load(path, &node, &err) < 0) {
+        if (!node) {
                 c->file = path;
-                add(c, none, V_ERROR, NULL, -1, NULL, "node config: %s", err.msg);
+                add(c, none, V_ERROR, NULL, -1, NULL, "node config: %s", load_err->msg);
                 c->file = file;
                 return;
         }
@@ -1065,15 +1066,14 @@ int osnctl_validate(struct osnctl *ctl, int argc, char **argv)
                 return OSNCTL_PROBLEMS;
         }
         /* Which network each lands on: with -c, as that node's grants say. */
-        _cleanup_(osn_nodeconf_freep) struct osn_nodeconf *grants_node = NULL;
-        struct osn_error gerr = {0};
-        if (ctl->config_path && osn_nodeconf_load(ctl->config_path, &grants_node, &gerr) < 0)
-                grants_node = NULL; /* check_node() reports it */
-        assign_networks(&c, grants_node ? &grants_node->grants : NULL,
-                        grants_node ? grants_node->path : NULL);
+        _cleanup_(osn_nodeconf_freep) struct osn_nodeconf *node = NULL;
+        struct osn_error node_err = {0};
+        if (ctl->config_path && osn_nodeconf_load(ctl->config_path, &node, &node_err) < 0)
+                node = NULL; /* check_node() reports it */
+        assign_networks(&c, node ? &node->grants : NULL, node ? node->path : NULL);
         check_across(&c);
         if (ctl->config_path)
-                check_node(&c, ctl->config_path);
+                check_node(&c, ctl->config_path, node, &node_err);
         size_t counts[V_NSTATUS] = {0};
         for (size_t i = 0; i < c.n; i++)
                 counts[c.v[i].status]++;
