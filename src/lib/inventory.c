@@ -16,6 +16,7 @@
 #include <linux/magic.h>
 
 #include "log.h"
+#include "names.h"
 #include "netlink.h"
 #include "ovn.h"
 #include "stream.h"
@@ -295,10 +296,11 @@ static int stale_keys(struct osn_inv_network *n, size_t idx, const struct port_o
         json_array_foreach(pairs, i, pair)
         {
                 const char *key = json_string_value(json_array_get(pair, 0));
-                if (!key || !startswith(key, OSN_EXT_SPARE_INDEX))
+                if (!osn_pool_index_has(key))
                         continue;
-                struct port_owner k = {key + strlen(OSN_EXT_SPARE_INDEX), 0}, *o = NULL;
-                if (n_owners)
+                /* A key that names no UUID names no spare: stale. */
+                struct port_owner k = {osn_pool_index_uuid(key), 0}, *o = NULL;
+                if (k.uuid && n_owners)
                         o = bsearch(&k, owners, n_owners, sizeof(*owners), cmp_owner);
                 if (o && o->network == idx)
                         continue;
@@ -431,8 +433,8 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 p->spare = spare;
                 port_addresses(p, n);
                 if (n && spare) {
-                        char ikey[sizeof(OSN_EXT_SPARE_INDEX) + sizeof(p->uuid)];
-                        snprintf(ikey, sizeof(ikey), "%s%s", OSN_EXT_SPARE_INDEX, p->uuid);
+                        char ikey[OSN_POOL_INDEX_KEY_SIZE];
+                        osn_pool_index_key(p->uuid, ikey);
                         p->indexed = osn_ovsdb_map_get(n->external_ids, ikey) != NULL;
                         n->n_spares++;
                         n->n_unindexed += !p->indexed;
@@ -864,18 +866,6 @@ enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len
         return OSN_NETNS_ALIVE;
 }
 
-/* Whether 'path' is a live network namespace (nothing said). */
-static bool is_netns(const char *path)
-{
-        int fd = -1;
-        if (osn_netns_open(path, &fd) < 0)
-                return false;
-        struct statfs sf;
-        bool ok = fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == NSFS_MAGIC;
-        close(fd);
-        return ok;
-}
-
 /* Whether the directory of 'path' holds at least one live network
  * namespace, i.e. whether this process sees the namespaces mounted there
  * (a container without the host's /var/run/netns sees an empty or missing
@@ -897,7 +887,8 @@ static bool sees_netns_dir(const char *path)
                 if (e->d_name[0] == '.')
                         continue;
                 int w = snprintf(entry, sizeof(entry), "%s/%s", dir, e->d_name);
-                seen = w > 0 && (size_t)w < sizeof(entry) && is_netns(entry);
+                seen = w > 0 && (size_t)w < sizeof(entry) &&
+                       osn_inv_netns_state(entry, NULL, 0) == OSN_NETNS_ALIVE;
         }
         closedir(d);
         return seen;

@@ -12,51 +12,6 @@
 
 #define MAX_GUARD_RETRIES 20
 
-char *osn_switch_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
-}
-
-char *osn_port_name(const char *network, const char *container_id, const char *ifname)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.%s.%s", network, container_id, ifname) < 0 ? NULL : s;
-}
-
-char *osn_identity_port_name(const char *network, const char *identity)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.id.%s", network, identity) < 0 ? NULL : s;
-}
-
-char *osn_spare_port_name(const char *network, const char *uuid)
-{
-        char *s;
-        return asprintf(&s, "osn.%s.spare.%s", network, uuid) < 0 ? NULL : s;
-}
-
-bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37])
-{
-        size_t nl = strlen(network);
-        if (!port_name || strncmp(port_name, "osn.", 4) != 0 ||
-            strncmp(port_name + 4, network, nl) != 0 ||
-            strncmp(port_name + 4 + nl, ".spare.", 7) != 0)
-                return false;
-        const char *u = port_name + 4 + nl + 7;
-        if (!osn_ovsdb_is_uuid(u))
-                return false;
-        if (uuid)
-                memcpy(uuid, u, 37);
-        return true;
-}
-
-char *osn_localnet_port_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.localnet", network) < 0 ? NULL : s;
-}
-
 /* --- operation builders --- */
 
 static json_t *where_eq(const char *column, json_t *value)
@@ -233,30 +188,13 @@ static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
         return row;
 }
 
-/* The pool index's key of spare 'uuid' (the switch's external_ids). */
-static void index_key(const char *uuid, char buf[sizeof(OSN_EXT_SPARE_INDEX) + 36])
-{
-        snprintf(buf, sizeof(OSN_EXT_SPARE_INDEX) + 36, "%s%s", OSN_EXT_SPARE_INDEX, uuid);
-}
-
-/* The spare's UUID of one [key, value] pair of a switch's external_ids
- * when it is a pool index entry, else NULL. */
-static const char *index_entry(const json_t *pair)
-{
-        const char *k = json_string_value(json_array_get(pair, 0));
-        size_t plen = strlen(OSN_EXT_SPARE_INDEX);
-        return k && strncmp(k, OSN_EXT_SPARE_INDEX, plen) == 0 && osn_ovsdb_is_uuid(k + plen)
-                   ? k + plen
-                   : NULL;
-}
-
 /* Whether 'uuid' is in the pool index of a switch's external_ids. */
 static bool indexed_spare(const json_t *sw_ids, const char *uuid)
 {
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        char key[OSN_POOL_INDEX_KEY_SIZE];
         if (!osn_ovsdb_is_uuid(uuid))
                 return false;
-        index_key(uuid, key);
+        osn_pool_index_key(uuid, key);
         return osn_ovsdb_map_get(sw_ids, key);
 }
 
@@ -552,25 +490,6 @@ static int choose_addresses(struct osn_nb_attach *at, struct osn_error *err)
 
 /* --- DHCP (OVN's native server) --- */
 
-/* A network's DHCP_Options row for one family has a UUID derived from the
- * network's name (ovsdb-server(7): insert takes a "uuid"), so that every
- * ADD can point its port at it without reading it. */
-static void derived_uuid(const char *network, uint64_t salt, char buf[37])
-{
-        uint64_t h1 = osn_alloc_seed(network) ^ salt;
-        uint64_t h2 = h1 * 0x9e3779b97f4a7c15ull ^ (h1 >> 29);
-        h2 ^= h2 >> 31;
-        snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
-                 (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
-                 (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
-                 (unsigned long long)(h2 & 0xffffffffffffull));
-}
-
-static void dhcp_uuid(const char *network, int family, char buf[37])
-{
-        derived_uuid(network, family == AF_INET ? 0x4444 : 0x6666, buf);
-}
-
 /* The families of nc's subnets that get DHCP: bit 0 IPv4, bit 1 IPv6. */
 static unsigned dhcp_families(const struct osn_netconf *nc)
 {
@@ -578,15 +497,6 @@ static unsigned dhcp_families(const struct osn_netconf *nc)
         for (size_t i = 0; nc->dhcp && i < nc->n_subnets; i++)
                 f |= nc->subnets[i].family == AF_INET ? 1u : 2u;
         return f;
-}
-
-/* The server's MAC: 0a:59 and four bytes of the network's hash, a prefix no
- * MAC osn derives for a port uses. */
-static void dhcp_server_mac(const char *network, char buf[OSN_MAC_STRLEN])
-{
-        uint64_t h = osn_alloc_seed(network);
-        snprintf(buf, OSN_MAC_STRLEN, "0a:59:%02x:%02x:%02x:%02x", (unsigned)(h >> 24) & 0xff,
-                 (unsigned)(h >> 16) & 0xff, (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
 }
 
 /* The options the NAD chose (netconf.h: "dns") into the
@@ -634,9 +544,9 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
         const struct osn_cidr *sub = &spec->alloc->subnets[idx].subnet;
         char uuid[37], cidr[OSN_CIDR_STRLEN], mac[OSN_MAC_STRLEN], mtu[16], srv[OSN_CIDR_STRLEN],
             gw[OSN_CIDR_STRLEN] = "";
-        dhcp_uuid(spec->network, sub->family, uuid);
+        osn_dhcp_options_uuid(spec->network, sub->family, uuid);
         osn_cidr_format(sub, cidr, sizeof(cidr));
-        dhcp_server_mac(spec->network, mac);
+        osn_dhcp_server_mac(spec->network, mac);
         snprintf(mtu, sizeof(mtu), "%u", spec->mtu ? spec->mtu : 1500);
         char lease[16];
         snprintf(lease, sizeof(lease), "%u",
@@ -676,19 +586,6 @@ static void append_dhcp_delete(json_t *ops, const char *network)
 
 /* --- the DHCP server's port (ovn.h) --- */
 
-char *osn_dhcp_port_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.dhcp", network) < 0 ? NULL : s;
-}
-
-/* Its UUID is derived from the network's name, as the DHCP_Options rows'
- * are: a guard can ask "the switch holds it" without reading anything. */
-static void server_port_uuid(const char *network, char buf[37])
-{
-        derived_uuid(network, 0x5e5e, buf);
-}
-
 /* Whether 'uuid' is the server port of the switch whose external_ids are
  * 'sw_ids'. */
 static bool is_server_port(const json_t *sw_ids, const char *uuid)
@@ -697,7 +594,7 @@ static bool is_server_port(const json_t *sw_ids, const char *uuid)
         char u[37];
         if (!net || !uuid)
                 return false;
-        server_port_uuid(net, u);
+        osn_dhcp_port_uuid(net, u);
         return streq(u, uuid);
 }
 
@@ -733,8 +630,8 @@ static json_t *server_port_insert(const struct osn_port_spec *spec)
             addrs[OSN_MAC_STRLEN + OSN_CIDR_STRLEN];
         if (!name)
                 return NULL;
-        server_port_uuid(net, uuid);
-        dhcp_server_mac(net, mac);
+        osn_dhcp_port_uuid(net, uuid);
+        osn_dhcp_server_mac(net, mac);
         snprintf(addrs, sizeof(addrs), "%s %s", mac, osn_addr_format(&srv, ip, sizeof(ip)));
         const char *ids[] = {OSN_EXT_NETWORK, net, NULL};
         return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op", "insert", "table",
@@ -751,7 +648,7 @@ static json_t *server_port_guard(const struct osn_port_spec *spec, const char *s
         if (!wants_server_port(spec, &srv))
                 return NULL;
         char uuid[37];
-        server_port_uuid(spec->network, uuid);
+        osn_dhcp_port_uuid(spec->network, uuid);
         return op_exists(
             "Logical_Switch",
             json_pack("[o,o]", osn_ovsdb_cond("name", "==", json_string(sw_name)),
@@ -770,7 +667,7 @@ static bool server_port_guard_needed(const struct osn_nb_attach *at)
 static json_t *server_port_select(const char *network)
 {
         char uuid[37];
-        server_port_uuid(network, uuid);
+        osn_dhcp_port_uuid(network, uuid);
         return osn_ovsdb_op_select("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)),
                                    (const char *const[]){"_uuid", NULL});
 }
@@ -784,7 +681,7 @@ static int add_server_port(struct osn_ovsdb *nb, const struct osn_port_spec *spe
         if (!ins)
                 return 0;
         char uuid[37];
-        server_port_uuid(spec->network, uuid);
+        osn_dhcp_port_uuid(spec->network, uuid);
         json_t *ops =
             json_pack("[o,o,o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
                       op_comment("osn: network %s gets its DHCP server's port", spec->network),
@@ -851,11 +748,11 @@ static json_t *lsp_row(const struct osn_port_spec *spec, const char *name, const
         unsigned fams = dhcp_families(nc);
         char u[37];
         if (row && (fams & 1)) {
-                dhcp_uuid(spec->network, AF_INET, u);
+                osn_dhcp_options_uuid(spec->network, AF_INET, u);
                 json_object_set_new(row, "dhcpv4_options", osn_ovsdb_uuid(u));
         }
         if (row && (fams & 2)) {
-                dhcp_uuid(spec->network, AF_INET6, u);
+                osn_dhcp_options_uuid(spec->network, AF_INET6, u);
                 json_object_set_new(row, "dhcpv6_options", osn_ovsdb_uuid(u));
         }
         return row;
@@ -990,7 +887,8 @@ static size_t index_size(const json_t *sw_ids)
 {
         size_t n = 0, i;
         const json_t *pair;
-        json_array_foreach(json_array_get(sw_ids, 1), i, pair) n += index_entry(pair) != NULL;
+        json_array_foreach(json_array_get(sw_ids, 1), i, pair) n +=
+            osn_pool_index_uuid(json_string_value(json_array_get(pair, 0))) != NULL;
         return n;
 }
 
@@ -1009,14 +907,6 @@ static json_t *map_without(const json_t *ids, const char *key)
 }
 
 static const char *kv_get(const char *const *kv, const char *key);
-
-/* The switch's key of what container 'cid' holds as 'ifname' (ovn.h,
- * "Pools"). */
-static void held_key(const char *cid, const char *ifname, char buf[OSN_PORT_NAME_SIZE])
-{
-        snprintf(buf, OSN_PORT_NAME_SIZE, "%s%s/%s", OSN_EXT_HELD, cid ? cid : "",
-                 ifname ? ifname : "");
-}
 
 /* What the transaction being built makes this ADD hold: "<port name>
  * <address string>" (malloc'd). */
@@ -1110,7 +1000,7 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         const json_t *pair;
         json_array_foreach(pairs, i, pair)
         {
-                const char *u = index_entry(pair);
+                const char *u = osn_pool_index_uuid(json_string_value(json_array_get(pair, 0)));
                 const char *v = json_string_value(json_array_get(pair, 1));
                 if (!u || !v)
                         continue;
@@ -1232,7 +1122,7 @@ static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool g
                 pend[n_pend++] = at->ips[i];
         for (; made < k && made < OSN_POOL_MAX_SIZE; made++) {
                 struct spare sp;
-                char uuid[37], key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                char uuid[37], key[OSN_POOL_INDEX_KEY_SIZE];
                 new_uuid(uuid);
                 int r = spare_addresses(at, uuid, pend, n_pend, &sp);
                 if (r == -ENOSPC)
@@ -1262,7 +1152,7 @@ static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool g
                 append(ops, json_pack("{s:s, s:s, s:s, s:o}", "op", "insert", "table",
                                       "Logical_Switch_Port", "uuid", uuid, "row", row));
                 json_array_append_new(ports, osn_ovsdb_uuid(uuid));
-                index_key(uuid, key);
+                osn_pool_index_key(uuid, key);
                 map_add(index, key, addrs);
                 memcpy(pend + n_pend, sp.ips, sp.n_ips * sizeof(sp.ips[0]));
                 n_pend += sp.n_ips;
@@ -1311,8 +1201,8 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
  * without the spare's key, with the held key. */
 static void claimed_key_gone(struct osn_nb_attach *at)
 {
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        index_key(at->spares[at->claim].uuid, key);
+        char key[OSN_POOL_INDEX_KEY_SIZE];
+        osn_pool_index_key(at->spares[at->claim].uuid, key);
         json_t *left = at->sw_ids ? map_without(at->sw_ids, key) : NULL;
         json_decref(at->sw_ids);
         at->sw_ids = left;
@@ -1407,8 +1297,8 @@ static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadl
                        struct osn_error *err)
 {
         const char *net = at->spec->network;
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        index_key(uuid, key);
+        char key[OSN_POOL_INDEX_KEY_SIZE];
+        osn_pool_index_key(uuid, key);
         json_t *ops = json_pack(
             "[o,o,{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}]",
             op_comment("osn: network %s: spare %s gives up its addresses for %s", net, uuid,
@@ -1509,8 +1399,8 @@ static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
                 /* The spare is still one; it becomes the attachment and
                  * leaves the pool's index. */
                 const struct spare *sp = &at->spares[at->claim];
-                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                index_key(sp->uuid, key);
+                char key[OSN_POOL_INDEX_KEY_SIZE];
+                osn_pool_index_key(sp->uuid, key);
                 json_t *lsp = where_eq("_uuid", osn_ovsdb_uuid(sp->uuid));
                 idx->spare_guard = append(
                     ops, op_exists("Logical_Switch_Port",
@@ -1676,8 +1566,8 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                    spec->n_static_ips == 0;
         int r;
         if (at->pool) {
-                held_key(kv_get(spec->port_ids, OSN_EXT_CONTAINER),
-                         kv_get(spec->port_ids, OSN_EXT_IFNAME), at->held_key);
+                osn_held_key(kv_get(spec->port_ids, OSN_EXT_CONTAINER),
+                             kv_get(spec->port_ids, OSN_EXT_IFNAME), at->held_key);
                 if ((r = read_pool(at, deadline, err)) < 0)
                         return r;
                 pool_decide(at);
@@ -2716,7 +2606,7 @@ static json_t *index_uuids(const json_t *sw_ids)
         const json_t *pair;
         json_array_foreach(json_array_get(sw_ids, 1), i, pair)
         {
-                const char *u = index_entry(pair);
+                const char *u = osn_pool_index_uuid(json_string_value(json_array_get(pair, 0)));
                 if (u)
                         json_array_append_new(v, osn_ovsdb_uuid(u));
         }
@@ -2808,8 +2698,8 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                                        json_pack("[{s:O}]", "external_ids", sw_ids)));
                 /* What the container held leaves the switch's index. */
                 char hk[OSN_PORT_NAME_SIZE];
-                held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
-                         osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
+                osn_held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
+                             osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
                 const char *hv = osn_ovsdb_map_get(sw_ids, hk);
                 size_t pl = strlen(port_name);
                 if (hv && strncmp(hv, port_name, pl) == 0 && hv[pl] == ' ')
@@ -2828,8 +2718,8 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                         json_t *del = json_array();
                         for (size_t i = 0; holder_keys[i]; i++)
                                 json_array_append_new(del, json_string(holder_keys[i]));
-                        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                        index_key(spare_uuid, key);
+                        char key[OSN_POOL_INDEX_KEY_SIZE];
+                        osn_pool_index_key(spare_uuid, key);
                         append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}", "op", "mutate",
                                              "table", "Logical_Switch_Port", "where", port_where,
                                              "mutations", "external_ids", "delete",
@@ -2856,8 +2746,8 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                         while (json_array_size(spares) > pool) {
                                 size_t last = json_array_size(spares) - 1;
                                 json_t *u = json_array_get(spares, last);
-                                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                                index_key(json_string_value(json_array_get(u, 1)), key);
+                                char key[OSN_POOL_INDEX_KEY_SIZE];
+                                osn_pool_index_key(json_string_value(json_array_get(u, 1)), key);
                                 json_array_append_new(keys, json_string(key));
                                 json_array_append(drop, u);
                                 json_array_remove(spares, last);
@@ -2878,7 +2768,7 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                         (const char *const[]){"ports", "external_ids", NULL}));
                 /* ... or but those and its DHCP server's port. */
                 char srv_uuid[37];
-                server_port_uuid(network, srv_uuid);
+                osn_dhcp_port_uuid(network, srv_uuid);
                 json_array_append_new(spares, osn_ovsdb_uuid(srv_uuid));
                 int q_srv =
                     append(tx, osn_ovsdb_op_select(
