@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 
-#include "log.h"
 #include "names.h"
 #include "netlink.h"
 #include "ovn.h"
