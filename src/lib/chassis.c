@@ -4,6 +4,7 @@
 #include "log.h"
 #include "ovn.h"
 #include "ovs.h"
+#include "txn.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -13,15 +14,16 @@ static json_t *str_or_null(const char *s)
 int osn_chassis_sb_remote(struct osn_ovsdb *ovs, int64_t deadline, char **ret,
                           struct osn_error *err)
 {
-        json_t *ops = json_pack("[{s:s, s:s, s:[], s:[s]}]", "op", "select", "table",
-                                "Open_vSwitch", "where", "columns", "external_ids");
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel =
+            osn_txn_select(t, "Open_vSwitch", NULL, (const char *const[]){"external_ids", NULL});
+        int r = osn_txn_commit(t, ovs, deadline, err);
         if (r < 0)
                 return r;
-        const char *remote = osn_ovsdb_map_get(
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "external_ids"),
-            "ovn-remote");
+        const char *remote =
+            osn_ovsdb_map_get(json_object_get(osn_txn_row(t, sel), "external_ids"), "ovn-remote");
         if (!remote || !*remote)
                 return osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
                                      "the local Open_vSwitch row has no external_ids:ovn-remote "
@@ -133,22 +135,24 @@ int osn_chassis_probe(struct osn_ovsdb *nb, struct osn_ovsdb *sb, const char *no
         track_chassis(state, init);
         json_int_t sb_cfg = sb_global_cfg(ginit, -1);
         /* Chassis names and hostnames (a node is either). */
-        json_t *cops = json_pack("[{s:s, s:s, s:[], s:[s, s]}]", "op", "select", "table", "Chassis",
-                                 "where", "columns", "name", "hostname");
-        _cleanup_json_ json_t *cres = NULL;
-        if ((r = osn_ovsdb_transact(sb, "OVN_Southbound", cops, deadline, &cres, err)) < 0)
+        _cleanup_txn_ struct osn_txn *ct = osn_txn_new("OVN_Southbound");
+        if (!ct)
+                return -ENOMEM;
+        osn_op chassis =
+            osn_txn_select(ct, "Chassis", NULL, (const char *const[]){"name", "hostname", NULL});
+        if ((r = osn_txn_commit(ct, sb, deadline, err)) < 0)
                 return r;
-        const json_t *chassis_rows = osn_ovsdb_result_rows(cres, 0);
+        const json_t *chassis_rows = osn_txn_rows(ct, chassis);
 
-        json_t *ops =
-            json_pack("[{s:s, s:s, s:[], s:[[s, s, i]]}, {s:s, s:s, s:[], s:[s]}]", "op", "mutate",
-                      "table", "NB_Global", "where", "mutations", "nb_cfg", "+=", 1, "op", "select",
-                      "table", "NB_Global", "where", "columns", "nb_cfg");
-        _cleanup_json_ json_t *res = NULL;
-        if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_mutate(t, "NB_Global", NULL, osn_mutation("nb_cfg", "+=", json_integer(1)));
+        osn_op sel_cfg =
+            osn_txn_select(t, "NB_Global", NULL, (const char *const[]){"nb_cfg", NULL});
+        if ((r = osn_txn_commit(t, nb, deadline, err)) < 0)
                 return r;
-        json_int_t want = json_integer_value(
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 1), 0), "nb_cfg"));
+        json_int_t want = json_integer_value(json_object_get(osn_txn_row(t, sel_cfg), "nb_cfg"));
 
         while (!done(state, chassis_rows, node, want, sb_cfg) && osn_now_ms() < until) {
                 /* Both monitors share the connection: wait for either. */

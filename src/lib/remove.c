@@ -7,6 +7,7 @@
 #include "netlink.h"
 #include "ovn.h"
 #include "ovs.h"
+#include "txn.h"
 
 /* --- One attachment --- */
 
@@ -525,39 +526,27 @@ static int remove_stale_keys(struct osn_ovsdb *nb, const struct osn_inv_network 
                              struct osn_error *err)
 {
         static const char *const spare_kv[] = {OSN_EXT_SPARE, "true", NULL};
-        json_t *keys = string_array(a->keys, a->n_keys);
-        json_t *ops =
-            json_pack("[{s:s, s:s}]", "op", "comment", "comment", "osn gc: stale pool index keys");
-        for (size_t i = 0; ops && i < a->n_keys; i++) {
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_comment(t, "osn gc: stale pool index keys");
+        for (size_t i = 0; i < a->n_keys; i++) {
                 const char *u = osn_pool_index_uuid(a->keys[i]);
                 if (!u)
                         continue; /* no port can have that uuid */
-                json_t *where =
-                    json_pack("[o, o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(u)),
-                              osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(spare_kv)));
-                json_array_append_new(ops, json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op",
-                                                     "wait", "table", "Logical_Switch_Port",
-                                                     "where", where, "columns", "name", "until",
-                                                     "==", "rows", "timeout", 0));
+                json_t *where = osn_where_and(
+                    osn_where_eq("_uuid", osn_ovsdb_uuid(u)),
+                    osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(spare_kv)));
+                osn_txn_absent(t, "Logical_Switch_Port", where);
         }
-        size_t mutate = json_array_size(ops);
-        if (ops && keys)
-                json_array_append_new(
-                    ops, json_pack("{s:s, s:s, s:[o], s:[[s, s, o]]}", "op", "mutate", "table",
-                                   "Logical_Switch", "where",
-                                   osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(n->uuid)),
-                                   "mutations", "external_ids", "delete", osn_ovsdb_set(keys)));
-        else
-                json_decref(keys);
-        if (!ops || json_array_size(ops) != mutate + 1) {
-                json_decref(ops);
-                return -ENOMEM;
-        }
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        osn_op mutate =
+            osn_txn_mutate(t, "Logical_Switch", osn_where_eq("_uuid", osn_ovsdb_uuid(n->uuid)),
+                           osn_mutation("external_ids", "delete",
+                                        osn_ovsdb_set(string_array(a->keys, a->n_keys))));
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        return json_integer_value(json_object_get(json_array_get(res, mutate), "count")) > 0;
+        return osn_txn_count(t, mutate) > 0;
 }
 
 /* Removes attachment action 'a': a persistent identity's port stays (the
