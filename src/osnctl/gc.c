@@ -20,7 +20,9 @@
 #include "attach.h"
 #include "gcplan.h"
 #include "inventory.h"
+#include "ctl.h"
 #include "osnctl.h"
+#include "output.h"
 #include "ovn.h"
 #include "ovs.h"
 

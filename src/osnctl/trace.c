@@ -21,10 +21,48 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "osnctl.h"
+#include "output.h"
 #include "ovsdb.h"
+#include "views.h"
 
 #define TRACE_OUT_MAX (16u << 20)
+
+/* The attachment that POD names: "namespace/name" (its first interface,
+ * or the one on 'network' when not NULL) or a port name.  NULL, having
+ * printed why, when there is none or more than one. */
+static const struct osn_inv_port *find_pod(const struct osn_inventory *inv, const char *pod,
+                                           const char *network)
+{
+        const struct osn_inv_port *found = NULL;
+        size_t n = 0;
+        const char *slash = strchr(pod, '/');
+        for (size_t i = 0; i < inv->n_ports; i++) {
+                const struct osn_inv_port *p = &inv->ports[i];
+                if (streq(p->name, pod))
+                        return p;
+                if (network && !streq(p->network, network))
+                        continue;
+                if (slash && p->pod_namespace && p->pod_name &&
+                    strlen(p->pod_namespace) == (size_t)(slash - pod) &&
+                    strncmp(p->pod_namespace, pod, (size_t)(slash - pod)) == 0 &&
+                    streq(p->pod_name, slash + 1)) {
+                        if (!found)
+                                found = p;
+                        n++;
+                }
+        }
+        if (!found)
+                osnctl_err("no attachment of pod or port \"%s\"%s%s (osnctl attachments lists "
+                           "them)",
+                           pod, network ? " on network " : "", network ? network : "");
+        else if (n > 1 && !network)
+                osnctl_err("pod %s has %zu attachments: name the port (osnctl attachments "
+                           "--network NET shows them), or give --network",
+                           pod, n);
+        return n > 1 && !network ? NULL : found;
+}
 
 /* Runs argv[0] (on PATH) with 'argv'; *ret gets stdout and stderr
  * (malloc'd, NUL-terminated), *ret_status the exit status (-1 when it
@@ -422,7 +460,7 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
         int r = osnctl_read_inventory(ctl, NULL, &inv);
         if (r)
                 return r;
-        const struct osn_inv_port *src = osnctl_find_pod(inv, argv[0], ctl->network);
+        const struct osn_inv_port *src = find_pod(inv, argv[0], ctl->network);
         if (!src)
                 return OSNCTL_PROBLEMS;
         const struct osn_inv_network *net = osn_inventory_network(inv, src->network);
@@ -490,7 +528,7 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
         /* ovn-trace(8): northd treats ports that are down differently, so
          * a surprising verdict may come from there. */
         const char *dport = json_string_value(json_object_get(dest, "port"));
-        const struct osn_inv_port *dp = dport ? osnctl_find_pod(inv, dport, NULL) : NULL;
+        const struct osn_inv_port *dp = dport ? find_pod(inv, dport, NULL) : NULL;
         json_t *down = json_array();
         if (down && !src->up)
                 json_array_append_new(down, json_string(src->name));
