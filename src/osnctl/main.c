@@ -524,6 +524,140 @@ static int parse_timeout(const char *s, int *ret)
         return 0;
 }
 
+/* Applies global option 'c' (its argument in optarg).  Returns -1 to go
+ * on, else an exit code (having said why, or done what --version and
+ * --completion do). */
+static int apply_global_option(struct osnctl *ctl, int c, bool *ret_help)
+{
+        switch (c) {
+        case 'c':
+                ctl->config_path = optarg;
+                break;
+        case 'j':
+                ctl->json = true;
+                break;
+        case 't':
+                if (parse_timeout(optarg, &ctl->timeout_ms) < 0) {
+                        osnctl_err("--timeout: \"%s\" is not a number of milliseconds "
+                                   "(1..3600000)",
+                                   optarg);
+                        return OSNCTL_USAGE;
+                }
+                break;
+        case 'v':
+                ctl->verbose = true;
+                break;
+        case 'h':
+                *ret_help = true;
+                break;
+        case OPT_VERSION:
+                printf("osnctl (osn) %s\n", OSN_VERSION);
+                return 0;
+        case 'o':
+                if (streq(optarg, "wide")) {
+                        ctl->wide = true;
+                } else if (streq(optarg, "json")) {
+                        ctl->json = true;
+                } else if (streq(optarg, "prometheus")) {
+                        ctl->prometheus = true;
+                } else if (!streq(optarg, "table")) {
+                        osnctl_err("-o: \"%s\" is not table, wide, json or prometheus", optarg);
+                        return OSNCTL_USAGE;
+                }
+                break;
+        case OPT_NO_HEADERS:
+                ctl->no_headers = true;
+                break;
+        case OPT_NB:
+                ctl->nb_remote = optarg;
+                break;
+        case OPT_SB:
+                ctl->sb_remote = optarg;
+                break;
+        case OPT_COMPLETION:
+                return print_completion(optarg);
+        }
+        return -1;
+}
+
+/* Applies the option 'c' of a command (its argument in optarg).  Returns
+ * -1 to go on, else an exit code (having said why). */
+static int apply_command_option(struct osnctl *ctl, int c, bool *all_namespaces)
+{
+        switch (c) {
+        case OPT_NETWORK:
+                ctl->network = optarg;
+                break;
+        case OPT_NODE:
+                ctl->node_name = optarg;
+                break;
+        case 'n':
+                ctl->dry_run = true;
+                break;
+        case OPT_ORPHANS:
+                ctl->orphans = true;
+                break;
+        case OPT_FORCE:
+                ctl->force = true;
+                break;
+        case OPT_RELEASE_RESERVATIONS:
+                ctl->release_reservations = true;
+                break;
+        case OPT_RESERVATIONS_OLDER: {
+                char *end = NULL;
+                long long v = strtoll(optarg, &end, 10);
+                if (!end || *end || end == optarg || v < 1) {
+                        osnctl_err("--reservations-older-than: \"%s\" is not a number "
+                                   "of seconds (>= 1)",
+                                   optarg);
+                        return OSNCTL_USAGE;
+                }
+                ctl->reservations_older_s = v;
+                break;
+        }
+        case OPT_UNRESPONSIVE: {
+                int ms = 0;
+                if (parse_timeout(optarg, &ms) < 0 || ms > 600) {
+                        osnctl_err("--unresponsive: \"%s\" is not a number of seconds "
+                                   "(1..600)",
+                                   optarg);
+                        return OSNCTL_USAGE;
+                }
+                ctl->unresponsive_s = ms;
+                break;
+        }
+        case OPT_OVN_RUNDIR:
+                ctl->ovn_rundir = optarg;
+                break;
+        case OPT_IP:
+                ctl->ip = optarg;
+                break;
+        case OPT_DETAIL:
+                ctl->detail = true;
+                break;
+        case OPT_STRICT:
+                ctl->strict = true;
+                break;
+        case OPT_NAMESPACE:
+                if (*all_namespaces || !*optarg) {
+                        osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                   "together");
+                        return OSNCTL_USAGE;
+                }
+                ctl->namespace = optarg;
+                break;
+        case 'A':
+                if (ctl->namespace) {
+                        osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                   "together");
+                        return OSNCTL_USAGE;
+                }
+                *all_namespaces = true;
+                break;
+        }
+        return -1;
+}
+
 /* Parses options from argv[0..argc) (argv[0] is the program or command
  * name).  'cmd' NULL: the global options before COMMAND.  Returns -1 to go
  * on, else an exit code. */
@@ -572,124 +706,10 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                         osnctl_err("--%s goes after the command that takes it", name);
                         return OSNCTL_USAGE;
                 }
-                switch (c) {
-                case 'c':
-                        ctl->config_path = optarg;
-                        break;
-                case 'j':
-                        ctl->json = true;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &ctl->timeout_ms) < 0) {
-                                osnctl_err("--timeout: \"%s\" is not a number of milliseconds "
-                                           "(1..3600000)",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        break;
-                case 'v':
-                        ctl->verbose = true;
-                        break;
-                case 'h':
-                        *ret_help = true;
-                        break;
-                case OPT_NETWORK:
-                        ctl->network = optarg;
-                        break;
-                case OPT_NODE:
-                        ctl->node_name = optarg;
-                        break;
-                case 'n':
-                        ctl->dry_run = true;
-                        break;
-                case OPT_ORPHANS:
-                        ctl->orphans = true;
-                        break;
-                case OPT_FORCE:
-                        ctl->force = true;
-                        break;
-                case OPT_RELEASE_RESERVATIONS:
-                        ctl->release_reservations = true;
-                        break;
-                case OPT_RESERVATIONS_OLDER: {
-                        char *end = NULL;
-                        long long v = strtoll(optarg, &end, 10);
-                        if (!end || *end || end == optarg || v < 1) {
-                                osnctl_err("--reservations-older-than: \"%s\" is not a number "
-                                           "of seconds (>= 1)",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        ctl->reservations_older_s = v;
-                        break;
-                }
-                case OPT_UNRESPONSIVE: {
-                        int ms = 0;
-                        if (parse_timeout(optarg, &ms) < 0 || ms > 600) {
-                                osnctl_err("--unresponsive: \"%s\" is not a number of seconds "
-                                           "(1..600)",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        ctl->unresponsive_s = ms;
-                        break;
-                }
-                case OPT_OVN_RUNDIR:
-                        ctl->ovn_rundir = optarg;
-                        break;
-                case OPT_VERSION:
-                        printf("osnctl (osn) %s\n", OSN_VERSION);
-                        return 0;
-                case 'o':
-                        if (streq(optarg, "wide")) {
-                                ctl->wide = true;
-                        } else if (streq(optarg, "json")) {
-                                ctl->json = true;
-                        } else if (streq(optarg, "prometheus")) {
-                                ctl->prometheus = true;
-                        } else if (!streq(optarg, "table")) {
-                                osnctl_err("-o: \"%s\" is not table, wide, json or prometheus",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        break;
-                case OPT_NO_HEADERS:
-                        ctl->no_headers = true;
-                        break;
-                case OPT_NB:
-                        ctl->nb_remote = optarg;
-                        break;
-                case OPT_SB:
-                        ctl->sb_remote = optarg;
-                        break;
-                case OPT_IP:
-                        ctl->ip = optarg;
-                        break;
-                case OPT_DETAIL:
-                        ctl->detail = true;
-                        break;
-                case OPT_STRICT:
-                        ctl->strict = true;
-                        break;
-                case OPT_NAMESPACE:
-                        if (all_namespaces || !*optarg) {
-                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
-                                           "together");
-                                return OSNCTL_USAGE;
-                        }
-                        ctl->namespace = optarg;
-                        break;
-                case 'A':
-                        if (ctl->namespace) {
-                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
-                                           "together");
-                                return OSNCTL_USAGE;
-                        }
-                        all_namespaces = true;
-                        break;
-                case OPT_COMPLETION:
-                        return print_completion(optarg);
-                }
+                int r = is_global ? apply_global_option(ctl, c, ret_help)
+                                  : apply_command_option(ctl, c, &all_namespaces);
+                if (r >= 0)
+                        return r;
         }
         *ret_optind = optind;
         return -1;
