@@ -119,6 +119,7 @@ static void reservation_line(const json_t *x, const json_t *out, FILE *f)
         fprintf(f, "%s reservation %s%s%s", json_string_value(json_object_get(x, "result")),
                 json_string_value(json_object_get(x, "port")), why ? ": " : "",
                 why ? json_string_value(why) : "");
+        fputc('\n', f);
 }
 
 /* "would remove 2 stale pool index key(s) of network N (K1 K2): REASON". */
@@ -136,8 +137,8 @@ static void pool_index_line(const json_t *a, bool dry, FILE *f)
         size_t k;
         const json_t *key;
         json_array_foreach(keys, k, key) fprintf(f, "%s%s", k ? " " : "", json_string_value(key));
-        fprintf(f, "): %s%s%s%s", json_string_value(json_object_get(a, "reason")), err ? " [" : "",
-                err ? err : "", err ? "]" : "");
+        fprintf(f, "): %s%s%s%s\n", json_string_value(json_object_get(a, "reason")),
+                err ? " [" : "", err ? err : "", err ? "]" : "");
 }
 
 /* "removed attachment PORT (pod P, container C, interface I): REASON" or
@@ -169,12 +170,13 @@ static void action_line(const json_t *a, const json_t *out, FILE *f)
         fprintf(f, ": %s", json_string_value(json_object_get(a, "reason")));
         if (err)
                 fprintf(f, " [%s]", err);
+        fputc('\n', f);
 }
 
 static void kept_line(const json_t *a, const json_t *out, FILE *f)
 {
         const char *name = json_string_value(json_object_get(a, "name"));
-        fprintf(f, "left alone: %s%s%s: %s", json_string_value(json_object_get(a, "object")),
+        fprintf(f, "left alone: %s%s%s: %s\n", json_string_value(json_object_get(a, "object")),
                 name ? " " : "", name ? name : "", json_string_value(json_object_get(a, "reason")));
 }
 
@@ -186,6 +188,7 @@ static void lost_line(const json_t *out, const json_t *unused, FILE *f)
                 return;
         fprintf(f, "lost node(s):");
         json_array_foreach(lost, i, v) fprintf(f, " %s", json_string_value(v));
+        fputc('\n', f);
 }
 
 /* "gc on node N: removed 1 attachment(s) and 0 network(s)[, and K stale
@@ -212,6 +215,7 @@ static void summary_line(const json_t *out, const json_t *unused, FILE *f)
                 n_att, n_net);
         if (n_keys)
                 fprintf(f, ", and %zu stale pool index key(s)", n_keys);
+        fputc('\n', f);
 }
 
 static const struct osnctl_lines report[] = {

@@ -3,8 +3,9 @@
  * One rendering path, as iproute2 has one for text and -j: a command builds
  * its facts as JSON once, then osnctl_render_list() / osnctl_render_object()
  * print that JSON as it is (--json, -o json) or as an aligned table / a
- * field list; osnctl_render_report() as lines of a report (gc).  The table honours -o wide (the
- * columns marked OSNCTL_COL_WIDE) and --no-headers; no command prints a table by itself.
+ * field list; osnctl_render_report() as the lines of a report (gc, trace).
+ * The table honours -o wide (the columns marked OSNCTL_COL_WIDE) and
+ * --no-headers; no command prints a table by itself.
  */
 #include "output.h"
 
@@ -214,26 +215,6 @@ int osnctl_render_object(const struct osnctl *ctl, const json_t *obj,
         return 0;
 }
 
-/* One line of a report: what 'line' writes, then a newline; nothing when
- * it writes nothing. */
-static int report_line(const struct osnctl_lines *s, const json_t *v, const json_t *obj)
-{
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (!f)
-                return -ENOMEM;
-        s->line(v, obj, f);
-        if (fclose(f) != 0) {
-                free(text);
-                return -ENOMEM;
-        }
-        if (len > 0)
-                printf("%s\n", text);
-        free(text);
-        return 0;
-}
-
 int osnctl_render_report(const struct osnctl *ctl, const json_t *obj,
                          const struct osnctl_lines *sections, size_t n_sections)
 {
@@ -243,24 +224,15 @@ int osnctl_render_report(const struct osnctl *ctl, const json_t *obj,
         }
         if (ctl->json)
                 return osnctl_print_json(obj) < 0 ? OSNCTL_PROBLEMS : 0;
-        int r = 0;
-        for (size_t s = 0; s < n_sections && r >= 0; s++) {
+        for (size_t s = 0; s < n_sections; s++) {
                 const struct osnctl_lines *sec = &sections[s];
-                if (!sec->key) {
-                        r = report_line(sec, obj, obj);
-                        continue;
-                }
                 size_t i;
                 const json_t *v;
-                json_array_foreach(json_object_get(obj, sec->key), i, v)
-                {
-                        if ((r = report_line(sec, v, obj)) < 0)
-                                break;
-                }
-        }
-        if (r < 0) {
-                osnctl_err("out of memory");
-                return OSNCTL_PROBLEMS;
+                if (!sec->key)
+                        sec->line(obj, obj, stdout);
+                else
+                        json_array_foreach(json_object_get(obj, sec->key), i, v)
+                            sec->line(v, obj, stdout);
         }
         return 0;
 }

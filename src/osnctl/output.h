@@ -65,10 +65,10 @@ int osnctl_render_list(const struct osnctl *ctl, const char *key, json_t *rows,
 int osnctl_render_object(const struct osnctl *ctl, const json_t *obj,
                          const struct osnctl_column *fields, size_t n_fields);
 
-/* A section of a report: with 'key', one line per element of the array
- * obj[key], made by 'line' from (element, obj); without, one line made by
- * 'line' from (obj, obj).  'line' writes the text of the line without its
- * newline, of any length; a line it leaves empty is not printed. */
+/* A section of a report: with 'key', the lines of each element of the
+ * array obj[key], written by 'line' from (element, obj); without, the
+ * lines 'line' writes from (obj, obj).  'line' writes whole lines, each
+ * with its newline, to 'out' (stdout), or nothing. */
 struct osnctl_lines {
         const char *key;
         void (*line)(const json_t *v, const json_t *obj, FILE *out);
