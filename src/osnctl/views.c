@@ -6,6 +6,8 @@
 
 #include "ovn.h"
 
+/* --- Networks, attachments, spares (the NB inventory) --- */
+
 static json_t *string_array(char *const *v, size_t n)
 {
         json_t *a = json_array();
@@ -171,6 +173,25 @@ static json_t *migration_target_row(const json_t *src)
         json_t *tm = json_object_get(t, "migration");
         json_object_set_new(tm, "role", json_string("target"));
         return t;
+}
+
+json_t *osnctl_port_rows(const struct osn_inventory *inv, const struct osn_cidr *ip,
+                         const uint8_t *mac, const char *ns)
+{
+        json_t *rows = json_array();
+        for (size_t i = 0; rows && i < inv->n_ports; i++) {
+                const struct osn_inv_port *p = &inv->ports[i];
+                if (osn_inv_is_reservation(p) || (ip && !osn_inv_port_holds_ip(p, ip)) ||
+                    (mac && !osn_inv_port_holds_mac(p, mac)) ||
+                    (ns && !streq(p->pod_namespace, ns) && !streq(p->mig_pod_namespace, ns)))
+                        continue;
+                json_t *row = osnctl_port_json(p);
+                json_array_append_new(rows, row);
+                /* Both sides of a live migration, each a row. */
+                if (row && json_is_object(json_object_get(row, "migration")))
+                        json_array_append_new(rows, migration_target_row(row));
+        }
+        return rows;
 }
 
 static void fmt_external(const json_t *v, const json_t *row, char *buf, size_t len)
@@ -449,25 +470,6 @@ static const struct osnctl_column spare_cols[] = {
     {"IPS", "ips", NULL},
     {"INDEXED", "indexed", fmt_indexed},
 };
-
-json_t *osnctl_port_rows(const struct osn_inventory *inv, const struct osn_cidr *ip,
-                         const uint8_t *mac, const char *ns)
-{
-        json_t *rows = json_array();
-        for (size_t i = 0; rows && i < inv->n_ports; i++) {
-                const struct osn_inv_port *p = &inv->ports[i];
-                if (osn_inv_is_reservation(p) || (ip && !osn_inv_port_holds_ip(p, ip)) ||
-                    (mac && !osn_inv_port_holds_mac(p, mac)) ||
-                    (ns && !streq(p->pod_namespace, ns) && !streq(p->mig_pod_namespace, ns)))
-                        continue;
-                json_t *row = osnctl_port_json(p);
-                json_array_append_new(rows, row);
-                /* Both sides of a live migration, each a row. */
-                if (row && json_is_object(json_object_get(row, "migration")))
-                        json_array_append_new(rows, migration_target_row(row));
-        }
-        return rows;
-}
 
 /* --- nodes (SB chassis) --- */
 
