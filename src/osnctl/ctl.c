@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ovs.h"
+#include "txn.h"
 
 void osnctl_err(const char *fmt, ...)
 {
@@ -124,13 +125,14 @@ static char *ovs_sb_remote(struct osnctl *ctl, int64_t deadline)
         if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0)
                 return NULL;
         static const char *const cols[] = {"external_ids", NULL};
-        json_t *ops = json_pack("[o]", osn_ovsdb_op_select("Open_vSwitch", json_array(), cols));
-        _cleanup_json_ json_t *res = NULL;
-        if (!ops || osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) < 0)
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
                 return NULL;
-        const char *v = osn_ovsdb_map_get(
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "external_ids"),
-            "ovn-remote");
+        osn_op sel = osn_txn_select(t, "Open_vSwitch", NULL, cols);
+        if (osn_txn_commit(t, ovs, deadline, NULL) < 0)
+                return NULL;
+        const char *v =
+            osn_ovsdb_map_get(json_object_get(osn_txn_row(t, sel), "external_ids"), "ovn-remote");
         return v && *v ? strdup(v) : NULL;
 }
 

@@ -22,16 +22,25 @@
 #include "output.h"
 #include "ovn.h"
 #include "ovs.h"
+#include "txn.h"
 #include "views.h"
 
 #define SB_DB "OVN_Southbound"
 
-static json_t *select_all(const char *table, const char *const *cols)
+/* What read_sb() read: the transaction, and its selects by handle. */
+struct sb_read {
+        struct osn_txn *t;
+        osn_op chassis, encaps, privs;
+};
+
+static void sb_read_done(struct sb_read *r)
 {
-        return osn_ovsdb_op_select(table, json_array(), cols);
+        osn_txn_free(r->t);
 }
 
-static int read_sb(struct osnctl *ctl, int64_t deadline, json_t **ret)
+/* Chassis, Encap and Chassis_Private, in one transaction.  On failure
+ * prints why and returns OSNCTL_PROBLEMS. */
+static int read_sb(struct osnctl *ctl, int64_t deadline, struct sb_read *ret)
 {
         static const char *const chassis_cols[] = {
             "_uuid", "name", "hostname", "encaps", "other_config", "external_ids", NULL};
@@ -41,15 +50,20 @@ static int read_sb(struct osnctl *ctl, int64_t deadline, json_t **ret)
         int r = osnctl_connect_sb(ctl, deadline, &sb);
         if (r)
                 return r;
-        json_t *ops =
-            json_pack("[o, o, o]", select_all("Chassis", chassis_cols),
-                      select_all("Encap", encap_cols), select_all("Chassis_Private", priv_cols));
+        struct osn_txn *t = osn_txn_new(SB_DB);
         struct osn_error err = {0};
-        if (!ops || (r = osn_ovsdb_transact(sb, SB_DB, ops, deadline, ret, &err)) < 0) {
+        if (t) {
+                ret->chassis = osn_txn_select(t, "Chassis", NULL, chassis_cols);
+                ret->encaps = osn_txn_select(t, "Encap", NULL, encap_cols);
+                ret->privs = osn_txn_select(t, "Chassis_Private", NULL, priv_cols);
+        }
+        if (!t || (r = osn_txn_commit(t, sb, deadline, &err)) < 0) {
                 osnctl_err("reading the SB DB %s: %s", osn_ovsdb_remote(sb),
-                           err.msg[0] ? err.msg : strerror(ops ? -r : ENOMEM));
+                           err.msg[0] ? err.msg : strerror(t ? -r : ENOMEM));
+                osn_txn_free(t);
                 return OSNCTL_PROBLEMS;
         }
+        ret->t = t;
         return 0;
 }
 
@@ -68,14 +82,13 @@ static json_int_t read_nb_cfg(struct osnctl *ctl, int64_t deadline, const char *
                 return -1;
         }
         static const char *const cols[] = {"nb_cfg", NULL};
-        _cleanup_json_ json_t *res = NULL;
-        json_t *ops = json_pack("[o]", select_all("NB_Global", cols));
-        if (!ops || osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) < 0) {
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        osn_op sel = t ? osn_txn_select(t, "NB_Global", NULL, cols) : OSN_OP_NONE;
+        if (!t || osn_txn_commit(t, nb, deadline, NULL) < 0) {
                 *why = "reading NB_Global failed";
                 return -1;
         }
-        const json_t *v =
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "nb_cfg");
+        const json_t *v = json_object_get(osn_txn_row(t, sel), "nb_cfg");
         return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
@@ -92,18 +105,19 @@ static void read_local(struct osnctl *ctl, int64_t deadline, json_t **ret_ifaces
         static const char *const if_cols[] = {"name",       "type",       "options",
                                               "bfd_status", "link_state", NULL};
         static const char *const ovs_cols[] = {"external_ids", NULL};
-        _cleanup_json_ json_t *res = NULL;
-        json_t *ops = json_pack("[o, o]", select_all("Interface", if_cols),
-                                select_all("Open_vSwitch", ovs_cols));
-        if (!ops || osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) < 0)
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
                 return;
-        const char *id = osn_ovsdb_map_get(
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 1), 0), "external_ids"),
-            "system-id");
+        osn_op ifs = osn_txn_select(t, "Interface", NULL, if_cols);
+        osn_op root = osn_txn_select(t, "Open_vSwitch", NULL, ovs_cols);
+        if (osn_txn_commit(t, ovs, deadline, NULL) < 0)
+                return;
+        const char *id =
+            osn_ovsdb_map_get(json_object_get(osn_txn_row(t, root), "external_ids"), "system-id");
         snprintf(system_id, len, "%s", id ? id : "");
         json_t *tunnels = json_array(), *row;
         size_t i;
-        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        json_array_foreach(osn_txn_rows(t, ifs), i, row)
         {
                 const char *type = json_string_value(json_object_get(row, "type"));
                 if (streq(type, "geneve") || streq(type, "vxlan") || streq(type, "stt"))
@@ -147,7 +161,8 @@ int osnctl_nodes(struct osnctl *ctl, int argc, char **argv)
         if (r)
                 return r;
         int64_t deadline = osnctl_deadline(ctl);
-        _cleanup_json_ json_t *sb = NULL, *tunnels = NULL;
+        _cleanup_json_ json_t *tunnels = NULL;
+        _cleanup_(sb_read_done) struct sb_read sb = {0};
         if ((r = read_sb(ctl, deadline, &sb)))
                 return r;
         const char *nb_why;
@@ -158,10 +173,10 @@ int osnctl_nodes(struct osnctl *ctl, int argc, char **argv)
         _cleanup_json_ json_t *rows = json_array();
         size_t i;
         const json_t *ch;
-        json_array_foreach(osn_ovsdb_result_rows(sb, 0), i, ch)
+        json_array_foreach(osn_txn_rows(sb.t, sb.chassis), i, ch)
         {
-                json_array_append_new(rows, osnctl_node_json(ch, osn_ovsdb_result_rows(sb, 1),
-                                                             osn_ovsdb_result_rows(sb, 2), tunnels,
+                json_array_append_new(rows, osnctl_node_json(ch, osn_txn_rows(sb.t, sb.encaps),
+                                                             osn_txn_rows(sb.t, sb.privs), tunnels,
                                                              system_id, nb_cfg));
         }
         if (ctl->verbose && nb_why)

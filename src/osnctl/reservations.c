@@ -11,6 +11,7 @@
 #include "osnctl.h"
 #include "output.h"
 #include "ovn.h"
+#include "txn.h"
 #include "views.h"
 
 /* The node config when there is one (--nb works without), the deadline, the
@@ -31,20 +32,20 @@ static int read_reservations(struct osn_ovsdb *nb, const char *network, const ch
 {
         const char *kv[] = {OSN_EXT_RESERVATION, "true", network ? OSN_EXT_NETWORK : NULL, network,
                             NULL};
-        json_t *ops = json_pack(
-            "[o]",
-            osn_ovsdb_op_select(
-                "Logical_Switch_Port",
-                json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv))),
-                (const char *const[]){"name", "addresses", "external_ids", NULL}));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        static const char *const cols[] = {"name", "addresses", "external_ids", NULL};
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return osn_error_set(err, -ENOMEM, OSN_CNI_TRY_AGAIN_LATER, "out of memory");
+        osn_op sel =
+            osn_txn_select(t, "Logical_Switch_Port",
+                           osn_where1("external_ids", "includes", osn_ovsdb_map(kv)), cols);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
         json_t *rows = json_array(), *row;
         size_t i;
         long long now = (long long)time(NULL);
-        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        json_array_foreach(osn_txn_rows(t, sel), i, row)
         {
                 const json_t *ids = json_object_get(row, "external_ids");
                 if (ns && !streq(osn_ovsdb_map_get(ids, OSN_EXT_POD_NS), ns))
