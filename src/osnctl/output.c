@@ -218,12 +218,8 @@ int osnctl_render_object(const struct osnctl *ctl, const json_t *obj,
 int osnctl_render_report(const struct osnctl *ctl, const json_t *obj,
                          const struct osnctl_lines *sections, size_t n_sections)
 {
-        if (!obj) {
-                osnctl_err("out of memory");
-                return OSNCTL_PROBLEMS;
-        }
-        if (ctl->json)
-                return osnctl_print_json(obj) < 0 ? OSNCTL_PROBLEMS : 0;
+        if (!obj || ctl->json) /* out of memory, or JSON: as any object */
+                return osnctl_render_object(ctl, obj, NULL, 0);
         for (size_t s = 0; s < n_sections; s++) {
                 const struct osnctl_lines *sec = &sections[s];
                 size_t i;
