@@ -8,7 +8,7 @@
 #include "output.h"
 #include "views.h"
 
-/* A probe of status_json() as a gauge: 1 ok, 0 failed, absent when
+/* A probe of osnctl_status_json() as a gauge: 1 ok, 0 failed, absent when
  * unknown (Prometheus has no "unknown"). */
 static void probe_gauge(const char *probe, const json_t *v)
 {
