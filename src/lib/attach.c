@@ -1075,34 +1075,16 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
 
 /* --- CHECK --- */
 
-int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
+/* The attachment's logical port as CHECK finds it: held by this container,
+ * with addresses; its MAC and addresses into 'mac' and 'ips' (returns how
+ * many). */
+static int check_nb_port(const struct osn_attach_req *req, struct osn_ovsdb *nb, const char *net,
+                         const char *port, int64_t deadline, uint8_t mac[6],
+                         struct osn_cidr ips[OSN_MAX_STATIC], struct osn_error *err)
 {
-        const struct osn_netconf *nc = req->nc;
         const struct osn_cni_env *env = req->env;
-        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        int r = connect_both(req->node, deadline, &nb, &ovs, err);
-        if (r < 0)
-                return r;
-        struct osn_tenancy ten;
-        char host[IFNAMSIZ];
-        _cleanup_free_ char *port = NULL;
-        _cleanup_json_ json_t *iface = NULL;
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &iface, err)) < 0)
-                return r;
-        const char *net = ten.network;
-        /* A claimed spare's logical port is the one the veth's OVS port
-         * names, and so is the port of an attachment that joined a network
-         * made before tenancy (named for its own network). */
-        const char *iface_id =
-            osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
-        if (iface_id &&
-            (osn_is_spare_port(net, iface_id, NULL) || !streq(net, req->ten->network))) {
-                free(port);
-                if (!(port = strdup(iface_id)))
-                        return -ENOMEM;
-        }
         _cleanup_json_ json_t *row = NULL;
+        int r;
         if ((r = osn_nb_get_port(nb, port, deadline, &row, err)) < 0)
                 return r;
         if (!row)
@@ -1118,29 +1100,22 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                                      holder ? holder : "", env->container_id);
         const char *addrs =
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
-        uint8_t mac[6];
-        struct osn_cidr ips[OSN_MAX_STATIC];
-        int n = addrs ? osn_ovn_parse_addresses(addrs, nc, mac, ips, OSN_MAX_STATIC) : -EINVAL;
+        int n = addrs ? osn_ovn_parse_addresses(addrs, req->nc, mac, ips, OSN_MAX_STATIC) : -EINVAL;
         if (n < 0)
                 return osn_error_set(err, -EINVAL, OSN_CNI_CHECK_FAILED,
                                      "logical port %s has no usable addresses (\"%s\")", port,
                                      addrs ? addrs : "");
+        return n;
+}
 
-        if (!iface)
-                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
-                                     "OVS port %s of attachment %s is missing from the "
-                                     "integration bridge",
-                                     host, port);
-        const json_t *ids = json_object_get(iface, "external_ids");
-        if (!streq(osn_ovsdb_map_get(ids, "ovn-installed"), "true"))
-                return osn_error_set(err, -EAGAIN, OSN_CNI_CHECK_FAILED,
-                                     "OVS port %s is not marked ovn-installed by ovn-controller",
-                                     host);
-        if (osn_link_exists(host) <= 0)
-                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
-                                     "host-side veth %s is missing", host);
-
+/* The pod's interface as CHECK finds it: there, with the port's MAC and
+ * every one of its 'n' addresses, and those of prevResult. */
+static int check_pod(const struct osn_attach_req *req, const char *port, const uint8_t mac[6],
+                     const struct osn_cidr *ips, int n, struct osn_error *err)
+{
+        const struct osn_cni_env *env = req->env;
         _cleanup_close_ int fd = -1;
+        int r;
         if ((r = osn_netns_open(env->netns, &fd)) < 0)
                 return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
                                      "CNI_NETNS=%s cannot be opened: %s", env->netns, strerror(-r));
@@ -1167,23 +1142,70 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
                                              "interface %s lacks address %s", env->ifname,
                                              osn_cidr_format(&ips[k], c, sizeof(c)));
         }
-        if (nc->prev_result) {
-                struct osn_cni_result prev;
-                if ((r = osn_cni_result_parse(nc->prev_result, &prev, err)) < 0)
-                        return r;
-                for (size_t k = 0; k < prev.n_ips; k++) {
-                        bool found = false;
-                        for (int q = 0; q < n; q++)
-                                found |= osn_addr_equal(&prev.ips[k].address, &ips[q]);
-                        char c[OSN_CIDR_STRLEN];
-                        if (!found)
-                                return osn_error_set(
-                                    err, -EINVAL, OSN_CNI_CHECK_FAILED,
-                                    "prevResult address %s is not the address of port %s",
-                                    osn_cidr_format(&prev.ips[k].address, c, sizeof(c)), port);
-                }
+        if (!req->nc->prev_result)
+                return 0;
+        struct osn_cni_result prev;
+        if ((r = osn_cni_result_parse(req->nc->prev_result, &prev, err)) < 0)
+                return r;
+        for (size_t k = 0; k < prev.n_ips; k++) {
+                bool found = false;
+                for (int q = 0; q < n; q++)
+                        found |= osn_addr_equal(&prev.ips[k].address, &ips[q]);
+                char c[OSN_CIDR_STRLEN];
+                if (!found)
+                        return osn_error_set(err, -EINVAL, OSN_CNI_CHECK_FAILED,
+                                             "prevResult address %s is not the address of port %s",
+                                             osn_cidr_format(&prev.ips[k].address, c, sizeof(c)),
+                                             port);
         }
         return 0;
+}
+
+int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
+{
+        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
+        int r = connect_both(req->node, deadline, &nb, &ovs, err);
+        if (r < 0)
+                return r;
+        struct osn_tenancy ten;
+        char host[IFNAMSIZ];
+        _cleanup_free_ char *port = NULL;
+        _cleanup_json_ json_t *iface = NULL;
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &iface, err)) < 0)
+                return r;
+        const char *net = ten.network;
+        /* A claimed spare's logical port is the one the veth's OVS port
+         * names, and so is the port of an attachment that joined a network
+         * made before tenancy (named for its own network). */
+        const char *iface_id =
+            osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
+        if (iface_id &&
+            (osn_is_spare_port(net, iface_id, NULL) || !streq(net, req->ten->network))) {
+                free(port);
+                if (!(port = strdup(iface_id)))
+                        return -ENOMEM;
+        }
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        int n = check_nb_port(req, nb, net, port, deadline, mac, ips, err);
+        if (n < 0)
+                return n;
+
+        if (!iface)
+                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
+                                     "OVS port %s of attachment %s is missing from the "
+                                     "integration bridge",
+                                     host, port);
+        const json_t *ids = json_object_get(iface, "external_ids");
+        if (!streq(osn_ovsdb_map_get(ids, "ovn-installed"), "true"))
+                return osn_error_set(err, -EAGAIN, OSN_CNI_CHECK_FAILED,
+                                     "OVS port %s is not marked ovn-installed by ovn-controller",
+                                     host);
+        if (osn_link_exists(host) <= 0)
+                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
+                                     "host-side veth %s is missing", host);
+        return check_pod(req, port, mac, ips, n, err);
 }
 
 /* --- GC --- */
