@@ -965,12 +965,24 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
 #define REFILL_MAX   2
 #define REFILL_TRIES 4
 
+static uint64_t pinned_seed; /* osn_nb_pin_spare_uuids() */
+
+void osn_nb_pin_spare_uuids(uint64_t seed)
+{
+        pinned_seed = seed;
+}
+
 /* A random (version 4) UUID for a new spare. */
 static void new_uuid(char buf[37])
 {
         static uint64_t counter;
         uint8_t b[16];
-        if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
+        if (pinned_seed) {
+                uint64_t h1 = osn_alloc_seed("spare") ^ pinned_seed++;
+                uint64_t h2 = h1 * 0x9e3779b97f4a7c15ull ^ (h1 >> 29);
+                memcpy(b, &h1, 8);
+                memcpy(b + 8, &h2, 8);
+        } else if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t)sizeof(b)) {
                 char s[64];
                 snprintf(s, sizeof(s), "%lld.%d.%llu", (long long)osn_now_ms(), (int)getpid(),
                          (unsigned long long)++counter);

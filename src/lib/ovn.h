@@ -154,6 +154,10 @@ char *osn_spare_port_name(const char *network, const char *uuid);
  * 'uuid' (may be NULL). */
 bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37]);
 
+/* For golden tests: new spares' UUIDs come from a sequence that starts at
+ * 'seed' instead of from getrandom() (0: random again).  Process-wide. */
+void osn_nb_pin_spare_uuids(uint64_t seed);
+
 struct osn_alloc;
 
 /* What an ADD asks of the NB DB.  Borrowed by osn_nb_attach_start() until

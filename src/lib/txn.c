@@ -281,6 +281,21 @@ bool osn_txn_in_flight(const struct osn_txn *t)
         return t->in_flight;
 }
 
+static osn_txn_trace_fn *trace_fn;
+static void *trace_aux;
+
+void osn_txn_set_trace(osn_txn_trace_fn *fn, void *aux)
+{
+        trace_fn = fn;
+        trace_aux = aux;
+}
+
+void osn_txn_trace(const char *db, const json_t *ops)
+{
+        if (trace_fn)
+                trace_fn(db, ops, trace_aux);
+}
+
 /* --- Results --- */
 
 static const json_t *result_of(const struct osn_txn *t, osn_op op)

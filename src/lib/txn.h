@@ -122,6 +122,13 @@ int osn_txn_finish(struct osn_txn *t, struct osn_ovsdb *c, int64_t deadline, str
 /* Whether _start() sent the request and _finish() has not yet been called. */
 bool osn_txn_in_flight(const struct osn_txn *t);
 
+/* For golden tests: 'fn' (NULL: none) sees every request _start() sends,
+ * just before it is sent, with 'aux'.  Process-wide; not thread-safe. */
+typedef void osn_txn_trace_fn(const char *db, const json_t *ops, void *aux);
+void osn_txn_set_trace(osn_txn_trace_fn *fn, void *aux);
+/* Calls the trace function, if any (txn.c's _start() does). */
+void osn_txn_trace(const char *db, const json_t *ops);
+
 /* --- Results (after a successful commit; borrowed, NULL when absent) --- */
 
 /* The rows a "select" read (a JSON array). */
