@@ -98,6 +98,11 @@ static void normalise(json_t *v)
                 else
                         normalise(e);
         }
+        /* A time the transaction wrote (Unix seconds). */
+        const char *key = json_string_value(json_array_get(v, 0));
+        if (json_array_size(v) == 2 && json_is_string(json_array_get(v, 1)) &&
+            (streq(key, OSN_EXT_RESERVED_AT) || streq(key, OSN_EXT_MIG_SINCE)))
+                json_array_set_new(v, 1, json_string("<time>"));
         json_t *elems = json_array_get(v, 1);
         if (json_array_size(v) != 2 || !streq(json_string_value(json_array_get(v, 0)), "set") ||
             json_array_size(elems) < 2)
@@ -319,8 +324,27 @@ static void test_pool_network(void)
                   streq(ip(&p3, 0), ip(&p2, 0)),
               "the retried ADD holds the same port: %s %s", p3.name, ip(&p3, 0));
 
-        /* DEL of the claimed spare: the pool is full, so it goes. */
+        /* A static request for the address a spare holds: the spare
+         * goes, the pool gets a replacement. */
+        struct add a3;
+        struct osn_nb_port p4;
+        add_init(&a3, &blue, "cid-9", "net1", "pod-9", 2);
+        struct osn_cidr st = test_cidr("10.20.0.34/24");
+        a3.spec.static_ips = &st;
+        a3.spec.n_static_ips = 1;
+        step_begin();
+        REQUIRE(run_add(&a3, &p4) == 0);
+        step_end("ovn-evict.txt");
+        CHECK(p4.created && !p4.pooled && streq(ip(&p4, 0), "10.20.0.34/24"),
+              "the static address, from a spare: %s", ip(&p4, 0));
+        CHECK(switch_ports(blue.ten.network) == 6, "ports: %d", switch_ports(blue.ten.network));
         struct osn_error err = {0};
+        CHECK(osn_nb_detach(nb, blue.ten.network, p4.name, "cid-9", 2, osn_now_ms() + 5000, &err) ==
+                  1,
+              "detach: %s", err.msg);
+        free(a3.port_name);
+
+        /* DEL of the claimed spare: the pool is full, so it goes. */
         step_begin();
         CHECK(osn_nb_detach(nb, blue.ten.network, p2.name, "cid-2", 2, osn_now_ms() + 5000, &err) ==
                   1,
@@ -380,6 +404,68 @@ static void test_join_static(void)
         net_free(&green);
 }
 
+/* A persistent identity: its port made, kept as a reservation by DEL,
+ * bound again, the target of a live migration, handed over by the
+ * source's DEL. */
+static void test_identity(void)
+{
+        struct net green;
+        net_init(&green, GREEN, "green", "ns4");
+        struct add a1, a2, a3;
+        struct osn_nb_port p1, p2, p3;
+        add_init(&a1, &green, "cid-6", "eth1", "vm-a", 0);
+        add_init(&a2, &green, "cid-7", "eth1", "vm-a", 0);
+        add_init(&a3, &green, "cid-8", "eth1", "vm-a", 0);
+        char *idport = osn_identity_port_name(green.ten.network, "vm-a");
+        REQUIRE(idport);
+        a1.spec.identity = a2.spec.identity = a3.spec.identity = "vm-a";
+        a1.spec.port_name = a2.spec.port_name = a3.spec.port_name = idport;
+        a3.ids[11] = "node-2";
+        a3.spec.chassis = "chassis-2";
+
+        step_begin();
+        REQUIRE(run_add(&a1, &p1) == 0);
+        step_end("ovn-identity-create.txt");
+        CHECK(p1.created && streq(p1.name, idport), "the identity's port: %s", p1.name);
+
+        struct osn_error err = {0};
+        int64_t deadline = osn_now_ms() + 5000;
+        step_begin();
+        CHECK(osn_nb_release_identity(nb, green.ten.network, idport, "node-1", "cid-6", deadline,
+                                      &err) == 1,
+              "release: %s", err.msg);
+        step_end("ovn-identity-release.txt");
+
+        step_begin();
+        REQUIRE(run_add(&a2, &p2) == 0);
+        step_end("ovn-identity-bind.txt");
+        CHECK(p2.rebound && !p2.created && memcmp(p2.mac, p1.mac, 6) == 0 &&
+                  streq(ip(&p2, 0), ip(&p1, 0)),
+              "the reservation bound again, same addresses: %s", ip(&p2, 0));
+
+        step_begin();
+        REQUIRE(run_add(&a3, &p3) == 0);
+        step_end("ovn-identity-migrate.txt");
+        CHECK(p3.migration && streq(ip(&p3, 0), ip(&p1, 0)), "a live migration's target");
+
+        step_begin();
+        CHECK(osn_nb_release_identity(nb, green.ten.network, idport, "node-1", "cid-7", deadline,
+                                      &err) == 1,
+              "release: %s", err.msg);
+        step_end("ovn-identity-handover.txt");
+        json_t *row = NULL;
+        REQUIRE(osn_nb_get_port(nb, idport, deadline, &row, &err) == 0 && row);
+        CHECK(
+            streq(osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NODE), "node-2"),
+            "the target holds it");
+        json_decref(row);
+        free(idport);
+        free(a1.port_name);
+        free(a2.port_name);
+        free(a3.port_name);
+        net_free(&green);
+}
+
 /* A network bridged to a physical network: the switch with its localnet
  * port; the last DEL takes both. */
 static void test_localnet(void)
@@ -420,6 +506,7 @@ int main(void)
         test_pool_network();
         test_join_static();
         test_localnet();
+        test_identity();
 
         osn_txn_set_trace(NULL, NULL);
         json_decref(trace);
