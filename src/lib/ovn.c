@@ -1,5 +1,5 @@
-/* ovn: see ovn.h.  The transactions are built here, executed through
- * ovsdb.h, and nothing else in osn writes to the NB DB. */
+/* ovn: see ovn.h.  The transactions are built here with txn.h, and
+ * nothing else in osn writes to the NB DB. */
 #include "ovn.h"
 
 #include <arpa/inet.h>
@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "log.h"
+#include "txn.h"
 
 #define MAX_GUARD_RETRIES 20
 
@@ -57,53 +58,77 @@ char *osn_localnet_port_name(const char *network)
         return asprintf(&s, "osn.%s.localnet", network) < 0 ? NULL : s;
 }
 
-/* --- operation builders --- */
+/* --- conditions and guards (txn.h writes the operations) --- */
 
-static json_t *where_eq(const char *column, json_t *value)
+static json_t *by_uuid(const char *uuid)
 {
-        return json_pack("[o]", osn_ovsdb_cond(column, "==", value));
+        return osn_where_eq("_uuid", osn_ovsdb_uuid(uuid));
 }
 
-/* The operations that read, in one round trip, a network's switch, one of
- * its ports and its localnet port, each by name with its columns: results
- * 0, 1 and 2. */
-static json_t *select_network(const char *sw_name, const char *port_name, const char *ln_name,
-                              const char *const *sw_cols, const char *const *port_cols,
-                              const char *const *ln_cols)
+static json_t *by_name(const char *name)
 {
-        return json_pack(
-            "[o,o,o]",
-            osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(sw_name)), sw_cols),
-            osn_ovsdb_op_select("Logical_Switch_Port", where_eq("name", json_string(port_name)),
-                                port_cols),
-            osn_ovsdb_op_select("Logical_Switch_Port", where_eq("name", json_string(ln_name)),
-                                ln_cols));
+        return osn_where_eq("name", json_string(name));
 }
 
-static json_t *op_wait(const char *table, json_t *where, const char *column, json_t *rows)
+/* The condition "external_ids holds key = value". */
+static json_t *ids_include(const char *key, const char *value)
 {
-        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:o, s:i}", "op", "wait", "table", table,
-                         "where", where, "columns", column, "until", "==", "rows", rows, "timeout",
-                         0);
+        const char *kv[] = {key, value, NULL};
+        return osn_where1("external_ids", "includes", osn_ovsdb_map(kv));
 }
 
-/* The guard "some row matches 'where'" (a wait until the rows are not
- * none, timeout 0). */
-static json_t *op_exists(const char *table, json_t *where)
+/* 'where' and "external_ids holds the pairs of 'kv'". */
+static json_t *and_ids_include(json_t *where, const char *const *kv)
 {
-        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op", "wait", "table", table,
-                         "where", where, "columns", "_uuid", "until", "!=", "rows", "timeout", 0);
+        return osn_where_and(where, osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
 }
 
-static json_t *op_comment(const char *fmt, ...) _printf_(1, 2);
-static json_t *op_comment(const char *fmt, ...)
+/* The condition "port 'uuid' is a spare". */
+static json_t *still_spare(const char *uuid)
 {
-        char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        return json_pack("{s:s, s:s}", "op", "comment", "comment", buf);
+        return and_ids_include(by_uuid(uuid), (const char *const[]){OSN_EXT_SPARE, "true", NULL});
+}
+
+/* The guard "the rows matching 'where', projected on 'column', are
+ * exactly [{column: value}]" ('value' stolen). */
+static osn_op wait_column(struct osn_txn *t, const char *table, json_t *where, const char *column,
+                          json_t *value)
+{
+        json_t *rows = value ? json_pack("[{s:o}]", column, value) : NULL;
+        return osn_txn_wait(t, table, where, (const char *const[]){column, NULL}, true, rows);
+}
+
+/* The same with a borrowed value (a column as read). */
+static osn_op wait_column_as_read(struct osn_txn *t, const char *table, json_t *where,
+                                  const char *column, const json_t *value)
+{
+        return wait_column(t, table, where, column, json_incref((json_t *)value));
+}
+
+/* The guard "no port of the network holds claim 'claim'" (ovn.h,
+ * "Addresses"). */
+static osn_op claim_free(struct osn_txn *t, const char *claim, const char *network)
+{
+        return osn_txn_wait(t, "Logical_Switch_Port", ids_include(claim, network),
+                            (const char *const[]){"name", NULL}, true, json_array());
+}
+
+/* The selects that read, in one round trip, a network's switch, one of its
+ * ports and its localnet port, each by name with its columns. */
+struct network_read {
+        osn_op sw, port, ln;
+};
+
+static struct network_read select_network(struct osn_txn *t, const char *sw_name,
+                                          const char *port_name, const char *ln_name,
+                                          const char *const *sw_cols, const char *const *port_cols,
+                                          const char *const *ln_cols)
+{
+        struct network_read h;
+        h.sw = osn_txn_select(t, "Logical_Switch", by_name(sw_name), sw_cols);
+        h.port = osn_txn_select(t, "Logical_Switch_Port", by_name(port_name), port_cols);
+        h.ln = osn_txn_select(t, "Logical_Switch_Port", by_name(ln_name), ln_cols);
+        return h;
 }
 
 static json_t *string_set1(const char *s)
@@ -183,13 +208,6 @@ static void claim_key_mac(const uint8_t mac[6], char buf[OSN_CLAIM_KEY_STRLEN])
 static void map_add(json_t *map, const char *key, const char *value)
 {
         json_array_append_new(json_array_get(map, 1), json_pack("[s,s]", key, value));
-}
-
-/* The condition "external_ids holds key = value". */
-static json_t *ids_include(const char *key, const char *value)
-{
-        const char *kv[] = {key, value, NULL};
-        return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
 }
 
 /* The external_ids that mark a switch as osn's, with these settings. */
@@ -298,15 +316,15 @@ const char *osn_nb_port_addresses(const json_t *lsp_row, bool *ret_dynamic)
 static int read_switch_ports(struct osn_ovsdb *nb, json_t *sw, int64_t deadline,
                              struct osn_error *err)
 {
-        json_t *ops = json_pack(
-            "[o]", osn_ovsdb_op_select("Logical_Switch",
-                                       where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw))),
-                                       (const char *const[]){"ports", NULL}));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel = osn_txn_select(t, "Logical_Switch", by_uuid(osn_ovsdb_row_uuid(sw)),
+                                    (const char *const[]){"ports", NULL});
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        const json_t *row = osn_txn_row(t, sel);
         if (!row)
                 return -EAGAIN;
         return json_object_set(sw, "ports", json_object_get(row, "ports"));
@@ -319,14 +337,15 @@ static int read_network_ports(struct osn_ovsdb *nb, const char *network, int64_t
 {
         static const char *const cols[] = {"_uuid",        "name", "addresses", "dynamic_addresses",
                                            "external_ids", NULL};
-        json_t *ops =
-            json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
-                                                 ids_include(OSN_EXT_NETWORK, network), cols));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel =
+            osn_txn_select(t, "Logical_Switch_Port", ids_include(OSN_EXT_NETWORK, network), cols);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        *ret = json_incref(osn_ovsdb_result_rows(res, 0));
+        *ret = json_incref((json_t *)osn_txn_rows(t, sel));
         return *ret ? 0 : -EPROTO;
 }
 
@@ -393,15 +412,16 @@ struct spare {
         size_t n_ips;
 };
 
-/* Where each operation of the attach transaction sits (-1 = absent). */
+/* The handles of the attach transaction's operations (OSN_OP_NONE =
+ * absent). */
 struct attach_ops {
-        int switch_guard;
-        int claim[OSN_MAX_CLAIMS];
+        osn_op switch_guard;
+        osn_op claim[OSN_MAX_CLAIMS];
         size_t n_claims;
-        int insert_port;  /* CLAIM: the mutate that makes the spare the port */
-        int spare_guard;  /* CLAIM: "it is still a spare" */
-        int server_guard; /* JOIN: "the switch holds its DHCP server's port" */
-        int held_guard;   /* HELD: "it is still this container's" */
+        osn_op insert_port;  /* CLAIM: the mutate that makes the spare the port */
+        osn_op spare_guard;  /* CLAIM: "it is still a spare" */
+        osn_op server_guard; /* JOIN: "the switch holds its DHCP server's port" */
+        osn_op held_guard;   /* HELD: "it is still this container's" */
 };
 
 struct osn_nb_attach {
@@ -430,10 +450,8 @@ struct osn_nb_attach {
          * it cannot get one (no DHCP_Options: not osn's DHCP). */
         bool server_missing, no_server_guard;
 
-        json_t *ops; /* in flight */
+        struct osn_txn *txn; /* the attach transaction (in flight, or answered) */
         struct attach_ops idx;
-        int64_t id;
-        bool in_flight;
         json_t *port_row;                   /* the inserted row, for the result */
         char port_name[OSN_PORT_NAME_SIZE]; /* the port of the transaction in flight */
 
@@ -446,11 +464,9 @@ struct osn_nb_attach {
         size_t n_spares;
         size_t claim; /* CLAIM: which spare */
         unsigned evictions;
-        bool evicted;       /* a spare gave its addresses to this ADD */
-        json_t *refill_ops; /* the top-up in flight */
-        int64_t refill_id;
-        bool refill_in_flight;
-        int refill_guard;
+        bool evicted;           /* a spare gave its addresses to this ADD */
+        struct osn_txn *refill; /* the top-up (in flight, or answered) */
+        osn_op refill_guard;
         unsigned refill_lost; /* claims its spares lost */
         bool refill_near_full;
         char held_key[OSN_PORT_NAME_SIZE];  /* the switch's key of what this ADD holds */
@@ -480,11 +496,11 @@ void osn_nb_attach_free(struct osn_nb_attach *at)
         free(at->ln_name);
         free(at->used);
         free(at->spares);
-        json_decref(at->ops);
+        osn_txn_free(at->txn);
         json_decref(at->port_row);
         json_decref(at->sw_row);
         json_decref(at->sw_ids);
-        json_decref(at->refill_ops);
+        osn_txn_free(at->refill);
         free(at->legacy_ids);
         free(at);
 }
@@ -626,9 +642,9 @@ static void dhcp_more_options(json_t *opts, const struct osn_netconf *nc, int fa
         }
 }
 
-/* The insert of the DHCP_Options row of subnet 'idx' (NULL for a subnet
- * without DHCP). */
-static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
+/* Adds the insert of the DHCP_Options row of subnet 'idx' to 't'
+ * (nothing when the row cannot be made). */
+static void dhcp_insert(struct osn_txn *t, const struct osn_port_spec *spec, size_t idx)
 {
         const struct osn_netconf *nc = spec->nc;
         const struct osn_cidr *sub = &spec->alloc->subnets[idx].subnet;
@@ -645,7 +661,7 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
         if (sub->family == AF_INET) {
                 struct osn_cidr server;
                 if (osn_alloc_dhcp_server(spec->alloc, nc, idx, &server) < 0)
-                        return NULL;
+                        return;
                 osn_addr_format(&server, srv, sizeof(srv));
                 for (size_t i = 0; i < nc->n_gateways; i++)
                         if (nc->gateways[i].family == AF_INET)
@@ -661,17 +677,16 @@ static json_t *dhcp_insert(const struct osn_port_spec *spec, size_t idx)
         }
         dhcp_more_options(opts, nc, sub->family);
         const char *ids[] = {OSN_EXT_NETWORK, spec->network, NULL};
-        return json_pack("{s:s, s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
-                         "DHCP_Options", "uuid", uuid, "row", "cidr", cidr, "options", opts,
-                         "external_ids", osn_ovsdb_map(ids));
+        osn_txn_insert(t, "DHCP_Options",
+                       json_pack("{s:s, s:o, s:o}", "cidr", cidr, "options", opts, "external_ids",
+                                 osn_ovsdb_map(ids)),
+                       NULL, uuid);
 }
 
 /* Deletes the network's DHCP_Options rows (none is no error). */
-static void append_dhcp_delete(json_t *ops, const char *network)
+static void dhcp_delete(struct osn_txn *t, const char *network)
 {
-        json_array_append_new(ops,
-                              json_pack("{s:s, s:s, s:o}", "op", "delete", "table", "DHCP_Options",
-                                        "where", ids_include(OSN_EXT_NETWORK, network)));
+        osn_txn_delete(t, "DHCP_Options", ids_include(OSN_EXT_NETWORK, network));
 }
 
 /* --- the DHCP server's port (ovn.h) --- */
@@ -720,43 +735,43 @@ static bool wants_server_port(const struct osn_port_spec *spec, struct osn_cidr 
         return false;
 }
 
-/* The insert of the server port (uuid-name "dsrv"), or NULL when the
- * network has none. */
-static json_t *server_port_insert(const struct osn_port_spec *spec)
+/* Adds the insert of the server port (uuid-name "dsrv") to 't': its
+ * handle, or OSN_OP_NONE when the network has none. */
+static osn_op server_port_insert(struct osn_txn *t, const struct osn_port_spec *spec)
 {
         struct osn_cidr srv;
         if (!wants_server_port(spec, &srv))
-                return NULL;
+                return OSN_OP_NONE;
         const char *net = spec->network;
         _cleanup_free_ char *name = osn_dhcp_port_name(net);
         char uuid[37], mac[OSN_MAC_STRLEN], ip[OSN_CIDR_STRLEN],
             addrs[OSN_MAC_STRLEN + OSN_CIDR_STRLEN];
-        if (!name)
-                return NULL;
         server_port_uuid(net, uuid);
         dhcp_server_mac(net, mac);
         snprintf(addrs, sizeof(addrs), "%s %s", mac, osn_addr_format(&srv, ip, sizeof(ip)));
         const char *ids[] = {OSN_EXT_NETWORK, net, NULL};
-        return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op", "insert", "table",
-                         "Logical_Switch_Port", "uuid", uuid, "uuid-name", "dsrv", "row", "name",
-                         name, "type", "localport", "addresses", string_set1(addrs), "external_ids",
-                         osn_ovsdb_map(ids));
+        json_t *row =
+            name ? json_pack("{s:s, s:s, s:o, s:o}", "name", name, "type", "localport", "addresses",
+                             string_set1(addrs), "external_ids", osn_ovsdb_map(ids))
+                 : NULL;
+        return osn_txn_insert(t, "Logical_Switch_Port", row, "dsrv", uuid);
 }
 
-/* The guard "switch 'sw_name' holds the network's server port" (NULL when
- * the network has none, or when this ADD found that it cannot have one). */
-static json_t *server_port_guard(const struct osn_port_spec *spec, const char *sw_name)
+/* Adds the guard "switch 'sw_name' holds the network's server port" to
+ * 't': its handle, or OSN_OP_NONE when the network has none. */
+static osn_op server_port_guard(struct osn_txn *t, const struct osn_port_spec *spec,
+                                const char *sw_name)
 {
         struct osn_cidr srv;
         if (!wants_server_port(spec, &srv))
-                return NULL;
+                return OSN_OP_NONE;
         char uuid[37];
         server_port_uuid(spec->network, uuid);
-        return op_exists(
-            "Logical_Switch",
-            json_pack("[o,o]", osn_ovsdb_cond("name", "==", json_string(sw_name)),
-                      osn_ovsdb_cond("ports", "includes",
-                                     osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid))))));
+        return osn_txn_exists(
+            t, "Logical_Switch",
+            osn_where_and(by_name(sw_name),
+                          osn_ovsdb_cond("ports", "includes",
+                                         osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid))))));
 }
 
 /* Whether this ADD's JOIN asks for the server port (above). */
@@ -766,13 +781,13 @@ static bool server_port_guard_needed(const struct osn_nb_attach *at)
         return !at->no_server_guard && wants_server_port(at->spec, &srv);
 }
 
-/* The select (of _uuid) that finds the network's server port, for a read. */
-static json_t *server_port_select(const char *network)
+/* Adds the select (of _uuid) that finds the network's server port. */
+static osn_op server_port_select(struct osn_txn *t, const char *network)
 {
         char uuid[37];
         server_port_uuid(network, uuid);
-        return osn_ovsdb_op_select("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)),
-                                   (const char *const[]){"_uuid", NULL});
+        return osn_txn_select(t, "Logical_Switch_Port", by_uuid(uuid),
+                              (const char *const[]){"_uuid", NULL});
 }
 
 /* Adds the server port to switch 'sw_uuid', made by an osn that made none:
@@ -780,21 +795,21 @@ static json_t *server_port_select(const char *network)
 static int add_server_port(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
                            const char *sw_uuid, int64_t deadline, struct osn_error *err)
 {
-        json_t *ins = server_port_insert(spec);
-        if (!ins)
+        struct osn_cidr srv;
+        if (!wants_server_port(spec, &srv))
                 return 0;
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
         char uuid[37];
         server_port_uuid(spec->network, uuid);
-        json_t *ops =
-            json_pack("[o,o,o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
-                      op_comment("osn: network %s gets its DHCP server's port", spec->network),
-                      op_wait("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)),
-                              "_uuid", json_array()),
-                      ins, "op", "mutate", "table", "Logical_Switch", "where",
-                      where_eq("_uuid", osn_ovsdb_uuid(sw_uuid)), "mutations", "ports", "insert",
-                      osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("dsrv"))));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        osn_txn_comment(t, "osn: network %s gets its DHCP server's port", spec->network);
+        osn_txn_absent(t, "Logical_Switch_Port", by_uuid(uuid));
+        server_port_insert(t, spec);
+        osn_txn_mutate(t, "Logical_Switch", by_uuid(sw_uuid),
+                       osn_mutation("ports", "insert",
+                                    osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("dsrv")))));
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r == -EAGAIN) {
                 osn_error_clear(err);
                 return 0;
@@ -882,13 +897,6 @@ static json_t *port_row(const struct osn_nb_attach *at)
         return row;
 }
 
-static int append(json_t *ops, json_t *op)
-{
-        int i = (int)json_array_size(ops);
-        json_array_append_new(ops, op);
-        return i;
-}
-
 /* The claims a port made by an older osn holds: its addresses and MAC. */
 static json_t *legacy_claims(const json_t *row, const char *network)
 {
@@ -924,32 +932,31 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
                 return 0;
         if (r < 0 || (r = read_network_ports(at->nb, net, deadline, &rows, err)) < 0)
                 return r;
-        json_t *sw_where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        const char *sw_uuid = osn_ovsdb_row_uuid(sw);
         const char *ipam[] = {OSN_EXT_IPAM, OSN_IPAM_CLAIMS, NULL};
-        json_t *ops =
-            json_pack("[o,o,{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}]",
-                      op_comment("osn: migrate network %s to osn's address claims", net),
-                      op_wait("Logical_Switch", json_deep_copy(sw_where), "ports",
-                              json_pack("[{s:O}]", "ports", json_object_get(sw, "ports"))),
-                      "op", "mutate", "table", "Logical_Switch", "where", sw_where, "mutations",
-                      "external_ids", "insert", osn_ovsdb_map(ipam), "other_config", "delete",
-                      osn_ovsdb_set(json_pack("[s,s,s]", "subnet", "ipv6_prefix", "exclude_ips")));
-        json_decref(sw_where);
+        osn_txn_comment(t, "osn: migrate network %s to osn's address claims", net);
+        wait_column_as_read(t, "Logical_Switch", by_uuid(sw_uuid), "ports",
+                            json_object_get(sw, "ports"));
+        osn_txn_mutate(
+            t, "Logical_Switch", by_uuid(sw_uuid),
+            osn_mutation_and(osn_mutation("external_ids", "insert", osn_ovsdb_map(ipam)),
+                             osn_mutation("other_config", "delete",
+                                          osn_ovsdb_set(json_pack("[s,s,s]", "subnet",
+                                                                  "ipv6_prefix", "exclude_ips")))));
         json_t *row;
         size_t i, n = 0;
         json_array_foreach(rows, i, row)
         {
                 if (!osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_CONTAINER))
                         continue; /* the localnet port */
-                json_array_append_new(
-                    ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
-                                   "Logical_Switch_Port", "where",
-                                   where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(row))),
-                                   "mutations", "external_ids", "insert", legacy_claims(row, net)));
+                osn_txn_mutate(t, "Logical_Switch_Port", by_uuid(osn_ovsdb_row_uuid(row)),
+                               osn_mutation("external_ids", "insert", legacy_claims(row, net)));
                 n++;
         }
-        _cleanup_json_ json_t *res = NULL;
-        r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        r = osn_txn_commit(t, at->nb, deadline, err);
         if (r == -EAGAIN) {
                 osn_error_clear(err);
                 return 0;
@@ -1075,25 +1082,24 @@ static void held_added(struct osn_nb_attach *at)
 static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
 {
         const struct osn_port_spec *spec = at->spec;
-        json_t *ops = json_pack(
-            "[o]", osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(at->sw_name)),
-                                       (const char *const[]){"_uuid", "external_ids", NULL}));
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel_sw = osn_txn_select(t, "Logical_Switch", by_name(at->sw_name),
+                                       (const char *const[]){"_uuid", "external_ids", NULL});
         /* A retried ADD may find the attachment's own port, made by the
          * earlier try (a scan of the port table by name: only then). */
-        if (spec->earlier_try)
-                json_array_append_new(
-                    ops, osn_ovsdb_op_select("Logical_Switch_Port",
-                                             where_eq("name", json_string(spec->port_name)),
-                                             (const char *const[]){"_uuid", NULL}));
-        size_t srv_op = json_array_size(ops);
-        json_array_append_new(ops, server_port_select(spec->network));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        osn_op sel_own = spec->earlier_try
+                             ? osn_txn_select(t, "Logical_Switch_Port", by_name(spec->port_name),
+                                              (const char *const[]){"_uuid", NULL})
+                             : OSN_OP_NONE;
+        osn_op sel_srv = server_port_select(t, spec->network);
+        int r = osn_txn_commit(t, at->nb, deadline, err);
         if (r < 0)
                 return r;
-        at->server_missing = json_array_size(osn_ovsdb_result_rows(res, srv_op)) == 0 &&
-                             server_port_guard_needed(at);
-        json_t *rows = osn_ovsdb_result_rows(res, 0);
+        at->server_missing =
+            json_array_size(osn_txn_rows(t, sel_srv)) == 0 && server_port_guard_needed(at);
+        const json_t *rows = osn_txn_rows(t, sel_sw);
         json_decref(at->sw_row);
         json_decref(at->sw_ids);
         at->sw_row = at->sw_ids = NULL;
@@ -1101,7 +1107,7 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         at->held_name[0] = 0;
         /* An earlier try of this ADD made the attachment's own port: the
          * attach adopts it (or replaces it), no spare is claimed. */
-        at->own_exists = spec->earlier_try && json_array_size(osn_ovsdb_result_rows(res, 1)) > 0;
+        at->own_exists = spec->earlier_try && json_array_size(osn_txn_rows(t, sel_own)) > 0;
         json_t *sw = json_array_get(rows, 0);
         const json_t *ids = json_object_get(sw, "external_ids");
         if (json_array_size(rows) != 1 ||
@@ -1229,11 +1235,11 @@ static int spare_addresses(struct osn_nb_attach *at, const char *uuid, const str
         return 0;
 }
 
-/* Appends up to 'k' new spares to 'ops': each its claim guards (when
+/* Adds up to 'k' new spares to 't': each its claim guards (when
  * 'guards'; a new switch needs none) and its insert, its reference to
  * 'ports' (an array) and its index key to 'index' (a map).  The number
  * made: fewer when the subnet has no more free addresses. */
-static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool guards,
+static int append_spares(struct osn_nb_attach *at, struct osn_txn *t, size_t k, bool guards,
                          json_t *ports, json_t *index)
 {
         const struct osn_port_spec *spec = at->spec;
@@ -1267,12 +1273,10 @@ static int append_spares(struct osn_nb_attach *at, json_t *ops, size_t k, bool g
                                         claim_key_ip(&sp.ips[q], claim);
                                 else
                                         claim_key_mac(sp.mac, claim);
-                                append(ops, op_wait("Logical_Switch_Port", ids_include(claim, net),
-                                                    "name", json_array()));
+                                claim_free(t, claim, net);
                         }
                 }
-                append(ops, json_pack("{s:s, s:s, s:s, s:o}", "op", "insert", "table",
-                                      "Logical_Switch_Port", "uuid", uuid, "row", row));
+                osn_txn_insert(t, "Logical_Switch_Port", row, NULL, uuid);
                 json_array_append_new(ports, osn_ovsdb_uuid(uuid));
                 index_key(uuid, key);
                 map_add(index, key, addrs);
@@ -1289,34 +1293,34 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
 {
         const char *net = at->spec->network;
         const char *sw = osn_ovsdb_row_uuid(at->sw_row);
-        json_t *ops = json_array(), *ports = json_array();
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        json_t *ports = json_array();
         json_t *index = osn_ovsdb_map((const char *const[]){NULL});
-        if (!ops || !ports || !index) {
-                json_decref(ops), json_decref(ports), json_decref(index);
+        if (!t || !ports || !index) {
+                json_decref(ports), json_decref(index);
                 return -ENOMEM;
         }
-        append(ops, op_comment("osn: top up the pool of network %s", net));
-        at->refill_guard =
-            append(ops, op_wait("Logical_Switch", where_eq("_uuid", osn_ovsdb_uuid(sw)),
-                                "external_ids", json_pack("[{s:O}]", "external_ids", at->sw_ids)));
-        int made = append_spares(at, ops, k, true, ports, index);
+        osn_txn_comment(t, "osn: top up the pool of network %s", net);
+        osn_op guard =
+            wait_column_as_read(t, "Logical_Switch", by_uuid(sw), "external_ids", at->sw_ids);
+        int made = append_spares(at, t, k, true, ports, index);
         if (made <= 0) {
-                json_decref(ops), json_decref(ports), json_decref(index);
+                json_decref(ports), json_decref(index);
                 if (made == 0)
                         log_info("network %s: no free address for another spare; the pool stays "
                                  "at %zu",
                                  net, index_size(at->sw_ids));
                 return made;
         }
-        append(ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}", "op", "mutate", "table",
-                              "Logical_Switch", "where", where_eq("_uuid", osn_ovsdb_uuid(sw)),
-                              "mutations", "ports", "insert", osn_ovsdb_set(ports), "external_ids",
-                              "insert", index));
-        json_decref(at->refill_ops);
-        at->refill_ops = ops;
-        int r = osn_ovsdb_transact_start(at->nb, OSN_NB_DB, at->refill_ops, &at->refill_id, err);
-        at->refill_in_flight = r >= 0;
-        return r;
+        osn_txn_mutate(t, "Logical_Switch", by_uuid(sw),
+                       osn_mutation_and(osn_mutation("ports", "insert", osn_ovsdb_set(ports)),
+                                        osn_mutation("external_ids", "insert", index)));
+        /* The top-up that was in flight, if any, is dropped: its answer is
+         * left to the connection. */
+        osn_txn_free(at->refill);
+        at->refill = TAKE_PTR(t);
+        at->refill_guard = guard;
+        return osn_txn_start(at->refill, at->nb, err);
 }
 
 /* The index as the claim of at->claim leaves it (the top-up's guard):
@@ -1338,18 +1342,23 @@ static int held_gone(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         log_info("network %s: port %s, which the switch says container %s holds, is gone or "
                  "another's; forgetting it",
                  at->spec->network, at->held_name, at->held_key + strlen(OSN_EXT_HELD));
-        json_t *ops = json_pack("[o]", json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate",
-                                                 "table", "Logical_Switch", "where",
-                                                 where_eq("name", json_string(at->sw_name)),
-                                                 "mutations", "external_ids", "delete",
-                                                 osn_ovsdb_set(json_pack("[s]", at->held_key))));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_mutate(
+            t, "Logical_Switch", by_name(at->sw_name),
+            osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", at->held_key))));
+        int r = osn_txn_commit(t, at->nb, deadline, err);
         if (r < 0 || (r = read_pool(at, deadline, err)) < 0)
                 return r;
         at->held_name[0] = 0; /* once: whatever the read says, not again */
         pool_decide(at);
         return 0;
+}
+
+static bool refill_in_flight(const struct osn_nb_attach *at)
+{
+        return at->refill && osn_txn_in_flight(at->refill);
 }
 
 /* The top-up, sent right behind a claim (or after an attach without a
@@ -1372,7 +1381,7 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                 return;
         const char *net = at->spec->network;
         struct osn_error e = {0};
-        if (at->evicted && !at->refill_in_flight && at->spec->pool_size > 0) {
+        if (at->evicted && !refill_in_flight(at) && at->spec->pool_size > 0) {
                 /* This ADD took a spare's address: a replacement for it. */
                 if (read_pool(at, deadline, &e) == 0)
                         refill_start(at);
@@ -1380,18 +1389,15 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                         log_info("network %s: pool not topped up: %s", net, e.msg);
                 osn_error_clear(&e);
         }
-        for (int tries = 0; at->refill_in_flight; tries++) {
-                _cleanup_json_ json_t *res = NULL;
-                at->refill_in_flight = false;
-                int r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->refill_ops, at->refill_id,
-                                                  deadline, &res, &e);
+        for (int tries = 0; refill_in_flight(at); tries++) {
+                int r = osn_txn_finish(at->refill, at->nb, deadline, &e);
                 if (r == 0) {
                         log_debug("network %s: pool topped up", net);
                         return;
                 }
                 if (r != -EAGAIN || tries + 1 >= REFILL_TRIES)
                         break;
-                bool index_changed = e.failed_op == at->refill_guard;
+                bool index_changed = osn_txn_failed(at->refill) == at->refill_guard;
                 osn_error_clear(&e);
                 if (index_changed) {
                         /* Another ADD or DEL changed the pool: read it again. */
@@ -1421,21 +1427,19 @@ static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadl
         const char *net = at->spec->network;
         char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
         index_key(uuid, key);
-        json_t *ops = json_pack(
-            "[o,o,{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}]",
-            op_comment("osn: network %s: spare %s gives up its addresses for %s", net, uuid,
-                       at->spec->port_name),
-            op_exists("Logical_Switch_Port",
-                      json_pack("[o,o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(uuid)),
-                                osn_ovsdb_cond("external_ids", "includes",
-                                               osn_ovsdb_map((const char *const[]){
-                                                   OSN_EXT_SPARE, "true", NULL})))),
-            "op", "mutate", "table", "Logical_Switch", "where",
-            where_eq("name", json_string(at->sw_name)), "mutations", "ports", "delete",
-            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid))), "external_ids", "delete",
-            osn_ovsdb_set(json_pack("[s]", key)));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_comment(t, "osn: network %s: spare %s gives up its addresses for %s", net, uuid,
+                        at->spec->port_name);
+        osn_txn_exists(t, "Logical_Switch_Port", still_spare(uuid));
+        osn_txn_mutate(
+            t, "Logical_Switch", by_name(at->sw_name),
+            osn_mutation_and(
+                osn_mutation("ports", "delete",
+                             osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid)))),
+                osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", key)))));
+        int r = osn_txn_commit(t, at->nb, deadline, err);
         if (r == -EAGAIN) {
                 osn_error_clear(err);
                 return 0;
@@ -1480,169 +1484,180 @@ static int spare_lost(struct osn_nb_attach *at, int64_t deadline, struct osn_err
         return 0;
 }
 
-/* The one builder of the attach transaction, in its three shapes. */
-static json_t *attach_ops(struct osn_nb_attach *at, struct attach_ops *idx)
+/* HELD: nothing to change: the port is the attachment's if it is still
+ * this container's. */
+static void attach_held_ops(struct osn_nb_attach *at, struct osn_txn *t)
 {
         const struct osn_port_spec *spec = at->spec;
         const char *net = spec->network;
-        json_t *ops = json_array();
+        char uuid[37];
+        json_t *w =
+            osn_is_spare_port(net, at->port_name, uuid) ? by_uuid(uuid) : by_name(at->port_name);
+        const char *kv[] = {OSN_EXT_NETWORK,
+                            net,
+                            OSN_EXT_CONTAINER,
+                            kv_get(spec->port_ids, OSN_EXT_CONTAINER),
+                            OSN_EXT_IFNAME,
+                            kv_get(spec->port_ids, OSN_EXT_IFNAME),
+                            NULL};
+        at->idx.held_guard = osn_txn_exists(t, "Logical_Switch_Port", and_ids_include(w, kv));
+}
+
+/* CLAIM: the spare is still one; it becomes the attachment and leaves the
+ * pool's index, and the switch says what this container holds ('held'). */
+static void attach_claim_ops(struct osn_nb_attach *at, struct osn_txn *t, const char *held)
+{
+        const struct osn_port_spec *spec = at->spec;
+        const struct spare *sp = &at->spares[at->claim];
+        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        index_key(sp->uuid, key);
+        at->idx.spare_guard = osn_txn_exists(t, "Logical_Switch_Port", still_spare(sp->uuid));
+        at->idx.insert_port = osn_txn_mutate(
+            t, "Logical_Switch_Port", by_uuid(sp->uuid),
+            osn_mutation_and(
+                osn_mutation("external_ids", "delete",
+                             osn_ovsdb_set(json_pack("[s]", OSN_EXT_SPARE))),
+                osn_mutation("external_ids", "insert", osn_ovsdb_map(spec->port_ids))));
+        json_t *host = hostname_option(spec);
+        if (host)
+                osn_txn_mutate(t, "Logical_Switch_Port", by_uuid(sp->uuid),
+                               osn_mutation("options", "insert", host));
+        osn_txn_mutate(
+            t, "Logical_Switch", by_uuid(osn_ovsdb_row_uuid(at->sw_row)),
+            osn_mutation_and(
+                osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", key))),
+                osn_mutation("external_ids", "insert",
+                             osn_ovsdb_map((const char *const[]){at->held_key, held, NULL}))));
+}
+
+/* JOIN and CREATE: the switch's guard, the claims' guards, the port. */
+static void attach_port_ops(struct osn_nb_attach *at, struct osn_txn *t)
+{
+        const struct osn_port_spec *spec = at->spec;
+        struct attach_ops *idx = &at->idx;
+        if (at->mode == ATTACH_JOIN) {
+                /* The switch exists with exactly these settings (its pool
+                 * index may be anything). */
+                idx->switch_guard = osn_txn_exists(
+                    t, "Logical_Switch",
+                    osn_where_and(by_name(at->sw_name),
+                                  osn_ovsdb_cond("external_ids", "includes", switch_ids(spec))));
+                if (!at->no_server_guard)
+                        idx->server_guard = server_port_guard(t, spec, at->sw_name);
+        } else {
+                /* Nobody created the switch since we looked. */
+                idx->switch_guard =
+                    osn_txn_wait(t, "Logical_Switch", by_name(at->sw_name),
+                                 (const char *const[]){"name", NULL}, true, json_array());
+        }
+        idx->n_claims = at->n_claims;
+        for (size_t i = 0; i < at->n_claims; i++)
+                idx->claim[i] = claim_free(t, at->claims[i], spec->network);
+        idx->insert_port =
+            osn_txn_insert(t, "Logical_Switch_Port", json_incref(at->port_row), "lsp", NULL);
+}
+
+/* CREATE: the switch, with its localnet port, its DHCP server's port, its
+ * pool (full from the start) and its DHCP_Options. */
+static int attach_create_ops(struct osn_nb_attach *at, struct osn_txn *t, const char *held)
+{
+        const struct osn_port_spec *spec = at->spec;
+        json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
+        json_t *sw_ids = switch_ids(spec);
+        if (!sw_ports || !sw_ids)
+                return json_decref(sw_ports), json_decref(sw_ids), -ENOMEM;
+        if (held)
+                map_add(sw_ids, at->held_key, held);
+        if (spec->nc->external) {
+                json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
+                osn_txn_insert(t, "Logical_Switch_Port", localnet_row(spec, at->ln_name), "ln",
+                               NULL);
+        }
+        struct osn_cidr srv;
+        if (wants_server_port(spec, &srv)) {
+                json_array_append_new(sw_ports, osn_ovsdb_named_uuid("dsrv"));
+                server_port_insert(t, spec);
+        }
+        /* No claim guards for the pool: no port of the network outlives its
+         * switch, and this one is new. */
+        if (spec->pool_size > 0 &&
+            append_spares(at, t, spec->pool_size, false, sw_ports, sw_ids) < 0) {
+                json_decref(sw_ports), json_decref(sw_ids);
+                return -ENOMEM;
+        }
+        osn_txn_insert(t, "Logical_Switch",
+                       json_pack("{s:s, s:o, s:o}", "name", at->sw_name, "external_ids", sw_ids,
+                                 "ports", osn_ovsdb_set(sw_ports)),
+                       NULL, NULL);
+        /* The network's DHCP server, unless a row of an earlier life of the
+         * network is still there (then it serves). */
+        for (size_t i = 0; !at->dhcp_exists && i < spec->alloc->n_subnets; i++) {
+                unsigned fam = spec->alloc->subnets[i].subnet.family == AF_INET ? 1u : 2u;
+                if (dhcp_families(spec->nc) & fam)
+                        dhcp_insert(t, spec, i);
+        }
+        return 0;
+}
+
+/* JOIN: the port joins the switch, which says what this container holds
+ * ('held', on the pool path). */
+static void attach_join_ops(struct osn_nb_attach *at, struct osn_txn *t, const char *held)
+{
+        json_t *m = osn_mutation("ports", "insert",
+                                 osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp"))));
+        if (held)
+                m = osn_mutation_and(
+                    m,
+                    osn_mutation("external_ids", "insert",
+                                 osn_ovsdb_map((const char *const[]){at->held_key, held, NULL})));
+        osn_txn_mutate(t, "Logical_Switch", by_name(at->sw_name), m);
+}
+
+/* The one builder of the attach transaction, in its four shapes (one per
+ * mode), into at->txn; the handles into at->idx. */
+static int attach_ops(struct osn_nb_attach *at)
+{
+        const struct osn_port_spec *spec = at->spec;
+        if (!at->txn && !(at->txn = osn_txn_new(OSN_NB_DB)))
+                return -ENOMEM;
+        struct osn_txn *t = at->txn;
+        osn_txn_reset(t);
         json_decref(at->port_row);
         at->port_row =
             at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD ? json_object() : port_row(at);
         _cleanup_free_ char *held = at->pool ? held_value(at) : NULL;
-        if (!ops || !at->port_row || (at->pool && !held))
-                return json_decref(ops), NULL;
-        memset(idx, -1, sizeof(*idx));
-        idx->n_claims = 0; /* CLAIM and HELD have none */
-        append(ops, op_comment("osn: attach %s to network %s", spec->port_name, net));
-        if (at->mode == ATTACH_HELD) {
-                /* Nothing to change: the port is the attachment's if it is
-                 * still this container's. */
-                char uuid[37];
-                json_t *w = osn_is_spare_port(net, at->port_name, uuid)
-                                ? where_eq("_uuid", osn_ovsdb_uuid(uuid))
-                                : where_eq("name", json_string(at->port_name));
-                const char *kv[] = {OSN_EXT_NETWORK,
-                                    net,
-                                    OSN_EXT_CONTAINER,
-                                    kv_get(spec->port_ids, OSN_EXT_CONTAINER),
-                                    OSN_EXT_IFNAME,
-                                    kv_get(spec->port_ids, OSN_EXT_IFNAME),
-                                    NULL};
-                idx->held_guard =
-                    append(ops, op_exists("Logical_Switch_Port",
-                                          json_pack("[O,o]", json_array_get(w, 0),
-                                                    osn_ovsdb_cond("external_ids", "includes",
-                                                                   osn_ovsdb_map(kv)))));
-                json_decref(w);
-                return ops;
-        }
-        if (at->mode == ATTACH_CLAIM) {
-                /* The spare is still one; it becomes the attachment and
-                 * leaves the pool's index. */
-                const struct spare *sp = &at->spares[at->claim];
-                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                index_key(sp->uuid, key);
-                json_t *lsp = where_eq("_uuid", osn_ovsdb_uuid(sp->uuid));
-                idx->spare_guard = append(
-                    ops, op_exists("Logical_Switch_Port",
-                                   json_pack("[O,o]", json_array_get(lsp, 0),
-                                             osn_ovsdb_cond("external_ids", "includes",
-                                                            osn_ovsdb_map((const char *const[]){
-                                                                OSN_EXT_SPARE, "true", NULL})))));
-                idx->insert_port = append(
-                    ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}", "op", "mutate", "table",
-                                   "Logical_Switch_Port", "where", lsp, "mutations", "external_ids",
-                                   "delete", osn_ovsdb_set(json_pack("[s]", OSN_EXT_SPARE)),
-                                   "external_ids", "insert", osn_ovsdb_map(spec->port_ids)));
-                json_t *host = hostname_option(spec);
-                if (host)
-                        append(ops, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate",
-                                              "table", "Logical_Switch_Port", "where", lsp,
-                                              "mutations", "options", "insert", host));
-                append(ops,
-                       json_pack("{s:s, s:s, s:o, s:[[s,s,o],[s,s,o]]}", "op", "mutate", "table",
-                                 "Logical_Switch", "where",
-                                 where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(at->sw_row))),
-                                 "mutations", "external_ids", "delete",
-                                 osn_ovsdb_set(json_pack("[s]", key)), "external_ids", "insert",
-                                 osn_ovsdb_map((const char *const[]){at->held_key, held, NULL})));
-                return ops;
-        }
-        json_t *sw_where = NULL;
+        if (!at->port_row || (at->pool && !held))
+                return -ENOMEM;
+        memset(&at->idx, -1, sizeof(at->idx)); /* every handle OSN_OP_NONE */
+        at->idx.n_claims = 0;                  /* CLAIM and HELD have none */
+        osn_txn_comment(t, "osn: attach %s to network %s", spec->port_name, spec->network);
         switch (at->mode) {
-        case ATTACH_JOIN:
-                /* The switch exists with exactly these settings (its pool
-                 * index may be anything). */
-                sw_where = where_eq("name", json_string(at->sw_name));
-                idx->switch_guard =
-                    append(ops, op_exists("Logical_Switch",
-                                          json_pack("[O,o]", json_array_get(sw_where, 0),
-                                                    osn_ovsdb_cond("external_ids", "includes",
-                                                                   switch_ids(spec)))));
-                if (!at->no_server_guard) {
-                        json_t *g = server_port_guard(spec, at->sw_name);
-                        if (g)
-                                idx->server_guard = append(ops, g);
-                }
-                break;
-        case ATTACH_CREATE:
-                /* Nobody created the switch since we looked. */
-                sw_where = NULL;
-                idx->switch_guard = append(ops, op_wait("Logical_Switch",
-                                                        where_eq("name", json_string(at->sw_name)),
-                                                        "name", json_array()));
-                break;
-        case ATTACH_CLAIM:
         case ATTACH_HELD:
-                break;
+                attach_held_ops(at, t);
+                return 0;
+        case ATTACH_CLAIM:
+                attach_claim_ops(at, t, held);
+                return 0;
+        case ATTACH_CREATE:
+                attach_port_ops(at, t);
+                return attach_create_ops(at, t, held);
+        case ATTACH_JOIN:
+                attach_port_ops(at, t);
+                attach_join_ops(at, t, held);
+                return 0;
         }
-        idx->n_claims = at->n_claims;
-        for (size_t i = 0; i < at->n_claims; i++)
-                idx->claim[i] =
-                    append(ops, op_wait("Logical_Switch_Port", ids_include(at->claims[i], net),
-                                        "name", json_array()));
-        idx->insert_port =
-            append(ops, json_pack("{s:s, s:s, s:O, s:s}", "op", "insert", "table",
-                                  "Logical_Switch_Port", "row", at->port_row, "uuid-name", "lsp"));
-        if (at->mode == ATTACH_CREATE) {
-                json_t *sw_ports = json_pack("[o]", osn_ovsdb_named_uuid("lsp"));
-                json_t *sw_ids = switch_ids(spec);
-                if (held)
-                        map_add(sw_ids, at->held_key, held);
-                if (spec->nc->external) {
-                        json_array_append_new(sw_ports, osn_ovsdb_named_uuid("ln"));
-                        append(ops, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
-                                              "Logical_Switch_Port", "row",
-                                              localnet_row(spec, at->ln_name), "uuid-name", "ln"));
-                }
-                json_t *srv = server_port_insert(spec);
-                if (srv) {
-                        json_array_append_new(sw_ports, osn_ovsdb_named_uuid("dsrv"));
-                        append(ops, srv);
-                }
-                /* The pool, full from the start.  No claim guards: no port of
-                 * the network outlives its switch, and this one is new. */
-                if (spec->pool_size > 0 &&
-                    append_spares(at, ops, spec->pool_size, false, sw_ports, sw_ids) < 0) {
-                        json_decref(sw_ports), json_decref(sw_ids);
-                        return json_decref(ops), NULL;
-                }
-                append(ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
-                                      "Logical_Switch", "row", "name", at->sw_name, "external_ids",
-                                      sw_ids, "ports", osn_ovsdb_set(sw_ports)));
-                /* The network's DHCP server, unless a row of an earlier
-                 * life of the network is still there (then it serves). */
-                for (size_t i = 0; !at->dhcp_exists && i < spec->alloc->n_subnets; i++) {
-                        unsigned fam = spec->alloc->subnets[i].subnet.family == AF_INET ? 1u : 2u;
-                        json_t *op = (dhcp_families(spec->nc) & fam) ? dhcp_insert(spec, i) : NULL;
-                        if (op)
-                                append(ops, op);
-                }
-                return ops;
-        }
-        json_t *mutations = json_pack("[[s,s,o]]", "ports", "insert",
-                                      osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lsp"))));
-        if (held)
-                json_array_append_new(
-                    mutations,
-                    json_pack("[s,s,o]", "external_ids", "insert",
-                              osn_ovsdb_map((const char *const[]){at->held_key, held, NULL})));
-        append(ops, json_pack("{s:s, s:s, s:O, s:o}", "op", "mutate", "table", "Logical_Switch",
-                              "where", sw_where, "mutations", mutations));
-        json_decref(sw_where);
-        return ops;
+        return -EINVAL;
 }
 
 static int send_attach(struct osn_nb_attach *at, struct osn_error *err)
 {
-        json_decref(at->ops);
-        at->ops = attach_ops(at, &at->idx);
-        if (!at->ops)
-                return -ENOMEM;
-        int r = osn_ovsdb_transact_start(at->nb, OSN_NB_DB, at->ops, &at->id, err);
-        at->in_flight = r >= 0;
-        return r;
+        int r = attach_ops(at);
+        return r < 0 ? r : osn_txn_start(at->txn, at->nb, err);
+}
+
+static bool attach_in_flight(const struct osn_nb_attach *at)
+{
+        return at->txn && osn_txn_in_flight(at->txn);
 }
 
 static void fill_result(const struct osn_nb_attach *at, const char *uuid, bool created,
@@ -1731,16 +1746,16 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
 static int read_claim_holder(struct osn_nb_attach *at, const char *claim, int64_t deadline,
                              json_t **ret, struct osn_error *err)
 {
-        json_t *ops = json_pack(
-            "[o]",
-            osn_ovsdb_op_select("Logical_Switch_Port", ids_include(claim, at->spec->network),
-                                (const char *const[]){"_uuid", "name", "external_ids", NULL}));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel = osn_txn_select(t, "Logical_Switch_Port", ids_include(claim, at->spec->network),
+                                    (const char *const[]){"_uuid", "name", "external_ids", NULL});
+        int r = osn_txn_commit(t, at->nb, deadline, err);
         if (r < 0)
                 return r;
-        json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
-        *ret = row ? json_incref(row) : NULL;
+        const json_t *row = osn_txn_row(t, sel);
+        *ret = row ? json_incref((json_t *)row) : NULL;
         return 0;
 }
 
@@ -1814,26 +1829,28 @@ static int port_update(struct osn_ovsdb *nb, const json_t *row, const char *cons
                        const char *why, int64_t deadline, struct osn_error *err)
 {
         const char *uuid = osn_ovsdb_row_uuid(row);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
         json_t *del_i = json_array(), *del_o = json_array();
+        if (!t || !del_i || !del_o) {
+                json_decref(del_i), json_decref(del_o), json_decref(add_ids), json_decref(add_opts);
+                return -ENOMEM;
+        }
         for (size_t i = 0; del_ids && del_ids[i]; i++)
                 json_array_append_new(del_i, json_string(del_ids[i]));
         for (size_t i = 0; del_opts && del_opts[i]; i++)
                 json_array_append_new(del_o, json_string(del_opts[i]));
-        json_t *muts = json_pack("[[s,s,o],[s,s,o]]", "external_ids", "delete",
-                                 osn_ovsdb_set(del_i), "options", "delete", osn_ovsdb_set(del_o));
+        json_t *muts =
+            osn_mutation_and(osn_mutation("external_ids", "delete", osn_ovsdb_set(del_i)),
+                             osn_mutation("options", "delete", osn_ovsdb_set(del_o)));
         if (add_ids)
-                json_array_append_new(muts,
-                                      json_pack("[s,s,o]", "external_ids", "insert", add_ids));
+                muts = osn_mutation_and(muts, osn_mutation("external_ids", "insert", add_ids));
         if (add_opts)
-                json_array_append_new(muts, json_pack("[s,s,o]", "options", "insert", add_opts));
-        json_t *ops = json_pack(
-            "[o,o,{s:s, s:s, s:o, s:o}]", op_comment("osn: %s", why),
-            op_wait("Logical_Switch_Port", where_eq("_uuid", osn_ovsdb_uuid(uuid)), "external_ids",
-                    json_pack("[{s:O}]", "external_ids", json_object_get(row, "external_ids"))),
-            "op", "mutate", "table", "Logical_Switch_Port", "where",
-            where_eq("_uuid", osn_ovsdb_uuid(uuid)), "mutations", muts);
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+                muts = osn_mutation_and(muts, osn_mutation("options", "insert", add_opts));
+        osn_txn_comment(t, "osn: %s", why);
+        wait_column_as_read(t, "Logical_Switch_Port", by_uuid(uuid), "external_ids",
+                            json_object_get(row, "external_ids"));
+        osn_txn_mutate(t, "Logical_Switch_Port", by_uuid(uuid), muts);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r == -EAGAIN)
                 osn_error_clear(err);
         return r;
@@ -2213,17 +2230,18 @@ static int legacy_holders(struct osn_nb_attach *at, const json_t *sw, char *buf,
                          name, dropped, n);
         if (n == 0)
                 return 0; /* nobody to keep connected: the switch is only spares */
-        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(osn_ovsdb_row_uuid(sw)));
+        const char *sw_uuid = osn_ovsdb_row_uuid(sw);
         const char *kv[] = {OSN_EXT_NAMESPACES, buf, NULL};
-        json_t *ops = json_pack(
-            "[o,o,{s:s, s:s, s:o, s:[[s,s,o]]}]",
-            op_comment("osn: network %s made before tenancy: its holders %s keep it", name, buf),
-            op_wait("Logical_Switch", json_deep_copy(where), "ports",
-                    json_pack("[{s:O}]", "ports", json_object_get(sw, "ports"))),
-            "op", "mutate", "table", "Logical_Switch", "where", where, "mutations", "external_ids",
-            "insert", osn_ovsdb_map(kv));
-        _cleanup_json_ json_t *res = NULL;
-        if ((r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_comment(t, "osn: network %s made before tenancy: its holders %s keep it", name,
+                        buf);
+        wait_column_as_read(t, "Logical_Switch", by_uuid(sw_uuid), "ports",
+                            json_object_get(sw, "ports"));
+        osn_txn_mutate(t, "Logical_Switch", by_uuid(sw_uuid),
+                       osn_mutation("external_ids", "insert", osn_ovsdb_map(kv)));
+        if ((r = osn_txn_commit(t, at->nb, deadline, err)) < 0)
                 return r;
         log_info("network %s (made before tenancy) is kept by namespace(s) %s", name, buf);
         return 0;
@@ -2242,18 +2260,19 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
         if (!legacy_name)
                 return -ENOMEM;
         static const char *const cols[] = {"_uuid", "name", "ports", "external_ids", NULL};
-        json_t *ops = json_pack(
-            "[o,o]",
-            osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(legacy_name)), cols),
-            osn_ovsdb_op_select("Logical_Switch", ids_include(OSN_EXT_NAME, t->name), cols));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *txn = osn_txn_new(OSN_NB_DB);
+        if (!txn)
+                return -ENOMEM;
+        osn_op sel_legacy = osn_txn_select(txn, "Logical_Switch", by_name(legacy_name), cols);
+        osn_op sel_named =
+            osn_txn_select(txn, "Logical_Switch", ids_include(OSN_EXT_NAME, t->name), cols);
+        int r = osn_txn_commit(txn, at->nb, deadline, err);
         if (r < 0)
                 return r;
         size_t i;
         json_t *sw;
         char d[OSN_NAMESPACES_MAX + OSN_NAME_MAX + 128];
-        json_array_foreach(osn_ovsdb_result_rows(res, 1), i, sw)
+        json_array_foreach(osn_txn_rows(txn, sel_named), i, sw)
         {
                 const json_t *ids = json_object_get(sw, "external_ids");
                 const char *scope = osn_ovsdb_map_get(ids, OSN_EXT_SCOPE);
@@ -2280,7 +2299,7 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
                             "pods of %s on it go first",
                             t->name, at->spec->node_config, t->namespaces, ns, t->name, ns);
         }
-        sw = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+        sw = (json_t *)osn_txn_row(txn, sel_legacy);
         const json_t *ids = sw ? json_object_get(sw, "external_ids") : NULL;
         if (!sw || osn_ovsdb_map_get(ids, OSN_EXT_SCOPE) ||
             !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), t->name))
@@ -2376,21 +2395,23 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
         static const char *const ln_cols[] = {"_uuid", NULL};
         const struct osn_port_spec *spec = at->spec;
         const struct osn_netconf *nc = spec->nc;
-        json_t *ops =
-            select_network(at->sw_name, spec->port_name, at->ln_name, sw_cols, port_cols, ln_cols);
-        json_array_append_new(ops, osn_ovsdb_op_select("DHCP_Options",
-                                                       ids_include(OSN_EXT_NETWORK, spec->network),
-                                                       (const char *const[]){"_uuid", NULL}));
-        json_array_append_new(ops, server_port_select(spec->network));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(at->nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        struct network_read h = select_network(t, at->sw_name, spec->port_name, at->ln_name,
+                                               sw_cols, port_cols, ln_cols);
+        osn_op sel_dhcp =
+            osn_txn_select(t, "DHCP_Options", ids_include(OSN_EXT_NETWORK, spec->network),
+                           (const char *const[]){"_uuid", NULL});
+        osn_op sel_srv = server_port_select(t, spec->network);
+        int r = osn_txn_commit(t, at->nb, deadline, err);
         if (r < 0)
                 return r;
-        at->dhcp_exists = json_array_size(osn_ovsdb_result_rows(res, 3)) > 0;
-        bool server_exists = json_array_size(osn_ovsdb_result_rows(res, 4)) > 0;
-        json_t *sws = osn_ovsdb_result_rows(res, 0);
-        json_t *own = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
-        const char *ln_uuid = osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
+        at->dhcp_exists = json_array_size(osn_txn_rows(t, sel_dhcp)) > 0;
+        bool server_exists = json_array_size(osn_txn_rows(t, sel_srv)) > 0;
+        const json_t *sws = osn_txn_rows(t, h.sw);
+        const json_t *own = osn_txn_row(t, h.port);
+        const char *ln_uuid = osn_ovsdb_row_uuid(osn_txn_row(t, h.ln));
         if (json_array_size(sws) > 1)
                 return osn_error_set(err, -ENOTUNIQ, OSN_CNI_CONFLICT,
                                      "%zu logical switches are named \"%s\"; osn expects one "
@@ -2579,7 +2600,7 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
         const struct osn_port_spec *spec = at->spec;
         for (int tries = 0; tries < MAX_ATTACH_TRIES; tries++) {
                 int r = 0;
-                if (!at->in_flight) {
+                if (!attach_in_flight(at)) {
                         r = at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD
                                 ? 0
                                 : choose_addresses(at, err);
@@ -2606,14 +2627,11 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                         if (r < 0 || (r = send_attach(at, err)) < 0)
                                 return r;
                 }
-                _cleanup_json_ json_t *res = NULL;
-                at->in_flight = false;
-                r = osn_ovsdb_transact_finish(at->nb, OSN_NB_DB, at->ops, at->id, deadline, &res,
-                                              err);
+                r = osn_txn_finish(at->txn, at->nb, deadline, err);
                 if (r == 0 && at->mode == ATTACH_CLAIM) {
                         claimed_key_gone(at);
                         fill_result(at, at->spares[at->claim].uuid, true, ret);
-                        if (!at->refill_in_flight)
+                        if (!refill_in_flight(at))
                                 refill_start(at);
                         return 0;
                 }
@@ -2625,29 +2643,25 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
                         return 0;
                 }
                 if (r == 0) {
-                        const json_t *u = json_object_get(
-                            json_array_get(res, (size_t)at->idx.insert_port), "uuid");
-                        fill_result(at, json_string_value(json_array_get(u, 1)), true, ret);
+                        fill_result(at, osn_txn_uuid(at->txn, at->idx.insert_port), true, ret);
                         if (at->pool)
                                 held_added(at);
                         refill_start(at);
                         return 0;
                 }
-                if (r == -EAGAIN && at->mode == ATTACH_HELD &&
-                    (err ? err->failed_op : -1) == at->idx.held_guard) {
+                osn_op op = osn_txn_failed(at->txn);
+                if (r == -EAGAIN && at->mode == ATTACH_HELD && op == at->idx.held_guard) {
                         osn_error_clear(err);
                         if ((r = held_gone(at, deadline, err)) < 0)
                                 return r;
                         continue;
                 }
-                if (r == -EAGAIN && at->mode == ATTACH_CLAIM &&
-                    (err ? err->failed_op : -1) == at->idx.spare_guard) {
+                if (r == -EAGAIN && at->mode == ATTACH_CLAIM && op == at->idx.spare_guard) {
                         osn_error_clear(err);
                         if ((r = spare_lost(at, deadline, err)) < 0)
                                 return r;
                         continue;
                 }
-                int op = err ? err->failed_op : -1;
                 if (r == -EAGAIN && (op == at->idx.switch_guard || op == at->idx.server_guard)) {
                         osn_error_clear(err);
                         r = reconsider(at, deadline, ret, err);
@@ -2679,27 +2693,22 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
                             const json_t *ports, const json_t *external_ids, const char *why,
                             int64_t deadline, struct osn_error *err)
 {
-        json_t *where = where_eq("_uuid", osn_ovsdb_uuid(switch_uuid));
-        json_t *ops = json_pack("[o,o]", op_comment("osn: delete network (%s)", why),
-                                op_wait("Logical_Switch", json_deep_copy(where), "ports",
-                                        json_pack("[{s:O}]", "ports", ports)));
-        if (!ops)
-                return json_decref(where), -ENOMEM;
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_comment(t, "osn: delete network (%s)", why);
+        wait_column_as_read(t, "Logical_Switch", by_uuid(switch_uuid), "ports", ports);
         if (external_ids)
-                append(ops, op_wait("Logical_Switch", json_deep_copy(where), "external_ids",
-                                    json_pack("[{s:O}]", "external_ids", external_ids)));
-        int del = append(ops, json_pack("{s:s, s:s, s:o}", "op", "delete", "table",
-                                        "Logical_Switch", "where", where));
+                wait_column_as_read(t, "Logical_Switch", by_uuid(switch_uuid), "external_ids",
+                                    external_ids);
+        osn_op del = osn_txn_delete(t, "Logical_Switch", by_uuid(switch_uuid));
         /* Its DHCP server goes with it (DHCP_Options is a root table). */
         if (network)
-                append_dhcp_delete(ops, network);
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+                dhcp_delete(t, network);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        return json_integer_value(json_object_get(json_array_get(res, (size_t)del), "count")) > 0
-                   ? 1
-                   : 0;
+        return osn_txn_count(t, del) > 0 ? 1 : 0;
 }
 
 int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadline, json_t **ret_row,
@@ -2708,15 +2717,15 @@ int osn_nb_get_port(struct osn_ovsdb *nb, const char *port_name, int64_t deadlin
         static const char *const cols[] = {
             "_uuid", "addresses", "dynamic_addresses", "port_security", "external_ids", "options",
             "up",    NULL};
-        json_t *ops =
-            json_pack("[o]", osn_ovsdb_op_select("Logical_Switch_Port",
-                                                 where_eq("name", json_string(port_name)), cols));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel = osn_txn_select(t, "Logical_Switch_Port", by_name(port_name), cols);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        json_t *row = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
-        *ret_row = row ? json_incref(row) : NULL;
+        const json_t *row = osn_txn_row(t, sel);
+        *ret_row = row ? json_incref((json_t *)row) : NULL;
         return 0;
 }
 
@@ -2735,6 +2744,232 @@ static json_t *index_uuids(const json_t *sw_ids)
         return v;
 }
 
+/* What one DEL of a port asks (detach()). */
+struct detach_req {
+        const char *network, *port_name;
+        const char *cid; /* NULL: whoever holds it */
+        unsigned pool;   /* 0: no return to the pool, no trim */
+        char *sw_name, *ln_name;
+        bool spare_named;
+        char spare_uuid[37];
+};
+
+/* The detach transaction's handles. */
+struct detach_ops {
+        osn_op empty;     /* select: the switch if only spares and localnet are left */
+        osn_op empty_srv; /* ... or those and its DHCP server's port */
+        bool back;        /* the port returns to the pool */
+};
+
+/* The port's address string (not "unknown"), or NULL. */
+static const char *port_addrs(const json_t *port)
+{
+        const char *addrs = NULL;
+        const json_t *aset = json_object_get(port, "addresses");
+        for (size_t i = 0; i < osn_ovsdb_set_size(aset); i++)
+                if (!streq(json_string_value(osn_ovsdb_set_at(aset, i)), "unknown"))
+                        addrs = json_string_value(osn_ovsdb_set_at(aset, i));
+        return addrs;
+}
+
+/* What the container held leaves the switch's index. */
+static void detach_held_key(struct osn_txn *t, const struct detach_req *d, const char *sw_uuid,
+                            const json_t *sw_ids, const json_t *pids)
+{
+        char hk[OSN_PORT_NAME_SIZE];
+        held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
+                 osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
+        const char *hv = osn_ovsdb_map_get(sw_ids, hk);
+        size_t pl = strlen(d->port_name);
+        if (hv && strncmp(hv, d->port_name, pl) == 0 && hv[pl] == ' ')
+                osn_txn_mutate(
+                    t, "Logical_Switch", by_uuid(sw_uuid),
+                    osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", hk))));
+}
+
+/* The claimed spare becomes a spare again, with its MAC and addresses
+ * 'addrs', and its index key comes back. */
+static void detach_back_to_pool(struct osn_txn *t, const struct detach_req *d, const char *sw_uuid,
+                                const char *port_uuid, const char *addrs)
+{
+        json_t *del = json_array();
+        for (size_t i = 0; del && holder_keys[i]; i++)
+                json_array_append_new(del, json_string(holder_keys[i]));
+        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        index_key(d->spare_uuid, key);
+        osn_txn_mutate(t, "Logical_Switch_Port", by_uuid(port_uuid),
+                       osn_mutation_and(osn_mutation("external_ids", "delete", osn_ovsdb_set(del)),
+                                        osn_mutation("external_ids", "insert",
+                                                     osn_ovsdb_map((const char *const[]){
+                                                         OSN_EXT_SPARE, "true", NULL}))));
+        osn_txn_mutate(t, "Logical_Switch", by_uuid(sw_uuid),
+                       osn_mutation("external_ids", "insert",
+                                    osn_ovsdb_map((const char *const[]){key, addrs, NULL})));
+}
+
+/* More spares than the pool's size (concurrent top-ups, or a smaller
+ * pool_size now): the last ones of 'spares' (an array of UUIDs) go. */
+static void detach_trim(struct osn_txn *t, const char *sw_uuid, json_t *spares, unsigned pool)
+{
+        json_t *drop = json_array(), *keys = json_array();
+        while (drop && keys && json_array_size(spares) > pool) {
+                size_t last = json_array_size(spares) - 1;
+                json_t *u = json_array_get(spares, last);
+                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                index_key(json_string_value(json_array_get(u, 1)), key);
+                json_array_append_new(keys, json_string(key));
+                json_array_append(drop, u);
+                json_array_remove(spares, last);
+        }
+        osn_txn_mutate(
+            t, "Logical_Switch", by_uuid(sw_uuid),
+            osn_mutation_and(osn_mutation("ports", "delete", osn_ovsdb_set(drop)),
+                             osn_mutation("external_ids", "delete", osn_ovsdb_set(keys))));
+}
+
+/* The switch, if its ports are exactly 'ports' (stolen). */
+static osn_op select_if_ports(struct osn_txn *t, const char *sw_uuid, json_t *ports)
+{
+        return osn_txn_select(
+            t, "Logical_Switch",
+            osn_where_and(by_uuid(sw_uuid), osn_ovsdb_cond("ports", "==", osn_ovsdb_set(ports))),
+            (const char *const[]){"ports", "external_ids", NULL});
+}
+
+/* The detach transaction of 'port' from 'sw' as read ('ln_uuid': the
+ * localnet port's, or NULL).  Guarded by the switch's external_ids as
+ * read, its pool index with them (and by the holder for a spare, whose
+ * index key may have come back meanwhile): the port leaves the switch or
+ * goes back to the pool, the pool is trimmed, and the same transaction asks
+ * whether the switch is now empty but for its localnet port and its
+ * spares.  Transactions are serialized, so of several concurrent DELs the
+ * one that commits last sees the final state.  The condition is evaluated
+ * by the server: the ports themselves are never read, however many there
+ * are. */
+static struct detach_ops detach_ops(struct osn_txn *t, const struct detach_req *d, const json_t *sw,
+                                    const json_t *port, const char *ln_uuid)
+{
+        struct detach_ops h;
+        const char *sw_uuid = osn_ovsdb_row_uuid(sw);
+        const char *port_uuid = osn_ovsdb_row_uuid(port);
+        const json_t *sw_ids = json_object_get(sw, "external_ids");
+        const json_t *pids = json_object_get(port, "external_ids");
+        json_t *spares = index_uuids(sw_ids);
+        const char *addrs = port_addrs(port);
+        h.back =
+            d->cid && d->spare_named && d->pool > 0 && addrs && json_array_size(spares) < d->pool;
+        osn_txn_comment(t, "osn: detach %s from network %s%s", d->port_name, d->network,
+                        h.back ? " (back to its pool)" : "");
+        wait_column_as_read(t, "Logical_Switch", by_uuid(sw_uuid), "external_ids", sw_ids);
+        detach_held_key(t, d, sw_uuid, sw_ids, pids);
+        if (d->cid && d->spare_named)
+                osn_txn_exists(
+                    t, "Logical_Switch_Port",
+                    and_ids_include(by_uuid(port_uuid),
+                                    (const char *const[]){OSN_EXT_CONTAINER, d->cid, NULL}));
+        if (h.back) {
+                detach_back_to_pool(t, d, sw_uuid, port_uuid, addrs);
+                json_array_append_new(spares, osn_ovsdb_uuid(d->spare_uuid));
+        } else {
+                osn_txn_mutate(
+                    t, "Logical_Switch", by_uuid(sw_uuid),
+                    osn_mutation("ports", "delete",
+                                 osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid)))));
+        }
+        if (d->pool > 0 && json_array_size(spares) > d->pool)
+                detach_trim(t, sw_uuid, spares, d->pool);
+        if (ln_uuid)
+                json_array_append_new(spares, osn_ovsdb_uuid(ln_uuid));
+        h.empty = select_if_ports(t, sw_uuid, json_copy(spares));
+        /* ... or but those and its DHCP server's port. */
+        char srv_uuid[37];
+        server_port_uuid(d->network, srv_uuid);
+        json_array_append_new(spares, osn_ovsdb_uuid(srv_uuid));
+        h.empty_srv = select_if_ports(t, sw_uuid, spares);
+        return h;
+}
+
+/* An orphan port (its switch is gone or not ours): nothing references it,
+ * it is deleted directly. */
+static int delete_orphan(struct osn_ovsdb *nb, const char *port_uuid, int64_t deadline,
+                         struct osn_error *err)
+{
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_delete(t, "Logical_Switch_Port", by_uuid(port_uuid));
+        int r = osn_txn_commit(t, nb, deadline, err);
+        return r < 0 ? r : 1;
+}
+
+/* The switch was left with no attachment: it goes, unless an ADD attached
+ * or claimed a spare meanwhile (the guard fails, the switch stays: it is
+ * theirs now). */
+static int delete_if_empty(struct osn_ovsdb *nb, const struct detach_req *d, const char *sw_uuid,
+                           const json_t *after, int64_t deadline, struct osn_error *err)
+{
+        int r = osn_nb_delete_switch_if(nb, d->network, sw_uuid, json_object_get(after, "ports"),
+                                        json_object_get(after, "external_ids"),
+                                        "last attachment detached", deadline, err);
+        if (r == -EAGAIN) {
+                osn_error_clear(err);
+                r = 0;
+        }
+        return r;
+}
+
+/* One try of detach(): 1 done, 0 nothing to do, -EAGAIN to read again. */
+static int detach_once(struct osn_ovsdb *nb, const struct detach_req *d, int64_t deadline,
+                       struct osn_error *err)
+{
+        static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
+        static const char *const port_cols[] = {"_uuid", "external_ids", "addresses", NULL};
+        _cleanup_txn_ struct osn_txn *rd = osn_txn_new(OSN_NB_DB);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!rd || !t)
+                return -ENOMEM;
+        struct network_read h =
+            select_network(rd, d->sw_name, d->port_name, d->ln_name, sw_cols, port_cols, port_cols);
+        int r = osn_txn_commit(rd, nb, deadline, err);
+        if (r < 0)
+                return r;
+        const json_t *sw = osn_txn_row(rd, h.sw);
+        const json_t *port = osn_txn_row(rd, h.port);
+        const char *ln_uuid = osn_ovsdb_row_uuid(osn_txn_row(rd, h.ln));
+        if (!port)
+                return 0;
+        const json_t *pids = json_object_get(port, "external_ids");
+        if (!streq(osn_ovsdb_map_get(pids, OSN_EXT_NETWORK), d->network))
+                return osn_error_set(err, -EPERM, OSN_CNI_CONFLICT,
+                                     "logical switch port \"%s\" was not created by osn; "
+                                     "left alone",
+                                     d->port_name);
+        if (d->cid && d->spare_named &&
+            (streq(osn_ovsdb_map_get(pids, OSN_EXT_SPARE), "true") ||
+             !streq(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER), d->cid))) {
+                log_info("port %s is no longer held by container %s; left alone", d->port_name,
+                         d->cid);
+                return 0;
+        }
+        if (!sw || !streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"), OSN_EXT_NETWORK),
+                          d->network))
+                return delete_orphan(nb, osn_ovsdb_row_uuid(port), deadline, err);
+        struct detach_ops ops = detach_ops(t, d, sw, port, ln_uuid);
+        if ((r = osn_txn_commit(t, nb, deadline, err)) < 0)
+                return r;
+        const json_t *after = osn_txn_row(t, ops.empty);
+        if (!after)
+                after = osn_txn_row(t, ops.empty_srv);
+        if (after)
+                return (r = delete_if_empty(nb, d, osn_ovsdb_row_uuid(sw), after, deadline, err)) <
+                               0
+                           ? r
+                           : 1;
+        if (ops.back)
+                log_info("port %s of network %s returned to its pool", d->port_name, d->network);
+        return 1;
+}
+
 /* The one detach: removes port 'port_name' from its switch, or, with
  * 'pool' > 0 and a claimed spare held by 'cid', returns it to a pool that
  * is short, and trims the pool to 'pool'; deletes the switch when no
@@ -2743,193 +2978,18 @@ static json_t *index_uuids(const json_t *sw_ids)
 static int detach(struct osn_ovsdb *nb, const char *network, const char *port_name, const char *cid,
                   unsigned pool, int64_t deadline, struct osn_error *err)
 {
-        static const char *const sw_cols[] = {"_uuid", "external_ids", NULL};
-        static const char *const port_cols[] = {"_uuid", "external_ids", "addresses", NULL};
-        _cleanup_free_ char *sw_name = osn_switch_name(network);
-        _cleanup_free_ char *ln_name = osn_localnet_port_name(network);
+        struct detach_req d = {
+            .network = network, .port_name = port_name, .cid = cid, .pool = pool};
+        _cleanup_free_ char *sw_name = d.sw_name = osn_switch_name(network);
+        _cleanup_free_ char *ln_name = d.ln_name = osn_localnet_port_name(network);
         if (!sw_name || !ln_name)
                 return -ENOMEM;
-        char spare_uuid[37];
-        bool spare_named = osn_is_spare_port(network, port_name, spare_uuid);
-
+        d.spare_named = osn_is_spare_port(network, port_name, d.spare_uuid);
         for (int attempt = 0; attempt < MAX_GUARD_RETRIES * 2; attempt++) {
-                json_t *ops =
-                    select_network(sw_name, port_name, ln_name, sw_cols, port_cols, port_cols);
-                _cleanup_json_ json_t *res = NULL;
-                int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
-                if (r < 0)
+                int r = detach_once(nb, &d, deadline, err);
+                if (r != -EAGAIN)
                         return r;
-                json_t *sw = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
-                json_t *port = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
-                const char *ln_uuid =
-                    osn_ovsdb_row_uuid(json_array_get(osn_ovsdb_result_rows(res, 2), 0));
-                if (!port)
-                        return 0;
-                const json_t *pids = json_object_get(port, "external_ids");
-                if (!streq(osn_ovsdb_map_get(pids, OSN_EXT_NETWORK), network))
-                        return osn_error_set(err, -EPERM, OSN_CNI_CONFLICT,
-                                             "logical switch port \"%s\" was not created by osn; "
-                                             "left alone",
-                                             port_name);
-                if (cid && spare_named &&
-                    (streq(osn_ovsdb_map_get(pids, OSN_EXT_SPARE), "true") ||
-                     !streq(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER), cid))) {
-                        log_info("port %s is no longer held by container %s; left alone", port_name,
-                                 cid);
-                        return 0;
-                }
-                const char *port_uuid = osn_ovsdb_row_uuid(port);
-                json_t *port_where = where_eq("_uuid", osn_ovsdb_uuid(port_uuid));
-                json_t *tx;
-                if (!sw ||
-                    !streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"), OSN_EXT_NETWORK),
-                           network)) {
-                        /* An orphan port (its switch is gone or not ours):
-                         * nothing references it, delete it directly. */
-                        tx = json_pack("[{s:s, s:s, s:o}]", "op", "delete", "table",
-                                       "Logical_Switch_Port", "where", port_where);
-                        _cleanup_json_ json_t *tres = NULL;
-                        r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
-                        return r < 0 ? r : 1;
-                }
-                /* Guarded by the switch's external_ids as read, its pool
-                 * index with them (and by the holder for a spare, whose
-                 * index key may have come back meanwhile): the port leaves
-                 * the switch or goes back to the pool, the pool is trimmed,
-                 * and the same transaction asks whether the switch is now
-                 * empty but for its localnet port and its spares.
-                 * Transactions are serialized, so of several concurrent
-                 * DELs the one that commits last sees the final state.  The
-                 * condition is evaluated by the server: the ports themselves
-                 * are never read, however many there are. */
-                const char *sw_uuid = osn_ovsdb_row_uuid(sw);
-                const json_t *sw_ids = json_object_get(sw, "external_ids");
-                json_t *sw_where = where_eq("_uuid", osn_ovsdb_uuid(sw_uuid));
-                json_t *spares = index_uuids(sw_ids);
-                const char *addrs = NULL;
-                const json_t *aset = json_object_get(port, "addresses");
-                for (size_t i = 0; i < osn_ovsdb_set_size(aset); i++)
-                        if (!streq(json_string_value(osn_ovsdb_set_at(aset, i)), "unknown"))
-                                addrs = json_string_value(osn_ovsdb_set_at(aset, i));
-                bool back =
-                    cid && spare_named && pool > 0 && addrs && json_array_size(spares) < pool;
-                tx = json_pack("[o,o]",
-                               op_comment("osn: detach %s from network %s%s", port_name, network,
-                                          back ? " (back to its pool)" : ""),
-                               op_wait("Logical_Switch", json_deep_copy(sw_where), "external_ids",
-                                       json_pack("[{s:O}]", "external_ids", sw_ids)));
-                /* What the container held leaves the switch's index. */
-                char hk[OSN_PORT_NAME_SIZE];
-                held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
-                         osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
-                const char *hv = osn_ovsdb_map_get(sw_ids, hk);
-                size_t pl = strlen(port_name);
-                if (hv && strncmp(hv, port_name, pl) == 0 && hv[pl] == ' ')
-                        append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate",
-                                             "table", "Logical_Switch", "where", sw_where,
-                                             "mutations", "external_ids", "delete",
-                                             osn_ovsdb_set(json_pack("[s]", hk))));
-                if (cid && spare_named)
-                        append(tx, op_exists("Logical_Switch_Port",
-                                             json_pack("[O,o]", json_array_get(port_where, 0),
-                                                       osn_ovsdb_cond(
-                                                           "external_ids", "includes",
-                                                           osn_ovsdb_map((const char *const[]){
-                                                               OSN_EXT_CONTAINER, cid, NULL})))));
-                if (back) {
-                        json_t *del = json_array();
-                        for (size_t i = 0; holder_keys[i]; i++)
-                                json_array_append_new(del, json_string(holder_keys[i]));
-                        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                        index_key(spare_uuid, key);
-                        append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}", "op", "mutate",
-                                             "table", "Logical_Switch_Port", "where", port_where,
-                                             "mutations", "external_ids", "delete",
-                                             osn_ovsdb_set(del), "external_ids", "insert",
-                                             osn_ovsdb_map((const char *const[]){OSN_EXT_SPARE,
-                                                                                 "true", NULL})));
-                        append(tx,
-                               json_pack("{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
-                                         "Logical_Switch", "where", sw_where, "mutations",
-                                         "external_ids", "insert",
-                                         osn_ovsdb_map((const char *const[]){key, addrs, NULL})));
-                        json_array_append_new(spares, osn_ovsdb_uuid(spare_uuid));
-                } else {
-                        append(tx, json_pack(
-                                       "{s:s, s:s, s:O, s:[[s,s,o]]}", "op", "mutate", "table",
-                                       "Logical_Switch", "where", sw_where, "mutations", "ports",
-                                       "delete",
-                                       osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(port_uuid)))));
-                }
-                if (pool > 0 && json_array_size(spares) > pool) {
-                        /* More spares than the pool's size (concurrent
-                         * top-ups, or a smaller pool_size now): trim. */
-                        json_t *drop = json_array(), *keys = json_array();
-                        while (json_array_size(spares) > pool) {
-                                size_t last = json_array_size(spares) - 1;
-                                json_t *u = json_array_get(spares, last);
-                                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                                index_key(json_string_value(json_array_get(u, 1)), key);
-                                json_array_append_new(keys, json_string(key));
-                                json_array_append(drop, u);
-                                json_array_remove(spares, last);
-                        }
-                        append(tx, json_pack("{s:s, s:s, s:O, s:[[s,s,o],[s,s,o]]}", "op", "mutate",
-                                             "table", "Logical_Switch", "where", sw_where,
-                                             "mutations", "ports", "delete", osn_ovsdb_set(drop),
-                                             "external_ids", "delete", osn_ovsdb_set(keys)));
-                }
-                if (ln_uuid)
-                        json_array_append_new(spares, osn_ovsdb_uuid(ln_uuid));
-                int q = append(
-                    tx,
-                    osn_ovsdb_op_select(
-                        "Logical_Switch",
-                        json_pack("[o,o]", osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(sw_uuid)),
-                                  osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_copy(spares)))),
-                        (const char *const[]){"ports", "external_ids", NULL}));
-                /* ... or but those and its DHCP server's port. */
-                char srv_uuid[37];
-                server_port_uuid(network, srv_uuid);
-                json_array_append_new(spares, osn_ovsdb_uuid(srv_uuid));
-                int q_srv =
-                    append(tx, osn_ovsdb_op_select(
-                                   "Logical_Switch",
-                                   json_pack("[o,o]",
-                                             osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(sw_uuid)),
-                                             osn_ovsdb_cond("ports", "==", osn_ovsdb_set(spares))),
-                                   (const char *const[]){"ports", "external_ids", NULL}));
-                json_decref(sw_where);
-                json_decref(port_where);
-                _cleanup_json_ json_t *tres = NULL;
-                r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
-                if (r == -EAGAIN) {
-                        osn_error_clear(err);
-                        continue;
-                }
-                if (r < 0)
-                        return r;
-                json_t *after = json_array_get(osn_ovsdb_result_rows(tres, (size_t)q), 0);
-                if (!after)
-                        after = json_array_get(osn_ovsdb_result_rows(tres, (size_t)q_srv), 0);
-                if (after) {
-                        /* We were the last after all.  An ADD attaching or
-                         * claiming a spare meanwhile makes the guard fail,
-                         * and the switch stays: it is theirs now. */
-                        r = osn_nb_delete_switch_if(nb, network, sw_uuid,
-                                                    json_object_get(after, "ports"),
-                                                    json_object_get(after, "external_ids"),
-                                                    "last attachment detached", deadline, err);
-                        if (r == -EAGAIN) {
-                                osn_error_clear(err);
-                                r = 0;
-                        }
-                        if (r < 0)
-                                return r;
-                } else if (back) {
-                        log_info("port %s of network %s returned to its pool", port_name, network);
-                }
-                return 1;
+                osn_error_clear(err);
         }
         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
                              "network \"%s\": the NB DB kept changing under %d attempts to detach "
@@ -2955,19 +3015,18 @@ int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const cha
 {
         const char *kv[] = {OSN_EXT_NETWORK, network, OSN_EXT_CONTAINER, cid, OSN_EXT_IFNAME,
                             ifname,          NULL};
-        json_t *ops = json_pack(
-            "[o]", osn_ovsdb_op_select("Logical_Switch_Port",
-                                       json_pack("[o]", osn_ovsdb_cond("external_ids", "includes",
-                                                                       osn_ovsdb_map(kv))),
-                                       (const char *const[]){"name", NULL}));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel = osn_txn_select(t, "Logical_Switch_Port", and_ids_include(json_array(), kv),
+                                    (const char *const[]){"name", NULL});
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
         int found = 0;
         size_t i;
         const json_t *row;
-        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        json_array_foreach(osn_txn_rows(t, sel), i, row)
         {
                 const char *name = json_string_value(json_object_get(row, "name"));
                 if (!name || (spares_only && !osn_is_spare_port(network, name, NULL)))

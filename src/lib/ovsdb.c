@@ -727,10 +727,6 @@ int osn_ovsdb_transact_start(struct osn_ovsdb *c, const char *db, const json_t *
         if (!json_is_array(ops))
                 return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
                                      "OVSDB transact: the operations are not a JSON array");
-        { /* TEMPORARY (golden capture before the txn conversion) */
-                void osn_txn_trace(const char *db, const json_t *ops);
-                osn_txn_trace(db, ops);
-        }
         json_t *params = json_pack("[s]", db);
         if (params && json_array_extend(params, (json_t *)ops) < 0)
                 params = (json_decref(params), NULL);

@@ -70,6 +70,9 @@ json_t *osn_where_and(json_t *where, json_t *cond);
 
 /* A mutation [column, mutator, value] for osn_txn_mutate(). */
 json_t *osn_mutation(const char *column, const char *mutator, json_t *value);
+/* The list of mutations 'mutations' (a list, or a single mutation) with
+ * 'm' appended: osn_mutation_and(osn_mutation(...), osn_mutation(...)). */
+json_t *osn_mutation_and(json_t *mutations, json_t *m);
 
 /* --- Operations (RFC 7047 5.2), each returning its handle --- */
 

@@ -39,7 +39,8 @@ static json_t *labels; /* server-chosen UUID -> "<row name>" */
 static void record(const char *db, const json_t *ops, void *aux)
 {
         (void)aux;
-        json_array_append_new(trace, json_pack("{s:s, s:O}", "db", db, "ops", ops));
+        /* A copy: a transaction may be reset and built again in place. */
+        json_array_append_new(trace, json_pack("{s:s, s:o}", "db", db, "ops", json_deep_copy(ops)));
 }
 
 /* Learns the UUIDs of every named row of the switch and port tables. */

@@ -93,6 +93,25 @@ static void test_shapes(void)
                       "[\"external_ids\",\"delete\",[\"set\",[\"k\"]]]],\"op\":\"mutate\","
                       "\"table\":\"Logical_Switch\",\"where\":[]}]");
 
+        /* ... and osn_mutation_and() makes that list: from a single
+         * mutation, then appending (three). */
+        osn_txn_reset(t);
+        osn_txn_mutate(
+            t, "Logical_Switch", NULL,
+            osn_mutation_and(
+                osn_mutation_and(
+                    osn_mutation("ports", "delete", osn_ovsdb_set(json_array())),
+                    osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", "k")))),
+                osn_mutation("external_ids", "insert",
+                             osn_ovsdb_map((const char *const[]){"k", "v", NULL}))));
+        expect_ops(t, "[{\"mutations\":[[\"ports\",\"delete\",[\"set\",[]]],"
+                      "[\"external_ids\",\"delete\",[\"set\",[\"k\"]]],"
+                      "[\"external_ids\",\"insert\",[\"map\",[[\"k\",\"v\"]]]]],"
+                      "\"op\":\"mutate\",\"table\":\"Logical_Switch\",\"where\":[]}]");
+        /* A NULL mutation (a failed allocation) breaks the list. */
+        CHECK(osn_mutation_and(osn_mutation("a", "insert", json_integer(1)), NULL) == NULL,
+              "a missing mutation gives no list");
+
         /* A builder that gets NULL (what a failed allocation gives) breaks
          * the transaction: nothing is sent, the commit says so. */
         osn_txn_reset(t);
