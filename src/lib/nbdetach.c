@@ -1,8 +1,8 @@
 /* nbdetach: the end of attachments in the NB DB (ovn.h): DEL's detach of a
  * port (back to its pool, or out of its switch, and the switch with its
- * last attachment), a container's ports, the release of a persistent
- * identity, and the guarded delete of a switch.  Calls only down: ovn.c's
- * rows and guards (nbrows.h), txn.h.
+ * last attachment, through ovn.c's guarded osn_nb_delete_switch_if()), a
+ * container's ports, the release of a persistent identity.  Calls only
+ * down: ovn.c's rows and guards (nbrows.h), txn.h.
  *
  * Every change is guarded by what was read (the switch's external_ids and
  * pool index, a port's holder, a switch's ports): a guard that fails means

@@ -467,6 +467,107 @@ static void test_identity(void)
         net_free(&green);
 }
 
+/* Runs 't' (built by the test, not traced). */
+static void setup(struct osn_txn *t)
+{
+        struct osn_error err = {0};
+        osn_txn_set_trace(NULL, NULL);
+        REQUIRE(osn_txn_commit(t, nb, osn_now_ms() + 5000, &err) == 0);
+        osn_txn_set_trace(record, NULL);
+}
+
+#define OLD                                                                                        \
+        "{\"cniVersion\":\"1.0.0\",\"type\":\"ovn-k8s-cni-overlay\",\"name\":\"old\","             \
+        "\"topology\":\"layer2\",\"subnets\":\"10.40.0.0/24\",\"dhcp\":true}"
+
+/* A network as an older osn left it: no address claims (northd's IPAM),
+ * no DHCP server's port (made here from a new one).  The next ADD gives it
+ * the port and migrates it to claims, then joins. */
+static void test_older_network(void)
+{
+        struct net old;
+        net_init(&old, OLD, "old", "ns5");
+        struct add a1, a2;
+        struct osn_nb_port p1, p2;
+        add_init(&a1, &old, "cid-10", "net1", "pod-10", 0);
+        add_init(&a2, &old, "cid-11", "net1", "pod-11", 0);
+        step_begin();
+        REQUIRE(run_add(&a1, &p1) == 0);
+        step_end("ovn-create-dhcp.txt");
+
+        /* Make it look older: the switch without osn/ipam and without its
+         * DHCP server's port, the port without its claims. */
+        _cleanup_free_ char *sw = osn_switch_name(old.ten.network);
+        _cleanup_free_ char *srv = osn_dhcp_port_name(old.ten.network);
+        REQUIRE(sw && srv);
+        _cleanup_txn_ struct osn_txn *rd = osn_txn_new(OSN_NB_DB);
+        osn_op s = osn_txn_select(rd, "Logical_Switch_Port", osn_where_eq("name", json_string(srv)),
+                                  (const char *const[]){"_uuid", NULL});
+        setup(rd);
+        REQUIRE(osn_txn_row(rd, s));
+        char ipkey[OSN_CIDR_STRLEN + 8], mac[OSN_MAC_STRLEN + 9], m[OSN_MAC_STRLEN];
+        snprintf(ipkey, sizeof(ipkey), "osn/ip/%.*s", (int)strcspn(ip(&p1, 0), "/"), ip(&p1, 0));
+        snprintf(mac, sizeof(mac), "osn/mac/%s", osn_mac_format(p1.mac, m, sizeof(m)));
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        osn_txn_mutate(
+            t, "Logical_Switch", osn_where_eq("name", json_string(sw)),
+            osn_mutation_and(
+                osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", "osn/ipam"))),
+                osn_mutation("ports", "delete",
+                             osn_ovsdb_set(json_pack(
+                                 "[o]", osn_ovsdb_uuid(osn_ovsdb_row_uuid(osn_txn_row(rd, s))))))));
+        osn_txn_mutate(
+            t, "Logical_Switch_Port", osn_where_eq("name", json_string(p1.name)),
+            osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s,s]", ipkey, mac))));
+        setup(t);
+
+        step_begin();
+        REQUIRE(run_add(&a2, &p2) == 0);
+        step_end("ovn-older-network.txt");
+        CHECK(p2.created && !p2.switch_created && strcmp(ip(&p2, 0), ip(&p1, 0)) != 0,
+              "joined after the migration: %s", ip(&p2, 0));
+        free(a1.port_name);
+        free(a2.port_name);
+        net_free(&old);
+}
+
+#define RED                                                                                        \
+        "{\"cniVersion\":\"1.0.0\",\"type\":\"ovn-k8s-cni-overlay\",\"name\":\"red\","             \
+        "\"topology\":\"layer2\",\"subnets\":\"10.50.0.0/24\",\"dhcp\":false%s}"
+
+/* An ADD tried again with other settings, its own port the only one: the
+ * switch is made again with them.  Then DEL by container. */
+static void test_other_settings(void)
+{
+        char conf[512];
+        struct net red1, red2;
+        snprintf(conf, sizeof(conf), RED, "");
+        net_init(&red1, conf, "red", "ns6");
+        snprintf(conf, sizeof(conf), RED, ",\"mtu\":1300");
+        net_init(&red2, conf, "red", "ns6");
+        struct add a1, a2;
+        struct osn_nb_port p1, p2;
+        add_init(&a1, &red1, "cid-12", "eth1", "pod-12", 0);
+        add_init(&a2, &red2, "cid-12", "eth1", "pod-12", 0);
+        REQUIRE(run_add(&a1, &p1) == 0);
+        step_begin();
+        REQUIRE(run_add(&a2, &p2) == 0);
+        step_end("ovn-other-settings.txt");
+        CHECK(p2.created && p2.switch_created, "made again");
+
+        struct osn_error err = {0};
+        step_begin();
+        CHECK(osn_nb_detach_container(nb, red2.ten.network, "cid-12", "eth1", false, 0,
+                                      osn_now_ms() + 5000, &err) == 1,
+              "detach by container: %s", err.msg);
+        step_end("ovn-detach-container.txt");
+        CHECK(switch_ports(red2.ten.network) == -1, "the switch is gone");
+        free(a1.port_name);
+        free(a2.port_name);
+        net_free(&red1);
+        net_free(&red2);
+}
+
 /* A network bridged to a physical network: the switch with its localnet
  * port; the last DEL takes both. */
 static void test_localnet(void)
@@ -508,6 +609,8 @@ int main(void)
         test_join_static();
         test_localnet();
         test_identity();
+        test_older_network();
+        test_other_settings();
 
         osn_txn_set_trace(NULL, NULL);
         json_decref(trace);
