@@ -1,6 +1,9 @@
-/* test-ovn: the NB transactions ovn.c sends, byte for byte (golden files
- * tests/unit/data/ovn-*.txt), against a real ovsdb-server on the OVN
- * Northbound schema (testserver.h).
+/* test-ovn: the NB transactions that ovn.c, nbattach.c and nbdetach.c send,
+ * and the requests of ovs.c, byte for byte (golden files
+ * tests/unit/data/ovn-*.txt, ovs-requests.txt), against a real
+ * ovsdb-server on the OVN Northbound schema (testserver.h).  The golden
+ * files were made by the code before it moved to txn.h, and this code
+ * matches them.
  *
  * Each step (an ADD of a port spec on a netconf and tenancy, a DEL, a
  * pool's top-up) runs on the server as the plugin runs it; txn.h's trace
@@ -27,6 +30,7 @@
 
 #include "alloc.h"
 #include "netconf.h"
+#include "ovs.h"
 #include "tenancy.h"
 #include "testlib.h"
 #include "testserver.h"
@@ -592,6 +596,35 @@ static void test_localnet(void)
         net_free(&phys);
 }
 
+/* The requests ovs.c sends to the local OVS DB, sent here to the NB
+ * server, which refuses them (no such database): what was sent is what
+ * the golden file holds (the first of DEL's two, as no answer comes). */
+static void test_ovs_requests(void)
+{
+        struct osn_ovs_node node = {.bridge_uuid = "6a1b6d0e-0000-4000-8000-00000000b1e0"};
+        struct osn_error err = {0};
+        int64_t deadline = osn_now_ms() + 5000;
+        json_t *rows = NULL;
+        step_begin();
+        CHECK(osn_ovs_read_node(nb, "br-int", deadline, &node, &err) < 0, "refused");
+        osn_error_clear(&err);
+        CHECK(osn_ovs_add_port(nb, &node, "osn0123456789ab",
+                               (const char *const[]){"iface-id", "osn.ns1/blue.cid-1.net1",
+                                                     OSN_EXT_NETWORK, "ns1/blue", NULL},
+                               deadline, &err) < 0,
+              "refused");
+        osn_error_clear(&err);
+        CHECK(osn_ovs_del_port(nb, "osn0123456789ab", deadline, &err) < 0, "refused");
+        osn_error_clear(&err);
+        CHECK(osn_ovs_set_iface_id(nb, "osn0123456789ab", "iface-id", "osn.x", deadline, &err) < 0,
+              "refused");
+        osn_error_clear(&err);
+        CHECK(osn_ovs_list_attachments(nb, "ns1/blue", deadline, &rows, &err) < 0, "refused");
+        osn_error_clear(&err);
+        CHECK(osn_ovs_list_attachments(nb, NULL, deadline, &rows, &err) < 0, "refused");
+        step_end("ovs-requests.txt");
+}
+
 int main(void)
 {
         if (!testserver_init("ovn", NULL))
@@ -611,6 +644,7 @@ int main(void)
         test_identity();
         test_older_network();
         test_other_settings();
+        test_ovs_requests();
 
         osn_txn_set_trace(NULL, NULL);
         json_decref(trace);
