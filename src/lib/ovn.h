@@ -20,7 +20,7 @@
  *   on "this switch still exists" (and, for a network with a DHCP server's
  *   port, "it holds that port": a switch without it gets it first), the
  *   switch delete by a "wait" on "its ports are exactly what I read".  A
- *   guard that fails (-EAGAIN from osn_ovsdb_transact) means somebody else
+ *   guard that fails (-EAGAIN from osn_txn_commit) means somebody else
  *   won: re-read and retry, bounded.
  * - A switch is never silently joined with other settings: a different
  *   fingerprint is an error that shows both settings.
