@@ -188,7 +188,9 @@ static int choose_addresses(struct osn_nb_attach *at, struct osn_error *err)
         return 0;
 }
 
-/* Whether this ADD's JOIN asks for the server port (above). */
+/* --- what a network an older osn made lacks, and the port's row --- */
+
+/* Whether this ADD's JOIN asks for the DHCP server's port (nbrows.h). */
 static bool server_port_guard_needed(const struct osn_nb_attach *at)
 {
         struct osn_cidr srv;

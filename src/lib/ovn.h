@@ -33,6 +33,11 @@
  *   _uuid; what the server scans is the claim guards (a port insert's, a
  *   pool top-up's), a retried ADD's look-up of its own port, and DEL's
  *   look-up of the ports its container holds.
+ *
+ * The implementation is three files, each calling only down: nbattach.c
+ * (attaching, pools, identities, tenancy) over nbdetach.c (detaching,
+ * releasing an identity) over ovn.c (names, rows, guards, reads; nbrows.h).
+ * Every operation is built with txn.h.
  */
 #ifndef OSN_OVN_H
 #define OSN_OVN_H
