@@ -3,6 +3,7 @@
 
 #include "gcplan.h"
 #include "inventory.h"
+#include "layer3.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -223,6 +224,15 @@ struct add_state {
         bool nb_port, veth, ovs_port; /* what to undo on failure */
         bool earlier_try;             /* remove_stale() found a veth of an earlier try */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
+        /* A layer3 network (layer3.h): the request on the node's piece,
+         * whose netconf has the node's host subnets; the network's own. */
+        const struct osn_netconf *l3_nc;
+        const struct osn_tenancy *l3_ten;
+        struct osn_layer3_node l3;
+        struct osn_netconf l3_node_nc;
+        struct osn_attach_req l3_req;
+        struct osn_cni_route routes[OSN_CNI_MAX_ROUTES];
+        size_t n_routes;
 };
 
 /* Undoes what a failed ADD made, and says what in the error's details
@@ -483,6 +493,34 @@ static const char *dhcp_hostname(const char *pod, char buf[64])
         return buf;
 }
 
+/* A layer3 network: the node's host subnets (claimed at its first ADD),
+ * then the plan again on the node's piece, whose subnets they are; the
+ * switch keeps the network's fingerprint.  The pod routes the cluster
+ * CIDRs through the router port. */
+static int join_layer3(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_attach_req *req = st->req;
+        int r = osn_layer3_join(st->nb, st->l3_nc, st->l3_ten, req->node->node_name,
+                                st->plan.fingerprint, st->deadline, &st->l3, err);
+        if (r < 0)
+                return r;
+        osn_layer3_node_netconf(st->l3_nc, &st->l3, &st->l3_node_nc);
+        st->l3_req = *req;
+        st->l3_req.nc = &st->l3_node_nc;
+        st->req = &st->l3_req;
+        char *fp = TAKE_PTR(st->plan.fingerprint);
+        r = plan_add(st, err);
+        free(st->plan.fingerprint);
+        st->plan.fingerprint = fp;
+        st->n_routes = 0;
+        for (size_t i = 0; i < st->l3_nc->n_subnets && st->n_routes < OSN_CNI_MAX_ROUTES; i++)
+                for (size_t k = 0; k < st->l3.n; k++)
+                        if (st->l3.gateways[k].family == st->l3_nc->subnets[i].family)
+                                st->routes[st->n_routes++] = (struct osn_cni_route){
+                                    .dst = st->l3_nc->subnets[i], .gw = st->l3.gateways[k]};
+        return r;
+}
+
 /* Sends the NB transaction; the server commits while we do the rest. */
 static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, const char *const *ids,
                            struct osn_error *err)
@@ -507,6 +545,7 @@ static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, con
             .identity = st->plan.identity,
             .pool_size = st->req->node->pool_size,
             .earlier_try = st->earlier_try,
+            .no_create = st->l3_nc != NULL, /* layer3.h made the node's switch */
         };
         memcpy(spec->mac, st->plan.mac, 6);
         if (st->req->stats)
@@ -727,8 +766,16 @@ static void fill_add_result(const struct add_state *st, struct osn_cni_result *r
         for (size_t i = 0; i < st->nbp.n_ips && i < OSN_CNI_MAX_IPS; i++) {
                 ret->ips[i].address = st->nbp.ips[i];
                 ret->ips[i].iface = 0;
+                /* layer3: the router port of the node's subnet. */
+                for (size_t k = 0; k < st->l3.n; k++)
+                        if (osn_cidr_contains(&st->l3.host_subnets[k], &st->nbp.ips[i])) {
+                                ret->ips[i].has_gateway = true;
+                                ret->ips[i].gateway = st->l3.gateways[k];
+                        }
                 ret->n_ips++;
         }
+        ret->n_routes = st->n_routes;
+        memcpy(ret->routes, st->routes, st->n_routes * sizeof(st->routes[0]));
 }
 
 /* CLOCK_MONOTONIC in ns, the clock of the ADD's debug timeline. */
@@ -749,8 +796,9 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         st->deadline = osn_now_ms() + req->node->ready_timeout_ms;
         if ((r = plan_add(st, err)) < 0 || (r = open_pod_netns(st, err)) < 0 ||
             (r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0 ||
-            (r = check_node(st, err)) < 0)
+            (r = check_node(st, err)) < 0 || (st->l3_nc && (r = join_layer3(st, err)) < 0))
                 return r;
+        nc = st->req->nc;
 
         /* Pipelined: the NB transaction goes out now, and the server (then
          * northd) works on it while we do the kernel and OVS work.  But an
@@ -790,6 +838,10 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         if ((!decide_first && (r = finish_nb_attach(st, err)) < 0) ||
             (r = osn_pod_configure(st->netns_fd, env->ifname, st->nbp.ips, st->nbp.n_ips, err)) < 0)
                 return r;
+        for (size_t i = 0; i < st->n_routes; i++)
+                if ((r = osn_pod_add_routes(st->netns_fd, env->ifname, &st->routes[i].dst,
+                                            &st->routes[i].gw, 1, err)) < 0)
+                        return r;
 
         /* Peers that knew one of these addresses with another MAC (a pod
          * deleted before) learn the new one as soon as the port is
@@ -834,10 +886,32 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         return 0;
 }
 
-int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
+/* A layer3 network's attachments are its node's piece's (layer3.h): the
+ * request with that piece's tenancy in 'lreq'; else the request as it is. */
+static int node_piece(const struct osn_attach_req *req, struct osn_attach_req *lreq,
+                      struct osn_tenancy *lten, struct osn_error *err)
+{
+        *lreq = *req;
+        if (!req->nc || req->nc->topology != OSN_TOPO_LAYER3)
+                return 0;
+        lreq->ten = lten;
+        return osn_layer3_node_tenancy(req->ten, req->node->node_name, lten, err);
+}
+
+int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *ret,
                    struct osn_error *err)
 {
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
         struct add_state st = {.req = req, .ten = req->ten, .netns_fd = -1, .ann = {.fd = -1}};
+        if (req->ten != net_req->ten) {
+                st.l3_nc = net_req->nc;
+                st.l3_ten = net_req->ten;
+        }
         _cleanup_free_ char *port = attachment_port_name(req->ten->network, req->nc, req->env);
         if (!port)
                 return -ENOMEM;
@@ -946,8 +1020,14 @@ static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *
         return *ret_port ? 0 : -ENOMEM;
 }
 
-int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
+int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
 {
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
         const struct osn_nodeconf *node = req->node;
         const struct osn_cni_env *env = req->env;
         const struct osn_netconf *nc = req->nc;
@@ -1022,8 +1102,14 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
 
 /* --- CHECK --- */
 
-int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
+int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err)
 {
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
         const struct osn_netconf *nc = req->nc;
         const struct osn_cni_env *env = req->env;
         int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
@@ -1140,7 +1226,11 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
 static bool key_of_name(const char *key, const char *name)
 {
         const char *slash = strchr(key, '/');
-        return streq(key, name) || (slash && streq(slash + 1, name));
+        size_t len = strlen(name);
+        /* A layer3 node's piece: "<scope>/<name>@<node>" (layer3.h). */
+        return streq(key, name) ||
+               (slash && (streq(slash + 1, name) ||
+                          (strncmp(slash + 1, name, len) == 0 && slash[1 + len] == '@')));
 }
 
 /* GC of one network (its key) on this node. */

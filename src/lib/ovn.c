@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "alloc.h"
+#include "layer3.h"
 #include "log.h"
 
 #define MAX_GUARD_RETRIES 20
@@ -192,14 +193,12 @@ static json_t *ids_include(const char *key, const char *value)
         return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
 }
 
-/* The external_ids that mark a switch as osn's, with these settings. */
-static json_t *switch_ids(const struct osn_port_spec *spec)
+json_t *osn_nb_switch_ids(const struct osn_netconf *nc, const struct osn_tenancy *t,
+                          const char *network, const char *fingerprint)
 {
-        const struct osn_netconf *nc = spec->nc;
-        const struct osn_tenancy *t = spec->ten;
-        const char *kv[15] = {OSN_EXT_NETWORK,     spec->network,
+        const char *kv[15] = {OSN_EXT_NETWORK,     network,
                               OSN_EXT_TOPOLOGY,    osn_topology_name(nc->topology),
-                              OSN_EXT_FINGERPRINT, spec->fingerprint,
+                              OSN_EXT_FINGERPRINT, fingerprint,
                               OSN_EXT_IPAM,        OSN_IPAM_CLAIMS};
         size_t n = 8;
         /* A network made before tenancy is joined as it is (its holders
@@ -219,6 +218,12 @@ static json_t *switch_ids(const struct osn_port_spec *spec)
         }
         kv[n] = NULL;
         return osn_ovsdb_map(kv);
+}
+
+/* The external_ids that mark a switch as osn's, with these settings. */
+static json_t *switch_ids(const struct osn_port_spec *spec)
+{
+        return osn_nb_switch_ids(spec->nc, spec->ten, spec->network, spec->fingerprint);
 }
 
 static json_t *localnet_row(const struct osn_port_spec *spec, const char *name)
@@ -2392,6 +2397,12 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                                                err);
                         return r < 0 ? r : 0;
                 }
+                if (spec->no_create)
+                        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                                             "logical switch \"%s\" went away meanwhile (the "
+                                             "node's last pod of the network was deleted); try "
+                                             "again",
+                                             at->sw_name);
                 if ((r = before_create(at, deadline, err)) == -EAGAIN)
                         return osn_error_clear(err), 0;
                 if (r == -EXDEV)
@@ -2460,6 +2471,11 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                 r = osn_nb_remove_port(at->nb, spec->network, spec->port_name, deadline, err);
                 return r < 0 ? r : 0;
         }
+        if (!same && spec->no_create)
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "logical switch \"%s\" has other settings (\"%s\") than "
+                                     "this NAD (\"%s\"); make the NADs agree",
+                                     at->sw_name, fp ? fp : "", spec->fingerprint);
         if (!same) {
                 if ((r = read_switch_ports(at->nb, sw, deadline, err)) == -EAGAIN)
                         return 0;
@@ -2678,9 +2694,12 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
                                     json_pack("[{s:O}]", "external_ids", external_ids)));
         int del = append(ops, json_pack("{s:s, s:s, s:o}", "op", "delete", "table",
                                         "Logical_Switch", "where", where));
-        /* Its DHCP server goes with it (DHCP_Options is a root table). */
+        /* Its DHCP server goes with it (DHCP_Options is a root table), and
+         * a layer3 node's router port. */
         if (network)
                 append_dhcp_delete(ops, network);
+        if (external_ids && osn_layer3_append_release(ops, external_ids) < 0)
+                return json_decref(ops), -ENOMEM;
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
@@ -2869,6 +2888,9 @@ static int detach(struct osn_ovsdb *nb, const char *network, const char *port_na
                 }
                 if (ln_uuid)
                         json_array_append_new(spares, osn_ovsdb_uuid(ln_uuid));
+                char rlsp_uuid[37];
+                if (osn_layer3_router_lsp_uuid(sw_ids, rlsp_uuid))
+                        json_array_append_new(spares, osn_ovsdb_uuid(rlsp_uuid));
                 int q = append(
                     tx,
                     osn_ovsdb_op_select(

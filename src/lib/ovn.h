@@ -148,6 +148,13 @@ char *osn_identity_port_name(const char *network, const char *identity);
 #define OSN_POOL_DEFAULT_SIZE 4            /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
 
+struct osn_tenancy;
+/* The external_ids that mark a switch as osn's network 'network' with
+ * these settings (an OVSDB map, new reference): what an ADD's guard
+ * expects of the switch it joins. */
+json_t *osn_nb_switch_ids(const struct osn_netconf *nc, const struct osn_tenancy *t,
+                          const char *network, const char *fingerprint);
+
 /* "osn.<network>.spare.<uuid>" (malloc'd). */
 char *osn_spare_port_name(const char *network, const char *uuid);
 /* Whether 'port_name' is the name of a spare of 'network'; its UUID into
@@ -184,6 +191,10 @@ struct osn_port_spec {
          * makes this node the target of a live migration. */
         const char *identity;
         unsigned pool_size; /* the node's pool_size (0: no pools) */
+        /* The switch is made elsewhere (a layer3 node's, layer3.h): a
+         * missing one is OSN_CNI_TRY_AGAIN_LATER, one of other settings
+         * OSN_CNI_CONFLICT, never made or re-made here. */
+        bool no_create;
         bool earlier_try;   /* an earlier try of this ADD left its veth */
 };
 

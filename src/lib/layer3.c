@@ -1,0 +1,529 @@
+/* layer3: see layer3.h. */
+#include "layer3.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "ovn.h"
+
+#define MAX_CLAIM_RETRIES 32
+#define HOLDERS_MAX       1024 /* bytes of the "nodes that hold" list in a message */
+
+/* --- names and derived identities --- */
+
+int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node,
+                            struct osn_tenancy *ret, struct osn_error *err)
+{
+        *ret = *t;
+        int n = snprintf(ret->network, sizeof(ret->network), "%s@%s", t->network, node);
+        if (n < 0 || (size_t)n >= sizeof(ret->network))
+                return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
+                                     "layer3 network \"%s\" on node %s: its node key \"%s@%s\" is "
+                                     "%d bytes; at most %zu fit (shorten the NAD's name)",
+                                     t->network, node, t->network, node, n,
+                                     sizeof(ret->network) - 1);
+        return 0;
+}
+
+/* A UUID derived from a node key and a salt (ovsdb-server(7): insert takes
+ * a "uuid"), so that a removal names the row without reading it. */
+static void derived_uuid(const char *node_key, uint64_t salt, char buf[37])
+{
+        uint64_t h1 = osn_alloc_seed(node_key) ^ salt;
+        uint64_t h2 = (h1 ^ (h1 >> 31)) * 0xbf58476d1ce4e5b9ull;
+        h2 ^= h2 >> 27;
+        snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+                 (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
+                 (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
+                 (unsigned long long)(h2 & 0xffffffffffffull));
+}
+
+#define SALT_LRP  0x4c5250ull /* "LRP" */
+#define SALT_RLSP 0x52545250ull
+
+static char *router_name(const char *network)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
+}
+
+static char *lrp_name(const char *node_key)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s.lrp", node_key) < 0 ? NULL : s;
+}
+
+static char *rlsp_name(const char *node_key)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s.router", node_key) < 0 ? NULL : s;
+}
+
+bool osn_layer3_router_lsp_uuid(const json_t *sw_ids, char uuid[37])
+{
+        const char *node_key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
+        if (!node_key || !osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK))
+                return false;
+        derived_uuid(node_key, SALT_RLSP, uuid);
+        return true;
+}
+
+/* --- operations (one place per shape, so that they move to ovsdb.h's
+ * transaction builder as they are) --- */
+
+static json_t *where_eq(const char *column, json_t *value)
+{
+        return json_pack("[o]", osn_ovsdb_cond(column, "==", value));
+}
+
+static json_t *where_ids(const char *const *kv)
+{
+        return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
+}
+
+/* The guard "no row matches 'where'". */
+static json_t *op_none(const char *table, json_t *where)
+{
+        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op", "wait", "table", table,
+                         "where", where, "columns", "_uuid", "until", "==", "rows", "timeout", 0);
+}
+
+/* The guard "some row matches 'where'". */
+static json_t *op_some(const char *table, json_t *where)
+{
+        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op", "wait", "table", table,
+                         "where", where, "columns", "_uuid", "until", "!=", "rows", "timeout", 0);
+}
+
+static json_t *op_comment(const char *fmt, ...) _printf_(1, 2);
+static json_t *op_comment(const char *fmt, ...)
+{
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        return json_pack("{s:s, s:s}", "op", "comment", "comment", buf);
+}
+
+/* --- host subnets --- */
+
+/* Host subnet 'i' of 'cidr' at prefix 'hp'. */
+static struct osn_cidr host_subnet(const struct osn_cidr *cidr, unsigned hp, uint64_t i)
+{
+        struct osn_cidr h = *cidr;
+        unsigned bits = cidr->family == AF_INET ? 32 : 128;
+        h.prefixlen = hp;
+        /* Add i << (bits - hp) to the address, byte by byte from the end. */
+        unsigned shift = bits - hp;
+        int byte = (int)(bits / 8) - 1 - (int)(shift / 8);
+        uint64_t carry = i << (shift % 8); /* i is below the number of switches */
+        for (; byte >= 0 && carry; byte--) {
+                carry += h.addr.bytes[byte];
+                h.addr.bytes[byte] = (uint8_t)carry;
+                carry >>= 8;
+        }
+        return h;
+}
+
+/* The router port's address in host subnet 'hs': its first. */
+static struct osn_cidr first_address(const struct osn_cidr *hs)
+{
+        struct osn_cidr a = *hs;
+        size_t last = a.family == AF_INET ? 3 : 15;
+        a.addr.bytes[last] |= 1;
+        a.prefixlen = a.family == AF_INET ? 32 : 128;
+        return a;
+}
+
+static const char *host_key(int family)
+{
+        return family == AF_INET ? OSN_EXT_HOST_SUBNET4 : OSN_EXT_HOST_SUBNET6;
+}
+
+/* The node's host subnets from its switch's external_ids, one per family
+ * of 'nc'.  -EINVAL when one is missing or does not lie in its CIDR. */
+static int read_host_subnets(const struct osn_netconf *nc, const json_t *ids,
+                             struct osn_layer3_node *ret)
+{
+        ret->n = 0;
+        for (size_t i = 0; i < nc->n_subnets && ret->n < 2; i++) {
+                const struct osn_cidr *c = &nc->subnets[i];
+                const char *v = osn_ovsdb_map_get(ids, host_key(c->family));
+                struct osn_cidr hs;
+                if (!v || osn_cidr_parse(v, true, &hs) < 0 || hs.family != c->family ||
+                    !osn_cidr_contains(c, &hs) ||
+                    hs.prefixlen != osn_netconf_host_prefix(nc, c->family))
+                        return -EINVAL;
+                ret->host_subnets[ret->n] = hs;
+                ret->gateways[ret->n] = first_address(&hs);
+                ret->n++;
+        }
+        return 0;
+}
+
+/* Whether host subnet 'hs' is held by one of 'sws' (the network's node
+ * switches). */
+static bool held(const json_t *sws, const struct osn_cidr *hs)
+{
+        char s[OSN_CIDR_STRLEN];
+        osn_cidr_format(hs, s, sizeof(s));
+        size_t i;
+        const json_t *sw;
+        json_array_foreach((json_t *)sws, i, sw)
+        {
+                if (streq(osn_ovsdb_map_get(json_object_get(sw, "external_ids"),
+                                            host_key(hs->family)),
+                          s))
+                        return true;
+        }
+        return false;
+}
+
+/* The nodes that hold host subnets of family 'family' of the network,
+ * "a (10.1.0.0/24), b (10.1.1.0/24)", for the message of a full CIDR. */
+static void describe_holders(const json_t *sws, int family, char *buf, size_t len)
+{
+        size_t used = 0, n = 0, left = 0;
+        buf[0] = 0;
+        size_t i;
+        const json_t *sw;
+        json_array_foreach((json_t *)sws, i, sw)
+        {
+                const json_t *ids = json_object_get(sw, "external_ids");
+                const char *hs = osn_ovsdb_map_get(ids, host_key(family));
+                const char *node = osn_ovsdb_map_get(ids, OSN_EXT_NODE);
+                if (!hs)
+                        continue;
+                int w = snprintf(buf + used, len - used, "%s%s (%s)", n ? ", " : "",
+                                 node ? node : "?", hs);
+                if (w < 0 || (size_t)w >= len - used - 16) {
+                        buf[used] = 0;
+                        left++;
+                        continue;
+                }
+                used += (size_t)w;
+                n++;
+        }
+        if (left)
+                snprintf(buf + used, len - used, " and %zu more", left);
+        if (n == 0 && !left)
+                snprintf(buf, len, "none");
+}
+
+/* Picks a free host subnet per family of 'nc' into 'ret', or fails naming
+ * the CIDR and its holders. */
+static int choose_host_subnets(const struct osn_netconf *nc, const struct osn_tenancy *ten,
+                               const char *node, const json_t *sws, struct osn_layer3_node *ret,
+                               struct osn_error *err)
+{
+        ret->n = 0;
+        for (size_t i = 0; i < nc->n_subnets && ret->n < 2; i++) {
+                const struct osn_cidr *c = &nc->subnets[i];
+                unsigned hp = osn_netconf_host_prefix(nc, c->family);
+                unsigned span = hp - c->prefixlen;
+                /* Each switch holds at most one subnet per family: the first
+                 * free one is among the first n+1. */
+                uint64_t count = span >= 63 ? UINT64_MAX : (uint64_t)1 << span;
+                uint64_t tries = json_array_size(sws) + 1;
+                bool found = false;
+                for (uint64_t k = 0; k < count && k < tries && !found; k++) {
+                        struct osn_cidr hs = host_subnet(c, hp, k);
+                        if (held(sws, &hs))
+                                continue;
+                        ret->host_subnets[ret->n] = hs;
+                        ret->gateways[ret->n] = first_address(&hs);
+                        ret->n++;
+                        found = true;
+                }
+                if (!found) {
+                        char a[OSN_CIDR_STRLEN], holders[HOLDERS_MAX];
+                        describe_holders(sws, c->family, holders, sizeof(holders));
+                        return osn_error_set(
+                            err, -ENOSPC, OSN_CNI_TRY_AGAIN_LATER,
+                            "layer3 network \"%s\": cluster CIDR %s has no free /%u host subnet "
+                            "for node %s; nodes %s hold all %llu (a node's subnet is freed when "
+                            "its last pod of the network goes, or by osnctl gc for a lost node; "
+                            "else widen the CIDR: a new network)",
+                            ten->network, osn_cidr_format(c, a, sizeof(a)), hp, node, holders,
+                            (unsigned long long)count);
+                }
+        }
+        return 0;
+}
+
+/* --- the claim --- */
+
+static void lrp_mac(const char *node_key, char buf[OSN_MAC_STRLEN])
+{
+        uint64_t h = osn_alloc_seed(node_key) ^ SALT_LRP;
+        uint8_t mac[6] = {0x0a, 0x58, (uint8_t)(h >> 32), (uint8_t)(h >> 24), (uint8_t)(h >> 16),
+                          (uint8_t)(h >> 8)};
+        osn_mac_format(mac, buf, OSN_MAC_STRLEN);
+}
+
+/* The external_ids of a node switch: the network's (ovn.h) with the node's
+ * key, plus what makes it the node's claim. */
+static json_t *node_switch_ids(const struct osn_netconf *nc, const struct osn_layer3_node *n,
+                               const char *network, const char *node, const char *fingerprint)
+{
+        json_t *ids = osn_nb_switch_ids(nc, &n->ten, n->ten.network, fingerprint);
+        json_t *pairs = json_array_get(ids, 1);
+        json_array_append_new(pairs, json_pack("[s,s]", OSN_EXT_L3_NETWORK, network));
+        json_array_append_new(pairs, json_pack("[s,s]", OSN_EXT_NODE, node));
+        for (size_t i = 0; i < n->n; i++) {
+                char s[OSN_CIDR_STRLEN];
+                osn_cidr_format(&n->host_subnets[i], s, sizeof(s));
+                json_array_append_new(pairs,
+                                      json_pack("[s,s]", host_key(n->host_subnets[i].family), s));
+        }
+        return ids;
+}
+
+/* The transaction that claims the node's host subnets: see layer3.h. */
+static json_t *claim_ops(const struct osn_netconf *nc, const struct osn_tenancy *ten,
+                         const char *node, const char *fingerprint, const json_t *router,
+                         const struct osn_layer3_node *n)
+{
+        const char *net = ten->network, *key = n->ten.network;
+        _cleanup_free_ char *rname = router_name(net), *sw_name = osn_switch_name(key),
+                            *lrp = lrp_name(key), *rlsp = rlsp_name(key);
+        if (!rname || !sw_name || !lrp || !rlsp)
+                return NULL;
+        json_t *ops = json_array();
+        char hs[2][OSN_CIDR_STRLEN] = {"", ""};
+        for (size_t i = 0; i < n->n; i++)
+                osn_cidr_format(&n->host_subnets[i], hs[i], sizeof(hs[i]));
+        json_array_append_new(ops, op_comment("osn: layer3 network %s: node %s claims %s%s%s", net,
+                                              node, hs[0], n->n > 1 ? " " : "", hs[1]));
+        /* A node never gets two; a host subnet never goes to two nodes. */
+        json_array_append_new(
+            ops, op_none("Logical_Switch",
+                         where_ids((const char *const[]){OSN_EXT_L3_NETWORK, net, OSN_EXT_NODE,
+                                                         node, NULL})));
+        json_array_append_new(ops, op_none("Logical_Switch", where_eq("name", json_string(sw_name))));
+        for (size_t i = 0; i < n->n; i++)
+                json_array_append_new(
+                    ops, op_none("Logical_Switch",
+                                 where_ids((const char *const[]){
+                                     OSN_EXT_L3_NETWORK, net,
+                                     host_key(n->host_subnets[i].family), hs[i], NULL})));
+        /* The router port, with the first address of each host subnet. */
+        char lrp_uuid[37], rlsp_uuid[37], mac[OSN_MAC_STRLEN];
+        derived_uuid(key, SALT_LRP, lrp_uuid);
+        derived_uuid(key, SALT_RLSP, rlsp_uuid);
+        lrp_mac(key, mac);
+        json_t *networks = json_array();
+        for (size_t i = 0; i < n->n; i++) {
+                char gw[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN + 8];
+                osn_addr_format(&n->gateways[i], gw, sizeof(gw));
+                snprintf(b, sizeof(b), "%s/%u", gw, n->host_subnets[i].prefixlen);
+                json_array_append_new(networks, json_string(b));
+        }
+        const char *port_ids[] = {OSN_EXT_NETWORK, key, OSN_EXT_L3_NETWORK, net, NULL};
+        json_array_append_new(
+            ops, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op", "insert", "table",
+                           "Logical_Router_Port", "uuid", lrp_uuid, "uuid-name", "lrp", "row",
+                           "name", lrp, "mac", mac, "networks", osn_ovsdb_set(networks),
+                           "external_ids", osn_ovsdb_map(port_ids)));
+        json_t *lrp_set = osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lrp")));
+        if (router) {
+                const char *ru = osn_ovsdb_row_uuid(router);
+                json_array_append_new(ops,
+                                      op_some("Logical_Router", where_eq("_uuid", osn_ovsdb_uuid(ru))));
+                json_array_append_new(
+                    ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
+                                   "Logical_Router", "where", where_eq("_uuid", osn_ovsdb_uuid(ru)),
+                                   "mutations", "ports", "insert", lrp_set));
+        } else {
+                json_t *rids = osn_nb_switch_ids(nc, ten, net, fingerprint);
+                json_array_append_new(json_array_get(rids, 1),
+                                      json_pack("[s,s]", OSN_EXT_L3_NETWORK, net));
+                json_array_append_new(ops,
+                                      op_none("Logical_Router", where_eq("name", json_string(rname))));
+                json_array_append_new(
+                    ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
+                                   "Logical_Router", "row", "name", rname, "external_ids", rids,
+                                   "ports", lrp_set));
+        }
+        /* The switch's side of the link, and the switch: the claim. */
+        const char *rlsp_ids[] = {OSN_EXT_NETWORK, key, NULL};
+        const char *rlsp_opts[] = {"router-port", lrp, NULL};
+        json_array_append_new(
+            ops, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:o}}", "op", "insert",
+                           "table", "Logical_Switch_Port", "uuid", rlsp_uuid, "uuid-name", "rlsp",
+                           "row", "name", rlsp, "type", "router", "addresses",
+                           osn_ovsdb_set(json_pack("[s]", "router")), "options",
+                           osn_ovsdb_map(rlsp_opts), "external_ids", osn_ovsdb_map(rlsp_ids)));
+        json_array_append_new(
+            ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
+                           "Logical_Switch", "row", "name", sw_name, "external_ids",
+                           node_switch_ids(nc, n, net, node, fingerprint), "ports",
+                           osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("rlsp")))));
+        return ops;
+}
+
+/* The router of another network's settings, or not osn's. */
+static int check_router(const json_t *router, const struct osn_tenancy *ten,
+                        const char *fingerprint, struct osn_error *err)
+{
+        const json_t *ids = json_object_get(router, "external_ids");
+        const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
+        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK), ten->network))
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "logical router \"osn.%s\" exists but was not created by osn "
+                                     "for layer3 network \"%s\"; osn leaves it alone",
+                                     ten->network, ten->network);
+        if (!streq(fp, fingerprint))
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "layer3 network \"%s\" exists with other settings: it has "
+                                     "\"%s\", this NAD asks for \"%s\"; make the NADs agree",
+                                     ten->network, fp ? fp : "", fingerprint);
+        return 0;
+}
+
+int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
+                    const struct osn_tenancy *ten, const char *node, const char *fingerprint,
+                    int64_t deadline, struct osn_layer3_node *ret, struct osn_error *err)
+{
+        memset(ret, 0, sizeof(*ret));
+        int r = osn_layer3_node_tenancy(ten, node, &ret->ten, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *sw_name = osn_switch_name(ret->ten.network);
+        _cleanup_free_ char *rname = router_name(ten->network);
+        if (!sw_name || !rname)
+                return -ENOMEM;
+        static const char *const sw_cols[] = {"name", "external_ids", NULL};
+        static const char *const r_cols[] = {"_uuid", "external_ids", NULL};
+        for (int attempt = 0; attempt < MAX_CLAIM_RETRIES; attempt++) {
+                /* The common case, one round trip: the node has its switch. */
+                json_t *ops = json_pack(
+                    "[o,o]",
+                    osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(sw_name)),
+                                        sw_cols),
+                    osn_ovsdb_op_select("Logical_Router", where_eq("name", json_string(rname)),
+                                        r_cols));
+                _cleanup_json_ json_t *res = NULL;
+                if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+                        return r;
+                const json_t *own = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
+                const json_t *router = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
+                if (json_array_size(osn_ovsdb_result_rows(res, 1)) > 1)
+                        return osn_error_set(err, -ENOTUNIQ, OSN_CNI_CONFLICT,
+                                             "%zu logical routers are named \"%s\"; osn expects "
+                                             "one (remove the extra ones)",
+                                             json_array_size(osn_ovsdb_result_rows(res, 1)), rname);
+                if (router && (r = check_router(router, ten, fingerprint, err)) < 0)
+                        return r;
+                if (own) {
+                        const json_t *ids = json_object_get(own, "external_ids");
+                        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK), ten->network))
+                                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                                     "logical switch \"%s\" exists but is not "
+                                                     "node %s's piece of layer3 network \"%s\"; "
+                                                     "osn leaves it alone",
+                                                     sw_name, node, ten->network);
+                        if (read_host_subnets(nc, ids, ret) < 0)
+                                return osn_error_set(
+                                    err, -EEXIST, OSN_CNI_CONFLICT,
+                                    "logical switch \"%s\" holds host subnets (\"%s\" \"%s\") that "
+                                    "do not fit layer3 network \"%s\" as this NAD has it (%s)",
+                                    sw_name, osn_ovsdb_map_get(ids, OSN_EXT_HOST_SUBNET4) ?: "",
+                                    osn_ovsdb_map_get(ids, OSN_EXT_HOST_SUBNET6) ?: "",
+                                    ten->network, fingerprint);
+                        if (router)
+                                return 0;
+                        /* A node switch without its router: the router went
+                         * with another node's last switch while this one was
+                         * being claimed; never so after a claim commits. */
+                        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                                             "layer3 network \"%s\": node %s's switch has no "
+                                             "router; osnctl gc removes it, then try again",
+                                             ten->network, node);
+                }
+                /* The node's first ADD: read who holds what, claim a free
+                 * host subnet per family. */
+                ops = json_pack("[o]", osn_ovsdb_op_select(
+                                           "Logical_Switch",
+                                           where_ids((const char *const[]){OSN_EXT_L3_NETWORK,
+                                                                           ten->network, NULL}),
+                                           sw_cols));
+                _cleanup_json_ json_t *all = NULL;
+                if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &all, err)) < 0)
+                        return r;
+                const json_t *sws = osn_ovsdb_result_rows(all, 0);
+                if ((r = choose_host_subnets(nc, ten, node, sws, ret, err)) < 0)
+                        return r;
+                json_t *tx = claim_ops(nc, ten, node, fingerprint, router, ret);
+                if (!tx)
+                        return -ENOMEM;
+                _cleanup_json_ json_t *tres = NULL;
+                r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
+                if (r == -EAGAIN) {
+                        /* Another node took that subnet, or made or removed
+                         * the router, or this node's other ADD claimed first. */
+                        osn_error_clear(err);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN] = "";
+                osn_cidr_format(&ret->host_subnets[0], a, sizeof(a));
+                if (ret->n > 1)
+                        osn_cidr_format(&ret->host_subnets[1], b, sizeof(b));
+                log_info("layer3 network %s: node %s claimed host subnet %s%s%s%s", ten->network,
+                         node, a, b[0] ? " and " : "", b, router ? "" : " (and made its router)");
+                ret->created = true;
+                return 0;
+        }
+        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                             "layer3 network \"%s\": node %s lost the claim of a host subnet %d "
+                             "times in a row; try again",
+                             ten->network, node, MAX_CLAIM_RETRIES);
+}
+
+void osn_layer3_node_netconf(const struct osn_netconf *nc, const struct osn_layer3_node *n,
+                             struct osn_netconf *ret)
+{
+        *ret = *nc;
+        ret->n_subnets = n->n;
+        memcpy(ret->subnets, n->host_subnets, n->n * sizeof(n->host_subnets[0]));
+        ret->n_gateways = n->n;
+        memcpy(ret->gateways, n->gateways, n->n * sizeof(n->gateways[0]));
+}
+
+/* --- release --- */
+
+int osn_layer3_append_release(json_t *ops, const json_t *sw_ids)
+{
+        const char *key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
+        const char *net = osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK);
+        if (!key || !net)
+                return 0;
+        _cleanup_free_ char *rname = router_name(net);
+        if (!rname)
+                return -ENOMEM;
+        char lrp_uuid[37];
+        derived_uuid(key, SALT_LRP, lrp_uuid);
+        /* Its router port leaves the router (and so goes); the router goes
+         * when that was its last port.  By condition, not by guard: a node
+         * that joined meanwhile keeps it, one that joins later finds it
+         * gone and makes it again. */
+        json_array_append_new(
+            ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
+                           "Logical_Router", "where", where_eq("name", json_string(rname)),
+                           "mutations", "ports", "delete",
+                           osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
+        json_array_append_new(
+            ops, json_pack("{s:s, s:s, s:[o,o,o]}", "op", "delete", "table", "Logical_Router",
+                           "where", osn_ovsdb_cond("name", "==", json_string(rname)),
+                           osn_ovsdb_cond("external_ids", "includes",
+                                          osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK,
+                                                                              net, NULL})),
+                           osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array()))));
+        return 0;
+}
