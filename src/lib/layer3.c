@@ -14,8 +14,8 @@
 
 /* --- names and derived identities --- */
 
-int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node,
-                            struct osn_tenancy *ret, struct osn_error *err)
+int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node, struct osn_tenancy *ret,
+                            struct osn_error *err)
 {
         *ret = *t;
         int n = snprintf(ret->network, sizeof(ret->network), "%s@%s", t->network, node);
@@ -260,7 +260,11 @@ static int choose_host_subnets(const struct osn_netconf *nc, const struct osn_te
 static void lrp_mac(const char *node_key, char buf[OSN_MAC_STRLEN])
 {
         uint64_t h = osn_alloc_seed(node_key) ^ SALT_LRP;
-        uint8_t mac[6] = {0x0a, 0x58, (uint8_t)(h >> 32), (uint8_t)(h >> 24), (uint8_t)(h >> 16),
+        uint8_t mac[6] = {0x0a,
+                          0x58,
+                          (uint8_t)(h >> 32),
+                          (uint8_t)(h >> 24),
+                          (uint8_t)(h >> 16),
                           (uint8_t)(h >> 8)};
         osn_mac_format(mac, buf, OSN_MAC_STRLEN);
 }
@@ -301,16 +305,17 @@ static json_t *claim_ops(const struct osn_netconf *nc, const struct osn_tenancy 
                                               node, hs[0], n->n > 1 ? " " : "", hs[1]));
         /* A node never gets two; a host subnet never goes to two nodes. */
         json_array_append_new(
-            ops, op_none("Logical_Switch",
-                         where_ids((const char *const[]){OSN_EXT_L3_NETWORK, net, OSN_EXT_NODE,
-                                                         node, NULL})));
-        json_array_append_new(ops, op_none("Logical_Switch", where_eq("name", json_string(sw_name))));
+            ops,
+            op_none("Logical_Switch", where_ids((const char *const[]){OSN_EXT_L3_NETWORK, net,
+                                                                      OSN_EXT_NODE, node, NULL})));
+        json_array_append_new(ops,
+                              op_none("Logical_Switch", where_eq("name", json_string(sw_name))));
         for (size_t i = 0; i < n->n; i++)
                 json_array_append_new(
                     ops, op_none("Logical_Switch",
                                  where_ids((const char *const[]){
-                                     OSN_EXT_L3_NETWORK, net,
-                                     host_key(n->host_subnets[i].family), hs[i], NULL})));
+                                     OSN_EXT_L3_NETWORK, net, host_key(n->host_subnets[i].family),
+                                     hs[i], NULL})));
         /* The router port, with the first address of each host subnet. */
         char lrp_uuid[37], rlsp_uuid[37], mac[OSN_MAC_STRLEN];
         derived_uuid(key, SALT_LRP, lrp_uuid);
@@ -324,30 +329,30 @@ static json_t *claim_ops(const struct osn_netconf *nc, const struct osn_tenancy 
                 json_array_append_new(networks, json_string(b));
         }
         const char *port_ids[] = {OSN_EXT_NETWORK, key, OSN_EXT_L3_NETWORK, net, NULL};
-        json_array_append_new(
-            ops, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op", "insert", "table",
-                           "Logical_Router_Port", "uuid", lrp_uuid, "uuid-name", "lrp", "row",
-                           "name", lrp, "mac", mac, "networks", osn_ovsdb_set(networks),
-                           "external_ids", osn_ovsdb_map(port_ids)));
+        json_array_append_new(ops, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op",
+                                             "insert", "table", "Logical_Router_Port", "uuid",
+                                             lrp_uuid, "uuid-name", "lrp", "row", "name", lrp,
+                                             "mac", mac, "networks", osn_ovsdb_set(networks),
+                                             "external_ids", osn_ovsdb_map(port_ids)));
         json_t *lrp_set = osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lrp")));
         if (router) {
                 const char *ru = osn_ovsdb_row_uuid(router);
-                json_array_append_new(ops,
-                                      op_some("Logical_Router", where_eq("_uuid", osn_ovsdb_uuid(ru))));
                 json_array_append_new(
-                    ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
-                                   "Logical_Router", "where", where_eq("_uuid", osn_ovsdb_uuid(ru)),
-                                   "mutations", "ports", "insert", lrp_set));
+                    ops, op_some("Logical_Router", where_eq("_uuid", osn_ovsdb_uuid(ru))));
+                json_array_append_new(ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate",
+                                                     "table", "Logical_Router", "where",
+                                                     where_eq("_uuid", osn_ovsdb_uuid(ru)),
+                                                     "mutations", "ports", "insert", lrp_set));
         } else {
                 json_t *rids = osn_nb_switch_ids(nc, ten, net, fingerprint);
                 json_array_append_new(json_array_get(rids, 1),
                                       json_pack("[s,s]", OSN_EXT_L3_NETWORK, net));
-                json_array_append_new(ops,
-                                      op_none("Logical_Router", where_eq("name", json_string(rname))));
                 json_array_append_new(
-                    ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
-                                   "Logical_Router", "row", "name", rname, "external_ids", rids,
-                                   "ports", lrp_set));
+                    ops, op_none("Logical_Router", where_eq("name", json_string(rname))));
+                json_array_append_new(ops,
+                                      json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert",
+                                                "table", "Logical_Router", "row", "name", rname,
+                                                "external_ids", rids, "ports", lrp_set));
         }
         /* The switch's side of the link, and the switch: the claim. */
         const char *rlsp_ids[] = {OSN_EXT_NETWORK, key, NULL};
@@ -401,12 +406,12 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
         static const char *const r_cols[] = {"_uuid", "external_ids", NULL};
         for (int attempt = 0; attempt < MAX_CLAIM_RETRIES; attempt++) {
                 /* The common case, one round trip: the node has its switch. */
-                json_t *ops = json_pack(
-                    "[o,o]",
-                    osn_ovsdb_op_select("Logical_Switch", where_eq("name", json_string(sw_name)),
-                                        sw_cols),
-                    osn_ovsdb_op_select("Logical_Router", where_eq("name", json_string(rname)),
-                                        r_cols));
+                json_t *ops =
+                    json_pack("[o,o]",
+                              osn_ovsdb_op_select("Logical_Switch",
+                                                  where_eq("name", json_string(sw_name)), sw_cols),
+                              osn_ovsdb_op_select("Logical_Router",
+                                                  where_eq("name", json_string(rname)), r_cols));
                 _cleanup_json_ json_t *res = NULL;
                 if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
                         return r;
@@ -447,11 +452,11 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                 }
                 /* The node's first ADD: read who holds what, claim a free
                  * host subnet per family. */
-                ops = json_pack("[o]", osn_ovsdb_op_select(
-                                           "Logical_Switch",
-                                           where_ids((const char *const[]){OSN_EXT_L3_NETWORK,
-                                                                           ten->network, NULL}),
-                                           sw_cols));
+                ops = json_pack(
+                    "[o]", osn_ovsdb_op_select("Logical_Switch",
+                                               where_ids((const char *const[]){OSN_EXT_L3_NETWORK,
+                                                                               ten->network, NULL}),
+                                               sw_cols));
                 _cleanup_json_ json_t *all = NULL;
                 if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &all, err)) < 0)
                         return r;
@@ -514,16 +519,16 @@ int osn_layer3_append_release(json_t *ops, const json_t *sw_ids)
          * that joined meanwhile keeps it, one that joins later finds it
          * gone and makes it again. */
         json_array_append_new(
-            ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table",
-                           "Logical_Router", "where", where_eq("name", json_string(rname)),
-                           "mutations", "ports", "delete",
-                           osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
+            ops,
+            json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table", "Logical_Router",
+                      "where", where_eq("name", json_string(rname)), "mutations", "ports", "delete",
+                      osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
         json_array_append_new(
             ops, json_pack("{s:s, s:s, s:[o,o,o]}", "op", "delete", "table", "Logical_Router",
                            "where", osn_ovsdb_cond("name", "==", json_string(rname)),
-                           osn_ovsdb_cond("external_ids", "includes",
-                                          osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK,
-                                                                              net, NULL})),
+                           osn_ovsdb_cond(
+                               "external_ids", "includes",
+                               osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK, net, NULL})),
                            osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array()))));
         return 0;
 }

@@ -45,7 +45,7 @@
 #include "tenancy.h"
 #include "util.h"
 
-#define OSN_EXT_L3_NETWORK   "osn/layer3-network"  /* K, on the node switches and the router */
+#define OSN_EXT_L3_NETWORK   "osn/layer3-network"   /* K, on the node switches and the router */
 #define OSN_EXT_HOST_SUBNET4 "osn/host-subnet-ipv4" /* a node switch's host subnet */
 #define OSN_EXT_HOST_SUBNET6 "osn/host-subnet-ipv6"
 
@@ -60,8 +60,8 @@ struct osn_layer3_node {
 
 /* The tenancy of node 'node's piece of the layer3 network of 't': 't'
  * with the key "K@N".  A key that does not fit is OSN_CNI_INVALID_CONFIG. */
-int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node,
-                            struct osn_tenancy *ret, struct osn_error *err) _wur_;
+int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node, struct osn_tenancy *ret,
+                            struct osn_error *err) _wur_;
 
 /* What an ADD needs: node 'node's host subnets of the layer3 network 'nc'
  * (cluster CIDRs; 'ten' its tenancy, 'fingerprint' its settings).  Claims

@@ -196,10 +196,9 @@ static json_t *ids_include(const char *key, const char *value)
 json_t *osn_nb_switch_ids(const struct osn_netconf *nc, const struct osn_tenancy *t,
                           const char *network, const char *fingerprint)
 {
-        const char *kv[15] = {OSN_EXT_NETWORK,     network,
-                              OSN_EXT_TOPOLOGY,    osn_topology_name(nc->topology),
-                              OSN_EXT_FINGERPRINT, fingerprint,
-                              OSN_EXT_IPAM,        OSN_IPAM_CLAIMS};
+        const char *kv[15] = {
+            OSN_EXT_NETWORK,     network,     OSN_EXT_TOPOLOGY, osn_topology_name(nc->topology),
+            OSN_EXT_FINGERPRINT, fingerprint, OSN_EXT_IPAM,     OSN_IPAM_CLAIMS};
         size_t n = 8;
         /* A network made before tenancy is joined as it is (its holders
          * are not part of what a joiner checks). */

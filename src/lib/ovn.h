@@ -195,7 +195,7 @@ struct osn_port_spec {
          * missing one is OSN_CNI_TRY_AGAIN_LATER, one of other settings
          * OSN_CNI_CONFLICT, never made or re-made here. */
         bool no_create;
-        bool earlier_try;   /* an earlier try of this ADD left its veth */
+        bool earlier_try; /* an earlier try of this ADD left its veth */
 };
 
 /* What the NB holds for the attachment once osn_nb_attach_finish() is done. */
