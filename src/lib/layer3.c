@@ -471,6 +471,8 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                 if (r == -EAGAIN) {
                         /* Another node took that subnet, or made or removed
                          * the router, or this node's other ADD claimed first. */
+                        log_info("layer3 network %s: node %s lost a claim (%s); reading again",
+                                 ten->network, node, err && err->msg[0] ? err->msg : "a guard");
                         osn_error_clear(err);
                         continue;
                 }
