@@ -492,6 +492,57 @@ static bool busy(const struct osn_ovsdb *c, const struct osn_jsonrpc *s)
         return false;
 }
 
+/* Runs the session of the member being left ('drain'); once it has
+ * nothing unanswered (or broke), closes it and sends what it still owed
+ * again.  True when it did. */
+static bool run_drain(struct osn_ovsdb *c)
+{
+        int r = osn_jsonrpc_run(c->drain);
+        collect(c, c->drain);
+        if (r >= 0 && busy(c, c->drain))
+                return false;
+        for (size_t i = 0; i < c->n_reqs; i++)
+                if (c->reqs[i].on == c->drain && !c->reqs[i].reply)
+                        c->reqs[i].on = NULL; /* sent again below */
+        if (r < 0)
+                osn_jsonrpc_close(c->drain);
+        else
+                osn_jsonrpc_close_gracefully(c->drain, GOODBYE_MS);
+        c->drain = NULL;
+        for (size_t i = 0; i < c->n_reqs; i++)
+                send_req(c, &c->reqs[i]);
+        return true;
+}
+
+/* Silence from the member in use: a check unanswered for the stall bound
+ * leaves it, a request unanswered for the stall bound makes us check it.
+ * True when it acted; else *until is when to look again (0 = never). */
+static bool watch_silence(struct osn_ovsdb *c, int64_t now, int64_t *until)
+{
+        if (c->check_wire) {
+                if (now - c->check_sent_ms >= c->stall_ms) {
+                        char why[96];
+                        snprintf(why, sizeof(why), "no answer for %d ms", c->stall_ms);
+                        move_on(c, false, why);
+                        return true;
+                }
+                *until = c->check_sent_ms + c->stall_ms;
+                return false;
+        }
+        for (size_t i = 0; i < c->n_reqs; i++) {
+                const struct req *q = &c->reqs[i];
+                if (q->on != c->rpc || q->reply)
+                        continue;
+                if (now - q->sent_ms >= c->stall_ms) {
+                        send_check(c); /* still there? */
+                        return true;
+                }
+                if (!*until || q->sent_ms + c->stall_ms < *until)
+                        *until = q->sent_ms + c->stall_ms;
+        }
+        return false;
+}
+
 /* One turn of the machine: (re)opens a member when none is in use, runs the
  * sessions, judges checks, files replies, notices silence, then polls until
  * something may have changed.  0 to go on, -ETIMEDOUT at the deadline, or
@@ -540,51 +591,14 @@ static int step(struct osn_ovsdb *c, int64_t deadline)
                         return 0;
                 }
         }
-        if (c->drain) {
-                int r = osn_jsonrpc_run(c->drain);
-                collect(c, c->drain);
-                if (r < 0 || !busy(c, c->drain)) {
-                        for (size_t i = 0; i < c->n_reqs; i++)
-                                if (c->reqs[i].on == c->drain && !c->reqs[i].reply)
-                                        c->reqs[i].on = NULL; /* sent again below */
-                        if (r < 0)
-                                osn_jsonrpc_close(c->drain);
-                        else
-                                osn_jsonrpc_close_gracefully(c->drain, GOODBYE_MS);
-                        c->drain = NULL;
-                        for (size_t i = 0; i < c->n_reqs; i++)
-                                send_req(c, &c->reqs[i]);
-                        return 0;
-                }
-        }
+        if (c->drain && run_drain(c))
+                return 0;
         if (c->progress != progress || (!c->rpc && !c->fixed))
                 return 0; /* something to look at, or a member to find */
-        /* Silence. */
         int64_t until = 0;
         now = osn_now_ms();
-        if (c->rpc && !c->fixed && c->db) {
-                if (c->check_wire) {
-                        if (now - c->check_sent_ms >= c->stall_ms) {
-                                char why[96];
-                                snprintf(why, sizeof(why), "no answer for %d ms", c->stall_ms);
-                                move_on(c, false, why);
-                                return 0;
-                        }
-                        until = c->check_sent_ms + c->stall_ms;
-                } else {
-                        for (size_t i = 0; i < c->n_reqs; i++) {
-                                const struct req *q = &c->reqs[i];
-                                if (q->on != c->rpc || q->reply)
-                                        continue;
-                                if (now - q->sent_ms >= c->stall_ms) {
-                                        send_check(c); /* still there? */
-                                        return 0;
-                                }
-                                if (!until || q->sent_ms + c->stall_ms < until)
-                                        until = q->sent_ms + c->stall_ms;
-                        }
-                }
-        }
+        if (c->rpc && !c->fixed && c->db && watch_silence(c, now, &until))
+                return 0;
         struct pollfd p[2];
         nfds_t n = 0;
         if (c->rpc)
