@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "log.h"
 #include "ovn.h"
+#include "txn.h"
 
 #define MAX_CLAIM_RETRIES 32
 #define HOLDERS_MAX       1024 /* bytes of the "nodes that hold" list in a message */
@@ -71,42 +72,10 @@ bool osn_layer3_router_lsp_uuid(const json_t *sw_ids, char uuid[37])
         return true;
 }
 
-/* --- operations (one place per shape, so that they move to ovsdb.h's
- * transaction builder as they are) --- */
-
-static json_t *where_eq(const char *column, json_t *value)
-{
-        return json_pack("[o]", osn_ovsdb_cond(column, "==", value));
-}
-
+/* Conditions on external_ids. */
 static json_t *where_ids(const char *const *kv)
 {
-        return json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
-}
-
-/* The guard "no row matches 'where'". */
-static json_t *op_none(const char *table, json_t *where)
-{
-        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op", "wait", "table", table,
-                         "where", where, "columns", "_uuid", "until", "==", "rows", "timeout", 0);
-}
-
-/* The guard "some row matches 'where'". */
-static json_t *op_some(const char *table, json_t *where)
-{
-        return json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[], s:i}", "op", "wait", "table", table,
-                         "where", where, "columns", "_uuid", "until", "!=", "rows", "timeout", 0);
-}
-
-static json_t *op_comment(const char *fmt, ...) _printf_(1, 2);
-static json_t *op_comment(const char *fmt, ...)
-{
-        char buf[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        return json_pack("{s:s, s:s}", "op", "comment", "comment", buf);
+        return osn_where1("external_ids", "includes", osn_ovsdb_map(kv));
 }
 
 /* --- host subnets --- */
@@ -287,88 +256,87 @@ static json_t *node_switch_ids(const struct osn_netconf *nc, const struct osn_la
         return ids;
 }
 
-/* The transaction that claims the node's host subnets: see layer3.h. */
-static json_t *claim_ops(const struct osn_netconf *nc, const struct osn_tenancy *ten,
-                         const char *node, const char *fingerprint, const json_t *router,
-                         const struct osn_layer3_node *n)
+/* Builds into 't' the transaction that claims the node's host subnets
+ * (layer3.h); 0 or -ENOMEM. */
+static int claim_txn(struct osn_txn *t, const struct osn_netconf *nc, const struct osn_tenancy *ten,
+                     const char *node, const char *fingerprint, const json_t *router,
+                     const struct osn_layer3_node *n)
 {
         const char *net = ten->network, *key = n->ten.network;
         _cleanup_free_ char *rname = router_name(net), *sw_name = osn_switch_name(key),
                             *lrp = lrp_name(key), *rlsp = rlsp_name(key);
         if (!rname || !sw_name || !lrp || !rlsp)
-                return NULL;
-        json_t *ops = json_array();
+                return -ENOMEM;
         char hs[2][OSN_CIDR_STRLEN] = {"", ""};
         for (size_t i = 0; i < n->n; i++)
                 osn_cidr_format(&n->host_subnets[i], hs[i], sizeof(hs[i]));
-        json_array_append_new(ops, op_comment("osn: layer3 network %s: node %s claims %s%s%s", net,
-                                              node, hs[0], n->n > 1 ? " " : "", hs[1]));
+        osn_txn_comment(t, "osn: layer3 network %s: node %s claims %s%s%s", net, node, hs[0],
+                        n->n > 1 ? " " : "", hs[1]);
         /* A node never gets two; a host subnet never goes to two nodes. */
-        json_array_append_new(
-            ops,
-            op_none("Logical_Switch", where_ids((const char *const[]){OSN_EXT_L3_NETWORK, net,
-                                                                      OSN_EXT_NODE, node, NULL})));
-        json_array_append_new(ops,
-                              op_none("Logical_Switch", where_eq("name", json_string(sw_name))));
+        osn_txn_absent(
+            t, "Logical_Switch",
+            where_ids((const char *const[]){OSN_EXT_L3_NETWORK, net, OSN_EXT_NODE, node, NULL}));
+        osn_txn_absent(t, "Logical_Switch", osn_where_eq("name", json_string(sw_name)));
         for (size_t i = 0; i < n->n; i++)
-                json_array_append_new(
-                    ops, op_none("Logical_Switch",
-                                 where_ids((const char *const[]){
-                                     OSN_EXT_L3_NETWORK, net, host_key(n->host_subnets[i].family),
-                                     hs[i], NULL})));
+                osn_txn_absent(t, "Logical_Switch",
+                               where_ids((const char *const[]){OSN_EXT_L3_NETWORK, net,
+                                                               host_key(n->host_subnets[i].family),
+                                                               hs[i], NULL}));
         /* The router port, with the first address of each host subnet. */
         char lrp_uuid[37], rlsp_uuid[37], mac[OSN_MAC_STRLEN];
         derived_uuid(key, SALT_LRP, lrp_uuid);
         derived_uuid(key, SALT_RLSP, rlsp_uuid);
         lrp_mac(key, mac);
         json_t *networks = json_array();
-        for (size_t i = 0; i < n->n; i++) {
+        for (size_t i = 0; networks && i < n->n; i++) {
                 char gw[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN + 8];
                 osn_addr_format(&n->gateways[i], gw, sizeof(gw));
                 snprintf(b, sizeof(b), "%s/%u", gw, n->host_subnets[i].prefixlen);
                 json_array_append_new(networks, json_string(b));
         }
         const char *port_ids[] = {OSN_EXT_NETWORK, key, OSN_EXT_L3_NETWORK, net, NULL};
-        json_array_append_new(ops, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}}", "op",
-                                             "insert", "table", "Logical_Router_Port", "uuid",
-                                             lrp_uuid, "uuid-name", "lrp", "row", "name", lrp,
-                                             "mac", mac, "networks", osn_ovsdb_set(networks),
-                                             "external_ids", osn_ovsdb_map(port_ids)));
+        json_t *row = json_object();
+        json_object_set_new(row, "name", json_string(lrp));
+        json_object_set_new(row, "mac", json_string(mac));
+        json_object_set_new(row, "networks", osn_ovsdb_set(networks));
+        json_object_set_new(row, "external_ids", osn_ovsdb_map(port_ids));
+        osn_txn_insert(t, "Logical_Router_Port", row, "lrp", lrp_uuid);
         json_t *lrp_set = osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("lrp")));
         if (router) {
+                /* Joined, while it is still there. */
                 const char *ru = osn_ovsdb_row_uuid(router);
-                json_array_append_new(
-                    ops, op_some("Logical_Router", where_eq("_uuid", osn_ovsdb_uuid(ru))));
-                json_array_append_new(ops, json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate",
-                                                     "table", "Logical_Router", "where",
-                                                     where_eq("_uuid", osn_ovsdb_uuid(ru)),
-                                                     "mutations", "ports", "insert", lrp_set));
+                osn_txn_exists(t, "Logical_Router", osn_where_eq("_uuid", osn_ovsdb_uuid(ru)));
+                osn_txn_mutate(t, "Logical_Router", osn_where_eq("_uuid", osn_ovsdb_uuid(ru)),
+                               osn_mutation("ports", "insert", lrp_set));
         } else {
+                /* The network's first node makes it, unless another did. */
                 json_t *rids = osn_nb_switch_ids(nc, ten, net, fingerprint);
                 json_array_append_new(json_array_get(rids, 1),
                                       json_pack("[s,s]", OSN_EXT_L3_NETWORK, net));
-                json_array_append_new(
-                    ops, op_none("Logical_Router", where_eq("name", json_string(rname))));
-                json_array_append_new(ops,
-                                      json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert",
-                                                "table", "Logical_Router", "row", "name", rname,
-                                                "external_ids", rids, "ports", lrp_set));
+                osn_txn_absent(t, "Logical_Router", osn_where_eq("name", json_string(rname)));
+                json_t *r = json_object();
+                json_object_set_new(r, "name", json_string(rname));
+                json_object_set_new(r, "external_ids", rids);
+                json_object_set_new(r, "ports", lrp_set);
+                osn_txn_insert(t, "Logical_Router", r, NULL, NULL);
         }
         /* The switch's side of the link, and the switch: the claim. */
         const char *rlsp_ids[] = {OSN_EXT_NETWORK, key, NULL};
         const char *rlsp_opts[] = {"router-port", lrp, NULL};
-        json_array_append_new(
-            ops, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o, s:o}}", "op", "insert",
-                           "table", "Logical_Switch_Port", "uuid", rlsp_uuid, "uuid-name", "rlsp",
-                           "row", "name", rlsp, "type", "router", "addresses",
-                           osn_ovsdb_set(json_pack("[s]", "router")), "options",
-                           osn_ovsdb_map(rlsp_opts), "external_ids", osn_ovsdb_map(rlsp_ids)));
-        json_array_append_new(
-            ops, json_pack("{s:s, s:s, s:{s:s, s:o, s:o}}", "op", "insert", "table",
-                           "Logical_Switch", "row", "name", sw_name, "external_ids",
-                           node_switch_ids(nc, n, net, node, fingerprint), "ports",
-                           osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("rlsp")))));
-        return ops;
+        json_t *lsp = json_object();
+        json_object_set_new(lsp, "name", json_string(rlsp));
+        json_object_set_new(lsp, "type", json_string("router"));
+        json_object_set_new(lsp, "addresses", osn_ovsdb_set(json_pack("[s]", "router")));
+        json_object_set_new(lsp, "options", osn_ovsdb_map(rlsp_opts));
+        json_object_set_new(lsp, "external_ids", osn_ovsdb_map(rlsp_ids));
+        osn_txn_insert(t, "Logical_Switch_Port", lsp, "rlsp", rlsp_uuid);
+        json_t *sw = json_object();
+        json_object_set_new(sw, "name", json_string(sw_name));
+        json_object_set_new(sw, "external_ids", node_switch_ids(nc, n, net, node, fingerprint));
+        json_object_set_new(sw, "ports",
+                            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("rlsp"))));
+        osn_txn_insert(t, "Logical_Switch", sw, NULL, NULL);
+        return 0;
 }
 
 /* The router of another network's settings, or not osn's. */
@@ -404,24 +372,28 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                 return -ENOMEM;
         static const char *const sw_cols[] = {"name", "external_ids", NULL};
         static const char *const r_cols[] = {"_uuid", "external_ids", NULL};
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        _cleanup_txn_ struct osn_txn *all = osn_txn_new(OSN_NB_DB);
+        _cleanup_txn_ struct osn_txn *claim = osn_txn_new(OSN_NB_DB);
+        if (!t || !all || !claim)
+                return -ENOMEM;
         for (int attempt = 0; attempt < MAX_CLAIM_RETRIES; attempt++) {
                 /* The common case, one round trip: the node has its switch. */
-                json_t *ops =
-                    json_pack("[o,o]",
-                              osn_ovsdb_op_select("Logical_Switch",
-                                                  where_eq("name", json_string(sw_name)), sw_cols),
-                              osn_ovsdb_op_select("Logical_Router",
-                                                  where_eq("name", json_string(rname)), r_cols));
-                _cleanup_json_ json_t *res = NULL;
-                if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err)) < 0)
+                osn_txn_reset(t);
+                osn_op q_own = osn_txn_select(t, "Logical_Switch",
+                                              osn_where_eq("name", json_string(sw_name)), sw_cols);
+                osn_op q_router = osn_txn_select(t, "Logical_Router",
+                                                 osn_where_eq("name", json_string(rname)), r_cols);
+                if ((r = osn_txn_commit(t, nb, deadline, err)) < 0)
                         return r;
-                const json_t *own = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
-                const json_t *router = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
-                if (json_array_size(osn_ovsdb_result_rows(res, 1)) > 1)
+                const json_t *own = osn_txn_row(t, q_own);
+                const json_t *router = osn_txn_row(t, q_router);
+                size_t n_routers = json_array_size(osn_txn_rows(t, q_router));
+                if (n_routers > 1)
                         return osn_error_set(err, -ENOTUNIQ, OSN_CNI_CONFLICT,
                                              "%zu logical routers are named \"%s\"; osn expects "
                                              "one (remove the extra ones)",
-                                             json_array_size(osn_ovsdb_result_rows(res, 1)), rname);
+                                             n_routers, rname);
                 if (router && (r = check_router(router, ten, fingerprint, err)) < 0)
                         return r;
                 if (own) {
@@ -442,37 +414,37 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                                     ten->network, fingerprint);
                         if (router)
                                 return 0;
-                        /* A node switch without its router: the router went
-                         * with another node's last switch while this one was
-                         * being claimed; never so after a claim commits. */
+                        /* A node switch without its router: never so after
+                         * a claim commits (the router goes only with its
+                         * last port, which goes with its switch). */
                         return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
-                                             "layer3 network \"%s\": node %s's switch has no "
+                                             "layer3 network \"%s\": node %s's switch %s has no "
                                              "router; osnctl gc removes it, then try again",
-                                             ten->network, node);
+                                             ten->network, node, sw_name);
                 }
                 /* The node's first ADD: read who holds what, claim a free
                  * host subnet per family. */
-                ops = json_pack(
-                    "[o]", osn_ovsdb_op_select("Logical_Switch",
-                                               where_ids((const char *const[]){OSN_EXT_L3_NETWORK,
-                                                                               ten->network, NULL}),
-                                               sw_cols));
-                _cleanup_json_ json_t *all = NULL;
-                if ((r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &all, err)) < 0)
+                osn_txn_reset(all);
+                osn_op q_all = osn_txn_select(
+                    all, "Logical_Switch",
+                    where_ids((const char *const[]){OSN_EXT_L3_NETWORK, ten->network, NULL}),
+                    sw_cols);
+                if ((r = osn_txn_commit(all, nb, deadline, err)) < 0)
                         return r;
-                const json_t *sws = osn_ovsdb_result_rows(all, 0);
+                const json_t *sws = osn_txn_rows(all, q_all);
                 if ((r = choose_host_subnets(nc, ten, node, sws, ret, err)) < 0)
                         return r;
-                json_t *tx = claim_ops(nc, ten, node, fingerprint, router, ret);
-                if (!tx)
-                        return -ENOMEM;
-                _cleanup_json_ json_t *tres = NULL;
-                r = osn_ovsdb_transact(nb, OSN_NB_DB, tx, deadline, &tres, err);
+                osn_txn_reset(claim);
+                if ((r = claim_txn(claim, nc, ten, node, fingerprint, router, ret)) < 0)
+                        return r;
+                r = osn_txn_commit(claim, nb, deadline, err);
                 if (r == -EAGAIN) {
                         /* Another node took that subnet, or made or removed
-                         * the router, or this node's other ADD claimed first. */
-                        log_info("layer3 network %s: node %s lost a claim (%s); reading again",
-                                 ten->network, node, err && err->msg[0] ? err->msg : "a guard");
+                         * the router, or this node's other ADD claimed first:
+                         * a guard (osn_txn_failed()) did not hold. */
+                        log_info("layer3 network %s: node %s lost a claim (operation %d); "
+                                 "reading again",
+                                 ten->network, node, osn_txn_failed(claim));
                         osn_error_clear(err);
                         continue;
                 }
@@ -505,7 +477,7 @@ void osn_layer3_node_netconf(const struct osn_netconf *nc, const struct osn_laye
 
 /* --- release --- */
 
-int osn_layer3_append_release(json_t *ops, const json_t *sw_ids)
+int osn_layer3_txn_release(struct osn_txn *t, const json_t *sw_ids)
 {
         const char *key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
         const char *net = osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK);
@@ -520,17 +492,14 @@ int osn_layer3_append_release(json_t *ops, const json_t *sw_ids)
          * when that was its last port.  By condition, not by guard: a node
          * that joined meanwhile keeps it, one that joins later finds it
          * gone and makes it again. */
-        json_array_append_new(
-            ops,
-            json_pack("{s:s, s:s, s:o, s:[[s,s,o]]}", "op", "mutate", "table", "Logical_Router",
-                      "where", where_eq("name", json_string(rname)), "mutations", "ports", "delete",
-                      osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
-        json_array_append_new(
-            ops, json_pack("{s:s, s:s, s:[o,o,o]}", "op", "delete", "table", "Logical_Router",
-                           "where", osn_ovsdb_cond("name", "==", json_string(rname)),
-                           osn_ovsdb_cond(
-                               "external_ids", "includes",
-                               osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK, net, NULL})),
-                           osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array()))));
+        osn_txn_mutate(t, "Logical_Router", osn_where_eq("name", json_string(rname)),
+                       osn_mutation("ports", "delete",
+                                    osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
+        json_t *w = osn_where_eq("name", json_string(rname));
+        w = osn_where_and(
+            w, osn_ovsdb_cond("external_ids", "includes",
+                              osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK, net, NULL})));
+        w = osn_where_and(w, osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array())));
+        osn_txn_delete(t, "Logical_Router", w);
         return 0;
 }

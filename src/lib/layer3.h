@@ -84,10 +84,11 @@ void osn_layer3_node_netconf(const struct osn_netconf *nc, const struct osn_laye
  * 'sw_ids' into 'uuid'; false when the switch is not a layer3 node's. */
 bool osn_layer3_router_lsp_uuid(const json_t *sw_ids, char uuid[37]);
 
-/* Appends to 'ops' (a transaction that deletes the node switch whose
+struct osn_txn;
+/* Adds to 't' (a transaction that deletes the node switch whose
  * external_ids are 'sw_ids') the removal of its router port and of the
  * router when that was its last port.  Nothing when the switch is not a
  * layer3 node's.  0 or -ENOMEM. */
-int osn_layer3_append_release(json_t *ops, const json_t *sw_ids) _wur_;
+int osn_layer3_txn_release(struct osn_txn *t, const json_t *sw_ids) _wur_;
 
 #endif

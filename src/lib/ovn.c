@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "layer3.h"
 #include "log.h"
+#include "txn.h"
 
 #define MAX_GUARD_RETRIES 20
 
@@ -2697,8 +2698,16 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
          * a layer3 node's router port. */
         if (network)
                 append_dhcp_delete(ops, network);
-        if (external_ids && osn_layer3_append_release(ops, external_ids) < 0)
-                return json_decref(ops), -ENOMEM;
+        if (external_ids && osn_layer3_router_lsp_uuid(external_ids, (char[37]){0})) {
+                /* layer3.h builds with txn.h: its operations join these. */
+                _cleanup_txn_ struct osn_txn *rel = osn_txn_new(OSN_NB_DB);
+                if (!rel || osn_layer3_txn_release(rel, external_ids) < 0)
+                        return json_decref(ops), -ENOMEM;
+                size_t i;
+                const json_t *op;
+                json_array_foreach((json_t *)osn_txn_ops(rel), i, op)
+                    append(ops, json_deep_copy(op));
+        }
         _cleanup_json_ json_t *res = NULL;
         int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
         if (r < 0)
