@@ -127,6 +127,8 @@ for r in 1 2 3; do
     done
 done
 assert_eq 3 "$RACE_OK" "3 races of 3 first ADDs: every node got its own host subnet"
+LOST=$(cat "$SANDBOX_DIR"/node*/osn-cni.log 2>/dev/null | grep -c 'race[123]: node .* lost a claim' || true)
+echo "# claims lost (and taken again) in the races: $LOST"
 
 # --- a full cluster CIDR, and a node's last DEL ----------------------------------
 TINY='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"tiny","topology":"layer3","subnets":"10.150.0.0/23/24"}'
