@@ -104,29 +104,37 @@ check "IPv6-only: s2 -> s3 across nodes" ping6_ok s2 "$(pod_ip s3 net1 6)"
 jq_eq "$RESULT" '.routes[0].dst' "fd00:131::/60" "the route names the IPv6 cluster CIDR"
 
 # --- racing first ADDs ---------------------------------------------------------
+# Two pods per node at once on a new network: three nodes race for host
+# subnets, and each node's two ADDs race for its one switch.
 RACE_OK=0
 for r in 1 2 3; do
     RC="{\"cniVersion\":\"1.0.0\",\"type\":\"ovn-k8s-cni-overlay\",\"name\":\"race$r\",\"topology\":\"layer3\",\"subnets\":\"10.14$r.0.0/16/24\"}"
     pids=()
+    for n in 1 2 3; do for k in a b; do pod_add "r$r-$n$k" >/dev/null; done; done
     for n in 1 2 3; do
-        pod_add "r$r-$n" >/dev/null
-        (add "$n" testns "r$r-$n" "$RC" >"$SANDBOX_DIR/race$r-$n.out" 2>&1) &
-        pids+=($!)
+        for k in a b; do
+            (add "$n" testns "r$r-$n$k" "$RC" >"$SANDBOX_DIR/race$r-$n$k.out" 2>&1) &
+            pids+=($!)
+        done
     done
     okn=0
     for p in "${pids[@]}"; do wait "$p" && okn=$((okn + 1)); done
     subs=$(for n in 1 2 3; do host_subnet "testns/race$r" "$n"; done | sort -u | sed '/^$/d' | wc -l | tr -d ' ')
-    if [[ $okn == 3 && $subs == 3 ]]; then
+    if [[ $okn == 6 && $subs == 3 ]]; then
         RACE_OK=$((RACE_OK + 1))
     else
-        fail "race $r: $okn of 3 ADDs succeeded, $subs distinct host subnets: $(cat "$SANDBOX_DIR"/race$r-*.out)"
+        fail "race $r: $okn of 6 ADDs succeeded, $subs distinct host subnets: $(cat "$SANDBOX_DIR"/race$r-*.out)"
     fi
     for n in 1 2 3; do
-        a=$(pod_ip "r$r-$n")
-        [[ $(net24 "$a") == "$(host_subnet "testns/race$r" "$n")" ]] || fail "race $r: pod on node$n ($a) outside its node's subnet"
+        for k in a b; do
+            a=$(pod_ip "r$r-$n$k")
+            [[ $(net24 "$a") == "$(host_subnet "testns/race$r" "$n")" ]] || fail "race $r: pod $k on node$n ($a) outside its node's subnet"
+        done
     done
+    sw=$(osn_switches | grep -c "^osn.testns/race$r@" || true)
+    [[ $sw == 3 ]] || fail "race $r: $sw node switches, not 3"
 done
-assert_eq 3 "$RACE_OK" "3 races of 3 first ADDs: every node got its own host subnet"
+assert_eq 3 "$RACE_OK" "3 races of 6 first ADDs on 3 nodes: one switch and one host subnet per node"
 LOST=$(cat "$SANDBOX_DIR"/node*/osn-cni.log 2>/dev/null | grep -c 'race[123]: node .* lost a claim' || true)
 echo "# claims lost (and taken again) in the races: $LOST"
 
@@ -162,6 +170,9 @@ assert_eq "" "$(nbctl --bare --columns=name find Logical_Router_Port 'external_i
 # --- osnctl shows the nodes' pieces ------------------------------------------------
 J=$(ctl 1 networks --json 2>/dev/null)
 jq_eq "$J" '[.networks[] | select(.name == "testns/tiny@osn-node2") | .topology] | join(",")' layer3 "osnctl networks lists node2's piece of tiny as layer3"
+jq_eq "$J" '[.networks[] | select(.layer3_network == "testns/tiny") | "\(.nodes | join(",")) \(.host_subnets | join(","))"] | sort | join(";")' \
+    "osn-node2 $(host_subnet testns/tiny 2);osn-node3 $(host_subnet testns/tiny 3)" "with each node's host subnet"
+assert_contains "$(ctl 1 networks -o wide 2>/dev/null)" "HOST-SUBNETS" "osnctl networks -o wide has the host subnets"
 
 # --- a lost node ------------------------------------------------------------------
 for p in ovn-controller ovs-vswitchd ovsdb-server; do
