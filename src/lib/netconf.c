@@ -1992,6 +1992,13 @@ char *osn_netconf_describe(const struct osn_netconf *nc)
         sb_printf(&sb, "topology: %s\n", osn_topology_name(nc->topology));
         sb_printf(&sb, "subnets: ");
         sb_cidrs(&sb, nc->subnets, nc->n_subnets, "none (layer 2 only, no IPAM)");
+        if (nc->topology == OSN_TOPO_LAYER3) {
+                sb_printf(&sb, "\nhost subnets (one per node):");
+                if (nc->host_prefix4)
+                        sb_printf(&sb, " IPv4 /%u", nc->host_prefix4);
+                if (nc->host_prefix6)
+                        sb_printf(&sb, " IPv6 /%u", nc->host_prefix6);
+        }
         sb_printf(&sb, "\nexcludes: ");
         sb_cidrs(&sb, nc->excludes, nc->n_excludes, "none");
         if (nc->n_reserved) {
@@ -2078,6 +2085,14 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
             "defaultGatewayIPs", gateways);
         if (o && nc->dhcp_lease_time)
                 json_object_set_new(o, "dhcpLeaseTime", json_integer(nc->dhcp_lease_time));
+        if (o && nc->topology == OSN_TOPO_LAYER3) {
+                json_t *hp = json_object();
+                if (hp && nc->host_prefix4)
+                        json_object_set_new(hp, "ipv4", json_integer(nc->host_prefix4));
+                if (hp && nc->host_prefix6)
+                        json_object_set_new(hp, "ipv6", json_integer(nc->host_prefix6));
+                json_object_set_new(o, "hostPrefix", hp);
+        }
         if (o && (nc->n_dns_servers || nc->n_dns_search || nc->dns_domain)) {
                 json_t *ns = json_array(), *search = json_array();
                 for (size_t i = 0; i < nc->n_dns_servers; i++)

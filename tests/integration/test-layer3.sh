@@ -113,7 +113,7 @@ for r in 1 2 3; do
     for n in 1 2 3; do for k in a b; do pod_add "r$r-$n$k" >/dev/null; done; done
     for n in 1 2 3; do
         for k in a b; do
-            (add "$n" testns "r$r-$n$k" "$RC" >"$SANDBOX_DIR/race$r-$n$k.out" 2>&1) &
+            (add "$n" testns "r$r-$n$k" "$RC"; rc=$?; echo "$RESULT"; exit $rc) >"$SANDBOX_DIR/race$r-$n$k.out" 2>&1 &
             pids+=($!)
         done
     done
@@ -137,6 +137,18 @@ done
 assert_eq 3 "$RACE_OK" "3 races of 6 first ADDs on 3 nodes: one switch and one host subnet per node"
 LOST=$(cat "$SANDBOX_DIR"/node*/osn-cni.log 2>/dev/null | grep -c 'race[123]: node .* lost a claim' || true)
 echo "# claims lost (and taken again) in the races: $LOST"
+
+# --- CHECK and CNI GC on a node's piece -------------------------------------------
+RC1='{"cniVersion":"1.1.0","type":"ovn-k8s-cni-overlay","name":"race1","topology":"layer3","subnets":"10.141.0.0/16/24"}'
+PREV=$(jq -c . "$SANDBOX_DIR/race1-1a.out")
+CK=$(jq -c --argjson p "$PREV" '. + {prevResult: $p}' <<<"$RC1")
+check "CHECK of a layer3 attachment with its prevResult" cni 1 CHECK cid-r1-1a "$(pod_netns r1-1a)" net1 "$CK" \
+    "IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=r1-1a"
+GCC=$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID":"cid-r1-1a","ifname":"net1"}]}' <<<"$RC1")
+check "CNI GC on node1 of a layer3 network" cni 1 GC "" "" "" "$GCC"
+assert_eq "osn.testns/race1@osn-node1.cid-r1-1a.net1" "$(osn_lsps | grep 'race1@osn-node1\.cid' | sort | tr '\n' ' ' | sed 's/ $//')" \
+    "GC removed node1's attachment the runtime no longer lists, and only that one"
+check "node1's switch of race1 stays (r1-1a holds it)" test -n "$(host_subnet testns/race1 1)"
 
 # --- a full cluster CIDR, and a node's last DEL ----------------------------------
 TINY='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"tiny","topology":"layer3","subnets":"10.150.0.0/23/24"}'
