@@ -1,1171 +1,19 @@
 /* osnctl: see, validate and clean up osn networks, as an operator would.
  *
- * The commands are a table (name, synopsis, help, options, handler), as in
- * iproute2.  Each handler gathers its facts once, as JSON, and prints that
- * JSON (--json) or renders it as text: one code path per command.  Reads
- * the same node config as the plugin and goes through the same library
- * (inventory.h for views, attach.h to remove, netconf.h to validate).
+ * This file only parses the command line and dispatches.  The commands are
+ * a table (name, synopsis, help, options, handler), as in iproute2; the
+ * handlers live in the command files (osnctl.h), and they and this file
+ * stand on ctl.h (errors, node config, deadline, connections), views.h
+ * (rows) and output.h (the one renderer): nothing calls back up here.
  */
 #include "osnctl.h"
 
 #include <getopt.h>
 #include <limits.h>
-#include <unistd.h>
-#include <stdarg.h>
 
-#include "inventory.h"
-#include "layer3.h"
+#include "ctl.h"
 #include "log.h"
-#include "metrics.h"
-#include "ovn.h"
-#include "ovs.h"
-
-#ifndef OSN_VERSION
-#define OSN_VERSION "unknown"
-#endif
-
-/* --- Shared helpers --- */
-
-void osnctl_err(const char *fmt, ...)
-{
-        va_list ap;
-        fputs("osnctl: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
-int osnctl_load_node(struct osnctl *ctl)
-{
-        if (ctl->node)
-                return 0;
-        struct osn_error err = {0};
-        int r = osn_nodeconf_load(ctl->config_path, &ctl->node, &err);
-        if (r < 0) {
-                osnctl_err("%s", err.msg[0] ? err.msg : strerror(-r));
-                return OSNCTL_PROBLEMS;
-        }
-        return 0;
-}
-
-int64_t osnctl_deadline(const struct osnctl *ctl)
-{
-        int ms = ctl->timeout_ms ? ctl->timeout_ms
-                 : ctl->node     ? ctl->node->ready_timeout_ms
-                                 : 20000;
-        return osn_now_ms() + ms;
-}
-
-int osnctl_load_node_optional(struct osnctl *ctl)
-{
-        if (!ctl->nb_remote)
-                return osnctl_load_node(ctl);
-        if (ctl->node)
-                return 0;
-        const char *path = ctl->config_path ? ctl->config_path : osn_nodeconf_default_path();
-        if (!ctl->config_path && access(path, F_OK) < 0)
-                return 0;
-        return osnctl_load_node(ctl);
-}
-
-/* 'source' says where 'remote' came from, for the message. */
-static int connect_db(struct osnctl *ctl, const char *what, const char *source, const char *remote,
-                      const struct osn_ssl_opts *ssl, int64_t deadline, struct osn_ovsdb **ret)
-{
-        struct osn_error err = {0};
-        int r = osn_ovsdb_connect(remote, ssl, deadline, ret, &err);
-        if (r < 0) {
-                osnctl_err("cannot reach the %s (%s): %s", what, source,
-                           err.msg[0] ? err.msg : strerror(-r));
-                return OSNCTL_PROBLEMS;
-        }
-        return 0;
-}
-
-/* "node config key "K" in PATH" into buf. */
-static const char *from_node(const struct osnctl *ctl, const char *key, char *buf, size_t len)
-{
-        int w = snprintf(buf, len, "node config key \"%s\" in %s", key, ctl->node->path);
-        if (w < 0 || (size_t)w >= len)
-                snprintf(buf, len, "node config key \"%s\"", key);
-        return buf;
-}
-
-int osnctl_connect_nb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
-{
-        char src[PATH_MAX + 64];
-        if (ctl->nb_remote) {
-                /* TLS material only comes from a node config. */
-                if (!ctl->node && strncmp(ctl->nb_remote, "ssl:", 4) == 0) {
-                        osnctl_err("--nb %s: an ssl: remote needs the key, certificate and CA of a "
-                                   "node config (-c FILE)",
-                                   ctl->nb_remote);
-                        return OSNCTL_PROBLEMS;
-                }
-                return connect_db(ctl, "OVN NB DB", "--nb", ctl->nb_remote,
-                                  ctl->node ? &ctl->node->ssl : NULL, deadline, ret);
-        }
-        return connect_db(ctl, "OVN NB DB", from_node(ctl, "nb_remote", src, sizeof(src)),
-                          ctl->node->nb_remote, &ctl->node->ssl, deadline, ret);
-}
-
-int osnctl_connect_ovs(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
-{
-        char src[PATH_MAX + 64];
-        return connect_db(ctl, "local OVS DB", from_node(ctl, "ovs_remote", src, sizeof(src)),
-                          ctl->node->ovs_remote, NULL, deadline, ret);
-}
-
-#define OVS_DEFAULT_REMOTE "unix:/var/run/openvswitch/db.sock"
-
-int osnctl_connect_ovs_quiet(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
-{
-        const char *remote = ctl->node ? ctl->node->ovs_remote : OVS_DEFAULT_REMOTE;
-        return osn_ovsdb_connect(remote, NULL, deadline, ret, NULL);
-}
-
-/* The node config's optional "sb_remote" (nodeconf.h does not model it:
- * only osnctl needs the SB DB). */
-static char *node_sb_remote(const struct osnctl *ctl)
-{
-        if (!ctl->node)
-                return NULL;
-        _cleanup_json_ json_t *root = json_load_file(ctl->node->path, 0, NULL);
-        const char *v = json_string_value(json_object_get(root, "sb_remote"));
-        return v && *v ? strdup(v) : NULL;
-}
-
-/* ovn-controller's external_ids:ovn-remote in the local OVS DB. */
-static char *ovs_sb_remote(struct osnctl *ctl, int64_t deadline)
-{
-        _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
-        if (osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0)
-                return NULL;
-        static const char *const cols[] = {"external_ids", NULL};
-        json_t *ops = json_pack("[o]", osn_ovsdb_op_select("Open_vSwitch", json_array(), cols));
-        _cleanup_json_ json_t *res = NULL;
-        if (!ops || osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) < 0)
-                return NULL;
-        const char *v = osn_ovsdb_map_get(
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "external_ids"),
-            "ovn-remote");
-        return v && *v ? strdup(v) : NULL;
-}
-
-int osnctl_sb_remote(struct osnctl *ctl, int64_t deadline, char **ret, const char **ret_source)
-{
-        char *remote = NULL;
-        if (ctl->sb_remote) {
-                remote = strdup(ctl->sb_remote);
-                *ret_source = "--sb";
-        } else if ((remote = node_sb_remote(ctl))) {
-                *ret_source = "node config key \"sb_remote\"";
-        } else if ((remote = ovs_sb_remote(ctl, deadline))) {
-                *ret_source = "ovn-controller's external_ids:ovn-remote in the local OVS DB";
-        } else {
-                osnctl_err("where is the OVN SB DB? give --sb REMOTE, or \"sb_remote\" in the node "
-                           "config, or run on a node whose local OVS DB (%s) has "
-                           "ovn-controller's external_ids:ovn-remote",
-                           ctl->node ? ctl->node->ovs_remote : OVS_DEFAULT_REMOTE);
-                return OSNCTL_PROBLEMS;
-        }
-        if (!remote) {
-                osnctl_err("out of memory");
-                return OSNCTL_PROBLEMS;
-        }
-        *ret = remote;
-        return 0;
-}
-
-int osnctl_connect_sb(struct osnctl *ctl, int64_t deadline, struct osn_ovsdb **ret)
-{
-        _cleanup_free_ char *remote = NULL;
-        const char *source;
-        int r = osnctl_sb_remote(ctl, deadline, &remote, &source);
-        if (r)
-                return r;
-        return connect_db(ctl, "OVN SB DB", source, remote, ctl->node ? &ctl->node->ssl : NULL,
-                          deadline, ret);
-}
-
-/* --- Views of the inventory --- */
-
-static json_t *string_array(char *const *v, size_t n)
-{
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < n; i++)
-                json_array_append_new(a, json_string(v[i]));
-        return a;
-}
-
-/* json_string() that maps NULL to null. */
-static json_t *str_or_null(const char *s)
-{
-        return s ? json_string(s) : json_null();
-}
-
-static json_t *network_json_base(const struct osn_inv_network *n);
-
-/* The NAMESPACE a network is shown under: its namespace, "cluster" with
- * its granted namespaces ("cluster(a,b)", "cluster(*)": one word, for
- * awk), "none", or "legacy" (a network made before scopes). */
-static void namespace_text(const struct osn_inv_network *n, char *buf, size_t len)
-{
-        const char *scope = osn_inv_network_scope(n);
-        if (streq(scope, "namespace"))
-                snprintf(buf, len, "%s", n->scope_namespace ? n->scope_namespace : "?");
-        else if (streq(scope, "cluster") && n->namespaces && *n->namespaces)
-                snprintf(buf, len, "cluster(%s)", n->namespaces);
-        else
-                snprintf(buf, len, "%s", scope);
-}
-
-/* A comma list as an array (empty when NULL). */
-static json_t *list_json(const char *list)
-{
-        json_t *a = json_array();
-        for (const char *p = list; a && p && *p;) {
-                size_t l = strcspn(p, ",");
-                if (l)
-                        json_array_append_new(a, json_stringn(p, l));
-                p += l + (p[l] == ',');
-        }
-        return a;
-}
-
-/* A layer3 node's piece (layer3.h): the network it belongs to and the
- * node's host subnets; null and [] on other networks. */
-static int layer3_json(json_t *o, const struct osn_inv_network *n)
-{
-        const char *net = osn_ovsdb_map_get(n->external_ids, OSN_EXT_L3_NETWORK);
-        json_t *hs = json_array();
-        const char *keys[] = {OSN_EXT_HOST_SUBNET4, OSN_EXT_HOST_SUBNET6};
-        for (size_t i = 0; hs && net && i < ARRAY_SIZE(keys); i++) {
-                const char *v = osn_ovsdb_map_get(n->external_ids, keys[i]);
-                if (v)
-                        json_array_append_new(hs, json_string(v));
-        }
-        if (json_object_set_new(o, "layer3_network", str_or_null(net)) < 0 ||
-            json_object_set_new(o, "host_subnets", hs) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
-json_t *osnctl_network_json(const struct osn_inv_network *n)
-{
-        char ns[512];
-        namespace_text(n, ns, sizeof(ns));
-        json_t *o = network_json_base(n);
-        if (o && layer3_json(o, n) < 0)
-                return json_decref(o), NULL;
-        if (o && (json_object_set_new(o, "namespace", json_string(ns)) < 0 ||
-                  json_object_set_new(o, "scope", json_string(osn_inv_network_scope(n))) < 0 ||
-                  json_object_set_new(o, "scope_namespace", str_or_null(n->scope_namespace)) < 0 ||
-                  json_object_set_new(o, "namespaces", list_json(n->namespaces)) < 0)) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
-static json_t *network_json_base(const struct osn_inv_network *n)
-{
-        return json_pack(
-            "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I, "
-            "s:I}",
-            "name", n->name, "switch", str_or_null(n->switch_name), "topology",
-            str_or_null(n->topology), "subnets", osn_cidrs_to_json(n->subnets, n->n_subnets),
-            "exclude_subnets", osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
-            n->mtu_known && n->mtu ? json_integer(n->mtu) : json_null(), "external", n->external,
-            "physical_network", str_or_null(n->physical_network), "vlan",
-            n->vlan ? json_integer(n->vlan) : json_null(), "localnet_port",
-            str_or_null(n->localnet_port), "attachments", (json_int_t)n->n_attachments, "nodes",
-            string_array(n->nodes, n->n_nodes), "foreign_ports", (json_int_t)n->n_foreign,
-            "fingerprint", str_or_null(n->fingerprint), "spares", (json_int_t)n->n_spares,
-            "stale_pool_keys", string_array(n->stale_index, n->n_stale_index), "unindexed_spares",
-            (json_int_t)n->n_unindexed, "reservations", (json_int_t)n->n_reservations);
-}
-
-json_t *osnctl_spare_json(const struct osn_inv_port *p)
-{
-        char mac[OSN_MAC_STRLEN];
-        return json_pack(
-            "{s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "network", p->network, "port", p->name, "uuid",
-            json_string(p->uuid), "mac",
-            p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
-            osn_cidrs_to_json(p->ips, p->n_ips), "indexed", p->indexed, "orphan", p->orphan);
-}
-
-/* The spares of network 'name' as osnctl_spare_json() rows. */
-static json_t *spare_rows(const struct osn_inventory *inv, const char *name)
-{
-        json_t *rows = json_array();
-        for (size_t i = 0; rows && i < inv->n_spares; i++)
-                if (streq(inv->spares[i].network, name))
-                        json_array_append_new(rows, osnctl_spare_json(&inv->spares[i]));
-        return rows;
-}
-
-/* "namespace/name", or null when either is not recorded. */
-static json_t *pod_json(const char *ns, const char *name)
-{
-        char pod[520];
-        if (!ns || !name || !*name)
-                return json_null();
-        snprintf(pod, sizeof(pod), "%s/%s", ns, name);
-        return json_string(pod);
-}
-
-/* A live migration in flight, or null: where to, whom, since when. */
-static json_t *migration_json(const struct osn_inv_port *p)
-{
-        if (!p->mig_node || !*p->mig_node)
-                return json_null();
-        return json_pack(
-            "{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "role", "source", "from_node",
-            str_or_null(p->node), "to_node", p->mig_node, "target_container_id",
-            str_or_null(p->mig_container_id), "target_interface", str_or_null(p->mig_ifname),
-            "target_pod", pod_json(p->mig_pod_namespace, p->mig_pod_name), "since",
-            p->mig_since >= 0 ? json_integer(p->mig_since) : json_null(), "age_s",
-            p->mig_since >= 0 ? json_integer((json_int_t)time(NULL) - p->mig_since) : json_null());
-}
-
-json_t *osnctl_port_json(const struct osn_inv_port *p)
-{
-        char mac[OSN_MAC_STRLEN];
-        json_t *podj = pod_json(p->pod_namespace, p->pod_name);
-        json_t *o = json_pack(
-            "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:s, s:o, s:o, "
-            "s:b}",
-            "network", p->network, "pod", podj, "pod_namespace", str_or_null(p->pod_namespace),
-            "pod_name", str_or_null(p->pod_name), "pod_uid", str_or_null(p->pod_uid),
-            "container_id", str_or_null(p->container_id), "interface", str_or_null(p->ifname),
-            "node", str_or_null(p->node), "mac",
-            p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
-            osn_cidrs_to_json(p->ips, p->n_ips), "ready", p->up, "port", p->name, "nad",
-            str_or_null(p->nad), "addresses", str_or_null(p->addresses), "orphan", p->orphan);
-        if (o && (json_object_set_new(o, "identity", str_or_null(p->identity)) < 0 ||
-                  json_object_set_new(o, "migration", migration_json(p)) < 0)) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
-/* The other side of a migrating attachment's row 'src': the same port
- * (MAC, IPs, readiness), held on the target node by the target's pod and
- * container. */
-static json_t *migration_target_row(const json_t *src)
-{
-        json_t *t = json_deep_copy(src);
-        json_t *m = json_object_get(src, "migration");
-        json_t *pod = json_object_get(m, "target_pod");
-        const char *slash = json_is_string(pod) ? strchr(json_string_value(pod), '/') : NULL;
-        if (!t)
-                return NULL;
-        json_object_set(t, "pod", pod);
-        json_object_set_new(
-            t, "pod_namespace",
-            slash ? json_stringn(json_string_value(pod), (size_t)(slash - json_string_value(pod)))
-                  : json_null());
-        json_object_set_new(t, "pod_name", slash ? json_string(slash + 1) : json_null());
-        json_object_set_new(t, "pod_uid", json_null());
-        json_object_set(t, "container_id", json_object_get(m, "target_container_id"));
-        json_object_set(t, "interface", json_object_get(m, "target_interface"));
-        json_object_set(t, "node", json_object_get(m, "to_node"));
-        json_t *tm = json_object_get(t, "migration");
-        json_object_set_new(tm, "role", json_string("target"));
-        return t;
-}
-
-static void fmt_external(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *pn = json_object_get(row, "physical_network");
-        const json_t *vlan = json_object_get(row, "vlan");
-        if (!json_is_true(v))
-                snprintf(buf, len, "-");
-        else if (json_is_integer(vlan))
-                snprintf(buf, len, "%s vlan %" JSON_INTEGER_FORMAT,
-                         json_is_string(pn) ? json_string_value(pn) : "?",
-                         json_integer_value(vlan));
-        else
-                snprintf(buf, len, "%s", json_is_string(pn) ? json_string_value(pn) : "?");
-}
-
-/* "4", or "4 (index: 1 stale key, 1 unindexed)" when the pool index and
- * the spares disagree. */
-static void fmt_spares(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        size_t stale = json_array_size(json_object_get(row, "stale_pool_keys"));
-        json_int_t unindexed = json_integer_value(json_object_get(row, "unindexed_spares"));
-        osnctl_format_value(v, buf, len);
-        if (!stale && !unindexed)
-                return;
-        size_t off = strlen(buf);
-        snprintf(buf + off, len - off,
-                 " (index: %zu stale key(s), %" JSON_INTEGER_FORMAT " unindexed)", stale,
-                 unindexed);
-}
-
-static void fmt_mtu(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        if (json_is_integer(v))
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else
-                snprintf(buf, len, "default");
-}
-
-/* Container ids are 64 hex digits under Kubernetes; 12 identify one, as
- * crictl and docker show them (--json has them whole). */
-static void fmt_container(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        osnctl_format_value(v, buf, len);
-        if (strlen(buf) > 12 && len > 12)
-                buf[12] = 0;
-}
-
-static void fmt_ready(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *m = json_object_get(row, "migration");
-        if (json_is_object(m) && !json_is_true(json_object_get(row, "orphan"))) {
-                bool target = streq(json_string_value(json_object_get(m, "role")), "target");
-                char age[32];
-                const json_t *a = json_object_get(m, "age_s");
-                osnctl_age_text(json_is_integer(a) ? json_integer_value(a) : -1, age, sizeof(age));
-                snprintf(buf, len, "%s (migrating %s %s, %s)", json_is_true(v) ? "yes" : "no",
-                         target ? "from" : "to",
-                         json_string_value(json_object_get(m, target ? "from_node" : "to_node")),
-                         age);
-                return;
-        }
-        if (json_is_true(json_object_get(row, "orphan")))
-                snprintf(buf, len, "orphan");
-        else if (streq(json_string_value(json_object_get(row, "netns_state")), "gone"))
-                snprintf(buf, len, "no (netns gone)");
-        else if (streq(json_string_value(json_object_get(row, "netns_state")), "unknown"))
-                snprintf(buf, len, "%s (netns unknown)", json_is_true(v) ? "yes" : "no");
-        else
-                osnctl_format_value(v, buf, len);
-}
-
-/* --- Network details: effective MTU, exclusions, used/free --- */
-
-/* The MTU pods of 'n' get: the netconf's, else the node's default for its
- * kind (overlay_mtu, or physical_mtu for a network bridged to a physical
- * one), which only a node config can tell. */
-static json_t *mtu_json(const struct osnctl *ctl, const struct osn_inv_network *n)
-{
-        if (n->mtu_known && n->mtu)
-                return json_pack("{s:I, s:s}", "value", (json_int_t)n->mtu, "source", "netconf");
-        if (!ctl->node)
-                return json_pack("{s:n, s:s}", "value", "source", "node default");
-        if (n->external)
-                return json_pack("{s:I, s:s}", "value", (json_int_t)ctl->node->physical_mtu,
-                                 "source", "node physical_mtu");
-        return json_pack("{s:I, s:s}", "value", (json_int_t)ctl->node->overlay_mtu, "source",
-                         "node overlay_mtu");
-}
-
-static json_t *exclusions_json(const struct osn_inv_network *n)
-{
-        struct osn_inv_range ex[OSN_INV_MAX_RANGES];
-        size_t k = osn_inv_exclusions(n, ex, ARRAY_SIZE(ex));
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < k; i++) {
-                char x[OSN_CIDR_STRLEN], y[OSN_CIDR_STRLEN], text[2 * OSN_CIDR_STRLEN + 2];
-                if (ex[i].has_cidr &&
-                    ex[i].cidr.prefixlen < (ex[i].cidr.family == AF_INET ? 32 : 128))
-                        osn_cidr_format(&ex[i].cidr, text, sizeof(text));
-                else if (osn_addr_equal(&ex[i].first, &ex[i].last))
-                        osn_addr_format(&ex[i].first, text, sizeof(text));
-                else
-                        snprintf(text, sizeof(text), "%s-%s",
-                                 osn_addr_format(&ex[i].first, x, sizeof(x)),
-                                 osn_addr_format(&ex[i].last, y, sizeof(y)));
-                json_array_append_new(a, json_pack("{s:s, s:s}", "range", text, "source",
-                                                   ex[i].why ? ex[i].why : "netconf"));
-        }
-        return a;
-}
-
-static json_t *usage_json(const struct osn_inventory *inv, const struct osn_inv_network *n)
-{
-        struct osn_inv_usage u[OSN_MAX_SUBNETS];
-        size_t k = osn_inv_subnet_usage(inv, n, u, ARRAY_SIZE(u));
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < k; i++) {
-                char c[OSN_CIDR_STRLEN];
-                json_array_append_new(
-                    a, json_pack("{s:s, s:o, s:I, s:o}", "subnet",
-                                 osn_cidr_format(&u[i].subnet, c, sizeof(c)), "capacity",
-                                 u[i].huge ? json_null() : json_integer((json_int_t)u[i].capacity),
-                                 "used", (json_int_t)u[i].used, "free",
-                                 u[i].huge ? json_null() : json_integer((json_int_t)u[i].free)));
-        }
-        return a;
-}
-
-/* osnctl_network_json() plus what needs the whole inventory and the node:
- * "effective_mtu", "excluded", "usage", "spare_ports". */
-static json_t *network_view(const struct osnctl *ctl, const struct osn_inventory *inv,
-                            const struct osn_inv_network *n)
-{
-        json_t *o = osnctl_network_json(n);
-        if (o && (json_object_set_new(o, "effective_mtu", mtu_json(ctl, n)) < 0 ||
-                  json_object_set_new(o, "excluded", exclusions_json(n)) < 0 ||
-                  json_object_set_new(o, "usage", usage_json(inv, n)) < 0 ||
-                  json_object_set_new(o, "spare_ports", spare_rows(inv, n->name)) < 0)) {
-                json_decref(o);
-                return NULL;
-        }
-        return o;
-}
-
-static void fmt_effective_mtu(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *val = json_object_get(v, "value");
-        const char *src = json_string_value(json_object_get(v, "source"));
-        if (json_is_integer(val))
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " (%s)", json_integer_value(val),
-                         src ? src : "?");
-        else
-                snprintf(buf, len, "node default (no node config here to read it from)");
-}
-
-static void excluded_item(const json_t *e, char *buf, size_t len)
-{
-        bool ovn = streq(json_string_value(json_object_get(e, "source")), "OVN exclude_ips");
-        snprintf(buf, len, "%s%s", json_string_value(json_object_get(e, "range")),
-                 ovn ? " (OVN exclude_ips)" : "");
-}
-
-static void fmt_excluded(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        osnctl_join(v, ", ", excluded_item, buf, len);
-}
-
-/* How full a subnet is: "10.0.0.0/24: 2 used, 251 free of 253" (long) or
- * "2/251" (short). */
-static void usage_item(const json_t *e, bool longform, char *buf, size_t len)
-{
-        const json_t *cap = json_object_get(e, "capacity");
-        json_int_t used = json_integer_value(json_object_get(e, "used"));
-        char freebuf[32] = ">2^63", capbuf[32] = ">2^63";
-        if (json_is_integer(cap)) {
-                snprintf(freebuf, sizeof(freebuf), "%" JSON_INTEGER_FORMAT,
-                         json_integer_value(json_object_get(e, "free")));
-                snprintf(capbuf, sizeof(capbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(cap));
-        }
-        if (longform)
-                snprintf(buf, len, "%s: %" JSON_INTEGER_FORMAT " used, %s free of %s",
-                         json_string_value(json_object_get(e, "subnet")), used, freebuf, capbuf);
-        else
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT "/%s", used, freebuf);
-}
-
-static void usage_long(const json_t *e, char *buf, size_t len)
-{
-        usage_item(e, true, buf, len);
-}
-
-static void usage_short(const json_t *e, char *buf, size_t len)
-{
-        usage_item(e, false, buf, len);
-}
-
-static void fmt_usage_long(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        osnctl_join(v, "; ", usage_long, buf, len);
-}
-
-static void fmt_usage_short(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        osnctl_join(v, ",", usage_short, buf, len);
-}
-
-static const struct osnctl_column network_cols[] = {
-    {"NETWORK", "name", NULL},
-    {"NAMESPACE", "namespace", NULL},
-    {"TOPOLOGY", "topology", NULL},
-    {"SUBNETS", "subnets", NULL},
-    {"EXTERNAL", "external", fmt_external},
-    {"MTU", "mtu", fmt_mtu},
-    {"ATTACHMENTS", "attachments", NULL},
-    {"SPARES", "spares", fmt_spares},
-    {"NODES", "nodes", NULL},
-    {"RESERVATIONS", "reservations", NULL, OSNCTL_COL_WIDE},
-    {"USED/FREE", "usage", fmt_usage_short, OSNCTL_COL_WIDE},
-    {"EXCLUDED", "excluded", fmt_excluded, OSNCTL_COL_WIDE},
-    {"SWITCH", "switch", NULL, OSNCTL_COL_WIDE},
-    {"HOST-SUBNETS", "host_subnets", NULL, OSNCTL_COL_WIDE},
-};
-
-static const struct osnctl_column network_fields[] = {
-    {"network", "name", NULL},
-    {"namespace", "namespace", NULL},
-    {"logical switch", "switch", NULL},
-    {"topology", "topology", NULL},
-    {"subnets", "subnets", NULL},
-    {"layer3 network", "layer3_network", NULL},
-    {"host subnets", "host_subnets", NULL},
-    {"addresses", "usage", fmt_usage_long},
-    {"excluded", "excluded", fmt_excluded},
-    {"external", "external", fmt_external},
-    {"mtu", "effective_mtu", fmt_effective_mtu},
-    {"attachments", "attachments", NULL},
-    {"reservations", "reservations", NULL},
-    {"spares", "spares", fmt_spares},
-    {"nodes", "nodes", NULL},
-    {"foreign ports", "foreign_ports", NULL},
-    {"fingerprint", "fingerprint", NULL},
-};
-
-static void fmt_netns(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const char *st = json_string_value(json_object_get(row, "netns_state"));
-        if (!json_is_string(v))
-                snprintf(buf, len, "-");
-        else
-                snprintf(buf, len, "%s%s%s%s", json_string_value(v), st ? " (" : "", st ? st : "",
-                         st ? ")" : "");
-}
-
-static const struct osnctl_column attachment_cols[] = {
-    {"NETWORK", "network", NULL},
-    {"POD", "pod", NULL},
-    {"CONTAINER", "container_id", fmt_container},
-    {"INTERFACE", "interface", NULL},
-    {"NODE", "node", NULL},
-    {"MAC", "mac", NULL},
-    {"IPS", "ips", NULL},
-    {"READY", "ready", fmt_ready},
-    {"PORT", "port", NULL, OSNCTL_COL_WIDE},
-    {"NAD", "nad", NULL, OSNCTL_COL_WIDE},
-    {"NETNS", "netns", fmt_netns, OSNCTL_COL_WIDE},
-    {"IDENTITY", "identity", NULL, OSNCTL_COL_WIDE},
-};
-
-static void fmt_indexed(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        snprintf(buf, len, "%s",
-                 json_is_true(json_object_get(row, "orphan")) ? "orphan"
-                 : json_is_true(v)                            ? "yes"
-                                                              : "NO");
-}
-
-static const struct osnctl_column spare_cols[] = {
-    {"SPARE", "port", NULL},
-    {"MAC", "mac", NULL},
-    {"IPS", "ips", NULL},
-    {"INDEXED", "indexed", fmt_indexed},
-};
-
-int osnctl_read_inventory(struct osnctl *ctl, const struct osn_inv_filter *f,
-                          struct osn_inventory **ret)
-{
-        int r = osnctl_load_node_optional(ctl);
-        if (r)
-                return r;
-        int64_t deadline = osnctl_deadline(ctl);
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL;
-        if ((r = osnctl_connect_nb(ctl, deadline, &nb)))
-                return r;
-        struct osn_error err = {0};
-        r = osn_inventory_read(nb, f, deadline, ret, &err);
-        if (r < 0) {
-                osnctl_err("reading the NB DB %s: %s", osn_ovsdb_remote(nb),
-                           err.msg[0] ? err.msg : strerror(-r));
-                return OSNCTL_PROBLEMS;
-        }
-        return 0;
-}
-
-const struct osn_inv_port *osnctl_find_pod(const struct osn_inventory *inv, const char *pod,
-                                           const char *network)
-{
-        const struct osn_inv_port *found = NULL;
-        size_t n = 0;
-        const char *slash = strchr(pod, '/');
-        for (size_t i = 0; i < inv->n_ports; i++) {
-                const struct osn_inv_port *p = &inv->ports[i];
-                if (streq(p->name, pod))
-                        return p;
-                if (network && !streq(p->network, network))
-                        continue;
-                if (slash && p->pod_namespace && p->pod_name &&
-                    strlen(p->pod_namespace) == (size_t)(slash - pod) &&
-                    strncmp(p->pod_namespace, pod, (size_t)(slash - pod)) == 0 &&
-                    streq(p->pod_name, slash + 1)) {
-                        if (!found)
-                                found = p;
-                        n++;
-                }
-        }
-        if (!found)
-                osnctl_err("no attachment of pod or port \"%s\"%s%s (osnctl attachments lists "
-                           "them)",
-                           pod, network ? " on network " : "", network ? network : "");
-        else if (n > 1 && !network)
-                osnctl_err("pod %s has %zu attachments: name the port (osnctl attachments "
-                           "--network NET shows them), or give --network",
-                           pod, n);
-        return n > 1 && !network ? NULL : found;
-}
-
-/* Rows of osnctl_port_json(): every attachment, or those that hold 'ip'
- * or 'mac' (when not NULL). */
-static json_t *port_rows(const struct osn_inventory *inv, const struct osn_cidr *ip,
-                         const uint8_t *mac, const char *ns)
-{
-        json_t *rows = json_array();
-        for (size_t i = 0; rows && i < inv->n_ports; i++) {
-                const struct osn_inv_port *p = &inv->ports[i];
-                if (osn_inv_is_reservation(p) || (ip && !osn_inv_port_holds_ip(p, ip)) ||
-                    (mac && !osn_inv_port_holds_mac(p, mac)) ||
-                    (ns && !streq(p->pod_namespace, ns) && !streq(p->mig_pod_namespace, ns)))
-                        continue;
-                json_t *row = osnctl_port_json(p);
-                json_array_append_new(rows, row);
-                /* Both sides of a live migration, each a row. */
-                if (row && json_is_object(json_object_get(row, "migration")))
-                        json_array_append_new(rows, migration_target_row(row));
-        }
-        return rows;
-}
-
-/* On a node (with a node config), the attachments plugged here carry their
- * pod's netns path on the OVS interface: one whose netns is gone is not
- * ready, whatever OVN says (a DEL that never came; gc removes it).  Adds
- * "netns" and "netns_state" (alive, gone, unknown; "netns_why" unless
- * alive) to those rows.  "gone" only on evidence (inventory.h): where
- * osnctl cannot see the host's namespaces, or the local OVS DB, this
- * node's attachments are "unknown".  Without a node config nothing is
- * known about any node and nothing is added. */
-static void mark_netns(struct osnctl *ctl, json_t *rows)
-{
-        if (!ctl->node || json_array_size(rows) == 0)
-                return;
-        int64_t deadline = osnctl_deadline(ctl);
-        _cleanup_ovsdb_ struct osn_ovsdb *ovs = NULL;
-        _cleanup_json_ json_t *ifaces = NULL;
-        bool no_ovs = osnctl_connect_ovs_quiet(ctl, deadline, &ovs) < 0 ||
-                      osn_ovs_list_attachments(ovs, NULL, deadline, &ifaces, NULL) < 0;
-        static const char *const names[] = {
-            [OSN_NETNS_ALIVE] = "alive",
-            [OSN_NETNS_GONE] = "gone",
-            [OSN_NETNS_UNKNOWN] = "unknown",
-        };
-        size_t i, j;
-        json_t *row, *iface;
-        json_array_foreach(rows, i, row)
-        {
-                const char *port = json_string_value(json_object_get(row, "port"));
-                if (no_ovs) {
-                        if (!streq(json_string_value(json_object_get(row, "node")),
-                                   ctl->node->node_name))
-                                continue;
-                        json_object_set_new(row, "netns_state", json_string("unknown"));
-                        json_object_set_new(
-                            row, "netns_why",
-                            json_pack("s++", "the local OVS DB (", ctl->node->ovs_remote,
-                                      ") cannot be reached from here: run osnctl on the node "
-                                      "itself, or in the osn-node pod with OVS's run directory "
-                                      "mounted"));
-                        continue;
-                }
-                json_array_foreach(ifaces, j, iface)
-                {
-                        const json_t *ids = json_object_get(iface, "external_ids");
-                        if (!port || !streq(osn_ovsdb_map_get(ids, "iface-id"), port))
-                                continue;
-                        const char *netns = osn_ovsdb_map_get(ids, OSN_EXT_NETNS);
-                        char why[PATH_MAX + 512];
-                        enum osn_netns_state st =
-                            osn_inv_iface_netns_state(iface, why, sizeof(why));
-                        json_object_set_new(row, "netns", str_or_null(netns));
-                        json_object_set_new(row, "netns_state", json_string(names[st]));
-                        if (st != OSN_NETNS_ALIVE)
-                                json_object_set_new(row, "netns_why", json_string(why));
-                        if (st == OSN_NETNS_GONE) {
-                                json_object_set_new(row, "ready", json_false());
-                                json_object_set_new(row, "not_ready_reason", json_string(why));
-                        }
-                        break;
-                }
-        }
-}
-
-/* --- networks --- */
-
-static int cmd_networks(struct osnctl *ctl, int argc, char **argv)
-{
-        if (argc > 0) {
-                osnctl_err("networks takes no arguments (see osnctl networks --help)");
-                return OSNCTL_USAGE;
-        }
-        _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = osnctl_read_inventory(ctl, NULL, &inv);
-        if (r)
-                return r;
-        _cleanup_json_ json_t *rows = json_array();
-        for (size_t i = 0; rows && i < inv->n_networks; i++)
-                if (!ctl->namespace ||
-                    osn_inv_network_in_namespace(inv, &inv->networks[i], ctl->namespace))
-                        json_array_append_new(rows, network_view(ctl, inv, &inv->networks[i]));
-        return osnctl_render_list(ctl, "networks", rows, network_cols, ARRAY_SIZE(network_cols),
-                                  ctl->namespace ? "no osn networks in that namespace"
-                                                 : "no osn networks");
-}
-
-/* --- attachments --- */
-
-static int cmd_attachments(struct osnctl *ctl, int argc, char **argv)
-{
-        if (argc > 0) {
-                osnctl_err("attachments takes no arguments (see osnctl attachments --help)");
-                return OSNCTL_USAGE;
-        }
-        struct osn_cidr ip;
-        uint8_t mac[6];
-        bool by_ip = false, by_mac = false;
-        if (ctl->ip) {
-                by_ip = osn_cidr_parse(ctl->ip, false, &ip) == 0;
-                by_mac = !by_ip && osn_mac_parse(ctl->ip, mac) == 0;
-                if (!by_ip && !by_mac) {
-                        osnctl_err("--ip: \"%s\" is neither an IP address nor a unicast MAC",
-                                   ctl->ip);
-                        return OSNCTL_USAGE;
-                }
-        }
-        struct osn_inv_filter f = {.network = ctl->network, .node = ctl->node_name};
-        _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = osnctl_read_inventory(ctl, &f, &inv);
-        if (r)
-                return r;
-        if (ctl->network && inv->n_networks == 0 && inv->n_ports == 0) {
-                osnctl_err("no osn network named \"%s\" (osnctl networks lists them)",
-                           ctl->network);
-                return OSNCTL_PROBLEMS;
-        }
-        if ((r = osnctl_mark_unresponsive(ctl, inv, osnctl_deadline(ctl))))
-                return r;
-        _cleanup_json_ json_t *rows =
-            port_rows(inv, by_ip ? &ip : NULL, by_mac ? mac : NULL, ctl->namespace);
-        mark_netns(ctl, rows);
-        /* A spare is no attachment, but it does hold its address: say so
-         * rather than "nobody". */
-        char empty[512] = "no attachments";
-        if (ctl->ip)
-                snprintf(empty, sizeof(empty), "no attachment holds that address");
-        for (size_t i = 0; ctl->ip && i < inv->n_spares; i++) {
-                const struct osn_inv_port *p = &inv->spares[i];
-                if (by_ip ? osn_inv_port_holds_ip(p, &ip) : osn_inv_port_holds_mac(p, mac)) {
-                        snprintf(empty, sizeof(empty),
-                                 "no attachment holds that address; spare %s of network %s "
-                                 "(a pool's, unclaimed) does",
-                                 p->name, p->network);
-                        break;
-                }
-        }
-        r = osnctl_render_list(ctl, "attachments", rows, attachment_cols,
-                               ARRAY_SIZE(attachment_cols), empty);
-        /* Like grep: asking who holds an address that nobody holds is 1. */
-        return r ? r : ctl->ip && json_array_size(rows) == 0 ? OSNCTL_PROBLEMS : 0;
-}
-
-/* --- show --- */
-
-static int cmd_show(struct osnctl *ctl, int argc, char **argv)
-{
-        if (argc != 1) {
-                osnctl_err("show takes one NETWORK (see osnctl show --help)");
-                return OSNCTL_USAGE;
-        }
-        struct osn_inv_filter f = {.network = argv[0]};
-        _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = osnctl_read_inventory(ctl, &f, &inv);
-        if (r)
-                return r;
-        const struct osn_inv_network *n = osn_inventory_network(inv, argv[0]);
-        if (!n && inv->n_ports == 0) {
-                osnctl_err("no osn network named \"%s\" (osnctl networks lists them)", argv[0]);
-                return OSNCTL_PROBLEMS;
-        }
-        _cleanup_json_ json_t *rows = port_rows(inv, NULL, NULL, NULL);
-        _cleanup_json_ json_t *spares = spare_rows(inv, argv[0]);
-        mark_netns(ctl, rows);
-        _cleanup_json_ json_t *out =
-            json_pack("{s:o, s:O, s:O}", "network", n ? network_view(ctl, inv, n) : json_null(),
-                      "attachments", rows, "spares", spares);
-        if (!out || ctl->json)
-                return osnctl_render_object(ctl, out, NULL, 0);
-        if (n)
-                osnctl_render_object(ctl, json_object_get(out, "network"), network_fields,
-                                     ARRAY_SIZE(network_fields));
-        else
-                printf("network \"%s\" has no logical switch; its ports are orphans\n", argv[0]);
-        printf("\n");
-        osnctl_table(attachment_cols + 1, ARRAY_SIZE(attachment_cols) - 1, rows, "no attachments");
-        if (json_array_size(spares) > 0) {
-                printf("\n");
-                osnctl_table(spare_cols, ARRAY_SIZE(spare_cols), spares, NULL);
-        }
-        return 0;
-}
-
-/* --- status --- */
-
-static json_t *probe_json(enum osn_probe p)
-{
-        return p == OSN_PROBE_UNKNOWN ? json_null() : json_boolean(p == OSN_PROBE_OK);
-}
-
-/* "physnet:br-ex,tenant:br-t" as [{"name": "physnet", "bridge": "br-ex"}, ...]. */
-json_t *osnctl_mappings_json(const char *mappings)
-{
-        json_t *a = json_array();
-        _cleanup_free_ char *copy = strdup(mappings ? mappings : "");
-        char *save = NULL;
-        if (!copy)
-                return a;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                t += strspn(t, " ");
-                char *colon = strchr(t, ':');
-                if (!colon)
-                        continue;
-                *colon = 0;
-                json_array_append_new(a, json_pack("{s:s, s:s}", "name", t, "bridge", colon + 1));
-        }
-        return a;
-}
-
-static json_t *status_json(const struct osnctl *ctl, const struct osn_node_status *st)
-{
-        const struct osn_nodeconf *nc = ctl->node;
-        bool bridge = st->bridge == OSN_PROBE_OK;
-        json_t *physdef = json_null();
-        bool physdef_ok = true;
-        if (nc->default_physical_network) {
-                physdef_ok = bridge && osn_ovs_maps_physnet(st->node.bridge_mappings,
-                                                            nc->default_physical_network);
-                physdef = json_pack("{s:s, s:b}", "name", nc->default_physical_network, "mapped",
-                                    physdef_ok);
-        }
-        bool ok = st->nb == OSN_PROBE_OK && st->ovs == OSN_PROBE_OK && bridge &&
-                  st->controller == OSN_PROBE_OK && physdef_ok;
-        return json_pack(
-            "{s:b, s:s, s:s, s:s,"
-            " s:{s:o, s:s, s:o}, s:{s:o, s:s, s:o},"
-            " s:{s:s, s:o, s:o, s:o},"
-            " s:o,"
-            " s:{s:o, s:o, s:o, s:o, s:o, s:o},"
-            " s:o, s:o}",
-            "ok", ok, "version", OSN_VERSION, "node", nc->node_name, "config", nc->path, "nb", "ok",
-            probe_json(st->nb), "remote", st->nb_remote, "error",
-            str_or_null(st->nb_error[0] ? st->nb_error : NULL), "ovs", "ok", probe_json(st->ovs),
-            "remote", st->ovs_remote, "error", str_or_null(st->ovs_error[0] ? st->ovs_error : NULL),
-            "integration_bridge", "name", nc->integration_bridge, "present", probe_json(st->bridge),
-            "datapath_type",
-            str_or_null(bridge && st->node.datapath_type[0] ? st->node.datapath_type : NULL),
-            "error", str_or_null(st->bridge_error[0] ? st->bridge_error : NULL), "chassis",
-            str_or_null(bridge && st->node.system_id[0] ? st->node.system_id : NULL),
-            "ovn_controller", "connected", probe_json(st->controller), "status",
-            str_or_null(st->controller_status[0] ? st->controller_status : NULL), "socket",
-            str_or_null(st->controller_socket[0] ? st->controller_socket : NULL),
-            "nb_cfg_installed",
-            st->nb_cfg_installed[0] ? json_integer(strtoll(st->nb_cfg_installed, NULL, 10))
-                                    : json_null(),
-            "nb_cfg_nb", st->nb_cfg >= 0 ? json_integer(st->nb_cfg) : json_null(), "error",
-            str_or_null(st->controller_error[0] ? st->controller_error : NULL), "physical_networks",
-            osnctl_mappings_json(bridge ? st->node.bridge_mappings : NULL),
-            "default_physical_network", physdef);
-}
-
-static void fmt_db(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *ok = json_object_get(v, "ok"), *e = json_object_get(v, "error");
-        const char *remote = json_string_value(json_object_get(v, "remote"));
-        if (json_is_true(ok))
-                snprintf(buf, len, "ok (%s)", remote);
-        else
-                snprintf(buf, len, "FAILED: %s", json_is_string(e) ? json_string_value(e) : "?");
-}
-
-static void fmt_bridge(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *p = json_object_get(v, "present"), *e = json_object_get(v, "error");
-        const json_t *dp = json_object_get(v, "datapath_type");
-        const char *name = json_string_value(json_object_get(v, "name"));
-        if (json_is_true(p))
-                snprintf(buf, len, "%s, present (datapath %s)", name,
-                         json_is_string(dp) ? json_string_value(dp) : "system");
-        else if (json_is_false(p))
-                snprintf(buf, len, "%s, MISSING: %s", name,
-                         json_is_string(e) ? json_string_value(e) : "?");
-        else
-                snprintf(buf, len, "%s, unknown (the local OVS DB is unreachable)", name);
-}
-
-static void fmt_controller(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *c = json_object_get(v, "connected"), *e = json_object_get(v, "error");
-        const json_t *cfg = json_object_get(v, "nb_cfg_installed");
-        const char *st = json_string_value(json_object_get(v, "status"));
-        const json_t *nbcfg = json_object_get(v, "nb_cfg_nb");
-        char flows[128] = "";
-        if (json_is_integer(cfg) && json_is_integer(nbcfg))
-                snprintf(flows, sizeof(flows),
-                         "; flows installed up to nb_cfg %" JSON_INTEGER_FORMAT
-                         " (NB is at %" JSON_INTEGER_FORMAT "%s)",
-                         json_integer_value(cfg), json_integer_value(nbcfg),
-                         json_integer_value(cfg) < json_integer_value(nbcfg) ? ": BEHIND" : "");
-        else if (json_is_integer(cfg))
-                snprintf(flows, sizeof(flows),
-                         "; flows installed up to nb_cfg %" JSON_INTEGER_FORMAT,
-                         json_integer_value(cfg));
-        if (json_is_true(c))
-                snprintf(buf, len, "connected to the SB DB%s", flows);
-        else if (json_is_false(c))
-                snprintf(buf, len, "NOT CONNECTED: %s%s",
-                         st                  ? st
-                         : json_is_string(e) ? json_string_value(e)
-                                             : "?",
-                         flows);
-        else
-                snprintf(buf, len, "UNKNOWN: %s%s", json_is_string(e) ? json_string_value(e) : "?",
-                         flows);
-}
-
-static void fmt_mappings(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        size_t off = 0, i;
-        const json_t *m;
-        snprintf(buf, len, "none (external_ids:ovn-bridge-mappings is empty)");
-        json_array_foreach(v, i, m)
-        {
-                int w = snprintf(buf + off, len - off, "%s%s -> %s", i ? ", " : "",
-                                 json_string_value(json_object_get(m, "name")),
-                                 json_string_value(json_object_get(m, "bridge")));
-                if (w < 0 || (size_t)w >= len - off)
-                        break;
-                off += (size_t)w;
-        }
-}
-
-static void fmt_physdef(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        if (!json_is_object(v))
-                snprintf(buf, len, "none configured (has_external_connectivity cannot work)");
-        else
-                snprintf(buf, len, "%s (%s)", json_string_value(json_object_get(v, "name")),
-                         json_is_true(json_object_get(v, "mapped")) ? "mapped" : "NOT MAPPED");
-}
-
-static void fmt_node(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        snprintf(buf, len, "%s (config %s)", json_string_value(v),
-                 json_string_value(json_object_get(row, "config")));
-}
-
-static void fmt_pool(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        json_int_t n = json_integer_value(v);
-        if (n > 0)
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " spare port(s) per network (pool_size)",
-                         n);
-        else
-                snprintf(buf, len, "off (pool_size 0: every ADD makes its port)");
-}
-
-static const struct osnctl_column status_fields[] = {
-    {"osn version", "version", NULL},
-    {"node", "node", fmt_node},
-    {"NB DB", "nb", fmt_db},
-    {"local OVS DB", "ovs", fmt_db},
-    {"integration bridge", "integration_bridge", fmt_bridge},
-    {"chassis", "chassis", NULL},
-    {"ovn-controller", "ovn_controller", fmt_controller},
-    {"physical networks", "physical_networks", fmt_mappings},
-    {"default physical network", "default_physical_network", fmt_physdef},
-    {"port pool", "pool_size", fmt_pool},
-};
-
-/* A probe of status_json() as a gauge: 1 ok, 0 failed, absent when
- * unknown (Prometheus has no "unknown"). */
-static void probe_gauge(const char *probe, const json_t *v)
-{
-        if (json_is_boolean(v))
-                printf("osn_node_probe_ok{probe=\"%s\"} %d\n", probe, json_is_true(v));
-}
-
-/* -o prometheus: the node's view, as node_exporter would serve it: the
- * plugin's textfile (metrics.h) as it is, then the status probes. */
-static void print_prometheus(const struct osnctl *ctl, const json_t *out)
-{
-        const char *path = ctl->node->metrics_file;
-        if (osn_metrics_off(path)) {
-                printf("# the plugin's metrics are off on this node (node config "
-                       "\"metrics_file\")\n");
-        } else {
-                FILE *f = fopen(path, "re");
-                if (!f) {
-                        printf("# %s: %s (no CNI call has written it yet?)\n", path,
-                               strerror(errno));
-                } else {
-                        char buf[4096];
-                        size_t n;
-                        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                                fwrite(buf, 1, n, stdout);
-                        fclose(f);
-                }
-        }
-        printf("# HELP osn_node_probe_ok What osnctl status found on this node (1 ok, 0 failed; "
-               "absent when it cannot tell).\n"
-               "# TYPE osn_node_probe_ok gauge\n");
-        probe_gauge("nb", json_object_get(json_object_get(out, "nb"), "ok"));
-        probe_gauge("ovs", json_object_get(json_object_get(out, "ovs"), "ok"));
-        probe_gauge("integration_bridge",
-                    json_object_get(json_object_get(out, "integration_bridge"), "present"));
-        probe_gauge("ovn_controller",
-                    json_object_get(json_object_get(out, "ovn_controller"), "connected"));
-        const json_t *pd = json_object_get(out, "default_physical_network");
-        if (json_is_object(pd))
-                probe_gauge("default_physical_network", json_object_get(pd, "mapped"));
-}
-
-static int cmd_status(struct osnctl *ctl, int argc, char **argv)
-{
-        if (argc > 0) {
-                osnctl_err("status takes no arguments (see osnctl status --help)");
-                return OSNCTL_USAGE;
-        }
-        int r = osnctl_load_node(ctl);
-        if (r)
-                return r;
-        struct osn_node_status st;
-        r = osn_inventory_status(ctl->node, ctl->ovn_rundir, osnctl_deadline(ctl), &st);
-        if (r < 0) {
-                osnctl_err("%s", strerror(-r));
-                return OSNCTL_PROBLEMS;
-        }
-        _cleanup_json_ json_t *out = status_json(ctl, &st);
-        if (out && json_object_set_new(out, "pool_size", json_integer(ctl->node->pool_size)) < 0) {
-                json_decref(out);
-                out = NULL;
-        }
-        if (!out) {
-                osnctl_err("out of memory");
-                return OSNCTL_PROBLEMS;
-        }
-        if (ctl->prometheus)
-                print_prometheus(ctl, out);
-        else if (ctl->json)
-                osnctl_print_json(out);
-        else
-                osnctl_fields(status_fields, ARRAY_SIZE(status_fields), out);
-        return json_is_true(json_object_get(out, "ok")) ? 0 : OSNCTL_PROBLEMS;
-}
+#include "output.h"
 
 /* --- Options and dispatch --- */
 
@@ -1314,7 +162,7 @@ static const struct command {
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
      "  SWITCH       the logical switch\n"
      "  HOST-SUBNETS a layer3 network's: the node's host subnets\n",
-     VIEW_OPTIONS NS_OPTIONS, true, cmd_networks},
+     VIEW_OPTIONS NS_OPTIONS, true, osnctl_networks},
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
      "One line per attachment: a logical switch port that carries\n"
@@ -1350,7 +198,7 @@ static const struct command {
      "                   port's addresses and, for ports an older osn made with\n"
      "                   OVN's IPAM, dynamic_addresses; exit 1 when no attachment\n"
      "                   does (the message names a spare that holds it)\n",
-     VIEW_OPTIONS "network\0node\0ip\0" NS_OPTIONS, true, cmd_attachments},
+     VIEW_OPTIONS "network\0node\0ip\0" NS_OPTIONS, true, osnctl_attachments},
     {"show", "show NETWORK", "one network with all its attachments",
      "The settings of NETWORK (as \"networks\" shows them, plus the switch name,\n"
      "the ports on its switch that osn did not create and the stored\n"
@@ -1371,7 +219,7 @@ static const struct command {
      "               network bridged to a physical one, physical MTU; \"node\n"
      "               default\" when there is no node config to read\n"
      "Exits 1 when there is no such network.\n",
-     VIEW_OPTIONS, true, cmd_show},
+     VIEW_OPTIONS, true, osnctl_show},
     {"nodes", "nodes", "every chassis: encap IP, tunnels, nb_cfg, physical networks",
      "One line per chassis of the OVN SB DB (Chassis, Chassis_Private, Encap):\n"
      "  NODE         the chassis name (external_ids:system-id of its OVS)\n"
@@ -1446,7 +294,7 @@ static const struct command {
      "Options:\n"
      "  --ovn-rundir DIR    ovn-controller's run directory (default $OVN_RUNDIR,\n"
      "                      else /var/run/ovn)\n",
-     COMMON_OPTIONS "ovn-rundir\0", true, cmd_status},
+     COMMON_OPTIONS "ovn-rundir\0", true, osnctl_status},
     {"gc",
      "gc [--dry-run] [--orphans] [--node NODE [--force] | --unresponsive SECONDS] "
      "[--release-reservations] [--reservations-older-than SECONDS]",
@@ -1678,6 +526,140 @@ static int parse_timeout(const char *s, int *ret)
         return 0;
 }
 
+/* Applies global option 'c' (its argument in optarg).  Returns -1 to go
+ * on, else an exit code (having said why, or done what --version and
+ * --completion do). */
+static int apply_global_option(struct osnctl *ctl, int c, bool *ret_help)
+{
+        switch (c) {
+        case 'c':
+                ctl->config_path = optarg;
+                break;
+        case 'j':
+                ctl->json = true;
+                break;
+        case 't':
+                if (parse_timeout(optarg, &ctl->timeout_ms) < 0) {
+                        osnctl_err("--timeout: \"%s\" is not a number of milliseconds "
+                                   "(1..3600000)",
+                                   optarg);
+                        return OSNCTL_USAGE;
+                }
+                break;
+        case 'v':
+                ctl->verbose = true;
+                break;
+        case 'h':
+                *ret_help = true;
+                break;
+        case OPT_VERSION:
+                printf("osnctl (osn) %s\n", OSN_VERSION);
+                return 0;
+        case 'o':
+                if (streq(optarg, "wide")) {
+                        ctl->wide = true;
+                } else if (streq(optarg, "json")) {
+                        ctl->json = true;
+                } else if (streq(optarg, "prometheus")) {
+                        ctl->prometheus = true;
+                } else if (!streq(optarg, "table")) {
+                        osnctl_err("-o: \"%s\" is not table, wide, json or prometheus", optarg);
+                        return OSNCTL_USAGE;
+                }
+                break;
+        case OPT_NO_HEADERS:
+                ctl->no_headers = true;
+                break;
+        case OPT_NB:
+                ctl->nb_remote = optarg;
+                break;
+        case OPT_SB:
+                ctl->sb_remote = optarg;
+                break;
+        case OPT_COMPLETION:
+                return print_completion(optarg);
+        }
+        return -1;
+}
+
+/* Applies the option 'c' of a command (its argument in optarg).  Returns
+ * -1 to go on, else an exit code (having said why). */
+static int apply_command_option(struct osnctl *ctl, int c, bool *all_namespaces)
+{
+        switch (c) {
+        case OPT_NETWORK:
+                ctl->network = optarg;
+                break;
+        case OPT_NODE:
+                ctl->node_name = optarg;
+                break;
+        case 'n':
+                ctl->dry_run = true;
+                break;
+        case OPT_ORPHANS:
+                ctl->orphans = true;
+                break;
+        case OPT_FORCE:
+                ctl->force = true;
+                break;
+        case OPT_RELEASE_RESERVATIONS:
+                ctl->release_reservations = true;
+                break;
+        case OPT_RESERVATIONS_OLDER: {
+                char *end = NULL;
+                long long v = strtoll(optarg, &end, 10);
+                if (!end || *end || end == optarg || v < 1) {
+                        osnctl_err("--reservations-older-than: \"%s\" is not a number "
+                                   "of seconds (>= 1)",
+                                   optarg);
+                        return OSNCTL_USAGE;
+                }
+                ctl->reservations_older_s = v;
+                break;
+        }
+        case OPT_UNRESPONSIVE: {
+                int ms = 0;
+                if (parse_timeout(optarg, &ms) < 0 || ms > 600) {
+                        osnctl_err("--unresponsive: \"%s\" is not a number of seconds "
+                                   "(1..600)",
+                                   optarg);
+                        return OSNCTL_USAGE;
+                }
+                ctl->unresponsive_s = ms;
+                break;
+        }
+        case OPT_OVN_RUNDIR:
+                ctl->ovn_rundir = optarg;
+                break;
+        case OPT_IP:
+                ctl->ip = optarg;
+                break;
+        case OPT_DETAIL:
+                ctl->detail = true;
+                break;
+        case OPT_STRICT:
+                ctl->strict = true;
+                break;
+        case OPT_NAMESPACE:
+                if (*all_namespaces || !*optarg) {
+                        osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                   "together");
+                        return OSNCTL_USAGE;
+                }
+                ctl->namespace = optarg;
+                break;
+        case 'A':
+                if (ctl->namespace) {
+                        osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
+                                   "together");
+                        return OSNCTL_USAGE;
+                }
+                *all_namespaces = true;
+                break;
+        }
+        return -1;
+}
+
 /* Parses options from argv[0..argc) (argv[0] is the program or command
  * name).  'cmd' NULL: the global options before COMMAND.  Returns -1 to go
  * on, else an exit code. */
@@ -1726,124 +708,10 @@ static int parse_options(struct osnctl *ctl, const struct command *cmd, int argc
                         osnctl_err("--%s goes after the command that takes it", name);
                         return OSNCTL_USAGE;
                 }
-                switch (c) {
-                case 'c':
-                        ctl->config_path = optarg;
-                        break;
-                case 'j':
-                        ctl->json = true;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &ctl->timeout_ms) < 0) {
-                                osnctl_err("--timeout: \"%s\" is not a number of milliseconds "
-                                           "(1..3600000)",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        break;
-                case 'v':
-                        ctl->verbose = true;
-                        break;
-                case 'h':
-                        *ret_help = true;
-                        break;
-                case OPT_NETWORK:
-                        ctl->network = optarg;
-                        break;
-                case OPT_NODE:
-                        ctl->node_name = optarg;
-                        break;
-                case 'n':
-                        ctl->dry_run = true;
-                        break;
-                case OPT_ORPHANS:
-                        ctl->orphans = true;
-                        break;
-                case OPT_FORCE:
-                        ctl->force = true;
-                        break;
-                case OPT_RELEASE_RESERVATIONS:
-                        ctl->release_reservations = true;
-                        break;
-                case OPT_RESERVATIONS_OLDER: {
-                        char *end = NULL;
-                        long long v = strtoll(optarg, &end, 10);
-                        if (!end || *end || end == optarg || v < 1) {
-                                osnctl_err("--reservations-older-than: \"%s\" is not a number "
-                                           "of seconds (>= 1)",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        ctl->reservations_older_s = v;
-                        break;
-                }
-                case OPT_UNRESPONSIVE: {
-                        int ms = 0;
-                        if (parse_timeout(optarg, &ms) < 0 || ms > 600) {
-                                osnctl_err("--unresponsive: \"%s\" is not a number of seconds "
-                                           "(1..600)",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        ctl->unresponsive_s = ms;
-                        break;
-                }
-                case OPT_OVN_RUNDIR:
-                        ctl->ovn_rundir = optarg;
-                        break;
-                case OPT_VERSION:
-                        printf("osnctl (osn) %s\n", OSN_VERSION);
-                        return 0;
-                case 'o':
-                        if (streq(optarg, "wide")) {
-                                ctl->wide = true;
-                        } else if (streq(optarg, "json")) {
-                                ctl->json = true;
-                        } else if (streq(optarg, "prometheus")) {
-                                ctl->prometheus = true;
-                        } else if (!streq(optarg, "table")) {
-                                osnctl_err("-o: \"%s\" is not table, wide, json or prometheus",
-                                           optarg);
-                                return OSNCTL_USAGE;
-                        }
-                        break;
-                case OPT_NO_HEADERS:
-                        ctl->no_headers = true;
-                        break;
-                case OPT_NB:
-                        ctl->nb_remote = optarg;
-                        break;
-                case OPT_SB:
-                        ctl->sb_remote = optarg;
-                        break;
-                case OPT_IP:
-                        ctl->ip = optarg;
-                        break;
-                case OPT_DETAIL:
-                        ctl->detail = true;
-                        break;
-                case OPT_STRICT:
-                        ctl->strict = true;
-                        break;
-                case OPT_NAMESPACE:
-                        if (all_namespaces || !*optarg) {
-                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
-                                           "together");
-                                return OSNCTL_USAGE;
-                        }
-                        ctl->namespace = optarg;
-                        break;
-                case 'A':
-                        if (ctl->namespace) {
-                                osnctl_err("-n NAMESPACE and -A (all namespaces) do not go "
-                                           "together");
-                                return OSNCTL_USAGE;
-                        }
-                        all_namespaces = true;
-                        break;
-                case OPT_COMPLETION:
-                        return print_completion(optarg);
-                }
+                int r = is_global ? apply_global_option(ctl, c, ret_help)
+                                  : apply_command_option(ctl, c, &all_namespaces);
+                if (r >= 0)
+                        return r;
         }
         *ret_optind = optind;
         return -1;
@@ -1899,7 +767,7 @@ int main(int argc, char **argv)
                            ctl.nb_remote && !accepts(cmd, "nb") ? "nb" : "sb", cmd->name);
                 return OSNCTL_USAGE;
         }
-        if (ctl.prometheus && cmd->run != cmd_status) {
+        if (ctl.prometheus && cmd->run != osnctl_status) {
                 osnctl_err("-o prometheus is for status only");
                 return OSNCTL_USAGE;
         }

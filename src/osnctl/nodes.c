@@ -17,18 +17,30 @@
  */
 #include <inttypes.h>
 
+#include "ctl.h"
 #include "osnctl.h"
+#include "output.h"
 #include "ovn.h"
 #include "ovs.h"
+#include "txn.h"
+#include "views.h"
 
 #define SB_DB "OVN_Southbound"
 
-static json_t *select_all(const char *table, const char *const *cols)
+/* What read_sb() read: the transaction, and its selects by handle. */
+struct sb_read {
+        struct osn_txn *t;
+        osn_op chassis, encaps, privs;
+};
+
+static void sb_read_done(struct sb_read *r)
 {
-        return osn_ovsdb_op_select(table, json_array(), cols);
+        osn_txn_free(r->t);
 }
 
-static int read_sb(struct osnctl *ctl, int64_t deadline, json_t **ret)
+/* Chassis, Encap and Chassis_Private, in one transaction.  On failure
+ * prints why and returns OSNCTL_PROBLEMS. */
+static int read_sb(struct osnctl *ctl, int64_t deadline, struct sb_read *ret)
 {
         static const char *const chassis_cols[] = {
             "_uuid", "name", "hostname", "encaps", "other_config", "external_ids", NULL};
@@ -38,15 +50,20 @@ static int read_sb(struct osnctl *ctl, int64_t deadline, json_t **ret)
         int r = osnctl_connect_sb(ctl, deadline, &sb);
         if (r)
                 return r;
-        json_t *ops =
-            json_pack("[o, o, o]", select_all("Chassis", chassis_cols),
-                      select_all("Encap", encap_cols), select_all("Chassis_Private", priv_cols));
+        struct osn_txn *t = osn_txn_new(SB_DB);
         struct osn_error err = {0};
-        if (!ops || (r = osn_ovsdb_transact(sb, SB_DB, ops, deadline, ret, &err)) < 0) {
+        if (t) {
+                ret->chassis = osn_txn_select(t, "Chassis", NULL, chassis_cols);
+                ret->encaps = osn_txn_select(t, "Encap", NULL, encap_cols);
+                ret->privs = osn_txn_select(t, "Chassis_Private", NULL, priv_cols);
+        }
+        if (!t || (r = osn_txn_commit(t, sb, deadline, &err)) < 0) {
                 osnctl_err("reading the SB DB %s: %s", osn_ovsdb_remote(sb),
-                           err.msg[0] ? err.msg : strerror(ops ? -r : ENOMEM));
+                           err.msg[0] ? err.msg : strerror(t ? -r : ENOMEM));
+                osn_txn_free(t);
                 return OSNCTL_PROBLEMS;
         }
+        ret->t = t;
         return 0;
 }
 
@@ -65,14 +82,13 @@ static json_int_t read_nb_cfg(struct osnctl *ctl, int64_t deadline, const char *
                 return -1;
         }
         static const char *const cols[] = {"nb_cfg", NULL};
-        _cleanup_json_ json_t *res = NULL;
-        json_t *ops = json_pack("[o]", select_all("NB_Global", cols));
-        if (!ops || osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) < 0) {
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        osn_op sel = t ? osn_txn_select(t, "NB_Global", NULL, cols) : OSN_OP_NONE;
+        if (!t || osn_txn_commit(t, nb, deadline, NULL) < 0) {
                 *why = "reading NB_Global failed";
                 return -1;
         }
-        const json_t *v =
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "nb_cfg");
+        const json_t *v = json_object_get(osn_txn_row(t, sel), "nb_cfg");
         return json_is_integer(v) ? json_integer_value(v) : 0;
 }
 
@@ -89,131 +105,25 @@ static void read_local(struct osnctl *ctl, int64_t deadline, json_t **ret_ifaces
         static const char *const if_cols[] = {"name",       "type",       "options",
                                               "bfd_status", "link_state", NULL};
         static const char *const ovs_cols[] = {"external_ids", NULL};
-        _cleanup_json_ json_t *res = NULL;
-        json_t *ops = json_pack("[o, o]", select_all("Interface", if_cols),
-                                select_all("Open_vSwitch", ovs_cols));
-        if (!ops || osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) < 0)
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
                 return;
-        const char *id = osn_ovsdb_map_get(
-            json_object_get(json_array_get(osn_ovsdb_result_rows(res, 1), 0), "external_ids"),
-            "system-id");
+        osn_op ifs = osn_txn_select(t, "Interface", NULL, if_cols);
+        osn_op root = osn_txn_select(t, "Open_vSwitch", NULL, ovs_cols);
+        if (osn_txn_commit(t, ovs, deadline, NULL) < 0)
+                return;
+        const char *id =
+            osn_ovsdb_map_get(json_object_get(osn_txn_row(t, root), "external_ids"), "system-id");
         snprintf(system_id, len, "%s", id ? id : "");
         json_t *tunnels = json_array(), *row;
         size_t i;
-        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        json_array_foreach(osn_txn_rows(t, ifs), i, row)
         {
                 const char *type = json_string_value(json_object_get(row, "type"));
                 if (streq(type, "geneve") || streq(type, "vxlan") || streq(type, "stt"))
                         json_array_append(tunnels, row);
         }
         *ret_ifaces = tunnels;
-}
-
-static const json_t *row_by_uuid(const json_t *rows, const char *uuid)
-{
-        size_t i;
-        const json_t *row;
-        json_array_foreach(rows, i, row)
-        {
-                if (streq(osn_ovsdb_row_uuid(row), uuid))
-                        return row;
-        }
-        return NULL;
-}
-
-static const json_t *row_by_name(const json_t *rows, const char *name)
-{
-        size_t i;
-        const json_t *row;
-        json_array_foreach(rows, i, row)
-        {
-                if (streq(json_string_value(json_object_get(row, "name")), name))
-                        return row;
-        }
-        return NULL;
-}
-
-/* The tunnel to a chassis whose encap IPs are 'ips': {"state", "interface",
- * "source"}. */
-static json_t *tunnel_json(const json_t *tunnels, bool local, const json_t *ips)
-{
-        if (local)
-                return json_pack("{s:s, s:n, s:n}", "state", "local", "interface", "source");
-        if (!tunnels)
-                return json_pack("{s:s, s:n, s:s}", "state", "unknown", "interface", "source",
-                                 "no local OVS DB");
-        size_t i, j;
-        const json_t *t, *ip;
-        json_array_foreach(tunnels, i, t)
-        {
-                const char *remote = osn_ovsdb_map_get(json_object_get(t, "options"), "remote_ip");
-                json_array_foreach(ips, j, ip)
-                {
-                        if (!streq(remote, json_string_value(ip)))
-                                continue;
-                        const char *name = json_string_value(json_object_get(t, "name"));
-                        const char *bfd =
-                            osn_ovsdb_map_get(json_object_get(t, "bfd_status"), "state");
-                        if (bfd)
-                                return json_pack("{s:s, s:s, s:s}", "state",
-                                                 streq(bfd, "up") ? "up" : "down", "interface",
-                                                 name, "source", "bfd_status");
-                        const char *link = json_string_value(
-                            osn_ovsdb_set_at(json_object_get(t, "link_state"), 0));
-                        if (link)
-                                return json_pack("{s:s, s:s, s:s}", "state",
-                                                 streq(link, "up") ? "up" : "down", "interface",
-                                                 name, "source", "link_state");
-                        return json_pack("{s:s, s:s, s:s}", "state", "unknown", "interface", name,
-                                         "source", "neither bfd_status nor link_state");
-                }
-        }
-        return json_pack("{s:s, s:n, s:s}", "state", "none", "interface", "source",
-                         "no tunnel interface to its encap IP in the local OVS DB");
-}
-
-static json_t *chassis_json(const json_t *ch, const json_t *encap_rows, const json_t *privs,
-                            const json_t *tunnels, const char *system_id, json_int_t nb_cfg)
-{
-        const char *name = json_string_value(json_object_get(ch, "name"));
-        json_t *encaps = json_array(), *ips = json_array();
-        const json_t *set = json_object_get(ch, "encaps");
-        for (size_t k = 0; k < osn_ovsdb_set_size(set); k++) {
-                const json_t *e = row_by_uuid(
-                    encap_rows, json_string_value(json_array_get(osn_ovsdb_set_at(set, k), 1)));
-                if (!e)
-                        continue;
-                const char *ip = json_string_value(json_object_get(e, "ip"));
-                json_array_append_new(
-                    encaps, json_pack("{s:s?, s:s?}", "type",
-                                      json_string_value(json_object_get(e, "type")), "ip", ip));
-                if (ip)
-                        json_array_append_new(ips, json_string(ip));
-        }
-        const json_t *priv = row_by_name(privs, name);
-        const json_t *cfg = json_object_get(priv, "nb_cfg");
-        const json_t *ts = json_object_get(priv, "nb_cfg_timestamp");
-        const char *maps =
-            osn_ovsdb_map_get(json_object_get(ch, "other_config"), "ovn-bridge-mappings");
-        if (!maps)
-                maps =
-                    osn_ovsdb_map_get(json_object_get(ch, "external_ids"), "ovn-bridge-mappings");
-        json_t *o = json_pack(
-            "{s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "name", name, "hostname",
-            json_string_value(json_object_get(ch, "hostname")), "uuid", osn_ovsdb_row_uuid(ch),
-            "encaps", encaps, "tunnel",
-            tunnel_json(tunnels, system_id[0] && streq(system_id, name), ips), "nb_cfg",
-            json_is_integer(cfg) ? json_integer(json_integer_value(cfg)) : json_null(),
-            "nb_cfg_timestamp_ms",
-            json_is_integer(ts) && json_integer_value(ts) ? json_integer(json_integer_value(ts))
-                                                          : json_null(),
-            "nb_cfg_expected", nb_cfg >= 0 ? json_integer(nb_cfg) : json_null(),
-            "physical_networks", osnctl_mappings_json(maps));
-        json_decref(ips);
-        if (o && json_is_integer(cfg) && nb_cfg >= 0)
-                json_object_set_new(o, "nb_cfg_current",
-                                    json_boolean(json_integer_value(cfg) >= nb_cfg));
-        return o;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -241,75 +151,6 @@ static json_t *sorted(const json_t *rows)
         return out;
 }
 
-static void encap_item(const json_t *e, char *buf, size_t len)
-{
-        snprintf(buf, len, "%s %s", json_string_value(json_object_get(e, "type")),
-                 json_string_value(json_object_get(e, "ip")));
-}
-
-static void fmt_encaps(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        osnctl_join(v, ",", encap_item, buf, len);
-}
-
-static void fmt_tunnel(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const char *st = json_string_value(json_object_get(v, "state"));
-        const char *src = json_string_value(json_object_get(v, "source"));
-        if (st && (streq(st, "up") || streq(st, "down")))
-                snprintf(buf, len, "%s (%s)", st, src ? src : "?");
-        else
-                snprintf(buf, len, "%s", st ? st : "?");
-}
-
-static void fmt_nb_cfg(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        const json_t *want = json_object_get(row, "nb_cfg_expected");
-        if (!json_is_integer(v))
-                snprintf(buf, len, "unknown (no Chassis_Private)");
-        else if (!json_is_integer(want))
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " (NB unknown)", json_integer_value(v));
-        else if (json_integer_value(v) >= json_integer_value(want))
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " (current)", json_integer_value(v));
-        else
-                snprintf(buf, len, "%" JSON_INTEGER_FORMAT " (behind %" JSON_INTEGER_FORMAT ")",
-                         json_integer_value(v), json_integer_value(want));
-}
-
-static void mapping_item(const json_t *m, char *buf, size_t len)
-{
-        snprintf(buf, len, "%s:%s", json_string_value(json_object_get(m, "name")),
-                 json_string_value(json_object_get(m, "bridge")));
-}
-
-static void fmt_physnets(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        osnctl_join(v, ",", mapping_item, buf, len);
-}
-
-static void fmt_age(const json_t *v, const json_t *row, char *buf, size_t len)
-{
-        if (!json_is_integer(v)) {
-                snprintf(buf, len, "-");
-                return;
-        }
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - json_integer_value(v);
-        snprintf(buf, len, "%" PRId64 "s ago", ms < 0 ? 0 : ms / 1000);
-}
-
-static const struct osnctl_column node_cols[] = {
-    {"NODE", "name", NULL},
-    {"HOSTNAME", "hostname", NULL},
-    {"ENCAP", "encaps", fmt_encaps},
-    {"TUNNEL", "tunnel", fmt_tunnel},
-    {"NB_CFG", "nb_cfg", fmt_nb_cfg},
-    {"PHYSNETS", "physical_networks", fmt_physnets},
-    {"NB_CFG_AGE", "nb_cfg_timestamp_ms", fmt_age, OSNCTL_COL_WIDE},
-    {"UUID", "uuid", NULL, OSNCTL_COL_WIDE},
-};
-
 int osnctl_nodes(struct osnctl *ctl, int argc, char **argv)
 {
         if (argc > 0) {
@@ -320,7 +161,8 @@ int osnctl_nodes(struct osnctl *ctl, int argc, char **argv)
         if (r)
                 return r;
         int64_t deadline = osnctl_deadline(ctl);
-        _cleanup_json_ json_t *sb = NULL, *tunnels = NULL;
+        _cleanup_json_ json_t *tunnels = NULL;
+        _cleanup_(sb_read_done) struct sb_read sb = {0};
         if ((r = read_sb(ctl, deadline, &sb)))
                 return r;
         const char *nb_why;
@@ -331,15 +173,15 @@ int osnctl_nodes(struct osnctl *ctl, int argc, char **argv)
         _cleanup_json_ json_t *rows = json_array();
         size_t i;
         const json_t *ch;
-        json_array_foreach(osn_ovsdb_result_rows(sb, 0), i, ch)
+        json_array_foreach(osn_txn_rows(sb.t, sb.chassis), i, ch)
         {
-                json_array_append_new(rows, chassis_json(ch, osn_ovsdb_result_rows(sb, 1),
-                                                         osn_ovsdb_result_rows(sb, 2), tunnels,
-                                                         system_id, nb_cfg));
+                json_array_append_new(rows, osnctl_node_json(ch, osn_txn_rows(sb.t, sb.encaps),
+                                                             osn_txn_rows(sb.t, sb.privs), tunnels,
+                                                             system_id, nb_cfg));
         }
         if (ctl->verbose && nb_why)
                 osnctl_err("NB nb_cfg unknown: %s", nb_why);
         _cleanup_json_ json_t *by_name = sorted(rows);
-        return osnctl_render_list(ctl, "nodes", by_name, node_cols, ARRAY_SIZE(node_cols),
-                                  "no chassis in the SB DB");
+        return osnctl_render_list(ctl, "nodes", by_name, osnctl_node_columns.v,
+                                  osnctl_node_columns.n, "no chassis in the SB DB");
 }

@@ -1,12 +1,13 @@
-/* output: how every osnctl command prints what it gathered (osnctl.h).
+/* output: how every osnctl command prints what it gathered (output.h).
  *
  * One rendering path, as iproute2 has one for text and -j: a command builds
  * its facts as JSON once, then osnctl_render_list() / osnctl_render_object()
  * print that JSON as it is (--json, -o json) or as an aligned table / a
- * field list.  The table honours -o wide (the columns marked
- * OSNCTL_COL_WIDE) and --no-headers; no command prints a table by itself.
+ * field list; osnctl_render_report() as the lines of a report (gc, trace).
+ * The table honours -o wide (the columns marked OSNCTL_COL_WIDE) and
+ * --no-headers; no command prints a table by itself.
  */
-#include "osnctl.h"
+#include "output.h"
 
 #include <stdarg.h>
 
@@ -211,6 +212,24 @@ int osnctl_render_object(const struct osnctl *ctl, const json_t *obj,
         if (ctl->json)
                 return osnctl_print_json(obj) < 0 ? OSNCTL_PROBLEMS : 0;
         osnctl_fields(fields, n_fields, obj);
+        return 0;
+}
+
+int osnctl_render_report(const struct osnctl *ctl, const json_t *obj,
+                         const struct osnctl_lines *sections, size_t n_sections)
+{
+        if (!obj || ctl->json) /* out of memory, or JSON: as any object */
+                return osnctl_render_object(ctl, obj, NULL, 0);
+        for (size_t s = 0; s < n_sections; s++) {
+                const struct osnctl_lines *sec = &sections[s];
+                size_t i;
+                const json_t *v;
+                if (!sec->key)
+                        sec->line(obj, obj, stdout);
+                else
+                        json_array_foreach(json_object_get(obj, sec->key), i, v)
+                            sec->line(v, obj, stdout);
+        }
         return 0;
 }
 

@@ -7,14 +7,12 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "ovn.h"
+#include "ctl.h"
 #include "osnctl.h"
-
-static const struct osnctl_column reservation_cols[] = {
-    {"NETWORK", "network", NULL},     {"IDENTITY", "identity", NULL},
-    {"ADDRESSES", "addresses", NULL}, {"AGE", "age", NULL},
-    {"LAST NODE", "last_node", NULL}, {"PORT", "port", NULL, OSNCTL_COL_WIDE},
-};
+#include "output.h"
+#include "ovn.h"
+#include "txn.h"
+#include "views.h"
 
 /* The node config when there is one (--nb works without), the deadline, the
  * NB.  0 or an osnctl exit code. */
@@ -34,37 +32,25 @@ static int read_reservations(struct osn_ovsdb *nb, const char *network, const ch
 {
         const char *kv[] = {OSN_EXT_RESERVATION, "true", network ? OSN_EXT_NETWORK : NULL, network,
                             NULL};
-        json_t *ops = json_pack(
-            "[o]",
-            osn_ovsdb_op_select(
-                "Logical_Switch_Port",
-                json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv))),
-                (const char *const[]){"name", "addresses", "external_ids", NULL}));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        static const char *const cols[] = {"name", "addresses", "external_ids", NULL};
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return osn_error_set(err, -ENOMEM, OSN_CNI_TRY_AGAIN_LATER, "out of memory");
+        osn_op sel =
+            osn_txn_select(t, "Logical_Switch_Port",
+                           osn_where1("external_ids", "includes", osn_ovsdb_map(kv)), cols);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
         json_t *rows = json_array(), *row;
         size_t i;
         long long now = (long long)time(NULL);
-        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        json_array_foreach(osn_txn_rows(t, sel), i, row)
         {
                 const json_t *ids = json_object_get(row, "external_ids");
                 if (ns && !streq(osn_ovsdb_map_get(ids, OSN_EXT_POD_NS), ns))
                         continue;
-                const char *at = osn_ovsdb_map_get(ids, OSN_EXT_RESERVED_AT);
-                long long since = at ? strtoll(at, NULL, 10) : -1;
-                char age[32];
-                osnctl_age_text(since >= 0 ? now - since : -1, age, sizeof(age));
-                json_array_append_new(
-                    rows, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s, s:I, s:s?, s:s?}", "network",
-                                    osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), "namespace",
-                                    osn_ovsdb_map_get(ids, OSN_EXT_POD_NS), "identity",
-                                    osn_ovsdb_map_get(ids, OSN_EXT_IDENTITY), "addresses",
-                                    osn_nb_port_addresses(row, NULL), "age", age, "age_seconds",
-                                    (json_int_t)(since >= 0 ? now - since : -1), "last_node",
-                                    osn_ovsdb_map_get(ids, OSN_EXT_LAST_NODE), "port",
-                                    json_string_value(json_object_get(row, "name"))));
+                json_array_append_new(rows, osnctl_reservation_json(row, now));
         }
         *ret = rows;
         return 0;
@@ -88,8 +74,8 @@ int osnctl_reservations(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("%s", err.msg);
                 return OSNCTL_PROBLEMS;
         }
-        return osnctl_render_list(ctl, "reservations", rows, reservation_cols,
-                                  ARRAY_SIZE(reservation_cols), "no reservations");
+        return osnctl_render_list(ctl, "reservations", rows, osnctl_reservation_columns.v,
+                                  osnctl_reservation_columns.n, "no reservations");
 }
 
 int osnctl_release(struct osnctl *ctl, int argc, char **argv)

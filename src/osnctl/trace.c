@@ -21,10 +21,48 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "osnctl.h"
+#include "output.h"
 #include "ovsdb.h"
+#include "views.h"
 
 #define TRACE_OUT_MAX (16u << 20)
+
+/* The attachment that POD names: "namespace/name" (its first interface,
+ * or the one on 'network' when not NULL) or a port name.  NULL, having
+ * printed why, when there is none or more than one. */
+static const struct osn_inv_port *find_pod(const struct osn_inventory *inv, const char *pod,
+                                           const char *network)
+{
+        const struct osn_inv_port *found = NULL;
+        size_t n = 0;
+        const char *slash = strchr(pod, '/');
+        for (size_t i = 0; i < inv->n_ports; i++) {
+                const struct osn_inv_port *p = &inv->ports[i];
+                if (streq(p->name, pod))
+                        return p;
+                if (network && !streq(p->network, network))
+                        continue;
+                if (slash && p->pod_namespace && p->pod_name &&
+                    strlen(p->pod_namespace) == (size_t)(slash - pod) &&
+                    strncmp(p->pod_namespace, pod, (size_t)(slash - pod)) == 0 &&
+                    streq(p->pod_name, slash + 1)) {
+                        if (!found)
+                                found = p;
+                        n++;
+                }
+        }
+        if (!found)
+                osnctl_err("no attachment of pod or port \"%s\"%s%s (osnctl attachments lists "
+                           "them)",
+                           pod, network ? " on network " : "", network ? network : "");
+        else if (n > 1 && !network)
+                osnctl_err("pod %s has %zu attachments: name the port (osnctl attachments "
+                           "--network NET shows them), or give --network",
+                           pod, n);
+        return n > 1 && !network ? NULL : found;
+}
 
 /* Runs argv[0] (on PATH) with 'argv'; *ret gets stdout and stderr
  * (malloc'd, NUL-terminated), *ret_status the exit status (-1 when it
@@ -350,17 +388,19 @@ static bool is_dhcp_port(const char *port)
         return n > 9 && startswith(port, "osn.") && streq(port + n - 5, ".dhcp");
 }
 
-static void print_verdict(const json_t *out)
+/* The verdict: "delivered to PORT (pod P on N), ..." or "dropped in STAGE
+ * (...)", from the report's "result". */
+static void verdict_line(const json_t *out, const json_t *unused, FILE *f)
 {
         const json_t *v = json_object_get(out, "result");
         const json_t *outputs = json_object_get(v, "outputs");
         const json_t *dest = json_object_get(out, "destination");
         bool arp = json_is_true(json_object_get(dest, "arp_request"));
         if (arp)
-                printf("no osn port holds %s; its ARP request ",
-                       json_string_value(json_object_get(dest, "address")));
+                fprintf(f, "no osn port holds %s; its ARP request ",
+                        json_string_value(json_object_get(dest, "address")));
         if (streq(json_string_value(json_object_get(v, "verdict")), "delivered")) {
-                printf("%s", arp ? "reaches " : "delivered to ");
+                fprintf(f, "%s", arp ? "reaches " : "delivered to ");
                 size_t i, shown = 0, idle = 0;
                 const json_t *o;
                 json_array_foreach(outputs, i, o)
@@ -374,34 +414,51 @@ static void print_verdict(const json_t *out)
                                 idle++;
                                 continue;
                         }
-                        printf("%s%s", shown++ ? ", " : "",
-                               json_string_value(json_object_get(o, "port")));
+                        fprintf(f, "%s%s", shown++ ? ", " : "",
+                                json_string_value(json_object_get(o, "port")));
                         const char *phys =
                             json_string_value(json_object_get(o, "physical_network"));
                         if (pod || node)
-                                printf(" (pod %s on %s)", pod ? pod : "-", node ? node : "-");
+                                fprintf(f, " (pod %s on %s)", pod ? pod : "-", node ? node : "-");
                         else if (json_is_true(json_object_get(o, "spare")))
-                                printf(" (a pool's spare: no pod holds it yet)");
+                                fprintf(f, " (a pool's spare: no pod holds it yet)");
                         else if (phys)
-                                printf(" (out to physical network %s)", phys);
+                                fprintf(f, " (out to physical network %s)", phys);
                         else if (is_dhcp_port(json_string_value(json_object_get(o, "port"))))
-                                printf(" (the network's DHCP server: a localport, it answers "
-                                       "for its own address only)");
+                                fprintf(f, " (the network's DHCP server: a localport, it answers "
+                                           "for its own address only)");
                 }
                 if (idle)
-                        printf("%s%zu idle spare port(s) of the pool", shown ? ", and " : "", idle);
-                printf("\n");
+                        fprintf(f, "%s%zu idle spare port(s) of the pool", shown ? ", and " : "",
+                                idle);
+                fprintf(f, "\n");
                 return;
         }
         const json_t *d = json_object_get(v, "dropped_in");
         const char *reason = json_string_value(json_object_get(d, "reason"));
-        printf("dropped %s %s (%s table %" JSON_INTEGER_FORMAT " of %s)%s%s\n",
-               json_is_true(json_object_get(d, "explicit")) ? "in" : "after",
-               json_string_value(json_object_get(d, "stage")),
-               json_string_value(json_object_get(d, "pipeline")),
-               json_integer_value(json_object_get(d, "table")),
-               json_string_value(json_object_get(d, "datapath")), reason ? ": " : "",
-               reason ? reason : "");
+        fprintf(f, "dropped %s %s (%s table %" JSON_INTEGER_FORMAT " of %s)%s%s\n",
+                json_is_true(json_object_get(d, "explicit")) ? "in" : "after",
+                json_string_value(json_object_get(d, "stage")),
+                json_string_value(json_object_get(d, "pipeline")),
+                json_integer_value(json_object_get(d, "table")),
+                json_string_value(json_object_get(d, "datapath")), reason ? ": " : "",
+                reason ? reason : "");
+}
+
+/* ovn-trace(8): northd treats ports that are down differently, so a
+ * surprising verdict may come from there. */
+static void down_line(const json_t *port, const json_t *out, FILE *f)
+{
+        fprintf(f,
+                "note: port %s is not up (OVN's \"up\" column), and northd treats ports that "
+                "are down differently\n",
+                json_string_value(port));
+}
+
+/* --detail: ovn-trace's own words, after an empty line. */
+static void detail_lines(const json_t *out, const json_t *unused, FILE *f)
+{
+        fprintf(f, "\n%s", json_string_value(json_object_get(out, "trace")));
 }
 
 /* "--name=value", malloc'd (NULL on ENOMEM). */
@@ -411,37 +468,13 @@ static char *option(const char *name, const char *value)
         return asprintf(&s, "%s%s", name, value) < 0 ? NULL : s;
 }
 
-int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
+/* Runs ovn-trace --detailed on 'datapath' and 'flow' against the SB DB
+ * 'sb' (named by 'source'), with the node config's TLS material for an
+ * ssl: remote.  Its output into *ret (malloc'd); on failure prints why and
+ * returns OSNCTL_PROBLEMS. */
+static int ovn_trace(const struct osnctl *ctl, const char *sb, const char *source,
+                     const char *datapath, const char *flow, int64_t deadline, char **ret)
 {
-        if (argc < 2 || argc > 4) {
-                osnctl_err("trace takes POD DEST [tcp PORT|udp PORT|icmp] (see osnctl "
-                           "trace --help)");
-                return OSNCTL_USAGE;
-        }
-        _cleanup_inventory_ struct osn_inventory *inv = NULL;
-        int r = osnctl_read_inventory(ctl, NULL, &inv);
-        if (r)
-                return r;
-        const struct osn_inv_port *src = osnctl_find_pod(inv, argv[0], ctl->network);
-        if (!src)
-                return OSNCTL_PROBLEMS;
-        const struct osn_inv_network *net = osn_inventory_network(inv, src->network);
-        if (!net || !src->has_mac) {
-                osnctl_err("port %s has %s", src->name,
-                           !net ? "no osn switch (an orphan)" : "no MAC yet");
-                return OSNCTL_PROBLEMS;
-        }
-        char flow[2048];
-        _cleanup_json_ json_t *dest = NULL;
-        if ((r = microflow(inv, src, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
-                           flow, sizeof(flow), &dest)))
-                return r;
-
-        int64_t deadline = osnctl_deadline(ctl);
-        _cleanup_free_ char *sb = NULL;
-        const char *source;
-        if ((r = osnctl_sb_remote(ctl, deadline, &sb, &source)))
-                return r;
         /* Every argument allocated to its size: nothing is cut. */
         _cleanup_free_ char *db = NULL, *key = NULL, *cert = NULL, *ca = NULL;
         char *args[12];
@@ -465,19 +498,57 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
                 args[n++] = ca;
         }
         args[n++] = "--detailed";
-        args[n++] = net->switch_name;
-        args[n++] = flow;
+        args[n++] = (char *)datapath;
+        args[n++] = (char *)flow;
         args[n] = NULL;
         _cleanup_free_ char *text = NULL;
         int status = 0;
-        r = run_captured(args, deadline, &text, &status);
+        int r = run_captured(args, deadline, &text, &status);
         if (r < 0 || status != 0) {
-                osnctl_err("ovn-trace --db=%s (%s) %s '%s': %s", sb, source, net->switch_name, flow,
+                osnctl_err("ovn-trace --db=%s (%s) %s '%s': %s", sb, source, datapath, flow,
                            r < 0     ? strerror(-r)
                            : text[0] ? text
                                      : "failed");
                 return OSNCTL_PROBLEMS;
         }
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
+{
+        if (argc < 2 || argc > 4) {
+                osnctl_err("trace takes POD DEST [tcp PORT|udp PORT|icmp] (see osnctl "
+                           "trace --help)");
+                return OSNCTL_USAGE;
+        }
+        _cleanup_inventory_ struct osn_inventory *inv = NULL;
+        int r = osnctl_read_inventory(ctl, NULL, &inv);
+        if (r)
+                return r;
+        const struct osn_inv_port *src = find_pod(inv, argv[0], ctl->network);
+        if (!src)
+                return OSNCTL_PROBLEMS;
+        const struct osn_inv_network *net = osn_inventory_network(inv, src->network);
+        if (!net || !src->has_mac) {
+                osnctl_err("port %s has %s", src->name,
+                           !net ? "no osn switch (an orphan)" : "no MAC yet");
+                return OSNCTL_PROBLEMS;
+        }
+        char flow[2048];
+        _cleanup_json_ json_t *dest = NULL;
+        if ((r = microflow(inv, src, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
+                           flow, sizeof(flow), &dest)))
+                return r;
+
+        int64_t deadline = osnctl_deadline(ctl);
+        _cleanup_free_ char *sb = NULL;
+        const char *source;
+        if ((r = osnctl_sb_remote(ctl, deadline, &sb, &source)))
+                return r;
+        _cleanup_free_ char *text = NULL;
+        if ((r = ovn_trace(ctl, sb, source, net->switch_name, flow, deadline, &text)))
+                return r;
         _cleanup_free_ char *copy = strdup(text);
         json_t *result = copy ? parse_trace(inv, copy) : NULL;
         _cleanup_json_ json_t *out = json_pack(
@@ -487,31 +558,21 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
-        /* ovn-trace(8): northd treats ports that are down differently, so
-         * a surprising verdict may come from there. */
+        /* Which of the two ports are down (down_line()). */
         const char *dport = json_string_value(json_object_get(dest, "port"));
-        const struct osn_inv_port *dp = dport ? osnctl_find_pod(inv, dport, NULL) : NULL;
+        const struct osn_inv_port *dp = dport ? find_pod(inv, dport, NULL) : NULL;
         json_t *down = json_array();
         if (down && !src->up)
                 json_array_append_new(down, json_string(src->name));
         if (down && dp && !dp->up)
                 json_array_append_new(down, json_string(dp->name));
         json_object_set_new(out, "ports_down", down);
-        if (ctl->json) {
-                osnctl_print_json(out);
-        } else {
-                print_verdict(out);
-                size_t i;
-                const json_t *d;
-                json_array_foreach(down, i, d)
-                {
-                        printf("note: port %s is not up (OVN's \"up\" column), and northd "
-                               "treats ports that are down differently\n",
-                               json_string_value(d));
-                }
-                if (ctl->detail)
-                        printf("\n%s", text);
-        }
+        static const struct osnctl_lines report[] = {
+            {NULL, verdict_line},
+            {"ports_down", down_line},
+            {NULL, detail_lines}, /* --detail only: the last */
+        };
+        osnctl_render_report(ctl, out, report, ARRAY_SIZE(report) - (ctl->detail ? 0 : 1));
         return streq(json_string_value(json_object_get(result, "verdict")), "delivered")
                    ? 0
                    : OSNCTL_PROBLEMS;

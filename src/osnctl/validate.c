@@ -28,7 +28,9 @@
 
 #include "netconf.h"
 #include "nodeconf.h"
+#include "ctl.h"
 #include "osnctl.h"
+#include "output.h"
 #include "tenancy.h"
 #include "yamlpos.h"
 
