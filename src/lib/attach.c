@@ -306,6 +306,18 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                         NOTE(done, "logical port (if it was made)");
                 }
         }
+        /* A layer3 node's claim made by this ADD, when no port of the
+         * network came to hold it. */
+        if (st->l3.created && st->nb && !st->nb_port) {
+                if (osn_layer3_leave(st->nb, st->l3.ten.network, deadline, &e) < 0) {
+                        log_info("rollback: releasing the host subnet of node switch %s: %s",
+                                 st->l3.ten.network, e.msg);
+                        NOTE(left, "node switch");
+                } else {
+                        NOTE(done, "host subnet released");
+                }
+                osn_error_clear(&e);
+        }
 #undef NOTE
         if (done[0])
                 osn_error_details(err, "(rolled back: %s)", done);

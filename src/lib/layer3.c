@@ -429,9 +429,26 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                     all, "Logical_Switch",
                     where_ids((const char *const[]){OSN_EXT_L3_NETWORK, ten->network, NULL}),
                     sw_cols);
+                _cleanup_free_ char *l2_name = osn_switch_name(ten->network);
+                if (!l2_name)
+                        return -ENOMEM;
+                osn_op q_l2 = osn_txn_select(all, "Logical_Switch",
+                                             osn_where_eq("name", json_string(l2_name)), sw_cols);
                 if ((r = osn_txn_commit(all, nb, deadline, err)) < 0)
                         return r;
                 const json_t *sws = osn_txn_rows(all, q_all);
+                const json_t *l2 = osn_txn_row(all, q_l2);
+                if (l2) {
+                        /* The key names a layer2 or localnet network: one
+                         * name, two topologies, is a conflict as on layer2. */
+                        const char *fp = osn_ovsdb_map_get(json_object_get(l2, "external_ids"),
+                                                           OSN_EXT_FINGERPRINT);
+                        return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                             "network \"%s\" exists with other settings: it has "
+                                             "\"%s\" (switch %s), this NAD asks for \"%s\"; make "
+                                             "the NADs agree",
+                                             ten->network, fp ? fp : "", l2_name, fingerprint);
+                }
                 if ((r = choose_host_subnets(nc, ten, node, sws, ret, err)) < 0)
                         return r;
                 osn_txn_reset(claim);
@@ -502,4 +519,32 @@ int osn_layer3_txn_release(struct osn_txn *t, const json_t *sw_ids)
         w = osn_where_and(w, osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array())));
         osn_txn_delete(t, "Logical_Router", w);
         return 0;
+}
+
+int osn_layer3_leave(struct osn_ovsdb *nb, const char *node_key, int64_t deadline,
+                     struct osn_error *err)
+{
+        _cleanup_free_ char *sw_name = osn_switch_name(node_key);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!sw_name || !t)
+                return -ENOMEM;
+        osn_op q = osn_txn_select(t, "Logical_Switch", osn_where_eq("name", json_string(sw_name)),
+                                  (const char *const[]){"_uuid", "ports", "external_ids", NULL});
+        int r = osn_txn_commit(t, nb, deadline, err);
+        if (r < 0)
+                return r;
+        const json_t *sw = osn_txn_row(t, q);
+        const json_t *ids = json_object_get(sw, "external_ids");
+        const json_t *ports = json_object_get(sw, "ports");
+        char rlsp[37];
+        if (!sw || !osn_layer3_router_lsp_uuid(ids, rlsp) ||
+            !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), node_key) ||
+            osn_ovsdb_set_size(ports) != 1 ||
+            !streq(json_string_value(json_array_get(osn_ovsdb_set_at(ports, 0), 1)), rlsp))
+                return 0;
+        r = osn_nb_delete_switch_if(nb, node_key, osn_ovsdb_row_uuid(sw), ports, ids,
+                                    "a node's first ADD failed", deadline, err);
+        if (r == -EAGAIN) /* another ADD joined meanwhile: the switch is theirs */
+                return osn_error_clear(err), 0;
+        return r;
 }

@@ -84,6 +84,13 @@ void osn_layer3_node_netconf(const struct osn_netconf *nc, const struct osn_laye
  * 'sw_ids' into 'uuid'; false when the switch is not a layer3 node's. */
 bool osn_layer3_router_lsp_uuid(const json_t *sw_ids, char uuid[37]);
 
+/* A node's first ADD that failed after its claim: the node's switch
+ * 'node_key' ("K@N") goes (with its router port, and the router when it
+ * was the last) if it holds nothing but its router port, guarded against a
+ * concurrent ADD.  0 (also when there was nothing to do) or an error. */
+int osn_layer3_leave(struct osn_ovsdb *nb, const char *node_key, int64_t deadline,
+                     struct osn_error *err) _wur_;
+
 struct osn_txn;
 /* Adds to 't' (a transaction that deletes the node switch whose
  * external_ids are 'sw_ids') the removal of its router port and of the

@@ -138,6 +138,25 @@ assert_eq 3 "$RACE_OK" "3 races of 6 first ADDs on 3 nodes: one switch and one h
 LOST=$(cat "$SANDBOX_DIR"/node*/osn-cni.log 2>/dev/null | grep -c 'race[123]: node .* lost a claim' || true)
 echo "# claims lost (and taken again) in the races: $LOST"
 
+# --- conflicts, and a first ADD that fails after its claim -------------------------
+MIX2='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"mixed","topology":"layer2","subnets":"10.171.0.0/24"}'
+MIX3='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"mixed","topology":"layer3","subnets":"10.172.0.0/16/24"}'
+expect_ok "layer2 network mixed: m1 on node1" add 1 testns m1 "$MIX2"
+add 2 testns m2 "$MIX3"; rc=$?
+assert_eq "1:102" "$rc:$(jq -r .code <<<"$RESULT")" "a layer3 NAD of the same name in the namespace fails with code 102"
+jq_eq "$RESULT" '.msg | test("testns/mixed") and test("topology=layer2") and test("topology=layer3")' true "showing both settings"
+assert_eq "" "$(routers | grep mixed || true)$(osn_switches | grep 'mixed@' || true)" "and makes no router or node switch"
+OTHER='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"race2","topology":"layer3","subnets":"10.142.0.0/16/23"}'
+add 1 testns x1 "$OTHER"; rc=$?
+assert_eq "1:102" "$rc:$(jq -r .code <<<"$RESULT")" "a NAD with other settings for a layer3 network fails with code 102"
+jq_eq "$RESULT" '.msg | test("hostprefix4=24") and test("hostprefix4=23")' true "showing both settings"
+ST='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"l3static","topology":"layer3","subnets":"10.170.0.0/16/24"}'
+pod_add st1 >/dev/null
+RESULT=$(cni 1 ADD cid-st1 "$(pod_netns st1)" net1 "$ST" "IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=st1;IP=10.170.9.9"); rc=$?
+assert_eq "1:7" "$rc:$(jq -r .code <<<"$RESULT")" "a first ADD whose static address lies outside the node's host subnet fails (code 7)"
+jq_eq "$RESULT" '.msg | test("10.170.9.9") and test("10.170.0.0/24")' true "naming the address and the node's host subnet"
+assert_eq "" "$(osn_switches | grep 'l3static' || true)$(routers | grep l3static || true)" "and gives its claim back: no node switch, no router"
+
 # --- CHECK and CNI GC on a node's piece -------------------------------------------
 RC1='{"cniVersion":"1.1.0","type":"ovn-k8s-cni-overlay","name":"race1","topology":"layer3","subnets":"10.141.0.0/16/24"}'
 PREV=$(jq -c . "$SANDBOX_DIR/race1-1a.out")
