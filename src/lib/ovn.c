@@ -2250,6 +2250,15 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
         {
                 const json_t *ids = json_object_get(sw, "external_ids");
                 const char *scope = osn_ovsdb_map_get(ids, OSN_EXT_SCOPE);
+                if (streq(osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK), at->spec->network)) {
+                        const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
+                        return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                             "network \"%s\" exists with other settings: it has "
+                                             "\"%s\" (a layer3 network, layer3.h), this NAD asks "
+                                             "for \"%s\"; make the NADs agree",
+                                             at->spec->network, fp ? fp : "",
+                                             at->spec->fingerprint);
+                }
                 const char *nss = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACES);
                 const char *ns = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACE);
                 if (t->scope == OSN_SCOPE_NAMESPACE && streq(scope, "cluster") &&

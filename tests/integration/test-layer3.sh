@@ -146,6 +146,11 @@ add 2 testns m2 "$MIX3"; rc=$?
 assert_eq "1:102" "$rc:$(jq -r .code <<<"$RESULT")" "a layer3 NAD of the same name in the namespace fails with code 102"
 jq_eq "$RESULT" '.msg | test("testns/mixed") and test("topology=layer2") and test("topology=layer3")' true "showing both settings"
 assert_eq "" "$(routers | grep mixed || true)$(osn_switches | grep 'mixed@' || true)" "and makes no router or node switch"
+L2R2='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"race2","topology":"layer2","subnets":"10.142.0.0/24"}'
+add 1 testns x0 "$L2R2"; rc=$?
+assert_eq "1:102" "$rc:$(jq -r .code <<<"$RESULT")" "a layer2 NAD whose name is a layer3 network's fails with code 102"
+jq_eq "$RESULT" '.msg | test("testns/race2") and test("topology=layer3") and test("topology=layer2")' true "showing both settings"
+assert_eq "" "$(osn_switches | grep -x 'osn.testns/race2' || true)" "and makes no layer2 switch"
 OTHER='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"race2","topology":"layer3","subnets":"10.142.0.0/16/23"}'
 add 1 testns x1 "$OTHER"; rc=$?
 assert_eq "1:102" "$rc:$(jq -r .code <<<"$RESULT")" "a NAD with other settings for a layer3 network fails with code 102"
