@@ -513,7 +513,7 @@ static int join_layer3(struct add_state *st, struct osn_error *err)
 {
         const struct osn_attach_req *req = st->req;
         int r = osn_layer3_join(st->nb, st->l3_nc, st->l3_ten, req->node->node_name,
-                                st->plan.fingerprint, st->deadline, &st->l3, err);
+                                req->node->path, st->plan.fingerprint, st->deadline, &st->l3, err);
         if (r < 0)
                 return r;
         osn_layer3_node_netconf(st->l3_nc, &st->l3, &st->l3_node_nc);

@@ -224,6 +224,56 @@ static int choose_host_subnets(const struct osn_netconf *nc, const struct osn_te
         return 0;
 }
 
+/* Whether comma-separated 'list' ("*": every one) names 'item'. */
+static bool in_list(const char *list, const char *item)
+{
+        if (!list || !item)
+                return false;
+        if (streq(list, "*"))
+                return true;
+        size_t n = strlen(item);
+        for (const char *p = list; *p;) {
+                size_t l = strcspn(p, ",");
+                if (l == n && strncmp(p, item, n) == 0)
+                        return true;
+                p += l + (p[l] == ',');
+        }
+        return false;
+}
+
+/* The layer3 networks of the NAD's name that 'sws' (switches with its
+ * osn/name) show: one of another scope that this namespace's pods would
+ * join elsewhere (node configs whose "cluster_networks" disagree) splits
+ * the network, as ovn.h says for layer2. */
+static int check_scopes(const json_t *sws, const struct osn_tenancy *ten, const char *node_config,
+                        struct osn_error *err)
+{
+        size_t i;
+        const json_t *sw;
+        json_array_foreach((json_t *)sws, i, sw)
+        {
+                const json_t *ids = json_object_get(sw, "external_ids");
+                const char *l3 = osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK);
+                const char *scope = osn_ovsdb_map_get(ids, OSN_EXT_SCOPE);
+                if (!l3 || streq(l3, ten->network))
+                        continue;
+                bool split =
+                    (ten->scope == OSN_SCOPE_NAMESPACE && streq(scope, "cluster") &&
+                     in_list(osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACES), ten->namespace)) ||
+                    (ten->scope == OSN_SCOPE_CLUSTER && streq(scope, "namespace") &&
+                     in_list(ten->namespaces, osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACE)));
+                if (split)
+                        return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                             "layer3 network \"%s\" would split \"%s\", which "
+                                             "another node made for the same pods (its node "
+                                             "config's \"cluster_networks\" disagrees with this "
+                                             "node's, %s); make \"cluster_networks\" the same on "
+                                             "every node",
+                                             ten->network, l3, node_config ? node_config : "");
+        }
+        return 0;
+}
+
 /* --- the claim --- */
 
 static void lrp_mac(const char *node_key, char buf[OSN_MAC_STRLEN])
@@ -359,8 +409,9 @@ static int check_router(const json_t *router, const struct osn_tenancy *ten,
 }
 
 int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
-                    const struct osn_tenancy *ten, const char *node, const char *fingerprint,
-                    int64_t deadline, struct osn_layer3_node *ret, struct osn_error *err)
+                    const struct osn_tenancy *ten, const char *node, const char *node_config,
+                    const char *fingerprint, int64_t deadline, struct osn_layer3_node *ret,
+                    struct osn_error *err)
 {
         memset(ret, 0, sizeof(*ret));
         int r = osn_layer3_node_tenancy(ten, node, &ret->ten, err);
@@ -434,10 +485,19 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                         return -ENOMEM;
                 osn_op q_l2 = osn_txn_select(all, "Logical_Switch",
                                              osn_where_eq("name", json_string(l2_name)), sw_cols);
+                osn_op q_name = OSN_OP_NONE;
+                if (ten->scope != OSN_SCOPE_LEGACY)
+                        q_name = osn_txn_select(
+                            all, "Logical_Switch",
+                            where_ids((const char *const[]){OSN_EXT_NAME, ten->name, NULL}),
+                            sw_cols);
                 if ((r = osn_txn_commit(all, nb, deadline, err)) < 0)
                         return r;
                 const json_t *sws = osn_txn_rows(all, q_all);
                 const json_t *l2 = osn_txn_row(all, q_l2);
+                if (q_name != OSN_OP_NONE &&
+                    (r = check_scopes(osn_txn_rows(all, q_name), ten, node_config, err)) < 0)
+                        return r;
                 if (l2) {
                         /* The key names a layer2 or localnet network: one
                          * name, two topologies, is a conflict as on layer2. */

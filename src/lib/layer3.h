@@ -64,15 +64,19 @@ int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node, struc
                             struct osn_error *err) _wur_;
 
 /* What an ADD needs: node 'node's host subnets of the layer3 network 'nc'
- * (cluster CIDRs; 'ten' its tenancy, 'fingerprint' its settings).  Claims
- * them, with the node's switch, router port and, first, the router, when
- * the node has none.  The router of other settings is OSN_CNI_CONFLICT
- * (both shown); a cluster CIDR with no free host subnet is
- * OSN_CNI_TRY_AGAIN_LATER naming the network, the CIDR and the nodes that
- * hold its host subnets. */
+ * (cluster CIDRs; 'ten' its tenancy, 'fingerprint' its settings;
+ * 'node_config' the node config's path, for messages).  Claims them, with
+ * the node's switch, router port and, first, the router, when the node has
+ * none.  OSN_CNI_CONFLICT (both sides shown): the router of other
+ * settings, a layer2/localnet network of the same key, a layer3 network
+ * of the NAD's name in another scope that the same pods join on another
+ * node ("cluster_networks" that disagree).  A cluster CIDR with no free
+ * host subnet is OSN_CNI_TRY_AGAIN_LATER naming the network, the CIDR and
+ * the nodes that hold its host subnets. */
 int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
-                    const struct osn_tenancy *ten, const char *node, const char *fingerprint,
-                    int64_t deadline, struct osn_layer3_node *ret, struct osn_error *err) _wur_;
+                    const struct osn_tenancy *ten, const char *node, const char *node_config,
+                    const char *fingerprint, int64_t deadline, struct osn_layer3_node *ret,
+                    struct osn_error *err) _wur_;
 
 /* The node's view of the network: 'nc' with the host subnets as its
  * subnets and the router port's addresses as its gateways (never a pod's),

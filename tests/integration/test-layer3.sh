@@ -55,7 +55,12 @@ net24() { echo "${1%.*}.0/24"; }
 DOCS=$(cat "$ROOT/tests/upstream/l3-docs.json")
 expect_ok "docs NAD: p1 on node1" add 1 ns1 p1 "$DOCS"
 R1=$RESULT
+# Pools work on a node's piece: p1's ADD topped node1's pool up; p2 claims a spare.
+has_spares() { nbctl get Logical_Switch "osn.ns1/l3-network@osn-node1" external_ids 2>/dev/null | grep -q '"osn/spare/'; }
+check "node1's switch of the network gets its pool of spares" wait_until 10 has_spares
 expect_ok "p2 on node1" add 1 ns1 p2 "$DOCS"
+assert_contains "$(nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/container-id"="cid-p2"')" \
+    "osn.ns1/l3-network@osn-node1.spare." "p2 holds a claimed spare of node1's pool"
 expect_ok "p3 on node2" add 2 ns1 p3 "$DOCS"
 expect_ok "p4 on node3" add 3 ns1 p4 "$DOCS"
 P1=$(pod_ip p1) P2=$(pod_ip p2) P3=$(pod_ip p3) P4=$(pod_ip p4)
@@ -162,6 +167,19 @@ assert_eq "1:7" "$rc:$(jq -r .code <<<"$RESULT")" "a first ADD whose static addr
 jq_eq "$RESULT" '.msg | test("10.170.9.9") and test("10.170.0.0/24")' true "naming the address and the node's host subnet"
 assert_eq "" "$(osn_switches | grep 'l3static' || true)$(routers | grep l3static || true)" "and gives its claim back: no node switch, no router"
 
+# Node configs whose cluster_networks disagree would split a layer3 network.
+SH='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"shared3","topology":"layer3","subnets":"10.173.0.0/16/24"}'
+CONF3=$SANDBOX_DIR/node3/osn.json
+cp "$CONF3" "$CONF3.orig"
+jq '.cluster_networks = {"shared3": ["testns", "other"]}' "$CONF3.orig" >"$CONF3"
+expect_ok "shared3: testns's own network on node1" add 1 testns h1 "$SH"
+add 3 testns h3 "$SH"; rc=$?
+assert_eq "1:102" "$rc:$(jq -r .code <<<"$RESULT")" "node3, whose cluster_networks shares shared3, is refused (code 102)"
+jq_eq "$RESULT" '.msg | test("_cluster/shared3") and test("testns/shared3") and test("cluster_networks") and test("node3/osn.json")' true \
+    "naming both networks, the key and the node config"
+assert_eq "" "$(osn_switches | grep '_cluster/shared3' || true)$(routers | grep '_cluster/shared3' || true)" "and makes nothing"
+mv "$CONF3.orig" "$CONF3"
+
 # --- CHECK and CNI GC on a node's piece -------------------------------------------
 RC1='{"cniVersion":"1.1.0","type":"ovn-k8s-cni-overlay","name":"race1","topology":"layer3","subnets":"10.141.0.0/16/24"}'
 PREV=$(jq -c . "$SANDBOX_DIR/race1-1a.out")
@@ -170,7 +188,8 @@ check "CHECK of a layer3 attachment with its prevResult" cni 1 CHECK cid-r1-1a "
     "IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=r1-1a"
 GCC=$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID":"cid-r1-1a","ifname":"net1"}]}' <<<"$RC1")
 check "CNI GC on node1 of a layer3 network" cni 1 GC "" "" "" "$GCC"
-assert_eq "osn.testns/race1@osn-node1.cid-r1-1a.net1" "$(osn_lsps | grep 'race1@osn-node1\.cid' | sort | tr '\n' ' ' | sed 's/ $//')" \
+assert_eq "cid-r1-1a" "$(nbctl --bare --columns=external_ids find Logical_Switch_Port 'external_ids:"osn/network"="testns/race1@osn-node1"' |
+    grep -o 'osn/container-id"*=[^ ,}]*' | sed 's/.*=//; s/"//g' | sort | tr '\n' ' ' | sed 's/ $//')" \
     "GC removed node1's attachment the runtime no longer lists, and only that one"
 check "node1's switch of race1 stays (r1-1a holds it)" test -n "$(host_subnet testns/race1 1)"
 
