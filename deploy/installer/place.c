@@ -146,7 +146,7 @@ static int disk_id(const char *path, char *buf, size_t size, struct osn_error *e
                 return osn_error_set(err, errno, OSN_CNI_IO_FAILURE, "read %s: %s", path,
                                      strerror(errno));
         if (file_id(buf, size, st.st_mode, data, len) < 0)
-                return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INTERNAL, "id of %s", path);
+                return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_IO_FAILURE, "id of %s", path);
         return 0;
 }
 
@@ -245,7 +245,7 @@ static int save_record(struct osn_place *p, struct osn_error *err)
                       p->files, "made_dirs", p->made_dirs);
         _cleanup_free_ char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
         if (!text)
-                return osn_error_set(err, -ENOMEM, OSN_CNI_INTERNAL, "out of memory");
+                return osn_error_set(err, -ENOMEM, OSN_CNI_TRY_AGAIN_LATER, "out of memory");
         size_t len = strlen(text);
         text[len] = '\n'; /* json_dumps leaves room for its NUL */
         int r = write_atomic(p->dir, OSN_PLACE_RECORD, text, len + 1, 0644, err);
@@ -258,7 +258,7 @@ int osn_place_open(const char *dir, struct osn_place **ret, struct osn_error *er
         struct osn_place *p = calloc(1, sizeof(*p));
         if (!p || !(p->dir = strdup(dir))) {
                 free(p);
-                return osn_error_set(err, -ENOMEM, OSN_CNI_INTERNAL, "out of memory");
+                return osn_error_set(err, -ENOMEM, OSN_CNI_TRY_AGAIN_LATER, "out of memory");
         }
         _cleanup_place_ struct osn_place *owned = p;
         char path[4096];

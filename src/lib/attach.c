@@ -190,20 +190,12 @@ static char *attachment_port_name(const char *network, const struct osn_netconf 
 
 /* --- ADD --- */
 
-/* What the request asks for, decided before anything is touched. */
-struct add_plan {
-        struct osn_cidr static_ips[OSN_MAX_STATIC];
-        size_t n_static_ips;
-        bool mac_requested;
-        uint8_t mac[6]; /* requested, or the name-derived MAC of a port without IPs */
-        unsigned mtu;
-        const char *physnet; /* resolved; NULL when not external */
-        char *fingerprint;
-        struct osn_alloc alloc;
-        const char *identity; /* persistent, or NULL */
-        char identity_mac[OSN_MAC_STRLEN];
-};
+/* The external_ids of the attachment's logical port: 8 key, value pairs
+ * and the NULL after them. */
+#define ADD_PORT_IDS (2 * 8 + 1)
 
+/* One ADD: the request decided once, as the spec the NB attach reads
+ * (plan_add(), ovn.h), then what the ADD made and learnt on its way. */
 struct add_state {
         const struct osn_attach_req *req;
         const struct osn_tenancy *ten; /* req->ten, or 'joined' */
@@ -211,10 +203,19 @@ struct add_state {
         char name[OSN_PORT_NAME_SIZE]; /* the attachment's own port name */
         char port[OSN_PORT_NAME_SIZE]; /* the port it binds: its own, or a claimed spare */
         char host[IFNAMSIZ];
-        char hostname[64]; /* the DHCP hostname option, dhcp_hostname() */
         int netns_fd;
         int64_t deadline;
-        struct add_plan plan;
+
+        /* The plan.  'spec' points into the request and into the fields
+         * below it, which live as long as the ADD. */
+        struct osn_port_spec spec;
+        struct osn_alloc alloc;
+        struct osn_cidr static_ips[OSN_MAX_STATIC];
+        char identity_mac[OSN_MAC_STRLEN]; /* the identity, when it is a MAC */
+        char hostname[64];                 /* the DHCP hostname option, dhcp_hostname() */
+        const char *port_ids[ADD_PORT_IDS];
+        char *fingerprint;
+
         struct osn_ovsdb *nb;
         struct osn_ovsdb *ovs;
         struct osn_ovs_node node;
@@ -222,8 +223,9 @@ struct add_state {
         struct osn_nb_port nbp;
         uint8_t veth_mac[6];
         bool nb_port, veth, ovs_port; /* what to undo on failure */
-        bool earlier_try;             /* remove_stale() found a veth of an earlier try */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
+        long long t_plugged;          /* CLOCK_MONOTONIC ns, for the timeline */
+
         /* A layer3 network (layer3.h): the request on the node's piece,
          * whose netconf has the node's host subnets; the network's own. */
         const struct osn_netconf *l3_nc;
@@ -274,7 +276,7 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                 }
         }
         osn_error_clear(&e);
-        if (st->nb_port && st->nb && st->plan.identity) {
+        if (st->nb_port && st->nb && st->spec.identity) {
                 /* An identity's port outlives a failed ADD as it outlives a
                  * DEL: back to the source of a migration, or a reservation. */
                 if (osn_nb_release_identity(st->nb, st->ten->network, st->port,
@@ -329,157 +331,63 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
 /* Static addresses: runtimeConfig.ips win over CNI_ARGS IP=; a bare IP=
  * address takes the prefix of the subnet it falls in.  Each must be one a
  * pod may hold (alloc.h). */
-static int plan_static_ips(const struct osn_attach_req *req, struct add_plan *p,
-                           struct osn_error *err)
+static int plan_static_ips(struct add_state *st, struct osn_error *err)
 {
-        const struct osn_netconf *nc = req->nc;
-        const struct osn_cni_args *a = &req->env->args;
+        const struct osn_netconf *nc = st->req->nc;
+        const struct osn_cni_args *a = &st->req->env->args;
         const char *what = nc->n_static_ips > 0 ? "runtimeConfig.ips" : "CNI_ARGS IP=";
-        p->n_static_ips = 0;
+        struct osn_cidr *ips = st->static_ips;
+        size_t *n = &st->spec.n_static_ips;
+        *n = 0;
         if (nc->n_static_ips > 0) {
-                memcpy(p->static_ips, nc->static_ips, nc->n_static_ips * sizeof(p->static_ips[0]));
-                p->n_static_ips = nc->n_static_ips;
+                memcpy(ips, nc->static_ips, nc->n_static_ips * sizeof(ips[0]));
+                *n = nc->n_static_ips;
         }
         for (size_t i = 0; nc->n_static_ips == 0 && i < a->n_ips && i < OSN_MAX_STATIC; i++) {
                 struct osn_cidr c = a->ips[i];
-                int s = osn_alloc_subnet_of(&p->alloc, &c);
+                int s = osn_alloc_subnet_of(&st->alloc, &c);
                 if (c.prefixlen == 0 && s >= 0)
-                        c.prefixlen = p->alloc.subnets[s].subnet.prefixlen;
+                        c.prefixlen = st->alloc.subnets[s].subnet.prefixlen;
                 char b[OSN_CIDR_STRLEN];
                 if (c.prefixlen == 0 && nc->n_subnets == 0)
                         return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
                                              "CNI_ARGS IP=%s needs a prefix length (e.g. /24): "
                                              "network \"%s\" has no subnet to take it from",
                                              osn_addr_format(&c, b, sizeof(b)), nc->name);
-                p->static_ips[p->n_static_ips++] = c;
+                ips[(*n)++] = c;
         }
-        for (size_t i = 0; i < p->n_static_ips; i++) {
-                int r = osn_alloc_check_static(&p->alloc, &p->static_ips[i], what, err);
+        for (size_t i = 0; i < *n; i++) {
+                int r = osn_alloc_check_static(&st->alloc, &ips[i], what, err);
                 if (r < 0)
                         return r;
                 for (size_t k = 0; k < i; k++)
-                        if (osn_addr_equal(&p->static_ips[k], &p->static_ips[i])) {
+                        if (osn_addr_equal(&ips[k], &ips[i])) {
                                 char b[OSN_CIDR_STRLEN];
-                                return osn_error_set(
-                                    err, -EINVAL, OSN_CNI_INVALID_CONFIG, "%s names %s twice", what,
-                                    osn_addr_format(&p->static_ips[i], b, sizeof(b)));
+                                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                                     "%s names %s twice", what,
+                                                     osn_addr_format(&ips[i], b, sizeof(b)));
                         }
         }
         return 0;
 }
 
-static int plan_add(struct add_state *st, struct osn_error *err)
+/* The physical network of an external network, and the admin's grant of
+ * it to the pod's namespace, before anything is made. */
+static int plan_physical_network(struct add_state *st, struct osn_error *err)
 {
-        const struct osn_attach_req *req = st->req;
-        const struct osn_netconf *nc = req->nc;
-        const struct osn_nodeconf *node = req->node;
-        struct add_plan *p = &st->plan;
-
-        osn_alloc_init(&p->alloc, nc);
-        const char *why;
-        p->identity = attach_identity(nc, req->env, p->identity_mac, &why);
-        if (why)
-                log_warn("ADD %s: %s", st->ten->network, why);
-        int r = plan_static_ips(req, p, err);
-        if (r < 0)
-                return r;
-        p->mac_requested = nc->has_static_mac || req->env->args.has_mac;
-        if (nc->has_static_mac)
-                memcpy(p->mac, nc->static_mac, 6);
-        else if (req->env->args.has_mac)
-                memcpy(p->mac, req->env->args.mac, 6);
-        else
-                osn_port_mac(st->name, p->mac);
-        p->mtu = nc->mtu ? nc->mtu : nc->external ? node->physical_mtu : node->overlay_mtu;
-        if (nc->external) {
-                p->physnet =
-                    nc->physical_network ? nc->physical_network : node->default_physical_network;
-                if (!p->physnet)
-                        return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
-                                             "network \"%s\" asks for external connectivity but "
-                                             "node %s has no default physical network (node "
-                                             "config key \"default_physical_network\" in %s)",
-                                             nc->name, node->node_name, node->path);
-                /* The admin's grant, before anything is made. */
-                int r2 = osn_tenancy_check_physical(&node->grants, node->path, st->ten, p->physnet,
-                                                    nc->vlan, err);
-                if (r2 < 0)
-                        return r2;
-        }
-        p->fingerprint = osn_netconf_fingerprint(nc);
-        return p->fingerprint ? 0 : -ENOMEM;
-}
-
-static int open_pod_netns(struct add_state *st, struct osn_error *err)
-{
-        const char *path = st->req->env->netns;
-        int r = osn_netns_open(path, &st->netns_fd);
-        if (r < 0)
-                return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
-                                     "CNI_NETNS=%s cannot be opened: %s", path, strerror(-r));
-        return 0;
-}
-
-/* The command that maps 'physnet' on this node while keeping every mapping
- * the node has ('mappings', "" when none), into 'buf'; the bridge is left
- * as BRIDGE for the operator to name.  False when it does not fit. */
-static bool mapping_command(const char *mappings, const char *physnet, char *buf, size_t len)
-{
-        int w = snprintf(buf, len,
-                         "ovs-vsctl set Open_vSwitch . "
-                         "'external_ids:ovn-bridge-mappings=\"%s%s%s:BRIDGE\"'",
-                         mappings, *mappings ? "," : "", physnet);
-        return w > 0 && (size_t)w < len;
-}
-
-/* The local OVS first: a node that cannot serve this network fails before
- * anything exists. */
-static int check_node(struct add_state *st, struct osn_error *err)
-{
+        const struct osn_netconf *nc = st->req->nc;
         const struct osn_nodeconf *node = st->req->node;
-        const char *physnet = st->plan.physnet;
-        int r = osn_ovs_read_node(st->ovs, node->integration_bridge, st->deadline, &st->node, err);
-        if (r < 0)
-                return r;
-        if (!physnet || osn_ovs_maps_physnet(st->node.bridge_mappings, physnet))
-                return 0;
-        /* The fix must be safe to paste: it sets the whole list, so it
-         * names every mapping there is plus the missing one. */
-        char cmd[sizeof(st->node.bridge_mappings) + 256];
-        if (!mapping_command(st->node.bridge_mappings, physnet, cmd, sizeof(cmd)))
-                snprintf(cmd, sizeof(cmd),
-                         "ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=... "
-                         "with the current list plus %s:BRIDGE",
-                         physnet);
-        r = osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
-                          "network \"%s\" needs physical network \"%s\", which node %s does "
-                          "not map (ovn-bridge-mappings=\"%s\"); map it to its bridge, keeping "
-                          "the others, with the command in the details",
-                          st->ten->network, physnet, node->node_name, st->node.bridge_mappings);
-        osn_error_details(err, "%s (BRIDGE: the OVS bridge of physical network %s)", cmd, physnet);
-        return r;
-}
-
-/* A retried ADD (the first was killed or failed half-way): drop the
- * node-side pieces of the same attachment; they are built again. */
-static void remove_stale(struct add_state *st)
-{
-        if (osn_link_exists(st->host) <= 0)
-                return;
-        st->earlier_try = true;
-        log_info("removing stale veth %s of an earlier ADD", st->host);
-        struct osn_error e = {0};
-        if (osn_ovs_del_port(st->ovs, st->host, st->deadline, &e) < 0)
-                log_info("removing stale OVS port %s: %s", st->host, e.msg);
-        osn_error_clear(&e);
-        (void)osn_link_delete(st->host, NULL);
-        /* A spare that try claimed goes back (its own port, named for the
-         * container, is adopted by the attach itself). */
-        const struct osn_cni_env *env = st->req->env;
-        if (!st->plan.identity &&
-            osn_nb_detach_container(st->nb, st->ten->network, env->container_id, env->ifname, true,
-                                    st->req->node->pool_size, st->deadline, &e) < 0)
-                log_info("releasing the spare of an earlier ADD: %s", e.msg);
+        const char *physnet =
+            nc->physical_network ? nc->physical_network : node->default_physical_network;
+        if (!physnet)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "network \"%s\" asks for external connectivity but "
+                                     "node %s has no default physical network (node "
+                                     "config key \"default_physical_network\" in %s)",
+                                     nc->name, node->node_name, node->path);
+        st->spec.physical_network = physnet;
+        return osn_tenancy_check_physical(&node->grants, node->path, st->ten, physnet, nc->vlan,
+                                          err);
 }
 
 /* The hostname a pod's DHCP lease names (option 12): the VM's name for a
@@ -505,25 +413,103 @@ static const char *dhcp_hostname(const char *pod, char buf[64])
         return buf;
 }
 
+/* The external_ids of the logical port: what Multus says of the pod. */
+static void plan_port_ids(struct add_state *st)
+{
+        const struct osn_cni_env *env = st->req->env;
+        const struct osn_netconf *nc = st->req->nc;
+        const char *const ids[] = {OSN_EXT_NETWORK,
+                                   st->ten->network,
+                                   OSN_EXT_CONTAINER,
+                                   env->container_id,
+                                   OSN_EXT_IFNAME,
+                                   env->ifname,
+                                   OSN_EXT_NODE,
+                                   st->req->node->node_name,
+                                   OSN_EXT_POD_NS,
+                                   env->args.pod_namespace,
+                                   OSN_EXT_POD_NAME,
+                                   env->args.pod_name,
+                                   OSN_EXT_POD_UID,
+                                   env->args.pod_uid,
+                                   OSN_EXT_NAD,
+                                   nc->nad_name ? nc->nad_name : "",
+                                   NULL};
+        _Static_assert(sizeof(ids) == sizeof(st->port_ids), "ADD_PORT_IDS counts them");
+        memcpy(st->port_ids, ids, sizeof(ids));
+}
+
+/* The plan (design.md, step 2): the request decided into the port's spec
+ * before anything is touched.  Two things are left to later steps: the
+ * chassis (check_node() reads it) and whether an earlier try left its
+ * veth (remove_stale()). */
+static int plan_add(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_attach_req *req = st->req;
+        const struct osn_netconf *nc = req->nc;
+        const struct osn_nodeconf *node = req->node;
+        const struct osn_cni_env *env = req->env;
+        struct osn_port_spec *s = &st->spec;
+
+        osn_alloc_init(&st->alloc, nc);
+        const char *why;
+        const char *identity = attach_identity(nc, env, st->identity_mac, &why);
+        if (why)
+                log_warn("ADD %s: %s", st->ten->network, why);
+        *s = (struct osn_port_spec){
+            .nc = nc,
+            .ten = st->ten,
+            .network = st->ten->network,
+            .node_config = node->path,
+            .alloc = &st->alloc,
+            .port_name = st->name,
+            .mac_requested = nc->has_static_mac || env->args.has_mac,
+            .static_ips = st->static_ips,
+            .port_ids = st->port_ids,
+            .mtu = nc->mtu        ? nc->mtu
+                   : nc->external ? node->physical_mtu
+                                  : node->overlay_mtu,
+            .hostname = dhcp_hostname(env->args.pod_name, st->hostname),
+            .identity = identity,
+            .pool_size = node->pool_size,
+        };
+        int r = plan_static_ips(st, err);
+        if (r < 0)
+                return r;
+        if (nc->has_static_mac)
+                memcpy(s->mac, nc->static_mac, 6);
+        else if (env->args.has_mac)
+                memcpy(s->mac, env->args.mac, 6);
+        else
+                osn_port_mac(st->name, s->mac);
+        if (nc->external && (r = plan_physical_network(st, err)) < 0)
+                return r;
+        plan_port_ids(st);
+        s->fingerprint = st->fingerprint = osn_netconf_fingerprint(nc);
+        return st->fingerprint ? 0 : -ENOMEM;
+}
+
 /* A layer3 network: the node's host subnets (claimed at its first ADD),
  * then the plan again on the node's piece, whose subnets they are; the
- * switch keeps the network's fingerprint.  The pod routes the cluster
- * CIDRs through the router port. */
+ * switch keeps the network's fingerprint, and is made by layer3.h only.
+ * The pod routes the cluster CIDRs through the router port. */
 static int join_layer3(struct add_state *st, struct osn_error *err)
 {
         const struct osn_attach_req *req = st->req;
         int r = osn_layer3_join(st->nb, st->l3_nc, st->l3_ten, req->node->node_name,
-                                req->node->path, st->plan.fingerprint, st->deadline, &st->l3, err);
+                                req->node->path, st->fingerprint, st->deadline, &st->l3, err);
         if (r < 0)
                 return r;
         osn_layer3_node_netconf(st->l3_nc, &st->l3, &st->l3_node_nc);
         st->l3_req = *req;
         st->l3_req.nc = &st->l3_node_nc;
         st->req = &st->l3_req;
-        char *fp = TAKE_PTR(st->plan.fingerprint);
+        char *fp = TAKE_PTR(st->fingerprint);
         r = plan_add(st, err);
-        free(st->plan.fingerprint);
-        st->plan.fingerprint = fp;
+        free(st->fingerprint);
+        st->fingerprint = fp;
+        st->spec.fingerprint = fp;
+        st->spec.no_create = true;
         st->n_routes = 0;
         for (size_t i = 0; i < st->l3_nc->n_subnets && st->n_routes < OSN_CNI_MAX_ROUTES; i++)
                 for (size_t k = 0; k < st->l3.n; k++)
@@ -533,37 +519,88 @@ static int join_layer3(struct add_state *st, struct osn_error *err)
         return r;
 }
 
-/* Sends the NB transaction; the server commits while we do the rest. */
-static int start_nb_attach(struct add_state *st, struct osn_port_spec *spec, const char *const *ids,
-                           struct osn_error *err)
+static int open_pod_netns(struct add_state *st, struct osn_error *err)
 {
-        const struct osn_netconf *nc = st->req->nc;
-        *spec = (struct osn_port_spec){
-            .nc = nc,
-            .ten = st->ten,
-            .network = st->ten->network,
-            .node_config = st->req->node->path,
-            .alloc = &st->plan.alloc,
-            .physical_network = st->plan.physnet,
-            .fingerprint = st->plan.fingerprint,
-            .port_name = st->name,
-            .mac_requested = st->plan.mac_requested,
-            .static_ips = st->plan.static_ips,
-            .n_static_ips = st->plan.n_static_ips,
-            .port_ids = ids,
-            .mtu = st->plan.mtu,
-            .hostname = dhcp_hostname(st->req->env->args.pod_name, st->hostname),
-            .chassis = st->node.system_id[0] ? st->node.system_id : NULL,
-            .identity = st->plan.identity,
-            .pool_size = st->req->node->pool_size,
-            .earlier_try = st->earlier_try,
-            .no_create = st->l3_nc != NULL, /* layer3.h made the node's switch */
-        };
-        memcpy(spec->mac, st->plan.mac, 6);
+        const char *path = st->req->env->netns;
+        int r = osn_netns_open(path, &st->netns_fd);
+        if (r < 0)
+                return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
+                                     "CNI_NETNS=%s cannot be opened: %s", path, strerror(-r));
+        return 0;
+}
+
+/* The command that maps 'physnet' on this node while keeping every mapping
+ * the node has ('mappings', "" when none), into 'buf'; the bridge is left
+ * as BRIDGE for the operator to name.  False when it does not fit. */
+static bool mapping_command(const char *mappings, const char *physnet, char *buf, size_t len)
+{
+        int w = snprintf(buf, len,
+                         "ovs-vsctl set Open_vSwitch . "
+                         "'external_ids:ovn-bridge-mappings=\"%s%s%s:BRIDGE\"'",
+                         mappings, *mappings ? "," : "", physnet);
+        return w > 0 && (size_t)w < len;
+}
+
+/* The local OVS first (design.md, step 3): a node that cannot serve this
+ * network fails before anything exists.  The plan gets the node's chassis. */
+static int check_node(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_nodeconf *node = st->req->node;
+        const char *physnet = st->spec.physical_network;
+        int r = osn_ovs_read_node(st->ovs, node->integration_bridge, st->deadline, &st->node, err);
+        if (r < 0)
+                return r;
+        st->spec.chassis = st->node.system_id[0] ? st->node.system_id : NULL;
+        if (!physnet || osn_ovs_maps_physnet(st->node.bridge_mappings, physnet))
+                return 0;
+        /* The fix must be safe to paste: it sets the whole list, so it
+         * names every mapping there is plus the missing one. */
+        char cmd[sizeof(st->node.bridge_mappings) + 256];
+        if (!mapping_command(st->node.bridge_mappings, physnet, cmd, sizeof(cmd)))
+                snprintf(cmd, sizeof(cmd),
+                         "ovs-vsctl set Open_vSwitch . external_ids:ovn-bridge-mappings=... "
+                         "with the current list plus %s:BRIDGE",
+                         physnet);
+        r = osn_error_set(err, -ENOENT, OSN_CNI_INVALID_CONFIG,
+                          "network \"%s\" needs physical network \"%s\", which node %s does "
+                          "not map (ovn-bridge-mappings=\"%s\"); map it to its bridge, keeping "
+                          "the others, with the command in the details",
+                          st->ten->network, physnet, node->node_name, st->node.bridge_mappings);
+        osn_error_details(err, "%s (BRIDGE: the OVS bridge of physical network %s)", cmd, physnet);
+        return r;
+}
+
+/* A retried ADD (the first was killed or failed half-way): drop the
+ * node-side pieces of the same attachment; they are built again. */
+static void remove_stale(struct add_state *st)
+{
+        if (osn_link_exists(st->host) <= 0)
+                return;
+        st->spec.earlier_try = true; /* the NB attach looks for that try's port */
+        log_info("removing stale veth %s of an earlier ADD", st->host);
+        struct osn_error e = {0};
+        if (osn_ovs_del_port(st->ovs, st->host, st->deadline, &e) < 0)
+                log_info("removing stale OVS port %s: %s", st->host, e.msg);
+        osn_error_clear(&e);
+        (void)osn_link_delete(st->host, NULL);
+        /* A spare that try claimed goes back (its own port, named for the
+         * container, is adopted by the attach itself). */
+        const struct osn_cni_env *env = st->req->env;
+        if (!st->spec.identity &&
+            osn_nb_detach_container(st->nb, st->ten->network, env->container_id, env->ifname, true,
+                                    st->req->node->pool_size, st->deadline, &e) < 0)
+                log_info("releasing the spare of an earlier ADD: %s", e.msg);
+}
+
+/* Sends the NB transaction (design.md, step 4); the server commits while
+ * the ADD goes on. */
+static int start_nb_attach(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_port_spec *s = &st->spec;
         if (st->req->stats)
-                st->req->stats->pool_eligible = spec->pool_size > 0 && !spec->identity &&
-                                                !spec->mac_requested && spec->n_static_ips == 0;
-        int r = osn_nb_attach_start(st->nb, spec, st->deadline, &st->nba, err);
+                st->req->stats->pool_eligible =
+                    s->pool_size > 0 && !s->identity && !s->mac_requested && s->n_static_ips == 0;
+        int r = osn_nb_attach_start(st->nb, s, st->deadline, &st->nba, err);
         if (r < 0)
                 return r;
         st->nb_port = true; /* from here on, a failure removes (or returns) the port by name */
@@ -581,7 +618,7 @@ static int make_veth(struct add_state *st, struct osn_error *err)
                                   .pod_ifname = env->ifname,
                                   .pod_netns_fd = st->netns_fd,
                                   .pod_mac = st->veth_mac,
-                                  .mtu = st->plan.mtu};
+                                  .mtu = st->spec.mtu};
         int r = osn_veth_create(&vr, err);
         if (r < 0)
                 return r;
@@ -645,7 +682,7 @@ static int follow_network(struct add_state *st, struct osn_error *err)
                 return 0;
         osn_tenancy_legacy(st->ten, &st->joined);
         st->ten = &st->joined;
-        if (st->plan.identity && !st->veth) {
+        if (st->spec.identity && !st->veth) {
                 snprintf(st->name, sizeof(st->name), "%s", st->nbp.name);
                 snprintf(st->port, sizeof(st->port), "%s", st->nbp.name);
                 osn_host_ifname(st->port, st->host);
@@ -773,7 +810,7 @@ static void fill_add_result(const struct add_state *st, struct osn_cni_result *r
         struct osn_cni_iface *pif = &ret->ifaces[0];
         snprintf(pif->name, sizeof(pif->name), "%s", env->ifname);
         osn_mac_format(st->nbp.mac, pif->mac, sizeof(pif->mac));
-        pif->mtu = st->plan.mtu;
+        pif->mtu = st->spec.mtu;
         snprintf(pif->sandbox, sizeof(pif->sandbox), "%s", env->netns);
         for (size_t i = 0; i < st->nbp.n_ips && i < OSN_CNI_MAX_IPS; i++) {
                 ret->ips[i].address = st->nbp.ips[i];
@@ -798,86 +835,60 @@ static long long mono_ns(void)
         return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_error *err)
+/* The common ADD, pipelined (design.md, steps 4 to 7): the NB transaction
+ * goes out, and the server (then northd) works on it while this node makes
+ * the veth and plugs it; then the NB's answer. */
+static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
 {
-        const struct osn_attach_req *req = st->req;
-        const struct osn_netconf *nc = req->nc;
-        const struct osn_cni_env *env = req->env;
         int r;
+        remove_stale(st);
+        if ((r = start_nb_attach(st, err)) < 0)
+                return r;
+        if ((r = make_veth(st, err)) < 0)
+                return r;
+        if ((r = plug_ovs(st, ret_iface_init, err)) < 0)
+                return r;
+        st->t_plugged = mono_ns();
+        return finish_nb_attach(st, err);
+}
 
-        st->deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        if ((r = plan_add(st, err)) < 0 || (r = open_pod_netns(st, err)) < 0 ||
-            (r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0 ||
-            (r = check_node(st, err)) < 0 || (st->l3_nc && (r = join_layer3(st, err)) < 0))
+/* A persistent identity's ADD: its port may be held on this node by another
+ * pod, whose veth has this attachment's name, so the NB decides (steps 4
+ * and 7) before this node's pieces are touched (5 and 6). */
+static int add_identity_first(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
+{
+        int r;
+        if ((r = start_nb_attach(st, err)) < 0)
                 return r;
-        nc = st->req->nc;
+        if ((r = finish_nb_attach(st, err)) < 0)
+                return r;
+        remove_stale(st);
+        if ((r = make_veth(st, err)) < 0)
+                return r;
+        if ((r = plug_ovs(st, ret_iface_init, err)) < 0)
+                return r;
+        st->t_plugged = mono_ns();
+        return 0;
+}
 
-        /* Pipelined: the NB transaction goes out now, and the server (then
-         * northd) works on it while we do the kernel and OVS work.  But an
-         * identity's port may be held on this node by another pod, whose
-         * veth has our name: the NB decides before this node's pieces are
-         * touched. */
-        const char *ids[] = {OSN_EXT_NETWORK,
-                             st->ten->network,
-                             OSN_EXT_CONTAINER,
-                             env->container_id,
-                             OSN_EXT_IFNAME,
-                             env->ifname,
-                             OSN_EXT_NODE,
-                             req->node->node_name,
-                             OSN_EXT_POD_NS,
-                             env->args.pod_namespace,
-                             OSN_EXT_POD_NAME,
-                             env->args.pod_name,
-                             OSN_EXT_POD_UID,
-                             env->args.pod_uid,
-                             OSN_EXT_NAD,
-                             nc->nad_name ? nc->nad_name : "",
-                             NULL};
-        struct osn_port_spec spec;
-        _cleanup_json_ json_t *iface_init = NULL;
-        bool decide_first = st->plan.identity != NULL;
-        if (!decide_first)
-                remove_stale(st);
-        if ((r = start_nb_attach(st, &spec, ids, err)) < 0 ||
-            (decide_first && (r = finish_nb_attach(st, err)) < 0))
-                return r;
-        if (decide_first)
-                remove_stale(st);
-        if ((r = make_veth(st, err)) < 0 || (r = plug_ovs(st, &iface_init, err)) < 0)
-                return r;
-        long long t_plugged = mono_ns();
-        if ((!decide_first && (r = finish_nb_attach(st, err)) < 0) ||
-            (r = osn_pod_configure(st->netns_fd, env->ifname, st->nbp.ips, st->nbp.n_ips, err)) < 0)
-                return r;
-        for (size_t i = 0; i < st->n_routes; i++)
-                if ((r = osn_pod_add_routes(st->netns_fd, env->ifname, &st->routes[i].dst,
-                                            &st->routes[i].gw, 1, err)) < 0)
-                        return r;
-
-        /* Peers that knew one of these addresses with another MAC (a pod
-         * deleted before) learn the new one as soon as the port is
-         * installed, not when their neighbour entry ages out: the socket is
-         * readied now, so that only its frames go out then.  Not a
-         * migration's target: OVN passes nothing of it before its RARP, and
-         * the source still answers for it. */
+/* Peers that knew one of the port's addresses with another MAC (a pod
+ * deleted before) learn the new one as soon as the port is installed, not
+ * when their neighbour entry ages out: the socket is readied before the
+ * wait, so that only its frames go out then.  Not a migration's target:
+ * OVN passes nothing of it before its RARP, and the source still answers
+ * for it. */
+static void announce_ready(struct add_state *st)
+{
         struct osn_error e = {0};
-        if (!st->nbp.migration && osn_announce_open(st->netns_fd, env->ifname, st->nbp.mac,
+        if (!st->nbp.migration && osn_announce_open(st->netns_fd, st->req->env->ifname, st->nbp.mac,
                                                     st->nbp.ips, st->nbp.n_ips, &st->ann, &e) < 0)
                 log_info("ADD %s: %s", st->ten->network, e.msg);
-        osn_error_clear(&e);
-        if ((r = wait_installed(st, iface_init, err)) < 0)
-                return r;
-        long long t_installed = mono_ns();
-        if (st->ann.fd >= 0 && osn_announce_first(&st->ann, &e) < 0)
-                log_info("ADD %s: %s", st->ten->network, e.msg);
+}
 
-        /* Nothing else before the answer: the pool's top-up (it went out
-         * with the attach), the goodbyes and the repeats are the child's. */
-        fill_add_result(st, ret);
-        if (req->stats)
-                req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
-        add_tail(st);
+/* The ADD's one log line, and its timeline at debug level for bench/
+ * (which knows the start). */
+static void log_added(const struct add_state *st, long long t_installed)
+{
         _cleanup_free_ char *addrs = NULL;
         char m[OSN_MAC_STRLEN];
         for (size_t i = 0; i < st->nbp.n_ips; i++) {
@@ -890,11 +901,55 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         }
         log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", st->ten->network,
                  st->port, st->nbp.created ? "" : " (kept from an earlier try)", st->host,
-                 osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->plan.mtu);
-        /* Where the ADD's time went, for bench/ (which knows the start). */
+                 osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->spec.mtu);
         log_debug(
             "ADD %s: timeline (CLOCK_MONOTONIC ns): plugged %lld installed %lld answered %lld",
-            st->ten->network, t_plugged, t_installed, mono_ns());
+            st->ten->network, st->t_plugged, t_installed, mono_ns());
+}
+
+/* One ADD, step by step: design.md's steps 2 to 11, in their order. */
+static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_error *err)
+{
+        const struct osn_attach_req *req = st->req;
+        int r;
+
+        st->deadline = osn_now_ms() + req->node->ready_timeout_ms;
+        if ((r = plan_add(st, err)) < 0)
+                return r;
+        if ((r = open_pod_netns(st, err)) < 0)
+                return r;
+        if ((r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0)
+                return r;
+        if (st->l3_nc && (r = join_layer3(st, err)) < 0)
+                return r;
+        if ((r = check_node(st, err)) < 0)
+                return r;
+        _cleanup_json_ json_t *iface_init = NULL;
+        r = st->spec.identity ? add_identity_first(st, &iface_init, err)
+                              : add_pipelined(st, &iface_init, err);
+        if (r < 0)
+                return r;
+        r = osn_pod_configure(st->netns_fd, req->env->ifname, st->nbp.ips, st->nbp.n_ips, err);
+        for (size_t i = 0; r >= 0 && i < st->n_routes; i++)
+                r = osn_pod_add_routes(st->netns_fd, req->env->ifname, &st->routes[i].dst,
+                                       &st->routes[i].gw, 1, err);
+        if (r < 0)
+                return r;
+        announce_ready(st);
+        if ((r = wait_installed(st, iface_init, err)) < 0)
+                return r;
+        long long t_installed = mono_ns();
+        struct osn_error e = {0};
+        if (st->ann.fd >= 0 && osn_announce_first(&st->ann, &e) < 0)
+                log_info("ADD %s: %s", st->ten->network, e.msg);
+
+        /* Nothing else before the answer: the pool's top-up (it went out
+         * with the attach), the goodbyes and the repeats are the child's. */
+        fill_add_result(st, ret);
+        if (req->stats)
+                req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
+        add_tail(st);
+        log_added(st, t_installed);
         return 0;
 }
 
@@ -941,7 +996,7 @@ int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *
                 add_rollback(&st, err);
         osn_nb_attach_free(st.nba);
         osn_announce_close(&st.ann);
-        free(st.plan.fingerprint);
+        free(st.fingerprint);
         if (st.netns_fd >= 0)
                 close(st.netns_fd);
         osn_ovsdb_close(st.nb);
@@ -1114,40 +1169,16 @@ int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
 
 /* --- CHECK --- */
 
-int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err)
+/* The attachment's logical port as CHECK finds it: held by this container,
+ * with addresses; its MAC and addresses into 'mac' and 'ips' (returns how
+ * many). */
+static int check_nb_port(const struct osn_attach_req *req, struct osn_ovsdb *nb, const char *net,
+                         const char *port, int64_t deadline, uint8_t mac[6],
+                         struct osn_cidr ips[OSN_MAX_STATIC], struct osn_error *err)
 {
-        struct osn_attach_req lreq;
-        struct osn_tenancy lten;
-        int r0 = node_piece(net_req, &lreq, &lten, err);
-        if (r0 < 0)
-                return r0;
-        const struct osn_attach_req *req = &lreq;
-        const struct osn_netconf *nc = req->nc;
         const struct osn_cni_env *env = req->env;
-        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        int r = connect_both(req->node, deadline, &nb, &ovs, err);
-        if (r < 0)
-                return r;
-        struct osn_tenancy ten;
-        char host[IFNAMSIZ];
-        _cleanup_free_ char *port = NULL;
-        _cleanup_json_ json_t *iface = NULL;
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &iface, err)) < 0)
-                return r;
-        const char *net = ten.network;
-        /* A claimed spare's logical port is the one the veth's OVS port
-         * names, and so is the port of an attachment that joined a network
-         * made before tenancy (named for its own network). */
-        const char *iface_id =
-            osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
-        if (iface_id &&
-            (osn_is_spare_port(net, iface_id, NULL) || !streq(net, req->ten->network))) {
-                free(port);
-                if (!(port = strdup(iface_id)))
-                        return -ENOMEM;
-        }
         _cleanup_json_ json_t *row = NULL;
+        int r;
         if ((r = osn_nb_get_port(nb, port, deadline, &row, err)) < 0)
                 return r;
         if (!row)
@@ -1163,29 +1194,22 @@ int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err
                                      holder ? holder : "", env->container_id);
         const char *addrs =
             json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0));
-        uint8_t mac[6];
-        struct osn_cidr ips[OSN_MAX_STATIC];
-        int n = addrs ? osn_ovn_parse_addresses(addrs, nc, mac, ips, OSN_MAX_STATIC) : -EINVAL;
+        int n = addrs ? osn_ovn_parse_addresses(addrs, req->nc, mac, ips, OSN_MAX_STATIC) : -EINVAL;
         if (n < 0)
                 return osn_error_set(err, -EINVAL, OSN_CNI_CHECK_FAILED,
                                      "logical port %s has no usable addresses (\"%s\")", port,
                                      addrs ? addrs : "");
+        return n;
+}
 
-        if (!iface)
-                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
-                                     "OVS port %s of attachment %s is missing from the "
-                                     "integration bridge",
-                                     host, port);
-        const json_t *ids = json_object_get(iface, "external_ids");
-        if (!streq(osn_ovsdb_map_get(ids, "ovn-installed"), "true"))
-                return osn_error_set(err, -EAGAIN, OSN_CNI_CHECK_FAILED,
-                                     "OVS port %s is not marked ovn-installed by ovn-controller",
-                                     host);
-        if (osn_link_exists(host) <= 0)
-                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
-                                     "host-side veth %s is missing", host);
-
+/* The pod's interface as CHECK finds it: there, with the port's MAC and
+ * every one of its 'n' addresses, and those of prevResult. */
+static int check_pod(const struct osn_attach_req *req, const char *port, const uint8_t mac[6],
+                     const struct osn_cidr *ips, int n, struct osn_error *err)
+{
+        const struct osn_cni_env *env = req->env;
         _cleanup_close_ int fd = -1;
+        int r;
         if ((r = osn_netns_open(env->netns, &fd)) < 0)
                 return osn_error_set(err, r, OSN_CNI_INVALID_ENV,
                                      "CNI_NETNS=%s cannot be opened: %s", env->netns, strerror(-r));
@@ -1212,23 +1236,76 @@ int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err
                                              "interface %s lacks address %s", env->ifname,
                                              osn_cidr_format(&ips[k], c, sizeof(c)));
         }
-        if (nc->prev_result) {
-                struct osn_cni_result prev;
-                if ((r = osn_cni_result_parse(nc->prev_result, &prev, err)) < 0)
-                        return r;
-                for (size_t k = 0; k < prev.n_ips; k++) {
-                        bool found = false;
-                        for (int q = 0; q < n; q++)
-                                found |= osn_addr_equal(&prev.ips[k].address, &ips[q]);
-                        char c[OSN_CIDR_STRLEN];
-                        if (!found)
-                                return osn_error_set(
-                                    err, -EINVAL, OSN_CNI_CHECK_FAILED,
-                                    "prevResult address %s is not the address of port %s",
-                                    osn_cidr_format(&prev.ips[k].address, c, sizeof(c)), port);
-                }
+        if (!req->nc->prev_result)
+                return 0;
+        struct osn_cni_result prev;
+        if ((r = osn_cni_result_parse(req->nc->prev_result, &prev, err)) < 0)
+                return r;
+        for (size_t k = 0; k < prev.n_ips; k++) {
+                bool found = false;
+                for (int q = 0; q < n; q++)
+                        found |= osn_addr_equal(&prev.ips[k].address, &ips[q]);
+                char c[OSN_CIDR_STRLEN];
+                if (!found)
+                        return osn_error_set(err, -EINVAL, OSN_CNI_CHECK_FAILED,
+                                             "prevResult address %s is not the address of port %s",
+                                             osn_cidr_format(&prev.ips[k].address, c, sizeof(c)),
+                                             port);
         }
         return 0;
+}
+
+int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err)
+{
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
+        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
+        int r = connect_both(req->node, deadline, &nb, &ovs, err);
+        if (r < 0)
+                return r;
+        struct osn_tenancy ten;
+        char host[IFNAMSIZ];
+        _cleanup_free_ char *port = NULL;
+        _cleanup_json_ json_t *iface = NULL;
+        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &iface, err)) < 0)
+                return r;
+        const char *net = ten.network;
+        /* A claimed spare's logical port is the one the veth's OVS port
+         * names, and so is the port of an attachment that joined a network
+         * made before tenancy (named for its own network). */
+        const char *iface_id =
+            osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
+        if (iface_id &&
+            (osn_is_spare_port(net, iface_id, NULL) || !streq(net, req->ten->network))) {
+                free(port);
+                if (!(port = strdup(iface_id)))
+                        return -ENOMEM;
+        }
+        uint8_t mac[6];
+        struct osn_cidr ips[OSN_MAX_STATIC];
+        int n = check_nb_port(req, nb, net, port, deadline, mac, ips, err);
+        if (n < 0)
+                return n;
+
+        if (!iface)
+                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
+                                     "OVS port %s of attachment %s is missing from the "
+                                     "integration bridge",
+                                     host, port);
+        const json_t *ids = json_object_get(iface, "external_ids");
+        if (!streq(osn_ovsdb_map_get(ids, "ovn-installed"), "true"))
+                return osn_error_set(err, -EAGAIN, OSN_CNI_CHECK_FAILED,
+                                     "OVS port %s is not marked ovn-installed by ovn-controller",
+                                     host);
+        if (osn_link_exists(host) <= 0)
+                return osn_error_set(err, -ENOENT, OSN_CNI_CHECK_FAILED,
+                                     "host-side veth %s is missing", host);
+        return check_pod(req, port, mac, ips, n, err);
 }
 
 /* --- GC --- */
@@ -1346,8 +1423,10 @@ int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err)
             osn_now_ms() + (node->ready_timeout_ms < 5000 ? node->ready_timeout_ms : 5000);
         struct osn_node_status st;
         int r = osn_inventory_status(node, NULL, deadline, &st);
-        if (r < 0)
-                return osn_error_set(err, r, OSN_CNI_INTERNAL, "STATUS: %s", strerror(-r));
+        if (r < 0) /* out of memory, its only failure: worth a retry */
+                return osn_error_set(err, r,
+                                     r == -ENOMEM ? OSN_CNI_TRY_AGAIN_LATER : OSN_CNI_IO_FAILURE,
+                                     "STATUS: %s", strerror(-r));
         const char *what = NULL, *why = NULL;
         if (st.nb != OSN_PROBE_OK)
                 what = "the OVN NB DB", why = st.nb_error;

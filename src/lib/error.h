@@ -5,7 +5,9 @@
  * reply, an unmapped physical network), the failing function also fills a
  * `struct osn_error`: a CNI error code, a one-line message that names the
  * exact key, value or variable, and optional details.  Only the program edge
- * (the plugin's main, osnctl) turns it into CNI error JSON or text.
+ * (the plugin's main, osnctl) turns it into CNI error JSON or text.  The code
+ * is set where the error is made, and is one docs/errors.md documents: the
+ * edge does not reclassify it.
  *
  * When the failure is about a place in a document the caller handed in (a
  * JSON syntax error in a netconf), the failing function also records that
@@ -41,7 +43,6 @@ enum osn_cni_code {
         OSN_CNI_CONFLICT = 102,      /* network settings or address conflict */
         OSN_CNI_CHECK_FAILED = 103,  /* CHECK found the attachment not as ADD left it */
         OSN_CNI_NOT_GRANTED = 104,   /* the node config does not grant it (tenancy.h) */
-        OSN_CNI_INTERNAL = 999,
 };
 
 struct osn_error {

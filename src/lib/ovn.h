@@ -20,7 +20,7 @@
  *   on "this switch still exists" (and, for a network with a DHCP server's
  *   port, "it holds that port": a switch without it gets it first), the
  *   switch delete by a "wait" on "its ports are exactly what I read".  A
- *   guard that fails (-EAGAIN from osn_ovsdb_transact) means somebody else
+ *   guard that fails (-EAGAIN from osn_txn_commit) means somebody else
  *   won: re-read and retry, bounded.
  * - A switch is never silently joined with other settings: a different
  *   fingerprint is an error that shows both settings.
@@ -33,6 +33,11 @@
  *   _uuid; what the server scans is the claim guards (a port insert's, a
  *   pool top-up's), a retried ADD's look-up of its own port, and DEL's
  *   look-up of the ports its container holds.
+ *
+ * The implementation is three files, each calling only down: nbattach.c
+ * (attaching, pools, identities, tenancy) over nbdetach.c (detaching,
+ * releasing an identity) over ovn.c (names, rows, guards, reads; nbrows.h).
+ * Every operation is built with txn.h.
  */
 #ifndef OSN_OVN_H
 #define OSN_OVN_H
@@ -160,6 +165,10 @@ char *osn_spare_port_name(const char *network, const char *uuid);
 /* Whether 'port_name' is the name of a spare of 'network'; its UUID into
  * 'uuid' (may be NULL). */
 bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37]);
+
+/* For golden tests: new spares' UUIDs come from a sequence that starts at
+ * 'seed' instead of from getrandom() (0: random again).  Process-wide. */
+void osn_nb_pin_spare_uuids(uint64_t seed);
 
 struct osn_alloc;
 

@@ -5,22 +5,24 @@
 
 #include "log.h"
 #include "ovn.h"
+#include "txn.h"
 
 int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadline,
                       struct osn_ovs_node *ret, struct osn_error *err)
 {
-        json_t *ops =
-            json_pack("[{s:s, s:s, s:[], s:[s]}, {s:s, s:s, s:[o], s:[s,s]}]", "op", "select",
-                      "table", "Open_vSwitch", "where", "columns", "external_ids", "op", "select",
-                      "table", "Bridge", "where", osn_ovsdb_cond("name", "==", json_string(bridge)),
-                      "columns", "_uuid", "datapath_type");
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel_ovs =
+            osn_txn_select(t, "Open_vSwitch", NULL, (const char *const[]){"external_ids", NULL});
+        osn_op sel_br = osn_txn_select(t, "Bridge", osn_where_eq("name", json_string(bridge)),
+                                       (const char *const[]){"_uuid", "datapath_type", NULL});
+        int r = osn_txn_commit(t, ovs, deadline, err);
         if (r < 0)
                 return r;
         memset(ret, 0, sizeof(*ret));
-        json_t *ovsrow = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
-        json_t *br = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
+        const json_t *ovsrow = osn_txn_row(t, sel_ovs);
+        const json_t *br = osn_txn_row(t, sel_br);
         if (!br)
                 return osn_error_set(err, -ENODEV, OSN_CNI_INVALID_CONFIG,
                                      "integration bridge \"%s\" does not exist in the local OVS "
@@ -54,21 +56,25 @@ bool osn_ovs_maps_physnet(const char *mappings, const char *physnet)
 int osn_ovs_add_port(struct osn_ovsdb *ovs, const struct osn_ovs_node *node, const char *ifname,
                      const char *const *ids, int64_t deadline, struct osn_error *err)
 {
-        json_t *ops = json_pack(
-            "[{s:s, s:s, s:{s:s, s:s, s:o}, s:s},"
-            " {s:s, s:s, s:{s:s, s:o}, s:s},"
-            " {s:s, s:s, s:[o], s:[[s,s,o]]}]",
-            "op", "insert", "table", "Interface", "row", "name", ifname, "type", "", "external_ids",
-            osn_ovsdb_map(ids), "uuid-name", "iface", "op", "insert", "table", "Port", "row",
-            "name", ifname, "interfaces", osn_ovsdb_named_uuid("iface"), "uuid-name", "port", "op",
-            "mutate", "table", "Bridge", "where",
-            osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(node->bridge_uuid)), "mutations", "ports",
-            "insert", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("port"))));
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_insert(t, "Interface",
+                       json_pack("{s:s, s:s, s:o}", "name", ifname, "type", "", "external_ids",
+                                 osn_ovsdb_map(ids)),
+                       "iface", NULL);
+        osn_txn_insert(
+            t, "Port",
+            json_pack("{s:s, s:o}", "name", ifname, "interfaces", osn_ovsdb_named_uuid("iface")),
+            "port", NULL);
+        osn_op link = osn_txn_mutate(
+            t, "Bridge", osn_where_eq("_uuid", osn_ovsdb_uuid(node->bridge_uuid)),
+            osn_mutation("ports", "insert",
+                         osn_ovsdb_set(json_pack("[o]", osn_ovsdb_named_uuid("port")))));
+        int r = osn_txn_commit(t, ovs, deadline, err);
         if (r < 0)
                 return r;
-        if (json_integer_value(json_object_get(json_array_get(res, 2), "count")) != 1)
+        if (osn_txn_count(t, link) != 1)
                 /* The bridge vanished: the unreferenced Port and Interface were
                  * garbage-collected with the commit, nothing is left. */
                 return osn_error_set(err, -ENODEV, OSN_CNI_TRY_AGAIN_LATER,
@@ -80,17 +86,18 @@ int osn_ovs_add_port(struct osn_ovsdb *ovs, const struct osn_ovs_node *node, con
 int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline,
                      struct osn_error *err)
 {
-        json_t *ops =
-            json_pack("[{s:s, s:s, s:[o], s:[s]}, {s:s, s:s, s:[o], s:[s]}]", "op", "select",
-                      "table", "Port", "where", osn_ovsdb_cond("name", "==", json_string(ifname)),
-                      "columns", "_uuid", "op", "select", "table", "Interface", "where",
-                      osn_ovsdb_cond("name", "==", json_string(ifname)), "columns", "external_ids");
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sel_port = osn_txn_select(t, "Port", osn_where_eq("name", json_string(ifname)),
+                                         (const char *const[]){"_uuid", NULL});
+        osn_op sel_iface = osn_txn_select(t, "Interface", osn_where_eq("name", json_string(ifname)),
+                                          (const char *const[]){"external_ids", NULL});
+        int r = osn_txn_commit(t, ovs, deadline, err);
         if (r < 0)
                 return r;
-        json_t *port = json_array_get(osn_ovsdb_result_rows(res, 0), 0);
-        json_t *iface = json_array_get(osn_ovsdb_result_rows(res, 1), 0);
+        const json_t *port = osn_txn_row(t, sel_port);
+        const json_t *iface = osn_txn_row(t, sel_iface);
         if (!port)
                 return 0;
         if (!osn_ovsdb_map_get(json_object_get(iface, "external_ids"), OSN_EXT_NETWORK))
@@ -98,39 +105,37 @@ int osn_ovs_del_port(struct osn_ovsdb *ovs, const char *ifname, int64_t deadline
                                      "OVS port \"%s\" was not created by osn; left alone", ifname);
         /* Port rows are not roots: dropping the bridge's reference deletes
          * the Port and its Interface. */
-        json_t *del = json_pack(
-            "[{s:s, s:s, s:[o], s:[[s,s,o]]}]", "op", "mutate", "table", "Bridge", "where",
-            osn_ovsdb_cond("ports", "includes", osn_ovsdb_uuid(osn_ovsdb_row_uuid(port))),
-            "mutations", "ports", "delete",
-            osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(osn_ovsdb_row_uuid(port)))));
-        _cleanup_json_ json_t *dres = NULL;
-        r = osn_ovsdb_transact(ovs, OSN_OVS_DB, del, deadline, &dres, err);
+        const char *uuid = osn_ovsdb_row_uuid(port);
+        _cleanup_txn_ struct osn_txn *del = osn_txn_new(OSN_OVS_DB);
+        if (!del)
+                return -ENOMEM;
+        osn_txn_mutate(
+            del, "Bridge", osn_where1("ports", "includes", osn_ovsdb_uuid(uuid)),
+            osn_mutation("ports", "delete", osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(uuid)))));
+        r = osn_txn_commit(del, ovs, deadline, err);
         return r < 0 ? r : 1;
 }
 
 int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t deadline,
                              json_t **ret, struct osn_error *err)
 {
-        json_t *where;
-        if (network) {
-                const char *kv[] = {OSN_EXT_NETWORK, network, NULL};
-                where =
-                    json_pack("[o]", osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(kv)));
-        } else {
-                /* Every Interface: filtered below on the osn/network key
-                 * (OVSDB conditions cannot test a key's mere presence). */
-                where = json_array();
-        }
-        json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s,s,s,s,s,s]}]", "op", "select", "table",
-                                "Interface", "where", where, "columns", "name", "external_ids",
-                                "ofport", "error", "admin_state", "link_state");
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        /* Without a network: every Interface, filtered below on the
+         * osn/network key (OVSDB conditions cannot test a key's mere
+         * presence). */
+        const char *kv[] = {OSN_EXT_NETWORK, network, NULL};
+        json_t *where = network ? osn_where1("external_ids", "includes", osn_ovsdb_map(kv)) : NULL;
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return json_decref(where), -ENOMEM;
+        osn_op sel = osn_txn_select(t, "Interface", where,
+                                    (const char *const[]){"name", "external_ids", "ofport", "error",
+                                                          "admin_state", "link_state", NULL});
+        int r = osn_txn_commit(t, ovs, deadline, err);
         if (r < 0)
                 return r;
         json_t *out = json_array(), *row;
         size_t i;
-        json_array_foreach(osn_ovsdb_result_rows(res, 0), i, row)
+        json_array_foreach(osn_txn_rows(t, sel), i, row)
         {
                 if (osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NETWORK))
                         json_array_append(out, row);
@@ -143,11 +148,14 @@ int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *
                          const char *value, int64_t deadline, struct osn_error *err)
 {
         /* A map mutation: delete the key (whatever its value), insert it anew. */
-        json_t *ops = json_pack(
-            "[{s:s, s:s, s:[o], s:[[s,s,o],[s,s,o]]}]", "op", "mutate", "table", "Interface",
-            "where", osn_ovsdb_cond("name", "==", json_string(ifname)), "mutations", "external_ids",
-            "delete", osn_ovsdb_set(json_pack("[s]", key)), "external_ids", "insert",
-            osn_ovsdb_map((const char *const[]){key, value, NULL}));
-        _cleanup_json_ json_t *res = NULL;
-        return osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, err);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_txn_mutate(
+            t, "Interface", osn_where_eq("name", json_string(ifname)),
+            osn_mutation_and(
+                osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", key))),
+                osn_mutation("external_ids", "insert",
+                             osn_ovsdb_map((const char *const[]){key, value, NULL}))));
+        return osn_txn_commit(t, ovs, deadline, err);
 }

@@ -620,7 +620,7 @@ static int step(struct osn_ovsdb *c, int64_t deadline)
 static int conn_error(struct osn_ovsdb *c, const char *what, int r, struct osn_error *err)
 {
         if (r == -ENOMEM)
-                return osn_error_set(err, r, OSN_CNI_INTERNAL, "out of memory");
+                return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER, "out of memory");
         if (r == -ETIMEDOUT)
                 return osn_error_set(err, r, OSN_CNI_TRY_AGAIN_LATER,
                                      "OVSDB %s: no answer to \"%s\" before the deadline%s%s",
@@ -640,7 +640,7 @@ static int finish_req(struct osn_ovsdb *c, const char *method, int64_t id, int64
 {
         struct req *q = find_req(c, id);
         if (!q)
-                return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
+                return osn_error_set(err, -EINVAL, OSN_CNI_OVSDB_ERROR,
                                      "OVSDB %s: no %s request %" PRId64 " is pending", c->name,
                                      method, id);
         int r = 0;
@@ -676,7 +676,7 @@ static int start_req(struct osn_ovsdb *c, enum req_kind kind, const char *method
 {
         int r = add_req(c, kind, method, db, params, monitor_id, ret_id);
         if (r == -EINVAL)
-                return osn_error_set(err, r, OSN_CNI_INTERNAL,
+                return osn_error_set(err, r, OSN_CNI_OVSDB_ERROR,
                                      "OVSDB %s: cannot build the \"%s\" request "
                                      "(a name that is not UTF-8?)",
                                      c->name, method);
@@ -739,7 +739,7 @@ int osn_ovsdb_transact_start(struct osn_ovsdb *c, const char *db, const json_t *
                              int64_t *ret_id, struct osn_error *err)
 {
         if (!json_is_array(ops))
-                return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
+                return osn_error_set(err, -EINVAL, OSN_CNI_OVSDB_ERROR,
                                      "OVSDB transact: the operations are not a JSON array");
         json_t *params = json_pack("[s]", db);
         if (params && json_array_extend(params, (json_t *)ops) < 0)
@@ -810,7 +810,7 @@ int osn_ovsdb_monitor_cond_start(struct osn_ovsdb *c, const char *db, const char
         json_t *params = req ? json_pack("[s, s, {s:[o]}]", db, monitor_id, table, req) : NULL;
         if (json_object_get(c->monitors, monitor_id)) {
                 json_decref(params);
-                return osn_error_set(err, -EEXIST, OSN_CNI_INTERNAL,
+                return osn_error_set(err, -EEXIST, OSN_CNI_OVSDB_ERROR,
                                      "OVSDB %s: monitor \"%s\" already exists", c->name,
                                      monitor_id);
         }
@@ -874,8 +874,8 @@ int osn_ovsdb_wait_update(struct osn_ovsdb *c, const char *monitor_id, int64_t d
                           json_t **ret_update, struct osn_error *err)
 {
         if (!json_object_get(c->monitors, monitor_id))
-                return osn_error_set(err, -ENOENT, OSN_CNI_INTERNAL, "OVSDB %s: no monitor \"%s\"",
-                                     c->name, monitor_id);
+                return osn_error_set(err, -ENOENT, OSN_CNI_OVSDB_ERROR,
+                                     "OVSDB %s: no monitor \"%s\"", c->name, monitor_id);
         for (;;) {
                 if (take_update(c, monitor_id, ret_update))
                         return 0;

@@ -79,6 +79,27 @@ json_t *osn_mutation(const char *column, const char *mutator, json_t *value)
         return value ? json_pack("[s, s, o]", column, mutator, value) : NULL;
 }
 
+json_t *osn_mutation_and(json_t *mutations, json_t *m)
+{
+        /* A single mutation ([column, mutator, value]) becomes a list of one. */
+        if (mutations && json_is_string(json_array_get(mutations, 0))) {
+                json_t *one = json_array();
+                if (!one || json_array_append_new(one, mutations) < 0) {
+                        json_decref(one);
+                        json_decref(m);
+                        return NULL;
+                }
+                mutations = one;
+        }
+        if (!mutations || !m || json_array_append_new(mutations, m) < 0) {
+                json_decref(mutations);
+                if (!mutations)
+                        json_decref(m);
+                return NULL;
+        }
+        return mutations;
+}
+
 /* --- Operations --- */
 
 /* Appends the operation 'op' (stolen; NULL when building it failed) and
@@ -249,6 +270,7 @@ int osn_txn_start(struct osn_txn *t, struct osn_ovsdb *c, struct osn_error *err)
                 return osn_error_set(err, -ENOMEM, OSN_CNI_TRY_AGAIN_LATER,
                                      "OVSDB transaction on %s: out of memory while building it",
                                      t->db);
+        osn_txn_trace(t->db, t->ops);
         int r = osn_ovsdb_transact_start(c, t->db, t->ops, &t->id, err);
         t->in_flight = r == 0;
         return r;
@@ -257,7 +279,7 @@ int osn_txn_start(struct osn_txn *t, struct osn_ovsdb *c, struct osn_error *err)
 int osn_txn_finish(struct osn_txn *t, struct osn_ovsdb *c, int64_t deadline, struct osn_error *err)
 {
         if (!t->in_flight)
-                return osn_error_set(err, -EINVAL, OSN_CNI_INTERNAL,
+                return osn_error_set(err, -EINVAL, OSN_CNI_OVSDB_ERROR,
                                      "OVSDB transaction on %s: finished but never started", t->db);
         t->in_flight = false;
         struct osn_error local = {0};
@@ -279,6 +301,21 @@ int osn_txn_commit(struct osn_txn *t, struct osn_ovsdb *c, int64_t deadline, str
 bool osn_txn_in_flight(const struct osn_txn *t)
 {
         return t->in_flight;
+}
+
+static osn_txn_trace_fn *trace_fn;
+static void *trace_aux;
+
+void osn_txn_set_trace(osn_txn_trace_fn *fn, void *aux)
+{
+        trace_fn = fn;
+        trace_aux = aux;
+}
+
+void osn_txn_trace(const char *db, const json_t *ops)
+{
+        if (trace_fn)
+                trace_fn(db, ops, trace_aux);
 }
 
 /* --- Results --- */

@@ -70,6 +70,9 @@ json_t *osn_where_and(json_t *where, json_t *cond);
 
 /* A mutation [column, mutator, value] for osn_txn_mutate(). */
 json_t *osn_mutation(const char *column, const char *mutator, json_t *value);
+/* The list of mutations 'mutations' (a list, or a single mutation) with
+ * 'm' appended: osn_mutation_and(osn_mutation(...), osn_mutation(...)). */
+json_t *osn_mutation_and(json_t *mutations, json_t *m);
 
 /* --- Operations (RFC 7047 5.2), each returning its handle --- */
 
@@ -121,6 +124,13 @@ int osn_txn_finish(struct osn_txn *t, struct osn_ovsdb *c, int64_t deadline, str
     _wur_;
 /* Whether _start() sent the request and _finish() has not yet been called. */
 bool osn_txn_in_flight(const struct osn_txn *t);
+
+/* For golden tests: 'fn' (NULL: none) sees every request _start() sends,
+ * just before it is sent, with 'aux'.  Process-wide; not thread-safe. */
+typedef void osn_txn_trace_fn(const char *db, const json_t *ops, void *aux);
+void osn_txn_set_trace(osn_txn_trace_fn *fn, void *aux);
+/* Calls the trace function, if any (txn.c's _start() does). */
+void osn_txn_trace(const char *db, const json_t *ops);
 
 /* --- Results (after a successful commit; borrowed, NULL when absent) --- */
 

@@ -328,24 +328,16 @@ static int run(struct invocation *inv, struct osn_error *err)
                              osn_cni_verb_name(inv->env.verb));
 }
 
-/* Every failure leaves with a code docs/errors.md documents.  A library
- * error without a code of its own (an errno and no words) or with
- * OSN_CNI_INTERNAL (an invariant inside the OVSDB client or the ADD flow)
- * gets one here: out of memory is worth a retry (11); an OVSDB exchange
- * that went wrong is OVSDB's (100); anything else is a failed system call
- * (5, I/O failure). */
-static void deliberate_code(struct osn_error *err, int r, enum osn_cni_verb verb)
+/* Every failure leaves with a code docs/errors.md documents.  An error set
+ * in the library keeps the code it was made with; a failure that came
+ * without words (an errno only) gets one here: out of memory is worth a
+ * retry (11), anything else is a failed system call (5). */
+static void error_without_words(struct osn_error *err, int r, enum osn_cni_verb verb)
 {
-        if (!osn_error_isset(err)) {
-                osn_error_set(err, r, r == -ENOMEM ? OSN_CNI_TRY_AGAIN_LATER : OSN_CNI_IO_FAILURE,
-                              "%s failed: %s", osn_cni_verb_name(verb), strerror(-r));
+        if (osn_error_isset(err))
                 return;
-        }
-        if (err->code != OSN_CNI_INTERNAL)
-                return;
-        err->code = r == -ENOMEM                     ? OSN_CNI_TRY_AGAIN_LATER
-                    : startswith(err->msg, "OVSDB ") ? OSN_CNI_OVSDB_ERROR
-                                                     : OSN_CNI_IO_FAILURE;
+        osn_error_set(err, r, r == -ENOMEM ? OSN_CNI_TRY_AGAIN_LATER : OSN_CNI_IO_FAILURE,
+                      "%s failed: %s", osn_cni_verb_name(verb), strerror(-r));
 }
 
 /* The one log line of a failure: the verb, the attachment (pod, container,
@@ -432,7 +424,7 @@ int main(int argc, char **argv)
         struct osn_error err = {0};
         int r = run(&inv, &err);
         if (r < 0) {
-                deliberate_code(&err, r, inv.env.verb);
+                error_without_words(&err, r, inv.env.verb);
                 log_failure(&inv, &err);
                 json_t *j = osn_cni_error_json(&err, inv.cni_version);
                 if (j)

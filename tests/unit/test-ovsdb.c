@@ -565,12 +565,16 @@ static void test_fake_misuse(void)
         json_t *j = NULL;
         CHECK(osn_ovsdb_fd(f.c) >= 0 && !osn_ovsdb_want_write(f.c));
         CHECK(osn_ovsdb_run(f.c) == 0);
+        /* Misuse of the client is OVSDB's code where it is found (the
+         * plugin's edge reclassifies nothing). */
         CHECK(osn_ovsdb_wait_update(f.c, "nope", dl(1000), &j, &err) == -ENOENT);
+        CHECK(err.code == OSN_CNI_OVSDB_ERROR);
         osn_error_clear(&err);
         CHECK(osn_ovsdb_transact(f.c, "db", json_object(), dl(1000), &j, &err) == -EINVAL);
+        CHECK(err.code == OSN_CNI_OVSDB_ERROR);
         osn_error_clear(&err);
         CHECK(osn_ovsdb_transact(f.c, "\xff", json_array(), dl(1000), &j, &err) == -EINVAL);
-        CHECK(contains(err.msg, "cannot build"));
+        CHECK(contains(err.msg, "cannot build") && err.code == OSN_CNI_OVSDB_ERROR);
         osn_error_clear(&err);
         CHECK(osn_ovsdb_monitor_cond(f.c, "db", "m", "\xff", json_array(), NULL, dl(1000), &j,
                                      &err) == -EINVAL);

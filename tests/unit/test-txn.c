@@ -6,7 +6,8 @@
  * read by handle (an insert's UUID, a select's rows, a mutate's and a
  * delete's counts), the failed operation named by handle for a guard that
  * does not hold and for a second insert of a fixed row UUID, a
- * pipelined start/finish, and reset.  Exits 77 (skip) without ovsdb-server,
+ * pipelined start/finish, reset, and the trace hook (osn_txn_set_trace).
+ * Exits 77 (skip) without ovsdb-server,
  * after the first part.
  */
 #include "txn.h"
@@ -93,6 +94,25 @@ static void test_shapes(void)
                       "[\"external_ids\",\"delete\",[\"set\",[\"k\"]]]],\"op\":\"mutate\","
                       "\"table\":\"Logical_Switch\",\"where\":[]}]");
 
+        /* ... and osn_mutation_and() makes that list: from a single
+         * mutation, then appending (three). */
+        osn_txn_reset(t);
+        osn_txn_mutate(
+            t, "Logical_Switch", NULL,
+            osn_mutation_and(
+                osn_mutation_and(
+                    osn_mutation("ports", "delete", osn_ovsdb_set(json_array())),
+                    osn_mutation("external_ids", "delete", osn_ovsdb_set(json_pack("[s]", "k")))),
+                osn_mutation("external_ids", "insert",
+                             osn_ovsdb_map((const char *const[]){"k", "v", NULL}))));
+        expect_ops(t, "[{\"mutations\":[[\"ports\",\"delete\",[\"set\",[]]],"
+                      "[\"external_ids\",\"delete\",[\"set\",[\"k\"]]],"
+                      "[\"external_ids\",\"insert\",[\"map\",[[\"k\",\"v\"]]]]],"
+                      "\"op\":\"mutate\",\"table\":\"Logical_Switch\",\"where\":[]}]");
+        /* A NULL mutation (a failed allocation) breaks the list. */
+        CHECK(osn_mutation_and(osn_mutation("a", "insert", json_integer(1)), NULL) == NULL,
+              "a missing mutation gives no list");
+
         /* A builder that gets NULL (what a failed allocation gives) breaks
          * the transaction: nothing is sent, the commit says so. */
         osn_txn_reset(t);
@@ -103,6 +123,13 @@ static void test_shapes(void)
                   err.code == OSN_CNI_TRY_AGAIN_LATER,
               "a broken transaction is not sent: %d %s", err.code, err.msg);
         osn_txn_free(t);
+}
+
+/* Counts the requests sent, checking they are the transaction's. */
+static void count_trace(const char *db, const json_t *ops, void *aux)
+{
+        CHECK(streq(db, NB) && json_array_size(ops) == 1, "the request traced: %s", db);
+        (*(int *)aux)++;
 }
 
 static void test_server(void)
@@ -204,6 +231,25 @@ static void test_server(void)
                 CHECK(osn_txn_count(t, del) == (round == 0 ? 1 : 0), "delete count %lld",
                       osn_txn_count(t, del));
         }
+        /* The trace hook sees each request as it is sent, once; not a
+         * broken one; none once it is unset. */
+        int seen = 0;
+        osn_txn_set_trace(count_trace, &seen);
+        osn_txn_reset(t);
+        osn_txn_select(t, "Logical_Switch", NULL, NULL);
+        REQUIRE(osn_txn_commit(t, nb, osn_now_ms() + 5000, &err) == 0);
+        CHECK(seen == 1, "traced once: %d", seen);
+        osn_txn_reset(t);
+        osn_txn_insert(t, "Logical_Switch", NULL, NULL, NULL);
+        CHECK(osn_txn_commit(t, nb, osn_now_ms() + 5000, &err) == -ENOMEM && seen == 1,
+              "a broken request is not sent, nor traced: %d", seen);
+        osn_error_clear(&err);
+        osn_txn_set_trace(NULL, NULL);
+        osn_txn_reset(t);
+        osn_txn_select(t, "Logical_Switch", NULL, NULL);
+        REQUIRE(osn_txn_commit(t, nb, osn_now_ms() + 5000, &err) == 0);
+        CHECK(seen == 1, "not traced once unset: %d", seen);
+
         CHECK(osn_txn_finish(t, nb, osn_now_ms() + 100, &err) == -EINVAL,
               "finish without start is refused");
         osn_error_clear(&err);
