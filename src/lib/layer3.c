@@ -22,9 +22,10 @@ int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node, struc
         int n = snprintf(ret->network, sizeof(ret->network), "%s@%s", t->network, node);
         if (n < 0 || (size_t)n >= sizeof(ret->network))
                 return osn_error_set(err, -ENAMETOOLONG, OSN_CNI_INVALID_CONFIG,
-                                     "layer3 network \"%s\" on node %s: its node key \"%s@%s\" is "
-                                     "%d bytes; at most %zu fit (shorten the NAD's name)",
-                                     t->network, node, t->network, node, n,
+                                     "layer3 network \"%s\": the key of its piece on node "
+                                     "%.64s%s is %d bytes, at most %zu fit (shorten the NAD's "
+                                     "name)",
+                                     t->network, node, strlen(node) > 64 ? "..." : "", n,
                                      sizeof(ret->network) - 1);
         return 0;
 }
@@ -606,5 +607,5 @@ int osn_layer3_leave(struct osn_ovsdb *nb, const char *node_key, int64_t deadlin
                                     "a node's first ADD failed", deadline, err);
         if (r == -EAGAIN) /* another ADD joined meanwhile: the switch is theirs */
                 return osn_error_clear(err), 0;
-        return r;
+        return r < 0 ? r : 0;
 }
