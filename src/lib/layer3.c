@@ -34,7 +34,10 @@ int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node, struc
  * a "uuid"), so that a removal names the row without reading it. */
 static void derived_uuid(const char *node_key, uint64_t salt, char buf[37])
 {
-        uint64_t h1 = osn_alloc_seed(node_key) ^ salt;
+        uint64_t h1 = osn_alloc_seed(node_key) ^ (salt * 0x9e3779b97f4a7c15ull);
+        h1 ^= h1 >> 33; /* a finalizer: every bit of the salt reaches every bit */
+        h1 *= 0xff51afd7ed558ccdull;
+        h1 ^= h1 >> 33;
         uint64_t h2 = (h1 ^ (h1 >> 31)) * 0xbf58476d1ce4e5b9ull;
         h2 ^= h2 >> 27;
         snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),

@@ -98,6 +98,43 @@ static int delete_node_switch(struct osn_ovsdb *nb, const char *key)
             json_object_get(sw, "external_ids"), "test", osn_now_ms() + 5000, &err);
 }
 
+/* The requests a step sends (txn.h's trace hook). */
+static json_t *trace;
+static void record(const char *db, const json_t *ops, void *aux)
+{
+        json_array_append_new(trace, json_deep_copy(ops));
+}
+
+/* The request among 'trace' that inserts a row into 'table', as text (keys
+ * sorted, one operation a line), or "" when none does. */
+static char *request_with(const char *table)
+{
+        size_t i, k;
+        const json_t *ops, *op;
+        json_array_foreach(trace, i, ops)
+        {
+                bool found = false;
+                json_array_foreach((json_t *)ops, k, op) found |=
+                    streq(json_string_value(json_object_get(op, "op")), "insert") &&
+                    streq(json_string_value(json_object_get(op, "table")), table);
+                if (!found)
+                        continue;
+                char *text = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&text, &len);
+                REQUIRE(f);
+                json_array_foreach((json_t *)ops, k, op)
+                {
+                        char *line = json_dumps(op, JSON_SORT_KEYS | JSON_COMPACT);
+                        fprintf(f, "%s\n", line ? line : "");
+                        free(line);
+                }
+                fclose(f);
+                return text;
+        }
+        return strdup("");
+}
+
 static void test_names(void)
 {
         struct osn_tenancy t = tenancy("ns1", "l3"), n;
@@ -145,9 +182,17 @@ static void test_server(void)
         struct osn_tenancy t = tenancy("ns", "tiny");
         _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
         struct osn_layer3_node a, a2, b, c;
+        trace = json_array();
+        osn_txn_set_trace(record, NULL);
         CHECK(osn_layer3_join(nb, nc, &t, "a", "node.json", fp, dl, &a, &err) == 0 && a.created &&
                   a.n == 2,
               "node a claims: %s", err.msg);
+        osn_txn_set_trace(NULL, NULL);
+        /* The claim, byte for byte (nothing in it is the server's choice:
+         * the router is new, the UUIDs osn's own). */
+        _cleanup_free_ char *claim = request_with("Logical_Router_Port");
+        golden("layer3-claim.txt", claim);
+        json_decref(trace);
         CHECK(streq(fmt(&a.host_subnets[0]), "10.150.0.0/24") &&
                   streq(fmt(&a.host_subnets[1]), "fd00:150::/64"),
               "the first host subnets: %s %s", fmt(&a.host_subnets[0]), fmt(&a.host_subnets[1]));
