@@ -139,7 +139,8 @@ static const struct command {
      "               namespaces (\"*\": all); \"none\" for pods the runtime\n"
      "               named no namespace for; \"legacy\" for a network made before\n"
      "               namespaces (-n NS picks those whose pods were in NS)\n"
-     "  TOPOLOGY     layer2 or localnet (osn/topology)\n"
+     "  TOPOLOGY     layer2, localnet or layer3 (osn/topology); a layer3 network is\n"
+     "               listed once per node, as NAME@NODE (that node's switch)\n"
      "  SUBNETS      the subnets osn hands addresses from, from the settings osn\n"
      "               stored on the switch\n"
      "               (osn/fingerprint; other_config subnet/ipv6_prefix without it)\n"
@@ -159,7 +160,8 @@ static const struct command {
      "  USED/FREE    per subnet: addresses the attachments and spares hold /\n"
      "               addresses left (see \"show\")\n"
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
-     "  SWITCH       the logical switch\n",
+     "  SWITCH       the logical switch\n"
+     "  HOST-SUBNETS a layer3 network's: the node's host subnets\n",
      VIEW_OPTIONS NS_OPTIONS, true, osnctl_networks},
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
