@@ -412,6 +412,89 @@ static int check_router(const json_t *router, const struct osn_tenancy *ten,
         return 0;
 }
 
+/* The node's switch, found: its host subnets when it is this network's
+ * piece and they fit the NAD, and its router. */
+static int adopt_own(const json_t *own, const json_t *router, const struct osn_netconf *nc,
+                     const struct osn_tenancy *ten, const char *node, const char *sw_name,
+                     const char *fingerprint, struct osn_layer3_node *ret, struct osn_error *err)
+{
+        const json_t *ids = json_object_get(own, "external_ids");
+        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK), ten->network))
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "logical switch \"%s\" exists but is not node %s's piece "
+                                     "of layer3 network \"%s\"; osn leaves it alone",
+                                     sw_name, node, ten->network);
+        if (read_host_subnets(nc, ids, ret) < 0)
+                return osn_error_set(
+                    err, -EEXIST, OSN_CNI_CONFLICT,
+                    "logical switch \"%s\" holds host subnets (\"%s\" \"%s\") that do not fit "
+                    "layer3 network \"%s\" as this NAD has it (%s)",
+                    sw_name, osn_ovsdb_map_get(ids, OSN_EXT_HOST_SUBNET4) ?: "",
+                    osn_ovsdb_map_get(ids, OSN_EXT_HOST_SUBNET6) ?: "", ten->network, fingerprint);
+        if (router)
+                return 0;
+        /* A node switch without its router: never so after a claim commits
+         * (the router goes only with its last port, which goes with its
+         * switch). */
+        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                             "layer3 network \"%s\": node %s's switch %s has no router; osnctl "
+                             "gc removes it, then try again",
+                             ten->network, node, sw_name);
+}
+
+/* The node's first ADD reads who holds which host subnet of the network
+ * (into 'all'; the switches by *ret_op), and refuses a layer2 or localnet
+ * network of the same key and node configs that would split it. */
+static int read_holders(struct osn_ovsdb *nb, struct osn_txn *all, const struct osn_tenancy *ten,
+                        const char *node_config, const char *fingerprint, int64_t deadline,
+                        osn_op *ret_op, struct osn_error *err)
+{
+        static const char *const sw_cols[] = {"name", "external_ids", NULL};
+        _cleanup_free_ char *l2_name = osn_switch_name(ten->network);
+        if (!l2_name)
+                return -ENOMEM;
+        osn_txn_reset(all);
+        *ret_op = osn_txn_select(
+            all, "Logical_Switch",
+            where_ids((const char *const[]){OSN_EXT_L3_NETWORK, ten->network, NULL}), sw_cols);
+        osn_op q_l2 = osn_txn_select(all, "Logical_Switch",
+                                     osn_where_eq("name", json_string(l2_name)), sw_cols);
+        osn_op q_name = OSN_OP_NONE;
+        if (ten->scope != OSN_SCOPE_LEGACY)
+                q_name = osn_txn_select(
+                    all, "Logical_Switch",
+                    where_ids((const char *const[]){OSN_EXT_NAME, ten->name, NULL}), sw_cols);
+        int r = osn_txn_commit(all, nb, deadline, err);
+        if (r < 0)
+                return r;
+        if (q_name != OSN_OP_NONE &&
+            (r = check_scopes(osn_txn_rows(all, q_name), ten, node_config, err)) < 0)
+                return r;
+        const json_t *l2 = osn_txn_row(all, q_l2);
+        if (l2) {
+                /* The key names a layer2 or localnet network: one name, two
+                 * topologies, is a conflict as on layer2. */
+                const char *fp =
+                    osn_ovsdb_map_get(json_object_get(l2, "external_ids"), OSN_EXT_FINGERPRINT);
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "network \"%s\" exists with other settings: it has \"%s\" "
+                                     "(switch %s), this NAD asks for \"%s\"; make the NADs agree",
+                                     ten->network, fp ? fp : "", l2_name, fingerprint);
+        }
+        return 0;
+}
+
+static void log_claimed(const struct osn_tenancy *ten, const char *node,
+                        const struct osn_layer3_node *n, bool made_router)
+{
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN] = "";
+        osn_cidr_format(&n->host_subnets[0], a, sizeof(a));
+        if (n->n > 1)
+                osn_cidr_format(&n->host_subnets[1], b, sizeof(b));
+        log_info("layer3 network %s: node %s claimed host subnet %s%s%s%s", ten->network, node, a,
+                 b[0] ? " and " : "", b, made_router ? " (and made its router)" : "");
+}
+
 int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                     const struct osn_tenancy *ten, const char *node, const char *node_config,
                     const char *fingerprint, int64_t deadline, struct osn_layer3_node *ret,
@@ -451,69 +534,16 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                                              n_routers, rname);
                 if (router && (r = check_router(router, ten, fingerprint, err)) < 0)
                         return r;
-                if (own) {
-                        const json_t *ids = json_object_get(own, "external_ids");
-                        if (!streq(osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK), ten->network))
-                                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
-                                                     "logical switch \"%s\" exists but is not "
-                                                     "node %s's piece of layer3 network \"%s\"; "
-                                                     "osn leaves it alone",
-                                                     sw_name, node, ten->network);
-                        if (read_host_subnets(nc, ids, ret) < 0)
-                                return osn_error_set(
-                                    err, -EEXIST, OSN_CNI_CONFLICT,
-                                    "logical switch \"%s\" holds host subnets (\"%s\" \"%s\") that "
-                                    "do not fit layer3 network \"%s\" as this NAD has it (%s)",
-                                    sw_name, osn_ovsdb_map_get(ids, OSN_EXT_HOST_SUBNET4) ?: "",
-                                    osn_ovsdb_map_get(ids, OSN_EXT_HOST_SUBNET6) ?: "",
-                                    ten->network, fingerprint);
-                        if (router)
-                                return 0;
-                        /* A node switch without its router: never so after
-                         * a claim commits (the router goes only with its
-                         * last port, which goes with its switch). */
-                        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
-                                             "layer3 network \"%s\": node %s's switch %s has no "
-                                             "router; osnctl gc removes it, then try again",
-                                             ten->network, node, sw_name);
-                }
+                if (own)
+                        return adopt_own(own, router, nc, ten, node, sw_name, fingerprint, ret,
+                                         err);
                 /* The node's first ADD: read who holds what, claim a free
                  * host subnet per family. */
-                osn_txn_reset(all);
-                osn_op q_all = osn_txn_select(
-                    all, "Logical_Switch",
-                    where_ids((const char *const[]){OSN_EXT_L3_NETWORK, ten->network, NULL}),
-                    sw_cols);
-                _cleanup_free_ char *l2_name = osn_switch_name(ten->network);
-                if (!l2_name)
-                        return -ENOMEM;
-                osn_op q_l2 = osn_txn_select(all, "Logical_Switch",
-                                             osn_where_eq("name", json_string(l2_name)), sw_cols);
-                osn_op q_name = OSN_OP_NONE;
-                if (ten->scope != OSN_SCOPE_LEGACY)
-                        q_name = osn_txn_select(
-                            all, "Logical_Switch",
-                            where_ids((const char *const[]){OSN_EXT_NAME, ten->name, NULL}),
-                            sw_cols);
-                if ((r = osn_txn_commit(all, nb, deadline, err)) < 0)
-                        return r;
-                const json_t *sws = osn_txn_rows(all, q_all);
-                const json_t *l2 = osn_txn_row(all, q_l2);
-                if (q_name != OSN_OP_NONE &&
-                    (r = check_scopes(osn_txn_rows(all, q_name), ten, node_config, err)) < 0)
-                        return r;
-                if (l2) {
-                        /* The key names a layer2 or localnet network: one
-                         * name, two topologies, is a conflict as on layer2. */
-                        const char *fp = osn_ovsdb_map_get(json_object_get(l2, "external_ids"),
-                                                           OSN_EXT_FINGERPRINT);
-                        return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
-                                             "network \"%s\" exists with other settings: it has "
-                                             "\"%s\" (switch %s), this NAD asks for \"%s\"; make "
-                                             "the NADs agree",
-                                             ten->network, fp ? fp : "", l2_name, fingerprint);
-                }
-                if ((r = choose_host_subnets(nc, ten, node, sws, ret, err)) < 0)
+                osn_op q_all;
+                if ((r = read_holders(nb, all, ten, node_config, fingerprint, deadline, &q_all,
+                                      err)) < 0 ||
+                    (r = choose_host_subnets(nc, ten, node, osn_txn_rows(all, q_all), ret, err)) <
+                        0)
                         return r;
                 osn_txn_reset(claim);
                 if ((r = claim_txn(claim, nc, ten, node, fingerprint, router, ret)) < 0)
@@ -531,12 +561,7 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
                 }
                 if (r < 0)
                         return r;
-                char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN] = "";
-                osn_cidr_format(&ret->host_subnets[0], a, sizeof(a));
-                if (ret->n > 1)
-                        osn_cidr_format(&ret->host_subnets[1], b, sizeof(b));
-                log_info("layer3 network %s: node %s claimed host subnet %s%s%s%s", ten->network,
-                         node, a, b[0] ? " and " : "", b, router ? "" : " (and made its router)");
+                log_claimed(ten, node, ret, !router);
                 ret->created = true;
                 return 0;
         }

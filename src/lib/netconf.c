@@ -288,6 +288,86 @@ static int cidr_qsort_cmp(const void *a, const void *b)
  * family, stored with a full-length prefix. */
 enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_RANGES, LIST_ADDRS };
 
+/* One item 'tok' of a list (its length before any cut: 'ilen'), parsed
+ * into *ret; upstream's layer3 form "CIDR/hostPrefix" leaves its host
+ * prefix in *ret_host_prefix (checked against the topology in step 4). */
+static int parse_item(struct parse_ctx *c, const char *key, char *tok, size_t ilen,
+                      enum list_kind kind, struct osn_cidr *ret, unsigned *ret_host_prefix)
+{
+        bool need_prefix = kind == LIST_SUBNET || kind == LIST_SUBNETS;
+        *ret_host_prefix = 0;
+        char *slash = kind == LIST_SUBNETS ? strchr(tok, '/') : NULL;
+        char *slash2 = slash ? strchr(slash + 1, '/') : NULL;
+        if (slash2) {
+                char *end = NULL;
+                unsigned long hp = strtoul(slash2 + 1, &end, 10);
+                if (!isdigit((unsigned char)slash2[1]) || *end || hp > 128)
+                        return invalid(c,
+                                       "key \"%s\": %s: the host prefix \"%s\" is not a "
+                                       "prefix length (write \"CIDR/hostPrefix\", e.g. "
+                                       "\"10.128.0.0/16/24\")",
+                                       key, SHOW_STR(tok), slash2 + 1);
+                *ret_host_prefix = (unsigned)hp;
+                *slash2 = 0;
+        }
+        if (kind == LIST_ADDRS && strchr(tok, '/'))
+                return invalid(c,
+                               "key \"%s\": %s is not an IP address (write the address "
+                               "alone, without a prefix length)",
+                               key, SHOW_STR(tok));
+        if (ilen >= 128 || osn_cidr_parse(tok, need_prefix, ret) < 0)
+                return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
+                               cidr_problem(tok, need_prefix));
+        if (!osn_cidr_is_network(ret)) {
+                char net[OSN_CIDR_STRLEN];
+                struct osn_cidr nw = osn_cidr_network(ret);
+                return invalid(c,
+                               "key \"%s\": %s is not a network address (host bits "
+                               "set); did you mean \"%s\"?",
+                               key, SHOW_STR(tok), osn_cidr_format(&nw, net, sizeof(net)));
+        }
+        if (is_v4_mapped(ret))
+                return invalid(c,
+                               "key \"%s\": %s is an IPv4-mapped IPv6 range; write IPv4 "
+                               "networks in IPv4 notation",
+                               key, SHOW_STR(tok));
+        return 0;
+}
+
+/* An item against the 'n' before it: one address per family; one subnet
+ * per family, none overlapping, none too small. */
+static int check_item(struct parse_ctx *c, const char *key, const char *tok, enum list_kind kind,
+                      const struct osn_cidr *out, size_t n, const struct osn_cidr *cidr)
+{
+        char o[OSN_CIDR_STRLEN];
+        for (size_t i = 0; kind == LIST_ADDRS && i < n; i++)
+                if (out[i].family == cidr->family && !osn_addr_equal(&out[i], cidr))
+                        return invalid(c,
+                                       "key \"%s\": %s and \"%s\" are both IPv%c; give at most "
+                                       "one address per IP family",
+                                       key, SHOW_STR(tok), osn_addr_format(&out[i], o, sizeof(o)),
+                                       cidr->family == AF_INET ? '4' : '6');
+        if (kind != LIST_SUBNET && kind != LIST_SUBNETS)
+                return 0;
+        if (cidr->family == AF_INET && cidr->prefixlen > 30)
+                return invalid(c,
+                               "key \"%s\": %s is too small: a subnet needs at least a /30 to "
+                               "leave addresses for pods",
+                               key, SHOW_STR(tok));
+        for (size_t i = 0; i < n; i++) {
+                if (out[i].family == cidr->family)
+                        return invalid(c,
+                                       "key \"%s\": %s and \"%s\" are both IPv%c; osn supports "
+                                       "at most one IPv4 and one IPv6 subnet",
+                                       key, SHOW_STR(tok), osn_cidr_format(&out[i], o, sizeof(o)),
+                                       cidr->family == AF_INET ? '4' : '6');
+                if (osn_cidr_overlaps(&out[i], cidr))
+                        return invalid(c, "key \"%s\": %s overlaps \"%s\"", key, SHOW_STR(tok),
+                                       osn_cidr_format(&out[i], o, sizeof(o)));
+        }
+        return 0;
+}
+
 static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, enum list_kind kind,
                            struct osn_cidr *out, size_t max, size_t *ret_n)
 {
@@ -319,63 +399,15 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                 if (ilen == 0)
                         return invalid(c, "key \"%s\": item %zu of %s is empty", key, item,
                                        SHOW_STR(s));
+                /* Cut at 127 on purpose: a longer item is refused by
+                 * parse_item(), which names what was read. */
                 snprintf(tok, sizeof(tok), "%.*s", (int)(ilen < 127 ? ilen : 127), p);
-
-                bool need_prefix = kind == LIST_SUBNET || kind == LIST_SUBNETS;
-                /* Upstream's layer3 form "CIDR/hostPrefix": the host
-                 * prefix is set aside here, checked against the topology
-                 * in step 4. */
-                unsigned host_prefix = 0;
-                char *slash = kind == LIST_SUBNETS ? strchr(tok, '/') : NULL;
-                char *slash2 = slash ? strchr(slash + 1, '/') : NULL;
-                if (slash2) {
-                        char *end = NULL;
-                        unsigned long hp = strtoul(slash2 + 1, &end, 10);
-                        if (!isdigit((unsigned char)slash2[1]) || *end || hp > 128)
-                                return invalid(c,
-                                               "key \"%s\": %s: the host prefix \"%s\" is not a "
-                                               "prefix length (write \"CIDR/hostPrefix\", e.g. "
-                                               "\"10.128.0.0/16/24\")",
-                                               key, SHOW_STR(tok), slash2 + 1);
-                        host_prefix = (unsigned)hp;
-                        *slash2 = 0;
-                }
                 struct osn_cidr cidr;
-                if (kind == LIST_ADDRS && strchr(tok, '/'))
-                        return invalid(c,
-                                       "key \"%s\": %s is not an IP address (write the address "
-                                       "alone, without a prefix length)",
-                                       key, SHOW_STR(tok));
-                if (ilen >= sizeof(tok) || osn_cidr_parse(tok, need_prefix, &cidr) < 0)
-                        return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
-                                       cidr_problem(tok, need_prefix));
-                if (!osn_cidr_is_network(&cidr)) {
-                        char net[OSN_CIDR_STRLEN];
-                        struct osn_cidr nw = osn_cidr_network(&cidr);
-                        return invalid(c,
-                                       "key \"%s\": %s is not a network address (host bits "
-                                       "set); did you mean \"%s\"?",
-                                       key, SHOW_STR(tok), osn_cidr_format(&nw, net, sizeof(net)));
-                }
-                if (is_v4_mapped(&cidr))
-                        return invalid(c,
-                                       "key \"%s\": %s is an IPv4-mapped IPv6 range; write IPv4 "
-                                       "networks in IPv4 notation",
-                                       key, SHOW_STR(tok));
-
-                if (kind == LIST_ADDRS) {
-                        for (size_t i = 0; i < n; i++) {
-                                char o[OSN_CIDR_STRLEN];
-                                if (out[i].family == cidr.family && !osn_addr_equal(&out[i], &cidr))
-                                        return invalid(c,
-                                                       "key \"%s\": %s and \"%s\" are both "
-                                                       "IPv%c; give at most one address per IP "
-                                                       "family",
-                                                       key, SHOW_STR(tok),
-                                                       osn_addr_format(&out[i], o, sizeof(o)),
-                                                       cidr.family == AF_INET ? '4' : '6');
-                        }
-                }
+                unsigned host_prefix;
+                int r;
+                if ((r = parse_item(c, key, tok, ilen, kind, &cidr, &host_prefix)) < 0 ||
+                    (r = check_item(c, key, tok, kind, out, n, &cidr)) < 0)
+                        return r;
                 if (host_prefix) {
                         if (cidr.family == AF_INET)
                                 c->nc->host_prefix4 = host_prefix;
@@ -383,29 +415,6 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                 c->nc->host_prefix6 = host_prefix;
                         c->host_prefix_given = true;
                 }
-                if (kind == LIST_SUBNET || kind == LIST_SUBNETS) {
-                        if (cidr.family == AF_INET && cidr.prefixlen > 30)
-                                return invalid(c,
-                                               "key \"%s\": %s is too small: a subnet needs at "
-                                               "least a /30 to leave addresses for pods",
-                                               key, SHOW_STR(tok));
-                        for (size_t i = 0; i < n; i++) {
-                                char o[OSN_CIDR_STRLEN];
-                                if (out[i].family == cidr.family)
-                                        return invalid(c,
-                                                       "key \"%s\": %s and \"%s\" are both IPv%c; "
-                                                       "osn supports at most one IPv4 and one "
-                                                       "IPv6 subnet",
-                                                       key, SHOW_STR(tok),
-                                                       osn_cidr_format(&out[i], o, sizeof(o)),
-                                                       cidr.family == AF_INET ? '4' : '6');
-                                if (osn_cidr_overlaps(&out[i], &cidr))
-                                        return invalid(c, "key \"%s\": %s overlaps \"%s\"", key,
-                                                       SHOW_STR(tok),
-                                                       osn_cidr_format(&out[i], o, sizeof(o)));
-                        }
-                }
-
                 bool dup = false;
                 for (size_t i = 0; i < n; i++)
                         dup = dup || cidr_cmp(&out[i], &cidr) == 0;
@@ -414,7 +423,6 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                 return invalid(c, "key \"%s\": more than %zu entries", key, max);
                         out[n++] = cidr;
                 }
-
                 if (!comma)
                         break;
                 p = comma + 1;
@@ -1058,13 +1066,10 @@ unsigned osn_netconf_host_prefix(const struct osn_netconf *nc, int family)
         return family == AF_INET ? nc->host_prefix4 : nc->host_prefix6;
 }
 
-/* Step 4: what involves more than one key. */
-static int check_across_keys(struct parse_ctx *c)
+/* Step 4a: the topology, from the dialect and the keys that imply it. */
+static int check_topology(struct parse_ctx *c)
 {
         struct osn_netconf *nc = c->nc;
-        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
-        int r;
-
         if (nc->dialect == OSN_DIALECT_SEED) {
                 nc->topology = nc->external ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
         } else {
@@ -1100,9 +1105,16 @@ static int check_across_keys(struct parse_ctx *c)
                 }
         }
 
-        if ((r = check_layer3(c)) < 0)
-                return r;
+        return 0;
+}
 
+/* Step 4b: the keys upstream keeps to layer2, and the ranges inside the
+ * subnets. */
+static int check_ranges_all(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+        int r;
         /* Upstream keeps these three to layer2 (ValidateNetConf in
          * ovn-kubernetes' pkg/util/multi_network.go): on localnet the
          * physical network's own router and DHCP own its infrastructure. */
@@ -1145,6 +1157,14 @@ static int check_across_keys(struct parse_ctx *c)
                                     osn_cidr_format(&nc->reserved[i], a, sizeof(a)),
                                     osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
 
+        return 0;
+}
+
+/* Step 4c: the gateways. */
+static int check_gateways(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
         /* A gateway: a host address of its subnet, inside the
          * infrastructure ranges of its family when there are any (as
          * upstream's UDN API requires). */
@@ -1186,6 +1206,14 @@ static int check_across_keys(struct parse_ctx *c)
                 }
         }
 
+        return 0;
+}
+
+/* Step 4d: MTU against IPv6, DHCP, MAC security, static addresses. */
+static int check_addressing(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN];
         for (size_t j = 0; j < nc->n_subnets; j++)
                 if (nc->subnets[j].family == AF_INET6 && nc->mtu != 0 && nc->mtu < OSN_MTU_MIN_IPV6)
                         return invalid(c,
@@ -1216,6 +1244,17 @@ static int check_across_keys(struct parse_ctx *c)
                 if (osn_netconf_check_static_ip(nc, &nc->static_ips[i], what, &e) < 0)
                         return invalid(c, "%s", e.msg);
         }
+        return 0;
+}
+
+/* Step 4: what involves more than one key. */
+static int check_across_keys(struct parse_ctx *c)
+{
+        int r;
+        if ((r = check_topology(c)) < 0 || (r = check_layer3(c)) < 0 ||
+            (r = check_ranges_all(c)) < 0 || (r = check_gateways(c)) < 0 ||
+            (r = check_addressing(c)) < 0)
+                return r;
         return 0;
 }
 
