@@ -5,7 +5,8 @@
  * (its MAC and IPs) and for the destination (the port that holds DEST, for
  * its MAC), ovn-trace runs against the SB DB on the network's logical
  * switch, and its detailed answer is read for the verdict:
- *   delivered  a line "output to "PORT"" (one per port a flood reached);
+ *   delivered  a line "output to "PORT"" (one per port a flood reached) of
+ *              a type other than "patch" (a hop into the next datapath);
  *   dropped    no output: the stage ("NN. ls_in_... (northd.c:...)") of
  *              the last logical flow before the "drop;" (or the last stage
  *              seen, with ovn-trace's "omitting output because ..." when
@@ -233,6 +234,12 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                         if (end)
                                 *end = 0;
                 } else if ((port = quoted_after(line, "/* output to "))) {
+                        /* A patch port is a hop into the next datapath
+                         * (a switch's router port, a router's port), whose
+                         * pipeline the trace follows: no delivery. */
+                        _cleanup_free_ char *type = quoted_after(line, ", type ");
+                        if (type && streq(type, "patch"))
+                                continue;
                         json_t *o = json_pack("{s:s}", "port", port);
                         for (size_t i = 0; o && i < inv->n_networks; i++)
                                 if (streq(inv->networks[i].localnet_port, port))
@@ -512,27 +519,32 @@ static void verdict_line(const json_t *out, const json_t *unused, FILE *f)
         const json_t *outputs = json_object_get(v, "outputs");
         const json_t *dest = json_object_get(out, "destination");
         bool arp = json_is_true(json_object_get(dest, "arp_request"));
+        bool delivered = streq(json_string_value(json_object_get(v, "verdict")), "delivered");
         const char *addr = json_string_value(json_object_get(dest, "address"));
+        /* A routed trace (a layer3 network's other node): its router, and
+         * whether ovn-trace took the packet into it. */
         const char *router =
             json_string_value(json_object_get(json_object_get(dest, "via"), "router"));
-        /* A routed trace: whether ovn-trace took it into the router. */
+        bool held = !json_is_null(json_object_get(dest, "port"));
         bool crossed = false;
         size_t i;
         const json_t *o;
-        json_array_foreach(json_object_get(v, "datapaths"), i, o) crossed |=
-            router && streq(json_string_value(o), router);
-        if (router && json_is_null(json_object_get(dest, "port"))) {
+        json_array_foreach(json_object_get(v, "datapaths"), i, o)
+        {
+                if (router && streq(json_string_value(o), router))
+                        crossed = true;
+        }
+        if (router && !held)
+                fprintf(f, "no osn port holds %s; ", addr);
+        if (router && !delivered) {
+                fprintf(f, "sent to router %s, it is ", router);
+        } else if (router && !held) {
                 /* The router asks for the MAC of an address nobody holds. */
-                fprintf(f, "no osn port holds %s; %s", addr,
-                        crossed ? "router " : "sent to router ");
-                arp = crossed;
-                if (crossed)
-                        fprintf(f, "%s routes it and its ARP request ", router);
-                else
-                        fprintf(f, "%s, it is ", router);
+                fprintf(f, "router %s routes it and its ARP request ", router);
+                arp = true;
         } else if (arp)
                 fprintf(f, "no osn port holds %s; its ARP request ", addr);
-        if (streq(json_string_value(json_object_get(v, "verdict")), "delivered")) {
+        if (delivered) {
                 fprintf(f, "%s", arp ? "reaches " : "delivered to ");
                 size_t shown = 0, idle = 0;
                 json_array_foreach(outputs, i, o)

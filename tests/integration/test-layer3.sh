@@ -88,6 +88,39 @@ check "p1 -> its gateway" ping_ok p1 "$GW1"
 TR=$(in_pod p1 ping -c 1 -W 2 -t 64 "$P3" 2>/dev/null | sed -n 's/.*ttl=\([0-9]*\).*/\1/p')
 assert_eq 63 "$TR" "across nodes a packet is routed once (TTL 64 -> 63)"
 
+# osnctl trace crosses the router: p1 (node1) to p3 (node2), and to addresses of the cluster
+# CIDR that no pod holds: in node2's host subnet (the router asks for its MAC) and in no
+# node's (the router has no route).
+T0=$(date +%s%N)
+L3R=osn.ns1/l3-network
+LRP1MAC=$(nbctl get Logical_Router_Port "$L3R@osn-node1.lrp" mac | tr -d '"')
+J=$(ctl 1 trace ns1/p1 "$P3" --json); rc=$?
+assert_eq 0 "$rc" "osnctl trace p1 -> p3 (node1 -> node2) succeeds"
+jq_eq "$J" '.result.verdict + " " + ([.result.outputs[] | "\(.port) \(.node)"] | join(","))' \
+    "delivered $L3R@osn-node2.cid-p3.net1 osn-node2" "it is delivered to p3's port on node2's switch, and only there"
+jq_eq "$J" '.destination.via.router + " " + .destination.via.router_port + " " + (.result.datapaths | join(","))' \
+    "$L3R $L3R@osn-node1.lrp $L3R@osn-node1,$L3R,$L3R@osn-node2" "through node1's router port and the router to node2's switch"
+assert_contains "$(jq -r .microflow <<<"$J")" "eth.dst == $LRP1MAC && ip4.src == $P1 && ip4.dst == $P3 && ip.ttl == 64" \
+    "the microflow goes to the gateway's MAC ($LRP1MAC) with a TTL"
+assert_contains "$(ctl 1 trace ns1/p1 "$P3")" "delivered to $L3R@osn-node2.cid-p3.net1 (pod ns1/p3 on osn-node2), through router $L3R" \
+    "trace (text) names the pod on node2 and the router"
+assert_eq "delivered to $L3R@osn-node1.cid-p1.net1 (pod ns1/p1 on osn-node1)" "$(ctl 1 trace ns1/p2 "$P1")" \
+    "on one node trace stays on the switch (no router)"
+FREE2=""
+for h in 200 201 202 203; do
+    a=${H2%.0/24}.$h
+    nbctl --bare --columns=addresses list Logical_Switch_Port | grep -qwF "$a" || { FREE2=$a; break; }
+done
+TXT=$(ctl 1 trace ns1/p1 "$FREE2"); rc=$?
+assert_contains "$rc $TXT" "0 no osn port holds $FREE2; router $L3R routes it and its ARP request reaches $L3R@osn-node2.cid-p3.net1 (pod ns1/p3 on osn-node2)" \
+    "to a free address of node2's host subnet ($FREE2): the router's ARP request reaches node2's pods"
+NOSUB=10.128.250.5
+TXT=$(ctl 1 trace ns1/p1 "$NOSUB"); rc=$?
+assert_contains "$rc $TXT" "1 no osn port holds $NOSUB; sent to router $L3R, it is dropped in lr_in_ip_routing (ingress table " \
+    "to an address of the cluster CIDR in no node's host subnet: dropped by the router, which has no route (exit 1)"
+assert_contains "$TXT" " of $L3R)" "in the router's pipeline"
+echo "# osnctl trace checks: $((($(date +%s%N) - T0) / 1000000)) ms"
+
 # --- the e2e template's shape, dual-stack and IPv6-only -----------------------------
 E2E=$(jq -c '.subnets = "10.129.0.0/16/24,fd00:129::/48"' "$ROOT/tests/upstream/e2e-template-layer3.json")
 expect_ok "e2e template (dual-stack): d1 on node1" add 1 tenant-c d1 "$E2E"
