@@ -364,9 +364,14 @@ static int read_gateway(struct osnctl *ctl, const struct osn_inv_network *net, i
                         struct gateway *ret)
 {
         ret->network = osn_ovsdb_map_get(net->external_ids, OSN_EXT_L3_NETWORK);
-        if (asprintf(&ret->router, "osn.%s", ret->network) < 0 ||
-            asprintf(&ret->port, "osn.%s.lrp", net->name) < 0) {
-                ret->router = ret->port = NULL;
+        char *router = NULL, *port = NULL;
+        if (asprintf(&router, "osn.%s", ret->network) < 0)
+                router = NULL;
+        if (asprintf(&port, "osn.%s.lrp", net->name) < 0)
+                port = NULL;
+        ret->router = router;
+        ret->port = port;
+        if (!router || !port) {
                 osnctl_err("out of memory");
                 return OSNCTL_PROBLEMS;
         }
@@ -391,8 +396,8 @@ static int read_gateway(struct osnctl *ctl, const struct osn_inv_network *net, i
         const char *mac = json_string_value(json_object_get(row, "mac"));
         uint8_t m[6];
         if (!row || !owner || !streq(owner, net->name) || !mac || osn_mac_parse(mac, m) < 0) {
-                osnctl_err("layer3 network %s: node piece %s has no router port %s of osn's with "
-                           "a MAC (osnctl validate; the node's next ADD makes it)",
+                osnctl_err("layer3 network %s: node piece %s has no router port %s that osn "
+                           "made, with a MAC: nothing to route through",
                            ret->network, net->name, ret->port);
                 return OSNCTL_PROBLEMS;
         }
