@@ -30,52 +30,6 @@ int osn_layer3_node_tenancy(const struct osn_tenancy *t, const char *node, struc
         return 0;
 }
 
-/* A UUID derived from a node key and a salt (ovsdb-server(7): insert takes
- * a "uuid"), so that a removal names the row without reading it. */
-static void derived_uuid(const char *node_key, uint64_t salt, char buf[37])
-{
-        uint64_t h1 = osn_alloc_seed(node_key) ^ (salt * 0x9e3779b97f4a7c15ull);
-        h1 ^= h1 >> 33; /* a finalizer: every bit of the salt reaches every bit */
-        h1 *= 0xff51afd7ed558ccdull;
-        h1 ^= h1 >> 33;
-        uint64_t h2 = (h1 ^ (h1 >> 31)) * 0xbf58476d1ce4e5b9ull;
-        h2 ^= h2 >> 27;
-        snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
-                 (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
-                 (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
-                 (unsigned long long)(h2 & 0xffffffffffffull));
-}
-
-#define SALT_LRP  0x4c5250ull /* "LRP" */
-#define SALT_RLSP 0x52545250ull
-
-static char *router_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
-}
-
-static char *lrp_name(const char *node_key)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.lrp", node_key) < 0 ? NULL : s;
-}
-
-static char *rlsp_name(const char *node_key)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.router", node_key) < 0 ? NULL : s;
-}
-
-bool osn_layer3_router_lsp_uuid(const json_t *sw_ids, char uuid[37])
-{
-        const char *node_key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
-        if (!node_key || !osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK))
-                return false;
-        derived_uuid(node_key, SALT_RLSP, uuid);
-        return true;
-}
-
 /* Conditions on external_ids. */
 static json_t *where_ids(const char *const *kv)
 {
@@ -280,18 +234,6 @@ static int check_scopes(const json_t *sws, const struct osn_tenancy *ten, const 
 
 /* --- the claim --- */
 
-static void lrp_mac(const char *node_key, char buf[OSN_MAC_STRLEN])
-{
-        uint64_t h = osn_alloc_seed(node_key) ^ SALT_LRP;
-        uint8_t mac[6] = {0x0a,
-                          0x58,
-                          (uint8_t)(h >> 32),
-                          (uint8_t)(h >> 24),
-                          (uint8_t)(h >> 16),
-                          (uint8_t)(h >> 8)};
-        osn_mac_format(mac, buf, OSN_MAC_STRLEN);
-}
-
 /* The external_ids of a node switch: the network's (ovn.h) with the node's
  * key, plus what makes it the node's claim. */
 static json_t *node_switch_ids(const struct osn_netconf *nc, const struct osn_layer3_node *n,
@@ -317,8 +259,8 @@ static int claim_txn(struct osn_txn *t, const struct osn_netconf *nc, const stru
                      const struct osn_layer3_node *n)
 {
         const char *net = ten->network, *key = n->ten.network;
-        _cleanup_free_ char *rname = router_name(net), *sw_name = osn_switch_name(key),
-                            *lrp = lrp_name(key), *rlsp = rlsp_name(key);
+        _cleanup_free_ char *rname = osn_router_name(net), *sw_name = osn_switch_name(key),
+                            *lrp = osn_router_port_name(key), *rlsp = osn_router_lsp_name(key);
         if (!rname || !sw_name || !lrp || !rlsp)
                 return -ENOMEM;
         char hs[2][OSN_CIDR_STRLEN] = {"", ""};
@@ -338,9 +280,9 @@ static int claim_txn(struct osn_txn *t, const struct osn_netconf *nc, const stru
                                                                hs[i], NULL}));
         /* The router port, with the first address of each host subnet. */
         char lrp_uuid[37], rlsp_uuid[37], mac[OSN_MAC_STRLEN];
-        derived_uuid(key, SALT_LRP, lrp_uuid);
-        derived_uuid(key, SALT_RLSP, rlsp_uuid);
-        lrp_mac(key, mac);
+        osn_router_port_uuid(key, lrp_uuid);
+        osn_router_lsp_uuid(key, rlsp_uuid);
+        osn_router_port_mac(key, mac);
         json_t *networks = json_array();
         for (size_t i = 0; networks && i < n->n; i++) {
                 char gw[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN + 8];
@@ -505,7 +447,7 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
         if (r < 0)
                 return r;
         _cleanup_free_ char *sw_name = osn_switch_name(ret->ten.network);
-        _cleanup_free_ char *rname = router_name(ten->network);
+        _cleanup_free_ char *rname = osn_router_name(ten->network);
         if (!sw_name || !rname)
                 return -ENOMEM;
         static const char *const sw_cols[] = {"name", "external_ids", NULL};
@@ -583,33 +525,6 @@ void osn_layer3_node_netconf(const struct osn_netconf *nc, const struct osn_laye
 
 /* --- release --- */
 
-int osn_layer3_txn_release(struct osn_txn *t, const json_t *sw_ids)
-{
-        const char *key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
-        const char *net = osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK);
-        if (!key || !net)
-                return 0;
-        _cleanup_free_ char *rname = router_name(net);
-        if (!rname)
-                return -ENOMEM;
-        char lrp_uuid[37];
-        derived_uuid(key, SALT_LRP, lrp_uuid);
-        /* Its router port leaves the router (and so goes); the router goes
-         * when that was its last port.  By condition, not by guard: a node
-         * that joined meanwhile keeps it, one that joins later finds it
-         * gone and makes it again. */
-        osn_txn_mutate(t, "Logical_Router", osn_where_eq("name", json_string(rname)),
-                       osn_mutation("ports", "delete",
-                                    osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
-        json_t *w = osn_where_eq("name", json_string(rname));
-        w = osn_where_and(
-            w, osn_ovsdb_cond("external_ids", "includes",
-                              osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK, net, NULL})));
-        w = osn_where_and(w, osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array())));
-        osn_txn_delete(t, "Logical_Router", w);
-        return 0;
-}
-
 int osn_layer3_leave(struct osn_ovsdb *nb, const char *node_key, int64_t deadline,
                      struct osn_error *err)
 {
@@ -626,7 +541,7 @@ int osn_layer3_leave(struct osn_ovsdb *nb, const char *node_key, int64_t deadlin
         const json_t *ids = json_object_get(sw, "external_ids");
         const json_t *ports = json_object_get(sw, "ports");
         char rlsp[37];
-        if (!sw || !osn_layer3_router_lsp_uuid(ids, rlsp) ||
+        if (!sw || !osn_nb_router_lsp_uuid(ids, rlsp) ||
             !streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), node_key) ||
             osn_ovsdb_set_size(ports) != 1 ||
             !streq(json_string_value(json_array_get(osn_ovsdb_set_at(ports, 0), 1)), rlsp))

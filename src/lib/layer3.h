@@ -41,13 +41,10 @@
 
 #include "error.h"
 #include "netconf.h"
+#include "ovn.h"
 #include "ovsdb.h"
 #include "tenancy.h"
 #include "util.h"
-
-#define OSN_EXT_L3_NETWORK   "osn/layer3-network"   /* K, on the node switches and the router */
-#define OSN_EXT_HOST_SUBNET4 "osn/host-subnet-ipv4" /* a node switch's host subnet */
-#define OSN_EXT_HOST_SUBNET6 "osn/host-subnet-ipv6"
 
 /* The node's piece of a layer3 network. */
 struct osn_layer3_node {
@@ -84,22 +81,11 @@ int osn_layer3_join(struct osn_ovsdb *nb, const struct osn_netconf *nc,
 void osn_layer3_node_netconf(const struct osn_netconf *nc, const struct osn_layer3_node *n,
                              struct osn_netconf *ret);
 
-/* The UUID of the router-type port of a node switch whose external_ids are
- * 'sw_ids' into 'uuid'; false when the switch is not a layer3 node's. */
-bool osn_layer3_router_lsp_uuid(const json_t *sw_ids, char uuid[37]);
-
 /* A node's first ADD that failed after its claim: the node's switch
  * 'node_key' ("K@N") goes (with its router port, and the router when it
  * was the last) if it holds nothing but its router port, guarded against a
  * concurrent ADD.  0 (also when there was nothing to do) or an error. */
 int osn_layer3_leave(struct osn_ovsdb *nb, const char *node_key, int64_t deadline,
                      struct osn_error *err) _wur_;
-
-struct osn_txn;
-/* Adds to 't' (a transaction that deletes the node switch whose
- * external_ids are 'sw_ids') the removal of its router port and of the
- * router when that was its last port.  Nothing when the switch is not a
- * layer3 node's.  0 or -ENOMEM. */
-int osn_layer3_txn_release(struct osn_txn *t, const json_t *sw_ids) _wur_;
 
 #endif

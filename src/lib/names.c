@@ -73,6 +73,66 @@ static void derived_uuid(const char *network, uint64_t salt, char buf[OSN_UUID_S
                  (unsigned long long)(h2 & 0xffffffffffffull));
 }
 
+/* A version-4-shaped UUID from a layer3 node key's hash and a salt per
+ * object, through a finalizer so that every bit of the salt reaches every
+ * bit. */
+static void salted_uuid(const char *node_key, uint64_t salt, char buf[OSN_UUID_SIZE])
+{
+        uint64_t h1 = osn_alloc_seed(node_key) ^ (salt * 0x9e3779b97f4a7c15ull);
+        h1 ^= h1 >> 33;
+        h1 *= 0xff51afd7ed558ccdull;
+        h1 ^= h1 >> 33;
+        uint64_t h2 = (h1 ^ (h1 >> 31)) * 0xbf58476d1ce4e5b9ull;
+        h2 ^= h2 >> 27;
+        snprintf(buf, OSN_UUID_SIZE, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
+                 (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
+                 (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
+                 (unsigned long long)(h2 & 0xffffffffffffull));
+}
+
+#define SALT_LRP  0x4c5250ull /* "LRP" */
+#define SALT_RLSP 0x52545250ull
+
+char *osn_router_name(const char *network)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
+}
+
+char *osn_router_port_name(const char *node_key)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s.lrp", node_key) < 0 ? NULL : s;
+}
+
+char *osn_router_lsp_name(const char *node_key)
+{
+        char *s = NULL;
+        return asprintf(&s, "osn.%s.router", node_key) < 0 ? NULL : s;
+}
+
+void osn_router_port_uuid(const char *node_key, char buf[OSN_UUID_SIZE])
+{
+        salted_uuid(node_key, SALT_LRP, buf);
+}
+
+void osn_router_lsp_uuid(const char *node_key, char buf[OSN_UUID_SIZE])
+{
+        salted_uuid(node_key, SALT_RLSP, buf);
+}
+
+void osn_router_port_mac(const char *node_key, char buf[OSN_MAC_STRLEN])
+{
+        uint64_t h = osn_alloc_seed(node_key) ^ SALT_LRP;
+        uint8_t mac[6] = {0x0a,
+                          0x58,
+                          (uint8_t)(h >> 32),
+                          (uint8_t)(h >> 24),
+                          (uint8_t)(h >> 16),
+                          (uint8_t)(h >> 8)};
+        osn_mac_format(mac, buf, OSN_MAC_STRLEN);
+}
+
 void osn_dhcp_options_uuid(const char *network, int family, char buf[OSN_UUID_SIZE])
 {
         derived_uuid(network, family == AF_INET ? 0x4444 : 0x6666, buf);

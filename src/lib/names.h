@@ -67,6 +67,23 @@ void osn_dhcp_port_uuid(const char *network, char buf[OSN_UUID_SIZE]);
  * prefix no MAC osn derives for a port uses. */
 void osn_dhcp_server_mac(const char *network, char buf[OSN_MAC_STRLEN]);
 
+/* --- A layer3 network's router (layer3.h) --- */
+
+/* The network's Logical_Router "osn.<network>" (the layer3 network's key,
+ * not a node's), malloc'd. */
+char *osn_router_name(const char *network);
+/* A node piece's ('node_key' "<key>@<node>") Logical_Router_Port
+ * "osn.<node_key>.lrp" and its switch's router-type Logical_Switch_Port
+ * "osn.<node_key>.router", malloc'd. */
+char *osn_router_port_name(const char *node_key);
+char *osn_router_lsp_name(const char *node_key);
+/* Their row UUIDs, derived so that a removal names them without reading
+ * them (and a second claim's insert is refused), and the router port's MAC
+ * (0a:58 and four bytes of the node key's hash). */
+void osn_router_port_uuid(const char *node_key, char buf[OSN_UUID_SIZE]);
+void osn_router_lsp_uuid(const char *node_key, char buf[OSN_UUID_SIZE]);
+void osn_router_port_mac(const char *node_key, char buf[OSN_MAC_STRLEN]);
+
 /* --- The switch's keys --- */
 
 /* The pool index.  Every key of a switch's external_ids that begins with

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "layer3.h"
 #include "log.h"
 #include "nbrows.h"
 

@@ -11,7 +11,6 @@
 #include <sys/random.h>
 
 #include "alloc.h"
-#include "layer3.h"
 #include "log.h"
 #include "nbrows.h"
 #include "txn.h"
@@ -646,6 +645,46 @@ const char *const nb_holder_keys[] = {OSN_EXT_CONTAINER,
                                       OSN_EXT_MIG_SINCE,
                                       NULL};
 
+/* Adds to 't' (a transaction that deletes the node switch whose
+ * external_ids are 'sw_ids') the removal of its router port, and of the
+ * router when that was its last port.  Nothing when the switch is not a
+ * layer3 node's.  0 or -ENOMEM. */
+static int release_router_port(struct osn_txn *t, const json_t *sw_ids)
+{
+        const char *key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
+        const char *net = osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK);
+        if (!key || !net)
+                return 0;
+        _cleanup_free_ char *rname = osn_router_name(net);
+        if (!rname)
+                return -ENOMEM;
+        char lrp_uuid[OSN_UUID_SIZE];
+        osn_router_port_uuid(key, lrp_uuid);
+        /* Its router port leaves the router (and so goes); the router goes
+         * when that was its last port.  By condition, not by guard: a node
+         * that joined meanwhile keeps it, one that joins later finds it
+         * gone and makes it again. */
+        osn_txn_mutate(t, "Logical_Router", osn_where_eq("name", json_string(rname)),
+                       osn_mutation("ports", "delete",
+                                    osn_ovsdb_set(json_pack("[o]", osn_ovsdb_uuid(lrp_uuid)))));
+        json_t *w = osn_where_eq("name", json_string(rname));
+        w = osn_where_and(
+            w, osn_ovsdb_cond("external_ids", "includes",
+                              osn_ovsdb_map((const char *const[]){OSN_EXT_L3_NETWORK, net, NULL})));
+        w = osn_where_and(w, osn_ovsdb_cond("ports", "==", osn_ovsdb_set(json_array())));
+        osn_txn_delete(t, "Logical_Router", w);
+        return 0;
+}
+
+bool osn_nb_router_lsp_uuid(const json_t *sw_ids, char uuid[OSN_UUID_SIZE])
+{
+        const char *node_key = osn_ovsdb_map_get(sw_ids, OSN_EXT_NETWORK);
+        if (!node_key || !osn_ovsdb_map_get(sw_ids, OSN_EXT_L3_NETWORK))
+                return false;
+        osn_router_lsp_uuid(node_key, uuid);
+        return true;
+}
+
 int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const char *switch_uuid,
                             const json_t *ports, const json_t *external_ids, const char *why,
                             int64_t deadline, struct osn_error *err)
@@ -663,7 +702,7 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
          * a layer3 node's router port (layer3.h). */
         if (network)
                 dhcp_delete(t, network);
-        if (external_ids && osn_layer3_txn_release(t, external_ids) < 0)
+        if (external_ids && release_router_port(t, external_ids) < 0)
                 return -ENOMEM;
         int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)

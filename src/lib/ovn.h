@@ -65,6 +65,11 @@
 #define OSN_EXT_NAD         "osn/nad"
 #define OSN_EXT_PHYSNET     "osn/physical-network"
 /* Tenancy (tenancy.h): on the switch of a network made since tenancy. */
+/* A layer3 network's (layer3.h): on its node switches and its router. */
+#define OSN_EXT_L3_NETWORK   "osn/layer3-network"   /* K, on the node switches and the router */
+#define OSN_EXT_HOST_SUBNET4 "osn/host-subnet-ipv4" /* a node switch's host subnet */
+#define OSN_EXT_HOST_SUBNET6 "osn/host-subnet-ipv6"
+
 #define OSN_EXT_NAME       "osn/name"       /* the NADs' "name" */
 #define OSN_EXT_SCOPE      "osn/scope"      /* namespace, cluster, none; absent: legacy */
 #define OSN_EXT_NAMESPACE  "osn/namespace"  /* scope namespace: the namespace */
@@ -140,10 +145,10 @@
  * port it already holds, guarded by "it is still this container's", and
  * never claims a second one.  A key whose port is gone (removed by hand) is
  * dropped by the ADD that finds it so. */
-#define OSN_EXT_SPARE         "osn/spare"  /* "true" on a spare port */
+#define OSN_EXT_SPARE "osn/spare" /* "true" on a spare port */
 /* The index's and the held keys, OSN_EXT_SPARE_INDEX and OSN_EXT_HELD, and
  * what they mean, are names.h's. */
-#define OSN_POOL_DEFAULT_SIZE 4            /* node config "pool_size" */
+#define OSN_POOL_DEFAULT_SIZE 4 /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
 
 struct osn_tenancy;
@@ -295,6 +300,12 @@ int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_na
 int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
                             const char *ifname, bool spares_only, unsigned pool_size,
                             int64_t deadline, struct osn_error *err) _wur_;
+
+/* The UUID of the router-type port of a layer3 node switch whose
+ * external_ids are 'sw_ids' into 'uuid'; false when the switch is not a
+ * layer3 node's.  (Deleting such a switch, osn_nb_delete_switch_if(),
+ * takes its router port along, and the router with its last port.) */
+bool osn_nb_router_lsp_uuid(const json_t *sw_ids, char uuid[OSN_UUID_SIZE]);
 
 /* Deletes switch 'switch_uuid' (and, by garbage collection, its ports)
  * only if its ports are still exactly 'ports' (the OVSDB set as read) and,

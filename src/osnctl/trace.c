@@ -365,10 +365,8 @@ static int read_gateway(struct osnctl *ctl, const struct osn_inv_network *net, i
 {
         ret->network = osn_ovsdb_map_get(net->external_ids, OSN_EXT_L3_NETWORK);
         char *router = NULL, *port = NULL;
-        if (asprintf(&router, "osn.%s", ret->network) < 0)
-                router = NULL;
-        if (asprintf(&port, "osn.%s.lrp", net->name) < 0)
-                port = NULL;
+        router = osn_router_name(ret->network);
+        port = osn_router_port_name(net->name);
         ret->router = router;
         ret->port = port;
         if (!router || !port) {
