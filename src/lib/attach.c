@@ -222,6 +222,7 @@ struct add_state {
         struct osn_nb_port nbp;
         uint8_t veth_mac[6];
         bool nb_port, veth, ovs_port; /* what to undo on failure */
+        bool stale;                   /* an earlier try's veth is there (remove_stale()) */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
         long long t_plugged;          /* CLOCK_MONOTONIC ns, for the timeline */
 };
@@ -547,8 +548,8 @@ static int start_nb_attach(struct add_state *st, struct osn_error *err)
         if (st->req->stats)
                 st->req->stats->pool_eligible =
                     s->pool_size > 0 && !s->identity && !s->mac_requested && s->n_static_ips == 0;
-        int r = osn_nb_attach_start(st->nb, s, st->deadline, &st->nba, err);
-        if (r < 0)
+        int r = st->nba ? 0 : osn_nb_attach_read_ahead(st->nb, s, &st->nba, err);
+        if (r < 0 || (r = osn_nb_attach_send(st->nba, st->deadline, err)) < 0)
                 return r;
         st->nb_port = true; /* from here on, a failure removes (or returns) the port by name */
         osn_nb_attach_expected_mac(st->nba, st->veth_mac);
@@ -780,7 +781,8 @@ static long long mono_ns(void)
 static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
 {
         int r;
-        remove_stale(st);
+        if (st->stale)
+                remove_stale(st);
         if ((r = start_nb_attach(st, err)) < 0)
                 return r;
         if ((r = make_veth(st, err)) < 0)
@@ -858,6 +860,14 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         if ((r = open_pod_netns(st, err)) < 0)
                 return r;
         if ((r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0)
+                return r;
+        /* The pool read goes out first, so that it travels with the node's
+         * OVS read (a read: a node that fails the check has touched
+         * nothing).  Not for a retried ADD, whose earlier try's pieces go
+         * first (remove_stale()), nor for an identity's. */
+        st->stale = !st->spec.identity && osn_link_exists(st->host) > 0;
+        if (!st->spec.identity && !st->stale &&
+            (r = osn_nb_attach_read_ahead(st->nb, &st->spec, &st->nba, err)) < 0)
                 return r;
         if ((r = check_node(st, err)) < 0)
                 return r;

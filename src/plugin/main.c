@@ -8,6 +8,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/random.h>
 
 #include "attach.h"
 #include "cni.h"
@@ -392,10 +393,21 @@ static void record_metrics(const struct invocation *inv, int code, struct timesp
                           r == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-r));
 }
 
+/* jansson's hash seed from one getrandom() (jansson itself opens, reads and
+ * closes /dev/urandom on its first object): a start-up cost every call pays.
+ * When the call fails, jansson seeds itself as before. */
+static void seed_json(void)
+{
+        size_t seed = 0;
+        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+                json_object_seed(seed);
+}
+
 int main(int argc, char **argv)
 {
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
+        seed_json();
         static const struct option opts[] = {
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
