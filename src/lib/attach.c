@@ -725,6 +725,8 @@ static void add_tail(struct add_state *st)
                 if (gated)
                         close(gate[0]), close(gate[1]);
                 osn_nb_attach_refill(st->nba, st->deadline);
+                if (st->req->after_exit)
+                        st->req->after_exit(st->req->aux);
                 return;
         }
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -743,6 +745,8 @@ static void add_tail(struct add_state *st)
         }
         if (st->netns_fd >= 0)
                 close(st->netns_fd);
+        if (st->req->after_exit)
+                st->req->after_exit(st->req->aux);
         osn_nb_attach_refill(st->nba, st->deadline);
         osn_ovsdb_close(st->nb);
         osn_ovsdb_close(st->ovs);
@@ -888,10 +892,13 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 log_info("ADD %s: %s", st->ten->network, e.msg);
 
         /* Nothing else before the answer: the pool's top-up (it went out
-         * with the attach), the goodbyes and the repeats are the child's. */
+         * with the attach), the goodbyes, the repeats and the metrics are
+         * the child's; the log line comes after the answer. */
         fill_add_result(st, ret);
         if (req->stats)
                 req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
+        if (req->answer && (r = req->answer(ret, req->aux)) < 0)
+                return r;
         add_tail(st);
         log_added(st, t_installed);
         return 0;

@@ -28,6 +28,8 @@ struct invocation {
         const char *cni_version; /* for the error JSON */
         json_t *raw;             /* stdin as JSON when parsable, for DEL/GC fallbacks */
         struct osn_tenancy ten;  /* whose network (tenancy.h) */
+        struct timespec start;   /* CLOCK_MONOTONIC, the call's start (metrics) */
+        bool metrics_taken;      /* an ADD's tail records them (add_metrics()) */
 };
 
 static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
@@ -72,21 +74,38 @@ static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
         return 0;
 }
 
+/* The ADD's result on stdout, as soon as the port is installed. */
+static int print_result(const struct osn_cni_result *res, void *aux)
+{
+        const struct invocation *inv = aux;
+        json_t *j = osn_cni_result_json(res, inv->nc->cni_version);
+        return j ? osn_cni_print(j) : -ENOMEM;
+}
+
+static void record_metrics(const struct invocation *inv, int code);
+
+/* After an ADD that succeeded, once the plugin has exited (attach.h): its
+ * metrics, which the runtime need not wait for. */
+static void add_metrics(void *aux)
+{
+        record_metrics(aux, 0);
+}
+
 static int cmd_add(struct invocation *inv, struct osn_error *err)
 {
         struct osn_attach_req req = {.node = inv->node,
                                      .env = &inv->env,
                                      .nc = inv->nc,
                                      .ten = &inv->ten,
-                                     .stats = &inv->stats};
+                                     .stats = &inv->stats,
+                                     .answer = print_result,
+                                     .after_exit = add_metrics,
+                                     .aux = inv};
         struct osn_cni_result res;
         int r = osn_attach_add(&req, &res, err);
-        if (r < 0)
-                return r;
-        json_t *j = osn_cni_result_json(&res, inv->nc->cni_version);
-        if (!j)
-                return -ENOMEM;
-        return osn_cni_print(j);
+        if (r == 0)
+                inv->metrics_taken = true;
+        return r;
 }
 
 static int cmd_del(struct invocation *inv, struct osn_error *err)
@@ -368,8 +387,9 @@ static void log_failure(const struct invocation *inv, const struct osn_error *er
 
 /* The call's counts into the node's metrics textfile (metrics.h): never
  * a failure of the call, and bounded (a busy lock skips the update). */
-static void record_metrics(const struct invocation *inv, int code, struct timespec start)
+static void record_metrics(const struct invocation *inv, int code)
 {
+        const struct timespec start = inv->start;
         enum osn_cni_verb verb;
         if (!inv->node || osn_metrics_off(inv->node->metrics_file) ||
             osn_cni_verb_parse(getenv("CNI_COMMAND"), &verb) < 0)
@@ -405,8 +425,8 @@ static void seed_json(void)
 
 int main(int argc, char **argv)
 {
-        struct timespec start;
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        struct invocation inv = {0};
+        clock_gettime(CLOCK_MONOTONIC, &inv.start);
         seed_json();
         static const struct option opts[] = {
             {"help", no_argument, NULL, 'h'},
@@ -428,7 +448,6 @@ int main(int argc, char **argv)
                 }
         }
 
-        struct invocation inv = {0};
         struct osn_error err = {0};
         int r = run(&inv, &err);
         if (r < 0) {
@@ -438,7 +457,8 @@ int main(int argc, char **argv)
                 if (j)
                         osn_cni_print(j);
         }
-        record_metrics(&inv, r < 0 ? err.code : 0, start);
+        if (!inv.metrics_taken)
+                record_metrics(&inv, r < 0 ? err.code : 0);
         osn_netconf_free(inv.nc);
         osn_nodeconf_free(inv.node);
         json_decref(inv.raw);
