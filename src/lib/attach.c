@@ -1,8 +1,9 @@
 /* attach: see attach.h and docs/design.md, "One ADD, step by step". */
 #include "attach.h"
 
-#include "gcplan.h"
 #include "inventory.h"
+#include "names.h"
+#include "remove.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -25,31 +26,6 @@ _Static_assert(OSN_ANNOUNCE_MAX_ADDRS >= OSN_MAX_STATIC, "every address of a por
 /* Rollback and DEL get a bound of their own: an ADD that failed because its
  * deadline passed must still be able to clean up. */
 #define CLEANUP_TIMEOUT_MS 5000
-
-static uint64_t fnv1a64(const char *s)
-{
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (; *s; s++) {
-                h ^= (uint8_t)*s;
-                h *= 0x100000001b3ull;
-        }
-        return h;
-}
-
-void osn_host_ifname(const char *port_name, char buf[IFNAMSIZ])
-{
-        snprintf(buf, IFNAMSIZ, "osn%012llx",
-                 (unsigned long long)(fnv1a64(port_name) & 0xffffffffffffull));
-}
-
-void osn_port_mac(const char *port_name, uint8_t mac[6])
-{
-        uint64_t h = fnv1a64(port_name) ^ 0x5bd1e9955bd1e995ull;
-        h *= 0x100000001b3ull;
-        for (int i = 0; i < 6; i++)
-                mac[i] = (uint8_t)(h >> (8 * i));
-        mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
-}
 
 /* --- Tracking one row through monitor updates (<table-updates2>) --- */
 
@@ -1034,30 +1010,6 @@ int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
 
 /* --- DEL --- */
 
-void osn_attachment_host(const char *network, const char *port, const char *cid, const char *ifname,
-                         char buf[IFNAMSIZ])
-{
-        _cleanup_free_ char *own =
-            osn_is_spare_port(network, port, NULL) ? osn_port_name(network, cid, ifname) : NULL;
-        osn_host_ifname(own ? own : port, buf);
-}
-
-int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
-                      const char *port, const char *cid, const char *ifname, unsigned pool_size,
-                      int64_t deadline, struct osn_error *err)
-{
-        char host[IFNAMSIZ];
-        osn_attachment_host(network, port, cid, ifname, host);
-        int r = osn_ovs_del_port(ovs, host, deadline, err);
-        if (r < 0)
-                return r;
-        r = osn_link_delete(host, err);
-        if (r < 0 && r != -ENODEV)
-                return r;
-        osn_error_clear(err);
-        return osn_nb_detach(nb, network, port, cid, pool_size, deadline, err);
-}
-
 /* The row of interface 'host' among osn_ovs_list_attachments()' rows, or
  * NULL. */
 static const json_t *iface_named(const json_t *ifaces, const char *host)
@@ -1162,8 +1114,8 @@ int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
          * that joined a network made before tenancy). */
         const char *iface_id = osn_ovsdb_map_get(json_object_get(it, "external_ids"), "iface-id");
         const char *lsp = iface_id ? iface_id : port;
-        r = osn_attach_remove(nb, ovs, net, lsp, env->container_id, env->ifname, node->pool_size,
-                              deadline, err);
+        r = osn_remove_attachment(nb, ovs, net, lsp, env->container_id, env->ifname,
+                                  node->pool_size, deadline, err);
         if (r >= 0) {
                 /* Ports this container holds that its OVS port does not
                  * name (an ADD killed before its veth and then retried: the
@@ -1339,48 +1291,44 @@ static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, st
                       const char *net, const struct osn_cni_attachment *valid, size_t n_valid,
                       int64_t deadline, struct osn_error *err)
 {
-        /* The planner osnctl gc uses (gcplan.h): this node's OVS ports of
+        /* The planner osnctl gc uses (remove.h): this node's OVS ports of
          * the network that the runtime no longer lists go; logical ports
          * without an OVS port stay (an ADD between its NB insert and its
          * OVS plug looks like that). */
-        _cleanup_json_ json_t *ifaces = NULL, *actions = json_array(), *keep = json_array();
+        _cleanup_json_ json_t *ifaces = NULL;
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
+        _cleanup_remove_plan_ struct osn_remove_plan *plan = NULL;
         struct osn_inv_filter filter = {.network = net};
-        if (!actions || !keep)
-                return -ENOMEM;
         int r;
-        if ((r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0 ||
+        if ((r = osn_remove_plan_new(&plan)) < 0 ||
+            (r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0 ||
             (r = osn_inventory_read(nb, &filter, deadline, &inv, err)) < 0)
                 return r;
-        struct osn_gc_req gc = {.mode = OSN_GC_LOCAL,
-                                .node = req->node->node_name,
-                                .network = net,
-                                .have_valid = true,
-                                .valid = valid,
-                                .n_valid = n_valid};
+        struct osn_remove_req gc = {.mode = OSN_REMOVE_LOCAL,
+                                    .node = req->node->node_name,
+                                    .network = net,
+                                    .have_valid = true,
+                                    .valid = valid,
+                                    .n_valid = n_valid};
         size_t failures = 0;
-        if ((r = osn_gc_plan(&gc, ifaces, inv, actions, keep)) < 0 ||
-            (r = osn_gc_execute(nb, ovs, inv, actions, deadline, &failures)) < 0)
+        if ((r = osn_remove_plan_add(plan, &gc, ifaces, inv)) < 0 ||
+            (r = osn_remove_plan_execute(plan, nb, ovs, inv, deadline, &failures)) < 0)
                 return r;
         int removed = 0;
-        size_t i;
-        const json_t *a;
-        json_array_foreach(actions, i, a)
-        {
-                const char *object = json_string_value(json_object_get(a, "object"));
-                const char *result = json_string_value(json_object_get(a, "result"));
-                const char *name = json_string_value(
-                    json_object_get(a, streq(object, "attachment") ? "port" : "network"));
-                if (streq(result, "failed"))
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                const struct osn_remove_record *a = &plan->actions[i];
+                const char *object = osn_remove_object_name(a->object);
+                const char *name = a->object == OSN_REMOVE_ATTACHMENT ? a->port : a->network;
+                if (a->result == OSN_REMOVE_FAILED) {
                         log_info("GC %s: removing %s %s: %s", net, object, name,
-                                 json_string_value(json_object_get(a, "error")));
-                else if (streq(result, "removed")) {
+                                 a->error ? a->error : "?");
+                } else if (a->result == OSN_REMOVE_REMOVED) {
                         log_info("GC %s: removed %s %s", net, object, name);
-                        removed += streq(object, "attachment");
+                        removed += a->object == OSN_REMOVE_ATTACHMENT;
                 }
         }
-        json_array_foreach(keep, i, a)
-            log_info("GC %s: left alone: %s", net, json_string_value(json_object_get(a, "reason")));
+        for (size_t i = 0; i < plan->n_kept; i++)
+                log_info("GC %s: left alone: %s", net, plan->kept[i].reason);
         return removed;
 }
 

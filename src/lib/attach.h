@@ -73,28 +73,4 @@ int osn_attach_gc(const struct osn_attach_req *req, const struct osn_cni_attachm
  * OSN_CNI_NOT_AVAILABLE otherwise. */
 int osn_attach_status(const struct osn_attach_req *req, struct osn_error *err) _wur_;
 
-struct osn_ovsdb;
-/* Removes one attachment of this node by its OVN port name (the OVS
- * iface-id) and its container id and interface: its OVS port, its veth
- * (and so the pod end), its logical port (a claimed spare goes back to a
- * pool shorter than 'pool_size', else is removed too; only while it is
- * still this container's), and the network's switch when it was the last
- * attachment.  Returns 1 when the logical port was there, 0 when it was
- * already gone; what is already gone is no error.  DEL, GC and `osnctl gc`
- * all remove through here. */
-int osn_attach_remove(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
-                      const char *port, const char *cid, const char *ifname, unsigned pool_size,
-                      int64_t deadline, struct osn_error *err) _wur_;
-/* The host-side veth of an attachment: named for its port, but a claimed
- * spare's for the container and interface (as the ADD made it). */
-void osn_attachment_host(const char *network, const char *port, const char *cid, const char *ifname,
-                         char buf[IFNAMSIZ]);
-
-/* The host-side veth name of an OVN port: "osn" + 12 hex digits of a hash
- * of the port name (15 bytes, the kernel's limit). */
-void osn_host_ifname(const char *port_name, char buf[IFNAMSIZ]);
-/* The MAC osn gives an attachment that asks for none: locally administered,
- * unicast, derived from the port name, so a retried ADD gets the same one. */
-void osn_port_mac(const char *port_name, uint8_t mac[6]);
-
 #endif

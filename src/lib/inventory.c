@@ -16,9 +16,11 @@
 #include <linux/magic.h>
 
 #include "log.h"
+#include "names.h"
 #include "netlink.h"
 #include "ovn.h"
 #include "stream.h"
+#include "txn.h"
 
 static const char *ext_id(const json_t *row, const char *key)
 {
@@ -295,10 +297,11 @@ static int stale_keys(struct osn_inv_network *n, size_t idx, const struct port_o
         json_array_foreach(pairs, i, pair)
         {
                 const char *key = json_string_value(json_array_get(pair, 0));
-                if (!key || !startswith(key, OSN_EXT_SPARE_INDEX))
+                if (!osn_pool_index_has(key))
                         continue;
-                struct port_owner k = {key + strlen(OSN_EXT_SPARE_INDEX), 0}, *o = NULL;
-                if (n_owners)
+                /* A key that names no UUID names no spare: stale. */
+                struct port_owner k = {osn_pool_index_uuid(key), 0}, *o = NULL;
+                if (k.uuid && n_owners)
                         o = bsearch(&k, owners, n_owners, sizeof(*owners), cmp_owner);
                 if (o && o->network == idx)
                         continue;
@@ -317,7 +320,8 @@ static int stale_keys(struct osn_inv_network *n, size_t idx, const struct port_o
 
 /* 'all_ports': every port of the switches read was selected, so a port
  * missing among the rows is one without osn's ids (a foreign one). */
-static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, bool all_ports)
+static int build(struct osn_inventory *inv, const json_t *switches, const json_t *ports,
+                 bool all_ports)
 {
         bool failed = false;
         size_t n_sw = json_array_size(switches), n_lsp = json_array_size(ports);
@@ -431,8 +435,8 @@ static int build(struct osn_inventory *inv, json_t *switches, json_t *ports, boo
                 p->spare = spare;
                 port_addresses(p, n);
                 if (n && spare) {
-                        char ikey[sizeof(OSN_EXT_SPARE_INDEX) + sizeof(p->uuid)];
-                        snprintf(ikey, sizeof(ikey), "%s%s", OSN_EXT_SPARE_INDEX, p->uuid);
+                        char ikey[OSN_POOL_INDEX_KEY_SIZE];
+                        osn_pool_index_key(p->uuid, ikey);
                         p->indexed = osn_ovsdb_map_get(n->external_ids, ikey) != NULL;
                         n->n_spares++;
                         n->n_unindexed += !p->indexed;
@@ -490,50 +494,52 @@ int osn_inventory_read(struct osn_ovsdb *nb, const struct osn_inv_filter *filter
                 lsp_kv[k++] = OSN_EXT_NODE;
                 lsp_kv[k++] = node;
         }
-        json_t *ops = json_pack(
-            "[o, o]", osn_ovsdb_op_select("Logical_Switch", where_includes(sw_kv), sw_cols),
-            osn_ovsdb_op_select("Logical_Switch_Port", where_includes(lsp_kv), lsp_cols));
-        if (ops && node) {
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return -ENOMEM;
+        osn_op sw_op = osn_txn_select(t, "Logical_Switch", where_includes(sw_kv), sw_cols);
+        osn_op port_op = osn_txn_select(t, "Logical_Switch_Port", where_includes(lsp_kv), lsp_cols);
+        osn_op localnet_op = OSN_OP_NONE, spare_op = OSN_OP_NONE;
+        if (node) {
                 /* The localnet ports (the network's physical side) in the
                  * same snapshot. */
-                json_t *where = where_includes(sw_kv);
-                json_array_append_new(where, osn_ovsdb_cond("type", "==", json_string("localnet")));
-                json_array_append_new(ops,
-                                      osn_ovsdb_op_select("Logical_Switch_Port", where, lsp_cols));
+                json_t *where = osn_where_and(
+                    where_includes(sw_kv), osn_ovsdb_cond("type", "==", json_string("localnet")));
+                localnet_op = osn_txn_select(t, "Logical_Switch_Port", where, lsp_cols);
                 /* And the spares, which name no node either (a port that
                  * names this node is in the first select already). */
                 const char *spare_kv[] = {OSN_EXT_SPARE, "true", NULL};
                 const char *node_kv[] = {OSN_EXT_NODE, node, NULL};
-                where = where_includes(sw_kv);
-                json_array_append_new(
-                    where, osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(spare_kv)));
-                json_array_append_new(
+                where =
+                    osn_where_and(where_includes(sw_kv), osn_ovsdb_cond("external_ids", "includes",
+                                                                        osn_ovsdb_map(spare_kv)));
+                where = osn_where_and(
                     where, osn_ovsdb_cond("external_ids", "excludes", osn_ovsdb_map(node_kv)));
-                json_array_append_new(ops,
-                                      osn_ovsdb_op_select("Logical_Switch_Port", where, lsp_cols));
+                spare_op = osn_txn_select(t, "Logical_Switch_Port", where, lsp_cols);
         }
-        if (!ops)
-                return -ENOMEM;
-        _cleanup_json_ json_t *res = NULL;
-        int r = osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, err);
+        int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        json_t *switches = osn_ovsdb_result_rows(res, 0);
-        json_t *ports = osn_ovsdb_result_rows(res, 1);
+        const json_t *switches = osn_txn_rows(t, sw_op), *ports = osn_txn_rows(t, port_op);
         /* Localnet ports and spares carry no osn/node: a node filter left
-         * them out. */
+         * them out.  (The results are the transaction's: a list of our
+         * own.) */
+        _cleanup_json_ json_t *all = NULL;
         if (node) {
-                json_array_extend(ports, osn_ovsdb_result_rows(res, 2));
+                if (!(all = json_array()) || json_array_extend(all, (json_t *)ports) < 0 ||
+                    json_array_extend(all, (json_t *)osn_txn_rows(t, localnet_op)) < 0)
+                        return -ENOMEM;
                 /* Of the ports that say spare, only the true spares: one
                  * that names a holder is an attachment, maybe another
                  * node's. */
                 size_t i;
                 json_t *row;
-                json_array_foreach(osn_ovsdb_result_rows(res, 3), i, row)
+                json_array_foreach(osn_txn_rows(t, spare_op), i, row)
                 {
-                        if (is_spare(row))
-                                json_array_append(ports, row);
+                        if (is_spare(row) && json_array_append(all, row) < 0)
+                                return -ENOMEM;
                 }
+                ports = all;
         }
 
         struct osn_inventory *inv = calloc(1, sizeof(*inv));
@@ -864,18 +870,6 @@ enum osn_netns_state osn_inv_netns_state(const char *path, char *why, size_t len
         return OSN_NETNS_ALIVE;
 }
 
-/* Whether 'path' is a live network namespace (nothing said). */
-static bool is_netns(const char *path)
-{
-        int fd = -1;
-        if (osn_netns_open(path, &fd) < 0)
-                return false;
-        struct statfs sf;
-        bool ok = fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == NSFS_MAGIC;
-        close(fd);
-        return ok;
-}
-
 /* Whether the directory of 'path' holds at least one live network
  * namespace, i.e. whether this process sees the namespaces mounted there
  * (a container without the host's /var/run/netns sees an empty or missing
@@ -897,7 +891,8 @@ static bool sees_netns_dir(const char *path)
                 if (e->d_name[0] == '.')
                         continue;
                 int w = snprintf(entry, sizeof(entry), "%s/%s", dir, e->d_name);
-                seen = w > 0 && (size_t)w < sizeof(entry) && is_netns(entry);
+                seen = w > 0 && (size_t)w < sizeof(entry) &&
+                       osn_inv_netns_state(entry, NULL, 0) == OSN_NETNS_ALIVE;
         }
         closedir(d);
         return seen;
@@ -1046,12 +1041,12 @@ int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir
         }
         if (r >= 0) {
                 /* What ovn-controller's ovn-nb-cfg is compared with. */
-                json_t *ops = json_pack("[{s:s, s:s, s:[], s:[s]}]", "op", "select", "table",
-                                        "NB_Global", "where", "columns", "nb_cfg");
-                _cleanup_json_ json_t *res = NULL;
-                if (osn_ovsdb_transact(nb, OSN_NB_DB, ops, deadline, &res, NULL) >= 0) {
-                        const json_t *v = json_object_get(
-                            json_array_get(osn_ovsdb_result_rows(res, 0), 0), "nb_cfg");
+                _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+                osn_op sel =
+                    t ? osn_txn_select(t, "NB_Global", NULL, (const char *const[]){"nb_cfg", NULL})
+                      : OSN_OP_NONE;
+                if (t && osn_txn_commit(t, nb, deadline, NULL) >= 0) {
+                        const json_t *v = json_object_get(osn_txn_row(t, sel), "nb_cfg");
                         if (json_is_integer(v))
                                 st->nb_cfg = json_integer_value(v);
                 }
@@ -1089,14 +1084,14 @@ int osn_inventory_status(const struct osn_nodeconf *node, const char *ovn_rundir
         if (st->bridge == OSN_PROBE_OK) {
                 /* ovn-controller records on the bridge the last NB
                  * configuration whose flows it installed. */
-                json_t *ops = json_pack(
-                    "[{s:s, s:s, s:[o], s:[s]}]", "op", "select", "table", "Bridge", "where",
-                    osn_ovsdb_cond("_uuid", "==", osn_ovsdb_uuid(st->node.bridge_uuid)), "columns",
-                    "external_ids");
-                _cleanup_json_ json_t *res = NULL;
-                if (ops && osn_ovsdb_transact(ovs, OSN_OVS_DB, ops, deadline, &res, NULL) >= 0) {
-                        const char *cfg =
-                            ext_id(json_array_get(osn_ovsdb_result_rows(res, 0), 0), "ovn-nb-cfg");
+                _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+                osn_op sel =
+                    t ? osn_txn_select(t, "Bridge",
+                                       osn_where_eq("_uuid", osn_ovsdb_uuid(st->node.bridge_uuid)),
+                                       (const char *const[]){"external_ids", NULL})
+                      : OSN_OP_NONE;
+                if (t && osn_txn_commit(t, ovs, deadline, NULL) >= 0) {
+                        const char *cfg = ext_id(osn_txn_row(t, sel), "ovn-nb-cfg");
                         set_text(st->nb_cfg_installed, sizeof(st->nb_cfg_installed), "%s",
                                  cfg ? cfg : "");
                 }

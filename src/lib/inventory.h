@@ -29,7 +29,7 @@
  *   holder, so it counts as an attachment: mistaking a pod's port for a
  *   spare could lose it;
  * - a network's pool index is its switch's external_ids osn/spare/<U>
- *   (one key per spare, U the spare's _uuid).  Every change of a pool
+ *   (one key per spare, U the spare's _uuid; names.h reads it).  Every change of a pool
  *   changes the spare and its key in one transaction, so a key whose U is
  *   not a spare on that switch is stale, and a spare without a key is
  *   unindexed; both are reported here, neither is a guess.
@@ -54,7 +54,7 @@
 #include "error.h"
 #include "netconf.h"
 #include "nodeconf.h"
-#include "ovn.h" /* the pool's keys: OSN_EXT_SPARE, OSN_EXT_SPARE_INDEX */
+#include "ovn.h" /* the pool's keys: OSN_EXT_SPARE; names.h: the pool index */
 #include "ovs.h"
 #include "ovsdb.h"
 #include "util.h"

@@ -212,7 +212,7 @@ static int add_server_port(struct osn_ovsdb *nb, const struct osn_port_spec *spe
         if (!t)
                 return -ENOMEM;
         char uuid[37];
-        server_port_uuid(spec->network, uuid);
+        osn_dhcp_port_uuid(spec->network, uuid);
         osn_txn_comment(t, "osn: network %s gets its DHCP server's port", spec->network);
         osn_txn_absent(t, "Logical_Switch_Port", nb_by_uuid(uuid));
         nb_server_port_insert(t, spec);
@@ -461,7 +461,7 @@ static int read_pool_finish(struct osn_nb_attach *at, int64_t deadline, struct o
         const json_t *pair;
         json_array_foreach(pairs, i, pair)
         {
-                const char *u = index_entry(pair);
+                const char *u = osn_pool_index_uuid(json_string_value(json_array_get(pair, 0)));
                 const char *v = json_string_value(json_array_get(pair, 1));
                 if (!u || !v)
                         continue;
@@ -589,7 +589,7 @@ static int append_spares(struct osn_nb_attach *at, struct osn_txn *t, size_t k, 
                 pend[n_pend++] = at->ips[i];
         for (; made < k && made < OSN_POOL_MAX_SIZE; made++) {
                 struct spare sp;
-                char uuid[37], key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+                char uuid[37], key[OSN_POOL_INDEX_KEY_SIZE];
                 new_uuid(uuid);
                 int r = spare_addresses(at, uuid, pend, n_pend, &sp);
                 if (r == -ENOSPC)
@@ -617,7 +617,7 @@ static int append_spares(struct osn_nb_attach *at, struct osn_txn *t, size_t k, 
                 }
                 osn_txn_insert(t, "Logical_Switch_Port", row, NULL, uuid);
                 json_array_append_new(ports, osn_ovsdb_uuid(uuid));
-                index_key(uuid, key);
+                osn_pool_index_key(uuid, key);
                 nb_map_add(index, key, addrs);
                 memcpy(pend + n_pend, sp.ips, sp.n_ips * sizeof(sp.ips[0]));
                 n_pend += sp.n_ips;
@@ -666,8 +666,8 @@ static int refill_send(struct osn_nb_attach *at, size_t k, struct osn_error *err
  * without the spare's key, with the held key. */
 static void claimed_key_gone(struct osn_nb_attach *at)
 {
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        index_key(at->spares[at->claim].uuid, key);
+        char key[OSN_POOL_INDEX_KEY_SIZE];
+        osn_pool_index_key(at->spares[at->claim].uuid, key);
         json_t *left = at->sw_ids ? nb_map_without(at->sw_ids, key) : NULL;
         json_decref(at->sw_ids);
         at->sw_ids = left;
@@ -764,8 +764,8 @@ static int evict_spare(struct osn_nb_attach *at, const char *uuid, int64_t deadl
                        struct osn_error *err)
 {
         const char *net = at->spec->network;
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        index_key(uuid, key);
+        char key[OSN_POOL_INDEX_KEY_SIZE];
+        osn_pool_index_key(uuid, key);
         _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
         if (!t)
                 return -ENOMEM;
@@ -848,8 +848,8 @@ static void attach_claim_ops(struct osn_nb_attach *at, struct osn_txn *t, const 
 {
         const struct osn_port_spec *spec = at->spec;
         const struct spare *sp = &at->spares[at->claim];
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        index_key(sp->uuid, key);
+        char key[OSN_POOL_INDEX_KEY_SIZE];
+        osn_pool_index_key(sp->uuid, key);
         at->idx.spare_guard = osn_txn_exists(t, "Logical_Switch_Port", nb_still_spare(sp->uuid));
         at->idx.insert_port = osn_txn_mutate(
             t, "Logical_Switch_Port", nb_by_uuid(sp->uuid),
@@ -1041,8 +1041,8 @@ int osn_nb_attach_read_ahead(struct osn_ovsdb *nb, const struct osn_port_spec *s
         at->pool = spec->pool_size > 0 && !spec->identity && !spec->mac_requested &&
                    spec->n_static_ips == 0;
         if (at->pool) {
-                nb_held_key(kv_get(spec->port_ids, OSN_EXT_CONTAINER),
-                            kv_get(spec->port_ids, OSN_EXT_IFNAME), at->held_key);
+                osn_held_key(kv_get(spec->port_ids, OSN_EXT_CONTAINER),
+                             kv_get(spec->port_ids, OSN_EXT_IFNAME), at->held_key);
                 int r = read_pool_start(at, err);
                 if (r < 0)
                         return r;

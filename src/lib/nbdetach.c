@@ -173,8 +173,8 @@ static void detach_held_key(struct osn_txn *t, const struct detach_req *d, const
                             const json_t *sw_ids, const json_t *pids)
 {
         char hk[OSN_PORT_NAME_SIZE];
-        nb_held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
-                    osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
+        osn_held_key(osn_ovsdb_map_get(pids, OSN_EXT_CONTAINER),
+                     osn_ovsdb_map_get(pids, OSN_EXT_IFNAME), hk);
         const char *hv = osn_ovsdb_map_get(sw_ids, hk);
         size_t pl = strlen(d->port_name);
         if (hv && strncmp(hv, d->port_name, pl) == 0 && hv[pl] == ' ')
@@ -191,8 +191,8 @@ static void detach_back_to_pool(struct osn_txn *t, const struct detach_req *d, c
         json_t *del = json_array();
         for (size_t i = 0; del && nb_holder_keys[i]; i++)
                 json_array_append_new(del, json_string(nb_holder_keys[i]));
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-        index_key(d->spare_uuid, key);
+        char key[OSN_POOL_INDEX_KEY_SIZE];
+        osn_pool_index_key(d->spare_uuid, key);
         osn_txn_mutate(t, "Logical_Switch_Port", nb_by_uuid(port_uuid),
                        osn_mutation_and(osn_mutation("external_ids", "delete", osn_ovsdb_set(del)),
                                         osn_mutation("external_ids", "insert",
@@ -211,8 +211,8 @@ static void detach_trim(struct osn_txn *t, const char *sw_uuid, json_t *spares, 
         while (drop && keys && json_array_size(spares) > pool) {
                 size_t last = json_array_size(spares) - 1;
                 json_t *u = json_array_get(spares, last);
-                char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
-                index_key(json_string_value(json_array_get(u, 1)), key);
+                char key[OSN_POOL_INDEX_KEY_SIZE];
+                osn_pool_index_key(json_string_value(json_array_get(u, 1)), key);
                 json_array_append_new(keys, json_string(key));
                 json_array_append(drop, u);
                 json_array_remove(spares, last);
@@ -279,7 +279,7 @@ static struct detach_ops detach_ops(struct osn_txn *t, const struct detach_req *
         h.empty = select_if_ports(t, sw_uuid, json_copy(spares));
         /* ... or but those and its DHCP server's port. */
         char srv_uuid[37];
-        server_port_uuid(d->network, srv_uuid);
+        osn_dhcp_port_uuid(d->network, srv_uuid);
         json_array_append_new(spares, osn_ovsdb_uuid(srv_uuid));
         h.empty_srv = select_if_ports(t, sw_uuid, spares);
         return h;

@@ -70,16 +70,12 @@ json_t *nb_lsp_row(const struct osn_port_spec *spec, const char *name, const uin
 
 /* --- the pool's index and what containers hold (ovn.h, "Pools") --- */
 
-/* The pool index's key of spare 'uuid'; the spare's UUID of an index
- * entry (a [key, value] pair of a switch's external_ids), else NULL. */
-void index_key(const char *uuid, char buf[sizeof(OSN_EXT_SPARE_INDEX) + 36]);
-const char *index_entry(const json_t *pair);
+/* The index's keys and what they mean are names.h's (osn_pool_index_*). */
 /* The number of spares in a switch's index; their UUIDs (an array of
  * ["uuid", U], new). */
 size_t nb_index_size(const json_t *sw_ids);
 json_t *nb_index_uuids(const json_t *sw_ids);
-/* The switch's key of what container 'cid' holds as 'ifname'. */
-void nb_held_key(const char *cid, const char *ifname, char buf[OSN_PORT_NAME_SIZE]);
+/* The switch's key of what a container holds: names.h, osn_held_key(). */
 /* Attachments on a switch: its ports but the localnet port, the DHCP
  * server's port and the spares. */
 size_t nb_attachment_count(const json_t *sw_row, const char *localnet_uuid);
@@ -90,8 +86,7 @@ size_t nb_attachment_count(const json_t *sw_row, const char *localnet_uuid);
 unsigned nb_dhcp_families(const struct osn_netconf *nc);
 /* Adds the insert of the DHCP_Options row of subnet 'idx'. */
 void nb_dhcp_insert(struct osn_txn *t, const struct osn_port_spec *spec, size_t idx);
-/* The server port's UUID, derived from the network's name. */
-void server_port_uuid(const char *network, char buf[37]);
+/* The server port's UUID: names.h, osn_dhcp_port_uuid(). */
 /* Whether the network's DHCPv4 server answers from an address of its own
  * (then its port holds it). */
 bool nb_wants_server_port(const struct osn_port_spec *spec, struct osn_cidr *ret_addr);

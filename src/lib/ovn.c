@@ -15,51 +15,6 @@
 #include "nbrows.h"
 #include "txn.h"
 
-char *osn_switch_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
-}
-
-char *osn_port_name(const char *network, const char *container_id, const char *ifname)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.%s.%s", network, container_id, ifname) < 0 ? NULL : s;
-}
-
-char *osn_identity_port_name(const char *network, const char *identity)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.id.%s", network, identity) < 0 ? NULL : s;
-}
-
-char *osn_spare_port_name(const char *network, const char *uuid)
-{
-        char *s;
-        return asprintf(&s, "osn.%s.spare.%s", network, uuid) < 0 ? NULL : s;
-}
-
-bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37])
-{
-        size_t nl = strlen(network);
-        if (!port_name || strncmp(port_name, "osn.", 4) != 0 ||
-            strncmp(port_name + 4, network, nl) != 0 ||
-            strncmp(port_name + 4 + nl, ".spare.", 7) != 0)
-                return false;
-        const char *u = port_name + 4 + nl + 7;
-        if (!osn_ovsdb_is_uuid(u))
-                return false;
-        if (uuid)
-                memcpy(uuid, u, 37);
-        return true;
-}
-
-char *osn_localnet_port_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.localnet", network) < 0 ? NULL : s;
-}
-
 /* --- conditions and guards (txn.h writes the operations) --- */
 
 json_t *nb_by_uuid(const char *uuid)
@@ -248,30 +203,13 @@ json_t *nb_localnet_row(const struct osn_port_spec *spec, const char *name)
         return row;
 }
 
-/* The pool index's key of spare 'uuid' (the switch's external_ids). */
-void index_key(const char *uuid, char buf[sizeof(OSN_EXT_SPARE_INDEX) + 36])
-{
-        snprintf(buf, sizeof(OSN_EXT_SPARE_INDEX) + 36, "%s%s", OSN_EXT_SPARE_INDEX, uuid);
-}
-
-/* The spare's UUID of one [key, value] pair of a switch's external_ids
- * when it is a pool index entry, else NULL. */
-const char *index_entry(const json_t *pair)
-{
-        const char *k = json_string_value(json_array_get(pair, 0));
-        size_t plen = strlen(OSN_EXT_SPARE_INDEX);
-        return k && strncmp(k, OSN_EXT_SPARE_INDEX, plen) == 0 && osn_ovsdb_is_uuid(k + plen)
-                   ? k + plen
-                   : NULL;
-}
-
 /* Whether 'uuid' is in the pool index of a switch's external_ids. */
 static bool indexed_spare(const json_t *sw_ids, const char *uuid)
 {
-        char key[sizeof(OSN_EXT_SPARE_INDEX) + 36];
+        char key[OSN_POOL_INDEX_KEY_SIZE];
         if (!osn_ovsdb_is_uuid(uuid))
                 return false;
-        index_key(uuid, key);
+        osn_pool_index_key(uuid, key);
         return osn_ovsdb_map_get(sw_ids, key);
 }
 
@@ -393,25 +331,6 @@ int osn_nb_network_addresses(struct osn_ovsdb *nb, const char *network, int64_t 
 
 /* --- DHCP (OVN's native server) --- */
 
-/* A network's DHCP_Options row for one family has a UUID derived from the
- * network's name (ovsdb-server(7): insert takes a "uuid"), so that every
- * ADD can point its port at it without reading it. */
-static void derived_uuid(const char *network, uint64_t salt, char buf[37])
-{
-        uint64_t h1 = osn_alloc_seed(network) ^ salt;
-        uint64_t h2 = h1 * 0x9e3779b97f4a7c15ull ^ (h1 >> 29);
-        h2 ^= h2 >> 31;
-        snprintf(buf, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(h1 >> 32),
-                 (unsigned)(h1 >> 16) & 0xffff, (unsigned)h1 & 0xfff,
-                 (unsigned)((h2 >> 48) & 0x3fff) | 0x8000,
-                 (unsigned long long)(h2 & 0xffffffffffffull));
-}
-
-static void dhcp_uuid(const char *network, int family, char buf[37])
-{
-        derived_uuid(network, family == AF_INET ? 0x4444 : 0x6666, buf);
-}
-
 /* The families of nc's subnets that get DHCP: bit 0 IPv4, bit 1 IPv6. */
 unsigned nb_dhcp_families(const struct osn_netconf *nc)
 {
@@ -419,15 +338,6 @@ unsigned nb_dhcp_families(const struct osn_netconf *nc)
         for (size_t i = 0; nc->dhcp && i < nc->n_subnets; i++)
                 f |= nc->subnets[i].family == AF_INET ? 1u : 2u;
         return f;
-}
-
-/* The server's MAC: 0a:59 and four bytes of the network's hash, a prefix no
- * MAC osn derives for a port uses. */
-static void dhcp_server_mac(const char *network, char buf[OSN_MAC_STRLEN])
-{
-        uint64_t h = osn_alloc_seed(network);
-        snprintf(buf, OSN_MAC_STRLEN, "0a:59:%02x:%02x:%02x:%02x", (unsigned)(h >> 24) & 0xff,
-                 (unsigned)(h >> 16) & 0xff, (unsigned)(h >> 8) & 0xff, (unsigned)h & 0xff);
 }
 
 /* The options the NAD chose (netconf.h: "dns") into the
@@ -475,9 +385,9 @@ void nb_dhcp_insert(struct osn_txn *t, const struct osn_port_spec *spec, size_t 
         const struct osn_cidr *sub = &spec->alloc->subnets[idx].subnet;
         char uuid[37], cidr[OSN_CIDR_STRLEN], mac[OSN_MAC_STRLEN], mtu[16], srv[OSN_CIDR_STRLEN],
             gw[OSN_CIDR_STRLEN] = "";
-        dhcp_uuid(spec->network, sub->family, uuid);
+        osn_dhcp_options_uuid(spec->network, sub->family, uuid);
         osn_cidr_format(sub, cidr, sizeof(cidr));
-        dhcp_server_mac(spec->network, mac);
+        osn_dhcp_server_mac(spec->network, mac);
         snprintf(mtu, sizeof(mtu), "%u", spec->mtu ? spec->mtu : 1500);
         char lease[16];
         snprintf(lease, sizeof(lease), "%u",
@@ -516,19 +426,6 @@ static void dhcp_delete(struct osn_txn *t, const char *network)
 
 /* --- the DHCP server's port (ovn.h) --- */
 
-char *osn_dhcp_port_name(const char *network)
-{
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.dhcp", network) < 0 ? NULL : s;
-}
-
-/* Its UUID is derived from the network's name, as the DHCP_Options rows'
- * are: a guard can ask "the switch holds it" without reading anything. */
-void server_port_uuid(const char *network, char buf[37])
-{
-        derived_uuid(network, 0x5e5e, buf);
-}
-
 /* Whether 'uuid' is the server port of the switch whose external_ids are
  * 'sw_ids'. */
 static bool is_server_port(const json_t *sw_ids, const char *uuid)
@@ -537,7 +434,7 @@ static bool is_server_port(const json_t *sw_ids, const char *uuid)
         char u[37];
         if (!net || !uuid)
                 return false;
-        server_port_uuid(net, u);
+        osn_dhcp_port_uuid(net, u);
         return streq(u, uuid);
 }
 
@@ -571,8 +468,8 @@ osn_op nb_server_port_insert(struct osn_txn *t, const struct osn_port_spec *spec
         _cleanup_free_ char *name = osn_dhcp_port_name(net);
         char uuid[37], mac[OSN_MAC_STRLEN], ip[OSN_CIDR_STRLEN],
             addrs[OSN_MAC_STRLEN + OSN_CIDR_STRLEN];
-        server_port_uuid(net, uuid);
-        dhcp_server_mac(net, mac);
+        osn_dhcp_port_uuid(net, uuid);
+        osn_dhcp_server_mac(net, mac);
         snprintf(addrs, sizeof(addrs), "%s %s", mac, osn_addr_format(&srv, ip, sizeof(ip)));
         const char *ids[] = {OSN_EXT_NETWORK, net, NULL};
         json_t *row =
@@ -591,7 +488,7 @@ osn_op nb_server_port_guard(struct osn_txn *t, const struct osn_port_spec *spec,
         if (!nb_wants_server_port(spec, &srv))
                 return OSN_OP_NONE;
         char uuid[37];
-        server_port_uuid(spec->network, uuid);
+        osn_dhcp_port_uuid(spec->network, uuid);
         return osn_txn_exists(
             t, "Logical_Switch",
             osn_where_and(nb_by_name(sw_name),
@@ -603,7 +500,7 @@ osn_op nb_server_port_guard(struct osn_txn *t, const struct osn_port_spec *spec,
 osn_op nb_server_port_select(struct osn_txn *t, const char *network)
 {
         char uuid[37];
-        server_port_uuid(network, uuid);
+        osn_dhcp_port_uuid(network, uuid);
         return osn_txn_select(t, "Logical_Switch_Port", nb_by_uuid(uuid),
                               (const char *const[]){"_uuid", NULL});
 }
@@ -654,11 +551,11 @@ json_t *nb_lsp_row(const struct osn_port_spec *spec, const char *name, const uin
         unsigned fams = nb_dhcp_families(nc);
         char u[37];
         if (row && (fams & 1)) {
-                dhcp_uuid(spec->network, AF_INET, u);
+                osn_dhcp_options_uuid(spec->network, AF_INET, u);
                 json_object_set_new(row, "dhcpv4_options", osn_ovsdb_uuid(u));
         }
         if (row && (fams & 2)) {
-                dhcp_uuid(spec->network, AF_INET6, u);
+                osn_dhcp_options_uuid(spec->network, AF_INET6, u);
                 json_object_set_new(row, "dhcpv6_options", osn_ovsdb_uuid(u));
         }
         return row;
@@ -669,7 +566,8 @@ size_t nb_index_size(const json_t *sw_ids)
 {
         size_t n = 0, i;
         const json_t *pair;
-        json_array_foreach(json_array_get(sw_ids, 1), i, pair) n += index_entry(pair) != NULL;
+        json_array_foreach(json_array_get(sw_ids, 1), i, pair) n +=
+            osn_pool_index_uuid(json_string_value(json_array_get(pair, 0))) != NULL;
         return n;
 }
 
@@ -685,14 +583,6 @@ json_t *nb_map_without(const json_t *ids, const char *key)
                         json_array_append(json_array_get(m, 1), (json_t *)pair);
         }
         return m;
-}
-
-/* The switch's key of what container 'cid' holds as 'ifname' (ovn.h,
- * "Pools"). */
-void nb_held_key(const char *cid, const char *ifname, char buf[OSN_PORT_NAME_SIZE])
-{
-        snprintf(buf, OSN_PORT_NAME_SIZE, "%s%s/%s", OSN_EXT_HELD, cid ? cid : "",
-                 ifname ? ifname : "");
 }
 
 /* One guarded change of a port: it still has the external_ids we read
@@ -800,7 +690,7 @@ json_t *nb_index_uuids(const json_t *sw_ids)
         const json_t *pair;
         json_array_foreach(json_array_get(sw_ids, 1), i, pair)
         {
-                const char *u = index_entry(pair);
+                const char *u = osn_pool_index_uuid(json_string_value(json_array_get(pair, 0)));
                 if (u)
                         json_array_append_new(v, osn_ovsdb_uuid(u));
         }

@@ -44,6 +44,7 @@
 
 #include "addr.h"
 #include "error.h"
+#include "names.h"
 #include "netconf.h"
 #include "tenancy.h"
 #include "ovsdb.h"
@@ -69,14 +70,7 @@
 #define OSN_EXT_NAMESPACE  "osn/namespace"  /* scope namespace: the namespace */
 #define OSN_EXT_NAMESPACES "osn/namespaces" /* cluster: the grant; legacy: the holders */
 
-/* Names (malloc'd; NULL on ENOMEM). */
-char *osn_switch_name(const char *network);
-char *osn_port_name(const char *network, const char *container_id, const char *ifname);
-char *osn_localnet_port_name(const char *network);
-/* "osn.<network>.dhcp": the port of the network's DHCP server (above). */
-char *osn_dhcp_port_name(const char *network);
-/* "osn.<network>.id.<identity>": the port of a persistent identity. */
-char *osn_identity_port_name(const char *network, const char *identity);
+/* The names of these objects are names.h's. */
 
 #define OSN_EXT_IDENTITY      "osn/identity"
 #define OSN_EXT_CHASSIS       "osn/chassis"
@@ -147,17 +141,10 @@ char *osn_identity_port_name(const char *network, const char *identity);
  * never claims a second one.  A key whose port is gone (removed by hand) is
  * dropped by the ADD that finds it so. */
 #define OSN_EXT_SPARE         "osn/spare"  /* "true" on a spare port */
-#define OSN_EXT_SPARE_INDEX   "osn/spare/" /* + UUID, on the switch */
-#define OSN_EXT_HELD          "osn/held/"  /* + "<container id>/<ifname>", on the switch */
-#define OSN_PORT_NAME_SIZE    512          /* any port name osn makes, with its NUL */
+/* The index's and the held keys, OSN_EXT_SPARE_INDEX and OSN_EXT_HELD, and
+ * what they mean, are names.h's. */
 #define OSN_POOL_DEFAULT_SIZE 4            /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
-
-/* "osn.<network>.spare.<uuid>" (malloc'd). */
-char *osn_spare_port_name(const char *network, const char *uuid);
-/* Whether 'port_name' is the name of a spare of 'network'; its UUID into
- * 'uuid' (may be NULL). */
-bool osn_is_spare_port(const char *network, const char *port_name, char uuid[37]);
 
 /* For golden tests: new spares' UUIDs come from a sequence that starts at
  * 'seed' instead of from getrandom() (0: random again).  Process-wide. */

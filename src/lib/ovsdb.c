@@ -173,6 +173,13 @@ static void send_req(struct osn_ovsdb *c, struct req *q)
         q->sent_ms = osn_now_ms();
 }
 
+/* The "rows" of operation 'i' of a transact result (the client's own
+ * _Server check; everything else reads results by handle, txn.h). */
+static json_t *result_rows(const json_t *result, size_t i)
+{
+        return json_object_get(json_array_get(result, i), "rows");
+}
+
 /* Sends the _Server check on the member in use: the database's row, and
  * (a second select, so that the schema itself, tens of kB, is not sent)
  * whether its schema is still empty, as it is until a member has joined. */
@@ -405,7 +412,7 @@ static void judge_member(struct osn_ovsdb *c, const json_t *reply)
                 return;
         }
         const json_t *result = json_object_get(reply, "result");
-        const json_t *row = json_array_get(osn_ovsdb_result_rows(result, 0), 0);
+        const json_t *row = json_array_get(result_rows(result, 0), 0);
         if (!row) {
                 /* Not this server's database at all: nothing to choose;
                  * the request itself gets the server's own error. */
@@ -416,7 +423,7 @@ static void judge_member(struct osn_ovsdb *c, const json_t *reply)
         bool connected = json_is_true(json_object_get(row, "connected"));
         bool leader = json_is_true(json_object_get(row, "leader"));
         const json_t *index = json_object_get(row, "index");
-        bool joining = json_array_size(osn_ovsdb_result_rows(result, 1)) > 0;
+        bool joining = json_array_size(result_rows(result, 1)) > 0;
         bool clustered = streq(model, "clustered");
         char why[128];
         if (!connected) {
@@ -1213,20 +1220,6 @@ json_t *osn_ovsdb_set(json_t *array)
         if (array && !json_is_array(array))
                 array = append(json_array(), array);
         return append(json_pack("[s]", "set"), array);
-}
-
-json_t *osn_ovsdb_op_select(const char *table, json_t *where, const char *const *columns)
-{
-        json_t *cols = json_array();
-        for (size_t i = 0; columns && columns[i]; i++)
-                json_array_append_new(cols, json_string(columns[i]));
-        return json_pack("{s:s, s:s, s:o, s:o}", "op", "select", "table", table, "where", where,
-                         "columns", cols);
-}
-
-json_t *osn_ovsdb_result_rows(const json_t *result, size_t i)
-{
-        return json_object_get(json_array_get(result, i), "rows");
 }
 
 bool osn_ovsdb_is_uuid(const char *s)

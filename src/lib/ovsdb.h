@@ -232,7 +232,8 @@ int osn_ovsdb_run(struct osn_ovsdb *c);
  * failure. */
 int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret) _wur_;
 
-/* --- Small helpers to build operations (all return new references) --- */
+/* --- Small helpers to build the values of operations (all return new
+ * references); the operations themselves are txn.h's --- */
 
 /* ["==", column, value] etc.  'value' is stolen. */
 json_t *osn_ovsdb_cond(const char *column, const char *function, json_t *value);
@@ -243,15 +244,9 @@ json_t *osn_ovsdb_named_uuid(const char *name);
 json_t *osn_ovsdb_map(const char *const *kv);
 /* ["set", [...]] from 'array' (stolen); a single-element set stays ["set",[x]]. */
 json_t *osn_ovsdb_set(json_t *array);
-/* {"op": "select", "table": table, "where": where, "columns": [...]} with
- * 'where' (an array of conditions) stolen and the columns named by the
- * NULL-terminated list 'columns'. */
-json_t *osn_ovsdb_op_select(const char *table, json_t *where, const char *const *columns);
 
 /* --- Reading results (borrowed pointers into the result, NULL when absent) --- */
 
-/* The "rows" of operation 'i' of a transact result. */
-json_t *osn_ovsdb_result_rows(const json_t *result, size_t i);
 /* Whether 's' is a UUID as OVSDB writes it ("8-4-4-4-12" hex digits). */
 bool osn_ovsdb_is_uuid(const char *s);
 /* The uuid of a row read with its "_uuid" column, as a string. */

@@ -1,7 +1,7 @@
 /* osnctl gc: removes what dead pods, and lost nodes, left behind (see its
  * --help in main.c).
  *
- * The plan and its execution are gcplan.h's, shared with the plugin's CNI
+ * The plan and its execution are remove.h's, shared with the plugin's CNI
  * GC: this file reads what exists (one read of each database), picks the
  * mode and prints.
  *
@@ -17,14 +17,14 @@
  *   follow within SECONDS; each is treated as --node.  This node never is.
  * --dry-run stops after the plan.
  */
-#include "attach.h"
-#include "gcplan.h"
+#include "chassis.h"
 #include "inventory.h"
 #include "ctl.h"
 #include "osnctl.h"
 #include "output.h"
 #include "ovn.h"
 #include "ovs.h"
+#include "remove.h"
 
 #define DEFAULT_PROBE_MS     10000
 #define ATTACHMENTS_PROBE_MS 2000
@@ -37,11 +37,11 @@ static int probe(struct osnctl *ctl, struct osn_ovsdb *nb, struct osn_ovsdb *ovs
         struct osn_error err = {0};
         _cleanup_free_ char *sb_remote = NULL;
         _cleanup_ovsdb_ struct osn_ovsdb *sb = NULL;
-        int r = osn_gc_sb_remote(ovs, deadline, &sb_remote, &err);
+        int r = osn_chassis_sb_remote(ovs, deadline, &sb_remote, &err);
         if (r >= 0)
                 r = osn_ovsdb_connect(sb_remote, &ctl->node->ssl, deadline, &sb, &err);
         if (r >= 0)
-                r = osn_gc_probe_chassis(nb, sb, ctl->node_name, bound_ms, deadline, ret, &err);
+                r = osn_chassis_probe(nb, sb, ctl->node_name, bound_ms, deadline, ret, &err);
         if (r < 0) {
                 osnctl_err("gc: probing which nodes follow the NB: %s",
                            err.msg[0] ? err.msg : strerror(-r));
@@ -81,7 +81,7 @@ int osnctl_mark_unresponsive(struct osnctl *ctl, struct osn_inventory *inv, int6
         for (size_t i = 0; i < inv->n_ports; i++) {
                 struct osn_inv_port *p = &inv->ports[i];
                 if (p->up && p->node && !streq(p->node, ctl->node->node_name) &&
-                    !osn_gc_node_follows(probed, p->node))
+                    !osn_chassis_follows(probed, p->node))
                         p->up = false;
         }
         return 0;
@@ -93,7 +93,7 @@ static int unresponsive_nodes(const struct osnctl *ctl, const struct osn_invento
 {
         for (size_t i = 0; i < inv->n_ports; i++) {
                 const char *node = inv->ports[i].node;
-                if (!node || streq(node, ctl->node->node_name) || osn_gc_node_follows(probe, node))
+                if (!node || streq(node, ctl->node->node_name) || osn_chassis_follows(probe, node))
                         continue;
                 bool seen = false;
                 size_t k;
@@ -310,7 +310,7 @@ static int gc_read(struct osnctl *ctl, struct gc_run *run)
 static int find_lost(struct osnctl *ctl, struct gc_run *run)
 {
         if (ctl->node_name) {
-                if (run->probed && osn_gc_node_follows(run->probed, ctl->node_name)) {
+                if (run->probed && osn_chassis_follows(run->probed, ctl->node_name)) {
                         osnctl_err(
                             "gc: node %s still follows the NB (its ovn-controller installed "
                             "NB_Global.nb_cfg %lld within %d s); not removing its attachments "
@@ -333,28 +333,27 @@ static int find_lost(struct osnctl *ctl, struct gc_run *run)
         return 0;
 }
 
-/* The plan (gcplan.h) into out's "actions" and "kept": this node's dead
- * pods, or each lost node's ports.  Negative errno on failure. */
-static int gc_plan(const struct osnctl *ctl, const struct gc_run *run, json_t *out)
+/* The plan (remove.h) into 'plan': this node's dead pods, or each lost
+ * node's ports.  Negative errno on failure. */
+static int gc_plan(const struct osnctl *ctl, const struct gc_run *run, struct osn_remove_plan *plan)
 {
-        json_t *actions = json_object_get(out, "actions"), *keep = json_object_get(out, "kept");
-        struct osn_gc_req req = {.mode = OSN_GC_LOCAL,
-                                 .node = ctl->node->node_name,
-                                 .orphans = ctl->orphans,
-                                 .release_reservations = ctl->release_reservations,
-                                 .repair_pool_index = true};
+        struct osn_remove_req req = {.mode = OSN_REMOVE_LOCAL,
+                                     .node = ctl->node->node_name,
+                                     .orphans = ctl->orphans,
+                                     .release_reservations = ctl->release_reservations,
+                                     .repair_pool_index = true};
         if (!run->lost_mode)
-                return osn_gc_plan(&req, run->ifaces, run->inv, actions, keep);
+                return osn_remove_plan_add(plan, &req, run->ifaces, run->inv);
         int r = 0;
         size_t i;
         const json_t *v;
         json_array_foreach(run->lost, i, v)
         {
-                req.mode = OSN_GC_NODE_LOST;
+                req.mode = OSN_REMOVE_NODE_LOST;
                 req.node = json_string_value(v);
                 req.reason = run->reason;
                 if (r >= 0)
-                        r = osn_gc_plan(&req, NULL, run->inv, actions, keep);
+                        r = osn_remove_plan_add(plan, &req, NULL, run->inv);
         }
         return r;
 }
@@ -405,12 +404,18 @@ int osnctl_gc(struct osnctl *ctl, int argc, char **argv)
                 return OSNCTL_PROBLEMS;
         size_t failures = 0, unknown = 0, k_i;
         const json_t *k_v;
-        r = gc_plan(ctl, &run, out);
+        _cleanup_remove_plan_ struct osn_remove_plan *plan = NULL;
+        r = osn_remove_plan_new(&plan);
+        if (r >= 0)
+                r = gc_plan(ctl, &run, plan);
+        if (r >= 0 && !ctl->dry_run)
+                r = osn_remove_plan_execute(plan, run.nb, run.lost_mode ? NULL : run.ovs, run.inv,
+                                            run.deadline, &failures);
+        if (r >= 0)
+                r = osn_remove_plan_json(plan, json_object_get(out, "actions"),
+                                         json_object_get(out, "kept"));
         json_array_foreach(json_object_get(out, "kept"), k_i, k_v) unknown +=
             streq(json_string_value(json_object_get(k_v, "netns")), "unknown");
-        if (r >= 0 && !ctl->dry_run)
-                r = osn_gc_execute(run.nb, run.lost_mode ? NULL : run.ovs, run.inv,
-                                   json_object_get(out, "actions"), run.deadline, &failures);
         if (r < 0) {
                 osnctl_err("gc: %s", strerror(-r));
                 return OSNCTL_PROBLEMS;

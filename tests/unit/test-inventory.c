@@ -9,8 +9,8 @@
  * subnet, netns state) are checked on what was read and on inventories
  * built here in memory (they are pure functions).  Then port pools
  * (issue 13): spares, a claimed pool port, a damaged pool index, made by
- * hand as the pool contract has them, read and classified, and gcplan's
- * plans and removals on them.
+ * hand as the pool contract has them, read and classified, and remove.h's
+ * plans and removals on them (and a plan as osnctl gc --json prints it).
  */
 #include "inventory.h"
 
@@ -19,8 +19,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "gcplan.h"
 #include "ovn.h"
+#include "remove.h"
 #include "testlib.h"
 #include "testserver.h"
 
@@ -535,28 +535,25 @@ static void test_pools_read(struct osn_ovsdb *nb)
         osn_inventory_free(inv);
 }
 
-/* The action of 'object' about 'name' ('key' its field) in 'actions'. */
-static json_t *action(const json_t *actions, const char *object, const char *key, const char *name)
+/* The action of 'object' about 'name' (an attachment's port, else its
+ * network) in 'plan'. */
+static struct osn_remove_record *action(const struct osn_remove_plan *plan,
+                                        enum osn_remove_object object, const char *name)
 {
-        size_t i;
-        json_t *a;
-        json_array_foreach(actions, i, a)
-        {
-                if (streq(json_string_value(json_object_get(a, "object")), object) &&
-                    streq(json_string_value(json_object_get(a, key)), name))
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                struct osn_remove_record *a = &plan->actions[i];
+                if (a->object == object &&
+                    streq(object == OSN_REMOVE_ATTACHMENT ? a->port : a->network, name))
                         return a;
         }
         return NULL;
 }
 
 /* Whether an attachment action names a spare port. */
-static bool plans_a_spare(const json_t *actions)
+static bool plans_a_spare(const struct osn_remove_plan *plan)
 {
-        size_t i;
-        const json_t *a;
-        json_array_foreach(actions, i, a)
-        {
-                const char *p = json_string_value(json_object_get(a, "port"));
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                const char *p = plan->actions[i].port;
                 const char *u = p ? strrchr(p, '.') : NULL;
                 if (u &&
                     (streq(u + 1, s1) || streq(u + 1, s2) || streq(u + 1, s3) || streq(u + 1, s4)))
@@ -565,90 +562,119 @@ static bool plans_a_spare(const json_t *actions)
         return false;
 }
 
-static const char *result_of(const json_t *a)
+static const char *result_of(const struct osn_remove_record *a)
 {
-        return json_string_value(json_object_get(a, "result"));
+        return a ? osn_remove_result_name(a->result) : "(none)";
+}
+
+/* A new plan of 'req' on 'inv'. */
+static struct osn_remove_plan *plan_of(const struct osn_remove_req *req, const json_t *ifaces,
+                                       const struct osn_inventory *inv)
+{
+        struct osn_remove_plan *plan = NULL;
+        REQUIRE(osn_remove_plan_new(&plan) == 0);
+        REQUIRE(osn_remove_plan_add(plan, req, ifaces, inv) == 0);
+        return plan;
+}
+
+/* The plan as osnctl gc --json prints it: its keys in their order, the
+ * fields not recorded as null. */
+static void check_plan_json(const struct osn_remove_plan *plan)
+{
+        _cleanup_json_ json_t *actions = json_array(), *kept = json_array();
+        REQUIRE(actions && kept && osn_remove_plan_json(plan, actions, kept) == 0);
+        _cleanup_free_ char *att = json_dumps(json_array_get(actions, 0), JSON_PRESERVE_ORDER);
+        const char *want_att =
+            "{\"object\": \"attachment\", \"network\": \"net1\", \"port\": "
+            "\"osn.net1.cid-a.net1\", \"pod\": \"ns/a\", \"container_id\": \"cid-a\", "
+            "\"interface\": \"net1\", \"netns\": null, \"node\": \"n2\", \"node_lost\": true, "
+            "\"reason\": \"node n2 is lost\", \"result\": \"planned\"}";
+        CHECK(json_array_size(actions) == plan->n_actions && att && streq(att, want_att),
+              "an attachment action as JSON:\n  got  %s\n  want %s", att ? att : "(null)",
+              want_att);
+        const struct osn_remove_record *p = action(plan, OSN_REMOVE_POOL_INDEX, "net3");
+        _cleanup_free_ char *pi =
+            p ? json_dumps(json_array_get(actions, (size_t)(p - plan->actions)),
+                           JSON_PRESERVE_ORDER)
+              : NULL;
+        char want_pi[1024];
+        snprintf(want_pi, sizeof(want_pi),
+                 "{\"object\": \"pool-index\", \"network\": \"net3\", \"switch\": \"osn.net3\", "
+                 "\"keys\": [\"%s\", \"%s\", \"%s\"], \"reason\": \"index keys osn/spare/<U> of "
+                 "its switch with no spare port U on it\", \"result\": \"planned\"}",
+                 p && p->n_keys == 3 ? p->keys[0] : "", p && p->n_keys == 3 ? p->keys[1] : "",
+                 p && p->n_keys == 3 ? p->keys[2] : "");
+        CHECK(pi && streq(pi, want_pi), "a pool-index action as JSON:\n  got  %s\n  want %s",
+              pi ? pi : "(null)", want_pi);
 }
 
 static void test_pools_gc(struct osn_ovsdb *nb)
 {
         struct osn_inventory *inv = read_inv(nb, NULL, NULL);
-        json_t *actions = json_array(), *keep = json_array(), *ifaces = json_array();
-        struct osn_gc_req req = {.mode = OSN_GC_LOCAL, .node = "n1", .orphans = true};
-        REQUIRE(osn_gc_plan(&req, ifaces, inv, actions, keep) == 0);
-        CHECK(!plans_a_spare(actions) &&
-                  action(actions, "attachment", "port", "osn.net1.cid-b.eth1"),
+        json_t *ifaces = json_array();
+        struct osn_remove_req req = {.mode = OSN_REMOVE_LOCAL, .node = "n1", .orphans = true};
+        struct osn_remove_plan *plan = plan_of(&req, ifaces, inv);
+        CHECK(!plans_a_spare(plan) && action(plan, OSN_REMOVE_ATTACHMENT, "osn.net1.cid-b.eth1"),
               "gc --orphans on n1: its ports without OVS port, never a spare");
-        json_t *a4 = action(actions, "network", "network", "net4");
-        CHECK(a4 && json_integer_value(json_object_get(a4, "spares")) == 2 &&
-                  strstr(json_string_value(json_object_get(a4, "reason")), "2 spare port(s)"),
+        const struct osn_remove_record *a4 = action(plan, OSN_REMOVE_NETWORK, "net4");
+        CHECK(a4 && a4->n_spares == 2 && strstr(a4->reason, "2 spare port(s)"),
               "a network with only spares is planned for removal, its spares with it");
-        CHECK(!action(actions, "network", "network", "net3"),
+        CHECK(!action(plan, OSN_REMOVE_NETWORK, "net3"),
               "net3 keeps its other node's attachment: not planned");
-        CHECK(!action(actions, "pool-index", "network", "net3"),
+        CHECK(!action(plan, OSN_REMOVE_POOL_INDEX, "net3"),
               "no index repair unless asked (the plugin's CNI GC)");
-        json_decref(actions);
-        json_decref(keep);
+        osn_remove_plan_free(plan);
 
-        actions = json_array();
-        keep = json_array();
-        req =
-            (struct osn_gc_req){.mode = OSN_GC_NODE_LOST, .node = "n2", .repair_pool_index = true};
-        REQUIRE(osn_gc_plan(&req, NULL, inv, actions, keep) == 0);
-        CHECK(!plans_a_spare(actions) &&
-                  action(actions, "attachment", "port", "osn.net1.cid-a.net1"),
+        req = (struct osn_remove_req){
+            .mode = OSN_REMOVE_NODE_LOST, .node = "n2", .repair_pool_index = true};
+        plan = plan_of(&req, NULL, inv);
+        CHECK(!plans_a_spare(plan) && action(plan, OSN_REMOVE_ATTACHMENT, "osn.net1.cid-a.net1"),
               "gc --node n2: its ports, never a spare (they name no node)");
-        json_t *pi = action(actions, "pool-index", "network", "net3");
-        CHECK(pi && json_array_size(json_object_get(pi, "keys")) == 3,
-              "with repair_pool_index: net3's 3 stale keys planned");
-        json_decref(actions);
-        json_decref(keep);
+        const struct osn_remove_record *pi = action(plan, OSN_REMOVE_POOL_INDEX, "net3");
+        CHECK(pi && pi->n_keys == 3, "with repair_pool_index: net3's 3 stale keys planned");
+        check_plan_json(plan);
+        osn_remove_plan_free(plan);
 
         /* Execute, with a claim (or a top-up) racing: the index of net4
          * changes after the read, its ports do not.  The guard keeps it. */
-        actions = json_array();
-        keep = json_array();
-        req =
-            (struct osn_gc_req){.mode = OSN_GC_LOCAL, .node = "nobody", .repair_pool_index = true};
-        REQUIRE(osn_gc_plan(&req, ifaces, inv, actions, keep) == 0);
-        CHECK(json_array_size(actions) == 2 && action(actions, "network", "network", "net4") &&
-                  action(actions, "pool-index", "network", "net3"),
-              "gc on a node with nothing: net4 and net3's index: %zu actions",
-              json_array_size(actions));
+        req = (struct osn_remove_req){
+            .mode = OSN_REMOVE_LOCAL, .node = "nobody", .repair_pool_index = true};
+        plan = plan_of(&req, ifaces, inv);
+        CHECK(plan->n_actions == 2 && action(plan, OSN_REMOVE_NETWORK, "net4") &&
+                  action(plan, OSN_REMOVE_POOL_INDEX, "net3"),
+              "gc on a node with nothing: net4 and net3's index: %zu actions", plan->n_actions);
         add_index_key(nb, "net4", NO_SUCH_UUID, "0a:00:00:00:04:09 10.4.0.19");
         size_t gc_failures = 0;
-        REQUIRE(osn_gc_execute(nb, NULL, inv, actions, osn_now_ms() + 5000, &gc_failures) == 0);
-        CHECK(gc_failures == 0 &&
-                  streq(result_of(action(actions, "network", "network", "net4")), "kept") &&
-                  streq(result_of(action(actions, "pool-index", "network", "net3")), "removed"),
+        REQUIRE(osn_remove_plan_execute(plan, nb, NULL, inv, osn_now_ms() + 5000, &gc_failures) ==
+                0);
+        const struct osn_remove_record *n4 = action(plan, OSN_REMOVE_NETWORK, "net4");
+        CHECK(gc_failures == 0 && n4 && n4->result == OSN_REMOVE_KEPT &&
+                  streq(n4->error, "an attachment arrived meanwhile (or its pool changed)") &&
+                  action(plan, OSN_REMOVE_POOL_INDEX, "net3")->result == OSN_REMOVE_REMOVED,
               "the pool changed meanwhile: net4 kept (%s); net3's stale keys removed (%s)",
-              result_of(action(actions, "network", "network", "net4")),
-              result_of(action(actions, "pool-index", "network", "net3")));
-        json_decref(actions);
-        json_decref(keep);
+              result_of(n4), result_of(action(plan, OSN_REMOVE_POOL_INDEX, "net3")));
+        osn_remove_plan_free(plan);
         osn_inventory_free(inv);
 
         inv = read_inv(nb, NULL, NULL);
         const struct osn_inv_network *n3 = osn_inventory_network(inv, "net3");
-        const struct osn_inv_network *n4 = osn_inventory_network(inv, "net4");
+        const struct osn_inv_network *net4 = osn_inventory_network(inv, "net4");
         CHECK(n3 && n3->n_stale_index == 0 && n3->n_spares == 2 && spare(inv, s1) &&
                   spare(inv, s1)->indexed,
               "net3: no stale key left, its spares and s1's key kept");
-        CHECK(n4 && n4->n_spares == 2 && n4->n_stale_index == 1, "net4 is still there");
+        CHECK(net4 && net4->n_spares == 2 && net4->n_stale_index == 1, "net4 is still there");
         /* Again, with nothing racing: net4 goes, spares and all (its stale
          * key goes with it, not by a repair of its own). */
-        actions = json_array();
-        keep = json_array();
-        REQUIRE(osn_gc_plan(&req, ifaces, inv, actions, keep) == 0);
-        CHECK(json_array_size(actions) == 1 && action(actions, "network", "network", "net4"),
+        plan = plan_of(&req, ifaces, inv);
+        CHECK(plan->n_actions == 1 && action(plan, OSN_REMOVE_NETWORK, "net4"),
               "gc again: net4 only (its index is not repaired: it goes)");
         gc_failures = 0;
-        REQUIRE(osn_gc_execute(nb, NULL, inv, actions, osn_now_ms() + 5000, &gc_failures) == 0);
+        REQUIRE(osn_remove_plan_execute(plan, nb, NULL, inv, osn_now_ms() + 5000, &gc_failures) ==
+                0);
         CHECK(gc_failures == 0 &&
-                  streq(result_of(action(actions, "network", "network", "net4")), "removed"),
-              "net4 removed");
-        json_decref(actions);
-        json_decref(keep);
+                  action(plan, OSN_REMOVE_NETWORK, "net4")->result == OSN_REMOVE_REMOVED,
+              "net4 removed (%s)", result_of(action(plan, OSN_REMOVE_NETWORK, "net4")));
+        osn_remove_plan_free(plan);
         osn_inventory_free(inv);
         inv = read_inv(nb, NULL, NULL);
         CHECK(!osn_inventory_network(inv, "net4") && !spare(inv, s3) && !spare(inv, s4) &&

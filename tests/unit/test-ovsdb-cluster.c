@@ -77,7 +77,7 @@ static int count_ls(const char *name)
                                              "columns", "name"),
                                    dl(5000), &res, NULL);
         REQUIRE(r == 0);
-        int n = (int)json_array_size(osn_ovsdb_result_rows(res, 0));
+        int n = (int)json_array_size(test_result_rows(res, 0));
         json_decref(res);
         osn_ovsdb_close(c);
         return n;
@@ -123,7 +123,7 @@ static void test_follower_skipped(void)
                                            "Logical_Switch", "where", "columns", "name"),
                                  dl(5000), &res, &err) == 0,
               "%s", err.msg);
-        CHECK(json_array_size(osn_ovsdb_result_rows(res, 0)) == 2, "rows");
+        CHECK(json_array_size(test_result_rows(res, 0)) == 2, "rows");
         CHECK(is_member(c, leader), "read on the leader");
         json_decref(res);
         osn_ovsdb_close(c);
@@ -156,7 +156,7 @@ static void test_pipeline_on_leader(void)
                       err.msg);
                 CHECK(osn_ovsdb_transact_finish(c, NB, ins, a, dl(5000), &ra, &err) == 0, "%s",
                       err.msg);
-                seen += json_array_size(osn_ovsdb_result_rows(rb, 0)) == 1;
+                seen += json_array_size(test_result_rows(rb, 0)) == 1;
                 json_decref(ra);
                 json_decref(rb);
                 json_decref(ins);

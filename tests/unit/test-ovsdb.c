@@ -152,20 +152,19 @@ static void test_helpers(void)
         CHECK(osn_ovsdb_set_size(empty) == 0);
         CHECK(osn_ovsdb_set_size(NULL) == 0);
 
-        check_json(osn_ovsdb_op_select("T",
-                                       json_pack("[o]", osn_ovsdb_cond("a", "==", json_true())),
-                                       (const char *const[]){"_uuid", "a", NULL}),
+        check_json(test_op_select("T", json_pack("[o]", osn_ovsdb_cond("a", "==", json_true())),
+                                  (const char *const[]){"_uuid", "a", NULL}),
                    "{\"columns\":[\"_uuid\",\"a\"],\"op\":\"select\",\"table\":\"T\","
                    "\"where\":[[\"a\",\"==\",true]]}");
-        check_json(osn_ovsdb_op_select("T", json_array(), NULL),
+        check_json(test_op_select("T", json_array(), NULL),
                    "{\"columns\":[],\"op\":\"select\",\"table\":\"T\",\"where\":[]}");
         _cleanup_json_ json_t *res =
             json_loads("[{\"rows\":[{\"_uuid\":[\"uuid\",\"u1\"]}]},{\"count\":1}]", 0, NULL);
-        json_t *rows = osn_ovsdb_result_rows(res, 0);
+        json_t *rows = test_result_rows(res, 0);
         CHECK(json_array_size(rows) == 1);
         CHECK(streq(osn_ovsdb_row_uuid(json_array_get(rows, 0)), "u1"));
-        CHECK(osn_ovsdb_result_rows(res, 1) == NULL);
-        CHECK(osn_ovsdb_result_rows(res, 2) == NULL);
+        CHECK(test_result_rows(res, 1) == NULL);
+        CHECK(test_result_rows(res, 2) == NULL);
         CHECK(osn_ovsdb_row_uuid(NULL) == NULL);
 }
 

@@ -203,7 +203,7 @@ static json_t *member_server_row(int i)
         json_t *ops = json_pack("[{s:s, s:s, s:[[s, s, s]]}]", "op", "select", "table", "Database",
                                 "where", "name", "==", "OVN_Northbound");
         if (osn_ovsdb_transact(c, "_Server", ops, osn_now_ms() + 300, &res, NULL) == 0)
-                row = json_incref(json_array_get(osn_ovsdb_result_rows(res, 0), 0));
+                row = json_incref(json_array_get(test_result_rows(res, 0), 0));
         json_decref(res);
         osn_ovsdb_close(c);
         return row;
@@ -306,4 +306,18 @@ void testserver_start_cluster(const char *name, int n)
                         usleep(50000);
                 }
         }
+}
+
+json_t *test_op_select(const char *table, json_t *where, const char *const *columns)
+{
+        json_t *cols = json_array();
+        for (size_t i = 0; columns && columns[i]; i++)
+                json_array_append_new(cols, json_string(columns[i]));
+        return json_pack("{s:s, s:s, s:o, s:o}", "op", "select", "table", table, "where", where,
+                         "columns", cols);
+}
+
+json_t *test_result_rows(const json_t *result, size_t i)
+{
+        return json_object_get(json_array_get(result, i), "rows");
 }

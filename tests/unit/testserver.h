@@ -14,6 +14,8 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 #define TESTSERVER_NB_SCHEMA "/usr/share/ovn/ovn-nb.ovsschema"
@@ -57,5 +59,12 @@ void testserver_member_start(int i);
 /* The member that is leader now (1-based), waiting up to 'ms' for one to
  * be elected; 0 when none is. */
 int testserver_cluster_leader(int ms);
+
+/* Operations written by hand, for the tests of the client itself (the
+ * code's operations are txn.h's): {"op": "select", "table", "where"
+ * (stolen), "columns"} and the "rows" of result 'i' of a transact answer
+ * (borrowed). */
+json_t *test_op_select(const char *table, json_t *where, const char *const *columns);
+json_t *test_result_rows(const json_t *result, size_t i);
 
 #endif
