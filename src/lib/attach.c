@@ -572,10 +572,11 @@ static void *early_veth_run(void *arg)
 }
 
 /* The veth early (do_add()), by a thread of its own: the kernel makes it
- * (milliseconds; more while other programs hold the RTNL lock) while the
- * node's OVS read and the pool read travel and the NB attach goes out, with
- * the MAC of the attachment's own name; the port's MAC, when another (a
- * spare's), is set once known (make_veth()).  The thread touches nothing
+ * (milliseconds) while the node's OVS read and the pool read travel and the
+ * NB attach goes out, with the MAC the NB attach expects before its read
+ * (the first candidate's, or the attachment's own name's on the pool path);
+ * the port's MAC, when another (a spare's), is set once known
+ * (make_veth()).  The thread touches nothing
  * of the ADD's but 'st->early' (its own netlink socket; no setns() but its
  * own, per thread).  A failure here is no failure yet: the veth is made
  * again in its place, and fails there in the ADD's own order.  Without a
@@ -583,7 +584,7 @@ static void *early_veth_run(void *arg)
 static void make_veth_early(struct add_state *st)
 {
         struct early_veth *ev = &st->early;
-        memcpy(ev->mac, st->spec.mac, 6);
+        osn_nb_attach_expected_mac(st->nba, ev->mac); /* a spare's is not known yet */
         ev->req = (struct osn_veth_req){.host_name = st->host,
                                         .pod_ifname = st->req->env->ifname,
                                         .pod_netns_fd = st->netns_fd,

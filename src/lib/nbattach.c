@@ -1046,6 +1046,13 @@ int osn_nb_attach_read_ahead(struct osn_ovsdb *nb, const struct osn_port_spec *s
                 int r = read_pool_start(at, err);
                 if (r < 0)
                         return r;
+        } else {
+                /* Off the pool path the first candidate's MAC is known
+                 * now (_expected_mac(), for the caller's veth); _send()
+                 * chooses again, the same, and reports what fails. */
+                struct osn_error ignored = {0};
+                memcpy(at->mac, spec->mac, 6);
+                (void)choose_addresses(at, &ignored);
         }
         *ret = TAKE_PTR(at);
         return 0;

@@ -140,10 +140,10 @@
  * port it already holds, guarded by "it is still this container's", and
  * never claims a second one.  A key whose port is gone (removed by hand) is
  * dropped by the ADD that finds it so. */
-#define OSN_EXT_SPARE         "osn/spare"  /* "true" on a spare port */
+#define OSN_EXT_SPARE "osn/spare" /* "true" on a spare port */
 /* The index's and the held keys, OSN_EXT_SPARE_INDEX and OSN_EXT_HELD, and
  * what they mean, are names.h's. */
-#define OSN_POOL_DEFAULT_SIZE 4            /* node config "pool_size" */
+#define OSN_POOL_DEFAULT_SIZE 4 /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
 
 /* For golden tests: new spares' UUIDs come from a sequence that starts at
@@ -223,9 +223,9 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
 /* _start() in two halves, for an ADD with a round trip of its own to make
  * meanwhile (its node's OVS DB): _read_ahead() sends the pool path's read
  * of the switch (a read: nothing is touched; off the pool path nothing is
- * sent) and returns at once; _send() takes its answer and sends the attach
- * transaction as _start() does.  'spec' must not change in between but for
- * its chassis.  When _send() fails the caller still frees 'at'. */
+ * sent, and _expected_mac() is already the port's) and returns at once; _send() takes its answer
+ * and sends the attach transaction as _start() does.  'spec' must not change in between but for its
+ * chassis.  When _send() fails the caller still frees 'at'. */
 int osn_nb_attach_read_ahead(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
                              struct osn_nb_attach **ret, struct osn_error *err) _wur_;
 int osn_nb_attach_send(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err) _wur_;
