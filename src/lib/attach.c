@@ -576,11 +576,11 @@ static void *early_veth_run(void *arg)
  * NB attach goes out, with the MAC the NB attach expects before its read
  * (the first candidate's, or the attachment's own name's on the pool path);
  * the port's MAC, when another (a spare's), is set once known
- * (make_veth()).  The thread touches nothing
- * of the ADD's but 'st->early' (its own netlink socket; no setns() but its
- * own, per thread).  A failure here is no failure yet: the veth is made
- * again in its place, and fails there in the ADD's own order.  Without a
- * thread, the veth is made in its place. */
+ * (make_veth()).  The thread writes nothing of the ADD's but 'st->early'
+ * (its own netlink socket; a setns() of a thread is its own).  A failure
+ * here is no failure yet: the veth is made again in its place, and fails
+ * there in the ADD's own order.  Without a thread, the veth is made in its
+ * place. */
 static void make_veth_early(struct add_state *st)
 {
         struct early_veth *ev = &st->early;
