@@ -30,6 +30,7 @@ struct invocation {
         struct osn_tenancy ten;  /* whose network (tenancy.h) */
         struct timespec start;   /* CLOCK_MONOTONIC, the call's start (metrics) */
         bool metrics_taken;      /* an ADD's tail records them (add_metrics()) */
+        int metrics_fd;          /* ... under this lock, taken with the answer (or -1) */
 };
 
 static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
@@ -74,21 +75,34 @@ static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
         return 0;
 }
 
-/* The ADD's result on stdout, as soon as the port is installed. */
+static void record_metrics(const struct invocation *inv, int code, int lock_fd);
+
+/* The ADD's result on stdout, as soon as the port is installed; then the
+ * metrics file's lock (bounded, as ever: a busy lock skips the update, and
+ * says so now), so that the tail child, which inherits it, updates the file
+ * after the plugin's exit (add_metrics()). */
 static int print_result(const struct osn_cni_result *res, void *aux)
 {
-        const struct invocation *inv = aux;
+        struct invocation *inv = aux;
         json_t *j = osn_cni_result_json(res, inv->nc->cni_version);
-        return j ? osn_cni_print(j) : -ENOMEM;
+        int r = j ? osn_cni_print(j) : -ENOMEM;
+        if (r < 0 || osn_metrics_off(inv->node->metrics_file))
+                return r;
+        int l =
+            osn_metrics_lock(inv->node->metrics_file, OSN_METRICS_LOCK_WAIT_MS, &inv->metrics_fd);
+        if (l < 0)
+                log_debug("metrics file %s not updated: %s", inv->node->metrics_file,
+                          l == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-l));
+        return 0;
 }
-
-static void record_metrics(const struct invocation *inv, int code);
 
 /* After an ADD that succeeded, once the plugin has exited (attach.h): its
  * metrics, which the runtime need not wait for. */
 static void add_metrics(void *aux)
 {
-        record_metrics(aux, 0);
+        struct invocation *inv = aux;
+        if (inv->metrics_fd >= 0)
+                record_metrics(inv, 0, TAKE_FD(inv->metrics_fd));
 }
 
 static int cmd_add(struct invocation *inv, struct osn_error *err)
@@ -386,14 +400,18 @@ static void log_failure(const struct invocation *inv, const struct osn_error *er
 }
 
 /* The call's counts into the node's metrics textfile (metrics.h): never
- * a failure of the call, and bounded (a busy lock skips the update). */
-static void record_metrics(const struct invocation *inv, int code)
+ * a failure of the call, and bounded (a busy lock skips the update).
+ * 'lock_fd': the file's lock, already taken (taken), or -1. */
+static void record_metrics(const struct invocation *inv, int code, int lock_fd)
 {
         const struct timespec start = inv->start;
         enum osn_cni_verb verb;
         if (!inv->node || osn_metrics_off(inv->node->metrics_file) ||
-            osn_cni_verb_parse(getenv("CNI_COMMAND"), &verb) < 0)
+            osn_cni_verb_parse(getenv("CNI_COMMAND"), &verb) < 0) {
+                if (lock_fd >= 0)
+                        close(lock_fd);
                 return;
+        }
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
         struct osn_metrics_event ev = {
@@ -407,7 +425,9 @@ static void record_metrics(const struct invocation *inv, int code)
         };
         if (verb != OSN_VERB_ADD || code != 0)
                 ev.pool = OSN_METRICS_POOL_NONE;
-        int r = osn_metrics_record(inv->node->metrics_file, &ev, OSN_METRICS_LOCK_WAIT_MS);
+        int r = lock_fd >= 0
+                    ? osn_metrics_record_locked(inv->node->metrics_file, lock_fd, &ev)
+                    : osn_metrics_record(inv->node->metrics_file, &ev, OSN_METRICS_LOCK_WAIT_MS);
         if (r < 0)
                 log_debug("metrics file %s not updated: %s", inv->node->metrics_file,
                           r == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-r));
@@ -425,7 +445,7 @@ static void seed_json(void)
 
 int main(int argc, char **argv)
 {
-        struct invocation inv = {0};
+        struct invocation inv = {.metrics_fd = -1};
         clock_gettime(CLOCK_MONOTONIC, &inv.start);
         seed_json();
         static const struct option opts[] = {
@@ -458,7 +478,7 @@ int main(int argc, char **argv)
                         osn_cni_print(j);
         }
         if (!inv.metrics_taken)
-                record_metrics(&inv, r < 0 ? err.code : 0);
+                record_metrics(&inv, r < 0 ? err.code : 0, -1);
         osn_netconf_free(inv.nc);
         osn_nodeconf_free(inv.node);
         json_decref(inv.raw);
