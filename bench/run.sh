@@ -48,6 +48,7 @@
 #   BENCH_STARTUP=20        VERSION runs of each plugin (process start cost)
 #   BENCH_MIGRATION=0       skip the live-migration interruption (bench/migration.sh)
 #   BENCH_CLUSTER=0         skip ADD/DEL on a Raft NB beside standalone (bench/cluster.sh)
+#   BENCH_LAYER3=0          skip layer3 ADDs beside layer2 (bench/layer3.sh)
 # Needs root, OVS/OVN (scripts/deps.sh), python3 (stdlib only) and a C
 # compiler (bench/spawn.c, built into the sandbox dir); installs
 # containernetworking-plugins with apt-get when /usr/lib/cni/bridge is missing.
@@ -150,3 +151,4 @@ BENCH_OUT="$OUT" python3 "$ROOT/bench/guard.py" | tee "$OUT/guard.txt"
 [[ "${BENCH_MIGRATION:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/migration.sh" || echo "bench: migration part failed" >&2
 # ADD/DEL on a 3-member Raft NB beside a standalone one (bench/cluster.sh).
 [[ "${BENCH_CLUSTER:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/cluster.sh" || echo "bench: cluster part failed" >&2
+[[ "${BENCH_LAYER3:-1}" == 0 ]] || BENCH_OUT=$OUT OSN_BUILD=$OSN_BUILD "$ROOT/bench/layer3.sh" || echo "bench: layer3 part failed" >&2

@@ -2,6 +2,7 @@
 #include "attach.h"
 
 #include "inventory.h"
+#include "layer3.h"
 #include "names.h"
 #include "remove.h"
 
@@ -212,6 +213,16 @@ struct add_state {
         bool stale;                   /* an earlier try's veth is there (remove_stale()) */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
         long long t_plugged;          /* CLOCK_MONOTONIC ns, for the timeline */
+
+        /* A layer3 network (layer3.h): the request on the node's piece,
+         * whose netconf has the node's host subnets; the network's own. */
+        const struct osn_netconf *l3_nc;
+        const struct osn_tenancy *l3_ten;
+        struct osn_layer3_node l3;
+        struct osn_netconf l3_node_nc;
+        struct osn_attach_req l3_req;
+        struct osn_cni_route routes[OSN_CNI_MAX_ROUTES];
+        size_t n_routes;
 };
 
 /* Undoes what a failed ADD made, and says what in the error's details
@@ -284,6 +295,18 @@ static void add_rollback(struct add_state *st, struct osn_error *err)
                 } else {
                         NOTE(done, "logical port (if it was made)");
                 }
+        }
+        /* A layer3 node's claim made by this ADD, when no port of the
+         * network came to hold it. */
+        if (st->l3.created && st->nb && !st->nb_port) {
+                if (osn_layer3_leave(st->nb, st->l3.ten.network, deadline, &e) < 0) {
+                        log_info("rollback: releasing the host subnet of node switch %s: %s",
+                                 st->l3.ten.network, e.msg);
+                        NOTE(left, "node switch");
+                } else {
+                        NOTE(done, "host subnet released");
+                }
+                osn_error_clear(&e);
         }
 #undef NOTE
         if (done[0])
@@ -452,6 +475,36 @@ static int plan_add(struct add_state *st, struct osn_error *err)
         plan_port_ids(st);
         s->fingerprint = st->fingerprint = osn_netconf_fingerprint(nc);
         return st->fingerprint ? 0 : -ENOMEM;
+}
+
+/* A layer3 network: the node's host subnets (claimed at its first ADD),
+ * then the plan again on the node's piece, whose subnets they are; the
+ * switch keeps the network's fingerprint, and is made by layer3.h only.
+ * The pod routes the cluster CIDRs through the router port. */
+static int join_layer3(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_attach_req *req = st->req;
+        int r = osn_layer3_join(st->nb, st->l3_nc, st->l3_ten, req->node->node_name,
+                                req->node->path, st->fingerprint, st->deadline, &st->l3, err);
+        if (r < 0)
+                return r;
+        osn_layer3_node_netconf(st->l3_nc, &st->l3, &st->l3_node_nc);
+        st->l3_req = *req;
+        st->l3_req.nc = &st->l3_node_nc;
+        st->req = &st->l3_req;
+        char *fp = TAKE_PTR(st->fingerprint);
+        r = plan_add(st, err);
+        free(st->fingerprint);
+        st->fingerprint = fp;
+        st->spec.fingerprint = fp;
+        st->spec.no_create = true;
+        st->n_routes = 0;
+        for (size_t i = 0; i < st->l3_nc->n_subnets && st->n_routes < OSN_CNI_MAX_ROUTES; i++)
+                for (size_t k = 0; k < st->l3.n; k++)
+                        if (st->l3.gateways[k].family == st->l3_nc->subnets[i].family)
+                                st->routes[st->n_routes++] = (struct osn_cni_route){
+                                    .dst = st->l3_nc->subnets[i], .gw = st->l3.gateways[k]};
+        return r;
 }
 
 static int open_pod_netns(struct add_state *st, struct osn_error *err)
@@ -829,8 +882,16 @@ static void fill_add_result(const struct add_state *st, struct osn_cni_result *r
         for (size_t i = 0; i < st->nbp.n_ips && i < OSN_CNI_MAX_IPS; i++) {
                 ret->ips[i].address = st->nbp.ips[i];
                 ret->ips[i].iface = 0;
+                /* layer3: the router port of the node's subnet. */
+                for (size_t k = 0; k < st->l3.n; k++)
+                        if (osn_cidr_contains(&st->l3.host_subnets[k], &st->nbp.ips[i])) {
+                                ret->ips[i].has_gateway = true;
+                                ret->ips[i].gateway = st->l3.gateways[k];
+                        }
                 ret->n_ips++;
         }
+        ret->n_routes = st->n_routes;
+        memcpy(ret->routes, st->routes, st->n_routes * sizeof(st->routes[0]));
 }
 
 /* CLOCK_MONOTONIC in ns, the clock of the ADD's debug timeline. */
@@ -929,6 +990,8 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 return r;
         if ((r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0)
                 return r;
+        if (st->l3_nc && (r = join_layer3(st, err)) < 0)
+                return r;
         /* The node's OVS read and the pool read go out together (reads: a
          * node that fails the check has touched nothing), and the kernel
          * makes the veth while they travel (its MAC set later when the
@@ -956,6 +1019,9 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         if (r < 0)
                 return r;
         r = osn_pod_configure(st->netns_fd, req->env->ifname, st->nbp.ips, st->nbp.n_ips, err);
+        for (size_t i = 0; r >= 0 && i < st->n_routes; i++)
+                r = osn_pod_add_routes(st->netns_fd, req->env->ifname, &st->routes[i].dst,
+                                       &st->routes[i].gw, 1, err);
         if (r < 0)
                 return r;
         announce_ready(st);
@@ -979,10 +1045,32 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         return 0;
 }
 
-int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,
+/* A layer3 network's attachments are its node's piece's (layer3.h): the
+ * request with that piece's tenancy in 'lreq'; else the request as it is. */
+static int node_piece(const struct osn_attach_req *req, struct osn_attach_req *lreq,
+                      struct osn_tenancy *lten, struct osn_error *err)
+{
+        *lreq = *req;
+        if (!req->nc || req->nc->topology != OSN_TOPO_LAYER3)
+                return 0;
+        lreq->ten = lten;
+        return osn_layer3_node_tenancy(req->ten, req->node->node_name, lten, err);
+}
+
+int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *ret,
                    struct osn_error *err)
 {
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
         struct add_state st = {.req = req, .ten = req->ten, .netns_fd = -1, .ann = {.fd = -1}};
+        if (req->ten != net_req->ten) {
+                st.l3_nc = net_req->nc;
+                st.l3_ten = net_req->ten;
+        }
         _cleanup_free_ char *port = attachment_port_name(req->ten->network, req->nc, req->env);
         if (!port)
                 return -ENOMEM;
@@ -1068,8 +1156,14 @@ static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *
         return *ret_port ? 0 : -ENOMEM;
 }
 
-int osn_attach_del(const struct osn_attach_req *req, struct osn_error *err)
+int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
 {
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
         const struct osn_nodeconf *node = req->node;
         const struct osn_cni_env *env = req->env;
         const struct osn_netconf *nc = req->nc;
@@ -1230,8 +1324,14 @@ static int check_pod(const struct osn_attach_req *req, const char *port, const u
         return 0;
 }
 
-int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
+int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err)
 {
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r0 = node_piece(net_req, &lreq, &lten, err);
+        if (r0 < 0)
+                return r0;
+        const struct osn_attach_req *req = &lreq;
         int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
         _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
         int r = connect_both(req->node, deadline, &nb, &ovs, err);
@@ -1284,7 +1384,11 @@ int osn_attach_check(const struct osn_attach_req *req, struct osn_error *err)
 static bool key_of_name(const char *key, const char *name)
 {
         const char *slash = strchr(key, '/');
-        return streq(key, name) || (slash && streq(slash + 1, name));
+        size_t len = strlen(name);
+        /* A layer3 node's piece: "<scope>/<name>@<node>" (layer3.h). */
+        return streq(key, name) ||
+               (slash && (streq(slash + 1, name) ||
+                          (strncmp(slash + 1, name, len) == 0 && slash[1 + len] == '@')));
 }
 
 /* GC of one network (its key) on this node. */

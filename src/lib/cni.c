@@ -597,13 +597,35 @@ static int result_shape(const char *v, enum result_shape *ret)
         return 0;
 }
 
-static json_t *legacy_ip(const struct osn_cni_ip *ip)
+/* The result's routes of 'family' (AF_UNSPEC: all) as CNI writes them,
+ * [{"dst", "gw"}]; NULL when there are none. */
+static json_t *routes_json(const struct osn_cni_result *res, int family)
+{
+        json_t *v = NULL;
+        for (size_t i = 0; i < res->n_routes && i < OSN_CNI_MAX_ROUTES; i++) {
+                const struct osn_cni_route *rt = &res->routes[i];
+                char d[OSN_CIDR_STRLEN], g[OSN_CIDR_STRLEN];
+                if (family != AF_UNSPEC && rt->dst.family != family)
+                        continue;
+                if (!v && !(v = json_array()))
+                        return NULL;
+                json_array_append_new(v, json_pack("{s:s, s:s}", "dst",
+                                                   osn_cidr_format(&rt->dst, d, sizeof(d)), "gw",
+                                                   osn_addr_format(&rt->gw, g, sizeof(g))));
+        }
+        return v;
+}
+
+static json_t *legacy_ip(const struct osn_cni_result *res, const struct osn_cni_ip *ip)
 {
         char a[OSN_CIDR_STRLEN], g[OSN_CIDR_STRLEN];
         json_t *o = json_pack("{s:s}", "ip", osn_cidr_format(&ip->address, a, sizeof(a)));
         if (o && ip->has_gateway)
                 json_object_set_new(o, "gateway",
                                     json_string(osn_addr_format(&ip->gateway, g, sizeof(g))));
+        json_t *routes = o ? routes_json(res, ip->address.family) : NULL;
+        if (routes)
+                json_object_set_new(o, "routes", routes);
         return o;
 }
 
@@ -629,9 +651,9 @@ json_t *osn_cni_result_json(const struct osn_cni_result *res, const char *cni_ve
                                 v6 = ip;
                 }
                 if (v4)
-                        json_object_set_new(o, "ip4", legacy_ip(v4));
+                        json_object_set_new(o, "ip4", legacy_ip(res, v4));
                 if (v6)
-                        json_object_set_new(o, "ip6", legacy_ip(v6));
+                        json_object_set_new(o, "ip6", legacy_ip(res, v6));
                 json_object_set_new(o, "dns", json_object());
                 return TAKE_PTR(o);
         }
@@ -671,6 +693,9 @@ json_t *osn_cni_result_json(const struct osn_cni_result *res, const char *cni_ve
                 json_array_append_new(ips, ji);
         }
         json_object_set_new(o, "ips", ips);
+        json_t *routes = routes_json(res, AF_UNSPEC);
+        if (routes)
+                json_object_set_new(o, "routes", routes);
         json_object_set_new(o, "dns", json_object());
         return TAKE_PTR(o);
 }

@@ -129,11 +129,21 @@ struct osn_cni_ip {
         int iface; /* index into interfaces, -1 = none */
 };
 
+struct osn_cni_route {
+        struct osn_cidr dst; /* with prefix */
+        struct osn_cidr gw;  /* an address */
+};
+#define OSN_CNI_MAX_ROUTES 4
+
 struct osn_cni_result {
         struct osn_cni_iface ifaces[2];
         size_t n_ifaces;
         struct osn_cni_ip ips[OSN_CNI_MAX_IPS];
         size_t n_ips;
+        /* "routes" (0.3.0 on; 0.1.0/0.2.0: in "ip4"/"ip6" by family).
+         * Written, not read back from a prevResult. */
+        struct osn_cni_route routes[OSN_CNI_MAX_ROUTES];
+        size_t n_routes;
 };
 
 /* Renders 'res' in the shape of 'cni_version'.  For 0.1.0/0.2.0, which carry

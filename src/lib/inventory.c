@@ -426,6 +426,9 @@ static int build(struct osn_inventory *inv, const json_t *switches, const json_t
                  * localnet port: no attachment. */
                 if (streq(json_string_value(json_object_get(row, "type")), "localport"))
                         continue;
+                /* A layer3 node switch's router port (layer3.h), likewise. */
+                if (streq(json_string_value(json_object_get(row, "type")), "router"))
+                        continue;
                 bool spare = is_spare(row);
                 struct osn_inv_port *p =
                     spare ? &inv->spares[inv->n_spares++] : &inv->ports[inv->n_ports++];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "layer3.h"
 #include "log.h"
 #include "nbrows.h"
 
@@ -1471,6 +1472,15 @@ static int before_create(struct osn_nb_attach *at, int64_t deadline, struct osn_
         {
                 const json_t *ids = json_object_get(sw, "external_ids");
                 const char *scope = osn_ovsdb_map_get(ids, OSN_EXT_SCOPE);
+                if (streq(osn_ovsdb_map_get(ids, OSN_EXT_L3_NETWORK), at->spec->network)) {
+                        const char *fp = osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT);
+                        return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                             "network \"%s\" exists with other settings: it has "
+                                             "\"%s\" (a layer3 network, layer3.h), this NAD asks "
+                                             "for \"%s\"; make the NADs agree",
+                                             at->spec->network, fp ? fp : "",
+                                             at->spec->fingerprint);
+                }
                 const char *nss = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACES);
                 const char *ns = osn_ovsdb_map_get(ids, OSN_EXT_NAMESPACE);
                 if (t->scope == OSN_SCOPE_NAMESPACE && streq(scope, "cluster") &&
@@ -1591,6 +1601,11 @@ static int reconsider_no_switch(struct osn_nb_attach *at, const json_t *own, int
                 r = osn_nb_remove_port(at->nb, spec->network, spec->port_name, deadline, err);
                 return r < 0 ? r : 0;
         }
+        if (spec->no_create)
+                return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                                     "logical switch \"%s\" went away meanwhile (the node's last "
+                                     "pod of the network was deleted); try again",
+                                     at->sw_name);
         if ((r = before_create(at, deadline, err)) == -EAGAIN)
                 return osn_error_clear(err), 0;
         if (r == -EXDEV)
@@ -1768,6 +1783,12 @@ static int reconsider(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_
                 return bind_identity(at, own, deadline, ret, err);
         if (same && own)
                 return retried_own(at, own, deadline, ret, err);
+        if (!same && spec->no_create)
+                return osn_error_set(err, -EEXIST, OSN_CNI_CONFLICT,
+                                     "logical switch \"%s\" has other settings (\"%s\") than "
+                                     "this NAD (\"%s\"); make the NADs agree",
+                                     at->sw_name, osn_ovsdb_map_get(ids, OSN_EXT_FINGERPRINT) ?: "",
+                                     spec->fingerprint);
         if (!same)
                 return other_settings(at, sw, own != NULL, ln_uuid, deadline, err);
         return prepare_join(at, sw, server_exists, deadline, err);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "layer3.h"
 #include "log.h"
 #include "nbrows.h"
 
@@ -276,6 +277,10 @@ static struct detach_ops detach_ops(struct osn_txn *t, const struct detach_req *
                 detach_trim(t, sw_uuid, spares, d->pool);
         if (ln_uuid)
                 json_array_append_new(spares, osn_ovsdb_uuid(ln_uuid));
+        /* A layer3 node's router port is infrastructure too (layer3.h). */
+        char rlsp_uuid[37];
+        if (osn_layer3_router_lsp_uuid(json_object_get(sw, "external_ids"), rlsp_uuid))
+                json_array_append_new(spares, osn_ovsdb_uuid(rlsp_uuid));
         h.empty = select_if_ports(t, sw_uuid, json_copy(spares));
         /* ... or but those and its DHCP server's port. */
         char srv_uuid[37];

@@ -18,9 +18,8 @@
  *   and such a key does not decide the dialect.
  * - "mtu", "netAttachDefName" and "allowPersistentIPs" are valid in both
  *   dialects and do not decide the dialect; every other dialect key does.
- * - An upstream config without "topology" is refused: upstream would make
- *   it a layer3 network, which osn cannot provide, and guessing layer2
- *   would silently change its meaning.
+ * - An upstream config without "topology" is layer3, as upstream's
+ *   default (docs/design.md, "Layer3 networks").
  */
 #include "netconf.h"
 
@@ -58,6 +57,7 @@ struct parse_ctx {
         /* The keys, as given, for messages and for step 4. */
         const char *topology_str;
         bool has_physnet_key;
+        bool host_prefix_given; /* a "subnets" entry said "/hostPrefix" */
 };
 
 /* Sets 'code' and a message prefixed with "<origin>: ", and the place in
@@ -288,6 +288,86 @@ static int cidr_qsort_cmp(const void *a, const void *b)
  * family, stored with a full-length prefix. */
 enum list_kind { LIST_SUBNET, LIST_SUBNETS, LIST_RANGES, LIST_ADDRS };
 
+/* One item 'tok' of a list (its length before any cut: 'ilen'), parsed
+ * into *ret; upstream's layer3 form "CIDR/hostPrefix" leaves its host
+ * prefix in *ret_host_prefix (checked against the topology in step 4). */
+static int parse_item(struct parse_ctx *c, const char *key, char *tok, size_t ilen,
+                      enum list_kind kind, struct osn_cidr *ret, unsigned *ret_host_prefix)
+{
+        bool need_prefix = kind == LIST_SUBNET || kind == LIST_SUBNETS;
+        *ret_host_prefix = 0;
+        char *slash = kind == LIST_SUBNETS ? strchr(tok, '/') : NULL;
+        char *slash2 = slash ? strchr(slash + 1, '/') : NULL;
+        if (slash2) {
+                char *end = NULL;
+                unsigned long hp = strtoul(slash2 + 1, &end, 10);
+                if (!isdigit((unsigned char)slash2[1]) || *end || hp > 128)
+                        return invalid(c,
+                                       "key \"%s\": %s: the host prefix \"%s\" is not a "
+                                       "prefix length (write \"CIDR/hostPrefix\", e.g. "
+                                       "\"10.128.0.0/16/24\")",
+                                       key, SHOW_STR(tok), slash2 + 1);
+                *ret_host_prefix = (unsigned)hp;
+                *slash2 = 0;
+        }
+        if (kind == LIST_ADDRS && strchr(tok, '/'))
+                return invalid(c,
+                               "key \"%s\": %s is not an IP address (write the address "
+                               "alone, without a prefix length)",
+                               key, SHOW_STR(tok));
+        if (ilen >= 128 || osn_cidr_parse(tok, need_prefix, ret) < 0)
+                return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
+                               cidr_problem(tok, need_prefix));
+        if (!osn_cidr_is_network(ret)) {
+                char net[OSN_CIDR_STRLEN];
+                struct osn_cidr nw = osn_cidr_network(ret);
+                return invalid(c,
+                               "key \"%s\": %s is not a network address (host bits "
+                               "set); did you mean \"%s\"?",
+                               key, SHOW_STR(tok), osn_cidr_format(&nw, net, sizeof(net)));
+        }
+        if (is_v4_mapped(ret))
+                return invalid(c,
+                               "key \"%s\": %s is an IPv4-mapped IPv6 range; write IPv4 "
+                               "networks in IPv4 notation",
+                               key, SHOW_STR(tok));
+        return 0;
+}
+
+/* An item against the 'n' before it: one address per family; one subnet
+ * per family, none overlapping, none too small. */
+static int check_item(struct parse_ctx *c, const char *key, const char *tok, enum list_kind kind,
+                      const struct osn_cidr *out, size_t n, const struct osn_cidr *cidr)
+{
+        char o[OSN_CIDR_STRLEN];
+        for (size_t i = 0; kind == LIST_ADDRS && i < n; i++)
+                if (out[i].family == cidr->family && !osn_addr_equal(&out[i], cidr))
+                        return invalid(c,
+                                       "key \"%s\": %s and \"%s\" are both IPv%c; give at most "
+                                       "one address per IP family",
+                                       key, SHOW_STR(tok), osn_addr_format(&out[i], o, sizeof(o)),
+                                       cidr->family == AF_INET ? '4' : '6');
+        if (kind != LIST_SUBNET && kind != LIST_SUBNETS)
+                return 0;
+        if (cidr->family == AF_INET && cidr->prefixlen > 30)
+                return invalid(c,
+                               "key \"%s\": %s is too small: a subnet needs at least a /30 to "
+                               "leave addresses for pods",
+                               key, SHOW_STR(tok));
+        for (size_t i = 0; i < n; i++) {
+                if (out[i].family == cidr->family)
+                        return invalid(c,
+                                       "key \"%s\": %s and \"%s\" are both IPv%c; osn supports "
+                                       "at most one IPv4 and one IPv6 subnet",
+                                       key, SHOW_STR(tok), osn_cidr_format(&out[i], o, sizeof(o)),
+                                       cidr->family == AF_INET ? '4' : '6');
+                if (osn_cidr_overlaps(&out[i], cidr))
+                        return invalid(c, "key \"%s\": %s overlaps \"%s\"", key, SHOW_STR(tok),
+                                       osn_cidr_format(&out[i], o, sizeof(o)));
+        }
+        return 0;
+}
+
 static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, enum list_kind kind,
                            struct osn_cidr *out, size_t max, size_t *ret_n)
 {
@@ -319,68 +399,22 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                 if (ilen == 0)
                         return invalid(c, "key \"%s\": item %zu of %s is empty", key, item,
                                        SHOW_STR(s));
+                /* Cut at 127 on purpose: a longer item is refused by
+                 * parse_item(), which names what was read. */
                 snprintf(tok, sizeof(tok), "%.*s", (int)(ilen < 127 ? ilen : 127), p);
-
-                bool need_prefix = kind == LIST_SUBNET || kind == LIST_SUBNETS;
                 struct osn_cidr cidr;
-                if (kind == LIST_ADDRS && strchr(tok, '/'))
-                        return invalid(c,
-                                       "key \"%s\": %s is not an IP address (write the address "
-                                       "alone, without a prefix length)",
-                                       key, SHOW_STR(tok));
-                if (ilen >= sizeof(tok) || osn_cidr_parse(tok, need_prefix, &cidr) < 0)
-                        return invalid(c, "key \"%s\": %s %s", key, SHOW_STR(tok),
-                                       cidr_problem(tok, need_prefix));
-                if (!osn_cidr_is_network(&cidr)) {
-                        char net[OSN_CIDR_STRLEN];
-                        struct osn_cidr nw = osn_cidr_network(&cidr);
-                        return invalid(c,
-                                       "key \"%s\": %s is not a network address (host bits "
-                                       "set); did you mean \"%s\"?",
-                                       key, SHOW_STR(tok), osn_cidr_format(&nw, net, sizeof(net)));
+                unsigned host_prefix;
+                int r;
+                if ((r = parse_item(c, key, tok, ilen, kind, &cidr, &host_prefix)) < 0 ||
+                    (r = check_item(c, key, tok, kind, out, n, &cidr)) < 0)
+                        return r;
+                if (host_prefix) {
+                        if (cidr.family == AF_INET)
+                                c->nc->host_prefix4 = host_prefix;
+                        else
+                                c->nc->host_prefix6 = host_prefix;
+                        c->host_prefix_given = true;
                 }
-                if (is_v4_mapped(&cidr))
-                        return invalid(c,
-                                       "key \"%s\": %s is an IPv4-mapped IPv6 range; write IPv4 "
-                                       "networks in IPv4 notation",
-                                       key, SHOW_STR(tok));
-
-                if (kind == LIST_ADDRS) {
-                        for (size_t i = 0; i < n; i++) {
-                                char o[OSN_CIDR_STRLEN];
-                                if (out[i].family == cidr.family && !osn_addr_equal(&out[i], &cidr))
-                                        return invalid(c,
-                                                       "key \"%s\": %s and \"%s\" are both "
-                                                       "IPv%c; give at most one address per IP "
-                                                       "family",
-                                                       key, SHOW_STR(tok),
-                                                       osn_addr_format(&out[i], o, sizeof(o)),
-                                                       cidr.family == AF_INET ? '4' : '6');
-                        }
-                }
-                if (kind == LIST_SUBNET || kind == LIST_SUBNETS) {
-                        if (cidr.family == AF_INET && cidr.prefixlen > 30)
-                                return invalid(c,
-                                               "key \"%s\": %s is too small: a subnet needs at "
-                                               "least a /30 to leave addresses for pods",
-                                               key, SHOW_STR(tok));
-                        for (size_t i = 0; i < n; i++) {
-                                char o[OSN_CIDR_STRLEN];
-                                if (out[i].family == cidr.family)
-                                        return invalid(c,
-                                                       "key \"%s\": %s and \"%s\" are both IPv%c; "
-                                                       "osn supports at most one IPv4 and one "
-                                                       "IPv6 subnet",
-                                                       key, SHOW_STR(tok),
-                                                       osn_cidr_format(&out[i], o, sizeof(o)),
-                                                       cidr.family == AF_INET ? '4' : '6');
-                                if (osn_cidr_overlaps(&out[i], &cidr))
-                                        return invalid(c, "key \"%s\": %s overlaps \"%s\"", key,
-                                                       SHOW_STR(tok),
-                                                       osn_cidr_format(&out[i], o, sizeof(o)));
-                        }
-                }
-
                 bool dup = false;
                 for (size_t i = 0; i < n; i++)
                         dup = dup || cidr_cmp(&out[i], &cidr) == 0;
@@ -389,7 +423,6 @@ static int parse_cidr_list(struct parse_ctx *c, const char *key, const char *s, 
                                 return invalid(c, "key \"%s\": more than %zu entries", key, max);
                         out[n++] = cidr;
                 }
-
                 if (!comma)
                         break;
                 p = comma + 1;
@@ -510,14 +543,11 @@ static int key_topology(struct parse_ctx *c, const char *key, const json_t *v)
         else if (streq(s, "localnet"))
                 c->nc->topology = OSN_TOPO_LOCALNET;
         else if (streq(s, "layer3"))
-                return invalid(c,
-                               "key \"%s\": \"layer3\" is not supported: osn provides flat layer "
-                               "2 networks only, use \"layer2\" or \"localnet\"",
-                               key);
+                c->nc->topology = OSN_TOPO_LAYER3;
         else
                 return invalid(c,
-                               "key \"%s\": %s is not a topology (expected \"layer2\" or "
-                               "\"localnet\")",
+                               "key \"%s\": %s is not a topology (expected \"layer3\", "
+                               "\"layer2\" or \"localnet\")",
                                key, SHOW(v));
         return 0;
 }
@@ -984,22 +1014,70 @@ static int check_ranges(struct parse_ctx *c, const char *key, const struct osn_c
         return 0;
 }
 
-/* Step 4: what involves more than one key. */
-static int check_across_keys(struct parse_ctx *c)
+/* Layer3: "subnets" with their host prefixes (upstream's defaults, /24
+ * and /64, when a CIDR gives none), no persistent IPs (as upstream), no
+ * OVN DHCP server (its pods take addresses, gateway and routes from the
+ * CNI result).  A host prefix on another topology is refused. */
+static int check_layer3(struct parse_ctx *c)
 {
         struct osn_netconf *nc = c->nc;
-        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
-        int r;
+        char a[OSN_CIDR_STRLEN];
+        if (nc->topology != OSN_TOPO_LAYER3) {
+                if (c->host_prefix_given)
+                        return invalid(c,
+                                       "key \"subnets\": \"CIDR/hostPrefix\" is only valid with "
+                                       "\"topology\": \"layer3\" (this network is \"%s\")",
+                                       osn_topology_name(nc->topology));
+                return 0;
+        }
+        if (nc->n_subnets == 0)
+                return invalid(c, "key \"subnets\" is missing: a layer3 network needs the "
+                                  "cluster CIDR its nodes take their host subnets from (e.g. "
+                                  "\"10.128.0.0/16/24\")");
+        if (nc->allow_persistent_ips)
+                return invalid(c, "key \"allowPersistentIPs\": layer3 topology does not allow "
+                                  "persistent IPs (as upstream ovn-kubernetes); use \"layer2\"");
+        if (nc->has_dhcp && nc->dhcp)
+                return invalid(c, "key \"dhcp\": a layer3 network has no OVN DHCP server; its "
+                                  "pods take their address, gateway and routes from the CNI "
+                                  "result (remove the key or use \"layer2\")");
+        nc->has_dhcp = true;
+        nc->dhcp = false;
+        for (size_t i = 0; i < nc->n_subnets; i++) {
+                const struct osn_cidr *sn = &nc->subnets[i];
+                bool v4 = sn->family == AF_INET;
+                unsigned *hp = v4 ? &nc->host_prefix4 : &nc->host_prefix6;
+                if (*hp == 0)
+                        *hp = v4 ? OSN_HOST_PREFIX4_DEFAULT : OSN_HOST_PREFIX6_DEFAULT;
+                unsigned max = v4 ? 30 : 126;
+                osn_cidr_format(sn, a, sizeof(a));
+                if (*hp <= sn->prefixlen || *hp > max)
+                        return invalid(c,
+                                       "key \"subnets\": \"%s\" with host prefix /%u: a node's "
+                                       "host subnet must be longer than the cluster CIDR and at "
+                                       "most /%u (write \"%s/<hostPrefix>\")",
+                                       a, *hp, max, a);
+        }
+        return 0;
+}
 
+unsigned osn_netconf_host_prefix(const struct osn_netconf *nc, int family)
+{
+        return family == AF_INET ? nc->host_prefix4 : nc->host_prefix6;
+}
+
+/* Step 4a: the topology, from the dialect and the keys that imply it. */
+static int check_topology(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
         if (nc->dialect == OSN_DIALECT_SEED) {
                 nc->topology = nc->external ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
         } else {
-                if (!c->topology_str)
-                        return invalid(c,
-                                       "key \"topology\" is missing or empty: upstream "
-                                       "ovn-kubernetes would "
-                                       "make this a \"layer3\" network, which osn does not "
-                                       "provide; set \"topology\" to \"layer2\" or \"localnet\"");
+                /* No topology: upstream's default, layer3. */
+                if (!c->topology_str) {
+                        c->topology_str = "layer3";
+                        nc->topology = OSN_TOPO_LAYER3;
+                }
                 /* Upstream reserves these names for its own networks
                  * (ValidateNetConfNameFields in pkg/config/cni.go): the
                  * cluster's default network and "ovn-kubernetes".  A NAD
@@ -1027,6 +1105,16 @@ static int check_across_keys(struct parse_ctx *c)
                 }
         }
 
+        return 0;
+}
+
+/* Step 4b: the keys upstream keeps to layer2, and the ranges inside the
+ * subnets. */
+static int check_ranges_all(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
+        int r;
         /* Upstream keeps these three to layer2 (ValidateNetConf in
          * ovn-kubernetes' pkg/util/multi_network.go): on localnet the
          * physical network's own router and DHCP own its infrastructure. */
@@ -1069,6 +1157,14 @@ static int check_across_keys(struct parse_ctx *c)
                                     osn_cidr_format(&nc->reserved[i], a, sizeof(a)),
                                     osn_cidr_format(&nc->infrastructure[j], b, sizeof(b)));
 
+        return 0;
+}
+
+/* Step 4c: the gateways. */
+static int check_gateways(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN], b[OSN_CIDR_STRLEN];
         /* A gateway: a host address of its subnet, inside the
          * infrastructure ranges of its family when there are any (as
          * upstream's UDN API requires). */
@@ -1110,6 +1206,14 @@ static int check_across_keys(struct parse_ctx *c)
                 }
         }
 
+        return 0;
+}
+
+/* Step 4d: MTU against IPv6, DHCP, MAC security, static addresses. */
+static int check_addressing(struct parse_ctx *c)
+{
+        struct osn_netconf *nc = c->nc;
+        char a[OSN_CIDR_STRLEN];
         for (size_t j = 0; j < nc->n_subnets; j++)
                 if (nc->subnets[j].family == AF_INET6 && nc->mtu != 0 && nc->mtu < OSN_MTU_MIN_IPV6)
                         return invalid(c,
@@ -1140,6 +1244,17 @@ static int check_across_keys(struct parse_ctx *c)
                 if (osn_netconf_check_static_ip(nc, &nc->static_ips[i], what, &e) < 0)
                         return invalid(c, "%s", e.msg);
         }
+        return 0;
+}
+
+/* Step 4: what involves more than one key. */
+static int check_across_keys(struct parse_ctx *c)
+{
+        int r;
+        if ((r = check_topology(c)) < 0 || (r = check_layer3(c)) < 0 ||
+            (r = check_ranges_all(c)) < 0 || (r = check_gateways(c)) < 0 ||
+            (r = check_addressing(c)) < 0)
+                return r;
         return 0;
 }
 
@@ -1681,7 +1796,7 @@ const char *osn_dialect_name(enum osn_dialect d)
 
 const char *osn_topology_name(enum osn_topology t)
 {
-        return t == OSN_TOPO_LOCALNET ? "localnet" : "layer2";
+        return t == OSN_TOPO_LOCALNET ? "localnet" : t == OSN_TOPO_LAYER3 ? "layer3" : "layer2";
 }
 
 /* A growing string; on allocation failure it stays NULL and the caller
@@ -1772,8 +1887,12 @@ char *osn_netconf_fingerprint(const struct osn_netconf *nc)
         /* Newer keys go last and only when set, so that a network that an
          * older osn created (and whose NAD has none of them) keeps its
          * fingerprint. */
-        if (nc->has_dhcp && nc->dhcp == nc->external)
+        if (nc->has_dhcp && nc->dhcp == nc->external && nc->topology != OSN_TOPO_LAYER3)
                 sb_printf(&sb, " dhcp=%s", nc->dhcp ? "on" : "off");
+        if (nc->host_prefix4)
+                sb_printf(&sb, " hostprefix4=%u", nc->host_prefix4);
+        if (nc->host_prefix6)
+                sb_printf(&sb, " hostprefix6=%u", nc->host_prefix6);
         if (nc->mac_security_disabled)
                 sb_printf(&sb, " macsecurity=disabled");
         static const char *const newer[] = {"reserved", "infrastructure", "gateways"};
@@ -1857,8 +1976,15 @@ int osn_netconf_fingerprint_parse(const char *fp, struct osn_netconf_settings *r
                 bool ok = true;
                 if (token_is(k, klen, "topology")) {
                         bool localnet = token_is(v, vlen, "localnet");
-                        ok = st->has_topology = localnet || token_is(v, vlen, "layer2");
-                        st->topology = localnet ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2;
+                        bool layer3 = token_is(v, vlen, "layer3");
+                        ok = st->has_topology = localnet || layer3 || token_is(v, vlen, "layer2");
+                        st->topology = localnet ? OSN_TOPO_LOCALNET
+                                       : layer3 ? OSN_TOPO_LAYER3
+                                                : OSN_TOPO_LAYER2;
+                } else if (token_is(k, klen, "hostprefix4")) {
+                        ok = fingerprint_uint(v, vlen, 32, &st->host_prefix4) == 0;
+                } else if (token_is(k, klen, "hostprefix6")) {
+                        ok = fingerprint_uint(v, vlen, 128, &st->host_prefix6) == 0;
                 } else if (token_is(k, klen, "subnets")) {
                         ok = fingerprint_cidrs(v, vlen, st->subnets, OSN_MAX_SUBNETS,
                                                &st->n_subnets) == 0;
@@ -1905,6 +2031,13 @@ char *osn_netconf_describe(const struct osn_netconf *nc)
         sb_printf(&sb, "topology: %s\n", osn_topology_name(nc->topology));
         sb_printf(&sb, "subnets: ");
         sb_cidrs(&sb, nc->subnets, nc->n_subnets, "none (layer 2 only, no IPAM)");
+        if (nc->topology == OSN_TOPO_LAYER3) {
+                sb_printf(&sb, "\nhost subnets (one per node):");
+                if (nc->host_prefix4)
+                        sb_printf(&sb, " IPv4 /%u", nc->host_prefix4);
+                if (nc->host_prefix6)
+                        sb_printf(&sb, " IPv6 /%u", nc->host_prefix6);
+        }
         sb_printf(&sb, "\nexcludes: ");
         sb_cidrs(&sb, nc->excludes, nc->n_excludes, "none");
         if (nc->n_reserved) {
@@ -1991,6 +2124,14 @@ json_t *osn_netconf_to_json(const struct osn_netconf *nc)
             "defaultGatewayIPs", gateways);
         if (o && nc->dhcp_lease_time)
                 json_object_set_new(o, "dhcpLeaseTime", json_integer(nc->dhcp_lease_time));
+        if (o && nc->topology == OSN_TOPO_LAYER3) {
+                json_t *hp = json_object();
+                if (hp && nc->host_prefix4)
+                        json_object_set_new(hp, "ipv4", json_integer(nc->host_prefix4));
+                if (hp && nc->host_prefix6)
+                        json_object_set_new(hp, "ipv6", json_integer(nc->host_prefix6));
+                json_object_set_new(o, "hostPrefix", hp);
+        }
         if (o && (nc->n_dns_servers || nc->n_dns_search || nc->dns_domain)) {
                 json_t *ns = json_array(), *search = json_array();
                 for (size_t i = 0; i < nc->n_dns_servers; i++)

@@ -3,8 +3,10 @@
  * Dialects (docs/design.md, "Dialects"), told apart by the keys present:
  *   seed      {"type": "ovn-kubernetes", "subnet": "CIDR",
  *              "has_external_connectivity": bool}
- *   upstream  {"type": "ovn-k8s-cni-overlay", "topology": "layer2"|"localnet",
- *              "subnets": "CIDR[,CIDR...]", "excludeSubnets": "CIDR[,...]",
+ *   upstream  {"type": "ovn-k8s-cni-overlay",
+ *              "topology": "layer3"|"layer2"|"localnet",
+ *              "subnets": "CIDR[,CIDR...]" (layer3: "CIDR[/hostPrefix],..."),
+ *              "excludeSubnets": "CIDR[,...]",
  *              "mtu": N, "vlanID": N, "physicalNetworkName": S,
  *              "netAttachDefName": "ns/name", "allowPersistentIPs": bool,
  *              "reservedSubnets", "infrastructureSubnets": "CIDR[,...]",
@@ -12,8 +14,10 @@
  * A config that mixes "subnet" and "subnets"/"topology" is rejected.  "mtu",
  * "netAttachDefName" and "allowPersistentIPs" are accepted in both dialects
  * and do not decide it; with no deciding key, "ovn-kubernetes" means seed
- * and "ovn-k8s-cni-overlay" upstream.  An upstream config must name its
- * "topology" (upstream's default, layer3, is not supported).  As with Go's
+ * and "ovn-k8s-cni-overlay" upstream.  An upstream config without
+ * "topology" is layer3, as upstream's default; layer3 needs "subnets" and
+ * refuses "allowPersistentIPs" (as upstream) and "dhcp": true (its pods
+ * take their addresses, gateway and routes from the CNI result).  As with Go's
  * encoding/json, JSON null counts as absent, the last duplicate key wins,
  * and, as upstream's omitempty fields, "" and 0 mean unset ("mtu": 0,
  * "vlanID": 0, "physicalNetworkName": "", "role": "", "topology": "", any
@@ -59,7 +63,13 @@
 #define OSN_DHCP_LEASE_MAX     2147483647
 
 enum osn_dialect { OSN_DIALECT_SEED, OSN_DIALECT_UPSTREAM };
-enum osn_topology { OSN_TOPO_LAYER2, OSN_TOPO_LOCALNET };
+enum osn_topology { OSN_TOPO_LAYER2, OSN_TOPO_LOCALNET, OSN_TOPO_LAYER3 };
+
+/* Layer3 (upstream's routed topology): each node takes one host subnet of
+ * this prefix out of a "subnets" CIDR ("CIDR/hostPrefix", or a bare CIDR
+ * and these defaults, as upstream). */
+#define OSN_HOST_PREFIX4_DEFAULT 24
+#define OSN_HOST_PREFIX6_DEFAULT 64
 
 struct osn_netconf {
         char *cni_version; /* "0.3.1"; required */
@@ -70,6 +80,9 @@ struct osn_netconf {
 
         struct osn_cidr subnets[OSN_MAX_SUBNETS]; /* at most one per family in practice */
         size_t n_subnets;
+        /* layer3: the host subnets' prefix length per family (the cluster
+         * CIDR's "/hostPrefix", else the default); 0 on other topologies. */
+        unsigned host_prefix4, host_prefix6;
         /* excludeSubnets, IPv4 and IPv6: never a pod's address, dynamic or
          * static (upstream's allocator reserves them). */
         struct osn_cidr excludes[OSN_MAX_EXCLUDES];
@@ -218,6 +231,7 @@ struct osn_netconf_settings {
         enum osn_topology topology;
         struct osn_cidr subnets[OSN_MAX_SUBNETS];
         size_t n_subnets;
+        unsigned host_prefix4, host_prefix6; /* layer3: "hostprefix4=", "hostprefix6=" */
         struct osn_cidr excludes[OSN_MAX_EXCLUDES];
         size_t n_excludes;
         struct osn_cidr reserved[OSN_MAX_EXCLUDES]; /* "reserved=", absent = none */
@@ -248,6 +262,10 @@ char *osn_netconf_describe(const struct osn_netconf *nc);
 json_t *osn_netconf_to_json(const struct osn_netconf *nc);
 
 const char *osn_dialect_name(enum osn_dialect d);   /* "seed" / "upstream" */
-const char *osn_topology_name(enum osn_topology t); /* "layer2" / "localnet" */
+const char *osn_topology_name(enum osn_topology t); /* "layer2" / "localnet" / "layer3" */
+
+/* A layer3 network's host subnet prefix length for 'family' (AF_INET,
+ * AF_INET6); 0 when the network has none. */
+unsigned osn_netconf_host_prefix(const struct osn_netconf *nc, int family);
 
 #endif

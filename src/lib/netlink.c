@@ -34,6 +34,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
 
 /* --- namespaces --- */
 
@@ -500,6 +501,67 @@ int osn_pod_configure(int netns_fd, const char *ifname, const struct osn_cidr *a
         if ((r = link_set_up(&nl, ifname, true)) < 0)
                 return nl_fail(err, r, nl.ext_ack, "cannot set \"%s\" up in netns %s", ifname,
                                netns_name(netns_fd).s);
+        return 0;
+}
+
+static void route_putp(struct rtnl_route **r)
+{
+        if (*r)
+                rtnl_route_put(*r);
+}
+
+static int route_add(struct nl *nl, int ifindex, const struct osn_cidr *dst,
+                     const struct osn_cidr *gw)
+{
+        _cleanup_(route_putp) struct rtnl_route *rt = rtnl_route_alloc();
+        _cleanup_(nl_addr_putp) struct nl_addr *d = NULL;
+        _cleanup_(nl_addr_putp) struct nl_addr *g = NULL;
+        size_t len = dst->family == AF_INET ? 4 : 16;
+        if (!rt || !(d = nl_addr_build(dst->family, dst->addr.bytes, len)) ||
+            !(g = nl_addr_build(gw->family, gw->addr.bytes, len)))
+                return -ENOMEM;
+        nl_addr_set_prefixlen(d, (int)dst->prefixlen);
+        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+        if (!nh)
+                return -ENOMEM;
+        rtnl_route_nh_set_ifindex(nh, ifindex);
+        rtnl_route_nh_set_gateway(nh, g);
+        rtnl_route_set_family(rt, (uint8_t)dst->family);
+        rtnl_route_set_table(rt, RT_TABLE_MAIN);
+        rtnl_route_set_protocol(rt, RTPROT_BOOT);
+        rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+        rtnl_route_set_type(rt, RTN_UNICAST);
+        int r = rtnl_route_set_dst(rt, d);
+        if (r < 0) {
+                rtnl_route_nh_free(nh);
+                return nle_to_errno(r);
+        }
+        rtnl_route_add_nexthop(rt, nh); /* the route owns it now */
+        return nl_errno(nl, rtnl_route_add(nl->sk, rt, NLM_F_CREATE | NLM_F_REPLACE));
+}
+
+int osn_pod_add_routes(int netns_fd, const char *ifname, const struct osn_cidr *dst,
+                       const struct osn_cidr *gw, size_t n, struct osn_error *err)
+{
+        _cleanup_(nl_closep) struct nl nl = {0};
+        _cleanup_(link_putp) struct rtnl_link *link = NULL;
+        char b1[OSN_CIDR_STRLEN], b2[OSN_CIDR_STRLEN];
+        int r;
+        if (n == 0)
+                return 0;
+        if ((r = check_ifname(ifname, "pod", err)) < 0)
+                return r;
+        if ((r = nl_open(&nl, netns_fd)) < 0 || (r = link_get(&nl, ifname, &link)) <= 0)
+                return nl_fail(err, r ? r : -ENODEV, nl.ext_ack,
+                               "cannot route through \"%s\" in netns %s", ifname,
+                               netns_name(netns_fd).s);
+        for (size_t i = 0; i < n; i++)
+                if ((r = route_add(&nl, rtnl_link_get_ifindex(link), &dst[i], &gw[i])) < 0)
+                        return nl_fail(err, r, nl.ext_ack,
+                                       "cannot add route to %s via %s on \"%s\" in netns %s",
+                                       osn_cidr_format(&dst[i], b1, sizeof(b1)),
+                                       osn_addr_format(&gw[i], b2, sizeof(b2)), ifname,
+                                       netns_name(netns_fd).s);
         return 0;
 }
 

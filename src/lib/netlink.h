@@ -65,6 +65,13 @@ int osn_link_exists(const char *name);
 int osn_pod_configure(int netns_fd, const char *ifname, const struct osn_cidr *addrs, size_t n,
                       struct osn_error *err) _wur_;
 
+/* Inside the netns: a route to each dst[i] via gw[i] (an address, on the
+ * link of one of 'ifname''s subnets) out of 'ifname' (a layer3 network's
+ * cluster CIDRs through its router port).  Replaces a route that is there
+ * (a retried ADD). */
+int osn_pod_add_routes(int netns_fd, const char *ifname, const struct osn_cidr *dst,
+                       const struct osn_cidr *gw, size_t n, struct osn_error *err) _wur_;
+
 /* What CHECK compares: the pod-side link as the kernel sees it.  A missing
  * link is not an error: 0 with ret->exists false.  Addresses beyond the
  * first 8 are not reported. */

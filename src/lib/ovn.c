@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "alloc.h"
+#include "layer3.h"
 #include "log.h"
 #include "nbrows.h"
 #include "txn.h"
@@ -165,12 +166,15 @@ void nb_map_add(json_t *map, const char *key, const char *value)
 /* The external_ids that mark a switch as osn's, with these settings. */
 json_t *nb_switch_ids(const struct osn_port_spec *spec)
 {
-        const struct osn_netconf *nc = spec->nc;
-        const struct osn_tenancy *t = spec->ten;
-        const char *kv[15] = {OSN_EXT_NETWORK,     spec->network,
-                              OSN_EXT_TOPOLOGY,    osn_topology_name(nc->topology),
-                              OSN_EXT_FINGERPRINT, spec->fingerprint,
-                              OSN_EXT_IPAM,        OSN_IPAM_CLAIMS};
+        return osn_nb_switch_ids(spec->nc, spec->ten, spec->network, spec->fingerprint);
+}
+
+json_t *osn_nb_switch_ids(const struct osn_netconf *nc, const struct osn_tenancy *t,
+                          const char *network, const char *fingerprint)
+{
+        const char *kv[15] = {
+            OSN_EXT_NETWORK,     network,     OSN_EXT_TOPOLOGY, osn_topology_name(nc->topology),
+            OSN_EXT_FINGERPRINT, fingerprint, OSN_EXT_IPAM,     OSN_IPAM_CLAIMS};
         size_t n = 8;
         /* A network made before tenancy is joined as it is (its holders
          * are not part of what a joiner checks). */
@@ -655,9 +659,12 @@ int osn_nb_delete_switch_if(struct osn_ovsdb *nb, const char *network, const cha
                 nb_wait_column_as_read(t, "Logical_Switch", nb_by_uuid(switch_uuid), "external_ids",
                                        external_ids);
         osn_op del = osn_txn_delete(t, "Logical_Switch", nb_by_uuid(switch_uuid));
-        /* Its DHCP server goes with it (DHCP_Options is a root table). */
+        /* Its DHCP server goes with it (DHCP_Options is a root table), and
+         * a layer3 node's router port (layer3.h). */
         if (network)
                 dhcp_delete(t, network);
+        if (external_ids && osn_layer3_txn_release(t, external_ids) < 0)
+                return -ENOMEM;
         int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;

@@ -146,6 +146,13 @@
 #define OSN_POOL_DEFAULT_SIZE 4 /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
 
+struct osn_tenancy;
+/* The external_ids that mark a switch as osn's network 'network' with
+ * these settings (an OVSDB map, new reference): what an ADD's guard
+ * expects of the switch it joins. */
+json_t *osn_nb_switch_ids(const struct osn_netconf *nc, const struct osn_tenancy *t,
+                          const char *network, const char *fingerprint);
+
 /* For golden tests: new spares' UUIDs come from a sequence that starts at
  * 'seed' instead of from getrandom() (0: random again).  Process-wide. */
 void osn_nb_pin_spare_uuids(uint64_t seed);
@@ -180,7 +187,11 @@ struct osn_port_spec {
          * makes this node the target of a live migration. */
         const char *identity;
         unsigned pool_size; /* the node's pool_size (0: no pools) */
-        bool earlier_try;   /* an earlier try of this ADD left its veth */
+        /* The switch is made elsewhere (a layer3 node's, layer3.h): a
+         * missing one is OSN_CNI_TRY_AGAIN_LATER, one of other settings
+         * OSN_CNI_CONFLICT, never made or re-made here. */
+        bool no_create;
+        bool earlier_try; /* an earlier try of this ADD left its veth */
 };
 
 /* What the NB holds for the attachment once osn_nb_attach_finish() is done. */

@@ -139,7 +139,8 @@ static const struct command {
      "               namespaces (\"*\": all); \"none\" for pods the runtime\n"
      "               named no namespace for; \"legacy\" for a network made before\n"
      "               namespaces (-n NS picks those whose pods were in NS)\n"
-     "  TOPOLOGY     layer2 or localnet (osn/topology)\n"
+     "  TOPOLOGY     layer2, localnet or layer3 (osn/topology); a layer3 network is\n"
+     "               listed once per node, as NAME@NODE (that node's switch)\n"
      "  SUBNETS      the subnets osn hands addresses from, from the settings osn\n"
      "               stored on the switch\n"
      "               (osn/fingerprint; other_config subnet/ipv6_prefix without it)\n"
@@ -159,7 +160,8 @@ static const struct command {
      "  USED/FREE    per subnet: addresses the attachments and spares hold /\n"
      "               addresses left (see \"show\")\n"
      "  EXCLUDED     ranges never handed out (see \"show\")\n"
-     "  SWITCH       the logical switch\n",
+     "  SWITCH       the logical switch\n"
+     "  HOST-SUBNETS a layer3 network's: the node's host subnets\n",
      VIEW_OPTIONS NS_OPTIONS, true, osnctl_networks},
     {"attachments", "attachments [--network NAME] [--node NODE] [--ip ADDR]",
      "list pod interfaces attached to osn networks",
@@ -245,7 +247,11 @@ static const struct command {
      "  DEST    an IP (an IPv4 or IPv6 packet, TTL 64, to the MAC of the port that\n"
      "          holds it) or a MAC (an Ethernet frame).  For an IPv4 address that\n"
      "          no osn port holds, the ARP request for it is traced instead (an\n"
-     "          IPv6 one goes to the broadcast MAC)\n"
+     "          IPv6 one goes to the broadcast MAC).  On a layer3 network, a DEST\n"
+     "          in its cluster CIDR outside POD's host subnet is routed: the packet\n"
+     "          goes to POD's gateway (eth.dst = the MAC of its node's router port\n"
+     "          osn.NET@NODE.lrp) and through the router osn.NET to the node that\n"
+     "          holds DEST (nobody: the trace follows the router's ARP request)\n"
      "  PROTO   tcp PORT or udp PORT (a segment or datagram to PORT), or icmp (an\n"
      "          echo request); without it, a bare IP packet\n"
      "The microflow is inport == \"PORT\" && eth.src == MAC && eth.dst == ...\n"
@@ -254,7 +260,8 @@ static const struct command {
      "(northd treats ports that are down differently).\n"
      "Prints the verdict in one line: \"delivered to PORT (pod NS/NAME on NODE)\"\n"
      "(the port's whole name: ovn-trace shortens a pool port's UUID; a flood's\n"
-     "idle pool spares are counted, not listed: --json lists them)\n"
+     "idle pool spares are counted, not listed: --json lists them; \", through\n"
+     "router osn.NET\" when it was routed)\n"
      "or \"dropped in STAGE\" (the logical flow table that dropped it; \"dropped\n"
      "after STAGE: WHY\" when the pipeline just ends there), then, with\n"
      "--detail, ovn-trace's whole answer.  Exits 0 when delivered, 1 when\n"

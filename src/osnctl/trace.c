@@ -5,13 +5,20 @@
  * (its MAC and IPs) and for the destination (the port that holds DEST, for
  * its MAC), ovn-trace runs against the SB DB on the network's logical
  * switch, and its detailed answer is read for the verdict:
- *   delivered  a line "output to "PORT"" (one per port a flood reached);
+ *   delivered  a line "output to "PORT"" (one per port a flood reached) of
+ *              a type other than "patch" (a hop into the next datapath);
  *   dropped    no output: the stage ("NN. ls_in_... (northd.c:...)") of
  *              the last logical flow before the "drop;" (or the last stage
  *              seen, with ovn-trace's "omitting output because ..." when
  *              there is one, when the pipeline just ends).
  * An IPv4 DEST that no osn port holds has no MAC to send to: the pod would
  * ARP for it first, so that ARP request is what is traced.
+ * On a layer3 network (layer3.h) a DEST in a cluster CIDR but outside the
+ * source's host subnet is routed: the pod sends it to its gateway, so the
+ * microflow's eth.dst is the MAC of the node's router port (read from the
+ * NB), and ovn-trace follows it through the router "osn.K" to the switch
+ * of the node that holds DEST (no holder: the router's ARP request for it
+ * is what the trace reaches).
  * ovn-trace runs as a child with a pipe for its output, bounded by the
  * command's deadline (killed, by its pid, when it passes).
  */
@@ -22,9 +29,12 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "layer3.h"
 #include "osnctl.h"
 #include "output.h"
+#include "ovn.h"
 #include "ovsdb.h"
+#include "txn.h"
 #include "views.h"
 
 #define TRACE_OUT_MAX (16u << 20)
@@ -224,6 +234,12 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                         if (end)
                                 *end = 0;
                 } else if ((port = quoted_after(line, "/* output to "))) {
+                        /* A patch port is a hop into the next datapath
+                         * (a switch's router port, a router's port), whose
+                         * pipeline the trace follows: no delivery. */
+                        _cleanup_free_ char *type = quoted_after(line, ", type ");
+                        if (type && streq(type, "patch"))
+                                continue;
                         json_t *o = json_pack("{s:s}", "port", port);
                         for (size_t i = 0; o && i < inv->n_networks; i++)
                                 if (streq(inv->networks[i].localnet_port, port))
@@ -266,8 +282,21 @@ static json_t *parse_trace(const struct osn_inventory *inv, char *text)
                                   (json_int_t)drop.table, "pipeline", drop.pipeline, "datapath",
                                   drop.datapath ? drop.datapath : "", "explicit", dropped, "reason",
                                   omitted[0] && !dropped ? json_string(omitted) : json_null());
-        return json_pack("{s:s, s:o, s:o}", "verdict", delivered ? "delivered" : "dropped",
-                         "outputs", outputs, "dropped_in", where);
+        /* The datapaths the packet crossed, each once, in order: a routed
+         * trace names the router here. */
+        json_t *crossed = json_array();
+        size_t i;
+        json_t *d;
+        json_array_foreach(dps, i, d)
+        {
+                bool seen = false;
+                for (size_t k = 0; crossed && k < json_array_size(crossed) && !seen; k++)
+                        seen = json_equal(json_array_get(crossed, k), d);
+                if (crossed && !seen)
+                        json_array_append(crossed, d);
+        }
+        return json_pack("{s:s, s:o, s:o, s:o}", "verdict", delivered ? "delivered" : "dropped",
+                         "outputs", outputs, "dropped_in", where, "datapaths", crossed);
 }
 
 /* The L4 part of an IP microflow: "tcp PORT", "udp PORT", "icmp" (an echo
@@ -296,11 +325,104 @@ static int l4_match(const char *proto, const char *port, int family, char *buf, 
         return OSNCTL_USAGE;
 }
 
+/* A routed trace's first hop: the source node's router port on a layer3
+ * network, which is its pods' gateway. */
+struct gateway {
+        const char *network; /* the layer3 network's key K (borrowed from the inventory) */
+        char *router;        /* "osn.K" */
+        char *port;          /* "osn.K@N.lrp" */
+        char mac[OSN_MAC_STRLEN];
+};
+
+static void gateway_done(struct gateway *gw)
+{
+        free(gw->router);
+        free(gw->port);
+}
+
+/* Whether a packet from 'net' to 'ip' is routed: 'net' is a layer3 node's
+ * piece, 'ip' lies in one of its cluster CIDRs (the fingerprint's subnets)
+ * but not in the node's host subnet of its family. */
+static bool is_routed(const struct osn_inv_network *net, const struct osn_cidr *ip)
+{
+        const char *hs_key = ip->family == AF_INET ? OSN_EXT_HOST_SUBNET4 : OSN_EXT_HOST_SUBNET6;
+        const char *hs = osn_ovsdb_map_get(net->external_ids, hs_key);
+        struct osn_cidr host;
+        if (!osn_ovsdb_map_get(net->external_ids, OSN_EXT_L3_NETWORK) || !hs ||
+            osn_cidr_parse(hs, true, &host) < 0 || osn_cidr_contains(&host, ip))
+                return false;
+        for (size_t i = 0; i < net->n_subnets; i++)
+                if (osn_cidr_contains(&net->subnets[i], ip))
+                        return true;
+        return false;
+}
+
+/* Reads the router port layer3.c made for node piece 'net' (its name
+ * "osn.K@N.lrp", osn's external_ids) for its MAC.  On failure prints why
+ * and returns OSNCTL_PROBLEMS. */
+static int read_gateway(struct osnctl *ctl, const struct osn_inv_network *net, int64_t deadline,
+                        struct gateway *ret)
+{
+        ret->network = osn_ovsdb_map_get(net->external_ids, OSN_EXT_L3_NETWORK);
+        char *router = NULL, *port = NULL;
+        if (asprintf(&router, "osn.%s", ret->network) < 0)
+                router = NULL;
+        if (asprintf(&port, "osn.%s.lrp", net->name) < 0)
+                port = NULL;
+        ret->router = router;
+        ret->port = port;
+        if (!router || !port) {
+                osnctl_err("out of memory");
+                return OSNCTL_PROBLEMS;
+        }
+        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL;
+        int r = osnctl_connect_nb(ctl, deadline, &nb);
+        if (r)
+                return r;
+        static const char *const cols[] = {"mac", "external_ids", NULL};
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        osn_op sel = t ? osn_txn_select(t, "Logical_Router_Port",
+                                        osn_where_eq("name", json_string(ret->port)), cols)
+                       : OSN_OP_NONE;
+        struct osn_error err = {0};
+        if (!t || (r = osn_txn_commit(t, nb, deadline, &err)) < 0) {
+                osnctl_err("reading router port %s: %s", ret->port,
+                           err.msg[0] ? err.msg : strerror(t ? -r : ENOMEM));
+                return OSNCTL_PROBLEMS;
+        }
+        const json_t *row = osn_txn_row(t, sel);
+        const char *owner =
+            osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NETWORK);
+        const char *mac = json_string_value(json_object_get(row, "mac"));
+        uint8_t m[6];
+        if (!row || !owner || !streq(owner, net->name) || !mac || osn_mac_parse(mac, m) < 0) {
+                osnctl_err("layer3 network %s: node piece %s has no router port %s that osn "
+                           "made, with a MAC: nothing to route through",
+                           ret->network, net->name, ret->port);
+                return OSNCTL_PROBLEMS;
+        }
+        osn_mac_format(m, ret->mac, sizeof(ret->mac));
+        return 0;
+}
+
+/* Whether 'p' is on the source's network: 'src''s own or, for a routed
+ * trace, any node's piece of the same layer3 network. */
+static bool on_source_network(const struct osn_inventory *inv, const struct osn_inv_port *p,
+                              const struct osn_inv_port *src, const struct gateway *gw)
+{
+        if (!gw)
+                return streq(p->network, src->network);
+        const struct osn_inv_network *n = osn_inventory_network(inv, p->network);
+        const char *l3 = n ? osn_ovsdb_map_get(n->external_ids, OSN_EXT_L3_NETWORK) : NULL;
+        return l3 && streq(l3, gw->network);
+}
+
 /* The microflow from 'src' to DEST (an IP or a MAC) with 'l4' (from
- * l4_match()) for an IP packet. */
+ * l4_match()) for an IP packet; 'gw' (NULL: not routed) is the router
+ * port a routed packet goes to first. */
 static int microflow(const struct osn_inventory *inv, const struct osn_inv_port *src,
-                     const char *dest, const char *proto, const char *port, char *buf, size_t len,
-                     json_t **ret_dest)
+                     const char *dest, const char *proto, const char *port,
+                     const struct gateway *gw, char *buf, size_t len, json_t **ret_dest)
 {
         char smac[OSN_MAC_STRLEN], dmac[OSN_MAC_STRLEN] = "ff:ff:ff:ff:ff:ff";
         char sip[OSN_CIDR_STRLEN], dip[OSN_CIDR_STRLEN];
@@ -319,20 +441,26 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
         for (int pass = 0; pass < 4 && !holder; pass++)
                 for (size_t i = 0; i < (pass < 2 ? inv->n_ports : inv->n_spares) && !holder; i++) {
                         const struct osn_inv_port *p = pass < 2 ? &inv->ports[i] : &inv->spares[i];
-                        if (pass % 2 == 0 && !streq(p->network, src->network))
+                        if (pass % 2 == 0 && !on_source_network(inv, p, src, gw))
                                 continue;
                         if (is_ip ? osn_inv_port_holds_ip(p, &ip)
                                   : !streq(dest, "ff:ff:ff:ff:ff:ff") &&
                                         osn_inv_port_holds_mac(p, mac))
                                 holder = p;
                 }
-        if (is_ip && holder && holder->has_mac)
+        if (gw)
+                snprintf(dmac, sizeof(dmac), "%s", gw->mac);
+        else if (is_ip && holder && holder->has_mac)
                 osn_mac_format(holder->mac, dmac, sizeof(dmac));
         else if (!is_ip)
                 snprintf(dmac, sizeof(dmac), "%s", dest);
         *ret_dest = json_pack("{s:s, s:s, s:o, s:o}", "address", dest, "mac", dmac, "port",
                               holder ? json_string(holder->name) : json_null(), "network",
                               holder ? json_string(holder->network) : json_null());
+        if (gw && *ret_dest)
+                json_object_set_new(*ret_dest, "via",
+                                    json_pack("{s:s, s:s, s:s}", "router", gw->router,
+                                              "router_port", gw->port, "mac", gw->mac));
         int w;
         const struct osn_cidr *mine = NULL;
         for (size_t i = 0; is_ip && i < src->n_ips && !mine; i++)
@@ -352,7 +480,7 @@ static int microflow(const struct osn_inventory *inv, const struct osn_inv_port 
         int r = l4_match(proto, port, ip.family, l4, sizeof(l4));
         if (r)
                 return r;
-        if (is_ip && !holder && ip.family == AF_INET) {
+        if (is_ip && !holder && ip.family == AF_INET && !gw) {
                 /* Nobody osn knows holds it: the pod would ask for its MAC
                  * first, so trace that ARP request (answered by OVN's ARP
                  * responder, flooded, or out to a physical network). */
@@ -396,13 +524,34 @@ static void verdict_line(const json_t *out, const json_t *unused, FILE *f)
         const json_t *outputs = json_object_get(v, "outputs");
         const json_t *dest = json_object_get(out, "destination");
         bool arp = json_is_true(json_object_get(dest, "arp_request"));
-        if (arp)
-                fprintf(f, "no osn port holds %s; its ARP request ",
-                        json_string_value(json_object_get(dest, "address")));
-        if (streq(json_string_value(json_object_get(v, "verdict")), "delivered")) {
+        bool delivered = streq(json_string_value(json_object_get(v, "verdict")), "delivered");
+        const char *addr = json_string_value(json_object_get(dest, "address"));
+        /* A routed trace (a layer3 network's other node): its router, and
+         * whether ovn-trace took the packet into it. */
+        const char *router =
+            json_string_value(json_object_get(json_object_get(dest, "via"), "router"));
+        bool held = !json_is_null(json_object_get(dest, "port"));
+        bool crossed = false;
+        size_t i;
+        const json_t *o;
+        json_array_foreach(json_object_get(v, "datapaths"), i, o)
+        {
+                if (router && streq(json_string_value(o), router))
+                        crossed = true;
+        }
+        if (router && !held)
+                fprintf(f, "no osn port holds %s; ", addr);
+        if (router && !delivered) {
+                fprintf(f, "sent to router %s, it is ", router);
+        } else if (router && !held) {
+                /* The router asks for the MAC of an address nobody holds. */
+                fprintf(f, "router %s routes it and its ARP request ", router);
+                arp = true;
+        } else if (arp)
+                fprintf(f, "no osn port holds %s; its ARP request ", addr);
+        if (delivered) {
                 fprintf(f, "%s", arp ? "reaches " : "delivered to ");
-                size_t i, shown = 0, idle = 0;
-                const json_t *o;
+                size_t shown = 0, idle = 0;
                 json_array_foreach(outputs, i, o)
                 {
                         const char *pod = json_string_value(json_object_get(o, "pod"));
@@ -431,6 +580,9 @@ static void verdict_line(const json_t *out, const json_t *unused, FILE *f)
                 if (idle)
                         fprintf(f, "%s%zu idle spare port(s) of the pool", shown ? ", and " : "",
                                 idle);
+                if (router && !arp)
+                        fprintf(f, crossed ? ", through router %s" : ", without crossing router %s",
+                                router);
                 fprintf(f, "\n");
                 return;
         }
@@ -535,13 +687,19 @@ int osnctl_trace(struct osnctl *ctl, int argc, char **argv)
                            !net ? "no osn switch (an orphan)" : "no MAC yet");
                 return OSNCTL_PROBLEMS;
         }
+        int64_t deadline = osnctl_deadline(ctl);
+        /* Across a layer3 network's nodes, the first hop is the gateway. */
+        struct osn_cidr dip;
+        _cleanup_(gateway_done) struct gateway gw = {0};
+        bool routed = osn_cidr_parse(argv[1], false, &dip) == 0 && is_routed(net, &dip);
+        if (routed && (r = read_gateway(ctl, net, deadline, &gw)))
+                return r;
         char flow[2048];
         _cleanup_json_ json_t *dest = NULL;
         if ((r = microflow(inv, src, argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
-                           flow, sizeof(flow), &dest)))
+                           routed ? &gw : NULL, flow, sizeof(flow), &dest)))
                 return r;
 
-        int64_t deadline = osnctl_deadline(ctl);
         _cleanup_free_ char *sb = NULL;
         const char *source;
         if ((r = osnctl_sb_remote(ctl, deadline, &sb, &source)))

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "layer3.h"
 #include "ovn.h"
 
 /* --- Networks, attachments, spares (the NB inventory) --- */
@@ -51,11 +52,31 @@ static json_t *list_json(const char *list)
         return a;
 }
 
+/* A layer3 node's piece (layer3.h): the network it belongs to and the
+ * node's host subnets; null and [] on other networks. */
+static int layer3_json(json_t *o, const struct osn_inv_network *n)
+{
+        const char *net = osn_ovsdb_map_get(n->external_ids, OSN_EXT_L3_NETWORK);
+        json_t *hs = json_array();
+        const char *keys[] = {OSN_EXT_HOST_SUBNET4, OSN_EXT_HOST_SUBNET6};
+        for (size_t i = 0; hs && net && i < ARRAY_SIZE(keys); i++) {
+                const char *v = osn_ovsdb_map_get(n->external_ids, keys[i]);
+                if (v)
+                        json_array_append_new(hs, json_string(v));
+        }
+        if (json_object_set_new(o, "layer3_network", str_or_null(net)) < 0 ||
+            json_object_set_new(o, "host_subnets", hs) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 json_t *osnctl_network_json(const struct osn_inv_network *n)
 {
         char ns[512];
         namespace_text(n, ns, sizeof(ns));
         json_t *o = network_json_base(n);
+        if (o && layer3_json(o, n) < 0)
+                return json_decref(o), NULL;
         if (o && (json_object_set_new(o, "namespace", json_string(ns)) < 0 ||
                   json_object_set_new(o, "scope", json_string(osn_inv_network_scope(n))) < 0 ||
                   json_object_set_new(o, "scope_namespace", str_or_null(n->scope_namespace)) < 0 ||
@@ -411,6 +432,7 @@ static const struct osnctl_column network_cols[] = {
     {"USED/FREE", "usage", fmt_usage_short, OSNCTL_COL_WIDE},
     {"EXCLUDED", "excluded", fmt_excluded, OSNCTL_COL_WIDE},
     {"SWITCH", "switch", NULL, OSNCTL_COL_WIDE},
+    {"HOST-SUBNETS", "host_subnets", NULL, OSNCTL_COL_WIDE},
 };
 
 static const struct osnctl_column network_fields[] = {
@@ -419,6 +441,8 @@ static const struct osnctl_column network_fields[] = {
     {"logical switch", "switch", NULL},
     {"topology", "topology", NULL},
     {"subnets", "subnets", NULL},
+    {"layer3 network", "layer3_network", NULL},
+    {"host subnets", "host_subnets", NULL},
     {"addresses", "usage", fmt_usage_long},
     {"excluded", "excluded", fmt_excluded},
     {"external", "external", fmt_external},

@@ -86,10 +86,10 @@ assert_contains "$OUT" "(--nb)" "and it says the remote came from --nb"
 TXT=$(ctl 1 networks)
 assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks: the default columns"
 TXT=$(ctl 1 networks -o wide)
-assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES RESERVATIONS USED/FREE EXCLUDED SWITCH" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks -o wide: more columns"
-assert_eq "$TO testns layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3 0 2/251 10.10.10.1 osn.$TO" \
+assert_eq "NETWORK NAMESPACE TOPOLOGY SUBNETS EXTERNAL MTU ATTACHMENTS SPARES NODES RESERVATIONS USED/FREE EXCLUDED SWITCH HOST-SUBNETS" "$(head -1 <<<"$TXT" | tr -s ' ')" "networks -o wide: more columns"
+assert_eq "$TO testns layer2 10.10.10.0/24 - default 2 0 osn-node1,osn-node3 0 2/251 10.10.10.1 osn.$TO -" \
     "$(awk -v n="$TO" '$1 == n' <<<"$TXT" | tr -s ' ')" "networks -o wide: tenant-overlay's used/free and switch"
-assert_eq "$GN testns layer2 10.30.0.0/24 - 1300 1 0 osn-node2 0 1/246 10.30.0.0/29, 10.30.0.1 osn.$GN" \
+assert_eq "$GN testns layer2 10.30.0.0/24 - 1300 1 0 osn-node2 0 1/246 10.30.0.0/29, 10.30.0.1 osn.$GN -" \
     "$(awk -v n="$GN" '$1 == n' <<<"$TXT" | tr -s ' ')" "networks -o wide: green's used/free and exclusion"
 TXT=$(ctl 1 --output wide attachments)
 assert_eq "NETWORK POD CONTAINER INTERFACE NODE MAC IPS READY PORT NAD NETNS IDENTITY" "$(head -1 <<<"$TXT" | tr -s ' ')" "attachments -o wide (given before the command): more columns"

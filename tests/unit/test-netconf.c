@@ -522,7 +522,7 @@ static void test_fingerprint_parse(void)
                                               &st);
         CHECK(r == 0 && st.n_subnets == 1 && st.has_mtu && st.mtu == 1400,
               "unknown key: r %d, %zu subnets, mtu %u", r, st.n_subnets, st.mtu);
-        r = osn_netconf_fingerprint_parse("topology=layer3 subnets=10.0.0.0/24,bogus,fd00::/64 "
+        r = osn_netconf_fingerprint_parse("topology=layer4 subnets=10.0.0.0/24,bogus,fd00::/64 "
                                           "excludes=10.0.0.1/32 mtu=x external=yes",
                                           &st);
         CHECK(r == -EINVAL && !st.has_topology && st.n_subnets == 1 && st.n_excludes == 1 &&
@@ -699,13 +699,43 @@ static const struct {
     {"{" BASE_SEED ",'subnet':'10.0.0.0/24','excludeSubnets':'10.0.0.1'}",
      7,
      {"keys \"subnet\" and \"excludeSubnets\""}},
-    {"{" BASE_UP "}",
+    {"{" BASE_UP "}", 7, {"key \"subnets\" is missing: a layer3 network needs the cluster CIDR"}},
+    {"{" BASE_SEED ",'subnets':'10.0.0.0/24'}",
      7,
-     {"key \"topology\" is missing", "\"layer3\"", "\"layer2\" or \"localnet\""}},
-    {"{" BASE_SEED ",'subnets':'10.0.0.0/24'}", 7, {"key \"topology\" is missing"}},
-    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/14/23'}",
+     {"\"10.0.0.0/24\" with host prefix /24", "(write \"10.0.0.0/24/<hostPrefix>\")"}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/14/14'}",
      7,
-     {"key \"topology\": \"layer3\" is not supported", "\"layer2\" or \"localnet\""}},
+     {"\"10.128.0.0/14\" with host prefix /14: a node's host subnet must be longer than the "
+      "cluster CIDR"}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/14/31'}",
+     7,
+     {"host prefix /31", "at most /30"}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'fd00::/48/127'}", 7, {"at most /126"}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/14/x'}",
+     7,
+     {"the host prefix \"x\" is not a prefix length"}},
+    {"{" L2 ",'subnets':'10.128.0.0/14/23'}",
+     7,
+     {"\"CIDR/hostPrefix\" is only valid with \"topology\": \"layer3\"", "\"layer2\""}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/16','allowPersistentIPs':true}",
+     7,
+     {"layer3 topology does not allow persistent IPs"}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/16','dhcp':true}",
+     7,
+     {"key \"dhcp\": a layer3 network has no OVN DHCP server"}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/16','physicalNetworkName':'p'}",
+     7,
+     {"key \"physicalNetworkName\" is only valid with \"topology\": \"localnet\"", "\"layer3\""}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/16','vlanID':10}",
+     7,
+     {"key \"vlanID\" is only valid with \"topology\": \"localnet\""}},
+    {"{" BASE_UP
+     ",'topology':'layer3','subnets':'10.128.0.0/16','reservedSubnets':'10.128.0.0/30'}",
+     7,
+     {"key \"reservedSubnets\" is only valid with \"topology\": \"layer2\""}},
+    {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/16','excludeSubnets':'10.1.0.0/24'}",
+     7,
+     {"key \"excludeSubnets\": \"10.1.0.0/24\" is outside the subnets (10.128.0.0/16)"}},
     {"{" BASE_UP ",'topology':'Layer2'}", 7, {"key \"topology\": \"Layer2\" is not a topology"}},
     {"{" L2 ",'role':'primary'}", 7, {"key \"role\": \"primary\" is not supported"}},
     {"{" L2 ",'role':'tertiary'}", 7, {"key \"role\": \"tertiary\" is not a role"}},
@@ -848,8 +878,7 @@ static const struct {
      {"key \"reservedSubnets\": expected a string, got 1"}},
     {"{" BASE_UP ",'topology':'','subnets':'10.0.0.0/24'}",
      7,
-     {"key \"topology\" is missing or empty: upstream ovn-kubernetes would make this a "
-      "\"layer3\" network"}},
+     {"\"10.0.0.0/24\" with host prefix /24: a node's host subnet must be longer"}},
     /* What upstream refuses: a primary role, an IPAM plugin, its own
      * network names. */
     {"{" L2 ",'role':'primary'}",
@@ -1182,7 +1211,10 @@ static void test_upstream_configs(void)
                         continue;
                 CHECK(nc->dialect == OSN_DIALECT_UPSTREAM, "%s: dialect", e->d_name);
                 bool localnet = strstr(e->d_name, "localnet") != NULL;
-                CHECK(nc->topology == (localnet ? OSN_TOPO_LOCALNET : OSN_TOPO_LAYER2),
+                bool layer3 = strstr(e->d_name, "layer3") || strncmp(e->d_name, "l3-", 3) == 0;
+                CHECK(nc->topology == (localnet ? OSN_TOPO_LOCALNET
+                                       : layer3 ? OSN_TOPO_LAYER3
+                                                : OSN_TOPO_LAYER2),
                       "%s: topology", e->d_name);
                 CHECK(nc->nad_name != NULL, "%s: netAttachDefName", e->d_name);
                 _cleanup_free_ struct osn_netconf_warning *w = NULL;
@@ -1256,6 +1288,70 @@ static void test_is_osn_type(void)
         CHECK(!osn_netconf_is_osn_type(NULL), "no type");
 }
 
+/* Layer3 (upstream's routed topology): "subnets" as "CIDR/hostPrefix" or
+ * a bare CIDR with upstream's defaults, dual-stack; no topology means
+ * layer3; the host prefixes are part of the fingerprint and read back. */
+static void test_layer3(void)
+{
+        static const struct {
+                const char *json;
+                size_t n_subnets;
+                const char *first;
+                unsigned hp4, hp6;
+                const char *fp;
+        } cases[] = {
+            {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/16/24'}", 1, "10.128.0.0/16",
+             24, 0,
+             "topology=layer3 subnets=10.128.0.0/16 excludes= mtu=0 external=no hostprefix4=24"},
+            {"{" BASE_UP ",'topology':'layer3','subnets':'10.128.0.0/14'}", 1, "10.128.0.0/14", 24,
+             0, "topology=layer3 subnets=10.128.0.0/14 excludes= mtu=0 external=no hostprefix4=24"},
+            {"{" BASE_UP ",'subnets':'10.128.0.0/14/23'}", 1, "10.128.0.0/14", 23, 0,
+             "topology=layer3 subnets=10.128.0.0/14 excludes= mtu=0 external=no hostprefix4=23"},
+            {"{" BASE_UP ",'topology':'layer3','subnets':' fd00:10::/48 , 10.130.0.0/16/26 '}", 2,
+             "10.130.0.0/16", 26, 64,
+             "topology=layer3 subnets=10.130.0.0/16,fd00:10::/48 excludes= mtu=0 external=no "
+             "hostprefix4=26 hostprefix6=64"},
+            {"{" BASE_UP ",'topology':'layer3','subnets':'fd00:10::/48/56',"
+             "'excludeSubnets':'fd00:10::/64','mtu':1400}",
+             1, "fd00:10::/48", 0, 56,
+             "topology=layer3 subnets=fd00:10::/48 excludes=fd00:10::/64 mtu=1400 external=no "
+             "hostprefix6=56"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct osn_error err = {0};
+                _cleanup_netconf_ struct osn_netconf *nc = parse(q(cases[i].json), &err);
+                CHECK(nc, "layer3 case %zu: %s", i, err.msg);
+                if (!nc)
+                        continue;
+                char a[OSN_CIDR_STRLEN];
+                CHECK(nc->topology == OSN_TOPO_LAYER3, "layer3 case %zu: topology %s", i,
+                      osn_topology_name(nc->topology));
+                CHECK(nc->n_subnets == cases[i].n_subnets &&
+                          streq(osn_cidr_format(&nc->subnets[0], a, sizeof(a)), cases[i].first),
+                      "layer3 case %zu: %zu subnets, first %s", i, nc->n_subnets, a);
+                CHECK(osn_netconf_host_prefix(nc, AF_INET) == cases[i].hp4 &&
+                          osn_netconf_host_prefix(nc, AF_INET6) == cases[i].hp6,
+                      "layer3 case %zu: host prefixes /%u /%u", i, nc->host_prefix4,
+                      nc->host_prefix6);
+                CHECK(!nc->dhcp, "layer3 case %zu: no DHCP server", i);
+                _cleanup_free_ char *fp = osn_netconf_fingerprint(nc);
+                CHECK(fp && streq(fp, cases[i].fp), "layer3 case %zu: fingerprint \"%s\"", i,
+                      fp ? fp : "(null)");
+                struct osn_netconf_settings st;
+                CHECK(fp && osn_netconf_fingerprint_parse(fp, &st) == 0 && st.has_topology &&
+                          st.topology == OSN_TOPO_LAYER3 && st.host_prefix4 == cases[i].hp4 &&
+                          st.host_prefix6 == cases[i].hp6 && st.n_subnets == cases[i].n_subnets,
+                      "layer3 case %zu: fingerprint reads back", i);
+        }
+        /* layer2 and localnet fingerprints do not change. */
+        struct osn_error err = {0};
+        _cleanup_netconf_ struct osn_netconf *nc =
+            parse(q("{" L2 ",'subnets':'10.0.0.0/24'}"), &err);
+        _cleanup_free_ char *fp = nc ? osn_netconf_fingerprint(nc) : NULL;
+        CHECK(fp && streq(fp, "topology=layer2 subnets=10.0.0.0/24 excludes= mtu=0 external=no"),
+              "layer2 fingerprint unchanged: %s", fp ? fp : "(null)");
+}
+
 int main(void)
 {
         test_seed_samples();
@@ -1268,6 +1364,7 @@ int main(void)
         test_check_mtu();
         test_warnings();
         test_upstream_configs();
+        test_layer3();
         test_check_static_ip();
         test_is_osn_type();
         printf("test-netconf: %zu valid and %zu invalid configs, %d checks, %d failed\n",
