@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "ovn.h"
 #include "ovs.h"
 #include "ovsdb.h"
+#include "txn.h"
 
 _Static_assert(OSN_ANNOUNCE_MAX_ADDRS >= OSN_MAX_STATIC, "every address of a port is announced");
 
@@ -198,7 +200,17 @@ struct add_state {
         struct osn_nb_attach *nba;
         struct osn_nb_port nbp;
         uint8_t veth_mac[6];
+        uint8_t made_mac[6]; /* the MAC the pod's end was made with */
+        struct early_veth {  /* make_veth_early()'s thread, while it runs */
+                pthread_t thread;
+                bool running;
+                struct osn_veth_req req;
+                uint8_t mac[6];
+                int r;
+                struct osn_error err;
+        } early;
         bool nb_port, veth, ovs_port; /* what to undo on failure */
+        bool stale;                   /* an earlier try's veth is there (remove_stale()) */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
         long long t_plugged;          /* CLOCK_MONOTONIC ns, for the timeline */
 
@@ -518,12 +530,14 @@ static bool mapping_command(const char *mappings, const char *physnet, char *buf
 }
 
 /* The local OVS first (design.md, step 3): a node that cannot serve this
- * network fails before anything exists.  The plan gets the node's chassis. */
-static int check_node(struct add_state *st, struct osn_error *err)
+ * network fails before anything exists.  The plan gets the node's chassis.
+ * 'read' is the node's read, in flight (osn_ovs_read_node_start(); taken). */
+static int check_node(struct add_state *st, struct osn_txn *read, struct osn_error *err)
 {
         const struct osn_nodeconf *node = st->req->node;
         const char *physnet = st->spec.physical_network;
-        int r = osn_ovs_read_node(st->ovs, node->integration_bridge, st->deadline, &st->node, err);
+        int r = osn_ovs_read_node_finish(st->ovs, read, node->integration_bridge, st->deadline,
+                                         &st->node, err);
         if (r < 0)
                 return r;
         st->spec.chassis = st->node.system_id[0] ? st->node.system_id : NULL;
@@ -576,8 +590,8 @@ static int start_nb_attach(struct add_state *st, struct osn_error *err)
         if (st->req->stats)
                 st->req->stats->pool_eligible =
                     s->pool_size > 0 && !s->identity && !s->mac_requested && s->n_static_ips == 0;
-        int r = osn_nb_attach_start(st->nb, s, st->deadline, &st->nba, err);
-        if (r < 0)
+        int r = st->nba ? 0 : osn_nb_attach_read_ahead(st->nb, s, &st->nba, err);
+        if (r < 0 || (r = osn_nb_attach_send(st->nba, st->deadline, err)) < 0)
                 return r;
         st->nb_port = true; /* from here on, a failure removes (or returns) the port by name */
         osn_nb_attach_expected_mac(st->nba, st->veth_mac);
@@ -586,19 +600,92 @@ static int start_nb_attach(struct add_state *st, struct osn_error *err)
         return 0;
 }
 
-/* The kernel side: the veth pair, its peer in the pod with the port's MAC. */
-static int make_veth(struct add_state *st, struct osn_error *err)
+/* The kernel side: the veth pair, its peer in the pod with MAC 'mac'. */
+static int create_veth(struct add_state *st, const uint8_t mac[6], struct osn_error *err)
 {
         const struct osn_cni_env *env = st->req->env;
         struct osn_veth_req vr = {.host_name = st->host,
                                   .pod_ifname = env->ifname,
                                   .pod_netns_fd = st->netns_fd,
-                                  .pod_mac = st->veth_mac,
+                                  .pod_mac = mac,
                                   .mtu = st->spec.mtu};
         int r = osn_veth_create(&vr, err);
         if (r < 0)
                 return r;
         st->veth = true;
+        memcpy(st->made_mac, mac, 6);
+        return 0;
+}
+
+static void *early_veth_run(void *arg)
+{
+        struct early_veth *ev = arg;
+        ev->r = osn_veth_create(&ev->req, &ev->err);
+        return NULL;
+}
+
+/* The veth early (do_add()), by a thread of its own: the kernel makes it
+ * (milliseconds) while the node's OVS read and the pool read travel and the
+ * NB attach goes out, with the MAC the NB attach expects before its read
+ * (the first candidate's, or the attachment's own name's on the pool path);
+ * the port's MAC, when another (a spare's), is set once known
+ * (make_veth()).  The thread writes nothing of the ADD's but 'st->early'
+ * (its own netlink socket; a setns() of a thread is its own).  A failure
+ * here is no failure yet: the veth is made again in its place, and fails
+ * there in the ADD's own order.  Without a thread, the veth is made in its
+ * place. */
+static void make_veth_early(struct add_state *st)
+{
+        struct early_veth *ev = &st->early;
+        osn_nb_attach_expected_mac(st->nba, ev->mac); /* a spare's is not known yet */
+        ev->req = (struct osn_veth_req){.host_name = st->host,
+                                        .pod_ifname = st->req->env->ifname,
+                                        .pod_netns_fd = st->netns_fd,
+                                        .pod_mac = ev->mac,
+                                        .mtu = st->spec.mtu};
+        ev->running = pthread_create(&ev->thread, NULL, early_veth_run, ev) == 0;
+}
+
+/* Waits for make_veth_early()'s thread, if it runs: st->veth when it made
+ * the veth. */
+static void join_early_veth(struct add_state *st)
+{
+        struct early_veth *ev = &st->early;
+        if (!ev->running)
+                return;
+        pthread_join(ev->thread, NULL);
+        ev->running = false;
+        if (ev->r < 0) {
+                log_debug("veth %s early: %s", st->host, ev->err.msg);
+                return;
+        }
+        st->veth = true;
+        memcpy(st->made_mac, ev->mac, 6);
+}
+
+/* A failure before the NB attach went out leaves nothing, as before the
+ * veth was made early: it goes quietly (not as the rollback's). */
+static void drop_early_veth(struct add_state *st)
+{
+        join_early_veth(st);
+        if (st->veth && osn_link_delete(st->host, NULL) >= 0)
+                st->veth = false;
+}
+
+/* The veth with the port's MAC (made early, or now), then up. */
+static int make_veth(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_cni_env *env = st->req->env;
+        int r;
+        join_early_veth(st);
+        if (!st->veth)
+                r = create_veth(st, st->veth_mac, err);
+        else if (memcmp(st->made_mac, st->veth_mac, 6) != 0)
+                r = osn_pod_set_mac(st->netns_fd, env->ifname, st->veth_mac, err);
+        else
+                r = 0;
+        if (r < 0)
+                return r;
         if (streq(st->node.datapath_type, "netdev")) {
                 /* The userspace datapath reads frames with AF_PACKET and
                  * forwards partial checksums as they are. */
@@ -753,6 +840,8 @@ static void add_tail(struct add_state *st)
                 if (gated)
                         close(gate[0]), close(gate[1]);
                 osn_nb_attach_refill(st->nba, st->deadline);
+                if (st->req->after_exit)
+                        st->req->after_exit(st->req->aux);
                 return;
         }
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -771,6 +860,8 @@ static void add_tail(struct add_state *st)
         }
         if (st->netns_fd >= 0)
                 close(st->netns_fd);
+        if (st->req->after_exit)
+                st->req->after_exit(st->req->aux);
         osn_nb_attach_refill(st->nba, st->deadline);
         osn_ovsdb_close(st->nb);
         osn_ovsdb_close(st->ovs);
@@ -817,9 +908,12 @@ static long long mono_ns(void)
 static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
 {
         int r;
-        remove_stale(st);
-        if ((r = start_nb_attach(st, err)) < 0)
+        if (st->stale)
+                remove_stale(st);
+        if ((r = start_nb_attach(st, err)) < 0) {
+                drop_early_veth(st);
                 return r;
+        }
         if ((r = make_veth(st, err)) < 0)
                 return r;
         if ((r = plug_ovs(st, ret_iface_init, err)) < 0)
@@ -898,8 +992,27 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 return r;
         if (st->l3_nc && (r = join_layer3(st, err)) < 0)
                 return r;
-        if ((r = check_node(st, err)) < 0)
+        /* The node's OVS read and the pool read go out together (reads: a
+         * node that fails the check has touched nothing), and the kernel
+         * makes the veth while they travel (its MAC set later when the
+         * port's is another; removed quietly when the check fails).  Not
+         * for a retried ADD, whose earlier try's pieces go first
+         * (remove_stale()), nor for an identity's, whose port decides its
+         * veth (add_identity_first()). */
+        _cleanup_txn_ struct osn_txn *node_read = NULL;
+        r = osn_ovs_read_node_start(st->ovs, req->node->integration_bridge, &node_read, err);
+        if (r < 0)
                 return r;
+        st->stale = !st->spec.identity && osn_link_exists(st->host) > 0;
+        if (!st->spec.identity && !st->stale) {
+                if ((r = osn_nb_attach_read_ahead(st->nb, &st->spec, &st->nba, err)) < 0)
+                        return r;
+                make_veth_early(st);
+        }
+        if ((r = check_node(st, TAKE_PTR(node_read), err)) < 0) {
+                drop_early_veth(st);
+                return r;
+        }
         _cleanup_json_ json_t *iface_init = NULL;
         r = st->spec.identity ? add_identity_first(st, &iface_init, err)
                               : add_pipelined(st, &iface_init, err);
@@ -920,10 +1033,13 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 log_info("ADD %s: %s", st->ten->network, e.msg);
 
         /* Nothing else before the answer: the pool's top-up (it went out
-         * with the attach), the goodbyes and the repeats are the child's. */
+         * with the attach), the goodbyes, the repeats and the metrics are
+         * the child's; the log line comes after the answer. */
         fill_add_result(st, ret);
         if (req->stats)
                 req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
+        if (req->answer && (r = req->answer(ret, req->aux)) < 0)
+                return r;
         add_tail(st);
         log_added(st, t_installed);
         return 0;
@@ -968,6 +1084,7 @@ int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *
         memcpy(st.port, port, strlen(port) + 1);
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
+        join_early_veth(&st); /* before anything is undone: it may still be at work */
         if (r < 0)
                 add_rollback(&st, err);
         osn_nb_attach_free(st.nba);

@@ -43,6 +43,17 @@ struct osn_attach_req {
         const struct osn_netconf *nc;   /* NULL for STATUS without config */
         const struct osn_tenancy *ten;  /* whose network (tenancy.h); with nc */
         struct osn_attach_stats *stats; /* ADD: filled when not NULL (also on failure) */
+        /* ADD, the program's edge (both may be NULL).  'answer' gets the
+         * result as soon as the port is installed, before anything else is
+         * done (the plugin prints it); an error from it fails the ADD.
+         * 'after_exit' is called once, after an ADD that succeeded, when
+         * the plugin has exited: by the ADD's tail child (add_tail() in
+         * attach.c), or, when there is none, before osn_attach_add()
+         * returns.  What need not delay the answer goes there (the
+         * metrics).  Both get 'aux'. */
+        int (*answer)(const struct osn_cni_result *res, void *aux);
+        void (*after_exit)(void *aux);
+        void *aux;
 };
 
 int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,

@@ -267,16 +267,13 @@ static void make_dir(const char *path)
         (void)mkdir(dir, 0755);
 }
 
-int osn_metrics_record(const char *path, const struct osn_metrics_event *ev, int lock_wait_ms)
+int osn_metrics_lock(const char *path, int lock_wait_ms, int *ret_fd)
 {
-        size_t verb = 0;
-        if (osn_metrics_off(path) || verb_index(ev->verb, &verb) < 0)
+        if (osn_metrics_off(path))
                 return -EINVAL;
-        char lockp[PATH_MAX], tmp[PATH_MAX], skipped[PATH_MAX], sfx[32];
-        snprintf(sfx, sizeof(sfx), ".tmp.%ld", (long)getpid());
+        char lockp[PATH_MAX], skipped[PATH_MAX];
         int r;
         if ((r = with_suffix(path, ".lock", lockp, sizeof(lockp))) < 0 ||
-            (r = with_suffix(path, sfx, tmp, sizeof(tmp))) < 0 ||
             (r = with_suffix(path, ".skipped", skipped, sizeof(skipped))) < 0)
                 return r;
         make_dir(path);
@@ -288,6 +285,29 @@ int osn_metrics_record(const char *path, const struct osn_metrics_event *ev, int
                         note_skip(skipped);
                 return r;
         }
+        *ret_fd = TAKE_FD(lfd);
+        return 0;
+}
+
+int osn_metrics_record(const char *path, const struct osn_metrics_event *ev, int lock_wait_ms)
+{
+        int lfd = -1;
+        int r = osn_metrics_lock(path, lock_wait_ms, &lfd);
+        return r < 0 ? r : osn_metrics_record_locked(path, lfd, ev);
+}
+
+int osn_metrics_record_locked(const char *path, int lock_fd, const struct osn_metrics_event *ev)
+{
+        _cleanup_close_ int lfd = lock_fd;
+        size_t verb = 0;
+        if (osn_metrics_off(path) || verb_index(ev->verb, &verb) < 0)
+                return -EINVAL;
+        char tmp[PATH_MAX], skipped[PATH_MAX], sfx[32];
+        snprintf(sfx, sizeof(sfx), ".tmp.%ld", (long)getpid());
+        int r;
+        if ((r = with_suffix(path, sfx, tmp, sizeof(tmp))) < 0 ||
+            (r = with_suffix(path, ".skipped", skipped, sizeof(skipped))) < 0)
+                return r;
         struct state *st = calloc(1, sizeof(*st));
         if (!st)
                 return -ENOMEM;

@@ -59,6 +59,14 @@ extern const size_t osn_metrics_n_buckets;
  * negative errno of the file system. */
 int osn_metrics_record(const char *path, const struct osn_metrics_event *ev, int lock_wait_ms)
     _wur_;
+/* The same in two halves, so that a process can take the lock and leave the
+ * update to a child that inherits the descriptor (flock(2) locks belong to
+ * the open file, which fork() shares): _lock() takes the lock into '*ret_fd'
+ * (-EAGAIN as above, the skip noted); _record_locked() adds 'ev' under it
+ * and always closes 'lock_fd'. */
+int osn_metrics_lock(const char *path, int lock_wait_ms, int *ret_fd) _wur_;
+int osn_metrics_record_locked(const char *path, int lock_fd, const struct osn_metrics_event *ev)
+    _wur_;
 
 /* Whether 'path' means "metrics off" ("" or "-"). */
 bool osn_metrics_off(const char *path);

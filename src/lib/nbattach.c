@@ -78,8 +78,10 @@ struct osn_nb_attach {
         char port_name[OSN_PORT_NAME_SIZE]; /* the port of the transaction in flight */
 
         /* Pools (ovn.h, "Pools"). */
-        bool pool;            /* this ADD may claim a spare */
-        bool own_exists;      /* ... but its own port is there (an earlier try) */
+        bool pool;                       /* this ADD may claim a spare */
+        struct osn_txn *pool_read;       /* the pool read while in flight (read ahead) */
+        osn_op sel_sw, sel_own, sel_srv; /* ... its operations */
+        bool own_exists;                 /* ... but its own port is there (an earlier try) */
         json_t *sw_row;       /* the switch as last read for the pool (_uuid, external_ids) */
         json_t *sw_ids;       /* its external_ids as this ADD left them (the top-up's guard) */
         struct spare *spares; /* its pool index */
@@ -123,6 +125,7 @@ void osn_nb_attach_free(struct osn_nb_attach *at)
         json_decref(at->sw_row);
         json_decref(at->sw_ids);
         osn_txn_free(at->refill);
+        osn_txn_free(at->pool_read);
         free(at->legacy_ids);
         free(at);
 }
@@ -399,22 +402,32 @@ static void held_added(struct osn_nb_attach *at)
 /* Reads the network's switch (_uuid, external_ids) and its pool index into
  * at->spares.  A switch that is not osn's with this request's settings
  * gives no spares (the attach transaction's guard then sorts it out). */
-static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+static int read_pool_start(struct osn_nb_attach *at, struct osn_error *err)
 {
         const struct osn_port_spec *spec = at->spec;
-        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        osn_txn_free(at->pool_read);
+        struct osn_txn *t = at->pool_read = osn_txn_new(OSN_NB_DB);
         if (!t)
                 return -ENOMEM;
-        osn_op sel_sw = osn_txn_select(t, "Logical_Switch", nb_by_name(at->sw_name),
-                                       (const char *const[]){"_uuid", "external_ids", NULL});
+        at->sel_sw = osn_txn_select(t, "Logical_Switch", nb_by_name(at->sw_name),
+                                    (const char *const[]){"_uuid", "external_ids", NULL});
         /* A retried ADD may find the attachment's own port, made by the
          * earlier try (a scan of the port table by name: only then). */
-        osn_op sel_own = spec->earlier_try
-                             ? osn_txn_select(t, "Logical_Switch_Port", nb_by_name(spec->port_name),
-                                              (const char *const[]){"_uuid", NULL})
-                             : OSN_OP_NONE;
-        osn_op sel_srv = nb_server_port_select(t, spec->network);
-        int r = osn_txn_commit(t, at->nb, deadline, err);
+        at->sel_own = spec->earlier_try
+                          ? osn_txn_select(t, "Logical_Switch_Port", nb_by_name(spec->port_name),
+                                           (const char *const[]){"_uuid", NULL})
+                          : OSN_OP_NONE;
+        at->sel_srv = nb_server_port_select(t, spec->network);
+        return osn_txn_start(t, at->nb, err);
+}
+
+/* The answer to read_pool_start()'s read, into the fields above. */
+static int read_pool_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
+        _cleanup_txn_ struct osn_txn *t = TAKE_PTR(at->pool_read);
+        osn_op sel_sw = at->sel_sw, sel_own = at->sel_own, sel_srv = at->sel_srv;
+        int r = osn_txn_finish(t, at->nb, deadline, err);
         if (r < 0)
                 return r;
         at->server_missing =
@@ -461,6 +474,12 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
                 at->n_spares++;
         }
         return 0;
+}
+
+static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        int r = read_pool_start(at, err);
+        return r < 0 ? r : read_pool_finish(at, deadline, err);
 }
 
 /* This try claims spare 'k': its MAC and addresses become the port's. */
@@ -1004,8 +1023,8 @@ static int switch_names(struct osn_nb_attach *at)
         return at->sw_name && at->ln_name ? 0 : -ENOMEM;
 }
 
-int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
-                        struct osn_nb_attach **ret, struct osn_error *err)
+int osn_nb_attach_read_ahead(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+                             struct osn_nb_attach **ret, struct osn_error *err)
 {
         _cleanup_nb_attach_ struct osn_nb_attach *at = calloc(1, sizeof(*at));
         if (!at)
@@ -1021,15 +1040,44 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
         /* The pool path: one indexed read of the switch, then the claim. */
         at->pool = spec->pool_size > 0 && !spec->identity && !spec->mac_requested &&
                    spec->n_static_ips == 0;
-        int r;
         if (at->pool) {
                 osn_held_key(kv_get(spec->port_ids, OSN_EXT_CONTAINER),
                              kv_get(spec->port_ids, OSN_EXT_IFNAME), at->held_key);
-                if ((r = read_pool(at, deadline, err)) < 0)
+                int r = read_pool_start(at, err);
+                if (r < 0)
+                        return r;
+        } else {
+                /* Off the pool path the first candidate's MAC is known
+                 * now (_expected_mac(), for the caller's veth); _send()
+                 * chooses again, the same, and reports what fails. */
+                struct osn_error ignored = {0};
+                memcpy(at->mac, spec->mac, 6);
+                (void)choose_addresses(at, &ignored);
+        }
+        *ret = TAKE_PTR(at);
+        return 0;
+}
+
+int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
+                        struct osn_nb_attach **ret, struct osn_error *err)
+{
+        _cleanup_nb_attach_ struct osn_nb_attach *at = NULL;
+        int r = osn_nb_attach_read_ahead(nb, spec, &at, err);
+        if (r < 0 || (r = osn_nb_attach_send(at, deadline, err)) < 0)
+                return r;
+        *ret = TAKE_PTR(at);
+        return 0;
+}
+
+int osn_nb_attach_send(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
+{
+        int r;
+        if (at->pool) {
+                if ((r = read_pool_finish(at, deadline, err)) < 0)
                         return r;
                 pool_decide(at);
                 if (at->mode == ATTACH_HELD)
-                        return (r = send_attach(at, err)) < 0 ? r : (*ret = TAKE_PTR(at), 0);
+                        return send_attach(at, err);
                 if (at->mode == ATTACH_CLAIM) {
                         /* The top-up right behind the claim, guarded by the
                          * index as the claim leaves it: it commits only
@@ -1044,7 +1092,6 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
                                 return r;
                         claimed_key_gone(at);
                         refill_start(at);
-                        *ret = TAKE_PTR(at);
                         return 0;
                 }
         }
@@ -1052,13 +1099,10 @@ int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, 
         /* A subnet without any address to hand out: _finish() says so (the
          * caller's veth meanwhile gets the fallback MAC). */
         if (r == -ENOSPC)
-                memcpy(at->mac, spec->mac, 6);
+                memcpy(at->mac, at->spec->mac, 6);
         if (r < 0 && r != -ENOSPC)
                 return r;
-        if (r == 0 && (r = send_attach(at, err)) < 0)
-                return r;
-        *ret = TAKE_PTR(at);
-        return 0;
+        return r == 0 ? send_attach(at, err) : 0;
 }
 
 /* Who holds 'claim' on the network: the holder's row (name, external_ids;

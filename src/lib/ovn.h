@@ -236,6 +236,15 @@ struct osn_nb_port {
 struct osn_nb_attach;
 int osn_nb_attach_start(struct osn_ovsdb *nb, const struct osn_port_spec *spec, int64_t deadline,
                         struct osn_nb_attach **ret, struct osn_error *err) _wur_;
+/* _start() in two halves, for an ADD with a round trip of its own to make
+ * meanwhile (its node's OVS DB): _read_ahead() sends the pool path's read
+ * of the switch (a read: nothing is touched; off the pool path nothing is
+ * sent, and _expected_mac() is already the port's) and returns at once; _send() takes its answer
+ * and sends the attach transaction as _start() does.  'spec' must not change in between but for its
+ * chassis.  When _send() fails the caller still frees 'at'. */
+int osn_nb_attach_read_ahead(struct osn_ovsdb *nb, const struct osn_port_spec *spec,
+                             struct osn_nb_attach **ret, struct osn_error *err) _wur_;
+int osn_nb_attach_send(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err) _wur_;
 void osn_nb_attach_expected_mac(const struct osn_nb_attach *at, uint8_t ret_mac[6]);
 /* The name the port gets if that transaction commits (the iface-id). */
 const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);

@@ -7,17 +7,40 @@
 #include "ovn.h"
 #include "txn.h"
 
-int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadline,
-                      struct osn_ovs_node *ret, struct osn_error *err)
+/* The node read's two operations, in this order (their handles). */
+enum { NODE_SEL_OVS, NODE_SEL_BR };
+
+int osn_ovs_read_node_start(struct osn_ovsdb *ovs, const char *bridge, struct osn_txn **ret,
+                            struct osn_error *err)
 {
         _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
         if (!t)
                 return -ENOMEM;
-        osn_op sel_ovs =
-            osn_txn_select(t, "Open_vSwitch", NULL, (const char *const[]){"external_ids", NULL});
-        osn_op sel_br = osn_txn_select(t, "Bridge", osn_where_eq("name", json_string(bridge)),
-                                       (const char *const[]){"_uuid", "datapath_type", NULL});
-        int r = osn_txn_commit(t, ovs, deadline, err);
+        /* Handles NODE_SEL_OVS and NODE_SEL_BR (a request's first two). */
+        osn_txn_select(t, "Open_vSwitch", NULL, (const char *const[]){"external_ids", NULL});
+        osn_txn_select(t, "Bridge", osn_where_eq("name", json_string(bridge)),
+                       (const char *const[]){"_uuid", "datapath_type", NULL});
+        int r = osn_txn_start(t, ovs, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadline,
+                      struct osn_ovs_node *ret, struct osn_error *err)
+{
+        struct osn_txn *t = NULL;
+        int r = osn_ovs_read_node_start(ovs, bridge, &t, err);
+        return r < 0 ? r : osn_ovs_read_node_finish(ovs, t, bridge, deadline, ret, err);
+}
+
+int osn_ovs_read_node_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, const char *bridge,
+                             int64_t deadline, struct osn_ovs_node *ret, struct osn_error *err)
+{
+        _cleanup_txn_ struct osn_txn *t = txn;
+        const osn_op sel_ovs = NODE_SEL_OVS, sel_br = NODE_SEL_BR;
+        int r = osn_txn_finish(t, ovs, deadline, err);
         if (r < 0)
                 return r;
         memset(ret, 0, sizeof(*ret));

@@ -30,6 +30,14 @@ struct osn_ovs_node {
  * (OSN_CNI_INVALID_CONFIG) naming the bridge when it does not exist. */
 int osn_ovs_read_node(struct osn_ovsdb *ovs, const char *bridge, int64_t deadline,
                       struct osn_ovs_node *ret, struct osn_error *err) _wur_;
+/* The same in two halves, for pipelining: _start() sends the read (into
+ * '*ret'), _finish() takes its answer and always frees 'txn'. */
+struct osn_txn;
+int osn_ovs_read_node_start(struct osn_ovsdb *ovs, const char *bridge, struct osn_txn **ret,
+                            struct osn_error *err) _wur_;
+int osn_ovs_read_node_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, const char *bridge,
+                             int64_t deadline, struct osn_ovs_node *ret, struct osn_error *err)
+    _wur_;
 
 /* True when 'mappings' ("physnet:br-ex,tenant:br-t") maps 'physnet'. */
 bool osn_ovs_maps_physnet(const char *mappings, const char *physnet);

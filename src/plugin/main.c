@@ -8,6 +8,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/random.h>
 
 #include "attach.h"
 #include "cni.h"
@@ -27,6 +28,9 @@ struct invocation {
         const char *cni_version; /* for the error JSON */
         json_t *raw;             /* stdin as JSON when parsable, for DEL/GC fallbacks */
         struct osn_tenancy ten;  /* whose network (tenancy.h) */
+        struct timespec start;   /* CLOCK_MONOTONIC, the call's start (metrics) */
+        bool metrics_taken;      /* an ADD's tail records them (add_metrics()) */
+        int metrics_fd;          /* ... under this lock, taken with the answer (or -1) */
 };
 
 static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
@@ -71,21 +75,51 @@ static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
         return 0;
 }
 
+static void record_metrics(const struct invocation *inv, int code, int lock_fd);
+
+/* The ADD's result on stdout, as soon as the port is installed; then the
+ * metrics file's lock (bounded, as ever: a busy lock skips the update, and
+ * says so now), so that the tail child, which inherits it, updates the file
+ * after the plugin's exit (add_metrics()). */
+static int print_result(const struct osn_cni_result *res, void *aux)
+{
+        struct invocation *inv = aux;
+        json_t *j = osn_cni_result_json(res, inv->nc->cni_version);
+        int r = j ? osn_cni_print(j) : -ENOMEM;
+        if (r < 0 || osn_metrics_off(inv->node->metrics_file))
+                return r;
+        int l =
+            osn_metrics_lock(inv->node->metrics_file, OSN_METRICS_LOCK_WAIT_MS, &inv->metrics_fd);
+        if (l < 0)
+                log_debug("metrics file %s not updated: %s", inv->node->metrics_file,
+                          l == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-l));
+        return 0;
+}
+
+/* After an ADD that succeeded, once the plugin has exited (attach.h): its
+ * metrics, which the runtime need not wait for. */
+static void add_metrics(void *aux)
+{
+        struct invocation *inv = aux;
+        if (inv->metrics_fd >= 0)
+                record_metrics(inv, 0, TAKE_FD(inv->metrics_fd));
+}
+
 static int cmd_add(struct invocation *inv, struct osn_error *err)
 {
         struct osn_attach_req req = {.node = inv->node,
                                      .env = &inv->env,
                                      .nc = inv->nc,
                                      .ten = &inv->ten,
-                                     .stats = &inv->stats};
+                                     .stats = &inv->stats,
+                                     .answer = print_result,
+                                     .after_exit = add_metrics,
+                                     .aux = inv};
         struct osn_cni_result res;
         int r = osn_attach_add(&req, &res, err);
-        if (r < 0)
-                return r;
-        json_t *j = osn_cni_result_json(&res, inv->nc->cni_version);
-        if (!j)
-                return -ENOMEM;
-        return osn_cni_print(j);
+        if (r == 0)
+                inv->metrics_taken = true;
+        return r;
 }
 
 static int cmd_del(struct invocation *inv, struct osn_error *err)
@@ -370,13 +404,18 @@ static void log_failure(const struct invocation *inv, const struct osn_error *er
 }
 
 /* The call's counts into the node's metrics textfile (metrics.h): never
- * a failure of the call, and bounded (a busy lock skips the update). */
-static void record_metrics(const struct invocation *inv, int code, struct timespec start)
+ * a failure of the call, and bounded (a busy lock skips the update).
+ * 'lock_fd': the file's lock, already taken (taken), or -1. */
+static void record_metrics(const struct invocation *inv, int code, int lock_fd)
 {
+        const struct timespec start = inv->start;
         enum osn_cni_verb verb;
         if (!inv->node || osn_metrics_off(inv->node->metrics_file) ||
-            osn_cni_verb_parse(getenv("CNI_COMMAND"), &verb) < 0)
+            osn_cni_verb_parse(getenv("CNI_COMMAND"), &verb) < 0) {
+                if (lock_fd >= 0)
+                        close(lock_fd);
                 return;
+        }
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
         struct osn_metrics_event ev = {
@@ -390,16 +429,29 @@ static void record_metrics(const struct invocation *inv, int code, struct timesp
         };
         if (verb != OSN_VERB_ADD || code != 0)
                 ev.pool = OSN_METRICS_POOL_NONE;
-        int r = osn_metrics_record(inv->node->metrics_file, &ev, OSN_METRICS_LOCK_WAIT_MS);
+        int r = lock_fd >= 0
+                    ? osn_metrics_record_locked(inv->node->metrics_file, lock_fd, &ev)
+                    : osn_metrics_record(inv->node->metrics_file, &ev, OSN_METRICS_LOCK_WAIT_MS);
         if (r < 0)
                 log_debug("metrics file %s not updated: %s", inv->node->metrics_file,
                           r == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-r));
 }
 
+/* jansson's hash seed from one getrandom() (jansson itself opens, reads and
+ * closes /dev/urandom on its first object): a start-up cost every call pays.
+ * When the call fails, jansson seeds itself as before. */
+static void seed_json(void)
+{
+        size_t seed = 0;
+        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+                json_object_seed(seed);
+}
+
 int main(int argc, char **argv)
 {
-        struct timespec start;
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        struct invocation inv = {.metrics_fd = -1};
+        clock_gettime(CLOCK_MONOTONIC, &inv.start);
+        seed_json();
         static const struct option opts[] = {
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
@@ -420,7 +472,6 @@ int main(int argc, char **argv)
                 }
         }
 
-        struct invocation inv = {0};
         struct osn_error err = {0};
         int r = run(&inv, &err);
         if (r < 0) {
@@ -430,7 +481,8 @@ int main(int argc, char **argv)
                 if (j)
                         osn_cni_print(j);
         }
-        record_metrics(&inv, r < 0 ? err.code : 0, start);
+        if (!inv.metrics_taken)
+                record_metrics(&inv, r < 0 ? err.code : 0, -1);
         osn_netconf_free(inv.nc);
         osn_nodeconf_free(inv.node);
         json_decref(inv.raw);
