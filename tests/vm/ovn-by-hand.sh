@@ -93,7 +93,13 @@ if want dhcp; then
         -- lsp-set-addresses osn.testns/vmnet.dhcp-server "0a:58:0a:32:00:01 10.50.0.1"
     nbctl --wait=hv sync
     in_pod a ip neigh flush dev net1
-    assert_eq "unicast" "$(udhcpc_renew a)" "dhcp renew: with a localport holding server_mac/server_id, the unicast renew is answered"
+    # udhcpc gives the unicast answer 3 s, ARP for the server included: on a
+    # loaded machine one try may broadcast after all (seen once in 3 runs of
+    # make check at load 7), so two tries.  Without the server port none
+    # ever gets "unicast" (the check above).
+    R=$(udhcpc_renew a)
+    [[ "$R" == unicast ]] || { in_pod a ip neigh flush dev net1; R=$(udhcpc_renew a); }
+    assert_eq "unicast" "$R" "dhcp renew: with a localport holding server_mac/server_id, the unicast renew is answered"
     # A router appears when the options name one.
     nbctl set DHCP_Options "$DHCP_UUID" options:router=10.50.0.254
     nbctl --wait=hv sync
