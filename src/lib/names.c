@@ -3,6 +3,7 @@
 #include "names.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "alloc.h"
@@ -10,28 +11,36 @@
 
 /* --- OVN --- */
 
-char *osn_switch_name(const char *network)
+/* asprintf() of a name: malloc'd, NULL when out of memory. */
+static char *name_of(const char *fmt, ...) _printf_(1, 2);
+static char *name_of(const char *fmt, ...)
 {
         char *s = NULL;
-        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+char *osn_switch_name(const char *network)
+{
+        return name_of("osn.%s", network);
 }
 
 char *osn_port_name(const char *network, const char *container_id, const char *ifname)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.%s.%s", network, container_id, ifname) < 0 ? NULL : s;
+        return name_of("osn.%s.%s.%s", network, container_id, ifname);
 }
 
 char *osn_identity_port_name(const char *network, const char *identity)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.id.%s", network, identity) < 0 ? NULL : s;
+        return name_of("osn.%s.id.%s", network, identity);
 }
 
 char *osn_spare_port_name(const char *network, const char *uuid)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.spare.%s", network, uuid) < 0 ? NULL : s;
+        return name_of("osn.%s.spare.%s", network, uuid);
 }
 
 bool osn_is_spare_port(const char *network, const char *port_name, char uuid[OSN_UUID_SIZE])
@@ -51,14 +60,12 @@ bool osn_is_spare_port(const char *network, const char *port_name, char uuid[OSN
 
 char *osn_localnet_port_name(const char *network)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.localnet", network) < 0 ? NULL : s;
+        return name_of("osn.%s.localnet", network);
 }
 
 char *osn_dhcp_port_name(const char *network)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.dhcp", network) < 0 ? NULL : s;
+        return name_of("osn.%s.dhcp", network);
 }
 
 /* A version-4-shaped UUID from the network's hash and a salt per object. */
@@ -95,20 +102,17 @@ static void salted_uuid(const char *node_key, uint64_t salt, char buf[OSN_UUID_S
 
 char *osn_router_name(const char *network)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s", network) < 0 ? NULL : s;
+        return name_of("osn.%s", network);
 }
 
 char *osn_router_port_name(const char *node_key)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.lrp", node_key) < 0 ? NULL : s;
+        return name_of("osn.%s.lrp", node_key);
 }
 
 char *osn_router_lsp_name(const char *node_key)
 {
-        char *s = NULL;
-        return asprintf(&s, "osn.%s.router", node_key) < 0 ? NULL : s;
+        return name_of("osn.%s.router", node_key);
 }
 
 void osn_router_port_uuid(const char *node_key, char buf[OSN_UUID_SIZE])

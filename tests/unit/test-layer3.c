@@ -152,8 +152,8 @@ static void test_names(void)
         const char *l3[] = {OSN_EXT_NETWORK, "ns1/l3@a", OSN_EXT_L3_NETWORK, "ns1/l3", NULL};
         const char *l2[] = {OSN_EXT_NETWORK, "ns1/l2", NULL};
         json_t *m3 = osn_ovsdb_map(l3), *m2 = osn_ovsdb_map(l2);
-        CHECK(osn_nb_router_lsp_uuid(m3, u1) && osn_nb_router_lsp_uuid(m3, u2) &&
-                  streq(u1, u2) && osn_ovsdb_is_uuid(u1),
+        CHECK(osn_nb_router_lsp_uuid(m3, u1) && osn_nb_router_lsp_uuid(m3, u2) && streq(u1, u2) &&
+                  osn_ovsdb_is_uuid(u1),
               "a node switch's router port has one derived UUID: %s", u1);
         CHECK(!osn_nb_router_lsp_uuid(m2, u1), "a layer2 switch has none");
         osn_router_lsp_uuid("ns1/l3@a", u2);
