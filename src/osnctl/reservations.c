@@ -121,11 +121,19 @@ int osnctl_release(struct osnctl *ctl, int argc, char **argv)
                 osnctl_err("%s", err.msg);
                 return OSNCTL_PROBLEMS;
         }
-        if (!ctl->json)
+        if (!ctl->json) {
                 printf("released identity %s of network %s (port %s)\n", argv[1], argv[0], port);
-        else
-                printf("{\"released\": {\"network\": \"%s\", \"port\": \"%s\"}}\n", argv[0], port);
-        return OSNCTL_OK;
+                return OSNCTL_OK;
+        }
+        /* Built, not printed by hand: names are escaped as JSON wants. */
+        _cleanup_json_ json_t *j = json_pack("{s:{s:s, s:s, s:s}}", "released", "network", argv[0],
+                                             "identity", argv[1], "port", port);
+        if (!j) {
+                osnctl_err("released %s, but cannot write it as JSON (a name that is not UTF-8?)",
+                           port);
+                return OSNCTL_PROBLEMS;
+        }
+        return osnctl_print_json(j) < 0 ? OSNCTL_PROBLEMS : OSNCTL_OK;
 }
 
 int osnctl_release_older(struct osn_ovsdb *nb, long long older_than_s, bool dry_run,
