@@ -65,12 +65,12 @@ for d in /var/lib/dhcp /var/lib/dhcpcd /run/dhcpcd; do
 done
 case $kind in
 dhclient)
-    exec timeout $secs dhclient -4 -d -v -1 -lf $dir/$pod.leases -pf $dir/$pod.pid -sf $hook net1 ;;
+    exec timeout -k 5 $secs dhclient -4 -d -v -1 -lf $dir/$pod.leases -pf $dir/$pod.pid -sf $hook net1 ;;
 dhclient6)
-    exec timeout $secs dhclient -6 -d -v -1 -lf $dir/$pod.leases -pf $dir/$pod.pid -sf $hook net1 ;;
+    exec timeout -k 5 $secs dhclient -6 -d -v -1 -lf $dir/$pod.leases -pf $dir/$pod.pid -sf $hook net1 ;;
 dhcpcd)
     printf 'option interface_mtu, domain_name_servers, domain_search, domain_name, host_name\nnoipv4ll\n' >$dir/$pod.conf
-    exec timeout $secs dhcpcd -B -4 -d -f $dir/$pod.conf -c $hook net1 ;;
+    exec timeout -k 5 $secs dhcpcd -B -4 -d -f $dir/$pod.conf -c $hook net1 ;;
 networkd)
     # systemd-networkd expects no udev where /sys is read-only (its
     # container rule); its state and config go to tmpfs.
@@ -80,7 +80,7 @@ networkd)
     mount -o remount,bind,ro /sys
     mount -t tmpfs tmpfs /etc/systemd/network
     printf '[Match]\nName=net1\n[Network]\nDHCP=ipv4\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n[DHCPv4]\nUseMTU=yes\nUseDomains=yes\nUseHostname=no\nClientIdentifier=mac\n' >/etc/systemd/network/50-net1.network
-    exec env SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console timeout $secs /lib/systemd/systemd-networkd ;;
+    exec env SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console timeout -k 5 $secs /lib/systemd/systemd-networkd ;;
 esac
 RUN
 }
