@@ -70,11 +70,11 @@ POOL_SIZE = env_int("BENCH_POOL_SIZE", 4)
 def scale_points():
     """BENCH_SCALE_POINTS: NB sizes (ports added to the scale network) to
     measure at, filled cumulatively; BENCH_SCALE_PORTS=N alone means "0 N"."""
-    v = os.environ.get("BENCH_SCALE_POINTS", "")
-    if not v and os.environ.get("BENCH_SCALE_PORTS"):
+    v = os.environ.get("BENCH_SCALE_POINTS")  # set but empty: no scale part
+    if v is None and os.environ.get("BENCH_SCALE_PORTS"):
         n = env_int("BENCH_SCALE_PORTS", 0)
         v = f"0 {n}" if n > 0 else ""
-    elif not v:
+    elif v is None:
         v = "0 2000 5000"
     try:
         pts = sorted({int(x) for x in v.replace(",", " ").split()})

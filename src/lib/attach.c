@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -200,18 +201,18 @@ struct add_state {
         struct osn_nb_attach *nba;
         struct osn_nb_port nbp;
         uint8_t veth_mac[6];
-        uint8_t made_mac[6]; /* the MAC the pod's end was made with */
+        uint8_t made_mac[6]; /* the MAC the pod's end has (zero: the kernel's) */
         struct early_veth {  /* make_veth_early()'s thread, while it runs */
                 pthread_t thread;
                 bool running;
                 struct osn_veth_req req;
-                uint8_t mac[6];
                 int r;
                 struct osn_error err;
         } early;
         bool nb_port, veth, ovs_port; /* what to undo on failure */
         bool stale;                   /* an earlier try's veth is there (remove_stale()) */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
+        int gate;                     /* to the tail child (tail_start()), or -1 */
         long long t_plugged;          /* CLOCK_MONOTONIC ns, for the timeline */
 
         /* A layer3 network (layer3.h): the request on the node's piece,
@@ -600,14 +601,21 @@ static int start_nb_attach(struct add_state *st, struct osn_error *err)
         return 0;
 }
 
-/* The kernel side: the veth pair, its peer in the pod with MAC 'mac'. */
+static bool mac_known(const uint8_t mac[6])
+{
+        static const uint8_t zero[6];
+        return memcmp(mac, zero, 6) != 0;
+}
+
+/* The kernel side: the veth pair, its peer in the pod with MAC 'mac' (the
+ * kernel's when zero). */
 static int create_veth(struct add_state *st, const uint8_t mac[6], struct osn_error *err)
 {
         const struct osn_cni_env *env = st->req->env;
         struct osn_veth_req vr = {.host_name = st->host,
                                   .pod_ifname = env->ifname,
                                   .pod_netns_fd = st->netns_fd,
-                                  .pod_mac = mac,
+                                  .pod_mac = mac_known(mac) ? mac : NULL,
                                   .mtu = st->spec.mtu};
         int r = osn_veth_create(&vr, err);
         if (r < 0)
@@ -625,29 +633,30 @@ static void *early_veth_run(void *arg)
 }
 
 /* The veth early (do_add()), by a thread of its own: the kernel makes it
- * (milliseconds) while the node's OVS read and the pool read travel and the
- * NB attach goes out, with the MAC the NB attach expects before its read
- * (the first candidate's, or the attachment's own name's on the pool path);
- * the port's MAC, when another (a spare's), is set once known
- * (make_veth()).  The thread writes nothing of the ADD's but 'st->early'
+ * (a millisecond or two) while this process reaches both DBs and their
+ * reads travel, so that the plug waits for nothing but the pool read.  Its
+ * pod end has the kernel's MAC: the port's (on the pool path a spare's,
+ * known only from the read) is set once the port is plugged (fit_veth()),
+ * while OVN works.  The thread writes nothing of the ADD's but 'st->early'
  * (its own netlink socket; a setns() of a thread is its own).  A failure
  * here is no failure yet: the veth is made again in its place, and fails
- * there in the ADD's own order.  Without a thread, the veth is made in its
- * place. */
+ * there in the ADD's own order, but for a host end that exists (a retried
+ * ADD's, whose earlier try left it: join_early_veth()).  Without a thread,
+ * the veth is made in its place. */
 static void make_veth_early(struct add_state *st)
 {
         struct early_veth *ev = &st->early;
-        osn_nb_attach_expected_mac(st->nba, ev->mac); /* a spare's is not known yet */
         ev->req = (struct osn_veth_req){.host_name = st->host,
                                         .pod_ifname = st->req->env->ifname,
                                         .pod_netns_fd = st->netns_fd,
-                                        .pod_mac = ev->mac,
                                         .mtu = st->spec.mtu};
         ev->running = pthread_create(&ev->thread, NULL, early_veth_run, ev) == 0;
 }
 
 /* Waits for make_veth_early()'s thread, if it runs: st->veth when it made
- * the veth. */
+ * the veth; st->stale when it found the host end there (an earlier try's:
+ * the pool read sent before it knew is dropped, remove_stale() goes
+ * first). */
 static void join_early_veth(struct add_state *st)
 {
         struct early_veth *ev = &st->early;
@@ -655,12 +664,17 @@ static void join_early_veth(struct add_state *st)
                 return;
         pthread_join(ev->thread, NULL);
         ev->running = false;
+        if (ev->r == -EEXIST && osn_link_exists(st->host) > 0) {
+                st->stale = true;
+                osn_nb_attach_free(TAKE_PTR(st->nba));
+                return;
+        }
         if (ev->r < 0) {
                 log_debug("veth %s early: %s", st->host, ev->err.msg);
                 return;
         }
         st->veth = true;
-        memcpy(st->made_mac, ev->mac, 6);
+        memset(st->made_mac, 0, 6);
 }
 
 /* A failure before the NB attach went out leaves nothing, as before the
@@ -672,27 +686,35 @@ static void drop_early_veth(struct add_state *st)
                 st->veth = false;
 }
 
-/* The veth with the port's MAC (made early, or now), then up. */
+/* The veth (made early, or now, with the port's MAC when known), its host
+ * end up: what the plug needs. */
 static int make_veth(struct add_state *st, struct osn_error *err)
 {
-        const struct osn_cni_env *env = st->req->env;
         int r;
         join_early_veth(st);
-        if (!st->veth)
-                r = create_veth(st, st->veth_mac, err);
-        else if (memcmp(st->made_mac, st->veth_mac, 6) != 0)
-                r = osn_pod_set_mac(st->netns_fd, env->ifname, st->veth_mac, err);
-        else
-                r = 0;
-        if (r < 0)
+        if (!st->veth && (r = create_veth(st, st->veth_mac, err)) < 0)
                 return r;
+        return osn_link_set_up(st->host, true, err);
+}
+
+/* Once plugged, while OVN works: the pod's end takes the port's MAC when it
+ * was made with another (the kernel's, on the pool path), and on the
+ * userspace datapath, which reads frames with AF_PACKET and forwards
+ * partial checksums as they are, both ends compute their checksums. */
+static int fit_veth(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_cni_env *env = st->req->env;
+        if (memcmp(st->made_mac, st->nbp.mac, 6) != 0) {
+                int r = osn_pod_set_mac(st->netns_fd, env->ifname, st->nbp.mac, err);
+                if (r < 0)
+                        return r;
+                memcpy(st->made_mac, st->nbp.mac, 6);
+        }
         if (streq(st->node.datapath_type, "netdev")) {
-                /* The userspace datapath reads frames with AF_PACKET and
-                 * forwards partial checksums as they are. */
                 osn_link_disable_tx_csum(-1, st->host);
                 osn_link_disable_tx_csum(st->netns_fd, env->ifname);
         }
-        return osn_link_set_up(st->host, true, err);
+        return 0;
 }
 
 /* The OVS side: watch the interface, then plug it into the bridge. */
@@ -726,8 +748,10 @@ static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_er
                                  OSN_EXT_POD_NAME,
                                  env->args.pod_name,
                                  NULL};
+
         if ((r = osn_ovs_add_port(st->ovs, &st->node, st->host, ovs_ids, st->deadline, err)) < 0)
                 return r;
+
         st->ovs_port = true;
         return osn_ovsdb_monitor_cond_finish(st->ovs, "iface", mon, st->deadline, ret_iface_init,
                                              err);
@@ -757,9 +781,9 @@ static int follow_network(struct add_state *st, struct osn_error *err)
 }
 
 /* The NB's answer: the port's final addresses and MAC.  When the MAC is not
- * the one the veth was made with (a lost claim moved the port to another
- * address, or a retried ADD adopted its earlier port), the pod's interface
- * takes the port's. */
+ * the one the plug announced (a lost claim moved the port to another address
+ * or spare, or a retried ADD adopted its earlier port), the OVS interface
+ * says the port's (and fit_veth() gives it to the pod's end). */
 static int finish_nb_attach(struct add_state *st, struct osn_error *err)
 {
         int r = osn_nb_attach_finish(st->nba, st->deadline, &st->nbp, err);
@@ -777,16 +801,12 @@ static int finish_nb_attach(struct add_state *st, struct osn_error *err)
         }
         if (memcmp(st->nbp.mac, st->veth_mac, 6) == 0)
                 return 0;
-        if (!st->veth) {
-                memcpy(st->veth_mac, st->nbp.mac, 6); /* the veth is made with it */
+        memcpy(st->veth_mac, st->nbp.mac, 6); /* a veth made from now on has it */
+        if (!st->ovs_port)
                 return 0;
-        }
         char m[OSN_MAC_STRLEN];
         log_info("port %s: the pod's interface takes MAC %s", st->port,
                  osn_mac_format(st->nbp.mac, m, sizeof(m)));
-        if ((r = osn_pod_set_mac(st->netns_fd, st->req->env->ifname, st->nbp.mac, err)) < 0)
-                return r;
-        memcpy(st->veth_mac, st->nbp.mac, 6);
         return osn_ovs_set_iface_id(st->ovs, st->host, "attached-mac", m, st->deadline, err);
 }
 
@@ -810,63 +830,138 @@ static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_e
         return 0;
 }
 
-/* What is left after ovn-installed but the answer: the pool top-up's
- * answer (a Raft NB may drop a transaction whose client leaves before it is
- * answered), a goodbye to both DBs, and the announcement's repeats (about
- * two seconds).  A child does it, holding none of the runtime's pipes
- * (stdin, stdout and stderr become /dev/null), so that the plugin answers
- * and exits at once: the runtime waits for the exit and for its stdout to
- * close, not for the child.  The child starts its work once the plugin
- * has exited (the plugin's end of a pipe closes then), so that on a busy
- * node it does not take the CPU from the answer.  The parent leaves both
- * connections to the child without a word (a goodbye would end them for it
- * too).  Without a child (fork() failed) the plugin waits for the top-up
- * itself and skips the repeats. */
-static void add_tail(struct add_state *st)
+/* --- The ADD's tail ---
+ *
+ * What is left after ovn-installed but the answer: the pool top-up's answer
+ * (a Raft NB may drop a transaction whose client leaves before it is
+ * answered), a goodbye to both DBs, the announcement's repeats (about two
+ * seconds) and 'after_exit'.  A child does it, made before the wait for OVN
+ * (tail_start()), so that the fork's cost overlaps OVN's work and after
+ * ovn-installed the plugin only answers and exits.  The child holds none of
+ * the runtime's pipes (stdin, stdout and stderr become /dev/null) and
+ * touches nothing of the ADD's until the plugin says go (tail_go(): one
+ * message on the gate, carrying the descriptor the answer hands on) and has
+ * exited (the gate's end of file): the runtime waits for the plugin's exit
+ * and for its stdout to close, not for the child, and on a busy node the
+ * child does not take the CPU from the answer.  The plugin reads only the
+ * OVS connection after the fork, so the child's copy of the NB connection
+ * is true; it hangs up the OVS one (osn_ovsdb_hangup()).  A plugin that
+ * fails after the fork closes the gate without a word: the child leaves at
+ * once, and the rollback is the plugin's alone.  Without a child
+ * (socketpair() or fork() failed) the plugin does that work itself after
+ * the answer, but for the repeats (tail_inline()). */
+
+union gate_msg {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* The child's wait for the plugin's go (true) and then its exit, bounded;
+ * false when the gate closed without one.  '*ret_fd': the descriptor that
+ * came with it, or -1. */
+static bool tail_wait_go(int gate, int64_t deadline, int *ret_fd)
 {
-        int gate[2];
-        bool gated = pipe2(gate, O_CLOEXEC) == 0;
-        pid_t pid = fork();
-        if (pid > 0) {
-                /* gate[1] stays open until the plugin exits. */
-                if (gated)
-                        close(gate[0]);
-                osn_ovsdb_abandon(st->nb);
-                osn_ovsdb_abandon(st->ovs);
-                st->nb = st->ovs = NULL;
-                return;
-        }
-        if (pid < 0) {
-                if (gated)
-                        close(gate[0]), close(gate[1]);
-                osn_nb_attach_refill(st->nba, st->deadline);
-                if (st->req->after_exit)
-                        st->req->after_exit(st->req->aux);
-                return;
-        }
+        struct pollfd pfd = {.fd = gate, .events = POLLIN};
+        *ret_fd = -1;
+        int n;
+        while ((n = poll(&pfd, 1, osn_ms_left(deadline))) < 0 && errno == EINTR)
+                ;
+        char go = 0;
+        union gate_msg cm;
+        struct iovec iov = {.iov_base = &go, .iov_len = 1};
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof(cm)};
+        if (n <= 0 || recvmsg(gate, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1 || go != 'g')
+                return false;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        while (poll(&pfd, 1, osn_ms_left(deadline)) < 0 && errno == EINTR)
+                ;
+        return true;
+}
+
+static _Noreturn void tail_run(struct add_state *st, int gate)
+{
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int k = 0; k < 3 && devnull >= 0; k++)
                 (void)dup2(devnull, k);
         if (devnull > 2)
                 close(devnull);
-        /* Off the runtime's pipes first, then wait for the plugin's exit. */
-        if (gated) {
-                /* Bounded, as every wait: the ADD's deadline. */
-                struct pollfd pfd = {.fd = gate[0], .events = POLLIN};
-                close(gate[1]);
-                while (poll(&pfd, 1, osn_ms_left(st->deadline)) < 0 && errno == EINTR)
-                        ;
-                close(gate[0]);
-        }
+        int fd;
+        /* The wait for OVN is bounded by the deadline; the answer comes
+         * right after it. */
+        if (!tail_wait_go(gate, st->deadline + CLEANUP_TIMEOUT_MS, &fd))
+                _exit(0);
+        close(gate);
         if (st->netns_fd >= 0)
                 close(st->netns_fd);
         if (st->req->after_exit)
-                st->req->after_exit(st->req->aux);
+                st->req->after_exit(st->req->aux, fd);
+        else if (fd >= 0)
+                close(fd);
         osn_nb_attach_refill(st->nba, st->deadline);
         osn_ovsdb_close(st->nb);
-        osn_ovsdb_close(st->ovs);
+        osn_ovsdb_hangup(st->ovs);
         osn_announce_repeat(&st->ann);
         _exit(0);
+}
+
+/* Before the wait for OVN: the tail child (no child: st->gate stays -1). */
+static void tail_start(struct add_state *st)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return;
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(sv[0]);
+                tail_run(st, sv[1]);
+        }
+        close(sv[1]);
+        if (pid < 0)
+                close(sv[0]);
+        else
+                st->gate = sv[0];
+}
+
+static void tail_inline(struct add_state *st, int fd)
+{
+        osn_nb_attach_refill(st->nba, st->deadline);
+        if (st->req->after_exit)
+                st->req->after_exit(st->req->aux, fd);
+        else if (fd >= 0)
+                close(fd);
+}
+
+/* After the answer: the child's go, with 'fd' (taken; -1: none).  The gate
+ * stays open until the plugin exits (the child's second signal); both
+ * connections are the child's now, left without a word (a goodbye would end
+ * them for it too). */
+static void tail_go(struct add_state *st, int fd)
+{
+        char go = 'g';
+        union gate_msg cm;
+        struct iovec iov = {.iov_base = &go, .iov_len = 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (fd >= 0) {
+                msg.msg_control = cm.buf;
+                msg.msg_controllen = sizeof(cm.buf);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        if (st->gate < 0 || sendmsg(st->gate, &msg, MSG_NOSIGNAL) != 1) {
+                tail_inline(st, fd);
+                return;
+        }
+        if (fd >= 0)
+                close(fd);
+        osn_ovsdb_abandon(st->nb);
+        osn_ovsdb_abandon(st->ovs);
+        st->nb = st->ovs = NULL;
 }
 
 static void fill_add_result(const struct add_state *st, struct osn_cni_result *ret)
@@ -903,11 +998,13 @@ static long long mono_ns(void)
 }
 
 /* The common ADD, pipelined (design.md, steps 4 to 7): the NB transaction
- * goes out, and the server (then northd) works on it while this node makes
- * the veth and plugs it; then the NB's answer. */
+ * goes out, and the server (then northd) works on it while this node plugs
+ * the veth; then the NB's answer, and the veth fitted to it while OVN
+ * works.  A retried ADD's earlier pieces go first. */
 static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
 {
         int r;
+        join_early_veth(st);
         if (st->stale)
                 remove_stale(st);
         if ((r = start_nb_attach(st, err)) < 0) {
@@ -919,7 +1016,10 @@ static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct o
         if ((r = plug_ovs(st, ret_iface_init, err)) < 0)
                 return r;
         st->t_plugged = mono_ns();
-        return finish_nb_attach(st, err);
+        osn_nb_attach_top_up(st->nba);
+        if ((r = finish_nb_attach(st, err)) < 0)
+                return r;
+        return fit_veth(st, err);
 }
 
 /* A persistent identity's ADD: its port may be held on this node by another
@@ -938,7 +1038,7 @@ static int add_identity_first(struct add_state *st, json_t **ret_iface_init, str
         if ((r = plug_ovs(st, ret_iface_init, err)) < 0)
                 return r;
         st->t_plugged = mono_ns();
-        return 0;
+        return fit_veth(st, err);
 }
 
 /* Peers that knew one of the port's addresses with another MAC (a pod
@@ -977,6 +1077,27 @@ static void log_added(const struct add_state *st, long long t_installed)
             st->ten->network, st->t_plugged, t_installed, mono_ns());
 }
 
+/* Both DBs reached and read: the node's OVS read and the pool read go out
+ * together (reads: a node that fails the check has touched nothing); a
+ * layer3 network's node piece is joined first. */
+static int read_node_and_pool(struct add_state *st, struct osn_error *err)
+{
+        const struct osn_attach_req *req = st->req;
+        int r;
+        if ((r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0)
+                return r;
+        if (st->l3_nc && (r = join_layer3(st, err)) < 0)
+                return r;
+        _cleanup_txn_ struct osn_txn *node_read = NULL;
+        r = osn_ovs_read_node_start(st->ovs, req->node->integration_bridge, &node_read, err);
+        if (r < 0)
+                return r;
+        if (!st->spec.identity &&
+            (r = osn_nb_attach_read_ahead(st->nb, &st->spec, &st->nba, err)) < 0)
+                return r;
+        return check_node(st, TAKE_PTR(node_read), err);
+}
+
 /* One ADD, step by step: design.md's steps 2 to 11, in their order. */
 static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_error *err)
 {
@@ -986,45 +1107,35 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         st->deadline = osn_now_ms() + req->node->ready_timeout_ms;
         if ((r = plan_add(st, err)) < 0)
                 return r;
+
         if ((r = open_pod_netns(st, err)) < 0)
                 return r;
-        if ((r = connect_both(req->node, st->deadline, &st->nb, &st->ovs, err)) < 0)
-                return r;
-        if (st->l3_nc && (r = join_layer3(st, err)) < 0)
-                return r;
-        /* The node's OVS read and the pool read go out together (reads: a
-         * node that fails the check has touched nothing), and the kernel
-         * makes the veth while they travel (its MAC set later when the
-         * port's is another; removed quietly when the check fails).  Not
-         * for a retried ADD, whose earlier try's pieces go first
-         * (remove_stale()), nor for an identity's, whose port decides its
-         * veth (add_identity_first()). */
-        _cleanup_txn_ struct osn_txn *node_read = NULL;
-        r = osn_ovs_read_node_start(st->ovs, req->node->integration_bridge, &node_read, err);
-        if (r < 0)
-                return r;
-        st->stale = !st->spec.identity && osn_link_exists(st->host) > 0;
-        if (!st->spec.identity && !st->stale) {
-                if ((r = osn_nb_attach_read_ahead(st->nb, &st->spec, &st->nba, err)) < 0)
-                        return r;
+
+        if (!st->spec.identity)
                 make_veth_early(st);
-        }
-        if ((r = check_node(st, TAKE_PTR(node_read), err)) < 0) {
+        if ((r = read_node_and_pool(st, err)) < 0) {
                 drop_early_veth(st);
                 return r;
         }
+
         _cleanup_json_ json_t *iface_init = NULL;
         r = st->spec.identity ? add_identity_first(st, &iface_init, err)
                               : add_pipelined(st, &iface_init, err);
         if (r < 0)
                 return r;
+
         r = osn_pod_configure(st->netns_fd, req->env->ifname, st->nbp.ips, st->nbp.n_ips, err);
         for (size_t i = 0; r >= 0 && i < st->n_routes; i++)
                 r = osn_pod_add_routes(st->netns_fd, req->env->ifname, &st->routes[i].dst,
                                        &st->routes[i].gw, 1, err);
         if (r < 0)
                 return r;
+
         announce_ready(st);
+        if (req->stats)
+                req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
+        tail_start(st);
+
         if ((r = wait_installed(st, iface_init, err)) < 0)
                 return r;
         long long t_installed = mono_ns();
@@ -1034,13 +1145,15 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
 
         /* Nothing else before the answer: the pool's top-up (it went out
          * with the attach), the goodbyes, the repeats and the metrics are
-         * the child's; the log line comes after the answer. */
+         * the tail's; the log line comes after the answer. */
         fill_add_result(st, ret);
-        if (req->stats)
-                req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
-        if (req->answer && (r = req->answer(ret, req->aux)) < 0)
+
+        int fd = -1;
+        if (req->answer && (r = req->answer(ret, req->aux, &fd)) < 0)
                 return r;
-        add_tail(st);
+
+        tail_go(st, fd);
+
         log_added(st, t_installed);
         return 0;
 }
@@ -1066,7 +1179,8 @@ int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *
         if (r0 < 0)
                 return r0;
         const struct osn_attach_req *req = &lreq;
-        struct add_state st = {.req = req, .ten = req->ten, .netns_fd = -1, .ann = {.fd = -1}};
+        struct add_state st = {
+            .req = req, .ten = req->ten, .netns_fd = -1, .ann = {.fd = -1}, .gate = -1};
         if (req->ten != net_req->ten) {
                 st.l3_nc = net_req->nc;
                 st.l3_ten = net_req->ten;
@@ -1085,6 +1199,8 @@ int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *
         osn_host_ifname(st.port, st.host);
         int r = do_add(&st, ret, err);
         join_early_veth(&st); /* before anything is undone: it may still be at work */
+        if (r < 0 && st.gate >= 0)
+                close(st.gate); /* the tail child leaves without a word */
         if (r < 0)
                 add_rollback(&st, err);
         osn_nb_attach_free(st.nba);

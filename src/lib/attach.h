@@ -45,14 +45,16 @@ struct osn_attach_req {
         struct osn_attach_stats *stats; /* ADD: filled when not NULL (also on failure) */
         /* ADD, the program's edge (both may be NULL).  'answer' gets the
          * result as soon as the port is installed, before anything else is
-         * done (the plugin prints it); an error from it fails the ADD.
-         * 'after_exit' is called once, after an ADD that succeeded, when
-         * the plugin has exited: by the ADD's tail child (add_tail() in
-         * attach.c), or, when there is none, before osn_attach_add()
-         * returns.  What need not delay the answer goes there (the
-         * metrics).  Both get 'aux'. */
-        int (*answer)(const struct osn_cni_result *res, void *aux);
-        void (*after_exit)(void *aux);
+         * done (the plugin prints it); an error from it fails the ADD.  It
+         * may hand one descriptor on ('*ret_fd', -1 by default; the ADD
+         * takes it) to 'after_exit', which is called once, after an ADD
+         * that succeeded, when the plugin has exited: by the ADD's tail
+         * child (tail_start() in attach.c, which receives the descriptor),
+         * or, when there is none, before osn_attach_add() returns.  What
+         * need not delay the answer goes there (the metrics, under the
+         * lock the answer took).  Both get 'aux'. */
+        int (*answer)(const struct osn_cni_result *res, void *aux, int *ret_fd);
+        void (*after_exit)(void *aux, int fd);
         void *aux;
 };
 

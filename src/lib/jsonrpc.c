@@ -487,6 +487,29 @@ void osn_jsonrpc_close(struct osn_jsonrpc *s)
         free(s);
 }
 
+void osn_jsonrpc_hangup(struct osn_jsonrpc *s, int ms)
+{
+        if (!s)
+                return;
+        int fd = osn_jsonrpc_fd(s);
+        if (!startswith(osn_jsonrpc_name(s), "ssl:") && shutdown(fd, SHUT_WR) == 0) {
+                int64_t deadline = osn_now_ms() + ms;
+                char buf[4096];
+                for (;;) {
+                        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                                break;
+                        if (n > 0)
+                                continue;
+                        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                        int left = osn_ms_left(deadline);
+                        if (left <= 0 || (poll(&pfd, 1, left) < 0 && errno != EINTR))
+                                break;
+                }
+        }
+        osn_jsonrpc_close(s);
+}
+
 void osn_jsonrpc_close_gracefully(struct osn_jsonrpc *s, int ms)
 {
         if (!s)

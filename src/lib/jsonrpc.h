@@ -51,6 +51,12 @@ void osn_jsonrpc_close(struct osn_jsonrpc *s);
  * then closes.  TLS sessions are closed at once (the stream shuts TLS down
  * itself).  Accepts NULL. */
 void osn_jsonrpc_close_gracefully(struct osn_jsonrpc *s, int ms);
+/* Ends a connection whose stream another process also read (a fork()ed
+ * copy): nothing is parsed, since this copy's buffers no longer match the
+ * stream.  Shuts down writing, discards what arrives until the server's EOF
+ * (so that nothing unread makes the close a reset) or 'ms', then closes.
+ * An ssl: stream is only closed.  Accepts NULL. */
+void osn_jsonrpc_hangup(struct osn_jsonrpc *s, int ms);
 
 const char *osn_jsonrpc_name(const struct osn_jsonrpc *s);
 int osn_jsonrpc_fd(const struct osn_jsonrpc *s);

@@ -93,6 +93,7 @@ struct osn_nb_attach {
         osn_op refill_guard;
         unsigned refill_lost; /* claims its spares lost */
         bool refill_near_full;
+        bool top_up_due; /* a spare was claimed: osn_nb_attach_top_up() sends its top-up */
         char held_key[OSN_PORT_NAME_SIZE];  /* the switch's key of what this ADD holds */
         char held_name[OSN_PORT_NAME_SIZE]; /* what the pool read found under it, or "" */
         struct spare held;                  /* ... its MAC and addresses */
@@ -714,6 +715,22 @@ static void refill_start(struct osn_nb_attach *at)
                 log_info("network %s: pool not topped up: %s", at->spec->network, e.msg);
 }
 
+/* The top-up right behind the claim, guarded by the index as the claim
+ * leaves it: it commits only after the claim did (one connection, in
+ * order), and northd has compiled its spares by the time ovn-controller
+ * sees the caller's plug (measured: sent after the claim's answer, they
+ * competed with the port in northd and ovn-controller; sent after the
+ * ADD's answer, 8 ADDs at once found the pool empty half the time).  Built
+ * after the plug, not before: its spares' rows are the biggest thing an ADD
+ * writes. */
+void osn_nb_attach_top_up(struct osn_nb_attach *at)
+{
+        if (!at || !at->top_up_due || refill_in_flight(at))
+                return;
+        at->top_up_due = false;
+        refill_start(at);
+}
+
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
 {
         if (!at)
@@ -1079,19 +1096,12 @@ int osn_nb_attach_send(struct osn_nb_attach *at, int64_t deadline, struct osn_er
                 if (at->mode == ATTACH_HELD)
                         return send_attach(at, err);
                 if (at->mode == ATTACH_CLAIM) {
-                        /* The top-up right behind the claim, guarded by the
-                         * index as the claim leaves it: it commits only
-                         * after the claim did (one connection, in order),
-                         * and northd has compiled its spares by the time
-                         * ovn-controller sees the caller's plug (measured:
-                         * sent after the claim's answer, they competed
-                         * with the port in northd and ovn-controller; sent
-                         * after the ADD's answer, 8 ADDs at once found the
-                         * pool empty half the time). */
+                        /* The top-up goes right behind the claim, once the
+                         * caller has plugged (osn_nb_attach_top_up()). */
                         if ((r = send_attach(at, err)) < 0)
                                 return r;
                         claimed_key_gone(at);
-                        refill_start(at);
+                        at->top_up_due = true;
                         return 0;
                 }
         }
@@ -1892,6 +1902,7 @@ static void attached(struct osn_nb_attach *at, struct osn_nb_port *ret)
         if (at->mode == ATTACH_CLAIM) {
                 claimed_key_gone(at);
                 fill_result(at, at->spares[at->claim].uuid, true, ret);
+                at->top_up_due = false;
                 if (!refill_in_flight(at))
                         refill_start(at);
         } else if (at->mode == ATTACH_HELD) {

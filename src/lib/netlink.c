@@ -822,10 +822,11 @@ void osn_announce_repeat(struct osn_announce *a)
 {
         static const int delays_ms[] = {50, 150, 300, 600, 1000, 2000};
         for (size_t i = 0; a->fd >= 0 && i < ARRAY_SIZE(delays_ms); i++) {
-                int prev = i ? delays_ms[i - 1] : 0;
-                struct timespec ts = {.tv_sec = 0,
-                                      .tv_nsec = (long)(delays_ms[i] - prev) * 1000000};
-                nanosleep(&ts, NULL);
+                int gap = delays_ms[i] - (i ? delays_ms[i - 1] : 0);
+                struct timespec ts = {.tv_sec = gap / 1000,
+                                      .tv_nsec = (long)(gap % 1000) * 1000000};
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
                 size_t failed;
                 (void)announce_round(a, &failed);
         }

@@ -255,6 +255,9 @@ const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);
 const char *osn_nb_attach_network(const struct osn_nb_attach *at);
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err) _wur_;
+/* After _send() claimed a spare and the caller plugged it: sends the pool's
+ * top-up right behind the claim (else _finish() does).  Never an error. */
+void osn_nb_attach_top_up(struct osn_nb_attach *at);
 /* After _finish(): waits (within 'deadline') for the pool's top-up (sent
  * right behind the claim, or after an attach without a spare) and retries
  * it when a guard did not hold, a few times.  Never an error: a pool that

@@ -1044,10 +1044,13 @@ int osn_ovsdb_from_fd(int fd, const char *name, struct osn_ovsdb **ret)
         return 0;
 }
 
-static void free_conn(struct osn_ovsdb *c, bool goodbye)
+enum conn_end { END_GOODBYE, END_ABANDON, END_HANGUP };
+
+static void free_conn(struct osn_ovsdb *c, enum conn_end how)
 {
         if (!c)
                 return;
+        bool goodbye = how == END_GOODBYE;
         if (goodbye && c->rpc && !osn_jsonrpc_error(c->rpc)) {
                 /* Cancel the monitors: their updates are what would arrive
                  * unread and make the server log a reset. */
@@ -1067,6 +1070,8 @@ static void free_conn(struct osn_ovsdb *c, bool goodbye)
                 remove_req(c, &c->reqs[c->n_reqs - 1]);
         if (goodbye)
                 osn_jsonrpc_close_gracefully(c->rpc, GOODBYE_MS);
+        else if (how == END_HANGUP)
+                osn_jsonrpc_hangup(c->rpc, GOODBYE_MS);
         else
                 osn_jsonrpc_close(c->rpc);
         osn_jsonrpc_close(c->drain);
@@ -1084,12 +1089,17 @@ static void free_conn(struct osn_ovsdb *c, bool goodbye)
 
 void osn_ovsdb_close(struct osn_ovsdb *c)
 {
-        free_conn(c, true);
+        free_conn(c, END_GOODBYE);
 }
 
 void osn_ovsdb_abandon(struct osn_ovsdb *c)
 {
-        free_conn(c, false);
+        free_conn(c, END_ABANDON);
+}
+
+void osn_ovsdb_hangup(struct osn_ovsdb *c)
+{
+        free_conn(c, END_HANGUP);
 }
 
 static int dup_opt(const char *s, char **ret)

@@ -105,6 +105,11 @@ void osn_ovsdb_close(struct osn_ovsdb *c);
  * the server (no monitor_cancel, no shutdown): for a process whose fork()ed
  * child carries on with the connection, which a goodbye would end. */
 void osn_ovsdb_abandon(struct osn_ovsdb *c);
+/* Closes a connection that this process inherited from its fork()ing
+ * parent, which went on reading it: without a message (this copy's state
+ * is the parent's at the fork), but without a reset either
+ * (osn_jsonrpc_hangup()).  The server ends the connection's monitors. */
+void osn_ovsdb_hangup(struct osn_ovsdb *c);
 static inline void osn_ovsdb_closep(struct osn_ovsdb **c)
 {
         osn_ovsdb_close(*c);

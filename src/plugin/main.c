@@ -30,7 +30,6 @@ struct invocation {
         struct osn_tenancy ten;  /* whose network (tenancy.h) */
         struct timespec start;   /* CLOCK_MONOTONIC, the call's start (metrics) */
         bool metrics_taken;      /* an ADD's tail records them (add_metrics()) */
-        int metrics_fd;          /* ... under this lock, taken with the answer (or -1) */
 };
 
 static int read_stdin(char **ret, size_t *ret_len, struct osn_error *err)
@@ -79,17 +78,17 @@ static void record_metrics(const struct invocation *inv, int code, int lock_fd);
 
 /* The ADD's result on stdout, as soon as the port is installed; then the
  * metrics file's lock (bounded, as ever: a busy lock skips the update, and
- * says so now), so that the tail child, which inherits it, updates the file
- * after the plugin's exit (add_metrics()). */
-static int print_result(const struct osn_cni_result *res, void *aux)
+ * says so now), handed to the tail child, which updates the file after the
+ * plugin's exit (add_metrics()): a reader that takes the lock after the
+ * plugin exits sees this call. */
+static int print_result(const struct osn_cni_result *res, void *aux, int *ret_fd)
 {
         struct invocation *inv = aux;
         json_t *j = osn_cni_result_json(res, inv->nc->cni_version);
         int r = j ? osn_cni_print(j) : -ENOMEM;
         if (r < 0 || osn_metrics_off(inv->node->metrics_file))
                 return r;
-        int l =
-            osn_metrics_lock(inv->node->metrics_file, OSN_METRICS_LOCK_WAIT_MS, &inv->metrics_fd);
+        int l = osn_metrics_lock(inv->node->metrics_file, OSN_METRICS_LOCK_WAIT_MS, ret_fd);
         if (l < 0)
                 log_debug("metrics file %s not updated: %s", inv->node->metrics_file,
                           l == -EAGAIN ? "its lock is busy (counted as skipped)" : strerror(-l));
@@ -97,12 +96,13 @@ static int print_result(const struct osn_cni_result *res, void *aux)
 }
 
 /* After an ADD that succeeded, once the plugin has exited (attach.h): its
- * metrics, which the runtime need not wait for. */
-static void add_metrics(void *aux)
+ * metrics, which the runtime need not wait for, under the lock 'fd' (-1:
+ * not taken, nothing to record). */
+static void add_metrics(void *aux, int fd)
 {
         struct invocation *inv = aux;
-        if (inv->metrics_fd >= 0)
-                record_metrics(inv, 0, TAKE_FD(inv->metrics_fd));
+        if (fd >= 0)
+                record_metrics(inv, 0, fd);
 }
 
 static int cmd_add(struct invocation *inv, struct osn_error *err)
@@ -449,7 +449,7 @@ static void seed_json(void)
 
 int main(int argc, char **argv)
 {
-        struct invocation inv = {.metrics_fd = -1};
+        struct invocation inv = {0};
         clock_gettime(CLOCK_MONOTONIC, &inv.start);
         seed_json();
         static const struct option opts[] = {
