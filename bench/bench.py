@@ -131,8 +131,10 @@ def write_osn_cfgs():
         with open(node_cfg(n)) as f:
             cfg = json.load(f)
         for pool in (True, False):
-            # debug: the ADD's own timeline line (worker.py reads it).
-            c = dict(cfg, pool_size=POOL_SIZE if pool else 0, log_level="debug")
+            # The default log level (info), as on a node: the ADD's log
+            # line has its timeline (worker.py reads it); debug would log
+            # every OVSDB message, in the ADD's path.
+            c = dict(cfg, pool_size=POOL_SIZE if pool else 0, log_level="info")
             tmp = osn_cfg(n, pool) + ".tmp"
             with open(tmp, "w") as f:
                 json.dump(c, f, indent=1)
@@ -764,7 +766,7 @@ def report(meta, phase_s):
     # The same ADDs as three spans each (p50, min, max): the plugin's work
     # before OVN can start (start -> plugged), OVN's part (plugged ->
     # installed), and what the plugin does after it (installed -> exit).
-    # From the plugin's own timeline (its debug log line: when its OVS
+    # From the plugin's own timeline (its ADD log line: when its OVS
     # transaction was answered, when it saw ovn-installed) when it has one,
     # else from the DB monitors above (which lag on a loaded machine).
     P("")

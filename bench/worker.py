@@ -42,10 +42,10 @@ OUT_MAX = 4000
 
 
 def plugin_timeline(job, start_ns):
-    """An osn ADD's own timeline, from its debug log line ("timeline
-    (CLOCK_MONOTONIC ns): plugged P installed I answered A", the clock of
-    spawn.c's start): ms from the fork, or None (another program, an osn
-    without that line, a log level above debug)."""
+    """An osn ADD's own timeline, from its log line ("ADD ...; ms after
+    start: plugged P installed I answered A (start S ns, CLOCK_MONOTONIC)",
+    at the default log level; S is on the clock of spawn.c's start): ms from
+    the fork, or None (another program, an osn without that line)."""
     cfg, cid = job.get("env", {}).get("OSN_CONFIG"), job.get("cid")
     if not cfg or not cid or not start_ns:
         return None
@@ -58,13 +58,14 @@ def plugin_timeline(job, start_ns):
     except (OSError, ValueError, TypeError):
         return None
     for line in reversed(lines):
-        if f" {cid}: ADD " in line and "timeline (CLOCK_MONOTONIC ns)" in line:
-            w = line.split()
+        if f" {cid}: ADD " in line and "ms after start:" in line:
+            w = line.replace("(", " ").split()
             try:
-                v = {k: int(w[w.index(k) + 1]) for k in ("plugged", "installed", "answered")}
+                t0 = int(w[w.index("start", w.index("answered")) + 1])
+                v = {k: float(w[w.index(k) + 1]) for k in ("plugged", "installed", "answered")}
             except (ValueError, IndexError):
                 return None
-            return {k: (t - start_ns) / 1e6 for k, t in v.items()}
+            return {k: (t0 - start_ns) / 1e6 + ms for k, ms in v.items()}
     return None
 
 

@@ -1055,8 +1055,10 @@ static void announce_ready(struct add_state *st)
                 log_info("ADD %s: %s", st->ten->network, e.msg);
 }
 
-/* The ADD's one log line, and its timeline at debug level for bench/
- * (which knows the start). */
+/* The ADD's one log line, with its timeline: when the port was plugged, seen
+ * installed and answered, in ms after the call's start (req->start_ns,
+ * CLOCK_MONOTONIC, which the line also gives: bench/ lines it up with the
+ * runtime's clock). */
 static void log_added(const struct add_state *st, long long t_installed)
 {
         _cleanup_free_ char *addrs = NULL;
@@ -1069,12 +1071,13 @@ static void log_added(const struct add_state *st, long long t_installed)
                         addrs = NULL;
                 free(prev);
         }
-        log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u", st->ten->network,
-                 st->port, st->nbp.created ? "" : " (kept from an earlier try)", st->host,
-                 osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "", st->spec.mtu);
-        log_debug(
-            "ADD %s: timeline (CLOCK_MONOTONIC ns): plugged %lld installed %lld answered %lld",
-            st->ten->network, st->t_plugged, t_installed, mono_ns());
+        long long t0 = st->req->start_ns, now = mono_ns();
+        log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u; ms after start: "
+                 "plugged %.3f installed %.3f answered %.3f (start %lld ns, CLOCK_MONOTONIC)",
+                 st->ten->network, st->port, st->nbp.created ? "" : " (kept from an earlier try)",
+                 st->host, osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "",
+                 st->spec.mtu, (double)(st->t_plugged - t0) / 1e6, (double)(t_installed - t0) / 1e6,
+                 (double)(now - t0) / 1e6, t0);
 }
 
 /* Both DBs reached and read: the node's OVS read and the pool read go out

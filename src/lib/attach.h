@@ -56,6 +56,7 @@ struct osn_attach_req {
         int (*answer)(const struct osn_cni_result *res, void *aux, int *ret_fd);
         void (*after_exit)(void *aux, int fd);
         void *aux;
+        long long start_ns; /* ADD: CLOCK_MONOTONIC of the call's start (its log line) */
 };
 
 int osn_attach_add(const struct osn_attach_req *req, struct osn_cni_result *ret,

@@ -114,7 +114,9 @@ static int cmd_add(struct invocation *inv, struct osn_error *err)
                                      .stats = &inv->stats,
                                      .answer = print_result,
                                      .after_exit = add_metrics,
-                                     .aux = inv};
+                                     .aux = inv,
+                                     .start_ns = (long long)inv->start.tv_sec * 1000000000LL +
+                                                 inv->start.tv_nsec};
         struct osn_cni_result res;
         int r = osn_attach_add(&req, &res, err);
         if (r == 0)
