@@ -832,10 +832,10 @@ static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_e
 
 /* --- The ADD's tail ---
  *
- * What is left after ovn-installed but the answer: the pool top-up's answer
- * (a Raft NB may drop a transaction whose client leaves before it is
- * answered), a goodbye to both DBs, the announcement's repeats (about two
- * seconds) and 'after_exit'.  A child does it, made before the wait for OVN
+ * What is left after ovn-installed but the answer: the pool's top-up, when
+ * due, and its answer (a Raft NB may drop a transaction whose client leaves
+ * before it is answered; osn_nb_attach_refill()), a goodbye to both DBs, the announcement's repeats
+ * (about two seconds) and 'after_exit'.  A child does it, made before the wait for OVN
  * (tail_start()), so that the fork's cost overlaps OVN's work and after
  * ovn-installed the plugin only answers and exits.  The child holds none of
  * the runtime's pipes (stdin, stdout and stderr become /dev/null) and
@@ -1016,7 +1016,6 @@ static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct o
         if ((r = plug_ovs(st, ret_iface_init, err)) < 0)
                 return r;
         st->t_plugged = mono_ns();
-        osn_nb_attach_top_up(st->nba);
         if ((r = finish_nb_attach(st, err)) < 0)
                 return r;
         return fit_veth(st, err);
@@ -1146,9 +1145,9 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         if (st->ann.fd >= 0 && osn_announce_first(&st->ann, &e) < 0)
                 log_info("ADD %s: %s", st->ten->network, e.msg);
 
-        /* Nothing else before the answer: the pool's top-up (it went out
-         * with the attach), the goodbyes, the repeats and the metrics are
-         * the tail's; the log line comes after the answer. */
+        /* Nothing else before the answer: the pool's top-up, the goodbyes,
+         * the repeats and the metrics are the tail's; the log line comes
+         * after the answer. */
         fill_add_result(st, ret);
 
         int fd = -1;

@@ -93,7 +93,7 @@ struct osn_nb_attach {
         osn_op refill_guard;
         unsigned refill_lost; /* claims its spares lost */
         bool refill_near_full;
-        bool top_up_due; /* a spare was claimed: osn_nb_attach_top_up() sends its top-up */
+        bool refill_due; /* the pool may want a top-up: osn_nb_attach_refill() sees */
         char held_key[OSN_PORT_NAME_SIZE];  /* the switch's key of what this ADD holds */
         char held_name[OSN_PORT_NAME_SIZE]; /* what the pool read found under it, or "" */
         struct spare held;                  /* ... its MAC and addresses */
@@ -324,7 +324,7 @@ static int migrate_network(struct osn_nb_attach *at, json_t *sw, int64_t deadlin
 /* --- pools (see ovn.h, "Pools") --- */
 
 /* At most this many spares per top-up: each costs its claim guards. */
-#define REFILL_MAX   2
+#define REFILL_MAX   4
 #define REFILL_TRIES 4
 
 static uint64_t pinned_seed; /* osn_nb_pin_spare_uuids() */
@@ -701,34 +701,23 @@ static bool refill_in_flight(const struct osn_nb_attach *at)
         return at->refill && osn_txn_in_flight(at->refill);
 }
 
-/* The top-up, sent right behind a claim (or after an attach without a
- * spare): what the pool lacks of pool_size, at most REFILL_MAX. */
+/* The top-up, batched: once the pool has fallen to half of pool_size (or
+ * below), what it lacks of pool_size, at most REFILL_MAX, in one
+ * transaction; above half, nothing.  The ADD sends it after its answer
+ * (osn_nb_attach_refill(), from its tail): right behind the claim, its new
+ * ports reached northd and ovn-controller while they worked on the ADD's
+ * own (OVN's part of the ADD 1.3-1.6x OVN's plug floor instead of 1.0-1.2x;
+ * docs/design.md has the runs), and half the ADDs now send none. */
 static void refill_start(struct osn_nb_attach *at)
 {
         if (!(at->pool || at->evicted) || !at->sw_row || !at->sw_ids)
                 return;
         size_t have = nb_index_size(at->sw_ids), want = at->spec->pool_size;
-        if (have >= want)
+        if (have >= want || have > want / 2)
                 return;
         struct osn_error e = {0};
         if (refill_send(at, want - have < REFILL_MAX ? want - have : REFILL_MAX, &e) < 0)
                 log_info("network %s: pool not topped up: %s", at->spec->network, e.msg);
-}
-
-/* The top-up right behind the claim, guarded by the index as the claim
- * leaves it: it commits only after the claim did (one connection, in
- * order), and northd has compiled its spares by the time ovn-controller
- * sees the caller's plug (measured: sent after the claim's answer, they
- * competed with the port in northd and ovn-controller; sent after the
- * ADD's answer, 8 ADDs at once found the pool empty half the time).  Built
- * after the plug, not before: its spares' rows are the biggest thing an ADD
- * writes. */
-void osn_nb_attach_top_up(struct osn_nb_attach *at)
-{
-        if (!at || !at->top_up_due || refill_in_flight(at))
-                return;
-        at->top_up_due = false;
-        refill_start(at);
 }
 
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
@@ -737,6 +726,10 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                 return;
         const char *net = at->spec->network;
         struct osn_error e = {0};
+        if (at->refill_due && !refill_in_flight(at)) {
+                at->refill_due = false;
+                refill_start(at);
+        }
         if (at->evicted && !refill_in_flight(at) && at->spec->pool_size > 0) {
                 /* This ADD took a spare's address: a replacement for it. */
                 if (read_pool(at, deadline, &e) == 0)
@@ -1096,12 +1089,9 @@ int osn_nb_attach_send(struct osn_nb_attach *at, int64_t deadline, struct osn_er
                 if (at->mode == ATTACH_HELD)
                         return send_attach(at, err);
                 if (at->mode == ATTACH_CLAIM) {
-                        /* The top-up goes right behind the claim, once the
-                         * caller has plugged (osn_nb_attach_top_up()). */
                         if ((r = send_attach(at, err)) < 0)
                                 return r;
                         claimed_key_gone(at);
-                        at->top_up_due = true;
                         return 0;
                 }
         }
@@ -1902,9 +1892,7 @@ static void attached(struct osn_nb_attach *at, struct osn_nb_port *ret)
         if (at->mode == ATTACH_CLAIM) {
                 claimed_key_gone(at);
                 fill_result(at, at->spares[at->claim].uuid, true, ret);
-                at->top_up_due = false;
-                if (!refill_in_flight(at))
-                        refill_start(at);
+                at->refill_due = true;
         } else if (at->mode == ATTACH_HELD) {
                 char uuid[37];
                 bool spare = osn_is_spare_port(at->spec->network, at->port_name, uuid);
@@ -1914,7 +1902,7 @@ static void attached(struct osn_nb_attach *at, struct osn_nb_port *ret)
                 fill_result(at, osn_txn_uuid(at->txn, at->idx.insert_port), true, ret);
                 if (at->pool)
                         held_added(at);
-                refill_start(at);
+                at->refill_due = true;
         }
 }
 

@@ -255,14 +255,14 @@ const char *osn_nb_attach_expected_port(const struct osn_nb_attach *at);
 const char *osn_nb_attach_network(const struct osn_nb_attach *at);
 int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_nb_port *ret,
                          struct osn_error *err) _wur_;
-/* After _send() claimed a spare and the caller plugged it: sends the pool's
- * top-up right behind the claim (else _finish() does).  Never an error. */
-void osn_nb_attach_top_up(struct osn_nb_attach *at);
-/* After _finish(): waits (within 'deadline') for the pool's top-up (sent
- * right behind the claim, or after an attach without a spare) and retries
- * it when a guard did not hold, a few times.  Never an error: a pool that
- * could not be filled is logged and filled by a later ADD.  The ADD calls
- * it once it has answered (from its tail child). */
+/* After _finish(): the pool's top-up, when the attach left the pool at half
+ * of pool_size or below (batched: what it lacks, in one transaction), or
+ * took a spare's address; waits (within 'deadline') for its answer and
+ * retries it when a guard did not hold, a few times.  Never an error: a pool
+ * that could not be filled is logged and filled by a later ADD.  The ADD
+ * calls it once it has answered (from its tail child), so that the new
+ * spares never reach northd and ovn-controller while they work on its own
+ * port. */
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline);
 /* Accepts NULL.  An unfinished transaction's answer is left to the
  * connection (it is matched by id and dropped). */

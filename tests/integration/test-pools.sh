@@ -2,7 +2,8 @@
 # Port pools (issue 13, the NB layout in ovn.h, "Pools", and docs/design.md): each
 # network keeps pool_size spare logical ports that ovn-northd has already
 # compiled, and an ADD on the common path binds one of them.  Shown on the
-# sandbox: the first ADD makes the pool and it stays at its target; an ADD
+# sandbox: the first ADD makes the pool and it stays at its target (above
+# half of it: the top-ups are batched, sent after the ADD's answer); an ADD
 # binds a spare (its name, ids, MAC and address); 16 racing ADDs claim
 # distinct ports; an ADD killed after its claim loses nothing; pool_size 0 is
 # the behaviour before pools; the last DEL takes the spares with it; CHECK
@@ -12,6 +13,9 @@
 . "$(dirname "$0")/cni.sh"
 POOL=4
 export OSN_POOL_SIZE=$POOL # the sandbox writes it into every node's osn.json
+# The pool at its target: above half of pool_size (a claim that leaves it at
+# half or below refills it to pool_size, in one transaction).
+AT_TARGET="$((POOL / 2 + 1))-$POOL"
 plugin_test_up 3
 OUT=$(mktemp -d)
 
@@ -48,7 +52,7 @@ switch_ids() {
 }
 
 # pool_report NET WANT: "ok", or what is wrong with the network's pool:
-# WANT spares ("" = any number), each named osn.NET.spare.<its _uuid>,
+# WANT spares ("" = any number, "A-B" = A to B), each named osn.NET.spare.<its _uuid>,
 # without holder ids, its port security its addresses, its DHCPv4 options
 # the network's, listed in the switch's index (osn/spare/<uuid> = its
 # addresses) and the index has no other key; and no IP or MAC is on two of
@@ -64,8 +68,10 @@ pool_report() {
              | map({key: (.key | ltrimstr("osn/spare/")), value}) | from_entries) as $idx
         | map(select(.external_ids["osn/spare"] == "true")) as $sp
         | ($sp | map(._uuid)) as $spu
-        | [ (if $want != "" and ($sp | length | tostring) != $want
-             then "\($sp | length) spares, want \($want)" else empty end),
+        | [ (if $want == "" then empty
+             else ($want | split("-") | map(tonumber)) as $w
+             | if ($sp | length) < $w[0] or ($sp | length) > ($w[1] // $w[0])
+               then "\($sp | length) spares, want \($want)" else empty end end),
             ($sp[] | select(.name != "osn.testns/\($net).spare.\(._uuid)")
                    | "spare \(._uuid) is named \(.name)"),
             ($sp[] | select(.external_ids["osn/container-id"] or .external_ids["osn/node"]
@@ -126,6 +132,14 @@ ports_report() {
 port_of() { lsps "$1" | jq -c --arg c "$2" '[.[] | select(.external_ids["osn/container-id"] == $c)][0]'; }
 # spares_json NET: the network's spares.
 spares_json() { lsps "$1" | jq -c 'map(select(.external_ids["osn/spare"] == "true"))'; }
+# topups NET: the NB's top-up transactions of NET so far, one line each: the
+# number of spares it inserted (from the NB's own log; a standalone NB).
+topups() {
+    ovsdb-tool show-log -m "$SANDBOX_DIR/nb.db" | awk -v c="\"osn: top up the pool of network testns/$1\"" '
+        /^record / { if (n != "") print n; n = (index($0, c) ? 0 : "") ; next }
+        n != "" && /table Logical_Switch_Port insert row/ { n++ }
+        END { if (n != "") print n }'
+}
 n_spares() { spares_json "$1" | jq length; }
 # iface_id NODE CID: the OVS iface-id of CID's interface on NODE.
 iface_id() {
@@ -236,10 +250,19 @@ assert_eq "osn-node2" "$(sbctl --bare --columns=name list Chassis \
     "pool1: the pool port is bound to chassis osn-node2"
 check "pool1: a1 (node1) reaches a2 (node2)" ping_ok a1 "$(pod_ip a2)"
 check "pool1: a2 reaches a1" ping_ok a2 "$(pod_ip a1)"
-assert_eq ok "$(pool_at pool1 $POOL)" "pool1: after ADD a2 the pool is back at $POOL"
+# Batched top-ups: a claim that leaves the pool above half sends none; the
+# one that leaves it at half refills it to pool_size in one transaction,
+# after its ADD's answer (the ADD's tail).  By then a2's tail is long done
+# (the pings above took longer than its top-up would).
+assert_eq ok "$(pool_report pool1 $((POOL - 1)))" "pool1: after ADD a2 the pool has $((POOL - 1)) spares (above half: no top-up)"
+assert_eq "" "$(topups pool1)" "pool1: no top-up transaction so far (the first ADD made the pool with the switch)"
+expect_ok "pool1: ADD a3 (node3) leaves the pool at half" attach 3 a3 "$P1"
+assert_contains "$(jq -r .name <<<"$(port_of pool1 cid-a3)")" "osn.testns/pool1.spare." "pool1: a3 claimed a spare"
+assert_eq ok "$(pool_at pool1 $POOL)" "pool1: then the pool is refilled to $POOL"
+assert_eq "$((POOL / 2))" "$(topups pool1)" "pool1: by one top-up transaction of $((POOL / 2)) spares"
 
 # A sequence of ADDs and DELs: at its target after each step.
-live=(cid-a1 cid-a2)
+live=(cid-a1 cid-a2 cid-a3)
 step_bad=""
 step() { # VERB NODE POD
     local verb=$1 node=$2 pod=$3 r
@@ -252,12 +275,11 @@ step() { # VERB NODE POD
         for c in "${live[@]}"; do [[ $c == "cid-$pod" ]] || l+=("$c"); done
         live=("${l[@]}")
     fi
-    r=$(pool_at pool1 $POOL)
+    r=$(pool_at pool1 "$AT_TARGET")
     [[ $r == ok ]] || step_bad="$step_bad after $verb $pod: $r;"
     r=$(ports_report pool1 "${live[@]}")
     [[ $r == ok ]] || step_bad="$step_bad after $verb $pod: $r;"
 }
-step ADD 3 a3
 step ADD 1 a4
 step DEL 2 a2
 step ADD 2 a5
@@ -266,7 +288,7 @@ step DEL 1 a4
 step ADD 3 a6
 step ADD 3 a7
 step DEL 3 a6
-assert_eq "" "$step_bad" "pool1: $POOL spares and exactly the live attachments after each of 9 ADDs and DELs"
+assert_eq "" "$step_bad" "pool1: $AT_TARGET spares and exactly the live attachments after each of 8 ADDs and DELs"
 check "pool1: a7 (node3) reaches a5 (node2)" ping_ok a7 "$(pod_ip a5)"
 check "pool1: a7 (node3) reaches a1 (node1)" ping_ok a7 "$(pod_ip a1)"
 
@@ -283,7 +305,7 @@ assert_eq "osn.testns/pool1.cid-s1.net1" \
     "$(lsps pool1 | jq -r --arg ip "$SIP" '[.[] | select(.addresses[0] | split(" ") | any(. == $ip))] | map(.name) | join(" ")')" \
     "pool1: $SIP is on s1's port and no other"
 live+=(cid-s1)
-assert_eq ok "$(pool_at pool1 $POOL)" "pool1: the pool refilled to $POOL"
+assert_eq ok "$(pool_at pool1 "$AT_TARGET")" "pool1: the pool is at its target ($AT_TARGET)"
 assert_eq ok "$(ports_report pool1 "${live[@]}")" "pool1: the ports are the live attachments and the spares"
 check "pool1: s1 (node2) reaches a1 (node1)" ping_ok s1 "$(pod_ip a1)"
 
@@ -333,10 +355,11 @@ assert_eq "$(jq -r .name <<<"$K1")" "$(iface_id 3 cid-k1)" "kill: its OVS iface-
 assert_contains "$(jq -r .name <<<"$K1")" "osn.testns/pool1.spare." "kill: a pool port"
 live+=(cid-k1)
 assert_eq ok "$(ports_report pool1 "${live[@]}")" "kill: every port is a live attachment or a spare, k1 on one port"
-assert_eq ok "$(pool_at pool1 $POOL)" "kill: the pool is at $POOL"
+assert_eq ok "$(pool_at pool1 "$AT_TARGET")" "kill: the pool is at its target ($AT_TARGET)"
 check "kill: k1 (node3) reaches a1 (node1)" ping_ok k1 "$(pod_ip a1)"
-assert_eq "$((${#live[@]} + POOL))" "$(lsps pool1 | jq length)" \
-    "kill: ${#live[@]} attachments + $POOL spares, nothing lost, nothing leaked (before k1's ADD: $N0 ports)"
+NS=$(n_spares pool1)
+assert_eq "$((${#live[@]} + NS))" "$(lsps pool1 | jq length)" \
+    "kill: ${#live[@]} attachments + $NS spares, nothing lost, nothing leaked (before k1's ADD: $N0 ports)"
 
 # Killed, then deleted without a retry (the runtime gives up on the pod).
 N0=$(lsps pool1 | jq length)
@@ -349,9 +372,10 @@ K2IP=$(lsp_ip "$(port_of pool1 cid-k2)")
 expect_ok "kill: DEL of k2" detach 3 k2 "$P1"
 assert_eq "null" "$(port_of pool1 cid-k2)" "kill: after DEL no port carries k2's container id"
 assert_eq ok "$(ports_report pool1 "${live[@]}")" "kill: every port is a live attachment or a spare"
-assert_eq ok "$(pool_at pool1 $POOL)" "kill: the pool is at $POOL"
-assert_eq "$((${#live[@]} + POOL))" "$(lsps pool1 | jq length)" \
-    "kill: ${#live[@]} attachments + $POOL spares, as before k2's ADD ($N0 ports)"
+assert_eq ok "$(pool_at pool1 "$AT_TARGET")" "kill: the pool is at its target ($AT_TARGET)"
+NS=$(n_spares pool1)
+assert_eq "$((${#live[@]} + NS))" "$(lsps pool1 | jq length)" \
+    "kill: ${#live[@]} attachments + $NS spares, nothing lost, nothing leaked (before k2's ADD: $N0 ports)"
 assert_eq "" "$(vsctl 3 --bare --columns=name find Interface 'external_ids:"osn/container-id"="cid-k2"' | sed '/^$/d')" \
     "kill: no OVS port of k2 on node3"
 K2H=$(host_ifname "osn.testns/pool1.cid-k2.net1")
@@ -443,7 +467,7 @@ assert_eq "" "$(for n in 1 2 3; do vsctl "$n" --bare --columns=external_ids find
 unreach=""
 for i in $(seq 1 16); do ping_ok c0 "$(jq -r '.ips[0].address | split("/")[0]' "$OUT/c$i.json")" || unreach="$unreach c$i"; done
 assert_eq "" "$unreach" "pool16: c0 (node1) reaches all 16"
-assert_eq ok "$(pool_at pool16 $POOL)" "pool16: the pool ends at $POOL"
+assert_eq ok "$(pool_at pool16 "$AT_TARGET")" "pool16: the pool ends at its target ($AT_TARGET)"
 for i in $(seq 1 16); do
     ( detach $(( (i - 1) % 3 + 1 )) "c$i" "$P16" >"$OUT/d$i.out"; echo $? >"$OUT/d$i.rc" ) &
 done
@@ -452,7 +476,7 @@ bad=""
 for i in $(seq 1 16); do [[ $(cat "$OUT/d$i.rc") == 0 ]] || bad="$bad c$i: $(cat "$OUT/d$i.out");"; done
 assert_eq "" "$bad" "pool16: 16 concurrent DELs succeed"
 assert_eq ok "$(ports_report pool16 cid-c0)" "pool16: after them, c0's port and spares only"
-assert_eq ok "$(pool_at pool16 $POOL)" "pool16: the pool is at $POOL"
+assert_eq ok "$(pool_at pool16 "$AT_TARGET")" "pool16: the pool is at its target ($AT_TARGET)"
 detach 1 c0 "$P16" >/dev/null
 assert_eq ok "$(gone pool16)" "pool16: the last DEL removes the network and its spares"
 for i in $(seq 0 16); do pod_del "c$i" >/dev/null; done
