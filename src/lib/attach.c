@@ -748,10 +748,8 @@ static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_er
                                  OSN_EXT_POD_NAME,
                                  env->args.pod_name,
                                  NULL};
-
         if ((r = osn_ovs_add_port(st->ovs, &st->node, st->host, ovs_ids, st->deadline, err)) < 0)
                 return r;
-
         st->ovs_port = true;
         return osn_ovsdb_monitor_cond_finish(st->ovs, "iface", mon, st->deadline, ret_iface_init,
                                              err);
@@ -834,22 +832,23 @@ static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_e
  *
  * What is left after ovn-installed but the answer: the pool's top-up, when
  * due, and its answer (a Raft NB may drop a transaction whose client leaves
- * before it is answered; osn_nb_attach_refill()), a goodbye to both DBs, the announcement's repeats
- * (about two seconds) and 'after_exit'.  A child does it, made before the wait for OVN
- * (tail_start()), so that the fork's cost overlaps OVN's work and after
- * ovn-installed the plugin only answers and exits.  The child holds none of
- * the runtime's pipes (stdin, stdout and stderr become /dev/null) and
- * touches nothing of the ADD's until the plugin says go (tail_go(): one
- * message on the gate, carrying the descriptor the answer hands on) and has
- * exited (the gate's end of file): the runtime waits for the plugin's exit
- * and for its stdout to close, not for the child, and on a busy node the
- * child does not take the CPU from the answer.  The plugin reads only the
- * OVS connection after the fork, so the child's copy of the NB connection
- * is true; it hangs up the OVS one (osn_ovsdb_hangup()).  A plugin that
- * fails after the fork closes the gate without a word: the child leaves at
- * once, and the rollback is the plugin's alone.  Without a child
- * (socketpair() or fork() failed) the plugin does that work itself after
- * the answer, but for the repeats (tail_inline()). */
+ * before it is answered; osn_nb_attach_refill()), a goodbye to both DBs,
+ * the announcement's repeats (about two seconds) and 'after_exit'.  A child
+ * does it, made before the wait for OVN (tail_start()), so that the fork's
+ * cost overlaps OVN's work and after ovn-installed the plugin only answers
+ * and exits.  The child holds none of the runtime's pipes (stdin, stdout
+ * and stderr become /dev/null) and touches nothing of the ADD's until the
+ * plugin says go (tail_go(): one message on the gate, carrying the
+ * descriptor the answer hands on) and has exited (the gate's end of file):
+ * the runtime waits for the plugin's exit and for its stdout to close, not
+ * for the child, and on a busy node the child does not take the CPU from
+ * the answer.  The plugin reads only the OVS connection after the fork, so
+ * the child's copy of the NB connection is true; it hangs up the OVS one
+ * (osn_ovsdb_hangup()).  A plugin that fails after the fork closes the gate
+ * without a word: the child leaves at once, and the rollback is the
+ * plugin's alone.  Without a child (socketpair() or fork() failed) the
+ * plugin does that work itself after the answer, but for the repeats
+ * (tail_inline()). */
 
 union gate_msg {
         struct cmsghdr h;
@@ -925,6 +924,7 @@ static void tail_start(struct add_state *st)
                 st->gate = sv[0];
 }
 
+/* The tail's work in the plugin itself (no child, or it cannot be told). */
 static void tail_inline(struct add_state *st, int fd)
 {
         osn_nb_attach_refill(st->nba, st->deadline);
