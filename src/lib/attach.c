@@ -1172,15 +1172,11 @@ static int node_piece(const struct osn_attach_req *req, struct osn_attach_req *l
         return osn_layer3_node_tenancy(req->ten, req->node->node_name, lten, err);
 }
 
-int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *ret,
-                   struct osn_error *err)
+/* One try of an ADD of 'req' (a layer3 network's: of its node's piece,
+ * 'net_req' the network's own). */
+static int add_once(const struct osn_attach_req *net_req, const struct osn_attach_req *req,
+                    struct osn_cni_result *ret, struct osn_error *err)
 {
-        struct osn_attach_req lreq;
-        struct osn_tenancy lten;
-        int r0 = node_piece(net_req, &lreq, &lten, err);
-        if (r0 < 0)
-                return r0;
-        const struct osn_attach_req *req = &lreq;
         struct add_state st = {
             .req = req, .ten = req->ten, .netns_fd = -1, .ann = {.fd = -1}, .gate = -1};
         if (req->ten != net_req->ten) {
@@ -1212,6 +1208,29 @@ int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *
                 close(st.netns_fd);
         osn_ovsdb_close(st.nb);
         osn_ovsdb_close(st.ovs);
+        return r;
+}
+
+/* A layer3 node's piece can go between an ADD's join and its attach: the
+ * node's last pod of the network was deleted meanwhile (a pod replaced on
+ * its node).  The ADD, undone, runs again and joins anew (claiming the
+ * node's host subnet again), up to this many times in all. */
+#define LAYER3_ADD_TRIES 3
+
+int osn_attach_add(const struct osn_attach_req *net_req, struct osn_cni_result *ret,
+                   struct osn_error *err)
+{
+        struct osn_attach_req lreq;
+        struct osn_tenancy lten;
+        int r = node_piece(net_req, &lreq, &lten, err);
+        for (int tries = 1; r == 0; tries++) {
+                r = add_once(net_req, &lreq, ret, err);
+                if (r != -EIDRM || tries == LAYER3_ADD_TRIES)
+                        break;
+                log_info("ADD %s: %s; joining again", net_req->ten->network, err->msg);
+                osn_error_clear(err);
+                r = 0;
+        }
         return r;
 }
 

@@ -1601,7 +1601,7 @@ static int reconsider_no_switch(struct osn_nb_attach *at, const json_t *own, int
                 return r < 0 ? r : 0;
         }
         if (spec->no_create)
-                return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                return osn_error_set(err, -EIDRM, OSN_CNI_TRY_AGAIN_LATER,
                                      "logical switch \"%s\" went away meanwhile (the node's last "
                                      "pod of the network was deleted); try again",
                                      at->sw_name);

@@ -193,8 +193,9 @@ struct osn_port_spec {
         const char *identity;
         unsigned pool_size; /* the node's pool_size (0: no pools) */
         /* The switch is made elsewhere (a layer3 node's, layer3.h): a
-         * missing one is OSN_CNI_TRY_AGAIN_LATER, one of other settings
-         * OSN_CNI_CONFLICT, never made or re-made here. */
+         * missing one is -EIDRM with OSN_CNI_TRY_AGAIN_LATER (the caller
+         * joins again), one of other settings OSN_CNI_CONFLICT, never made
+         * or re-made here. */
         bool no_create;
         bool earlier_try; /* an earlier try of this ADD left its veth */
 };

@@ -9,7 +9,8 @@
 #     router (IPv4, IPv6, dual-stack); the CNI result carries the gateway
 #     (the router port) and a route to the cluster CIDR through it;
 #   - first ADDs of three nodes racing on a new network never share a host
-#     subnet;
+#     subnet; a pod replaced on its node (its DEL and its successor's ADD at
+#     once) never fails the ADD;
 #   - a cluster CIDR with room for two host subnets refuses the third node
 #     with code 11, naming the network, the CIDR and the nodes that hold
 #     them; a node's last DEL removes its switch and router port and frees
@@ -175,6 +176,34 @@ done
 assert_eq 3 "$RACE_OK" "3 races of 6 first ADDs on 3 nodes: one switch and one host subnet per node"
 LOST=$(cat "$SANDBOX_DIR"/node*/osn-cni.log 2>/dev/null | grep -c 'race[123]: node .* lost a claim' || true)
 echo "# claims lost (and taken again) in the races: $LOST"
+
+# --- a pod replaced on its node ---------------------------------------------------
+# The node's only pod of a network is deleted while its successor's ADD runs
+# (a rollout): the DEL removes the node's piece, which the ADD may have
+# joined a moment before; that ADD joins again instead of failing.
+RP='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"replace","topology":"layer3","subnets":"10.150.0.0/16/24"}'
+expect_ok "replace: a pod on node1" add 1 testns rq "$RP"
+expect_ok "replace: the first pod on node2" add 2 testns rp0 "$RP"
+bad=""
+for i in $(seq 1 8); do
+    pod_add "rp$i" >/dev/null
+    (add 2 testns "rp$i" "$RP"; rc=$?; echo "$RESULT"; exit $rc) >"$SANDBOX_DIR/replace$i.out" 2>&1 &
+    apid=$!
+    del 2 testns "rp$((i - 1))" "$RP" || bad="$bad DEL rp$((i - 1)) failed;"
+    wait "$apid" || bad="$bad ADD rp$i failed: $(cat "$SANDBOX_DIR/replace$i.out");"
+    pod_del "rp$((i - 1))" >/dev/null
+    [[ $(net24 "$(pod_ip "rp$i")") == "$(host_subnet testns/replace 2)" ]] ||
+        bad="$bad rp$i ($(pod_ip "rp$i")) is not in node2's host subnet ($(host_subnet testns/replace 2));"
+done
+assert_eq "" "$bad" "replace: 8 times a pod's ADD while its predecessor's DEL runs: each succeeds, in the node's host subnet"
+check "replace: the last one reaches the pod on node1" ping_ok rp8 "$(pod_ip rq)"
+AGAIN=$(grep -c 'ADD testns/replace: .*joining again' "$SANDBOX_DIR"/node2/osn-cni.log 2>/dev/null || true)
+echo "# ADDs that found the node's piece gone and joined again: $AGAIN"
+del 2 testns rp8 "$RP" || fail "replace: DEL rp8"
+del 1 testns rq "$RP" || fail "replace: DEL rq"
+pod_del rp8 >/dev/null
+pod_del rq >/dev/null
+assert_eq "" "$(osn_switches | grep 'replace' || true)$(routers | grep replace || true)" "replace: the last DEL leaves no switch or router"
 
 # --- conflicts, and a first ADD that fails after its claim -------------------------
 MIX2='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"mixed","topology":"layer2","subnets":"10.171.0.0/24"}'
