@@ -483,18 +483,22 @@ static int read_pool(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
         return r < 0 ? r : read_pool_finish(at, deadline, err);
 }
 
-/* This try claims spare 'k': its MAC and addresses become the port's. */
-static void take_spare(struct osn_nb_attach *at, size_t k)
+/* This try claims spare 'k': its name, MAC and addresses become the port's
+ * (false: no memory for the name; the try goes without a spare). */
+static bool take_spare(struct osn_nb_attach *at, size_t k)
 {
         const struct spare *sp = &at->spares[k];
+        _cleanup_free_ char *name = osn_spare_port_name(at->spec->network, sp->uuid);
+        if (!name || strlen(name) >= sizeof(at->port_name))
+                return false; /* out of memory (a name never is too long): no spare */
+        memcpy(at->port_name, name, strlen(name) + 1);
         at->mode = ATTACH_CLAIM;
         at->claim = k;
         memcpy(at->mac, sp->mac, 6);
         at->n_ips = sp->n_ips;
         memcpy(at->ips, sp->ips, sp->n_ips * sizeof(sp->ips[0]));
         at->n_claims = 0;
-        snprintf(at->port_name, sizeof(at->port_name), "osn.%s.spare.%s", at->spec->network,
-                 sp->uuid);
+        return true;
 }
 
 /* After the pool was read: claim a spare (picked by the port's seed, so
@@ -513,10 +517,9 @@ static void pool_decide(struct osn_nb_attach *at)
                 snprintf(at->port_name, sizeof(at->port_name), "%s", at->held_name);
                 return;
         }
-        if (at->n_spares > 0 && !at->own_exists && !at->server_missing) {
-                take_spare(at, at->seed % at->n_spares);
+        if (at->n_spares > 0 && !at->own_exists && !at->server_missing &&
+            take_spare(at, at->seed % at->n_spares))
                 return;
-        }
         at->mode = ATTACH_JOIN;
         snprintf(at->port_name, sizeof(at->port_name), "%s", at->spec->port_name);
 }
