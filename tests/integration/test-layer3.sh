@@ -140,6 +140,12 @@ V6='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"l3v6","topology":
 expect_ok "IPv6-only: s2 on node2" add 2 testns s2 "$V6"
 expect_ok "s3 on node3" add 3 testns s3 "$V6"
 check "IPv6-only: s2 -> s3 across nodes" ping6_ok s2 "$(pod_ip s3 net1 6)"
+S3V6=$(pod_ip s3 net1 6)
+TXT=$(ctl 2 trace testns/s2 "$S3V6" 2>&1); rc=$?
+echo "# trace over IPv6 across the router: $TXT"
+assert_eq 0 "$rc" "osnctl trace s2 -> s3 over IPv6 (node2 -> node3) succeeds"
+assert_contains "$TXT" "delivered to osn.testns/l3v6@osn-node3.cid-s3.net1 (pod testns/s3 on osn-node3), through router" \
+    "trace over IPv6 names the pod on node3 and the router"
 jq_eq "$RESULT" '.routes[0].dst' "fd00:131::/60" "the route names the IPv6 cluster CIDR"
 
 # --- racing first ADDs ---------------------------------------------------------
