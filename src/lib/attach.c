@@ -1293,31 +1293,57 @@ static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *
         return *ret_port ? 0 : -ENOMEM;
 }
 
-int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
+/* What DEL and CHECK start from: the request on its node's piece (a
+ * layer3 network's, layer3.h), both DBs connected, and the attachment as
+ * this node's OVS knows it (attached_tenancy()).  Zeroed before
+ * find_attachment(); found_clear() frees it, found or not. */
+struct found {
+        struct osn_attach_req req;
+        struct osn_tenancy piece; /* req.ten, when a node's piece */
+        int64_t deadline;
+        struct osn_ovsdb *nb, *ovs;
+        struct osn_tenancy ten; /* the network the attachment is on */
+        char host[IFNAMSIZ];    /* its veth */
+        char *port;             /* its own port's name on that network */
+        json_t *iface;          /* its OVS interface's row, or NULL */
+};
+
+static void found_clear(struct found *f)
 {
-        struct osn_attach_req lreq;
-        struct osn_tenancy lten;
-        int r0 = node_piece(net_req, &lreq, &lten, err);
-        if (r0 < 0)
-                return r0;
-        const struct osn_attach_req *req = &lreq;
-        const struct osn_nodeconf *node = req->node;
-        const struct osn_cni_env *env = req->env;
-        const struct osn_netconf *nc = req->nc;
-        int64_t deadline = osn_now_ms() + node->ready_timeout_ms;
-        char mac[OSN_MAC_STRLEN];
-        const char *identity = attach_identity(nc, env, mac, NULL);
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        int r = connect_both(node, deadline, &nb, &ovs, err);
+        osn_ovsdb_close(f->nb);
+        osn_ovsdb_close(f->ovs);
+        free(f->port);
+        json_decref(f->iface);
+}
+
+static int find_attachment(const struct osn_attach_req *net_req, struct found *f,
+                           struct osn_error *err)
+{
+        int r = node_piece(net_req, &f->req, &f->piece, err);
         if (r < 0)
                 return r;
-        struct osn_tenancy ten;
-        char host[IFNAMSIZ];
-        _cleanup_free_ char *port = NULL;
-        _cleanup_json_ json_t *it = NULL;
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &it, err)) < 0)
+        f->deadline = osn_now_ms() + f->req.node->ready_timeout_ms;
+        if ((r = connect_both(f->req.node, f->deadline, &f->nb, &f->ovs, err)) < 0)
                 return r;
-        const char *net = ten.network;
+        return attached_tenancy(&f->req, f->ovs, f->deadline, &f->ten, f->host, &f->port, &f->iface,
+                                err);
+}
+
+int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
+{
+        _cleanup_(found_clear) struct found f = {0};
+        int r = find_attachment(net_req, &f, err);
+        if (r < 0)
+                return r;
+        const struct osn_attach_req *req = &f.req;
+        const struct osn_nodeconf *node = req->node;
+        const struct osn_cni_env *env = req->env;
+        int64_t deadline = f.deadline;
+        struct osn_ovsdb *nb = f.nb, *ovs = f.ovs;
+        const char *host = f.host, *port = f.port, *net = f.ten.network;
+        const json_t *it = f.iface;
+        char mac[OSN_MAC_STRLEN];
+        const char *identity = attach_identity(req->nc, env, mac, NULL);
         if (identity) {
                 /* This node's pieces go, if they are still this container's
                  * (a late DEL must not take the veth of the pod that holds
@@ -1358,7 +1384,7 @@ int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
                                                 node->pool_size, deadline, err);
                 r = n < 0 ? n : r + n;
         }
-        if (r == 0 && ten.scope != OSN_SCOPE_LEGACY) {
+        if (r == 0 && f.ten.scope != OSN_SCOPE_LEGACY) {
                 /* Nothing of it on its own network and no veth: what an
                  * ADD before tenancy left of this container (a scan, as
                  * above, on this rare path only). */
@@ -1463,24 +1489,13 @@ static int check_pod(const struct osn_attach_req *req, const char *port, const u
 
 int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err)
 {
-        struct osn_attach_req lreq;
-        struct osn_tenancy lten;
-        int r0 = node_piece(net_req, &lreq, &lten, err);
-        if (r0 < 0)
-                return r0;
-        const struct osn_attach_req *req = &lreq;
-        int64_t deadline = osn_now_ms() + req->node->ready_timeout_ms;
-        _cleanup_ovsdb_ struct osn_ovsdb *nb = NULL, *ovs = NULL;
-        int r = connect_both(req->node, deadline, &nb, &ovs, err);
+        _cleanup_(found_clear) struct found f = {0};
+        int r = find_attachment(net_req, &f, err);
         if (r < 0)
                 return r;
-        struct osn_tenancy ten;
-        char host[IFNAMSIZ];
-        _cleanup_free_ char *port = NULL;
-        _cleanup_json_ json_t *iface = NULL;
-        if ((r = attached_tenancy(req, ovs, deadline, &ten, host, &port, &iface, err)) < 0)
-                return r;
-        const char *net = ten.network;
+        const struct osn_attach_req *req = &f.req;
+        const char *host = f.host, *net = f.ten.network;
+        const json_t *iface = f.iface;
         /* A claimed spare's logical port is the one the veth's OVS port
          * names, and so is the port of an attachment that joined a network
          * made before tenancy (named for its own network). */
@@ -1488,13 +1503,14 @@ int osn_attach_check(const struct osn_attach_req *net_req, struct osn_error *err
             osn_ovsdb_map_get(json_object_get(iface, "external_ids"), "iface-id");
         if (iface_id &&
             (osn_is_spare_port(net, iface_id, NULL) || !streq(net, req->ten->network))) {
-                free(port);
-                if (!(port = strdup(iface_id)))
+                free(f.port);
+                if (!(f.port = strdup(iface_id)))
                         return -ENOMEM;
         }
+        const char *port = f.port;
         uint8_t mac[6];
         struct osn_cidr ips[OSN_MAX_STATIC];
-        int n = check_nb_port(req, nb, net, port, deadline, mac, ips, err);
+        int n = check_nb_port(req, f.nb, net, port, f.deadline, mac, ips, err);
         if (n < 0)
                 return n;
 
