@@ -111,13 +111,6 @@ static int count_fds(void)
         return n;
 }
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *repeat_run(void *arg)
 {
         osn_announce_repeat(arg);
@@ -141,16 +134,16 @@ static size_t announce_gaps(int pod, const char *host, const uint8_t mac[6], lon
         pthread_t t;
         CHECK(pthread_create(&t, NULL, repeat_run, &ann) == 0);
         size_t n = 0;
-        long long last = 0, end = now_ms() + 4000;
-        while (now_ms() < end && n < 8) {
+        int64_t last = 0, end = osn_now_ms() + 4000;
+        while (osn_ms_left(end) > 0 && n < 8) {
                 struct pollfd pfd = {.fd = cap, .events = POLLIN};
-                if (poll(&pfd, 1, (int)(end - now_ms())) <= 0)
+                if (poll(&pfd, 1, osn_ms_left(end)) <= 0)
                         break;
                 uint8_t f[128];
                 ssize_t got = recv(cap, f, sizeof(f), 0);
                 if (got < 42 || memcmp(f + 6, mac, 6) != 0)
                         continue;
-                long long t_ms = now_ms();
+                int64_t t_ms = osn_now_ms();
                 gaps[n] = n ? t_ms - last : 0;
                 last = t_ms;
                 n++;
