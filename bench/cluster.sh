@@ -11,20 +11,9 @@
 # Knobs: OSN_BUILD (./build), BENCH_CLUSTER_SEQ=60, BENCH_OUT=bench/out.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OSN_BUILD=${OSN_BUILD:-$ROOT/build}
-SANDBOX=$ROOT/sandbox/osn-sandbox
-PLUGIN=$OSN_BUILD/src/plugin/ovn-kubernetes
-OUT=${BENCH_OUT:-$ROOT/bench/out}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init cluster.sh
 SEQ=${BENCH_CLUSTER_SEQ:-60}
-[[ $(id -u) -eq 0 ]] || { echo "bench/cluster.sh: needs root" >&2; exit 1; }
-[[ -x "$PLUGIN" ]] || { echo "bench/cluster.sh: not built: $PLUGIN" >&2; exit 1; }
-mkdir -p "$OUT"
-
-DIR=""
-cleanup() { [[ -z "$DIR" ]] || "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 NET='{"cniVersion":"0.3.1","type":"ovn-kubernetes","name":"tenant-overlay","subnet":"10.10.10.0/24"}'
 
@@ -34,30 +23,14 @@ run_layout() {
     shift
     DIR=$(mktemp -d /tmp/osn-bench-cl.XXXXXX)
     "$SANDBOX" up --dir "$DIR" --nodes 2 "$@" >/dev/null
-    local prefix
-    prefix=$(sed -n 's/^PREFIX=//p' "$DIR/.osn-sandbox")
+    PREFIX=$(sed -n 's/^PREFIX=//p' "$DIR/.osn-sandbox")
     local i
     for ((i = 0; i <= SEQ; i++)); do
-        ip netns add "$prefix-pod-b$i"
+        ip netns add "$PREFIX-pod-b$i"
     done
-    # Inside node1's netns: one warm-up cycle, then SEQ timed ADD+DEL cycles.
-    "$SANDBOX" exec --dir "$DIR" node1 -- env PLUGIN="$PLUGIN" NET="$NET" SEQ="$SEQ" \
-        PREFIX="$prefix" bash -c '
-        cycle() {
-            local i=$1 t0 t1 t2
-            t0=$(date +%s%N)
-            CNI_COMMAND=ADD CNI_CONTAINERID=b$i CNI_NETNS=/var/run/netns/$PREFIX-pod-b$i \
-                CNI_IFNAME=net1 CNI_PATH=/opt/cni/bin "$PLUGIN" <<<"$NET" >/dev/null || echo "# ADD b$i failed" >&2
-            t1=$(date +%s%N)
-            CNI_COMMAND=DEL CNI_CONTAINERID=b$i CNI_NETNS=/var/run/netns/$PREFIX-pod-b$i \
-                CNI_IFNAME=net1 CNI_PATH=/opt/cni/bin "$PLUGIN" <<<"$NET" >/dev/null || echo "# DEL b$i failed" >&2
-            t2=$(date +%s%N)
-            echo "$(( (t1 - t0) / 1000 )) $(( (t2 - t1) / 1000 ))"
-        }
-        cycle 0 >/dev/null
-        for ((i = 1; i <= SEQ; i++)); do cycle "$i"; done' >"$DIR/times"
+    timed_cycles "$NET" >"$DIR/times"
     for ((i = 0; i <= SEQ; i++)); do
-        ip netns del "$prefix-pod-b$i"
+        ip netns del "$PREFIX-pod-b$i"
     done
     local col
     for col in 1 2; do

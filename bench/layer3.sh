@@ -18,20 +18,9 @@
 # Knobs: OSN_BUILD (./build), BENCH_LAYER3_SEQ=40, BENCH_OUT=bench/out.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OSN_BUILD=${OSN_BUILD:-$ROOT/build}
-SANDBOX=$ROOT/sandbox/osn-sandbox
-PLUGIN=$OSN_BUILD/src/plugin/ovn-kubernetes
-OUT=${BENCH_OUT:-$ROOT/bench/out}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init layer3.sh
 SEQ=${BENCH_LAYER3_SEQ:-40}
-[[ $(id -u) -eq 0 ]] || { echo "bench/layer3.sh: needs root" >&2; exit 1; }
-[[ -x "$PLUGIN" ]] || { echo "bench/layer3.sh: not built: $PLUGIN" >&2; exit 1; }
-mkdir -p "$OUT"
-
-DIR=""
-cleanup() { [[ -z "$DIR" ]] || "$SANDBOX" down --dir "$DIR" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 L2='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"bl2","topology":"layer2","subnets":"10.160.0.0/16"}'
 L3='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"bl3","topology":"layer3","subnets":"10.161.0.0/16/24"}'
@@ -56,25 +45,11 @@ plugin 1 ADD a1 a1 "$L2"
 plugin 1 ADD a2 a2 "$L3"
 plugin 2 ADD a3 a3 "$L3F"
 
-# kind LABEL CONF: SEQ timed ADD+DEL cycles on node1 (after one warm-up).
+# kind LABEL CONF: SEQ timed ADD+DEL cycles on node1 (after one warm-up);
+# their ADDs' p50 and p90.
 kind() {
     local label=$1 conf=$2
-    "$SANDBOX" exec --dir "$DIR" node1 -- env PLUGIN="$PLUGIN" NET="$conf" SEQ="$SEQ" \
-        PREFIX="$PREFIX" bash -c '
-        cycle() {
-            local i=$1 t0 t1
-            t0=$(date +%s%N)
-            CNI_COMMAND=ADD CNI_CONTAINERID=b$i CNI_NETNS=/var/run/netns/$PREFIX-pod-b$i \
-                CNI_IFNAME=net1 CNI_PATH=/opt/cni/bin CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=bench" \
-                "$PLUGIN" <<<"$NET" >/dev/null || echo "# ADD b$i failed" >&2
-            t1=$(date +%s%N)
-            CNI_COMMAND=DEL CNI_CONTAINERID=b$i CNI_NETNS=/var/run/netns/$PREFIX-pod-b$i \
-                CNI_IFNAME=net1 CNI_PATH=/opt/cni/bin CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=bench" \
-                "$PLUGIN" <<<"$NET" >/dev/null || echo "# DEL b$i failed" >&2
-            echo "$(( (t1 - t0) / 1000 ))"
-        }
-        cycle 0 >/dev/null
-        for ((i = 1; i <= SEQ; i++)); do cycle "$i"; done' |
+    timed_cycles "$conf" "IgnoreUnknown=1;K8S_POD_NAMESPACE=bench" | cut -d' ' -f1 |
         sort -n | awk -v label="$label" '
             {a[NR] = $1 / 1000}
             END {
