@@ -213,7 +213,14 @@ struct add_state {
         bool stale;                   /* an earlier try's veth is there (remove_stale()) */
         struct osn_announce ann;      /* the pod's announcement, readied before the wait */
         int gate;                     /* to the tail child (tail_start()), or -1 */
-        long long t_plugged;          /* CLOCK_MONOTONIC ns, for the timeline */
+        /* Warm ports (attach.h): whether this ADD may take one (warm_on()),
+         * what the node's OVS showed (its warm ports of the network, and
+         * the interfaces of this attachment an earlier try left), the one
+         * taken. */
+        bool warm_on;
+        json_t *warm_rows, *mine_rows;
+        const json_t *warm;  /* in warm_rows */
+        long long t_plugged; /* CLOCK_MONOTONIC ns, for the timeline */
 
         /* A layer3 network (layer3.h): the request on the node's piece,
          * whose netconf has the node's host subnets; the network's own. */
@@ -565,7 +572,7 @@ static int check_node(struct add_state *st, struct osn_txn *read, struct osn_err
  * node-side pieces of the same attachment; they are built again. */
 static void remove_stale(struct add_state *st)
 {
-        if (osn_link_exists(st->host) <= 0)
+        if (!st->stale && osn_link_exists(st->host) <= 0)
                 return;
         st->spec.earlier_try = true; /* the NB attach looks for that try's port */
         log_info("removing stale veth %s of an earlier ADD", st->host);
@@ -828,6 +835,8 @@ static int wait_installed(struct add_state *st, json_t *iface_init, struct osn_e
         return 0;
 }
 
+static void warm_topup(struct add_state *st, struct osn_ovsdb *ovs);
+
 /* --- The ADD's tail ---
  *
  * What is left after ovn-installed but the answer: the pool's top-up, when
@@ -880,6 +889,21 @@ static bool tail_wait_go(int gate, int64_t deadline, int *ret_fd)
         return true;
 }
 
+/* The warm ports' top-up, over a connection of its own to the node's OVS. */
+static void tail_warm(struct add_state *st)
+{
+        if (!st->warm_on)
+                return;
+        struct osn_ovsdb *ovs = NULL;
+        struct osn_error e = {0};
+        if (osn_ovsdb_connect(st->req->node->ovs_remote, NULL, st->deadline, &ovs, &e) < 0) {
+                log_info("network %s: no warm ports made: %s", st->ten->network, e.msg);
+                return;
+        }
+        warm_topup(st, ovs);
+        osn_ovsdb_close(ovs);
+}
+
 static _Noreturn void tail_run(struct add_state *st, int gate)
 {
         int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -899,9 +923,12 @@ static _Noreturn void tail_run(struct add_state *st, int gate)
                 st->req->after_exit(st->req->aux, fd);
         else if (fd >= 0)
                 close(fd);
+        /* The OVS connection is the plugin's past: a new one for the warm
+         * ports. */
+        osn_ovsdb_hangup(TAKE_PTR(st->ovs));
+        tail_warm(st);
         osn_nb_attach_refill(st->nba, st->deadline);
         osn_ovsdb_close(st->nb);
-        osn_ovsdb_hangup(st->ovs);
         osn_announce_repeat(&st->ann);
         _exit(0);
 }
@@ -927,6 +954,8 @@ static void tail_start(struct add_state *st)
 /* The tail's work in the plugin itself (no child, or it cannot be told). */
 static void tail_inline(struct add_state *st, int fd)
 {
+        if (st->warm_on && st->ovs)
+                warm_topup(st, st->ovs);
         osn_nb_attach_refill(st->nba, st->deadline);
         if (st->req->after_exit)
                 st->req->after_exit(st->req->aux, fd);
@@ -997,6 +1026,231 @@ static long long mono_ns(void)
         return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* --- Warm ports (attach.h) --- */
+
+/* Whether this ADD may take a warm port, and keeps the node's warm ports
+ * of its network topped up: one the pool could serve, on a layer2 or
+ * localnet network. */
+static bool warm_on(const struct add_state *st)
+{
+        const struct osn_port_spec *s = &st->spec;
+        return st->req->node->warm_ports > 0 && s->pool_size > 0 && !s->identity &&
+               !s->mac_requested && s->n_static_ips == 0 && !st->l3_nc;
+}
+
+static const char *row_id(const json_t *row, const char *key)
+{
+        return osn_ovsdb_map_get(json_object_get(row, "external_ids"), key);
+}
+
+/* A warm port of the network that ovn-controller has installed (plugged,
+ * with an ofport), picked by the attachment's seed among them, so that the
+ * ADDs of a burst spread out; NULL when there is none. */
+static const json_t *pick_warm(const struct add_state *st)
+{
+        const json_t *row, *ready[OSN_WARM_MAX_PORTS * 4];
+        size_t i, n = 0;
+        json_array_foreach(st->warm_rows, i, row)
+        {
+                const json_t *ofport = osn_ovsdb_set_at(json_object_get(row, "ofport"), 0);
+                if (n < ARRAY_SIZE(ready) && streq(row_id(row, "ovn-installed"), "true") &&
+                    json_integer_value(ofport) > 0 &&
+                    osn_is_spare_port(st->ten->network, row_id(row, "iface-id"), NULL))
+                        ready[n++] = row;
+        }
+        return n ? ready[osn_alloc_seed(st->name) % n] : NULL;
+}
+
+/* Removes warm port 'host' of this node (OVS port, then the veth with its
+ * waiting end). */
+static void drop_warm_port(struct osn_ovsdb *ovs, const char *host, int64_t deadline)
+{
+        struct osn_error e = {0};
+        if (osn_ovs_del_port(ovs, host, deadline, &e) < 0)
+                log_info("removing warm port %s: %s", host, e.msg);
+        (void)osn_link_delete(host, NULL);
+}
+
+/* The node's warm ports of the network that carry iface-id 'port' go. */
+static void drop_warm_named(struct add_state *st, const char *port)
+{
+        const json_t *row;
+        size_t i;
+        json_array_foreach(st->warm_rows, i, row)
+        {
+                const char *name = json_string_value(json_object_get(row, "name"));
+                if (name && streq(row_id(row, "iface-id"), port)) {
+                        log_info("removing warm port %s: an earlier ADD of this attachment "
+                                 "claimed it",
+                                 name);
+                        drop_warm_port(st->ovs, name, st->deadline);
+                }
+        }
+}
+
+/* An earlier try of this attachment left interfaces (its veth, or a warm
+ * port it took): they go, as remove_stale() does, and the ADD goes the
+ * way without a warm port (its pool read, sent before that was known, is
+ * dropped). */
+static void remove_mine(struct add_state *st)
+{
+        const json_t *row;
+        size_t i;
+        json_array_foreach(st->mine_rows, i, row)
+        {
+                const char *name = json_string_value(json_object_get(row, "name"));
+                if (name && !streq(name, st->host)) {
+                        log_info("removing the interface %s an earlier ADD took", name);
+                        drop_warm_port(st->ovs, name, st->deadline);
+                }
+        }
+        st->stale = true;
+        osn_nb_attach_free(TAKE_PTR(st->nba));
+}
+
+/* The warm port's pieces are the attachment's now: its OVS interface
+ * carries the attachment's ids (guarded: still warm), and the pod's
+ * interface is made on its waiting end (osn_macvlan_create()). */
+static int take_warm_port(struct add_state *st, const char *host, struct osn_error *err)
+{
+        const struct osn_cni_env *env = st->req->env;
+        const char *ids[] = {OSN_EXT_CONTAINER,
+                             env->container_id,
+                             OSN_EXT_IFNAME,
+                             env->ifname,
+                             OSN_EXT_NETNS,
+                             env->netns,
+                             OSN_EXT_POD_NS,
+                             env->args.pod_namespace,
+                             OSN_EXT_POD_NAME,
+                             env->args.pod_name,
+                             NULL};
+        struct osn_txn *t = NULL;
+        int r =
+            osn_ovs_take_warm_start(st->ovs, host, row_id(st->warm, OSN_EXT_WARM), ids, &t, err);
+        if (r < 0 || (r = osn_ovs_take_warm_finish(st->ovs, t, st->deadline, err)) < 0)
+                return r;
+        snprintf(st->host, sizeof(st->host), "%s", host);
+        st->ovs_port = st->veth = true; /* a failure from here removes them */
+        char lower[IFNAMSIZ];
+        osn_warm_ifname(st->port, lower);
+        if ((r = osn_macvlan_create(lower, st->netns_fd, env->ifname, st->nbp.mac, st->spec.mtu,
+                                    err)) < 0)
+                return r;
+        memcpy(st->made_mac, st->nbp.mac, 6);
+        if (streq(st->node.datapath_type, "netdev"))
+                osn_link_disable_tx_csum(st->netns_fd, env->ifname);
+        return 0;
+}
+
+/* The ADD on a warm port: claimed in the NB (guarded: still a warm spare
+ * of this node), then taken.  1 when done; 0 to go the common way (no
+ * warm port installed, an earlier try's pieces, or the claim lost: the
+ * port is removed here then). */
+static int add_warm(struct add_state *st, struct osn_error *err)
+{
+        if (json_array_size(st->mine_rows) > 0 || osn_link_exists(st->host) > 0) {
+                remove_mine(st);
+                return 0;
+        }
+        const json_t *w = pick_warm(st);
+        if (!w ||
+            osn_nb_attach_use_warm(st->nba, row_id(w, "iface-id"), row_id(w, OSN_EXT_WARM)) < 0)
+                return 0;
+        st->warm = w;
+        char host[IFNAMSIZ];
+        snprintf(host, sizeof(host), "%s", json_string_value(json_object_get(w, "name")));
+        int r = start_nb_attach(st, err);
+        if (r < 0 || !osn_nb_attach_warm(st->nba)) {
+                /* Sent another way: an earlier try holds a port (killed
+                 * after its warm claim, that port may be this very warm
+                 * one, whose OVS port then goes: the port is plugged anew,
+                 * once). */
+                st->warm = NULL;
+                drop_warm_named(st, st->port);
+                return r;
+        }
+        r = finish_nb_attach(st, err);
+        if (r == -ESTALE) {
+                /* Another ADD or a DEL took it meanwhile: that port is none
+                 * of this node's any more. */
+                log_info("ADD %s: %s; attaching another way", st->ten->network, err->msg);
+                osn_error_clear(err);
+                drop_warm_port(st->ovs, host, st->deadline);
+                osn_nb_attach_free(TAKE_PTR(st->nba));
+                st->nb_port = false;
+                st->warm = NULL;
+                snprintf(st->port, sizeof(st->port), "%s", st->name);
+                return 0;
+        }
+        if (r < 0 || (r = take_warm_port(st, host, err)) < 0)
+                return r;
+        st->t_plugged = mono_ns();
+        return 1;
+}
+
+/* The node's warm ports of the network, topped up to warm_ports (the
+ * tail's, after the answer): spares of the pool reserved for this node in
+ * the NB, then each made and plugged, its pod end waiting, down, in this
+ * netns.  ovn-controller installs them while nobody waits. */
+static void warm_topup(struct add_state *st, struct osn_ovsdb *ovs)
+{
+        const struct osn_nodeconf *node = st->req->node;
+        size_t have = json_array_size(st->warm_rows) - (st->warm ? 1 : 0);
+        if (!st->warm_on || !st->nba || have >= node->warm_ports)
+                return;
+        struct osn_nb_warm w[OSN_WARM_MAX_PORTS];
+        struct osn_error e = {0};
+        int n = osn_nb_attach_reserve_warm(st->nba, node->warm_ports - (unsigned)have, w,
+                                           st->deadline, &e);
+        if (n < 0)
+                log_info("network %s: no warm ports reserved: %s", st->ten->network, e.msg);
+        _cleanup_close_ int self = -1;
+        if (n > 0 && osn_netns_open_self(&self) < 0)
+                n = 0;
+        for (int i = 0; i < n; i++) {
+                char host[IFNAMSIZ], waiting[IFNAMSIZ], m[OSN_MAC_STRLEN];
+                osn_host_ifname(w[i].name, host);
+                osn_warm_ifname(w[i].name, waiting);
+                struct osn_veth_req vr = {.host_name = host,
+                                          .pod_ifname = waiting,
+                                          .pod_netns_fd = self,
+                                          .pod_mac = w[i].mac,
+                                          .mtu = st->spec.mtu};
+                const char *ids[] = {"iface-id",
+                                     w[i].name,
+                                     "attached-mac",
+                                     osn_mac_format(w[i].mac, m, sizeof(m)),
+                                     "iface-status",
+                                     "active",
+                                     OSN_EXT_NETWORK,
+                                     st->ten->network,
+                                     OSN_EXT_WARM,
+                                     w[i].addrs,
+                                     NULL};
+                osn_error_clear(&e);
+                int r = osn_veth_create(&vr, &e);
+                if (r >= 0 && (r = osn_link_disable_ipv6(waiting)) < 0) {
+                        osn_error_set(&e, r, OSN_CNI_NETLINK_ERROR,
+                                      "cannot turn IPv6 off on %s: %s", waiting, strerror(-r));
+                        (void)osn_link_delete(host, NULL);
+                }
+                if (r >= 0 && (r = osn_link_set_up(host, true, &e)) >= 0) {
+                        if (streq(st->node.datapath_type, "netdev")) {
+                                osn_link_disable_tx_csum(-1, host);
+                                osn_link_disable_tx_csum(-1, waiting);
+                        }
+                        r = osn_ovs_add_port(ovs, &st->node, host, ids, st->deadline, &e);
+                        if (r < 0)
+                                (void)osn_link_delete(host, NULL);
+                }
+                if (r < 0)
+                        log_info("network %s: warm port %s not made: %s (its DEL or osnctl gc "
+                                 "releases it)",
+                                 st->ten->network, w[i].name, e.msg);
+        }
+}
+
 /* The common ADD, pipelined (design.md, steps 4 to 7): the NB transaction
  * goes out, and the server (then northd) works on it while this node plugs
  * the veth; then the NB's answer, and the veth fitted to it while OVN
@@ -1007,7 +1261,7 @@ static int add_pipelined(struct add_state *st, json_t **ret_iface_init, struct o
         join_early_veth(st);
         if (st->stale)
                 remove_stale(st);
-        if ((r = start_nb_attach(st, err)) < 0) {
+        if (!st->nb_port && (r = start_nb_attach(st, err)) < 0) {
                 drop_early_veth(st);
                 return r;
         }
@@ -1073,7 +1327,10 @@ static void log_added(const struct add_state *st, long long t_installed)
         long long t0 = st->req->start_ns, now = mono_ns();
         log_info("ADD %s: port %s%s veth %s mac %s addresses \"%s\" mtu %u; ms after start: "
                  "plugged %.3f installed %.3f answered %.3f (start %lld ns, CLOCK_MONOTONIC)",
-                 st->ten->network, st->port, st->nbp.created ? "" : " (kept from an earlier try)",
+                 st->ten->network, st->port,
+                 st->nbp.warm      ? " (a warm port)"
+                 : st->nbp.created ? ""
+                                   : " (kept from an earlier try)",
                  st->host, osn_mac_format(st->nbp.mac, m, sizeof(m)), addrs ? addrs : "",
                  st->spec.mtu, (double)(st->t_plugged - t0) / 1e6, (double)(t_installed - t0) / 1e6,
                  (double)(now - t0) / 1e6, t0);
@@ -1097,7 +1354,17 @@ static int read_node_and_pool(struct add_state *st, struct osn_error *err)
         if (!st->spec.identity &&
             (r = osn_nb_attach_read_ahead(st->nb, &st->spec, &st->nba, err)) < 0)
                 return r;
-        return check_node(st, TAKE_PTR(node_read), err);
+        _cleanup_txn_ struct osn_txn *warm_read = NULL;
+        if (st->warm_on &&
+            (r = osn_ovs_read_warm_start(st->ovs, st->ten->network, req->env->container_id,
+                                         req->env->ifname, &warm_read, err)) < 0)
+                return r;
+        if ((r = check_node(st, TAKE_PTR(node_read), err)) < 0)
+                return r;
+        if (!warm_read)
+                return 0;
+        return osn_ovs_read_warm_finish(st->ovs, TAKE_PTR(warm_read), st->deadline, &st->warm_rows,
+                                        &st->mine_rows, err);
 }
 
 /* One ADD, step by step: design.md's steps 2 to 11, in their order. */
@@ -1113,7 +1380,10 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         if ((r = open_pod_netns(st, err)) < 0)
                 return r;
 
-        if (!st->spec.identity)
+        /* With warm ports the veth waits for the node's read: the ADD
+         * may take one instead. */
+        st->warm_on = warm_on(st);
+        if (!st->spec.identity && !st->warm_on)
                 make_veth_early(st);
         if ((r = read_node_and_pool(st, err)) < 0) {
                 drop_early_veth(st);
@@ -1121,8 +1391,12 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
         }
 
         _cleanup_json_ json_t *iface_init = NULL;
-        r = st->spec.identity ? add_identity_first(st, &iface_init, err)
-                              : add_pipelined(st, &iface_init, err);
+        int warm = st->warm_on ? add_warm(st, err) : 0;
+        if (warm < 0)
+                return warm;
+        r = warm                ? 0
+            : st->spec.identity ? add_identity_first(st, &iface_init, err)
+                                : add_pipelined(st, &iface_init, err);
         if (r < 0)
                 return r;
 
@@ -1138,7 +1412,8 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
         tail_start(st);
 
-        if ((r = wait_installed(st, iface_init, err)) < 0)
+        /* A warm port was installed before the ADD began (pick_warm()). */
+        if (!warm && (r = wait_installed(st, iface_init, err)) < 0)
                 return r;
         long long t_installed = mono_ns();
         struct osn_error e = {0};
@@ -1202,6 +1477,8 @@ static int add_once(const struct osn_attach_req *net_req, const struct osn_attac
         if (r < 0)
                 add_rollback(&st, err);
         osn_nb_attach_free(st.nba);
+        json_decref(st.warm_rows);
+        json_decref(st.mine_rows);
         osn_announce_close(&st.ann);
         free(st.fingerprint);
         if (st.netns_fd >= 0)
@@ -1258,9 +1535,44 @@ static const json_t *iface_named(const json_t *ifaces, const char *host)
  * own network's and its own port's.  *ret_port: the attachment's own port
  * name on that network (malloc'd); *ret_iface: its OVS interface's row
  * (new reference), NULL when there is none on that network. */
+/* The row of the interface that carries container 'cid' interface 'ifname'
+ * on 'network' (a warm port the attachment took is named for its spare),
+ * or NULL. */
+static const json_t *iface_of(const json_t *ifaces, const char *network, const char *cid,
+                              const char *ifname)
+{
+        const json_t *it;
+        size_t i;
+        json_array_foreach((json_t *)ifaces, i, it)
+        {
+                const json_t *ids = json_object_get(it, "external_ids");
+                if (streq(osn_ovsdb_map_get(ids, OSN_EXT_NETWORK), network) &&
+                    streq(osn_ovsdb_map_get(ids, OSN_EXT_CONTAINER), cid) &&
+                    streq(osn_ovsdb_map_get(ids, OSN_EXT_IFNAME), ifname))
+                        return it;
+        }
+        return NULL;
+}
+
+/* Whether 'ifaces' holds an attachment of 'network' but 'it'. */
+static bool others_on(const json_t *ifaces, const char *network, const json_t *it)
+{
+        const json_t *o;
+        size_t i;
+        json_array_foreach((json_t *)ifaces, i, o)
+        {
+                if (o != it &&
+                    streq(osn_ovsdb_map_get(json_object_get(o, "external_ids"), OSN_EXT_NETWORK),
+                          network))
+                        return true;
+        }
+        return false;
+}
+
 static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *ovs,
                             int64_t deadline, struct osn_tenancy *ret, char host[IFNAMSIZ],
-                            char **ret_port, json_t **ret_iface, struct osn_error *err)
+                            char **ret_port, json_t **ret_iface, bool *ret_last,
+                            struct osn_error *err)
 {
         struct osn_tenancy legacy;
         osn_tenancy_legacy(req->ten, &legacy);
@@ -1288,6 +1600,9 @@ static int attached_tenancy(const struct osn_attach_req *req, struct osn_ovsdb *
                         it = NULL; /* an interface of another network: not this one's */
                 break;
         }
+        if (!it && (it = iface_of(ifaces, ret->network, req->env->container_id, req->env->ifname)))
+                snprintf(host, IFNAMSIZ, "%s", json_string_value(json_object_get(it, "name")));
+        *ret_last = !others_on(ifaces, ret->network, it);
         *ret_iface = json_incref((json_t *)it);
         *ret_port = attachment_port_name(ret->network, req->nc, req->env);
         return *ret_port ? 0 : -ENOMEM;
@@ -1306,6 +1621,7 @@ struct found {
         char host[IFNAMSIZ];    /* its veth */
         char *port;             /* its own port's name on that network */
         json_t *iface;          /* its OVS interface's row, or NULL */
+        bool last;              /* no other attachment of that network on this node */
 };
 
 static void found_clear(struct found *f)
@@ -1326,7 +1642,34 @@ static int find_attachment(const struct osn_attach_req *net_req, struct found *f
         if ((r = connect_both(f->req.node, f->deadline, &f->nb, &f->ovs, err)) < 0)
                 return r;
         return attached_tenancy(&f->req, f->ovs, f->deadline, &f->ten, f->host, &f->port, &f->iface,
-                                err);
+                                &f->last, err);
+}
+
+/* The DEL of the node's last attachment of the network, before its detach
+ * (so that the switch can go with it): the node's warm ports of the
+ * network go, in the NB (but one an ADD claimed meanwhile) and here. */
+static int release_warm(const struct found *f, struct osn_error *err)
+{
+        const struct osn_nodeconf *node = f->req.node;
+        const char *net = f->ten.network;
+        _cleanup_json_ json_t *rows = NULL;
+        if (node->warm_ports == 0)
+                return 0;
+        int r = osn_nb_release_warm(f->nb, net, node->node_name, NULL, f->deadline, err);
+        if (r < 0 || (r = osn_ovs_list_warm(f->ovs, net, f->deadline, &rows, err)) < 0)
+                return r;
+        const json_t *row;
+        size_t i;
+        json_array_foreach(rows, i, row)
+        {
+                const char *name = json_string_value(json_object_get(row, "name"));
+                if (name)
+                        drop_warm_port(f->ovs, name, f->deadline);
+        }
+        if (json_array_size(rows) > 0)
+                log_info("DEL %s: the node's last attachment; %zu warm ports released", net,
+                         json_array_size(rows));
+        return 0;
 }
 
 int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
@@ -1372,7 +1715,9 @@ int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
          * that joined a network made before tenancy). */
         const char *iface_id = osn_ovsdb_map_get(json_object_get(it, "external_ids"), "iface-id");
         const char *lsp = iface_id ? iface_id : port;
-        r = osn_remove_attachment(nb, ovs, net, lsp, env->container_id, env->ifname,
+        if (f.last && (r = release_warm(&f, err)) < 0)
+                return r;
+        r = osn_remove_attachment(nb, ovs, net, lsp, host, env->container_id, env->ifname,
                                   node->pool_size, deadline, err);
         if (r >= 0) {
                 /* Ports this container holds that its OVS port does not
@@ -1553,13 +1898,14 @@ static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, st
          * the network that the runtime no longer lists go; logical ports
          * without an OVS port stay (an ADD between its NB insert and its
          * OVS plug looks like that). */
-        _cleanup_json_ json_t *ifaces = NULL;
+        _cleanup_json_ json_t *ifaces = NULL, *warm = NULL;
         _cleanup_inventory_ struct osn_inventory *inv = NULL;
         _cleanup_remove_plan_ struct osn_remove_plan *plan = NULL;
         struct osn_inv_filter filter = {.network = net};
         int r;
         if ((r = osn_remove_plan_new(&plan)) < 0 ||
             (r = osn_ovs_list_attachments(ovs, net, deadline, &ifaces, err)) < 0 ||
+            (r = osn_ovs_list_warm(ovs, net, deadline, &warm, err)) < 0 ||
             (r = osn_inventory_read(nb, &filter, deadline, &inv, err)) < 0)
                 return r;
         struct osn_remove_req gc = {.mode = OSN_REMOVE_LOCAL,
@@ -1567,7 +1913,8 @@ static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, st
                                     .network = net,
                                     .have_valid = true,
                                     .valid = valid,
-                                    .n_valid = n_valid};
+                                    .n_valid = n_valid,
+                                    .warm = warm};
         size_t failures = 0;
         if ((r = osn_remove_plan_add(plan, &gc, ifaces, inv)) < 0 ||
             (r = osn_remove_plan_execute(plan, nb, ovs, inv, deadline, &failures)) < 0)
@@ -1576,7 +1923,9 @@ static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, st
         for (size_t i = 0; i < plan->n_actions; i++) {
                 const struct osn_remove_record *a = &plan->actions[i];
                 const char *object = osn_remove_object_name(a->object);
-                const char *name = a->object == OSN_REMOVE_ATTACHMENT ? a->port : a->network;
+                const char *name =
+                    a->object == OSN_REMOVE_ATTACHMENT || a->object == OSN_REMOVE_WARM ? a->port
+                                                                                       : a->network;
                 if (a->result == OSN_REMOVE_FAILED) {
                         log_info("GC %s: removing %s %s: %s", net, object, name,
                                  a->error ? a->error : "?");

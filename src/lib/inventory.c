@@ -57,6 +57,7 @@ static void port_clear(struct osn_inv_port *p)
         free(p->mig_pod_namespace);
         free(p->mig_pod_name);
         free(p->addresses);
+        free(p->warm_node);
         free(p->dynamic_addresses);
         free(p->static_addresses);
 }
@@ -236,6 +237,7 @@ static int fill_port(struct osn_inv_port *p, const json_t *row, bool *failed)
             dup_opt(json_string_value(osn_ovsdb_set_at(json_object_get(row, "addresses"), 0)), true,
                     failed);
         p->up = json_is_true(json_object_get(row, "up"));
+        p->warm_node = dup_opt(ext_id(row, OSN_EXT_WARM), true, failed);
         return *failed ? -ENOMEM : 0;
 }
 
@@ -442,7 +444,8 @@ static int build(struct osn_inventory *inv, const json_t *switches, const json_t
                         osn_pool_index_key(p->uuid, ikey);
                         p->indexed = osn_ovsdb_map_get(n->external_ids, ikey) != NULL;
                         n->n_spares++;
-                        n->n_unindexed += !p->indexed;
+                        n->n_warm += p->warm_node != NULL;
+                        n->n_unindexed += !p->indexed && !p->warm_node;
                         spare_owners[n_spare_owners++] = (struct port_owner){p->uuid, own->network};
                 } else if (n && osn_inv_is_reservation(p)) {
                         n->n_reservations++;

@@ -32,7 +32,9 @@
  *   (one key per spare, U the spare's _uuid; names.h reads it).  Every change of a pool
  *   changes the spare and its key in one transaction, so a key whose U is
  *   not a spare on that switch is stale, and a spare without a key is
- *   unindexed; both are reported here, neither is a guess.
+ *   unindexed; both are reported here, neither is a guess.  A warm spare
+ *   (osn/warm = a node: attach.h, "Warm ports") has left the index for
+ *   that node: counted in n_spares and n_warm, never unindexed;
  * Objects without osn's external_ids are not part of the inventory, except
  * that a network counts the foreign ports somebody put on its switch.
  *
@@ -88,6 +90,7 @@ struct osn_inv_port {
                            * osn_inv_is_reservation() */
         bool spare;       /* a pool's spare (see above): in inventory->spares, never ports */
         bool indexed;     /* spares: its switch's index has osn/spare/<uuid> */
+        char *warm_node;  /* spares: the node that keeps it plugged (osn/warm), or NULL */
 };
 
 struct osn_inv_network {
@@ -120,7 +123,8 @@ struct osn_inv_network {
         size_t n_nodes;
         size_t n_foreign;   /* ports on the switch without osn's external_ids */
         size_t n_spares;    /* its pool: spare ports on the switch (not attachments) */
-        size_t n_unindexed; /* of those, the ones its index has no key for */
+        size_t n_unindexed; /* of those, the ones its index has no key for (not warm) */
+        size_t n_warm;      /* of those, warm ones (a node keeps them plugged) */
         char **stale_index; /* sorted index keys ("osn/spare/<U>") whose U is no spare here */
         size_t n_stale_index;
         json_t *ports;        /* the switch's "ports" column as read (for guards) */

@@ -188,6 +188,12 @@ void osn_host_ifname(const char *port_name, char buf[IFNAMSIZ])
                  (unsigned long long)(osn_alloc_seed(port_name) & 0xffffffffffffull));
 }
 
+void osn_warm_ifname(const char *port_name, char buf[IFNAMSIZ])
+{
+        snprintf(buf, IFNAMSIZ, "osw%012llx",
+                 (unsigned long long)(osn_alloc_seed(port_name) & 0xffffffffffffull));
+}
+
 void osn_attachment_host(const char *network, const char *port, const char *cid, const char *ifname,
                          char buf[IFNAMSIZ])
 {

@@ -108,6 +108,10 @@ void osn_held_key(const char *cid, const char *ifname, char buf[OSN_PORT_NAME_SI
 /* The host-side veth name of an OVN port: "osn" + 12 hex digits of a hash
  * of the port name (15 bytes, the kernel's limit). */
 void osn_host_ifname(const char *port_name, char buf[IFNAMSIZ]);
+/* The pod-side end of a warm port (a spare plugged ahead of time on a node,
+ * attach.h "Warm ports") while it waits, down, in the node's netns: "osw"
+ * + the same 12 hex digits as the host end's, osn_host_ifname(). */
+void osn_warm_ifname(const char *port_name, char buf[IFNAMSIZ]);
 /* The host-side veth of an attachment: named for its port, but a claimed
  * spare's for the container and interface (as the ADD made it). */
 void osn_attachment_host(const char *network, const char *port, const char *cid, const char *ifname,

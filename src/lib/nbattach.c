@@ -24,6 +24,7 @@ enum attach_mode {
         ATTACH_CREATE, /* no switch yet: the first attachment makes it */
         ATTACH_CLAIM,  /* a spare of the network's pool becomes the port */
         ATTACH_HELD,   /* the port an earlier try of this ADD holds is adopted */
+        ATTACH_WARM,   /* a spare this node keeps plugged becomes the port */
 };
 
 /* A spare as the switch's pool index lists it. */
@@ -97,6 +98,8 @@ struct osn_nb_attach {
         char held_key[OSN_PORT_NAME_SIZE];  /* the switch's key of what this ADD holds */
         char held_name[OSN_PORT_NAME_SIZE]; /* what the pool read found under it, or "" */
         struct spare held;                  /* ... its MAC and addresses */
+        struct spare warm;                  /* WARM: the warm port's spare */
+        bool warm_offered;                  /* osn_nb_attach_use_warm() named one */
 
         /* Tenancy: the caller's spec, and, once the NB showed that this
          * attachment belongs on the network of its name that an osn before
@@ -400,6 +403,19 @@ static void held_added(struct osn_nb_attach *at)
         at->sw_ids = m;
 }
 
+int osn_nb_attach_use_warm(struct osn_nb_attach *at, const char *port_name, const char *addrs)
+{
+        struct spare *w = &at->warm;
+        if (!at->pool || !osn_is_spare_port(at->spec->network, port_name, w->uuid))
+                return -EINVAL;
+        int n = osn_ovn_parse_addresses(addrs, at->spec->nc, w->mac, w->ips, OSN_MAX_STATIC);
+        if (n < 0 || (size_t)n != at->spec->alloc->n_subnets)
+                return -EINVAL;
+        w->n_ips = (size_t)n;
+        at->warm_offered = true;
+        return 0;
+}
+
 /* Reads the network's switch (_uuid, external_ids) and its pool index into
  * at->spares.  A switch that is not osn's with this request's settings
  * gives no spares (the attach transaction's guard then sorts it out). */
@@ -501,8 +517,24 @@ static bool take_spare(struct osn_nb_attach *at, size_t k)
         return true;
 }
 
-/* After the pool was read: claim a spare (picked by the port's seed, so
- * that concurrent ADDs spread over the pool), or attach without one. */
+/* WARM: the warm port's spare becomes the port (its addresses are the
+ * ones its OVS interface recorded; the claim's guard checks it is still
+ * this node's warm spare). */
+static void take_warm(struct osn_nb_attach *at)
+{
+        const struct spare *w = &at->warm;
+        _cleanup_free_ char *name = osn_spare_port_name(at->spec->network, w->uuid);
+        snprintf(at->port_name, sizeof(at->port_name), "%s", name ? name : "");
+        at->mode = ATTACH_WARM;
+        memcpy(at->mac, w->mac, 6);
+        at->n_ips = w->n_ips;
+        memcpy(at->ips, w->ips, w->n_ips * sizeof(w->ips[0]));
+        at->n_claims = 0;
+}
+
+/* After the pool was read: adopt what an earlier try holds, or take the
+ * warm port offered, or claim a spare (picked by the port's seed, so that
+ * concurrent ADDs spread over the pool), or attach without one. */
 static void pool_decide(struct osn_nb_attach *at)
 {
         if (at->held_name[0]) {
@@ -517,6 +549,11 @@ static void pool_decide(struct osn_nb_attach *at)
                 snprintf(at->port_name, sizeof(at->port_name), "%s", at->held_name);
                 return;
         }
+        if (at->warm_offered && at->sw_row && !at->own_exists && !at->server_missing) {
+                take_warm(at);
+                return;
+        }
+        at->warm_offered = false; /* the caller sees it: osn_nb_attach_warm() */
         if (at->n_spares > 0 && !at->own_exists && !at->server_missing &&
             take_spare(at, at->seed % at->n_spares))
                 return;
@@ -771,6 +808,81 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline)
                 log_info("network %s: pool not topped up: %s", net, e.msg);
 }
 
+bool osn_nb_attach_warm(const struct osn_nb_attach *at)
+{
+        return at && at->warm_offered && at->mode == ATTACH_WARM;
+}
+
+int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned k, struct osn_nb_warm *ret,
+                               int64_t deadline, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at ? at->spec : NULL;
+        if (!at || !at->pool || k == 0)
+                return 0;
+        /* The ADD that made the switch read no pool: it reads it now. */
+        int r0 = !at->sw_row || at->mode == ATTACH_CREATE ? read_pool(at, deadline, err) : 0;
+        if (r0 < 0 || !at->sw_row || !at->sw_ids)
+                return r0;
+        const char *node = kv_get(spec->port_ids, OSN_EXT_NODE);
+        const char *sw = osn_ovsdb_row_uuid(at->sw_row);
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        json_t *keys = json_array();
+        if (!t || !keys)
+                return json_decref(keys), -ENOMEM;
+        osn_txn_comment(t, "osn: warm ports of network %s for node %s", spec->network, node);
+        unsigned n = 0;
+        /* Spares still in the index as this ADD left it, from the one after
+         * its seed's (concurrent ADDs of other nodes spread out). */
+        for (size_t i = 0; i < at->n_spares && n < k; i++) {
+                const struct spare *sp = &at->spares[(at->seed + 1 + i) % at->n_spares];
+                char key[OSN_POOL_INDEX_KEY_SIZE];
+                osn_pool_index_key(sp->uuid, key);
+                const char *addrs = osn_ovsdb_map_get(at->sw_ids, key);
+                if (!addrs)
+                        continue; /* claimed (by this ADD) */
+                struct osn_nb_warm *w = &ret[n];
+                _cleanup_free_ char *name = osn_spare_port_name(spec->network, sp->uuid);
+                if (!name || strlen(name) >= sizeof(w->name) || strlen(addrs) >= sizeof(w->addrs))
+                        continue;
+                snprintf(w->name, sizeof(w->name), "%s", name);
+                snprintf(w->addrs, sizeof(w->addrs), "%s", addrs);
+                memcpy(w->mac, sp->mac, 6);
+                osn_txn_exists(
+                    t, "Logical_Switch",
+                    nb_and_ids_include(nb_by_uuid(sw), (const char *const[]){key, addrs, NULL}));
+                osn_txn_mutate(
+                    t, "Logical_Switch_Port", nb_by_uuid(sp->uuid),
+                    osn_mutation("external_ids", "insert",
+                                 osn_ovsdb_map((const char *const[]){OSN_EXT_WARM, node, NULL})));
+                json_array_append_new(keys, json_string(key));
+                n++;
+        }
+        if (n == 0)
+                return json_decref(keys), 0;
+        osn_txn_mutate(t, "Logical_Switch", nb_by_uuid(sw),
+                       osn_mutation("external_ids", "delete", osn_ovsdb_set(json_incref(keys))));
+        int r = osn_txn_commit(t, at->nb, deadline, err);
+        if (r == 0) {
+                /* The index as this ADD now leaves it: the top-up's guard. */
+                size_t i;
+                json_t *key;
+                json_array_foreach(keys, i, key)
+                {
+                        json_t *left = nb_map_without(at->sw_ids, json_string_value(key));
+                        json_decref(at->sw_ids);
+                        at->sw_ids = left;
+                }
+                at->refill_due = at->sw_ids != NULL;
+        }
+        json_decref(keys);
+        if (r == -EAGAIN) {
+                /* A spare was claimed or warmed meanwhile: none this time. */
+                osn_error_clear(err);
+                return 0;
+        }
+        return r < 0 ? r : (int)n;
+}
+
 /* Spare 'uuid' holds an address this ADD must have (a static request, or
  * one of the last free ones): it goes, guarded by "still a spare".  0 to
  * try again (also when somebody claimed it meanwhile). */
@@ -883,6 +995,33 @@ static void attach_claim_ops(struct osn_nb_attach *at, struct osn_txn *t, const 
                              osn_ovsdb_map((const char *const[]){at->held_key, held, NULL}))));
 }
 
+/* WARM: the spare is still this node's warm one; it becomes the
+ * attachment, and the switch says what this container holds ('held'). */
+static void attach_warm_ops(struct osn_nb_attach *at, struct osn_txn *t, const char *held)
+{
+        const struct osn_port_spec *spec = at->spec;
+        const char *uuid = at->warm.uuid;
+        const char *node = kv_get(spec->port_ids, OSN_EXT_NODE);
+        at->idx.spare_guard = osn_txn_exists(
+            t, "Logical_Switch_Port",
+            nb_and_ids_include(nb_by_uuid(uuid), (const char *const[]){OSN_EXT_SPARE, "true",
+                                                                       OSN_EXT_WARM, node, NULL}));
+        at->idx.insert_port = osn_txn_mutate(
+            t, "Logical_Switch_Port", nb_by_uuid(uuid),
+            osn_mutation_and(
+                osn_mutation("external_ids", "delete",
+                             osn_ovsdb_set(json_pack("[ss]", OSN_EXT_SPARE, OSN_EXT_WARM))),
+                osn_mutation("external_ids", "insert", osn_ovsdb_map(spec->port_ids))));
+        json_t *host = nb_hostname_option(spec);
+        if (host)
+                osn_txn_mutate(t, "Logical_Switch_Port", nb_by_uuid(uuid),
+                               osn_mutation("options", "insert", host));
+        osn_txn_mutate(
+            t, "Logical_Switch", nb_by_uuid(osn_ovsdb_row_uuid(at->sw_row)),
+            osn_mutation("external_ids", "insert",
+                         osn_ovsdb_map((const char *const[]){at->held_key, held, NULL})));
+}
+
 /* JOIN and CREATE: the switch's guard, the claims' guards, the port. */
 static void attach_port_ops(struct osn_nb_attach *at, struct osn_txn *t)
 {
@@ -977,7 +1116,9 @@ static int attach_ops(struct osn_nb_attach *at)
         osn_txn_reset(t);
         json_decref(at->port_row);
         at->port_row =
-            at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD ? json_object() : port_row(at);
+            at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD || at->mode == ATTACH_WARM
+                ? json_object()
+                : port_row(at);
         _cleanup_free_ char *held = at->pool ? held_value(at) : NULL;
         if (!at->port_row || (at->pool && !held))
                 return -ENOMEM;
@@ -990,6 +1131,9 @@ static int attach_ops(struct osn_nb_attach *at)
                 return 0;
         case ATTACH_CLAIM:
                 attach_claim_ops(at, t, held);
+                return 0;
+        case ATTACH_WARM:
+                attach_warm_ops(at, t, held);
                 return 0;
         case ATTACH_CREATE:
                 attach_port_ops(at, t);
@@ -1019,7 +1163,8 @@ static void fill_result(const struct osn_nb_attach *at, const char *uuid, bool c
         memset(ret, 0, sizeof(*ret));
         snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuid ? uuid : "");
         snprintf(ret->name, sizeof(ret->name), "%s", at->port_name);
-        ret->pooled = at->mode == ATTACH_CLAIM;
+        ret->pooled = at->mode == ATTACH_CLAIM || at->mode == ATTACH_WARM;
+        ret->warm = at->mode == ATTACH_WARM;
         ret->created = created;
         ret->switch_created = created && at->mode == ATTACH_CREATE;
         memcpy(ret->mac, at->mac, 6);
@@ -1090,7 +1235,7 @@ int osn_nb_attach_send(struct osn_nb_attach *at, int64_t deadline, struct osn_er
                 if ((r = read_pool_finish(at, deadline, err)) < 0)
                         return r;
                 pool_decide(at);
-                if (at->mode == ATTACH_HELD)
+                if (at->mode == ATTACH_HELD || at->mode == ATTACH_WARM)
                         return send_attach(at, err);
                 if (at->mode == ATTACH_CLAIM) {
                         if ((r = send_attach(at, err)) < 0)
@@ -1884,7 +2029,9 @@ static int make_room(struct osn_nb_attach *at, int64_t deadline, struct osn_erro
  * again (make_room()); or an error. */
 static int try_send(struct osn_nb_attach *at, int64_t deadline, struct osn_error *err)
 {
-        int r = at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD ? 0 : choose_addresses(at, err);
+        int r = at->mode == ATTACH_CLAIM || at->mode == ATTACH_HELD || at->mode == ATTACH_WARM
+                    ? 0
+                    : choose_addresses(at, err);
         if (r == -ENOSPC && (r = make_room(at, deadline, err)) == 1)
                 return 1;
         return r < 0 ? r : send_attach(at, err);
@@ -1897,6 +2044,9 @@ static void attached(struct osn_nb_attach *at, struct osn_nb_port *ret)
                 claimed_key_gone(at);
                 fill_result(at, at->spares[at->claim].uuid, true, ret);
                 at->refill_due = true;
+        } else if (at->mode == ATTACH_WARM) {
+                fill_result(at, at->warm.uuid, true, ret);
+                held_added(at);
         } else if (at->mode == ATTACH_HELD) {
                 char uuid[37];
                 bool spare = osn_is_spare_port(at->spec->network, at->port_name, uuid);
@@ -1921,6 +2071,12 @@ static int attach_failed(struct osn_nb_attach *at, int r, int64_t deadline, stru
                 osn_error_clear(err);
                 r = held_gone(at, deadline, err);
                 return r < 0 ? r : 0;
+        }
+        if (r == -EAGAIN && at->mode == ATTACH_WARM && op == at->idx.spare_guard) {
+                osn_error_clear(err);
+                return osn_error_set(err, -ESTALE, OSN_CNI_TRY_AGAIN_LATER,
+                                     "warm port %s of network \"%s\" is no longer this node's",
+                                     at->port_name, at->spec->network);
         }
         if (r == -EAGAIN && at->mode == ATTACH_CLAIM && op == at->idx.spare_guard) {
                 osn_error_clear(err);

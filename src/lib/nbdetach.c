@@ -437,3 +437,57 @@ int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const cha
         }
         return found;
 }
+
+/* --- warm spares --- */
+
+int osn_nb_release_warm(struct osn_ovsdb *nb, const char *network, const char *node,
+                        const char *port, int64_t deadline, struct osn_error *err)
+{
+        const char *const kv[] = {OSN_EXT_NETWORK, network, OSN_EXT_SPARE, "true",
+                                  OSN_EXT_WARM,    node,    NULL};
+        _cleanup_free_ char *sw_name = osn_switch_name(network);
+        if (!sw_name)
+                return -ENOMEM;
+        for (int tries = 0; tries < MAX_GUARD_RETRIES; tries++) {
+                _cleanup_txn_ struct osn_txn *rd = osn_txn_new(OSN_NB_DB);
+                _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+                if (!rd || !t)
+                        return -ENOMEM;
+                json_t *where = port ? nb_by_name(port) : json_array();
+                osn_op sel =
+                    osn_txn_select(rd, "Logical_Switch_Port", nb_and_ids_include(where, kv),
+                                   (const char *const[]){"_uuid", NULL});
+                int r = osn_txn_commit(rd, nb, deadline, err);
+                if (r < 0)
+                        return r;
+                const json_t *rows = osn_txn_rows(rd, sel), *row;
+                if (json_array_size(rows) == 0)
+                        return 0;
+                json_t *uuids = json_array();
+                if (!uuids)
+                        return -ENOMEM;
+                osn_txn_comment(t, "osn: release node %s's warm ports of network %s", node,
+                                network);
+                size_t i;
+                json_array_foreach(rows, i, row)
+                {
+                        const char *u = osn_ovsdb_row_uuid(row);
+                        osn_txn_exists(t, "Logical_Switch_Port",
+                                       nb_and_ids_include(nb_by_uuid(u), kv));
+                        json_array_append_new(uuids, osn_ovsdb_uuid(u));
+                }
+                /* Not a root table: out of its switch, a port is deleted. */
+                osn_txn_mutate(t, "Logical_Switch", nb_by_name(sw_name),
+                               osn_mutation("ports", "delete", osn_ovsdb_set(uuids)));
+                r = osn_txn_commit(t, nb, deadline, err);
+                if (r == 0)
+                        return (int)json_array_size(rows);
+                if (r != -EAGAIN)
+                        return r;
+                osn_error_clear(err); /* one was claimed meanwhile: read again */
+        }
+        return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                             "network \"%s\": node %s's warm ports kept changing; osnctl gc "
+                             "removes what is left",
+                             network, node);
+}

@@ -33,6 +33,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
@@ -390,6 +391,68 @@ fail:
         return nl_fail(err, r, why[0] ? why : nl.ext_ack,
                        "cannot create veth \"%s\" / \"%s\" in netns %s", req->host_name,
                        req->pod_ifname, netns_name(req->pod_netns_fd).s);
+}
+
+int osn_netns_open_self(int *ret_fd)
+{
+        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int osn_macvlan_create(const char *lower, int netns_fd, const char *ifname, const uint8_t mac[6],
+                       unsigned mtu, struct osn_error *err)
+{
+        _cleanup_(nl_closep) struct nl nl = {0};
+        _cleanup_(link_putp) struct rtnl_link *link = rtnl_link_macvlan_alloc();
+        _cleanup_(nl_addr_putp) struct nl_addr *a = nl_addr_build(AF_LLC, mac, 6);
+        int r;
+
+        if ((r = check_ifname(lower, "host", err)) < 0 ||
+            (r = check_ifname(ifname, "pod", err)) < 0)
+                return r;
+        if (!link || !a)
+                return -ENOMEM;
+        unsigned idx = if_nametoindex(lower);
+        if (!idx) {
+                r = -errno;
+                goto fail;
+        }
+        if ((r = nl_open(&nl, -1)) < 0 || (r = link_set_up(&nl, lower, true)) < 0)
+                goto fail;
+        /* Born in the pod's netns (no move: moving a link waits for an RCU
+         * grace period, tens of ms on a busy node). */
+        rtnl_link_set_link(link, (int)idx);
+        rtnl_link_set_name(link, ifname);
+        rtnl_link_set_ns_fd(link, netns_fd);
+        rtnl_link_set_addr(link, a);
+        if (mtu)
+                rtnl_link_set_mtu(link, mtu);
+        if ((r = rtnl_link_macvlan_set_mode(link, MACVLAN_MODE_PASSTHRU)) < 0) {
+                r = nle_to_errno(r);
+                goto fail;
+        }
+        r = nl_errno(&nl, rtnl_link_add(nl.sk, link, NLM_F_CREATE | NLM_F_EXCL));
+        if (r == 0)
+                return 0;
+fail:
+        return nl_fail(err, r, nl.ext_ack, "cannot make macvlan \"%s\" on \"%s\" in netns %s",
+                       ifname, lower, netns_name(netns_fd).s);
+}
+
+int osn_link_disable_ipv6(const char *name)
+{
+        char path[96];
+        int r = check_ifname(name, "host", NULL);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno; /* no IPv6 here at all */
+        return write(fd, "1", 1) == 1 ? 0 : -errno;
 }
 
 int osn_link_set_up(const char *name, bool up, struct osn_error *err)

@@ -47,6 +47,23 @@ struct osn_veth_req {
  * ends are left down. On failure nothing is left behind. */
 int osn_veth_create(const struct osn_veth_req *req, struct osn_error *err) _wur_;
 
+/* Opens the caller's own network namespace (/proc/thread-self/ns/net),
+ * for a veth whose "pod" end stays here (a warm port's). */
+int osn_netns_open_self(int *ret_fd) _wur_;
+
+/* The pod's interface on a warm port (attach.h, "Warm ports"): a macvlan
+ * in passthru mode (the whole of 'lower', a link of the current netns, is
+ * its: every frame, every MAC) made directly inside 'netns_fd' as
+ * 'ifname' with 'mac' and 'mtu', in one request, left down.  'lower' is
+ * brought up first.  -EEXIST when 'ifname' exists there. */
+int osn_macvlan_create(const char *lower, int netns_fd, const char *ifname, const uint8_t mac[6],
+                       unsigned mtu, struct osn_error *err) _wur_;
+
+/* Turns IPv6 off on link 'name' of the current netns (its
+ * /proc/sys/net/ipv6/conf/NAME/disable_ipv6): a warm port's lower end
+ * sends nothing of the node's own into a tenant's network. */
+int osn_link_disable_ipv6(const char *name) _wur_;
+
 /* Sets a link in the current netns up (or down). */
 int osn_link_set_up(const char *name, bool up, struct osn_error *err) _wur_;
 

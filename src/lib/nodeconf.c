@@ -177,7 +177,7 @@ static int read_numbers(const char *path, json_t *root, struct osn_nodeconf *nc,
 {
         long long physical = 1500, timeout = 20000;
         long long log_bytes = OSN_LOG_DEFAULT_MAX_BYTES, log_files = OSN_LOG_DEFAULT_MAX_FILES;
-        long long pool = OSN_POOL_DEFAULT_SIZE;
+        long long pool = OSN_POOL_DEFAULT_SIZE, warm = 0;
         int r;
         if ((r = get_uint(path, root, "underlay_mtu", 576, 65535, underlay, err)) < 0 ||
             (r = get_uint(path, root, "overlay_mtu", 576, 65535, overlay, err)) < 0 ||
@@ -186,8 +186,16 @@ static int read_numbers(const char *path, json_t *root, struct osn_nodeconf *nc,
             (r = get_uint(path, root, "log_max_bytes", 0, 1LL << 40, &log_bytes, err)) < 0 ||
             (r = get_uint(path, root, "log_max_files", 0, OSN_LOG_MAX_FILES_LIMIT, &log_files,
                           err)) < 0 ||
-            (r = get_uint(path, root, "pool_size", 0, OSN_POOL_MAX_SIZE, &pool, err)) < 0)
+            (r = get_uint(path, root, "pool_size", 0, OSN_POOL_MAX_SIZE, &pool, err)) < 0 ||
+            (r = get_uint(path, root, "warm_ports", 0, OSN_WARM_MAX_PORTS, &warm, err)) < 0)
                 return r;
+        if (warm > 0 && pool == 0)
+                return osn_error_set(err, -EINVAL, OSN_CNI_INVALID_CONFIG,
+                                     "node config %s: key \"warm_ports\": %lld warm ports need "
+                                     "the pool they are taken from; set \"pool_size\" above 0 "
+                                     "or \"warm_ports\" to 0",
+                                     path, warm);
+        nc->warm_ports = (unsigned)warm;
         nc->physical_mtu = (unsigned)physical;
         nc->ready_timeout_ms = (int)timeout;
         nc->log_max_bytes = (uint64_t)log_bytes;

@@ -25,6 +25,7 @@
  *     "log_max_bytes": 10485760,               rotate beyond (0 = never)
  *     "log_max_files": 5,                      rotated files kept (0..100)
  *     "pool_size": 4,                          spare ports per network (0..64; 0 = off)
+ *     "warm_ports": 0,                         plugged spares per network and node (0..8)
  *     "cluster_networks": {...},               networks shared across namespaces
  *     "physical_networks": {...},              who may attach to which VLANs
  *     "metrics_file": "/var/lib/osn/metrics/osn.prom"   default; "" or "-" = off
@@ -39,6 +40,12 @@
  * pool_size: how many spare logical ports each network keeps, compiled by
  * ovn-northd ahead of time, so that an ADD binds one instead of waiting for
  * northd (ovn.h, "Pools").  0 turns pools off: every ADD inserts its port.
+ *
+ * warm_ports: how many of its network's spares a node keeps plugged and
+ * installed by ovn-controller ahead of time, once it has a pod of that
+ * network, so that an ADD there waits for neither northd nor
+ * ovn-controller (attach.h, "Warm ports").  Needs pool_size > 0.  0 (the
+ * default) turns them off.
  *
  * Loading also hands log_max_bytes/log_max_files to log.c
  * (osn_log_set_rotation()): the log file is opened after the config is read.
@@ -76,6 +83,7 @@ struct osn_nodeconf {
         uint64_t log_max_bytes; /* 0 = never rotate */
         unsigned log_max_files;
         unsigned pool_size;       /* spares per network; 0 = no pools (ovn.h, "Pools") */
+        unsigned warm_ports;      /* plugged spares per network and node (attach.h) */
         struct osn_grants grants; /* tenancy.h */
         char *metrics_file;       /* default OSN_METRICS_DEFAULT_FILE; "" or "-" = off */
 };

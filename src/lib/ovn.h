@@ -146,10 +146,14 @@
  * never claims a second one.  A key whose port is gone (removed by hand) is
  * dropped by the ADD that finds it so. */
 #define OSN_EXT_SPARE "osn/spare" /* "true" on a spare port */
+/* A warm port (attach.h, "Warm ports"): on its spare's logical port, the
+ * node that keeps it plugged; on its OVS interface, its addresses. */
+#define OSN_EXT_WARM "osn/warm"
 /* The index's and the held keys, OSN_EXT_SPARE_INDEX and OSN_EXT_HELD, and
  * what they mean, are names.h's. */
 #define OSN_POOL_DEFAULT_SIZE 4 /* node config "pool_size" */
 #define OSN_POOL_MAX_SIZE     64
+#define OSN_WARM_MAX_PORTS    8 /* node config "warm_ports" */
 
 struct osn_tenancy;
 /* The external_ids that mark a switch as osn's network 'network' with
@@ -206,6 +210,7 @@ struct osn_nb_port {
         char name[OSN_PORT_NAME_SIZE]; /* the port's name (a claimed spare's differs from
                                         * the spec's), also the OVS iface-id */
         bool pooled;                   /* a spare was claimed for it */
+        bool warm;                     /* ... a warm port's (osn_nb_attach_use_warm()) */
         bool created;                  /* this ADD inserted it (else a retried ADD found its own) */
         bool switch_created;           /* ... and the network's switch with it */
         bool migration;                /* this node became the target of a live migration */
@@ -265,6 +270,40 @@ int osn_nb_attach_finish(struct osn_nb_attach *at, int64_t deadline, struct osn_
  * spares never reach northd and ovn-controller while they work on its own
  * port. */
 void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline);
+/* Warm ports (attach.h, "Warm ports"), on the pool path only.
+ * _use_warm(), between _read_ahead() and _send(): the ADD has warm port
+ * 'port_name' (a spare of the network) with addresses 'addrs' ("MAC IP...",
+ * as its OVS interface recorded them) on this node; unless the pool read
+ * shows that an earlier try holds a port (adopted instead), _send() claims
+ * it, guarded by "still a spare, warm for this node" (spec->port_ids'
+ * osn/node).  -EINVAL when the name or the addresses are not the network's.
+ * _warm(): after _send(), whether the claim went out as a warm one.  A
+ * warm claim that lost its guard ends _finish() with -ESTALE (the caller
+ * makes its port anew, from _read_ahead()).
+ * _reserve_warm(): after _finish(), up to 'k' spares of the pool as this
+ * ADD read it become warm spares of this node (osn/warm = node on the
+ * logical port, the index key gone), in one transaction guarded by their
+ * index keys; into 'ret' (k entries), the number reserved (0 when a guard
+ * failed: another ADD took one meanwhile).  Call before _refill(): the pool
+ * is then topped up for them. */
+struct osn_nb_warm {
+        char name[OSN_PORT_NAME_SIZE];
+        char addrs[18 + OSN_MAX_STATIC * (OSN_CIDR_STRLEN + 1)];
+        uint8_t mac[6];
+};
+int osn_nb_attach_use_warm(struct osn_nb_attach *at, const char *port_name, const char *addrs)
+    _wur_;
+bool osn_nb_attach_warm(const struct osn_nb_attach *at);
+int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned k, struct osn_nb_warm *ret,
+                               int64_t deadline, struct osn_error *err) _wur_;
+/* The warm spares node 'node' keeps for 'network' go (all of them, or the
+ * one named 'port'; DEL of the node's last attachment of the network,
+ * before its detach, and gc): each guarded by "still a warm spare of that
+ * node" (an ADD that claimed one meanwhile keeps it; then the rest are
+ * read again, a few times).  The number removed. */
+int osn_nb_release_warm(struct osn_ovsdb *nb, const char *network, const char *node,
+                        const char *port, int64_t deadline, struct osn_error *err) _wur_;
+
 /* Accepts NULL.  An unfinished transaction's answer is left to the
  * connection (it is matched by id and dropped). */
 void osn_nb_attach_free(struct osn_nb_attach *at);

@@ -160,7 +160,9 @@ int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t
         size_t i;
         json_array_foreach(osn_txn_rows(t, sel), i, row)
         {
-                if (osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NETWORK))
+                const json_t *ids = json_object_get(row, "external_ids");
+                if (osn_ovsdb_map_get(ids, OSN_EXT_NETWORK) &&
+                    !osn_ovsdb_map_get(ids, OSN_EXT_WARM))
                         json_array_append(out, row);
         }
         *ret = out;
@@ -181,4 +183,118 @@ int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *
                 osn_mutation("external_ids", "insert",
                              osn_ovsdb_map((const char *const[]){key, value, NULL}))));
         return osn_txn_commit(t, ovs, deadline, err);
+}
+
+/* --- warm ports --- */
+
+static const char *const warm_cols[] = {"name", "external_ids", "ofport", NULL};
+
+/* Of 'rows', those that carry osn/warm (a new array). */
+static json_t *warm_rows(const json_t *rows)
+{
+        json_t *out = json_array(), *row;
+        size_t i;
+        json_array_foreach((json_t *)rows, i, row)
+        {
+                if (osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_WARM))
+                        json_array_append(out, row);
+        }
+        return out;
+}
+
+/* The read's two operations, in this order (their handles). */
+enum { WARM_SEL_NET, WARM_SEL_MINE };
+
+int osn_ovs_read_warm_start(struct osn_ovsdb *ovs, const char *network, const char *cid,
+                            const char *ifname, struct osn_txn **ret, struct osn_error *err)
+{
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        const char *net_kv[] = {OSN_EXT_NETWORK, network, NULL};
+        const char *mine_kv[] = {OSN_EXT_CONTAINER, cid, OSN_EXT_IFNAME, ifname, NULL};
+        osn_txn_select(t, "Interface",
+                       osn_where1("external_ids", "includes", osn_ovsdb_map(net_kv)), warm_cols);
+        osn_txn_select(t, "Interface",
+                       osn_where1("external_ids", "includes", osn_ovsdb_map(mine_kv)), warm_cols);
+        int r = osn_txn_start(t, ovs, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int osn_ovs_read_warm_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, int64_t deadline,
+                             json_t **ret_warm, json_t **ret_mine, struct osn_error *err)
+{
+        _cleanup_txn_ struct osn_txn *t = txn;
+        const osn_op sel_net = WARM_SEL_NET, sel_mine = WARM_SEL_MINE;
+        int r = osn_txn_finish(t, ovs, deadline, err);
+        if (r < 0)
+                return r;
+        json_t *warm = warm_rows(osn_txn_rows(t, sel_net));
+        json_t *mine = json_deep_copy(osn_txn_rows(t, sel_mine));
+        if (!warm || !mine) {
+                json_decref(warm), json_decref(mine);
+                return -ENOMEM;
+        }
+        *ret_warm = warm;
+        *ret_mine = mine;
+        return 0;
+}
+
+int osn_ovs_list_warm(struct osn_ovsdb *ovs, const char *network, int64_t deadline, json_t **ret,
+                      struct osn_error *err)
+{
+        const char *kv[] = {OSN_EXT_NETWORK, network, NULL};
+        json_t *where = network ? osn_where1("external_ids", "includes", osn_ovsdb_map(kv)) : NULL;
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return json_decref(where), -ENOMEM;
+        osn_op sel = osn_txn_select(t, "Interface", where, warm_cols);
+        int r = osn_txn_commit(t, ovs, deadline, err);
+        if (r < 0)
+                return r;
+        json_t *out = warm_rows(osn_txn_rows(t, sel));
+        if (!out)
+                return -ENOMEM;
+        *ret = out;
+        return 0;
+}
+
+int osn_ovs_take_warm_start(struct osn_ovsdb *ovs, const char *ifname, const char *warm,
+                            const char *const *ids, struct osn_txn **ret, struct osn_error *err)
+{
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_OVS_DB);
+        if (!t)
+                return -ENOMEM;
+        const char *warm_kv[] = {OSN_EXT_WARM, warm, NULL};
+        json_t *where =
+            osn_where_and(osn_where_eq("name", json_string(ifname)),
+                          osn_ovsdb_cond("external_ids", "includes", osn_ovsdb_map(warm_kv)));
+        osn_txn_mutate(
+            t, "Interface", where,
+            osn_mutation_and(osn_mutation("external_ids", "delete",
+                                          osn_ovsdb_set(json_pack("[s]", OSN_EXT_WARM))),
+                             osn_mutation("external_ids", "insert", osn_ovsdb_map(ids))));
+        int r = osn_txn_start(t, ovs, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int osn_ovs_take_warm_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, int64_t deadline,
+                             struct osn_error *err)
+{
+        _cleanup_txn_ struct osn_txn *t = txn;
+        const osn_op take = 0;
+        int r = osn_txn_finish(t, ovs, deadline, err);
+        if (r < 0)
+                return r;
+        if (osn_txn_count(t, take) != 1)
+                return osn_error_set(err, -EAGAIN, OSN_CNI_TRY_AGAIN_LATER,
+                                     "the warm port was removed from this node's OVS meanwhile "
+                                     "(by a DEL or osnctl gc); try again");
+        return 0;
 }

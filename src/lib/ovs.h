@@ -60,9 +60,37 @@ int osn_ovs_set_iface_id(struct osn_ovsdb *ovs, const char *ifname, const char *
 
 /* The Interface rows (name, external_ids, ofport, error, admin_state,
  * link_state) of osn's
- * attachments on this node, optionally of one network only (NULL = all).
- * *ret is a JSON array (new reference). */
+ * attachments on this node, optionally of one network only (NULL = all):
+ * not its warm ports (below).  *ret is a JSON array (new reference). */
 int osn_ovs_list_attachments(struct osn_ovsdb *ovs, const char *network, int64_t deadline,
                              json_t **ret, struct osn_error *err) _wur_;
+
+/* Warm ports (attach.h, "Warm ports"): a spare of network N plugged ahead
+ * of time, its Interface's external_ids osn/network = N and osn/warm = the
+ * port's addresses ("MAC IP..."), no container.  An ADD that takes one
+ * drops osn/warm and adds the attachment's ids (osn_ovs_take_warm_*()):
+ * from then on it is an attachment like any other.
+ *
+ * _read_warm_start() sends one read of network 'network's warm ports and of
+ * the interfaces that carry container 'cid' and interface 'ifname' (an
+ * earlier try's); _finish() takes its answer (always freeing 'txn'):
+ * *ret_warm and *ret_mine, JSON arrays of rows (name, external_ids,
+ * ofport; new references). */
+int osn_ovs_read_warm_start(struct osn_ovsdb *ovs, const char *network, const char *cid,
+                            const char *ifname, struct osn_txn **ret, struct osn_error *err) _wur_;
+int osn_ovs_read_warm_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, int64_t deadline,
+                             json_t **ret_warm, json_t **ret_mine, struct osn_error *err) _wur_;
+/* Network 'network''s warm ports (NULL: every network's; rows as above;
+ * new reference). */
+int osn_ovs_list_warm(struct osn_ovsdb *ovs, const char *network, int64_t deadline, json_t **ret,
+                      struct osn_error *err) _wur_;
+/* Sends the change of warm port 'ifname' (osn/warm = 'warm' as read) into
+ * an attachment: osn/warm goes and the pairs of 'ids' come, if it is still
+ * warm (else _finish() says -EAGAIN).  _finish() always frees 'txn'. */
+int osn_ovs_take_warm_start(struct osn_ovsdb *ovs, const char *ifname, const char *warm,
+                            const char *const *ids, struct osn_txn **ret, struct osn_error *err)
+    _wur_;
+int osn_ovs_take_warm_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, int64_t deadline,
+                             struct osn_error *err) _wur_;
 
 #endif

@@ -12,11 +12,14 @@
 /* --- One attachment --- */
 
 int osn_remove_attachment(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
-                          const char *port, const char *cid, const char *ifname, unsigned pool_size,
-                          int64_t deadline, struct osn_error *err)
+                          const char *port, const char *veth, const char *cid, const char *ifname,
+                          unsigned pool_size, int64_t deadline, struct osn_error *err)
 {
         char host[IFNAMSIZ];
-        osn_attachment_host(network, port, cid, ifname, host);
+        if (veth)
+                snprintf(host, sizeof(host), "%s", veth);
+        else
+                osn_attachment_host(network, port, cid, ifname, host);
         int r = osn_ovs_del_port(ovs, host, deadline, err);
         if (r < 0)
                 return r;
@@ -38,6 +41,7 @@ static void record_clear(struct osn_remove_record *a)
         free(a->port);
         free(a->pod);
         free(a->container_id);
+        free(a->veth);
         free(a->ifname);
         free(a->netns);
         free(a->node);
@@ -316,6 +320,12 @@ static int plan_local(struct osn_remove_plan *plan, const struct osn_remove_req 
                                       cid, ifn, netns, req->node, false, why);
                 if (r < 0)
                         return r;
+                /* Its veth, as the interface names it (a warm port's is
+                 * named for its spare). */
+                struct osn_remove_record *a = &plan->actions[plan->n_actions - 1];
+                const char *veth = json_string_value(json_object_get(row, "name"));
+                if (veth && !(a->veth = strdup(veth)))
+                        return -ENOMEM;
         }
 
         /* Logical ports that name this node but have no OVS port here. */
@@ -389,6 +399,127 @@ static int plan_lost(struct osn_remove_plan *plan, const struct osn_remove_req *
         return 0;
 }
 
+/* --- warm ports --- */
+
+static int warm_action(struct osn_remove_plan *plan, const char *network, const char *port,
+                       const char *veth, const char *node, bool release, const char *reason)
+{
+        struct osn_remove_record *a = append(&plan->actions, &plan->n_actions, OSN_REMOVE_WARM);
+        if (!a)
+                return -ENOMEM;
+        bool failed = false;
+        a->network = dup_req(network, &failed);
+        a->port = dup_req(port, &failed);
+        a->veth = dup_opt(veth, &failed);
+        a->node = dup_opt(node, &failed);
+        a->release = release;
+        a->reason = dup_req(reason, &failed);
+        return done_filling(a, &plan->n_actions, failed);
+}
+
+/* Whether this node keeps an attachment of 'network' after the plan: one
+ * of 'ifaces' that no action removes. */
+static bool attached_here(const struct osn_remove_plan *plan, const json_t *ifaces,
+                          const char *network)
+{
+        size_t here = 0;
+        const json_t *row;
+        size_t i;
+        json_array_foreach((json_t *)ifaces, i, row)
+        {
+                here +=
+                    streq(osn_ovsdb_map_get(json_object_get(row, "external_ids"), OSN_EXT_NETWORK),
+                          network);
+        }
+        size_t going = 0;
+        for (i = 0; i < plan->n_actions; i++)
+                going += plan->actions[i].object == OSN_REMOVE_ATTACHMENT &&
+                         !plan->actions[i].node_lost && streq(plan->actions[i].network, network);
+        return here > going;
+}
+
+static const struct osn_inv_port *find_spare(const struct osn_inventory *inv, const char *name)
+{
+        for (size_t i = 0; name && i < inv->n_spares; i++)
+                if (streq(inv->spares[i].name, name))
+                        return &inv->spares[i];
+        return NULL;
+}
+
+/* LOCAL: the node's warm ports, as its OVS interfaces (req->warm) and the
+ * NB's warm spares of this node show them.  *ret_orphans counts the
+ * logical ones left for --orphans. */
+static int plan_warm_local(struct osn_remove_plan *plan, const struct osn_remove_req *req,
+                           const json_t *ifaces, const struct osn_inventory *inv,
+                           size_t *ret_orphans)
+{
+        const json_t *row;
+        size_t i;
+        int r;
+        json_array_foreach((json_t *)req->warm, i, row)
+        {
+                const json_t *ids = json_object_get(row, "external_ids");
+                const char *net = osn_ovsdb_map_get(ids, OSN_EXT_NETWORK);
+                const char *port = osn_ovsdb_map_get(ids, "iface-id");
+                const char *veth = json_string_value(json_object_get(row, "name"));
+                if (!net || !port || !veth || (req->network && !streq(net, req->network)))
+                        continue;
+                const struct osn_inv_port *sp = find_spare(inv, port);
+                bool ours = sp && streq(sp->warm_node, req->node);
+                const char *why = !sp     ? "its logical port is gone"
+                                  : !ours ? "its logical port is no longer this node's warm spare"
+                                  : !attached_here(plan, ifaces, net)
+                                      ? "this node has no attachment of the network left"
+                                      : NULL;
+                if (why && (r = warm_action(plan, net, port, veth, req->node, ours, why)) < 0)
+                        return r;
+        }
+        for (i = 0; i < inv->n_spares; i++) {
+                const struct osn_inv_port *sp = &inv->spares[i];
+                if (!streq(sp->warm_node, req->node) ||
+                    (req->network && !streq(sp->network, req->network)))
+                        continue;
+                bool here = false;
+                size_t k;
+                json_array_foreach((json_t *)req->warm, k, row)
+                {
+                        here |= streq(
+                            osn_ovsdb_map_get(json_object_get(row, "external_ids"), "iface-id"),
+                            sp->name);
+                }
+                if (here)
+                        continue;
+                const char *why = !attached_here(plan, ifaces, sp->network)
+                                      ? "this node has no attachment of the network left"
+                                  : req->orphans ? "no OVS port on this node"
+                                                 : NULL;
+                if (!why) {
+                        (*ret_orphans)++;
+                        continue;
+                }
+                if ((r = warm_action(plan, sp->network, sp->name, NULL, req->node, true, why)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* NODE_LOST: the lost node's warm spares, NB only. */
+static int plan_warm_lost(struct osn_remove_plan *plan, const struct osn_remove_req *req,
+                          const struct osn_inventory *inv)
+{
+        for (size_t i = 0; i < inv->n_spares; i++) {
+                const struct osn_inv_port *sp = &inv->spares[i];
+                if (!streq(sp->warm_node, req->node) ||
+                    (req->network && !streq(sp->network, req->network)))
+                        continue;
+                int r = warm_action(plan, sp->network, sp->name, NULL, req->node, true,
+                                    "its node is lost");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int osn_remove_plan_add(struct osn_remove_plan *plan, const struct osn_remove_req *req,
                         const json_t *ifaces, const struct osn_inventory *inv)
 {
@@ -396,6 +527,20 @@ int osn_remove_plan_add(struct osn_remove_plan *plan, const struct osn_remove_re
                                               : plan_lost(plan, req, inv);
         if (r < 0)
                 return r;
+        size_t warm_orphans = 0;
+        r = req->mode == OSN_REMOVE_LOCAL ? plan_warm_local(plan, req, ifaces, inv, &warm_orphans)
+                                          : plan_warm_lost(plan, req, inv);
+        if (r < 0)
+                return r;
+        if (warm_orphans > 0) {
+                char w[256];
+                snprintf(w, sizeof(w),
+                         "%zu warm spare(s) of this node have no OVS port here (an ADD making "
+                         "them, or a crashed one); osnctl gc --orphans removes them",
+                         warm_orphans);
+                if (!kept(plan, OSN_REMOVE_ORPHANS, NULL, w))
+                        return -ENOMEM;
+        }
         /* Networks with no attachment left. */
         char why[256];
         for (size_t k = 0; k < inv->n_networks; k++) {
@@ -569,8 +714,8 @@ static int remove_attachment_action(const struct osn_remove_record *a, struct os
         }
         if (a->node_lost || !ovs)
                 return osn_nb_remove_port(nb, net, port, deadline, err);
-        return osn_remove_attachment(nb, ovs, net, port, cid, a->ifname ? a->ifname : "", 0,
-                                     deadline, err);
+        return osn_remove_attachment(nb, ovs, net, port, a->veth, cid, a->ifname ? a->ifname : "",
+                                     0, deadline, err);
 }
 
 /* Whether some action of network 'network' failed. */
@@ -581,6 +726,27 @@ static bool failed_in(const struct osn_remove_plan *plan, const char *network)
                     streq(plan->actions[i].network, network))
                         return true;
         return false;
+}
+
+/* A warm port: its OVS port and veth here (the waiting end goes with the
+ * veth), then its logical port when it is still this node's warm spare.
+ * 1 when something was removed. */
+static int remove_warm_action(const struct osn_remove_record *a, struct osn_ovsdb *nb,
+                              struct osn_ovsdb *ovs, int64_t deadline, struct osn_error *err)
+{
+        int done = 0, r;
+        if (a->veth && ovs) {
+                if ((r = osn_ovs_del_port(ovs, a->veth, deadline, err)) < 0)
+                        return r;
+                done |= r > 0;
+                done |= osn_link_delete(a->veth, NULL) >= 0;
+        }
+        if (a->release) {
+                if ((r = osn_nb_release_warm(nb, a->network, a->node, a->port, deadline, err)) < 0)
+                        return r;
+                done |= r > 0;
+        }
+        return done;
 }
 
 int osn_remove_plan_execute(struct osn_remove_plan *plan, struct osn_ovsdb *nb,
@@ -594,6 +760,16 @@ int osn_remove_plan_execute(struct osn_remove_plan *plan, struct osn_ovsdb *nb,
                         continue;
                 struct osn_error err = {0};
                 int r = remove_attachment_action(a, nb, ovs, deadline, &err);
+                if (r == -ENOMEM)
+                        return r;
+                record(a, r, &err, NULL, failures);
+        }
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                struct osn_remove_record *a = &plan->actions[i];
+                if (a->object != OSN_REMOVE_WARM)
+                        continue;
+                struct osn_error err = {0};
+                int r = remove_warm_action(a, nb, ovs, deadline, &err);
                 if (r == -ENOMEM)
                         return r;
                 record(a, r, &err, NULL, failures);
@@ -659,7 +835,7 @@ const char *osn_remove_object_name(enum osn_remove_object o)
         static const char *const names[] = {
             [OSN_REMOVE_ATTACHMENT] = "attachment", [OSN_REMOVE_NETWORK] = "network",
             [OSN_REMOVE_POOL_INDEX] = "pool-index", [OSN_REMOVE_INTERFACE] = "interface",
-            [OSN_REMOVE_ORPHANS] = "orphans",
+            [OSN_REMOVE_ORPHANS] = "orphans",       [OSN_REMOVE_WARM] = "warm-port",
         };
         return (size_t)o < ARRAY_SIZE(names) ? names[o] : "?";
 }
@@ -695,6 +871,12 @@ static json_t *action_json(const struct osn_remove_record *a)
                               "reason", a->reason, "result", result);
                 break;
         }
+        case OSN_REMOVE_WARM:
+                j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:s}", "object", object,
+                              "network", a->network, "port", a->port, "veth", str_or_null(a->veth),
+                              "node", str_or_null(a->node), "logical_port", a->release, "reason",
+                              a->reason, "result", result);
+                break;
         default:
                 return NULL;
         }

@@ -36,6 +36,15 @@
  *   make.  A pool's spares (inventory.h) are not attachments: they never
  *   become attachment actions (nothing plugs them, they name no node), a
  *   network with nothing but spares is empty, and they go with its switch;
+ * - warm ports (attach.h, "Warm ports", objects "warm-port" with network,
+ *   port, veth, node, reason, result): on a live node, one whose logical
+ *   port is gone or no longer this node's warm spare (here only), and,
+ *   when the node has no attachment of the network left (or with
+ *   'orphans', one without its OVS port here), this node's warm spares
+ *   (the logical port, and its OVS port and veth here); for a lost node,
+ *   its warm spares (NB only).  A logical warm spare of this node without
+ *   an OVS port here while the node has attachments of the network is
+ *   counted with the orphans (an ADD's tail may be making it);
  * - with 'repair_pool_index', the stale keys of the pool index of every
  *   network that stays (names.h: osn_pool_index_uuid()).
  * Persistent reservations (logical ports with external_ids
@@ -76,10 +85,11 @@ struct osn_ovsdb;
  * removed too; only while it is still this container's), and the
  * network's switch when it was the last attachment.  Returns 1 when the
  * logical port was there, 0 when it was already gone; what is already gone
- * is no error. */
+ * is no error.  'veth': the host end's name when known (the OVS interface's:
+ * a warm port's is its spare's), NULL to derive it. */
 int osn_remove_attachment(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
-                          const char *port, const char *cid, const char *ifname, unsigned pool_size,
-                          int64_t deadline, struct osn_error *err) _wur_;
+                          const char *port, const char *veth, const char *cid, const char *ifname,
+                          unsigned pool_size, int64_t deadline, struct osn_error *err) _wur_;
 
 enum osn_remove_mode {
         OSN_REMOVE_LOCAL,     /* this node, which is alive */
@@ -99,6 +109,7 @@ struct osn_remove_req {
         bool orphans;              /* LOCAL: also NB ports without an OVS port here */
         bool release_reservations; /* also ports with osn/reservation=true */
         bool repair_pool_index;    /* also remove stale pool index keys (osnctl gc) */
+        const json_t *warm;        /* LOCAL: the node's warm ports (osn_ovs_list_warm()), or NULL */
         const char *reason;        /* NODE_LOST: why the node counts as lost */
 };
 
@@ -111,6 +122,7 @@ enum osn_remove_object {
         OSN_REMOVE_POOL_INDEX,
         OSN_REMOVE_INTERFACE,
         OSN_REMOVE_ORPHANS,
+        OSN_REMOVE_WARM,
 };
 
 enum osn_remove_result {
@@ -130,6 +142,9 @@ struct osn_remove_record {
         char *error;                   /* FAILED: what failed; KEPT: which guard held */
         /* OSN_REMOVE_ATTACHMENT (NULL when not recorded) */
         char *port, *pod, *container_id, *ifname, *netns, *node;
+        char *veth;         /* its host end, as its OVS interface names it (or NULL);
+                             * WARM: its OVS port here (NULL: none here) */
+        bool release;       /* WARM: its logical port goes too (it is still this node's) */
         bool node_lost;     /* NB only: its node's OVS cannot be reached */
         bool netns_unknown; /* kept: its netns cannot be checked from here */
         /* OSN_REMOVE_NETWORK and OSN_REMOVE_POOL_INDEX */
@@ -173,7 +188,8 @@ int osn_remove_plan_execute(struct osn_remove_plan *plan, struct osn_ovsdb *nb,
 
 /* "planned", "removed", "already gone", "kept", "failed". */
 const char *osn_remove_result_name(enum osn_remove_result r);
-/* "attachment", "network", "pool-index", "interface", "orphans". */
+/* "attachment", "network", "pool-index", "interface", "orphans",
+ * "warm-port". */
 const char *osn_remove_object_name(enum osn_remove_object o);
 
 /* Appends the plan's records to 'actions' and 'kept' (JSON arrays) in the

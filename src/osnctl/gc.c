@@ -149,7 +149,7 @@ static void action_line(const json_t *a, const json_t *out, FILE *f)
         const char *object = json_string_value(json_object_get(a, "object"));
         const char *result = json_string_value(json_object_get(a, "result"));
         const char *err = json_string_value(json_object_get(a, "error"));
-        bool att = streq(object, "attachment");
+        bool att = streq(object, "attachment"), warm = streq(object, "warm-port");
         if (streq(object, "pool-index")) {
                 pool_index_line(a, dry, f);
                 return;
@@ -160,7 +160,14 @@ static void action_line(const json_t *a, const json_t *out, FILE *f)
                            : streq(result, "kept")         ? "kept"
                                                            : "FAILED to remove";
         fprintf(f, "%s %s %s", verb, object,
-                json_string_value(json_object_get(a, att ? "port" : "network")));
+                json_string_value(json_object_get(a, att || warm ? "port" : "network")));
+        if (warm) {
+                const char *veth = json_string_value(json_object_get(a, "veth"));
+                fprintf(f, " (%s%s%s)", veth ? "veth " : "", veth ? veth : "",
+                        json_is_true(json_object_get(a, "logical_port"))
+                            ? (veth ? " and its logical port" : "its logical port")
+                            : "");
+        }
         if (att) {
                 const char *pod = json_string_value(json_object_get(a, "pod"));
                 fprintf(f, " (pod %s, container %s, interface %s)", pod ? pod : "-",
@@ -196,7 +203,7 @@ static void lost_line(const json_t *out, const json_t *unused, FILE *f)
 static void summary_line(const json_t *out, const json_t *unused, FILE *f)
 {
         bool dry = json_is_true(json_object_get(out, "dry_run"));
-        size_t i, n_att = 0, n_net = 0, n_keys = 0;
+        size_t i, n_att = 0, n_net = 0, n_keys = 0, n_warm = 0;
         const json_t *a;
         json_array_foreach(json_object_get(out, "actions"), i, a)
         {
@@ -207,12 +214,16 @@ static void summary_line(const json_t *out, const json_t *unused, FILE *f)
                         n_keys += json_array_size(json_object_get(a, "keys"));
                 else if (streq(object, "attachment"))
                         n_att++;
+                else if (streq(object, "warm-port"))
+                        n_warm++;
                 else
                         n_net++;
         }
         fprintf(f, "gc on node %s: %s %zu attachment(s) and %zu network(s)",
                 json_string_value(json_object_get(out, "node")), dry ? "would remove" : "removed",
                 n_att, n_net);
+        if (n_warm)
+                fprintf(f, ", and %zu warm port(s)", n_warm);
         if (n_keys)
                 fprintf(f, ", and %zu stale pool index key(s)", n_keys);
         fputc('\n', f);
@@ -235,6 +246,7 @@ struct gc_run {
         int64_t deadline;
         struct osn_ovsdb *nb, *ovs;
         json_t *ifaces; /* this node's OVS interfaces (not in lost mode) */
+        json_t *warm;   /* ... and its warm ports */
         json_t *probed; /* which chassis follow (lost mode, without --force) */
         json_t *lost;   /* the lost nodes' names */
         struct osn_inventory *inv;
@@ -246,6 +258,7 @@ static void gc_run_done(struct gc_run *run)
         osn_ovsdb_close(run->nb);
         osn_ovsdb_close(run->ovs);
         json_decref(run->ifaces);
+        json_decref(run->warm);
         json_decref(run->probed);
         json_decref(run->lost);
         osn_inventory_free(run->inv);
@@ -294,6 +307,8 @@ static int gc_read(struct osnctl *ctl, struct gc_run *run)
         int r = run->lost_mode
                     ? 0
                     : osn_ovs_list_attachments(run->ovs, NULL, run->deadline, &run->ifaces, &err);
+        if (r >= 0 && !run->lost_mode)
+                r = osn_ovs_list_warm(run->ovs, NULL, run->deadline, &run->warm, &err);
         if (r >= 0)
                 r = osn_inventory_read(run->nb, NULL, run->deadline, &run->inv, &err);
         if (r < 0) {
@@ -341,7 +356,8 @@ static int gc_plan(const struct osnctl *ctl, const struct gc_run *run, struct os
                                      .node = ctl->node->node_name,
                                      .orphans = ctl->orphans,
                                      .release_reservations = ctl->release_reservations,
-                                     .repair_pool_index = true};
+                                     .repair_pool_index = true,
+                                     .warm = run->warm};
         if (!run->lost_mode)
                 return osn_remove_plan_add(plan, &req, run->ifaces, run->inv);
         int r = 0;

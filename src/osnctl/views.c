@@ -91,7 +91,7 @@ static json_t *network_json_base(const struct osn_inv_network *n)
 {
         return json_pack(
             "{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o, s:I, "
-            "s:I}",
+            "s:I, s:I}",
             "name", n->name, "switch", str_or_null(n->switch_name), "topology",
             str_or_null(n->topology), "subnets", osn_cidrs_to_json(n->subnets, n->n_subnets),
             "exclude_subnets", osn_cidrs_to_json(n->excludes, n->n_excludes), "mtu",
@@ -102,17 +102,19 @@ static json_t *network_json_base(const struct osn_inv_network *n)
             string_array(n->nodes, n->n_nodes), "foreign_ports", (json_int_t)n->n_foreign,
             "fingerprint", str_or_null(n->fingerprint), "spares", (json_int_t)n->n_spares,
             "stale_pool_keys", string_array(n->stale_index, n->n_stale_index), "unindexed_spares",
-            (json_int_t)n->n_unindexed, "reservations", (json_int_t)n->n_reservations);
+            (json_int_t)n->n_unindexed, "reservations", (json_int_t)n->n_reservations,
+            "warm_spares", (json_int_t)n->n_warm);
 }
 
 json_t *osnctl_spare_json(const struct osn_inv_port *p)
 {
         char mac[OSN_MAC_STRLEN];
         return json_pack(
-            "{s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "network", p->network, "port", p->name, "uuid",
-            json_string(p->uuid), "mac",
+            "{s:s, s:s, s:o, s:o, s:o, s:b, s:b, s:o}", "network", p->network, "port", p->name,
+            "uuid", json_string(p->uuid), "mac",
             p->has_mac ? json_string(osn_mac_format(p->mac, mac, sizeof(mac))) : json_null(), "ips",
-            osn_cidrs_to_json(p->ips, p->n_ips), "indexed", p->indexed, "orphan", p->orphan);
+            osn_cidrs_to_json(p->ips, p->n_ips), "indexed", p->indexed, "orphan", p->orphan,
+            "warm_node", p->warm_node ? json_string(p->warm_node) : json_null());
 }
 
 json_t *osnctl_spare_rows(const struct osn_inventory *inv, const char *name)
@@ -229,16 +231,21 @@ static void fmt_external(const json_t *v, const json_t *row, char *buf, size_t l
                 snprintf(buf, len, "%s", json_is_string(pn) ? json_string_value(pn) : "?");
 }
 
-/* "4", or "4 (index: 1 stale key, 1 unindexed)" when the pool index and
- * the spares disagree. */
+/* "4", "6 (2 warm)" when nodes keep some of them plugged, or "4 (index: 1
+ * stale key, 1 unindexed)" when the pool index and the spares disagree. */
 static void fmt_spares(const json_t *v, const json_t *row, char *buf, size_t len)
 {
         size_t stale = json_array_size(json_object_get(row, "stale_pool_keys"));
         json_int_t unindexed = json_integer_value(json_object_get(row, "unindexed_spares"));
+        json_int_t warm = json_integer_value(json_object_get(row, "warm_spares"));
         osnctl_format_value(v, buf, len);
-        if (!stale && !unindexed)
-                return;
         size_t off = strlen(buf);
+        if (warm > 0 && off < len) {
+                snprintf(buf + off, len - off, " (%" JSON_INTEGER_FORMAT " warm)", warm);
+                off = strlen(buf);
+        }
+        if ((!stale && !unindexed) || off >= len)
+                return;
         snprintf(buf + off, len - off,
                  " (index: %zu stale key(s), %" JSON_INTEGER_FORMAT " unindexed)", stale,
                  unindexed);

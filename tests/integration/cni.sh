@@ -80,7 +80,8 @@ osn_switches() { nbctl --bare --columns=name find Logical_Switch 'external_ids:"
 osn_lsps() { nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/network"!=""' 'type!=localport' 2>/dev/null | sed '/^$/d'; }
 osn_all_lsps() { nbctl --bare --columns=name find Logical_Switch_Port 'external_ids:"osn/network"!=""' 2>/dev/null | sed '/^$/d'; }
 
-# nothing_left: no osn veth on any node, no osn OVS port, no osn logical
+# nothing_left: no osn veth on any node (nor a warm port's waiting end,
+# osw...), no osn OVS port, no osn logical
 # port or switch.
 nothing_left() {
     local what=${1:-nothing left} n bad=""
@@ -88,7 +89,7 @@ nothing_left() {
     nodes=$(sed -n 's/^NODES=//p' "$SANDBOX_DIR/.osn-sandbox")
     for n in $(seq 1 "$nodes"); do
         local links ports
-        links=$(on "$n" ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep '^osn' || true)
+        links=$(on "$n" ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^os[nw]' || true)
         ports=$(vsctl "$n" --bare --columns=name find Interface 'external_ids:"osn/network"!=""' 2>/dev/null | sed '/^$/d' || true)
         [[ -z "$links" ]] || bad="$bad node$n veths: $(echo "$links" | tr '\n' ' ');"
         [[ -z "$ports" ]] || bad="$bad node$n OVS ports: $(echo "$ports" | tr '\n' ' ');"
