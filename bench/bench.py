@@ -13,7 +13,8 @@ wait4() and reports its CPU time and peak RSS.  Paths measured, all in the
 same run, interleaved sample by sample so that drift in machine load hits
 every path alike:
   osn      the plugin ($OSN_BUILD/src/plugin/ovn-kubernetes), the seed's NAD,
-           with port pools (pool_size BENCH_POOL_SIZE in the node config)
+           with port pools (pool_size BENCH_POOL_SIZE in the node config) and
+           warm ports (warm_ports BENCH_WARM)
   osn-nopool  the same plugin with pool_size 0 (ADD inserts its own port)
   bridge   Debian's bridge + host-local CNI plugins in the same node netns
   shell    bench/shell-attach.sh: the same attach with ovn-nbctl/ovs-vsctl/ip
@@ -65,6 +66,8 @@ CONC = env_int("BENCH_CONC", 8)
 CONC_ROUNDS = env_int("BENCH_CONC_ROUNDS", 10)
 SHELL_CONC_ROUNDS = env_int("BENCH_SHELL_CONC_ROUNDS", 3)
 POOL_SIZE = env_int("BENCH_POOL_SIZE", 4)
+WARM = env_int("BENCH_WARM", 2)
+OSN_LABEL = f"osn, pools ({POOL_SIZE})" + (f", warm ({WARM})" if WARM and POOL_SIZE else "")
 
 
 def scale_points():
@@ -121,8 +124,9 @@ def node_cfg(n):
 
 def osn_cfg(n, pool):
     """The node config the plugin runs with: the node's osn.json with
-    pool_size set (BENCH_POOL_SIZE for the pool path, 0 for the other); the
-    plugin reads it at every exec, so both paths run on the same nodes."""
+    pool_size and warm_ports set (BENCH_POOL_SIZE and BENCH_WARM for the
+    pool path, 0 for the other); the plugin reads it at every exec, so both
+    paths run on the same nodes."""
     return os.path.join(SDIR, f"node{n}", "osn-pool.json" if pool else "osn-nopool.json")
 
 
@@ -134,7 +138,8 @@ def write_osn_cfgs():
             # The default log level (info), as on a node: the ADD's log
             # line has its timeline (worker.py reads it); debug would log
             # every OVSDB message, in the ADD's path.
-            c = dict(cfg, pool_size=POOL_SIZE if pool else 0, log_level="info")
+            c = dict(cfg, pool_size=POOL_SIZE if pool else 0,
+                     warm_ports=WARM if pool and POOL_SIZE > 0 else 0, log_level="info")
             tmp = osn_cfg(n, pool) + ".tmp"
             with open(tmp, "w") as f:
                 json.dump(c, f, indent=1)
@@ -602,7 +607,7 @@ def report(meta, phase_s):
         ("shell", "ADD", "conc", ""), ("shell", "DEL", "conc", ""),
         ("floor", "plug", "seq", ""), ("floor", "nb", "seq", ""), ("floor", "nb-addr", "seq", ""),
     ]
-    names = {"osn": f"osn, pools ({POOL_SIZE})", "osn-nopool": "osn, pools off",
+    names = {"osn": OSN_LABEL, "osn-nopool": "osn, pools off",
              "bridge": "bridge+host-local", "shell": "shell script", "floor": "OVN floor"}
     verbs = {"plug": "plug->installed", "nb": "NB insert->installed",
              "nb-addr": "NB insert->row seen"}
@@ -633,13 +638,14 @@ def report(meta, phase_s):
     for s in SAMPLES:
         if s["path"] == "osn" and s["verb"] == "ADD" and "pool_claim" in s:
             k = f"{s['mode']}/{s['tag']}" if s["tag"] else s["mode"]
-            c = claims.setdefault(k, [0, 0])
+            c = claims.setdefault(k, [0, 0, 0])
             c[0] += bool(s["pool_claim"])
             c[1] += 1
-    R["pool_claims"] = {k: {"claimed": a, "of": b} for k, (a, b) in claims.items()}
+            c[2] += bool(s.get("own_ms", {}).get("warm"))
+    R["pool_claims"] = {k: {"claimed": a, "of": b, "warm": w} for k, (a, b, w) in claims.items()}
     if claims:
-        P("pool path ADDs that claimed a spare: " + ", ".join(
-            f"{k} {a}/{b}" for k, (a, b) in claims.items()))
+        P("pool path ADDs that claimed a spare (of them, a warm port): " + ", ".join(
+            f"{k} {a}/{b} ({w})" for k, (a, b, w) in claims.items()))
         P("spares in the pool: " + "; ".join(f"{k}: {v}" for k, v in meta.get("spares", {}).items()))
     if POOL_SIZE > 0 and claims and not any(a for a, _ in claims.values()):
         P("NOTE: no ADD claimed a spare: this plugin keeps no pools, the pool path is the path without pools")
@@ -979,6 +985,7 @@ def main():
     NB = ovsdb.Client(NB_REMOTE)
     write_osn_cfgs()
     meta["pool_size"] = POOL_SIZE
+    meta["warm_ports"] = WARM if POOL_SIZE else 0
     meta["spares"] = {}
     for n in range(1, NODES + 1):
         WORKERS[n] = Worker(n)
@@ -1136,14 +1143,14 @@ def main():
         return out
     svg_plot([
         ("cdf", "ADD, sequential, empty NB", [
-            (f"osn, pools ({POOL_SIZE})", "pool", sel("osn", "ADD", "seq"), False),
+            (OSN_LABEL, "pool", sel("osn", "ADD", "seq"), False),
             ("osn, pools off", "nopool", sel("osn-nopool", "ADD", "seq"), False),
             ("bridge+host-local", "bridge", sel("bridge", "ADD", "seq"), False),
             ("shell", "shell", sel("shell", "ADD", "seq"), False),
             ("OVN floor plug", "plug", sel("floor", "plug", "seq"), False),
             ("OVN floor NB", "nb", sel("floor", "nb", "seq"), False)]),
         ("cdf", f"ADD, {CONC} at once on {NODES} nodes", [
-            (f"osn, pools ({POOL_SIZE})", "pool", sel("osn", "ADD", "conc"), False),
+            (OSN_LABEL, "pool", sel("osn", "ADD", "conc"), False),
             ("osn, pools off", "nopool", sel("osn-nopool", "ADD", "conc"), False),
             ("bridge+host-local", "bridge", sel("bridge", "ADD", "conc"), False),
             ("shell", "shell", sel("shell", "ADD", "conc"), False)]),
@@ -1155,7 +1162,7 @@ def main():
             (f"OVN floor NB, +{lo}", "nb", sel("floor", "nb", "seq", f"n{lo}"), False),
             (f"OVN floor NB, +{hi}", "nb", sel("floor", "nb", "seq", f"n{hi}"), True)]),
         ("xy", "ADD p50 and p99 vs NB size", SCALE_POINTS, [
-            (f"osn, pools ({POOL_SIZE})", "pool", pq("osn/ADD/seq")),
+            (OSN_LABEL, "pool", pq("osn/ADD/seq")),
             ("osn, pools off", "nopool", pq("osn-nopool/ADD/seq")),
             ("OVN floor plug->installed", "plug", pq("floor/plug/seq")),
             ("OVN floor NB insert->installed", "nb", pq("floor/nb/seq"))]),

@@ -31,6 +31,7 @@
 #   BENCH_CONC_ROUNDS=10    rounds of those for osn and bridge
 #   BENCH_SHELL_CONC_ROUNDS=3
 #   BENCH_POOL_SIZE=4       pool_size of the pool path ("osn"); the other is 0
+#   BENCH_WARM=2            warm_ports of the pool path (0: none)
 #   BENCH_SCALE_POINTS="0 2000 5000"
 #                           NB sizes to measure at ("": skip the scale part;
 #                           BENCH_SCALE_PORTS=N alone means "0 N")

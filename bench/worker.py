@@ -65,7 +65,9 @@ def plugin_timeline(job, start_ns):
                 v = {k: float(w[w.index(k) + 1]) for k in ("plugged", "installed", "answered")}
             except (ValueError, IndexError):
                 return None
-            return {k: (t0 - start_ns) / 1e6 + ms for k, ms in v.items()}
+            own = {k: (t0 - start_ns) / 1e6 + ms for k, ms in v.items()}
+            own["warm"] = "(a warm port)" in line
+            return own
     return None
 
 

@@ -57,7 +57,8 @@
  *   OSN_TLS_DIR                  a mounted kubernetes.io/tls Secret (+ ca.crt)
  *   OSN_INTEGRATION_BRIDGE, OSN_UNDERLAY_MTU, OSN_PHYSICAL_MTU,
  *   OSN_READY_TIMEOUT_MS, OSN_LOG_FILE, OSN_LOG_LEVEL, OSN_LOG_MAX_BYTES,
- *   OSN_LOG_MAX_FILES, OSN_POOL_SIZE  the node config keys of the same name
+ *   OSN_LOG_MAX_FILES, OSN_POOL_SIZE, OSN_WARM_PORTS  the node config keys
+ *                                of the same name
  *   OSN_CLUSTER_NETWORKS, OSN_PHYSICAL_NETWORKS  (JSON) the node config's grants
  *                                cluster_networks and physical_networks (README,
  *                                "Tenancy"); without OSN_PHYSICAL_NETWORKS the
@@ -304,6 +305,7 @@ static int node_config(const char *host_conf_dir, const char *const (*tls)[3], c
             set_int_from_env(conf, "log_max_bytes", "OSN_LOG_MAX_BYTES") < 0 ||
             set_int_from_env(conf, "log_max_files", "OSN_LOG_MAX_FILES") < 0 ||
             set_int_from_env(conf, "pool_size", "OSN_POOL_SIZE") < 0 ||
+            set_int_from_env(conf, "warm_ports", "OSN_WARM_PORTS") < 0 ||
             set_str_from_env(conf, "log_file", "OSN_LOG_FILE") < 0 ||
             set_str_from_env(conf, "log_level", "OSN_LOG_LEVEL") < 0 ||
             set_json_from_env(conf, "cluster_networks", "OSN_CLUSTER_NETWORKS") < 0 ||

@@ -1143,6 +1143,18 @@ static int take_warm_port(struct add_state *st, const char *host, struct osn_err
         return 0;
 }
 
+/* Whether logical port 'port' is an attachment of some container (true
+ * also when that cannot be read: then nothing is touched). */
+static bool claimed_by_another(struct add_state *st, const char *port)
+{
+        _cleanup_json_ json_t *row = NULL;
+        struct osn_error e = {0};
+        if (osn_nb_get_port(st->nb, port, st->deadline, &row, &e) < 0)
+                return true;
+        const char *cid = row_id(row, OSN_EXT_CONTAINER);
+        return cid && *cid;
+}
+
 /* The ADD on a warm port: claimed in the NB (guarded: still a warm spare
  * of this node), then taken.  1 when done; 0 to go the common way (no
  * warm port installed, an earlier try's pieces, or the claim lost: the
@@ -1172,11 +1184,13 @@ static int add_warm(struct add_state *st, struct osn_error *err)
         }
         r = finish_nb_attach(st, err);
         if (r == -ESTALE) {
-                /* Another ADD or a DEL took it meanwhile: that port is none
-                 * of this node's any more. */
+                /* Another ADD of this node claimed it meanwhile (then it is
+                 * that ADD's now, left alone), or a DEL or gc released it
+                 * (then it is nobody's: it goes). */
                 log_info("ADD %s: %s; attaching another way", st->ten->network, err->msg);
                 osn_error_clear(err);
-                drop_warm_port(st->ovs, host, st->deadline);
+                if (!claimed_by_another(st, st->port))
+                        drop_warm_port(st->ovs, host, st->deadline);
                 osn_nb_attach_free(TAKE_PTR(st->nba));
                 st->nb_port = false;
                 st->warm = NULL;
@@ -1199,6 +1213,12 @@ static void warm_topup(struct add_state *st, struct osn_ovsdb *ovs)
         size_t have = json_array_size(st->warm_rows) - (st->warm ? 1 : 0);
         if (!st->warm_on || !st->nba || have >= node->warm_ports)
                 return;
+        if (!osn_macvlan_available()) {
+                log_warn("network %s: this kernel makes no macvlans (module macvlan), which the "
+                         "pods' interfaces on warm ports are: none made; set warm_ports to 0 in %s",
+                         st->ten->network, node->path);
+                return;
+        }
         struct osn_nb_warm w[OSN_WARM_MAX_PORTS];
         struct osn_error e = {0};
         int n = osn_nb_attach_reserve_warm(st->nba, node->warm_ports - (unsigned)have, w,
@@ -1207,7 +1227,7 @@ static void warm_topup(struct add_state *st, struct osn_ovsdb *ovs)
                 log_info("network %s: no warm ports reserved: %s", st->ten->network, e.msg);
         _cleanup_close_ int self = -1;
         if (n > 0 && osn_netns_open_self(&self) < 0)
-                n = 0;
+                n = 0; /* the reserved spares go with the node's last DEL, or gc */
         for (int i = 0; i < n; i++) {
                 char host[IFNAMSIZ], waiting[IFNAMSIZ], m[OSN_MAC_STRLEN];
                 osn_host_ifname(w[i].name, host);
@@ -1653,10 +1673,13 @@ static int release_warm(const struct found *f, struct osn_error *err)
         const struct osn_nodeconf *node = f->req.node;
         const char *net = f->ten.network;
         _cleanup_json_ json_t *rows = NULL;
-        if (node->warm_ports == 0)
-                return 0;
-        int r = osn_nb_release_warm(f->nb, net, node->node_name, NULL, f->deadline, err);
-        if (r < 0 || (r = osn_ovs_list_warm(f->ovs, net, f->deadline, &rows, err)) < 0)
+        int r = osn_ovs_list_warm(f->ovs, net, f->deadline, &rows, err);
+        if (r < 0)
+                return r;
+        /* Without warm_ports (turned off since), the NB is asked only when
+         * this node has some here. */
+        if ((node->warm_ports > 0 || json_array_size(rows) > 0) &&
+            (r = osn_nb_release_warm(f->nb, net, node->node_name, NULL, f->deadline, err)) < 0)
                 return r;
         const json_t *row;
         size_t i;
@@ -1914,7 +1937,8 @@ static int gc_network(const struct osn_attach_req *req, struct osn_ovsdb *nb, st
                                     .have_valid = true,
                                     .valid = valid,
                                     .n_valid = n_valid,
-                                    .warm = warm};
+                                    .warm = warm,
+                                    .warm_ports = req->node->warm_ports};
         size_t failures = 0;
         if ((r = osn_remove_plan_add(plan, &gc, ifaces, inv)) < 0 ||
             (r = osn_remove_plan_execute(plan, nb, ovs, inv, deadline, &failures)) < 0)

@@ -19,6 +19,17 @@
  *   already gone, and when called twice.
  * - Waits use OVSDB conditional monitors on the one row concerned: no polling
  *   and no full-table reads.
+ *
+ * Warm ports (node config warm_ports; docs/design.md, "Warm ports"): a node
+ * that has a pod of a network keeps warm_ports spares of its pool plugged
+ * and installed by ovn-controller (logical port osn/warm=<node>, out of the
+ * pool index; OVS interface osn/warm=<addresses>; a veth whose other end,
+ * osw<hash>, waits down in the node's netns).  An ADD the pool could serve
+ * claims one (guarded: still this node's warm spare) and makes the pod's
+ * interface on its waiting end, a passthru macvlan born in the pod's netns:
+ * it waits for neither northd nor ovn-controller.  The ADD's tail tops them
+ * up; the node's last DEL of the network releases them; gc (remove.h)
+ * removes what a crash left.
  */
 #ifndef OSN_ATTACH_H
 #define OSN_ATTACH_H

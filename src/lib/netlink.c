@@ -442,6 +442,20 @@ fail:
                        ifname, lower, netns_name(netns_fd).s);
 }
 
+bool osn_macvlan_available(void)
+{
+        _cleanup_(nl_closep) struct nl nl = {0};
+        _cleanup_(link_putp) struct rtnl_link *link = rtnl_link_macvlan_alloc();
+        if (!link || nl_open(&nl, -1) < 0)
+                return false;
+        rtnl_link_set_link(link, 1); /* lo: never a macvlan's lower */
+        rtnl_link_set_name(link, "oswprobe");
+        int r = nl_errno(&nl, rtnl_link_add(nl.sk, link, NLM_F_CREATE | NLM_F_EXCL));
+        if (r == 0)
+                (void)link_delete(&nl, "oswprobe");
+        return r != -EOPNOTSUPP;
+}
+
 int osn_link_disable_ipv6(const char *name)
 {
         char path[96];

@@ -59,6 +59,11 @@ int osn_netns_open_self(int *ret_fd) _wur_;
 int osn_macvlan_create(const char *lower, int netns_fd, const char *ifname, const uint8_t mac[6],
                        unsigned mtu, struct osn_error *err) _wur_;
 
+/* Whether the kernel makes macvlans (its module is there, or loads): a
+ * request for one on the loopback device, which the kernel refuses once it
+ * knows the kind.  True unless it says it does not know it. */
+bool osn_macvlan_available(void);
+
 /* Turns IPv6 off on link 'name' of the current netns (its
  * /proc/sys/net/ipv6/conf/NAME/disable_ipv6): a warm port's lower end
  * sends nothing of the node's own into a tenant's network. */

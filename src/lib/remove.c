@@ -468,6 +468,7 @@ static int plan_warm_local(struct osn_remove_plan *plan, const struct osn_remove
                 bool ours = sp && streq(sp->warm_node, req->node);
                 const char *why = !sp     ? "its logical port is gone"
                                   : !ours ? "its logical port is no longer this node's warm spare"
+                                  : req->warm_ports == 0 ? "warm_ports is 0 in this node's config"
                                   : !attached_here(plan, ifaces, net)
                                       ? "this node has no attachment of the network left"
                                       : NULL;
@@ -489,7 +490,8 @@ static int plan_warm_local(struct osn_remove_plan *plan, const struct osn_remove
                 }
                 if (here)
                         continue;
-                const char *why = !attached_here(plan, ifaces, sp->network)
+                const char *why = req->warm_ports == 0 ? "warm_ports is 0 in this node's config"
+                                  : !attached_here(plan, ifaces, sp->network)
                                       ? "this node has no attachment of the network left"
                                   : req->orphans ? "no OVS port on this node"
                                                  : NULL;

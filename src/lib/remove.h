@@ -40,7 +40,8 @@
  *   port, veth, node, reason, result): on a live node, one whose logical
  *   port is gone or no longer this node's warm spare (here only), and,
  *   when the node has no attachment of the network left (or with
- *   'orphans', one without its OVS port here), this node's warm spares
+ *   'orphans', one without its OVS port here; or when 'warm_ports' is 0),
+ *   this node's warm spares
  *   (the logical port, and its OVS port and veth here); for a lost node,
  *   its warm spares (NB only).  A logical warm spare of this node without
  *   an OVS port here while the node has attachments of the network is
@@ -110,6 +111,7 @@ struct osn_remove_req {
         bool release_reservations; /* also ports with osn/reservation=true */
         bool repair_pool_index;    /* also remove stale pool index keys (osnctl gc) */
         const json_t *warm;        /* LOCAL: the node's warm ports (osn_ovs_list_warm()), or NULL */
+        unsigned warm_ports;       /* LOCAL: the node config's (0: every warm port goes) */
         const char *reason;        /* NODE_LOST: why the node counts as lost */
 };
 

@@ -357,7 +357,8 @@ static int gc_plan(const struct osnctl *ctl, const struct gc_run *run, struct os
                                      .orphans = ctl->orphans,
                                      .release_reservations = ctl->release_reservations,
                                      .repair_pool_index = true,
-                                     .warm = run->warm};
+                                     .warm = run->warm,
+                                     .warm_ports = ctl->node->warm_ports};
         if (!run->lost_mode)
                 return osn_remove_plan_add(plan, &req, run->ifaces, run->inv);
         int r = 0;

@@ -487,8 +487,15 @@ static const struct osnctl_column attachment_cols[] = {
     {"IDENTITY", "identity", NULL, OSNCTL_COL_WIDE},
 };
 
+/* "yes", "NO", "orphan", or "warm: NODE" (out of the index on purpose:
+ * that node keeps it plugged). */
 static void fmt_indexed(const json_t *v, const json_t *row, char *buf, size_t len)
 {
+        const char *warm = json_string_value(json_object_get(row, "warm_node"));
+        if (warm && !json_is_true(json_object_get(row, "orphan"))) {
+                snprintf(buf, len, "warm: %s", warm);
+                return;
+        }
         snprintf(buf, len, "%s",
                  json_is_true(json_object_get(row, "orphan")) ? "orphan"
                  : json_is_true(v)                            ? "yes"
@@ -744,7 +751,8 @@ json_t *osnctl_status_json(const struct osn_nodeconf *nc, const struct osn_node_
             str_or_null(st->controller_error[0] ? st->controller_error : NULL), "physical_networks",
             osnctl_mappings_json(bridge ? st->node.bridge_mappings : NULL),
             "default_physical_network", physdef);
-        if (o && json_object_set_new(o, "pool_size", json_integer(nc->pool_size)) < 0) {
+        if (o && (json_object_set_new(o, "pool_size", json_integer(nc->pool_size)) < 0 ||
+                  json_object_set_new(o, "warm_ports", json_integer(nc->warm_ports)) < 0)) {
                 json_decref(o);
                 return NULL;
         }
@@ -847,6 +855,16 @@ static void fmt_pool(const json_t *v, const json_t *row, char *buf, size_t len)
                 snprintf(buf, len, "off (pool_size 0: every ADD makes its port)");
 }
 
+static void fmt_warm(const json_t *v, const json_t *row, char *buf, size_t len)
+{
+        json_int_t n = json_integer_value(v);
+        if (n > 0)
+                snprintf(buf, len,
+                         "%" JSON_INTEGER_FORMAT " per network with a pod here (warm_ports)", n);
+        else
+                snprintf(buf, len, "off (warm_ports 0)");
+}
+
 static const struct osnctl_column status_fields[] = {
     {"osn version", "version", NULL},
     {"node", "node", fmt_node},
@@ -858,6 +876,7 @@ static const struct osnctl_column status_fields[] = {
     {"physical networks", "physical_networks", fmt_mappings},
     {"default physical network", "default_physical_network", fmt_physdef},
     {"port pool", "pool_size", fmt_pool},
+    {"warm ports", "warm_ports", fmt_warm},
 };
 
 /* --- reservations --- */
