@@ -46,6 +46,7 @@ struct osn_attach_stats {
         bool pool_eligible; /* a pool could serve it (pool_size > 0, a dynamic
                              * address, no requested MAC, no persistent identity) */
         bool pool_claimed;  /* it bound a spare */
+        bool warm_claimed;  /* ... its node's warm port (attach.h, "Warm ports") */
 };
 
 struct osn_attach_req {

@@ -29,7 +29,7 @@ struct state {
         size_t n_req;
         double bucket[N_VERBS][N_BUCKETS + 1]; /* cumulative, the last is +Inf */
         double sum[N_VERBS], count[N_VERBS];
-        double claims, misses, skipped;
+        double claims, misses, warm, skipped;
 };
 
 bool osn_metrics_off(const char *path)
@@ -126,6 +126,8 @@ static void parse_line(struct state *st, char *line)
                 st->claims = v;
         } else if (IS("osn_pool_misses_total")) {
                 st->misses = v;
+        } else if (IS("osn_warm_claims_total")) {
+                st->warm = v;
         } else if (IS("osn_metrics_skipped_total")) {
                 st->skipped = v;
         }
@@ -155,8 +157,9 @@ static void add_event(struct state *st, size_t verb, const struct osn_metrics_ev
         st->bucket[verb][N_BUCKETS] += 1;
         st->sum[verb] += ev->seconds;
         st->count[verb] += 1;
-        st->claims += ev->pool == OSN_METRICS_POOL_CLAIMED;
+        st->claims += ev->pool == OSN_METRICS_POOL_CLAIMED || ev->pool == OSN_METRICS_POOL_WARM;
         st->misses += ev->pool == OSN_METRICS_POOL_MISSED;
+        st->warm += ev->pool == OSN_METRICS_POOL_WARM;
 }
 
 static int write_state(FILE *f, const struct state *st)
@@ -198,6 +201,10 @@ static int write_state(FILE *f, const struct state *st)
                 "spare (they made their port).\n"
                 "# TYPE osn_pool_misses_total counter\n"
                 "osn_pool_misses_total %.0f\n"
+                "# HELP osn_warm_claims_total ADDs that bound a warm port (a spare this node "
+                "kept plugged; counted in osn_pool_claims_total too).\n"
+                "# TYPE osn_warm_claims_total counter\n"
+                "osn_warm_claims_total %.0f\n"
                 "# HELP osn_metrics_skipped_total Requests not counted here because the "
                 "file's lock was busy.\n"
                 "# TYPE osn_metrics_skipped_total counter\n"
@@ -206,7 +213,7 @@ static int write_state(FILE *f, const struct state *st)
                 "this file.\n"
                 "# TYPE osn_metrics_updated_timestamp_seconds gauge\n"
                 "osn_metrics_updated_timestamp_seconds %.3f\n",
-                st->claims, st->misses, st->skipped,
+                st->claims, st->misses, st->warm, st->skipped,
                 (double)now.tv_sec + (double)now.tv_nsec / 1e9);
         return ferror(f) ? -EIO : 0;
 }

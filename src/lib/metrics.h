@@ -18,6 +18,7 @@
  *   osn_cni_requests_total{verb,code}           counter; code "0" = success
  *   osn_cni_request_duration_seconds{verb}      histogram (le buckets below)
  *   osn_pool_claims_total                        counter: ADDs that took a spare
+ *   osn_warm_claims_total                        counter: ... of them a warm port
  *   osn_pool_misses_total                        counter: ADDs that could have
  *                                                and found none
  *   osn_metrics_skipped_total                    counter: updates skipped
@@ -40,6 +41,7 @@ enum osn_metrics_pool {
         OSN_METRICS_POOL_NONE,    /* not an ADD that a pool could serve */
         OSN_METRICS_POOL_CLAIMED, /* the ADD bound a spare */
         OSN_METRICS_POOL_MISSED,  /* it could have, and there was none */
+        OSN_METRICS_POOL_WARM,    /* it bound a spare its node kept plugged (a claim too) */
 };
 
 struct osn_metrics_event {

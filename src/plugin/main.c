@@ -429,6 +429,7 @@ static void record_metrics(const struct invocation *inv, int code, int lock_fd)
             .seconds =
                 (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9,
             .pool = !inv->stats.pool_eligible ? OSN_METRICS_POOL_NONE
+                    : inv->stats.warm_claimed ? OSN_METRICS_POOL_WARM
                     : inv->stats.pool_claimed ? OSN_METRICS_POOL_CLAIMED
                                               : OSN_METRICS_POOL_MISSED,
         };

@@ -80,6 +80,9 @@ if printf '%s\n' "${W[@]}" | grep -qxF "$pb"; then ok "pod b is on one of the wa
     fail "pod b is on $pb, not a warm port (${W[*]})"
 fi
 assert_contains "$(logged 1 b)" "(a warm port)" "its log line says so"
+# warm_claims N: node1's metrics file counts N warm claims.
+warm_claims() { grep -qx "osn_warm_claims_total $1" "$SANDBOX_DIR/node1/osn.prom"; }
+check "the metrics count it (osn_warm_claims_total 1)" wait_until 5 warm_claims 1
 ids=$(lsp_ids "$pb")
 jq_eq "$ids" '[.["osn/spare"], .["osn/warm"], .["osn/container-id"], .["osn/node"]] | map(. // "-") | join(" ")' \
     "- - cid-b osn-node1" "its logical port: no osn/spare, no osn/warm, holder ids of cid-b on osn-node1"

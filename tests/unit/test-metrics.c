@@ -57,28 +57,30 @@ static void test_counts(void)
 {
         record("ADD", 0, 0.2, OSN_METRICS_POOL_CLAIMED);
         record("ADD", 0, 0.03, OSN_METRICS_POOL_MISSED);
+        record("ADD", 0, 0.004, OSN_METRICS_POOL_WARM);
         record("ADD", 11, 7.0, OSN_METRICS_POOL_NONE);
         record("DEL", 0, 0.01, OSN_METRICS_POOL_NONE);
         const char *t = slurp(path);
         REQUIRE(t);
-        CHECK(sample(t, "osn_cni_requests_total{verb=\"ADD\",code=\"0\"}") == 2, "%s", t);
+        CHECK(sample(t, "osn_cni_requests_total{verb=\"ADD\",code=\"0\"}") == 3, "%s", t);
         CHECK(sample(t, "osn_cni_requests_total{verb=\"ADD\",code=\"11\"}") == 1, "%s", t);
         CHECK(sample(t, "osn_cni_requests_total{verb=\"DEL\",code=\"0\"}") == 1, "%s", t);
         CHECK(sample(t, "osn_cni_requests_total{verb=\"CHECK\",code=\"0\"}") == -1, "%s", t);
-        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"0.05\"}") == 1,
+        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"0.05\"}") == 2,
               "%s", t);
-        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"0.25\"}") == 2,
+        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"0.25\"}") == 3,
               "%s", t);
-        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"5\"}") == 2,
+        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"5\"}") == 3,
               "%s", t);
-        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"10\"}") == 3,
+        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"10\"}") == 4,
               "%s", t);
-        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"+Inf\"}") == 3,
+        CHECK(sample(t, "osn_cni_request_duration_seconds_bucket{verb=\"ADD\",le=\"+Inf\"}") == 4,
               "%s", t);
-        CHECK(sample(t, "osn_cni_request_duration_seconds_count{verb=\"ADD\"}") == 3, "%s", t);
+        CHECK(sample(t, "osn_cni_request_duration_seconds_count{verb=\"ADD\"}") == 4, "%s", t);
         double sum = sample(t, "osn_cni_request_duration_seconds_sum{verb=\"ADD\"}");
-        CHECK(sum > 7.229 && sum < 7.231, "sum %f", sum);
-        CHECK(sample(t, "osn_pool_claims_total") == 1, "%s", t);
+        CHECK(sum > 7.233 && sum < 7.235, "sum %f", sum);
+        CHECK(sample(t, "osn_pool_claims_total") == 2, "%s", t);
+        CHECK(sample(t, "osn_warm_claims_total") == 1, "%s", t);
         CHECK(sample(t, "osn_pool_misses_total") == 1, "%s", t);
         CHECK(sample(t, "osn_metrics_skipped_total") == 0, "%s", t);
         CHECK(strstr(t, "# TYPE osn_cni_request_duration_seconds histogram\n") != NULL, "%s", t);
