@@ -1428,7 +1428,6 @@ static int do_add(struct add_state *st, struct osn_cni_result *ret, struct osn_e
                 return r;
 
         announce_ready(st);
-        if (req->stats)
         if (req->stats) {
                 req->stats->pool_claimed = osn_is_spare_port(st->ten->network, st->port, NULL);
                 req->stats->warm_claimed = st->nbp.warm;
