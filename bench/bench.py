@@ -647,7 +647,7 @@ def report(meta, phase_s):
         P("pool path ADDs that claimed a spare (of them, a warm port): " + ", ".join(
             f"{k} {a}/{b} ({w})" for k, (a, b, w) in claims.items()))
         P("spares in the pool: " + "; ".join(f"{k}: {v}" for k, v in meta.get("spares", {}).items()))
-    if POOL_SIZE > 0 and claims and not any(a for a, _ in claims.values()):
+    if POOL_SIZE > 0 and claims and not any(a for a, _, _ in claims.values()):
         P("NOTE: no ADD claimed a spare: this plugin keeps no pools, the pool path is the path without pools")
 
     def L(key, q):
