@@ -1248,9 +1248,12 @@ static int add_warm(struct add_state *st, struct osn_error *err)
 static void warm_topup(struct add_state *st, struct osn_ovsdb *ovs)
 {
         const struct osn_nodeconf *node = st->req->node;
-        size_t have = json_array_size(st->warm_rows) - (st->warm ? 1 : 0);
-        if (!st->warm_on || !st->nba || have >= node->warm_ports)
-                return;
+        _cleanup_json_ json_t *here = NULL;
+        struct osn_error le = {0};
+        if (!st->warm_on || !st->nba ||
+            osn_ovs_list_warm(ovs, st->ten->network, st->deadline, &here, &le) < 0 ||
+            json_array_size(here) >= node->warm_ports)
+                return; /* (the NB's count, below, is read only when this one is short) */
         if (!osn_macvlan_available()) {
                 log_warn("network %s: this kernel makes no macvlans (module macvlan), which the "
                          "pods' interfaces on warm ports are: none made; set warm_ports to 0 in %s",
@@ -1259,8 +1262,7 @@ static void warm_topup(struct add_state *st, struct osn_ovsdb *ovs)
         }
         struct osn_nb_warm w[OSN_WARM_MAX_PORTS];
         struct osn_error e = {0};
-        int n = osn_nb_attach_reserve_warm(st->nba, node->warm_ports - (unsigned)have, w,
-                                           st->deadline, &e);
+        int n = osn_nb_attach_reserve_warm(st->nba, node->warm_ports, w, st->deadline, &e);
         if (n < 0)
                 log_info("network %s: no warm ports reserved: %s", st->ten->network, e.msg);
         _cleanup_close_ int self = -1;

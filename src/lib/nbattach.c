@@ -43,6 +43,7 @@ struct attach_ops {
         size_t n_claims;
         osn_op insert_port;  /* CLAIM: the mutate that makes the spare the port */
         osn_op spare_guard;  /* CLAIM: "it is still a spare" */
+        osn_op index_guard;  /* CLAIM: "... of the pool" (its index key: not a node's warm one) */
         osn_op server_guard; /* JOIN: "the switch holds its DHCP server's port" */
         osn_op held_guard;   /* HELD: "it is still this container's" */
 };
@@ -114,6 +115,7 @@ struct osn_nb_attach {
 /* After this many lost claims in a subnet an ADD reads the network's
  * claims instead of guessing. */
 #define PROBES_BEFORE_READ 3
+#define RESERVE_TRIES      3 /* osn_nb_attach_reserve_warm()'s reads */
 #define MAX_ATTACH_TRIES   32
 
 void osn_nb_attach_free(struct osn_nb_attach *at)
@@ -813,36 +815,63 @@ bool osn_nb_attach_warm(const struct osn_nb_attach *at)
         return at && at->warm_offered && at->mode == ATTACH_WARM;
 }
 
-int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned k, struct osn_nb_warm *ret,
-                               int64_t deadline, struct osn_error *err)
+/* This node's warm spares of the network (a scan of the port table, in
+ * the tail only): the select into 't', its handle. */
+static osn_op select_warm(struct osn_txn *t, const char *network, const char *node)
 {
-        const struct osn_port_spec *spec = at ? at->spec : NULL;
-        if (!at || !at->pool || k == 0)
-                return 0;
-        /* The ADD that made the switch read no pool: it reads it now. */
-        int r0 = !at->sw_row || at->mode == ATTACH_CREATE ? read_pool(at, deadline, err) : 0;
-        if (r0 < 0 || !at->sw_row || !at->sw_ids)
-                return r0;
+        return osn_txn_select(
+            t, "Logical_Switch_Port",
+            nb_and_ids_include(json_array(), (const char *const[]){OSN_EXT_NETWORK, network,
+                                                                   OSN_EXT_WARM, node, NULL}),
+            (const char *const[]){"_uuid", NULL});
+}
+
+/* One try of osn_nb_attach_reserve_warm(): -EAGAIN when a guard failed. */
+static int reserve_warm_once(struct osn_nb_attach *at, unsigned want, struct osn_nb_warm *ret,
+                             int64_t deadline, struct osn_error *err)
+{
+        const struct osn_port_spec *spec = at->spec;
         const char *node = kv_get(spec->port_ids, OSN_EXT_NODE);
+        /* What is there now: the node's warm spares (those its other ADDs'
+         * tails reserved too), and the pool. */
+        _cleanup_txn_ struct osn_txn *rd = osn_txn_new(OSN_NB_DB);
+        if (!rd)
+                return -ENOMEM;
+        osn_op sel = select_warm(rd, spec->network, node);
+        int r = osn_txn_start(rd, at->nb, err);
+        if (r < 0 || (r = read_pool(at, deadline, err)) < 0 ||
+            (r = osn_txn_finish(rd, at->nb, deadline, err)) < 0)
+                return r;
+        const json_t *have = osn_txn_rows(rd, sel);
+        if (!at->sw_row || !at->sw_ids || json_array_size(have) >= want)
+                return 0;
+        unsigned k = want - (unsigned)json_array_size(have);
         const char *sw = osn_ovsdb_row_uuid(at->sw_row);
         _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
         json_t *keys = json_array();
         if (!t || !keys)
                 return json_decref(keys), -ENOMEM;
         osn_txn_comment(t, "osn: warm ports of network %s for node %s", spec->network, node);
+        /* The node's warm spares are still those: of two tails of this node
+         * one reserves, the other reads again (a node never keeps more than
+         * warm_ports). */
+        osn_txn_wait(
+            t, "Logical_Switch_Port",
+            nb_and_ids_include(json_array(), (const char *const[]){OSN_EXT_NETWORK, spec->network,
+                                                                   OSN_EXT_WARM, node, NULL}),
+            (const char *const[]){"_uuid", NULL}, true, json_deep_copy(have));
         unsigned n = 0;
-        /* Spares still in the index as this ADD left it, from the one after
-         * its seed's (concurrent ADDs of other nodes spread out). */
+        /* Spares of the index, from the one after this ADD's seed's
+         * (concurrent tails of other nodes spread out). */
         for (size_t i = 0; i < at->n_spares && n < k; i++) {
                 const struct spare *sp = &at->spares[(at->seed + 1 + i) % at->n_spares];
                 char key[OSN_POOL_INDEX_KEY_SIZE];
                 osn_pool_index_key(sp->uuid, key);
                 const char *addrs = osn_ovsdb_map_get(at->sw_ids, key);
-                if (!addrs)
-                        continue; /* claimed (by this ADD) */
                 struct osn_nb_warm *w = &ret[n];
                 _cleanup_free_ char *name = osn_spare_port_name(spec->network, sp->uuid);
-                if (!name || strlen(name) >= sizeof(w->name) || strlen(addrs) >= sizeof(w->addrs))
+                if (!addrs || !name || strlen(name) >= sizeof(w->name) ||
+                    strlen(addrs) >= sizeof(w->addrs))
                         continue;
                 snprintf(w->name, sizeof(w->name), "%s", name);
                 snprintf(w->addrs, sizeof(w->addrs), "%s", addrs);
@@ -861,9 +890,9 @@ int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned k, struct osn_
                 return json_decref(keys), 0;
         osn_txn_mutate(t, "Logical_Switch", nb_by_uuid(sw),
                        osn_mutation("external_ids", "delete", osn_ovsdb_set(json_incref(keys))));
-        int r = osn_txn_commit(t, at->nb, deadline, err);
+        r = osn_txn_commit(t, at->nb, deadline, err);
         if (r == 0) {
-                /* The index as this ADD now leaves it: the top-up's guard. */
+                /* The index as the reservation leaves it: the top-up's guard. */
                 size_t i;
                 json_t *key;
                 json_array_foreach(keys, i, key)
@@ -875,12 +904,21 @@ int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned k, struct osn_
                 at->refill_due = at->sw_ids != NULL;
         }
         json_decref(keys);
-        if (r == -EAGAIN) {
-                /* A spare was claimed or warmed meanwhile: none this time. */
-                osn_error_clear(err);
-                return 0;
-        }
         return r < 0 ? r : (int)n;
+}
+
+int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned want, struct osn_nb_warm *ret,
+                               int64_t deadline, struct osn_error *err)
+{
+        if (!at || !at->pool || want == 0)
+                return 0;
+        for (int tries = 0; tries < RESERVE_TRIES; tries++) {
+                int r = reserve_warm_once(at, want, ret, deadline, err);
+                if (r != -EAGAIN)
+                        return r;
+                osn_error_clear(err); /* another tail reserved, or a spare went: again */
+        }
+        return 0;
 }
 
 /* Spare 'uuid' holds an address this ADD must have (a static request, or
@@ -977,6 +1015,14 @@ static void attach_claim_ops(struct osn_nb_attach *at, struct osn_txn *t, const 
         char key[OSN_POOL_INDEX_KEY_SIZE];
         osn_pool_index_key(sp->uuid, key);
         at->idx.spare_guard = osn_txn_exists(t, "Logical_Switch_Port", nb_still_spare(sp->uuid));
+        /* A spare that a node reserved as a warm port meanwhile keeps
+         * osn/spare=true but leaves the index: its key says "the pool's". */
+        const char *addrs = osn_ovsdb_map_get(at->sw_ids, key);
+        if (addrs)
+                at->idx.index_guard =
+                    osn_txn_exists(t, "Logical_Switch",
+                                   nb_and_ids_include(nb_by_uuid(osn_ovsdb_row_uuid(at->sw_row)),
+                                                      (const char *const[]){key, addrs, NULL}));
         at->idx.insert_port = osn_txn_mutate(
             t, "Logical_Switch_Port", nb_by_uuid(sp->uuid),
             osn_mutation_and(
@@ -2078,7 +2124,9 @@ static int attach_failed(struct osn_nb_attach *at, int r, int64_t deadline, stru
                                      "warm port %s of network \"%s\" is no longer this node's",
                                      at->port_name, at->spec->network);
         }
-        if (r == -EAGAIN && at->mode == ATTACH_CLAIM && op == at->idx.spare_guard) {
+        if (r == -EAGAIN && at->mode == ATTACH_CLAIM &&
+            (op == at->idx.spare_guard ||
+             (at->idx.index_guard != OSN_OP_NONE && op == at->idx.index_guard))) {
                 osn_error_clear(err);
                 r = spare_lost(at, deadline, err);
                 return r < 0 ? r : 0;

@@ -280,12 +280,14 @@ void osn_nb_attach_refill(struct osn_nb_attach *at, int64_t deadline);
  * _warm(): after _send(), whether the claim went out as a warm one.  A
  * warm claim that lost its guard ends _finish() with -ESTALE (the caller
  * makes its port anew, from _read_ahead()).
- * _reserve_warm(): after _finish(), up to 'k' spares of the pool as this
- * ADD read it become warm spares of this node (osn/warm = node on the
- * logical port, the index key gone), in one transaction guarded by their
- * index keys; into 'ret' (k entries), the number reserved (0 when a guard
- * failed: another ADD took one meanwhile).  Call before _refill(): the pool
- * is then topped up for them. */
+ * _reserve_warm(): after _finish(), the node's warm spares of the network
+ * topped up to 'want': it reads them (a scan of the port table) and the
+ * pool, and spares of the pool become warm spares of this node (osn/warm =
+ * node on the logical port, the index key gone) in one transaction guarded
+ * by their index keys and by "the node's warm spares are still those read"
+ * (of two ADDs' tails on a node one reserves, the other reads again; a few
+ * times); into 'ret' (up to 'want' entries), the number reserved.  Call
+ * before _refill(): the pool is then topped up for them. */
 struct osn_nb_warm {
         char name[OSN_PORT_NAME_SIZE];
         char addrs[18 + OSN_MAX_STATIC * (OSN_CIDR_STRLEN + 1)];
@@ -294,7 +296,7 @@ struct osn_nb_warm {
 int osn_nb_attach_use_warm(struct osn_nb_attach *at, const char *port_name, const char *addrs)
     _wur_;
 bool osn_nb_attach_warm(const struct osn_nb_attach *at);
-int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned k, struct osn_nb_warm *ret,
+int osn_nb_attach_reserve_warm(struct osn_nb_attach *at, unsigned want, struct osn_nb_warm *ret,
                                int64_t deadline, struct osn_error *err) _wur_;
 /* The warm spares node 'node' keeps for 'network' go (all of them, or the
  * one named 'port'; DEL of the node's last attachment of the network,

@@ -1,6 +1,7 @@
 /* remove: see remove.h. */
 #include "remove.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include "names.h"
@@ -10,6 +11,20 @@
 #include "txn.h"
 
 /* --- One attachment --- */
+
+struct link_deletion {
+        pthread_t thread;
+        char name[IFNAMSIZ];
+        int r;
+        struct osn_error err;
+};
+
+static void *delete_link(void *arg)
+{
+        struct link_deletion *d = arg;
+        d->r = osn_link_delete(d->name, &d->err);
+        return NULL;
+}
 
 int osn_remove_attachment(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const char *network,
                           const char *port, const char *veth, const char *cid, const char *ifname,
@@ -23,11 +38,22 @@ int osn_remove_attachment(struct osn_ovsdb *nb, struct osn_ovsdb *ovs, const cha
         int r = osn_ovs_del_port(ovs, host, deadline, err);
         if (r < 0)
                 return r;
-        r = osn_link_delete(host, err);
-        if (r < 0 && r != -ENODEV)
-                return r;
-        osn_error_clear(err);
-        return osn_nb_detach(nb, network, port, cid, pool_size, deadline, err);
+        /* Deleting the veth waits for an RCU grace period in the kernel
+         * (15-25 ms here): a thread has it done while the NB detaches (no
+         * frame passes meanwhile: its OVS port is gone). */
+        struct link_deletion d = {.r = 0};
+        memcpy(d.name, host, sizeof(d.name));
+        bool threaded = pthread_create(&d.thread, NULL, delete_link, &d) == 0;
+        if (!threaded)
+                delete_link(&d);
+        r = osn_nb_detach(nb, network, port, cid, pool_size, deadline, err);
+        if (threaded)
+                pthread_join(d.thread, NULL);
+        if (r >= 0 && d.r < 0 && d.r != -ENODEV) {
+                *err = d.err;
+                return d.r;
+        }
+        return r;
 }
 
 /* --- Records --- */

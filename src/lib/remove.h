@@ -84,7 +84,9 @@ struct osn_ovsdb;
  * (and so the pod end; names.h: osn_attachment_host()), its logical port
  * (a claimed spare goes back to a pool shorter than 'pool_size', else is
  * removed too; only while it is still this container's), and the
- * network's switch when it was the last attachment.  Returns 1 when the
+ * network's switch when it was the last attachment (the veth is deleted by
+ * a thread while the NB detaches: the kernel's wait for it overlaps the
+ * round trips).  Returns 1 when the
  * logical port was there, 0 when it was already gone; what is already gone
  * is no error.  'veth': the host end's name when known (the OVS interface's:
  * a warm port's is its spare's), NULL to derive it. */

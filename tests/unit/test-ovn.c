@@ -369,6 +369,134 @@ static void test_pool_network(void)
         net_free(&blue);
 }
 
+/* An ADD that offers warm port 'port' ('addrs'), as attach.c does when its
+ * node has one: the claim goes out as a warm one unless the pool read says
+ * otherwise.  Returns _finish()'s result. */
+static int run_warm_add(struct add *a, const char *port, const char *addrs, struct osn_nb_port *ret,
+                        struct osn_error *err)
+{
+        int64_t deadline = osn_now_ms() + 10000;
+        _cleanup_nb_attach_ struct osn_nb_attach *at = NULL;
+        int r = osn_nb_attach_read_ahead(nb, &a->spec, &at, err);
+        if (r == 0)
+                r = osn_nb_attach_use_warm(at, port, addrs);
+        if (r == 0)
+                r = osn_nb_attach_send(at, deadline, err);
+        CHECK(r < 0 || osn_nb_attach_warm(at), "the claim went out as a warm one");
+        return r == 0 ? osn_nb_attach_finish(at, deadline, ret, err) : r;
+}
+
+/* The node's warm spares of 'network' on node-1, by name (sorted, one a
+ * line, into 'buf'). */
+static int warm_spares(const char *network, char *buf, size_t len)
+{
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        osn_txn_set_trace(NULL, NULL);
+        osn_op s =
+            osn_txn_select(t, "Logical_Switch_Port",
+                           osn_where1("external_ids", "includes",
+                                      osn_ovsdb_map((const char *const[]){
+                                          OSN_EXT_NETWORK, network, OSN_EXT_WARM, "node-1", NULL})),
+                           (const char *const[]){"name", NULL});
+        struct osn_error err = {0};
+        REQUIRE(osn_txn_commit(t, nb, osn_now_ms() + 5000, &err) == 0);
+        osn_txn_set_trace(record, NULL);
+        const json_t *row;
+        size_t i;
+        buf[0] = 0;
+        json_array_foreach(osn_txn_rows(t, s), i, row)
+        {
+                size_t l = strlen(buf);
+                snprintf(buf + l, len - l, "%s", json_string_value(json_object_get(row, "name")));
+        }
+        return (int)json_array_size(osn_txn_rows(t, s));
+}
+
+/* Warm ports (attach.h): an ADD's tail reserves a spare for its node (out
+ * of the index, osn/warm=node-1); a second reservation finds the node full;
+ * an ADD claims the warm spare; a claim of a spare that is no node's warm
+ * one fails with -ESTALE; the node's last DEL releases what is left. */
+static void test_warm(void)
+{
+        struct net blue;
+        net_init(&blue, BLUE, "warm", "ns1");
+        struct add a1, a2, a3;
+        struct osn_nb_port p1, p2, p3;
+        add_init(&a1, &blue, "cid-1", "net1", "pod-1", 2);
+        add_init(&a2, &blue, "cid-2", "net1", "pod-2", 2);
+        add_init(&a3, &blue, "cid-3", "net1", "pod-3", 2);
+        REQUIRE(run_add(&a1, &p1) == 0);
+
+        /* The tail of a2's ADD: one warm port for node-1. */
+        struct osn_error err = {0};
+        int64_t deadline = osn_now_ms() + 10000;
+        struct osn_nb_warm w[2];
+        char names[2048];
+        {
+                _cleanup_nb_attach_ struct osn_nb_attach *at = NULL;
+                REQUIRE(osn_nb_attach_start(nb, &a2.spec, deadline, &at, &err) == 0);
+                REQUIRE(osn_nb_attach_finish(at, deadline, &p2, &err) == 0);
+                step_begin();
+                CHECK(osn_nb_attach_reserve_warm(at, 1, w, deadline, &err) == 1,
+                      "one spare reserved: %s", err.msg);
+                step_end("ovn-warm-reserve.txt");
+                CHECK(osn_nb_attach_reserve_warm(at, 1, w + 1, deadline, &err) == 0,
+                      "the node has its one warm spare: none more");
+                osn_nb_attach_refill(at, deadline);
+        }
+        CHECK(warm_spares(blue.ten.network, names, sizeof(names)) == 1 && streq(names, w[0].name),
+              "the NB's warm spare of node-1 is %s: %s", w[0].name, names);
+
+        /* a3's ADD on that warm port. */
+        step_begin();
+        CHECK(run_warm_add(&a3, w[0].name, w[0].addrs, &p3, &err) == 0, "warm ADD: %s", err.msg);
+        step_end("ovn-warm-claim.txt");
+        CHECK(p3.warm && p3.pooled && p3.created && streq(p3.name, w[0].name),
+              "a3 is on the warm port: %s", p3.name);
+        CHECK(warm_spares(blue.ten.network, names, sizeof(names)) == 0, "no warm spare left");
+
+        /* The same warm port again, for another ADD: it is a3's now. */
+        struct add a4;
+        struct osn_nb_port p4;
+        add_init(&a4, &blue, "cid-4", "net1", "pod-4", 2);
+        osn_error_clear(&err);
+        CHECK(run_warm_add(&a4, w[0].name, w[0].addrs, &p4, &err) == -ESTALE,
+              "a claim of a warm port another ADD took: -ESTALE (%s)", err.msg);
+
+        /* The last DEL of node-1 releases its warm spares (one made anew). */
+        {
+                _cleanup_nb_attach_ struct osn_nb_attach *at = NULL;
+                osn_error_clear(&err);
+                REQUIRE(osn_nb_attach_read_ahead(nb, &a4.spec, &at, &err) == 0);
+                REQUIRE(osn_nb_attach_send(at, deadline, &err) == 0);
+                REQUIRE(osn_nb_attach_finish(at, deadline, &p4, &err) == 0);
+                osn_nb_attach_refill(at, deadline); /* the pool back at 2 */
+                CHECK(osn_nb_attach_reserve_warm(at, 2, w, deadline, &err) == 2,
+                      "two reserved (the whole pool): %s", err.msg);
+        }
+        int before = switch_ports(blue.ten.network);
+        step_begin();
+        CHECK(osn_nb_release_warm(nb, blue.ten.network, "node-1", NULL, deadline, &err) == 2,
+              "release: %s", err.msg);
+        step_end("ovn-warm-release.txt");
+        CHECK(switch_ports(blue.ten.network) == before - 2, "ports %d, before %d",
+              switch_ports(blue.ten.network), before);
+        CHECK(osn_nb_release_warm(nb, blue.ten.network, "node-1", NULL, deadline, &err) == 0,
+              "again: nothing");
+        const char *cids[] = {"cid-1", "cid-2", "cid-3", "cid-4"};
+        const char *ports[] = {p1.name, p2.name, p3.name, p4.name};
+        for (size_t i = 0; i < 4; i++)
+                CHECK(osn_nb_detach(nb, blue.ten.network, ports[i], cids[i], 2, deadline, &err) ==
+                          1,
+                      "detach %s: %s", ports[i], err.msg);
+        CHECK(switch_ports(blue.ten.network) == -1, "the switch is gone");
+        free(a1.port_name);
+        free(a2.port_name);
+        free(a3.port_name);
+        free(a4.port_name);
+        net_free(&blue);
+}
+
 /* Without pools: the create and the join of a dual-stack network, a
  * static request (addresses and MAC), its DEL. */
 static void test_join_static(void)
@@ -639,6 +767,7 @@ int main(void)
         osn_txn_set_trace(record, NULL);
 
         test_pool_network();
+        test_warm();
         test_join_static();
         test_localnet();
         test_identity();
