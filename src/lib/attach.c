@@ -1103,7 +1103,11 @@ static void drop_warm_port(struct osn_ovsdb *ovs, const char *host, int64_t dead
         (void)osn_link_delete(host, NULL);
 }
 
-/* The node's warm ports of the network that carry iface-id 'port' go. */
+/* An earlier try holds 'port' (the pool read's held key): what is left
+ * here of it, if that try took it as a warm port, goes: the node's warm
+ * port that still carries its iface-id (killed before its OVS take), and
+ * the veth named for it (a DEL killed after its OVS port went: its
+ * macvlan in the pod goes with it, freeing the interface's name). */
 static void drop_warm_named(struct add_state *st, const char *port)
 {
         const json_t *row;
@@ -1117,6 +1121,13 @@ static void drop_warm_named(struct add_state *st, const char *port)
                                  name);
                         drop_warm_port(st->ovs, name, st->deadline);
                 }
+        }
+        char old[IFNAMSIZ];
+        osn_host_ifname(port, old);
+        if (osn_is_spare_port(st->ten->network, port, NULL) && !streq(old, st->host) &&
+            osn_link_exists(old) > 0) {
+                log_info("removing veth %s of an earlier ADD of this attachment", old);
+                drop_warm_port(st->ovs, old, st->deadline);
         }
 }
 
@@ -1707,6 +1718,42 @@ static int find_attachment(const struct osn_attach_req *net_req, struct found *f
                                 &f->last, err);
 }
 
+/* A DEL that finds no OVS interface of the attachment (a DEL again, after
+ * one killed once its OVS port went): a veth named for a spare port the
+ * container holds (a warm port's, which is not named for the container) is
+ * deleted here (a scan of the port table, on this rare path only). */
+static void drop_spare_veths(const struct found *f)
+{
+        const struct osn_cni_env *env = f->req.env;
+        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
+        if (!t)
+                return;
+        osn_op sel = osn_txn_select(
+            t, "Logical_Switch_Port",
+            osn_where1("external_ids", "includes",
+                       osn_ovsdb_map((const char *const[]){OSN_EXT_NETWORK, f->ten.network,
+                                                           OSN_EXT_CONTAINER, env->container_id,
+                                                           OSN_EXT_IFNAME, env->ifname, NULL})),
+            (const char *const[]){"name", NULL});
+        struct osn_error e = {0};
+        if (osn_txn_commit(t, f->nb, f->deadline, &e) < 0)
+                return;
+        const json_t *row;
+        size_t i;
+        json_array_foreach(osn_txn_rows(t, sel), i, row)
+        {
+                const char *name = json_string_value(json_object_get(row, "name"));
+                char veth[IFNAMSIZ];
+                if (!osn_is_spare_port(f->ten.network, name, NULL))
+                        continue;
+                osn_host_ifname(name, veth);
+                if (!streq(veth, f->host) && osn_link_exists(veth) > 0) {
+                        log_info("DEL %s: removing veth %s of port %s", f->ten.network, veth, name);
+                        drop_warm_port(f->ovs, veth, f->deadline);
+                }
+        }
+}
+
 /* The DEL of the node's last attachment of the network, before its detach
  * (so that the switch can go with it): the node's warm ports of the
  * network go, in the NB (but one an ADD claimed meanwhile) and here. */
@@ -1782,6 +1829,8 @@ int osn_attach_del(const struct osn_attach_req *net_req, struct osn_error *err)
         const char *lsp = iface_id ? iface_id : port;
         if (f.last && (r = release_warm(&f, err)) < 0)
                 return r;
+        if (!it)
+                drop_spare_veths(&f);
         r = osn_remove_attachment(nb, ovs, net, lsp, host, env->container_id, env->ifname,
                                   node->pool_size, deadline, err);
         if (r >= 0) {

@@ -9,6 +9,8 @@
 # an ADD takes one (its ids, MAC, address, the pod's interface, traffic,
 # CHECK) and the node tops them up; ADDs at once and ADDs killed at random
 # points then retried each end on exactly one port with no address twice;
+# DELs killed at random points, then the DEL or the ADD again, leave no
+# port held twice and no veth;
 # osnctl gc removes what a crash left (a warm port whose logical port is
 # gone, a warm spare without its OVS port) and a lost node's warm spares;
 # the node's last DEL of the network releases them; warm_ports without a
@@ -173,6 +175,66 @@ if wait_until 20 warm_ready 1 2; then ok "node1 has 2 warm ports again, all inst
     fail "node1's warm ports after the kills: $(warm_ifaces 1 | paste -sd';')"
 fi
 assert_eq "$(warm_ifaces 1 | awk '{print $2}' | sort)" "$(warm_lsps osn-node1)" "node1's warm OVS ports and the NB's warm spares of node1 agree"
+
+# --- DELs killed at random points, then the DEL or the ADD again ------------------
+# leaks1: node1's veths that nothing accounts for: an osn... end that is no
+# OVS interface, an osw... end without its osn... peer.
+leaks1() {
+    local links ifs l
+    links=$(on 1 ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1)
+    ifs=$(vsctl 1 --bare --columns=name find Interface 'external_ids:"osn/network"!=""' | sed '/^$/d')
+    for l in $links; do
+        case $l in
+        osn*) grep -qxF "$l" <<<"$ifs" || echo "$l" ;;
+        osw*) grep -qxF "osn${l#osw}" <<<"$links" || echo "$l" ;;
+        esac
+    done | paste -sd' '
+}
+run_bg_del() {
+    (exec ip netns exec "$NS1" env OSN_CONFIG="$SANDBOX_DIR/node1/osn.json" \
+        CNI_COMMAND=DEL CNI_CONTAINERID="$1" CNI_NETNS="$2" CNI_IFNAME=net1 \
+        CNI_PATH=/opt/cni/bin CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=$1" \
+        "$PLUGIN" <<<"$NET" >"$OUT/$1.killed-del" 2>&1) &
+}
+bad=0 dels=${OSN_KILLS:-12}
+for ((i = 1; i <= dels; i++)); do
+    wait_until 10 warm_ready 1 2 || true
+    ns=$(pod_add "d$i")
+    if ! cni 1 ADD "cid-d$i" "$ns" net1 "$NET" "IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=d$i" >/dev/null; then
+        fail "DEL kill $i: the ADD before it failed"
+        bad=$((bad + 1))
+        continue
+    fi
+    run_bg_del "cid-d$i" "$ns"
+    pid=$!
+    sleep "0.0$((RANDOM % 40))"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    why=""
+    if ((i % 2)); then
+        # The runtime's retry of the DEL: nothing of it is left.
+        detach 1 "d$i" "$NET" >/dev/null || why="$why the retried DEL failed;"
+    else
+        # The same container's ADD: one port, one interface, reachable.
+        if RES=$(cni 1 ADD "cid-d$i" "$ns" net1 "$NET" "IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=d$i"); then
+            n=$(ports_of "cid-d$i" | wc -l)
+            ((n == 1)) || why="$why on $n ports;"
+            nif=$(in_pod "d$i" ip -o link show | grep -c 'net1@')
+            ((nif == 1)) || why="$why $nif interfaces in the pod;"
+            ping_ok "d$i" "$(pod_ip a)" || why="$why it does not reach a;"
+        else
+            why="$why the ADD after it failed: $RES;"
+        fi
+        detach 1 "d$i" "$NET" >/dev/null || why="$why its DEL failed;"
+    fi
+    [[ -z "$(ports_of "cid-d$i")" ]] || why="$why after its DEL it is still on $(ports_of "cid-d$i");"
+    [[ -z "$(twice)" ]] || why="$why addresses on two ports: $(twice);"
+    l=$(leaks1)
+    [[ -z "$l" ]] || why="$why veths left: $l;"
+    pod_del "d$i" >/dev/null 2>&1
+    if [[ -n "$why" ]]; then fail "DEL kill $i:$why"; bad=$((bad + 1)); fi
+done
+assert_eq 0 "$bad" "$dels DELs of warm-port pods killed at random points, then the DEL or the ADD again: nothing held twice, no veth left"
 
 # --- gc: what a crash leaves ------------------------------------------------------
 read -r wname wport _ < <(warm_ifaces 1 | head -1)
