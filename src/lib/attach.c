@@ -1728,13 +1728,13 @@ static void drop_spare_veths(const struct found *f)
         _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
         if (!t)
                 return;
-        osn_op sel = osn_txn_select(
-            t, "Logical_Switch_Port",
-            osn_where1("external_ids", "includes",
-                       osn_ovsdb_map((const char *const[]){OSN_EXT_NETWORK, f->ten.network,
-                                                           OSN_EXT_CONTAINER, env->container_id,
-                                                           OSN_EXT_IFNAME, env->ifname, NULL})),
-            (const char *const[]){"name", NULL});
+        osn_op sel =
+            osn_txn_select(t, "Logical_Switch_Port",
+                           osn_where1("external_ids", "includes",
+                                      osn_ovsdb_map((const char *const[]){
+                                          OSN_EXT_NETWORK, f->ten.network, OSN_EXT_CONTAINER,
+                                          env->container_id, OSN_EXT_IFNAME, env->ifname, NULL})),
+                           (const char *const[]){"name", NULL});
         struct osn_error e = {0};
         if (osn_txn_commit(t, f->nb, f->deadline, &e) < 0)
                 return;
