@@ -14,7 +14,7 @@
 # osnctl gc removes what a crash left (a warm port whose logical port is
 # gone, a warm spare without its OVS port) and a lost node's warm spares;
 # the node's last DEL of the network releases them; warm_ports without a
-# pool is refused.  OSN_KILLS (default 12) sets the number of kills.
+# pool is refused.  OSN_KILLS (default 10) sets the number of kills of each kind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni.sh"
 export OSN_POOL_SIZE=4 OSN_WARM_PORTS=2
@@ -22,7 +22,7 @@ plugin_test_up 2
 OSNCTL=$OSN_BUILD/src/osnctl/osnctl
 NET='{"cniVersion":"1.0.0","type":"ovn-k8s-cni-overlay","name":"warm","topology":"layer2","subnets":"10.87.0.0/24"}'
 OUT=$(mktemp -d)
-KILLS=${OSN_KILLS:-12}
+KILLS=${OSN_KILLS:-10}
 
 # warm_ifaces N: node N's warm OVS interfaces, "NAME IFACE-ID INSTALLED" lines.
 warm_ifaces() {
@@ -196,7 +196,7 @@ run_bg_del() {
         CNI_PATH=/opt/cni/bin CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=testns;K8S_POD_NAME=$1" \
         "$PLUGIN" <<<"$NET" >"$OUT/$1.killed-del" 2>&1) &
 }
-bad=0 dels=${OSN_KILLS:-12}
+bad=0 dels=${OSN_KILLS:-10}
 for ((i = 1; i <= dels; i++)); do
     wait_until 10 warm_ready 1 2 || true
     ns=$(pod_add "d$i")
