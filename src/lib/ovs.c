@@ -262,6 +262,9 @@ int osn_ovs_list_warm(struct osn_ovsdb *ovs, const char *network, int64_t deadli
         return 0;
 }
 
+/* The take's one operation (its handle). */
+enum { TAKE_MUTATE };
+
 int osn_ovs_take_warm_start(struct osn_ovsdb *ovs, const char *ifname, const char *warm,
                             const char *const *ids, struct osn_txn **ret, struct osn_error *err)
 {
@@ -288,7 +291,7 @@ int osn_ovs_take_warm_finish(struct osn_ovsdb *ovs, struct osn_txn *txn, int64_t
                              struct osn_error *err)
 {
         _cleanup_txn_ struct osn_txn *t = txn;
-        const osn_op take = 0;
+        const osn_op take = TAKE_MUTATE;
         int r = osn_txn_finish(t, ovs, deadline, err);
         if (r < 0)
                 return r;
