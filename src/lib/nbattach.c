@@ -1,9 +1,10 @@
 /* nbattach: attaching a port in the NB DB (ovn.h): the pipelined attach
- * transaction in its four shapes (join, create, claim of a spare, adopt
- * what an earlier try holds), the pool's top-up, the retries a failed guard
- * calls for (a lost claim, a switch made or changed meanwhile, a network an
- * older osn made), persistent identities' binding and live migration, and
- * tenancy's choice of network.  Calls only down: nbdetach.c (to remove an
+ * transaction in its five shapes (join, create, claim of a spare, claim of
+ * a node's warm spare, adopt what an earlier try holds), the pool's top-up
+ * and the warm spares' reservation, the retries a failed guard calls for (a
+ * lost claim, a switch made or changed meanwhile, a network an older osn
+ * made), persistent identities' binding and live migration, and tenancy's
+ * choice of network.  Calls only down: nbdetach.c (to remove an
  * earlier try's port or a switch of other settings), ovn.c's rows and
  * guards (nbrows.h), txn.h. */
 #include <arpa/inet.h>
@@ -1151,7 +1152,7 @@ static void attach_join_ops(struct osn_nb_attach *at, struct osn_txn *t, const c
         osn_txn_mutate(t, "Logical_Switch", nb_by_name(at->sw_name), m);
 }
 
-/* The one builder of the attach transaction, in its four shapes (one per
+/* The one builder of the attach transaction, in its five shapes (one per
  * mode), into at->txn; the handles into at->idx. */
 static int attach_ops(struct osn_nb_attach *at)
 {
