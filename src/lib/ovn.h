@@ -123,7 +123,9 @@
  *
  * An ADD that asks for nothing particular (a dynamic address, no requested
  * MAC, no persistent identity) claims a spare: guarded by "it is still a
- * spare", it takes the attachment's external_ids and leaves the index, and
+ * spare of the pool" (osn/spare=true, and its index key: a node's warm
+ * spare, attach.h, is out of the index), it takes the attachment's
+ * external_ids and leaves the index, and
  * keeps its name (the OVS iface-id) and addresses.  The ADD then tops the
  * pool up in a transaction of its own, guarded by the index it read (so
  * concurrent ADDs never overfill it) and not waited for on the ADD's path;
