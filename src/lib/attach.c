@@ -724,27 +724,16 @@ static int fit_veth(struct add_state *st, struct osn_error *err)
         return 0;
 }
 
-/* The OVS side: watch the interface, then plug it into the bridge. */
-static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
+/* The ids an attachment's OVS interface carries for the pod (its container,
+ * interface, netns and pod), into 'ids' (key, value pairs and a NULL):
+ * DEL, gc and osnctl find the attachment by them.  A plugged port has them
+ * from its plug (plug_ovs()), a warm port from its take
+ * (take_warm_port()). */
+#define ATTACHMENT_OVS_IDS 10
+static void attachment_ovs_ids(const struct add_state *st, const char *ids[ATTACHMENT_OVS_IDS + 1])
 {
         const struct osn_cni_env *env = st->req->env;
-        char mac_s[OSN_MAC_STRLEN];
-        int64_t mon = 0;
-        int r = osn_ovsdb_monitor_cond_start(
-            st->ovs, OSN_OVS_DB, "iface", "Interface",
-            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->host))),
-            (const char *const[]){"external_ids", NULL}, &mon, err);
-        if (r < 0)
-                return r;
-        const char *ovs_ids[] = {"iface-id",
-                                 st->port,
-                                 "attached-mac",
-                                 osn_mac_format(st->veth_mac, mac_s, sizeof(mac_s)),
-                                 "iface-status",
-                                 "active",
-                                 OSN_EXT_NETWORK,
-                                 st->ten->network,
-                                 OSN_EXT_CONTAINER,
+        const char *const v[] = {OSN_EXT_CONTAINER,
                                  env->container_id,
                                  OSN_EXT_IFNAME,
                                  env->ifname,
@@ -755,6 +744,28 @@ static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_er
                                  OSN_EXT_POD_NAME,
                                  env->args.pod_name,
                                  NULL};
+        _Static_assert(ARRAY_SIZE(v) == ATTACHMENT_OVS_IDS + 1, "ATTACHMENT_OVS_IDS counts them");
+        memcpy(ids, v, sizeof(v));
+}
+
+/* The OVS side: watch the interface, then plug it into the bridge. */
+static int plug_ovs(struct add_state *st, json_t **ret_iface_init, struct osn_error *err)
+{
+        char mac_s[OSN_MAC_STRLEN];
+        int64_t mon = 0;
+        int r = osn_ovsdb_monitor_cond_start(
+            st->ovs, OSN_OVS_DB, "iface", "Interface",
+            json_pack("[o]", osn_ovsdb_cond("name", "==", json_string(st->host))),
+            (const char *const[]){"external_ids", NULL}, &mon, err);
+        if (r < 0)
+                return r;
+        /* The port's ids, then the attachment's (attachment_ovs_ids()). */
+        const char *ovs_ids[8 + ATTACHMENT_OVS_IDS + 1] = {
+            "iface-id",      st->port,
+            "attached-mac",  osn_mac_format(st->veth_mac, mac_s, sizeof(mac_s)),
+            "iface-status",  "active",
+            OSN_EXT_NETWORK, st->ten->network};
+        attachment_ovs_ids(st, ovs_ids + 8);
         if ((r = osn_ovs_add_port(st->ovs, &st->node, st->host, ovs_ids, st->deadline, err)) < 0)
                 return r;
         st->ovs_port = true;
@@ -1157,17 +1168,8 @@ static void remove_mine(struct add_state *st)
 static int take_warm_port(struct add_state *st, const char *host, struct osn_error *err)
 {
         const struct osn_cni_env *env = st->req->env;
-        const char *ids[] = {OSN_EXT_CONTAINER,
-                             env->container_id,
-                             OSN_EXT_IFNAME,
-                             env->ifname,
-                             OSN_EXT_NETNS,
-                             env->netns,
-                             OSN_EXT_POD_NS,
-                             env->args.pod_namespace,
-                             OSN_EXT_POD_NAME,
-                             env->args.pod_name,
-                             NULL};
+        const char *ids[ATTACHMENT_OVS_IDS + 1];
+        attachment_ovs_ids(st, ids);
         struct osn_txn *t = NULL;
         int r =
             osn_ovs_take_warm_start(st->ovs, host, row_id(st->warm, OSN_EXT_WARM), ids, &t, err);
