@@ -777,31 +777,38 @@ static int remove_warm_action(const struct osn_remove_record *a, struct osn_ovsd
         return done;
 }
 
+/* Carries out every action of 'object' in 'plan' with 'fn', recording
+ * each outcome; -ENOMEM stops it. */
+static int execute_each(struct osn_remove_plan *plan, enum osn_remove_object object,
+                        int (*fn)(const struct osn_remove_record *a, struct osn_ovsdb *nb,
+                                  struct osn_ovsdb *ovs, int64_t deadline, struct osn_error *err),
+                        struct osn_ovsdb *nb, struct osn_ovsdb *ovs, int64_t deadline,
+                        size_t *failures)
+{
+        for (size_t i = 0; i < plan->n_actions; i++) {
+                struct osn_remove_record *a = &plan->actions[i];
+                if (a->object != object)
+                        continue;
+                struct osn_error err = {0};
+                int r = fn(a, nb, ovs, deadline, &err);
+                if (r == -ENOMEM)
+                        return r;
+                record(a, r, &err, NULL, failures);
+        }
+        return 0;
+}
+
 int osn_remove_plan_execute(struct osn_remove_plan *plan, struct osn_ovsdb *nb,
                             struct osn_ovsdb *ovs, const struct osn_inventory *inv,
                             int64_t deadline, size_t *failures)
 {
-        /* Attachments first: a network's switch goes with its last one. */
-        for (size_t i = 0; i < plan->n_actions; i++) {
-                struct osn_remove_record *a = &plan->actions[i];
-                if (a->object != OSN_REMOVE_ATTACHMENT)
-                        continue;
-                struct osn_error err = {0};
-                int r = remove_attachment_action(a, nb, ovs, deadline, &err);
-                if (r == -ENOMEM)
-                        return r;
-                record(a, r, &err, NULL, failures);
-        }
-        for (size_t i = 0; i < plan->n_actions; i++) {
-                struct osn_remove_record *a = &plan->actions[i];
-                if (a->object != OSN_REMOVE_WARM)
-                        continue;
-                struct osn_error err = {0};
-                int r = remove_warm_action(a, nb, ovs, deadline, &err);
-                if (r == -ENOMEM)
-                        return r;
-                record(a, r, &err, NULL, failures);
-        }
+        /* Attachments first: a network's switch goes with its last one;
+         * then warm ports, whose release may leave a network empty. */
+        int done = execute_each(plan, OSN_REMOVE_ATTACHMENT, remove_attachment_action, nb, ovs,
+                                deadline, failures);
+        if (done < 0 || (done = execute_each(plan, OSN_REMOVE_WARM, remove_warm_action, nb, ovs,
+                                             deadline, failures)) < 0)
+                return done;
         for (size_t i = 0; i < plan->n_actions; i++) {
                 struct osn_remove_record *a = &plan->actions[i];
                 if (a->object != OSN_REMOVE_NETWORK)
