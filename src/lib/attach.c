@@ -1727,24 +1727,16 @@ static int find_attachment(const struct osn_attach_req *net_req, struct found *f
 static void drop_spare_veths(const struct found *f)
 {
         const struct osn_cni_env *env = f->req.env;
-        _cleanup_txn_ struct osn_txn *t = osn_txn_new(OSN_NB_DB);
-        if (!t)
-                return;
-        osn_op sel =
-            osn_txn_select(t, "Logical_Switch_Port",
-                           osn_where1("external_ids", "includes",
-                                      osn_ovsdb_map((const char *const[]){
-                                          OSN_EXT_NETWORK, f->ten.network, OSN_EXT_CONTAINER,
-                                          env->container_id, OSN_EXT_IFNAME, env->ifname, NULL})),
-                           (const char *const[]){"name", NULL});
+        _cleanup_json_ json_t *names = NULL;
         struct osn_error e = {0};
-        if (osn_txn_commit(t, f->nb, f->deadline, &e) < 0)
+        if (osn_nb_container_ports(f->nb, f->ten.network, env->container_id, env->ifname,
+                                   f->deadline, &names, &e) < 0)
                 return;
-        const json_t *row;
+        const json_t *v;
         size_t i;
-        json_array_foreach(osn_txn_rows(t, sel), i, row)
+        json_array_foreach(names, i, v)
         {
-                const char *name = json_string_value(json_object_get(row, "name"));
+                const char *name = json_string_value(v);
                 char veth[IFNAMSIZ];
                 if (!osn_is_spare_port(f->ten.network, name, NULL))
                         continue;

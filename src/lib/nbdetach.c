@@ -409,9 +409,9 @@ int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_na
         return detach(nb, network, port_name, cid, pool_size, deadline, err);
 }
 
-int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
-                            const char *ifname, bool spares_only, unsigned pool_size,
-                            int64_t deadline, struct osn_error *err)
+int osn_nb_container_ports(struct osn_ovsdb *nb, const char *network, const char *cid,
+                           const char *ifname, int64_t deadline, json_t **ret,
+                           struct osn_error *err)
 {
         const char *kv[] = {OSN_EXT_NETWORK, network, OSN_EXT_CONTAINER, cid, OSN_EXT_IFNAME,
                             ifname,          NULL};
@@ -423,13 +423,36 @@ int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const cha
         int r = osn_txn_commit(t, nb, deadline, err);
         if (r < 0)
                 return r;
-        int found = 0;
+        _cleanup_json_ json_t *names = json_array();
+        if (!names)
+                return -ENOMEM;
         size_t i;
         const json_t *row;
         json_array_foreach(osn_txn_rows(t, sel), i, row)
         {
-                const char *name = json_string_value(json_object_get(row, "name"));
-                if (!name || (spares_only && !osn_is_spare_port(network, name, NULL)))
+                json_t *name = json_object_get(row, "name");
+                if (json_is_string(name) && json_array_append(names, name) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
+                            const char *ifname, bool spares_only, unsigned pool_size,
+                            int64_t deadline, struct osn_error *err)
+{
+        _cleanup_json_ json_t *names = NULL;
+        int r = osn_nb_container_ports(nb, network, cid, ifname, deadline, &names, err);
+        if (r < 0)
+                return r;
+        int found = 0;
+        size_t i;
+        const json_t *v;
+        json_array_foreach(names, i, v)
+        {
+                const char *name = json_string_value(v);
+                if (spares_only && !osn_is_spare_port(network, name, NULL))
                         continue;
                 if ((r = detach(nb, network, name, cid, pool_size, deadline, err)) < 0)
                         return r;

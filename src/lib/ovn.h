@@ -349,8 +349,14 @@ int osn_nb_remove_port(struct osn_ovsdb *nb, const char *network, const char *po
 int osn_nb_detach(struct osn_ovsdb *nb, const char *network, const char *port_name, const char *cid,
                   unsigned pool_size, int64_t deadline, struct osn_error *err) _wur_;
 
-/* The ports container 'cid' interface 'ifname' holds on 'network' (by their
- * external_ids: a scan of the port table, for DEL, and for ADDs retried
+/* The names of the ports container 'cid' interface 'ifname' holds on
+ * 'network' (by their external_ids: a scan of the port table, off the
+ * common path), a JSON array of strings into *ret (new reference). */
+int osn_nb_container_ports(struct osn_ovsdb *nb, const char *network, const char *cid,
+                           const char *ifname, int64_t deadline, json_t **ret,
+                           struct osn_error *err) _wur_;
+
+/* Those ports (osn_nb_container_ports(); for DEL, and for ADDs retried
  * after a kill), only its claimed spares when 'spares_only': each goes
  * through osn_nb_detach().  The number found. */
 int osn_nb_detach_container(struct osn_ovsdb *nb, const char *network, const char *cid,
