@@ -816,15 +816,12 @@ bool osn_nb_attach_warm(const struct osn_nb_attach *at)
         return at && at->warm_offered && at->mode == ATTACH_WARM;
 }
 
-/* This node's warm spares of the network (a scan of the port table, in
- * the tail only): the select into 't', its handle. */
-static osn_op select_warm(struct osn_txn *t, const char *network, const char *node)
+/* The condition "a warm spare of 'network' that 'node' keeps" (a scan of
+ * the port table: the tail's read and guard only). */
+static json_t *warm_of(const char *network, const char *node)
 {
-        return osn_txn_select(
-            t, "Logical_Switch_Port",
-            nb_and_ids_include(json_array(), (const char *const[]){OSN_EXT_NETWORK, network,
-                                                                   OSN_EXT_WARM, node, NULL}),
-            (const char *const[]){"_uuid", NULL});
+        return nb_and_ids_include(json_array(), (const char *const[]){OSN_EXT_NETWORK, network,
+                                                                      OSN_EXT_WARM, node, NULL});
 }
 
 /* One try of osn_nb_attach_reserve_warm(): -EAGAIN when a guard failed. */
@@ -838,7 +835,8 @@ static int reserve_warm_once(struct osn_nb_attach *at, unsigned want, struct osn
         _cleanup_txn_ struct osn_txn *rd = osn_txn_new(OSN_NB_DB);
         if (!rd)
                 return -ENOMEM;
-        osn_op sel = select_warm(rd, spec->network, node);
+        osn_op sel = osn_txn_select(rd, "Logical_Switch_Port", warm_of(spec->network, node),
+                                    (const char *const[]){"_uuid", NULL});
         int r = osn_txn_start(rd, at->nb, err);
         if (r < 0 || (r = read_pool(at, deadline, err)) < 0 ||
             (r = osn_txn_finish(rd, at->nb, deadline, err)) < 0)
@@ -856,11 +854,8 @@ static int reserve_warm_once(struct osn_nb_attach *at, unsigned want, struct osn
         /* The node's warm spares are still those: of two tails of this node
          * one reserves, the other reads again (a node never keeps more than
          * warm_ports). */
-        osn_txn_wait(
-            t, "Logical_Switch_Port",
-            nb_and_ids_include(json_array(), (const char *const[]){OSN_EXT_NETWORK, spec->network,
-                                                                   OSN_EXT_WARM, node, NULL}),
-            (const char *const[]){"_uuid", NULL}, true, json_deep_copy(have));
+        osn_txn_wait(t, "Logical_Switch_Port", warm_of(spec->network, node),
+                     (const char *const[]){"_uuid", NULL}, true, json_deep_copy(have));
         unsigned n = 0;
         /* Spares of the index, from the one after this ADD's seed's
          * (concurrent tails of other nodes spread out). */
